@@ -1,0 +1,74 @@
+# psflow — `make` builds every program into bin/; `make demo` runs the
+# opt-in study; `make test` runs the tests; `make check-asan` runs them
+# again under AddressSanitizer and UBSan; `make bench` measures speed.
+# Missing system libraries (libzmq, msgpack-c) are installed on first use.
+
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN     = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+BUILD   ?= build/release
+BIN     ?= bin
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Evaluated lazily: after deps/ok has installed what was missing.
+PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack)
+PKG_LIBS   = $(shell pkg-config --libs libzmq msgpack)
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+FILTERS    := $(basename $(notdir $(wildcard filters/*.c)))
+TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
+PROGRAMS   := $(FILTERS:%=$(BIN)/%) $(TOOLS:%=$(BIN)/%)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNITS      := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test test-deps check-asan demo bench fuzz clean
+all: $(PROGRAMS) $(UNITS)
+
+deps: deps/ok
+deps/ok: tools/install-deps.sh
+	@tools/install-deps.sh build
+	@mkdir -p deps && touch $@
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h) | deps/ok
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Icommon -c $< -o $@
+
+$(BUILD)/libpsflow.a: $(COMMON_OBJ)
+	ar rcs $@ $^
+
+$(BIN)/%: $(BUILD)/filters/%.o $(BUILD)/libpsflow.a
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+
+$(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libpsflow.a
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpsflow.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+
+test-deps:
+	@tools/install-deps.sh test
+
+test: all test-deps
+	@BIN=$(abspath $(BIN)) UNITS=$(abspath $(BUILD)/tests) tests/run.sh
+
+# The same tests against a sanitizer build (separate objects and binaries).
+check-asan: test-deps
+	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
+	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" all
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    BIN=$(abspath build/asan/bin) UNITS=$(abspath build/asan/tests) tests/run.sh
+
+demo: all
+	@pipelines/optin-study.sh
+
+bench: all
+	@tools/bench/run.sh
+
+clean:
+	rm -rf build bin deps
+.SECONDARY:

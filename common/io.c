@@ -1,0 +1,399 @@
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "err.h"
+#include "mpscan.h"
+
+struct io_in {
+	char *name;
+	size_t max_message;
+	/* byte stream */
+	int fd;
+	uint8_t *buf;
+	size_t cap, start, end;
+	int eof;
+	/* ZeroMQ */
+	void *sock, *monitor;
+	int timeout_ms;
+	int had_peer, peer_gone;
+	zmq_msg_t msg;
+	int msg_live;
+	unsigned long messages;
+};
+
+struct io_out {
+	char *name;
+	int fd;
+	void *sock;
+	unsigned long messages;
+};
+
+static void *zctx;
+static int zcount;
+
+void
+io_opts_default(io_opts *o)
+{
+	o->max_message = IO_DEFAULT_MAX_MESSAGE;
+	o->timeout_ms = -1;
+	o->hwm = IO_DEFAULT_HWM;
+	o->linger_ms = IO_DEFAULT_LINGER_MS;
+}
+
+int
+io_is_zmq_spec(const char *spec)
+{
+	if (*spec == '@' || *spec == '>')
+		spec++;
+	return strncmp(spec, "tcp://", 6) == 0 || strncmp(spec, "ipc://", 6) == 0 ||
+	    strncmp(spec, "inproc://", 9) == 0;
+}
+
+/* Opens a PULL (with a monitor, returned in *monitor) or PUSH socket. The
+ * monitor exists before bind/connect so that no handshake goes unseen. */
+static void *
+zmq_open_socket(const char *spec, int type, int bind_by_default, const io_opts *o,
+    void **monitor)
+{
+	const char *endpoint = spec;
+	int bind = bind_by_default, rc, one = 1;
+	int64_t maxsize = (int64_t)o->max_message;
+	void *s;
+
+	if (*endpoint == '@' || *endpoint == '>') {
+		bind = *endpoint == '@';
+		endpoint++;
+	}
+	if (zctx == NULL && (zctx = zmq_ctx_new()) == NULL)
+		die("cannot create a ZeroMQ context: %s", zmq_strerror(errno));
+	if ((s = zmq_socket(zctx, type)) == NULL)
+		die("cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
+	zcount++;
+	if (type == ZMQ_PULL) {
+		zmq_setsockopt(s, ZMQ_RCVHWM, &o->hwm, sizeof o->hwm);
+		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
+	} else {
+		zmq_setsockopt(s, ZMQ_SNDHWM, &o->hwm, sizeof o->hwm);
+		zmq_setsockopt(s, ZMQ_LINGER, &o->linger_ms, sizeof o->linger_ms);
+		/* queue nothing on connections that are not up yet */
+		zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
+	}
+	{
+		int ivl = 1000, ttl = 5000;
+
+		zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+		zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+	}
+	if (monitor) {
+		char addr[64];
+		static int seq;
+
+		/* A PULL socket never hears that its peer died; the monitor does. */
+		snprintf(addr, sizeof addr, "inproc://psflow-monitor-%d", seq++);
+		if (zmq_socket_monitor(s, addr,
+		    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0 ||
+		    (*monitor = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
+		    zmq_connect(*monitor, addr) != 0)
+			die("cannot monitor %s: %s", spec, zmq_strerror(errno));
+		zcount++;
+	}
+	rc = bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint);
+	if (rc != 0)
+		die("cannot %s %s: %s", bind ? "bind" : "connect to", endpoint,
+		    zmq_strerror(errno));
+	return s;
+}
+
+static void
+zmq_release(void *sock)
+{
+	zmq_close(sock);
+	if (--zcount == 0) {
+		zmq_ctx_term(zctx);
+		zctx = NULL;
+	}
+}
+
+io_in *
+io_in_open(const char *spec, const io_opts *o)
+{
+	io_in *in = xcalloc(1, sizeof *in);
+
+	in->name = xstrdup(strcmp(spec, "-") == 0 ? "stdin" : spec);
+	in->max_message = o->max_message;
+	in->timeout_ms = o->timeout_ms;
+	in->fd = -1;
+	if (io_is_zmq_spec(spec)) {
+		in->sock = zmq_open_socket(spec, ZMQ_PULL, 1, o, &in->monitor);
+		zmq_msg_init(&in->msg);
+		return in;
+	}
+	if (strcmp(spec, "-") == 0)
+		in->fd = STDIN_FILENO;
+	else if ((in->fd = open(spec, O_RDONLY)) < 0)
+		die("cannot open input '%s':", spec);
+	in->cap = 1 << 20;
+	in->buf = xmalloc(in->cap);
+	return in;
+}
+
+int
+io_in_is_zmq(const io_in *in)
+{
+	return in->sock != NULL;
+}
+
+const char *
+io_in_name(const io_in *in)
+{
+	return in->name;
+}
+
+/* Reads pending monitor events: notes when a peer that was there has gone. */
+static void
+drain_monitor(io_in *in)
+{
+	for (;;) {
+		zmq_msg_t ev;
+		uint16_t event;
+
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, in->monitor, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		if (zmq_msg_size(&ev) >= 2) {
+			memcpy(&event, zmq_msg_data(&ev), 2);
+			if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+				in->had_peer = 1, in->peer_gone = 0;
+			else if (event == ZMQ_EVENT_DISCONNECTED && in->had_peer)
+				in->peer_gone = 1;
+		}
+		/* each event is two frames: drop the rest */
+		while (zmq_msg_more(&ev)) {
+			zmq_msg_close(&ev);
+			zmq_msg_init(&ev);
+			if (zmq_msg_recv(&ev, in->monitor, 0) < 0)
+				break;
+		}
+		zmq_msg_close(&ev);
+	}
+}
+
+static io_status
+zmq_next(io_in *in, const uint8_t **data, size_t *len)
+{
+	/* After a disconnect, messages already queued still arrive: only a
+	 * silence this long after it counts as the peer having gone. */
+	const int grace_ms = 1000;
+	int waited = 0;
+
+	if (in->msg_live) {
+		zmq_msg_close(&in->msg);
+		zmq_msg_init(&in->msg);
+		in->msg_live = 0;
+	}
+	for (;;) {
+		zmq_pollitem_t items[2] = {
+			{ in->sock, 0, ZMQ_POLLIN, 0 },
+			{ in->monitor, 0, ZMQ_POLLIN, 0 },
+		};
+		int slice = 200, rc;
+
+		rc = zmq_poll(items, 2, slice);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			die("polling %s: %s", in->name, zmq_strerror(errno));
+		}
+		if (items[1].revents & ZMQ_POLLIN)
+			drain_monitor(in);
+		if (items[0].revents & ZMQ_POLLIN) {
+			size_t n, objlen;
+			mpscan_status st;
+
+			if (zmq_msg_recv(&in->msg, in->sock, ZMQ_DONTWAIT) < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					continue;
+				die("receiving from %s: %s", in->name, zmq_strerror(errno));
+			}
+			in->msg_live = 1;
+			n = zmq_msg_size(&in->msg);
+			*data = zmq_msg_data(&in->msg);
+			st = mpscan(*data, n, in->max_message, &objlen);
+			if (st != MPSCAN_OK)
+				die("message %lu from %s: %s", in->messages + 1, in->name,
+				    st == MPSCAN_NEED_MORE ? "truncated MessagePack object" :
+				    mpscan_strerror(st));
+			if (objlen != n)
+				die("message %lu from %s has %zu stray bytes after its map",
+				    in->messages + 1, in->name, n - objlen);
+			*len = n;
+			in->messages++;
+			return IO_MSG;
+		}
+		if (rc == 0 || !(items[0].revents & ZMQ_POLLIN)) {
+			waited += slice;
+			if (in->peer_gone && waited >= grace_ms)
+				return IO_PEER_GONE;
+			if (in->timeout_ms >= 0 && waited >= in->timeout_ms)
+				return IO_TIMEOUT;
+		}
+	}
+}
+
+static io_status
+fd_next(io_in *in, const uint8_t **data, size_t *len)
+{
+	for (;;) {
+		size_t objlen;
+		mpscan_status st = MPSCAN_NEED_MORE;
+		ssize_t got;
+
+		if (in->end > in->start) {
+			st = mpscan(in->buf + in->start, in->end - in->start,
+			    in->max_message, &objlen);
+			if (st == MPSCAN_OK) {
+				*data = in->buf + in->start;
+				*len = objlen;
+				in->start += objlen;
+				in->messages++;
+				return IO_MSG;
+			}
+			if (st != MPSCAN_NEED_MORE)
+				die("%s: message %lu: %s", in->name, in->messages + 1,
+				    mpscan_strerror(st));
+		}
+		if (in->eof) {
+			if (in->end == in->start)
+				return IO_EOF;
+			die("%s: input ends inside message %lu (%zu bytes of it "
+			    "arrived): truncated stream", in->name, in->messages + 1,
+			    in->end - in->start);
+		}
+		/* make room: slide the partial message down, then grow */
+		if (in->start > 0) {
+			memmove(in->buf, in->buf + in->start, in->end - in->start);
+			in->end -= in->start;
+			in->start = 0;
+		}
+		if (in->cap - in->end < (1 << 16)) {
+			in->cap *= 2;
+			in->buf = xrealloc(in->buf, in->cap);
+		}
+		got = read(in->fd, in->buf + in->end, in->cap - in->end);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			die("reading %s:", in->name);
+		}
+		if (got == 0)
+			in->eof = 1;
+		in->end += (size_t)got;
+	}
+}
+
+io_status
+io_in_next(io_in *in, const uint8_t **data, size_t *len)
+{
+	return in->sock ? zmq_next(in, data, len) : fd_next(in, data, len);
+}
+
+void
+io_in_close(io_in **inp)
+{
+	io_in *in = *inp;
+
+	if (in == NULL)
+		return;
+	if (in->sock) {
+		if (in->msg_live)
+			zmq_msg_close(&in->msg);
+		zmq_socket_monitor(in->sock, NULL, 0);
+		zmq_release(in->monitor);
+		zmq_release(in->sock);
+	} else {
+		if (in->fd > STDIN_FILENO)
+			close(in->fd);
+		free(in->buf);
+	}
+	free(in->name);
+	free(in);
+	*inp = NULL;
+}
+
+io_out *
+io_out_open(const char *spec, const io_opts *o)
+{
+	io_out *out = xcalloc(1, sizeof *out);
+
+	out->name = xstrdup(strcmp(spec, "-") == 0 ? "stdout" : spec);
+	out->fd = -1;
+	if (io_is_zmq_spec(spec)) {
+		out->sock = zmq_open_socket(spec, ZMQ_PUSH, 0, o, NULL);
+		return out;
+	}
+	/* a closed pipe must be an error we report, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(spec, "-") == 0)
+		out->fd = STDOUT_FILENO;
+	else if ((out->fd = open(spec, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
+		die("cannot open output '%s':", spec);
+	return out;
+}
+
+void
+io_out_write(io_out *out, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	if (out->sock) {
+		while (zmq_send(out->sock, data, len, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("sending to %s: %s", out->name, zmq_strerror(errno));
+		}
+		out->messages++;
+		return;
+	}
+	while (len > 0) {
+		ssize_t put = write(out->fd, p, len);
+
+		if (put < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE)
+				die("the reader of %s went away after %lu messages "
+				    "(did a later stage fail?)", out->name, out->messages);
+			die("writing %s:", out->name);
+		}
+		p += put;
+		len -= (size_t)put;
+	}
+	out->messages++;
+}
+
+void
+io_out_close(io_out **outp)
+{
+	io_out *out = *outp;
+
+	if (out == NULL)
+		return;
+	if (out->sock)
+		zmq_release(out->sock); /* waits up to linger for the tail */
+	else if (out->fd > STDOUT_FILENO && close(out->fd) != 0)
+		die("closing %s:", out->name);
+	free(out->name);
+	free(out);
+	*outp = NULL;
+}

@@ -1,0 +1,175 @@
+#include "stage.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+void
+rawlist_add(rawlist *l, const mpraw *raw)
+{
+	l->items = xreallocarray(l->items, (size_t)l->n + 1, sizeof *l->items);
+	mpraw_copy(&l->items[l->n++], raw->bytes, raw->len);
+}
+
+void
+rawlist_free(rawlist *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->items[i].bytes);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void
+stage_open(stage_input *si, const cli_common *cli)
+{
+	memset(si, 0, sizeof *si);
+	si->in = stream_in_open(cli->in, &cli->io);
+	si->head = stream_in_head(si->in);
+	table_init(&si->rows);
+	table_copy_schema(&si->rows, &si->head->schema);
+}
+
+void
+stage_read_all(stage_input *si)
+{
+	mpraw raw;
+
+	for (;;) {
+		stream_event ev = stream_in_next(si->in, &si->rows, &raw);
+
+		if (ev == STREAM_END)
+			return;
+		if (ev == STREAM_RESULT)
+			rawlist_add(&si->results, &raw);
+	}
+}
+
+void
+stage_close(stage_input *si)
+{
+	table_free(&si->rows);
+	rawlist_free(&si->results);
+	stream_in_close(&si->in);
+}
+
+static void
+list_columns(const table *schema, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < schema->ncols && off + 4 < size; i++) {
+		int n = snprintf(buf + off, size - off, "%s%s", i ? ", " : "",
+		    schema->cols[i].name);
+
+		if (n < 0 || (size_t)n >= size - off) {
+			snprintf(buf + (size > 5 ? size - 5 : 0), 5, "...");
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (schema->ncols == 0)
+		snprintf(buf, size, "none");
+}
+
+int
+stage_column(const table *schema, const char *name, const char *role,
+    const char *option)
+{
+	int i = table_find(schema, name);
+	char cols[512];
+
+	if (i >= 0)
+		return i;
+	list_columns(schema, cols, sizeof cols);
+	die("%s column '%s' is not in the stream (it has: %s): check %s", role, name,
+	    cols, option);
+}
+
+int
+stage_numeric_column(const table *schema, const char *name, const char *role,
+    const char *option)
+{
+	int i = stage_column(schema, name, role, option);
+
+	if (!column_is_numeric(&schema->cols[i]))
+		die("%s column '%s' is categorical (cat), but must be numeric: "
+		    "check %s", role, name, option);
+	return i;
+}
+
+const char *
+stage_role(const char *value, const char *role, const char *option)
+{
+	if (value == NULL)
+		die("no %s column: name it with %s (or at an earlier stage)", role,
+		    option);
+	return value;
+}
+
+void
+stage_treatment(const column *c, size_t n, uint8_t *t)
+{
+	size_t treated = 0;
+
+	if (!column_is_numeric(c))
+		die("treatment column '%s' is categorical: it must hold 0/1 "
+		    "(or true/false)", c->name);
+	for (size_t r = 0; r < n; r++) {
+		double v = column_f64(c, r);
+
+		if (isnan(v))
+			die("treatment column '%s' is missing at row %zu: remove such "
+			    "rows upstream", c->name, r);
+		if (v != 0 && v != 1)
+			die("treatment column '%s' has the value %g at row %zu: it "
+			    "must be 0 or 1", c->name, v, r);
+		t[r] = (uint8_t)v;
+		treated += t[r];
+	}
+	if (n == 0)
+		die("the stream has no rows: nothing to estimate");
+	if (treated == 0)
+		die("no unit is treated (%s is 0 in all %zu rows): no effect can be "
+		    "estimated", c->name, n);
+	if (treated == n)
+		die("every unit is treated (%s is 1 in all %zu rows): there is no "
+		    "control group", c->name, n);
+}
+
+void
+stage_finite(const column *c, size_t n, double *out, const char *role)
+{
+	size_t bad = 0, first = 0;
+
+	if (!column_is_numeric(c))
+		die("%s column '%s' is categorical, but must be numeric", role, c->name);
+	column_to_f64(c, n, out);
+	for (size_t r = 0; r < n; r++)
+		if (!isfinite(out[r]) && bad++ == 0)
+			first = r;
+	if (bad)
+		die("%s column '%s' has %zu missing, NaN or infinite values (the first "
+		    "at row %zu): remove or impute them upstream", role, c->name, bad,
+		    first);
+}
+
+void
+stage_write(const cli_common *cli, const stream_head *head, const table *rows,
+    const rawlist *upstream, mpseq *const *results, int nresults)
+{
+	stream_out *out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+
+	stream_out_head(out, head);
+	stream_out_rows(out, rows, 0, rows->nrows);
+	for (int i = 0; upstream && i < upstream->n; i++)
+		stream_out_raw(out, upstream->items[i].bytes, upstream->items[i].len);
+	for (int i = 0; i < nresults; i++)
+		stream_out_map(out, results[i]);
+	stream_out_end(out);
+}

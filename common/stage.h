@@ -1,0 +1,56 @@
+/* stage — what most filters do around their kernel: read the whole stream,
+ * check that the columns they need are there and of the right kind, keep
+ * upstream results to pass on, and write the stream on with their additions.
+ *
+ * Ownership: a stage_input owns its reader, rows and the copies of upstream
+ * results. */
+#ifndef PSFLOW_STAGE_H
+#define PSFLOW_STAGE_H
+
+#include "cli.h"
+#include "stream.h"
+
+typedef struct {
+	mpraw *items;
+	int n;
+} rawlist;
+
+void rawlist_add(rawlist *l, const mpraw *raw); /* copies */
+void rawlist_free(rawlist *l);
+
+typedef struct {
+	stream_in *in;
+	stream_head *head;
+	table rows;      /* every row of the input, when read_all was called */
+	rawlist results; /* upstream results, to pass on */
+} stage_input;
+
+/* Opens the input and reads the head. */
+void stage_open(stage_input *si, const cli_common *cli);
+/* Reads every row and result up to the end. */
+void stage_read_all(stage_input *si);
+void stage_close(stage_input *si);
+
+/* Column contracts. Each dies with a message that names the column, the
+ * role it plays, the option that sets it and the columns that do exist. */
+int stage_column(const table *schema, const char *name, const char *role,
+    const char *option);
+int stage_numeric_column(const table *schema, const char *name, const char *role,
+    const char *option);
+/* A role that must be set: dies naming the option that sets it. */
+const char *stage_role(const char *value, const char *role, const char *option);
+
+/* The treatment column as 0/1 bytes. Dies on a value that is not 0 or 1
+ * (naming it and its row), on missing values, and when either group is
+ * empty. */
+void stage_treatment(const column *c, size_t n, uint8_t *t);
+/* A numeric column as doubles; dies on missing/NaN/Inf values, saying how
+ * many rows have them and the first one. */
+void stage_finite(const column *c, size_t n, double *out, const char *role);
+
+/* Writes head (with this stage's recipe entry already added), then rows,
+ * upstream results, then the given results (NULL-terminated), then end. */
+void stage_write(const cli_common *cli, const stream_head *head, const table *rows,
+    const rawlist *upstream, mpseq *const *results, int nresults);
+
+#endif

@@ -1,0 +1,63 @@
+/* table — columns of typed values held in memory, the shape of a batch.
+ *
+ * Types and their missing value:
+ *   COL_F64   double    NaN
+ *   COL_I64   int64_t   INT64_MIN
+ *   COL_BOOL  uint8_t   0xFF (0 false, 1 true)
+ *   COL_CAT   int32_t   -1   (else an index into levels)
+ * Ownership: a table owns its column names, levels and data; functions that
+ * take names or levels copy them. */
+#ifndef PSFLOW_TABLE_H
+#define PSFLOW_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { COL_F64, COL_I64, COL_BOOL, COL_CAT } coltype;
+
+#define I64_MISSING INT64_MIN
+#define BOOL_MISSING 0xFF
+#define CAT_MISSING (-1)
+
+typedef struct {
+	char *name;
+	coltype type;
+	char **levels; /* COL_CAT only */
+	int nlevels;
+	void *data;
+} column;
+
+typedef struct {
+	column *cols;
+	int ncols;
+	size_t nrows, cap;
+} table;
+
+void table_init(table *t);
+void table_free(table *t);
+/* Adds a column (all values missing for rows already there); returns its
+ * index. Dies if the name is taken. */
+int table_add_column(table *t, const char *name, coltype type,
+    char *const *levels, int nlevels);
+int table_find(const table *t, const char *name); /* -1 when absent */
+void table_reserve(table *t, size_t rows);
+void table_set_rows(table *t, size_t rows); /* grows (missing-filled) or shrinks */
+/* dst gets src's columns (no rows); dst must be empty. */
+void table_copy_schema(table *dst, const table *src);
+/* Appends rows [from, from+n) of src; the schemas must match. */
+void table_append_rows(table *dst, const table *src, size_t from, size_t n);
+/* dst (same schema, any rows) becomes src's rows idx[0..n). */
+void table_gather(table *dst, const table *src, const size_t *idx, size_t n);
+
+size_t coltype_width(coltype type);
+const char *coltype_name(coltype type);
+int coltype_parse(const char *name, coltype *type); /* 0 ok, -1 unknown */
+
+/* Value as a double: i64 and bool converted, missing as NaN. Not for cat. */
+double column_f64(const column *c, size_t row);
+int column_is_missing(const column *c, size_t row);
+int column_is_numeric(const column *c);
+/* Copies a numeric column into out[0..n) as doubles (missing: NaN). */
+void column_to_f64(const column *c, size_t n, double *out);
+
+#endif

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Installs what psflow needs from Debian's archive when it is missing.
+#   build: libzmq and msgpack-c (found with pkg-config)
+#   test:  python3-msgpack for the interop tests (used from /usr/bin/python3)
+#   bench: python3-sklearn, -pandas, -numpy for the reference implementations
+set -eu
+
+need=""
+case "${1:-build}" in
+build)
+	command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+	pkg-config --exists libzmq 2>/dev/null || need="$need libzmq3-dev"
+	pkg-config --exists msgpack 2>/dev/null || need="$need libmsgpack-dev"
+	;;
+test)
+	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
+	;;
+bench)
+	/usr/bin/python3 -c 'import sklearn, pandas, numpy' 2>/dev/null ||
+		need="$need python3-sklearn python3-pandas python3-numpy"
+	command -v hyperfine >/dev/null 2>&1 || true
+	;;
+*)
+	echo "install-deps.sh: unknown set '$1' (build, test or bench)" >&2
+	exit 2
+	;;
+esac
+[ -z "$need" ] && exit 0
+
+echo "install-deps: installing$need" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+	sudo="sudo"
+else
+	echo "install-deps: need root to install$need; run: apt-get install -y$need" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2 || true
+# shellcheck disable=SC2086
+if ! $sudo apt-get install -y -qq $need >&2; then
+	echo "install-deps: apt-get could not install$need" >&2
+	exit 1
+fi
