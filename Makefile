@@ -33,22 +33,25 @@ deps/ok: tools/install-deps.sh
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h) | deps/ok
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Icommon -c $< -o $@
+	@echo "  CC    $<"
+	@$(CC) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Icommon -c $< -o $@
 
 $(BUILD)/libpsflow.a: $(COMMON_OBJ)
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BIN)/%: $(BUILD)/filters/%.o $(BUILD)/libpsflow.a
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+	@echo "  LINK  $@"
+	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
 
 $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libpsflow.a
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+	@echo "  LINK  $@"
+	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpsflow.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
 
 test-deps:
 	@tools/install-deps.sh test

@@ -1,6 +1,7 @@
 #include "mpo.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -130,15 +131,30 @@ json_string(FILE *f, const char *s, size_t len)
 	fputc('"', f);
 }
 
+int
+format_double(char *buf, size_t size, double x)
+{
+	/* the shortest of %.15g..%.17g that reads back as the same double */
+	for (int digits = 15; digits <= 17; digits++) {
+		int n = snprintf(buf, size, "%.*g", digits, x);
+
+		if (digits == 17 || strtod(buf, NULL) == x)
+			return n;
+	}
+	return 0;
+}
+
 void
 json_number(FILE *f, double x)
 {
+	char buf[40];
+
 	if (!isfinite(x))
 		fputs("null", f);
-	else if (x == floor(x) && fabs(x) < 1e15)
-		fprintf(f, "%.0f", x);
-	else
-		fprintf(f, "%.17g", x);
+	else {
+		format_double(buf, sizeof buf, x);
+		fputs(buf, f);
+	}
 }
 
 void

@@ -27,6 +27,8 @@ const char *mpo_type_name(const msgpack_object *o);
 void mpo_json(FILE *f, const msgpack_object *o);
 void json_string(FILE *f, const char *s, size_t len);
 void json_number(FILE *f, double x);
+/* The shortest decimal text that reads back as exactly x; returns its length. */
+int format_double(char *buf, size_t size, double x);
 
 /* Packs a double, or nil when it is NaN. */
 void mp_pack_f64(msgpack_packer *pk, double x);

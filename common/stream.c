@@ -140,6 +140,7 @@ typedef struct {
 struct stream_in {
 	io_in *io;
 	stream_head head;
+	mpraw head_raw;
 	level_index **levels; /* per column: sorted levels of a cat column */
 	msgpack_unpacked unpacked;
 	uint64_t rows, batches, messages;
@@ -349,6 +350,7 @@ stream_in_open(const char *spec, const io_opts *opts)
 		die("%s: %s before a head arrived: no stream (is the upstream stage "
 		    "running, and did it fail?)", io_in_name(s->io), describe_stop(st));
 	s->messages++;
+	mpraw_copy(&s->head_raw, data, len);
 	decode_head(s, unpack(s, data, len));
 	return s;
 }
@@ -357,6 +359,12 @@ stream_head *
 stream_in_head(stream_in *s)
 {
 	return &s->head;
+}
+
+const mpraw *
+stream_in_head_raw(const stream_in *s)
+{
+	return &s->head_raw;
 }
 
 uint64_t
@@ -600,6 +608,7 @@ stream_in_close(stream_in **sp)
 	for (int i = 0; i < s->head.schema.ncols; i++)
 		free(s->levels[i]);
 	free(s->levels);
+	free(s->head_raw.bytes);
 	stream_head_free(&s->head);
 	msgpack_unpacked_destroy(&s->unpacked);
 	io_in_close(&s->io);

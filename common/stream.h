@@ -63,6 +63,8 @@ typedef struct stream_in stream_in;
 /* Opens the input and reads its head. */
 stream_in *stream_in_open(const char *spec, const io_opts *opts);
 stream_head *stream_in_head(stream_in *s);
+/* The head message's bytes as they arrived. */
+const mpraw *stream_in_head_raw(const stream_in *s);
 /* BATCH: the batch's rows were appended to `rows`, which must have the
  * head's columns in order (table_copy_schema from the head's schema).
  * RESULT: *raw points at the result's bytes. END: counts were checked. */

@@ -1,0 +1,43 @@
+/* csv — RFC 4180 records from text held in memory.
+ *
+ * Quoted fields may hold commas, doubled quotes and line breaks; lines may
+ * end in LF or CRLF; a UTF-8 byte-order mark at the start is skipped; blank
+ * lines at the end are ignored (elsewhere a blank line is a record of one
+ * empty field). Fields point into the text, or into the reader's
+ * scratch buffer when they had to be unquoted: they are valid until the next
+ * csv_next(). The reader does not own the text. */
+#ifndef PSFLOW_CSV_H
+#define PSFLOW_CSV_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct {
+	const char *p;
+	size_t len;
+} csv_field;
+
+typedef struct {
+	const char *text;
+	size_t len, pos;
+	size_t line;        /* physical line of the next record, 1-based */
+	size_t record_line; /* physical line where the last record began */
+	csv_field *fields;
+	int nfields, cap;
+	char *scratch;
+	size_t scratch_cap;
+} csv_reader;
+
+void csv_init(csv_reader *r, const char *text, size_t len);
+/* 1 and the fields of the next record, or 0 at the end of the text. Dies on
+ * an unterminated quote or text after a closing quote, naming the line. */
+int csv_next(csv_reader *r);
+void csv_free(csv_reader *r);
+
+/* Reads a whole file ("-": stdin) into memory. */
+char *slurp(const char *path, size_t *len);
+
+/* Writes a field to f, quoted when it must be. */
+void csv_write_field(FILE *f, const char *p, size_t len);
+
+#endif
