@@ -1,0 +1,49 @@
+# Converters: csv2mp | mp2csv round trips, types, missing values, bad CSV.
+. "$TESTS/lib.sh"
+
+csv2mp "$REF_CSV" >"$work/ref.mp"
+mp2csv <"$work/ref.mp" >"$work/ref.csv"
+# mp2csv writes 7.0 as 7: compare values, not text
+check "reference CSV round-trips value for value" $PY - "$REF_CSV" "$work/ref.csv" <<'PY'
+import csv, sys
+a = list(csv.reader(open(sys.argv[1]))); b = list(csv.reader(open(sys.argv[2])))
+assert a[0] == b[0] and len(a) == len(b) == 50001, (len(a), len(b))
+for i, (x, y) in enumerate(zip(a, b)):
+    for u, v in zip(x, y):
+        assert u == v or float(u) == float(v), (i, u, v)
+PY
+mpcat --sizes <"$work/ref.mp" | head -1 >"$work/head.json"
+check "types inferred: tier cat (sorted levels), confidence f64, opt-in i64" \
+	grep -q '"name":"engagement_tier","type":"cat","levels":\["heavy","light","medium"\]}.*"name":"opt_in_agent_mode","type":"i64".*"name":"query_confidence","type":"f64"' "$work/head.json"
+
+printf 'a,b,c,d,e\n1,2.5,true,x,\n,,,,\n-3,1e3,FALSE,"y, z",\n' >"$work/types.csv"
+csv2mp "$work/types.csv" >"$work/types.mp"
+mpcat <"$work/types.mp" >"$work/types.json"
+check "every type and missing values" grep -q '"columns":{"a":\[1,null,-3\],"b":\[2.5,null,1000\],"c":\[true,null,false\],"d":\["x",null,"y, z"\],"e":\[null,null,null\]}' "$work/types.json"
+mp2csv <"$work/types.mp" >"$work/types.out"
+check "missing values come back as empty fields" grep -qx ',,,,' "$work/types.out"
+check "a field with a comma is quoted on the way out" grep -q '"y, z"' "$work/types.out"
+
+csv2mp --cat a --f64 c --bool e "$work/types.csv" 2>"$work/err" >/dev/null
+fails "--f64 on a true/false column names the line" 1 "line 2, column 'c': 'true' is not a number" \
+	"csv2mp --f64 c '$work/types.csv' >/dev/null"
+csv2mp --cat a "$work/types.csv" | mpcat | head -1 >"$work/cat.json"
+check "--cat makes a numeric column categorical" grep -q '"name":"a","type":"cat","levels":\["-3","1"\]' "$work/cat.json"
+
+printf 'a,b\n' >"$work/empty.csv"
+csv2mp "$work/empty.csv" >"$work/empty.mp"
+mpcat <"$work/empty.mp" >"$work/empty.json"
+check "header-only CSV: head and end, zero batches" test "$(tail -1 "$work/empty.json")" = '{"kind":"end","rows":0,"batches":0}'
+check "  ... and nothing between them" test "$(wc -l <"$work/empty.json")" -eq 2
+
+printf '\xef\xbb\xbfid,note\r\n1,"two\r\nlines"\r\n2,plain\r\n' >"$work/crlf.csv"
+csv2mp "$work/crlf.csv" | mpcat >"$work/crlf.json"
+check "BOM, CRLF and an embedded newline are read as CSV" grep -q '"id":\[1,2\],"note":\["two\\r\\nlines","plain"\]' "$work/crlf.json"
+
+printf 'a,b\n1,2\n3\n' >"$work/ragged.csv"
+fails "ragged row: line number and field counts" 1 "line 3: 1 fields, but the header has 2" "csv2mp '$work/ragged.csv'"
+printf 'a,b\n1,"open\n' >"$work/quote.csv"
+fails "unterminated quote names the line" 1 "line 2: a quoted field is never closed" "csv2mp '$work/quote.csv'"
+fails "empty file" 1 "is empty" "csv2mp /dev/null"
+fails "missing file" 1 "cannot open '/nonexistent.csv'" "csv2mp /nonexistent.csv"
+fails "--cat naming no column is a usage error" 2 "--cat names 'nope'" "csv2mp --cat nope '$work/types.csv'"

@@ -1,0 +1,34 @@
+# Broken streams: each gets a clear message and exit 1, never a crash or hang.
+. "$TESTS/lib.sh"
+
+mk() { $PY "$TESTS/py/mkstream.py" "$1" >"$work/$1.mp"; }
+for c in empty version99 no-end count-mismatch after-end second-head head-only no-head \
+    ragged-batch unknown-column missing-column bin-wrong-length bad-level string-in-f64 \
+    unknown-type deep str-4gib array-4g garbage not-a-map; do
+	mk "$c"
+done
+check "a stream with no rows is fine (head + end)" mpcat --in "$work/empty.mp"
+fails "empty input" 1 "the input ended before a head arrived" "mpcat </dev/null"
+fails "version 99" 1 "stream protocol version 99 is not known to this psflow, which reads version 1" "mpcat <'$work/version99.mp'"
+fails "no end" 1 "the input ended after 3 rows in 1 batches, without an end message" "mpcat <'$work/no-end.mp'"
+fails "end counts disagree" 1 "says it sent 5 rows in 1 batches, but 3 rows in 1 batches arrived" "mpcat <'$work/count-mismatch.mp'"
+fails "a message after the end" 1 "a message follows the end" "mpcat <'$work/after-end.mp'"
+fails "a second head" 1 "a second head" "mpcat <'$work/second-head.mp'"
+fails "a head only" 1 "the input ended after 0 rows in 0 batches, without an end" "mpcat <'$work/head-only.mp'"
+fails "no head" 1 "the first message is not a head" "mpcat <'$work/no-head.mp'"
+fails "column length differs from rows" 1 "column 'x' \\(f64\\): 2 values, but the batch has 3 rows" "mpcat <'$work/ragged-batch.mp'"
+fails "a column not in the head" 1 "column 'zz' is not in the head" "mpcat <'$work/unknown-column.mp'"
+fails "a column missing from a batch" 1 "column 'tier' \\(cat\\): missing from the batch" "mpcat <'$work/missing-column.mp'"
+fails "bin of the wrong length" 1 "binary data of 15 bytes, but 2 rows need 16" "mpcat <'$work/bin-wrong-length.mp'"
+fails "a level not in the head" 1 "'huge' is not one of its levels" "mpcat <'$work/bad-level.mp'"
+fails "a string in an f64 column" 1 "row 0: expected a number, got a string" "mpcat <'$work/string-in-f64.mp'"
+fails "an unknown column type" 1 "unknown type 'f32'" "mpcat <'$work/unknown-type.mp'"
+fails "a map nested 10,000 deep" 1 "nesting deeper than 32" "mpcat <'$work/deep.mp'"
+fails "a string claiming 4 GiB" 1 "larger than the size cap" "mpcat <'$work/str-4gib.mp'"
+fails "an array claiming 4 G elements" 1 "larger than the size cap" "mpcat <'$work/array-4g.mp'"
+fails "garbage bytes" 1 "invalid MessagePack byte" "mpcat <'$work/garbage.mp'"
+fails "a message that is not a map" 1 "message is not a map" "mpcat <'$work/not-a-map.mp'"
+gen -n 1000 >"$work/gen.mp"
+fails "a truncated stream" 1 "input ends inside message 2 .*truncated stream" "head -c 5000 '$work/gen.mp' | mpcat"
+fails "a message over --max-message" 1 "larger than the size cap" "gen -n 300000 | mpcat --max-message 1"
+fails "two streams back to back" 1 "a message follows the end" "cat '$work/gen.mp' '$work/gen.mp' | mpcat"
