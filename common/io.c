@@ -273,13 +273,8 @@ fd_next(io_in *in, const uint8_t **data, size_t *len)
 				die("%s: message %lu: %s", in->name, in->messages + 1,
 				    mpscan_strerror(st));
 		}
-		if (in->eof) {
-			if (in->end == in->start)
-				return IO_EOF;
-			die("%s: input ends inside message %lu (%zu bytes of it "
-			    "arrived): truncated stream", in->name, in->messages + 1,
-			    in->end - in->start);
-		}
+		if (in->eof)
+			return in->end == in->start ? IO_EOF : IO_TRUNCATED;
 		/* make room: slide the partial message down, then grow */
 		if (in->start > 0) {
 			memmove(in->buf, in->buf + in->start, in->end - in->start);

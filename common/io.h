@@ -32,6 +32,7 @@ typedef enum {
 	IO_EOF,          /* the byte stream ended cleanly between messages */
 	IO_TIMEOUT,      /* ZeroMQ: nothing arrived within timeout_ms */
 	IO_PEER_GONE,    /* ZeroMQ: the sending peer disconnected and nothing more came */
+	IO_TRUNCATED,    /* the byte stream ended inside a message */
 } io_status;
 
 typedef struct io_in io_in;
@@ -41,8 +42,8 @@ typedef struct io_out io_out;
 io_in *io_in_open(const char *spec, const io_opts *opts);
 io_out *io_out_open(const char *spec, const io_opts *opts);
 
-/* Next whole message. A truncated or corrupt byte stream, or a message over
- * the cap, dies with a message saying how many messages were read before. */
+/* Next whole message. A corrupt byte stream or a message over the cap dies
+ * with a message saying how many messages were read before. */
 io_status io_in_next(io_in *in, const uint8_t **data, size_t *len);
 int io_in_is_zmq(const io_in *in);
 const char *io_in_name(const io_in *in);

@@ -49,6 +49,30 @@ stage_read_all(stage_input *si)
 	}
 }
 
+stream_out *
+stage_stream(stage_input *si, const cli_common *cli, const stream_head *head,
+    stage_batch_fn fn, void *ctx)
+{
+	stream_out *out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+	mpraw raw;
+
+	stream_out_head(out, head);
+	for (;;) {
+		stream_event ev;
+
+		si->rows.nrows = 0;
+		ev = stream_in_next(si->in, &si->rows, &raw);
+		if (ev == STREAM_END)
+			return out;
+		if (ev == STREAM_RESULT)
+			stream_out_raw(out, raw.bytes, raw.len);
+		else {
+			fn(&si->rows, ctx);
+			stream_out_rows(out, &si->rows, 0, si->rows.nrows);
+		}
+	}
+}
+
 void
 stage_close(stage_input *si)
 {

@@ -31,6 +31,15 @@ void stage_open(stage_input *si, const cli_common *cli);
 void stage_read_all(stage_input *si);
 void stage_close(stage_input *si);
 
+/* Streaming: writes `head`, then for each batch calls fn (si->rows holds
+ * that batch only, with any columns the stage added after the input's) and
+ * writes the batch on; upstream results are passed on as they come. Returns
+ * after the input's end, with the output still open for the stage's own
+ * results and end. */
+typedef void (*stage_batch_fn)(table *rows, void *ctx);
+stream_out *stage_stream(stage_input *si, const cli_common *cli,
+    const stream_head *head, stage_batch_fn fn, void *ctx);
+
 /* Column contracts. Each dies with a message that names the column, the
  * role it plays, the option that sets it and the columns that do exist. */
 int stage_column(const table *schema, const char *name, const char *role,

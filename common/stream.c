@@ -140,6 +140,7 @@ typedef struct {
 struct stream_in {
 	io_in *io;
 	stream_head head;
+	table schema; /* the input's columns, private: stages may add to head */
 	mpraw head_raw;
 	level_index **levels; /* per column: sorted levels of a cat column */
 	msgpack_unpacked unpacked;
@@ -246,9 +247,10 @@ decode_columns(stream_in *s, const msgpack_object *cols)
 					bad(s, "bad head", "a cat column has a level twice");
 		}
 		table_add_column(&h->schema, name, type, levels, nlevels);
+		table_add_column(&s->schema, name, type, levels, nlevels);
 		if (type == COL_CAT) {
-			/* index the schema's own copies, which live as long as s */
-			column *col = &h->schema.cols[h->schema.ncols - 1];
+			/* index the private schema's copies, which live as long as s */
+			column *col = &s->schema.cols[s->schema.ncols - 1];
 
 			for (int l = 0; l < nlevels; l++) {
 				s->levels[i][l].level = col->levels[s->levels[i][l].code];
@@ -329,6 +331,7 @@ describe_stop(io_status st)
 	case IO_EOF: return "the input ended";
 	case IO_TIMEOUT: return "no message arrived within --timeout";
 	case IO_PEER_GONE: return "the sending stage disconnected";
+	case IO_TRUNCATED: return "the input ended inside a message (truncated stream)";
 	case IO_MSG: break;
 	}
 	return "the input stopped";
@@ -344,6 +347,7 @@ stream_in_open(const char *spec, const io_opts *opts)
 
 	s->io = io_in_open(spec, opts);
 	stream_head_init(&s->head);
+	table_init(&s->schema);
 	msgpack_unpacked_init(&s->unpacked);
 	st = io_in_next(s->io, &data, &len);
 	if (st != IO_MSG)
@@ -492,13 +496,13 @@ decode_array(stream_in *s, int ci, column *c, size_t at, size_t n,
 static void
 decode_batch(stream_in *s, const msgpack_object *m, table *rows)
 {
-	const table *schema = &s->head.schema;
+	const table *schema = &s->schema;
 	const msgpack_object *cols = mpo_get(m, "columns");
 	int64_t n;
 	size_t at = rows->nrows;
 	char *seen;
 
-	if (rows->ncols != schema->ncols)
+	if (rows->ncols < schema->ncols)
 		die("internal error: batch table does not have the head's columns");
 	if (mpo_int(mpo_get(m, "rows"), &n) != 0 || n < 0 || (uint64_t)n > (1ull << 40))
 		bad(s, "bad batch", "'rows' must be a non-negative integer");
@@ -605,9 +609,10 @@ stream_in_close(stream_in **sp)
 
 	if (s == NULL)
 		return;
-	for (int i = 0; i < s->head.schema.ncols; i++)
+	for (int i = 0; i < s->schema.ncols; i++)
 		free(s->levels[i]);
 	free(s->levels);
+	table_free(&s->schema);
 	free(s->head_raw.bytes);
 	stream_head_free(&s->head);
 	msgpack_unpacked_destroy(&s->unpacked);

@@ -65,8 +65,9 @@ stream_in *stream_in_open(const char *spec, const io_opts *opts);
 stream_head *stream_in_head(stream_in *s);
 /* The head message's bytes as they arrived. */
 const mpraw *stream_in_head_raw(const stream_in *s);
-/* BATCH: the batch's rows were appended to `rows`, which must have the
- * head's columns in order (table_copy_schema from the head's schema).
+/* BATCH: the batch's rows were appended to `rows`, which must start with
+ * the input's columns in order (table_copy_schema from the head's schema as
+ * it was read); columns after those are left missing for the caller.
  * RESULT: *raw points at the result's bytes. END: counts were checked. */
 stream_event stream_in_next(stream_in *s, table *rows, mpraw *raw);
 uint64_t stream_in_rows(const stream_in *s);

@@ -43,7 +43,7 @@ check "reader of a killed ZeroMQ writer exits 1" test "$(cat "$work/dead.rc")" =
 check "  ... saying the sender disconnected without an end" \
 	grep -q 'the sending stage disconnected after [0-9]* rows in [0-9]* batches, without an end message' "$work/dead.err"
 
-fails "a pipe reader of a killed writer exits 1" 1 "the input ended after .* without an end message" \
+fails "a pipe reader of a killed writer exits 1, saying how many rows came" 1 "the input ended.* after [0-9]+ rows in [0-9]+ batches, without an end message" \
 	"(gen -n 50000000 --batch-rows 1000 & pid=\$!; sleep 0.3; kill -9 \$pid) | mp2csv >/dev/null"
 fails "a writer whose reader went away says so" 1 "the reader of stdout went away" \
 	"gen -n 10000000 --batch-rows 1000 | head -c 100 >/dev/null"

@@ -1,0 +1,16 @@
+/* keyed — a value and the row it came from, sorted by value then row, so
+ * that equal values keep a deterministic order. No global state: safe in
+ * threads, as qsort with a global key array is not. */
+#ifndef PSFLOW_KEYED_H
+#define PSFLOW_KEYED_H
+
+#include <stddef.h>
+
+typedef struct {
+	double key;
+	size_t index;
+} keyed;
+
+void keyed_sort(keyed *k, size_t n);
+
+#endif

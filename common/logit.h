@@ -1,0 +1,49 @@
+/* logit — logistic regression by Newton's method, and the AUC.
+ *
+ * Maximises  sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)] - |b|^2 / (2C)
+ * where b is every coefficient but the intercept. C = 0 means no penalty
+ * (maximum likelihood); C > 0 is scikit-learn's LogisticRegression(C=C)
+ * objective, whose exact optimum this finds. Standard errors are the square
+ * roots of the diagonal of the inverse (penalised) Hessian. */
+#ifndef PSFLOW_LOGIT_H
+#define PSFLOW_LOGIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	double C;      /* 0: unpenalised */
+	int max_iter;  /* default 100 */
+	double tol;    /* stop when every |Newton step| < tol; default 1e-10 */
+} logit_opts;
+
+typedef struct {
+	double *beta, *se; /* p each; owned */
+	int p;
+	int iterations;
+	int converged;
+	double loglik;     /* unpenalised log-likelihood at beta */
+} logit_fit;
+
+typedef enum {
+	LOGIT_OK,
+	LOGIT_NOT_CONVERGED, /* max_iter reached */
+	LOGIT_SINGULAR,      /* the Hessian is not positive definite */
+} logit_status;
+
+void logit_opts_default(logit_opts *o);
+/* X: n x p row-major (column 0 the intercept), y in {0, 1}. */
+logit_status logit_fit_newton(const double *X, const uint8_t *y, size_t n, int p,
+    const logit_opts *o, logit_fit *fit);
+void logit_fit_free(logit_fit *fit);
+/* ps[i] = 1 / (1 + exp(-x_i . beta)) */
+void logit_predict(const double *X, size_t n, int p, const double *beta, double *ps);
+/* Area under the ROC curve of score for y (ties count one half). */
+double auc(const double *score, const uint8_t *y, size_t n);
+
+/* Solves A x = b for a symmetric positive definite p x p A by Cholesky, in
+ * place: A is overwritten, b becomes x. Returns -1 if A is not positive
+ * definite. inverse (optional, p x p) receives A^-1. */
+int cholesky_solve(double *A, double *b, int p, double *inverse);
+
+#endif
