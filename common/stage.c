@@ -197,3 +197,51 @@ stage_write(const cli_common *cli, const stream_head *head, const table *rows,
 		stream_out_map(out, results[i]);
 	stream_out_end(out);
 }
+
+void
+stage_ps(const column *c, size_t n, double *out)
+{
+	stage_finite(c, n, out, "propensity");
+	for (size_t r = 0; r < n; r++)
+		if (out[r] < 0 || out[r] > 1)
+			die("propensity column '%s' has %g at row %zu: a propensity must "
+			    "lie in [0, 1]", c->name, out[r], r);
+}
+
+void
+stage_arrays_get(stage_input *si, const char *treatment, const char *outcome,
+    const char *ps, int need_ps, stage_arrays *a)
+{
+	stream_head *h = si->head;
+	int ti, yi, pi = -1;
+
+	stream_head_set_role(&h->treatment, treatment);
+	stream_head_set_role(&h->outcome, outcome);
+	stream_head_set_role(&h->ps, ps);
+	ti = stage_numeric_column(&si->rows,
+	    stage_role(h->treatment, "treatment", "-t"), "treatment", "-t");
+	yi = stage_numeric_column(&si->rows,
+	    stage_role(h->outcome, "outcome", "-y"), "outcome", "-y");
+	if (need_ps)
+		pi = stage_numeric_column(&si->rows, stage_role(h->ps, "propensity "
+		    "(run fitps first)", "--ps"), "propensity", "--ps");
+	memset(a, 0, sizeof *a);
+	a->n = si->rows.nrows;
+	a->t = xmalloc(a->n + 1);
+	a->y = xreallocarray(NULL, a->n + 1, sizeof *a->y);
+	stage_treatment(&si->rows.cols[ti], a->n, a->t);
+	stage_finite(&si->rows.cols[yi], a->n, a->y, "outcome");
+	if (pi >= 0) {
+		a->ps = xreallocarray(NULL, a->n + 1, sizeof *a->ps);
+		stage_ps(&si->rows.cols[pi], a->n, a->ps);
+	}
+}
+
+void
+stage_arrays_free(stage_arrays *a)
+{
+	free(a->t);
+	free(a->y);
+	free(a->ps);
+	memset(a, 0, sizeof *a);
+}

@@ -57,6 +57,22 @@ void stage_treatment(const column *c, size_t n, uint8_t *t);
  * many rows have them and the first one. */
 void stage_finite(const column *c, size_t n, double *out, const char *role);
 
+/* The propensity column as doubles; dies on a missing value or one outside
+ * [0, 1], naming the row. */
+void stage_ps(const column *c, size_t n, double *out);
+
+/* The arrays most estimators need, from the roles in the head (each may be
+ * overridden by an option; NULL keeps the head's). Dies naming whatever is
+ * missing or malformed. Free with stage_arrays_free. */
+typedef struct {
+	size_t n;
+	uint8_t *t;
+	double *y, *ps;
+} stage_arrays;
+void stage_arrays_get(stage_input *si, const char *treatment, const char *outcome,
+    const char *ps, int need_ps, stage_arrays *a);
+void stage_arrays_free(stage_arrays *a);
+
 /* Writes head (with this stage's recipe entry already added), then rows,
  * upstream results, then the given results (NULL-terminated), then end. */
 void stage_write(const cli_common *cli, const stream_head *head, const table *rows,

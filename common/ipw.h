@@ -1,0 +1,45 @@
+/* ipw — inverse-probability weights and the normalised (Hajek) effect.
+ *
+ * Weights, for treatment t and propensity e:
+ *   ate  t/e + (1-t)/(1-e)        att  t + (1-t) e/(1-e)
+ *   atc  t (1-e)/e + (1-t)        ato  t (1-e) + (1-t) e   (overlap)
+ * The effect is the difference of the weighted outcome means of the two
+ * groups, each normalised by its own sum of weights. Its standard error
+ * linearises each mean with the weights held fixed:
+ *   var(mean_g) = sum_g w_i^2 (y_i - mean_g)^2 / (sum_g w_i)^2
+ * which ignores that the propensities were estimated (boot's intervals
+ * include that). */
+#ifndef PSFLOW_IPW_H
+#define PSFLOW_IPW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { EST_ATE, EST_ATT, EST_ATC, EST_ATO, EST_COUNT } estimand;
+
+const char *estimand_name(estimand e);
+int estimand_parse(const char *name, estimand *e); /* 0 ok, -1 unknown */
+
+/* The weight of one unit; infinite when e is 0 or 1 and the unit needs 1/e
+ * or 1/(1-e). */
+double ipw_weight(estimand e, int treated, double ps);
+
+typedef struct {
+	double estimate, se;
+	double mean[2];   /* weighted outcome mean: [0] controls, [1] treated */
+	double sum_w[2];
+	double ess[2];    /* (sum w)^2 / sum w^2 */
+	double max_w[2];
+	size_t n[2];      /* units in each group */
+	size_t zero_w[2]; /* of them with weight 0 */
+} ipw_summary;
+
+/* Returns 0, or -1 when a group's weights sum to 0 (nothing to compare). */
+int ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
+    ipw_summary *s);
+
+/* Caps each group's weights at their q-quantile (R's type 7) among its
+ * units with positive weight; returns how many weights were capped. */
+size_t ipw_truncate(double *w, const uint8_t *t, size_t n, double q);
+
+#endif

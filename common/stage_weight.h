@@ -1,0 +1,27 @@
+/* stage_weight — the `weight` stage: a weight column per estimand and the
+ * weighted (Hajek) effects, after optional trimming, truncation and
+ * stabilisation. */
+#ifndef PSFLOW_STAGE_WEIGHT_H
+#define PSFLOW_STAGE_WEIGHT_H
+
+#include "cli.h"
+#include "ipw.h"
+
+typedef struct {
+	int estimands[EST_COUNT]; /* which to compute */
+	double trim_lo, trim_hi;  /* trim when trim_hi > 0 */
+	double truncate_q;        /* 0: none */
+	int stabilize;
+	const char *treatment, *outcome, *ps; /* NULL: from the head */
+} weight_opts;
+
+/* The weights of one estimand after the options, for n units. Returns the
+ * rows trimmed per group in trimmed[2] and capped weights in *capped; dies
+ * (naming the row) when a unit left in has an infinite weight. Shared with
+ * boot's replay. */
+void weight_compute(const weight_opts *o, estimand e, const uint8_t *t,
+    const double *ps, size_t n, double *w, size_t trimmed[2], size_t *capped);
+
+void weight_run(const weight_opts *o, const cli_common *cli);
+
+#endif
