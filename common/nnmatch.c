@@ -1,0 +1,197 @@
+#include "nnmatch.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "keyed.h"
+
+typedef struct {
+	const keyed *c; /* controls sorted by distance value, then row */
+	size_t m;
+	size_t *right, *left; /* without replacement: next alive at or beyond */
+} pool;
+
+/* union-find with path halving: the nearest alive slot at or right of i
+ * (m when none), and at or left of i (SIZE_MAX when none) */
+static size_t
+alive_right(pool *p, size_t i)
+{
+	while (i < p->m && p->right[i] != i) {
+		p->right[i] = p->right[p->right[i]];
+		i = p->right[i];
+	}
+	return i;
+}
+
+static size_t
+alive_left(pool *p, size_t i)
+{
+	while (i != SIZE_MAX && p->left[i] != i) {
+		if (p->left[i] != SIZE_MAX)
+			p->left[i] = p->left[p->left[i]];
+		i = p->left[i];
+	}
+	return i;
+}
+
+static size_t
+lower_bound(const keyed *c, size_t m, double x)
+{
+	size_t lo = 0, hi = m;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c[mid].key < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Picks the matches of one treated unit at distance value x into out
+ * (slots in the sorted pool); returns how many. */
+static size_t
+find_matches(pool *p, double x, const nnmatch_opts *o, size_t **out, size_t *cap)
+{
+	size_t pos = lower_bound(p->c, p->m, x), got = 0;
+	size_t L = pos == 0 ? SIZE_MAX : pos - 1, R = pos;
+	double kth = INFINITY;
+
+	if (!o->replace) {
+		R = alive_right(p, R);
+		L = L == SIZE_MAX ? SIZE_MAX : alive_left(p, L);
+	}
+	for (;;) {
+		double dl = L != SIZE_MAX ? x - p->c[L].key : INFINITY;
+		double dr = R < p->m ? p->c[R].key - x : INFINITY;
+		int take_left;
+		double dist;
+		size_t slot;
+
+		if (dl == INFINITY && dr == INFINITY)
+			break;
+		take_left = dl < dr || (dl == dr && p->c[L].index < p->c[R].index);
+		dist = take_left ? dl : dr;
+		if (o->caliper > 0 && dist > o->caliper)
+			break;
+		if (got >= (size_t)o->k && !(o->ties == TIES_ALL && dist == kth))
+			break;
+		slot = take_left ? L : R;
+		if (got == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*out = xreallocarray(*out, *cap, sizeof **out);
+		}
+		(*out)[got++] = slot;
+		if (got == (size_t)o->k)
+			kth = dist;
+		if (take_left)
+			L = L == 0 ? SIZE_MAX : L - 1;
+		else
+			R++;
+		if (!o->replace) {
+			/* the slot is used up: later searches skip it */
+			p->right[slot] = slot + 1;
+			p->left[slot] = slot == 0 ? SIZE_MAX : slot - 1;
+			R = alive_right(p, R);
+			L = L == SIZE_MAX ? SIZE_MAX : alive_left(p, L);
+		}
+	}
+	return got;
+}
+
+int
+nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r)
+{
+	keyed *controls = xmalloc((n + 1) * sizeof *controls);
+	keyed *treated = xmalloc((n + 1) * sizeof *treated);
+	double *kk = xcalloc(n + 1, sizeof *kk), *tau_i = xcalloc(n + 1, sizeof *tau_i);
+	size_t nc = 0, nt = 0, *slots = NULL, cap = 0;
+	double sum_tau = 0, pair_sq = 0, s2, var_c = 0, var_t = 0;
+	pool p;
+
+	memset(r, 0, sizeof *r);
+	for (size_t i = 0; i < n; i++) {
+		w[i] = 0;
+		if (t[i])
+			treated[nt++] = (keyed){ d[i], i };
+		else
+			controls[nc++] = (keyed){ d[i], i };
+	}
+	keyed_sort(controls, nc);
+	p.c = controls;
+	p.m = nc;
+	p.right = p.left = NULL;
+	if (!o->replace) {
+		p.right = xmalloc((nc + 1) * sizeof *p.right);
+		p.left = xmalloc((nc + 1) * sizeof *p.left);
+		for (size_t i = 0; i < nc; i++)
+			p.right[i] = p.left[i] = i;
+		p.right[nc] = nc; /* the end: nothing alive beyond */
+		/* greedy from the largest distance value down, then by row */
+		keyed_sort(treated, nt);
+		for (size_t a = 0, b = nt ? nt - 1 : 0; nt && a < b; a++, b--) {
+			keyed tmp = treated[a];
+
+			treated[a] = treated[b];
+			treated[b] = tmp;
+		}
+	}
+	/* matches, weights, each treated unit's tau and the pairs' squares */
+	for (size_t a = 0; a < nt; a++) {
+		size_t i = treated[a].index;
+		size_t m = find_matches(&p, d[i], o, &slots, &cap);
+		double mean_c = 0;
+
+		if (m == 0) {
+			r->treated_unmatched++;
+			tau_i[i] = NAN;
+			continue;
+		}
+		for (size_t s = 0; s < m; s++) {
+			size_t j = controls[slots[s]].index;
+			double tau_pair = y[i] - y[j];
+
+			mean_c += y[j] / (double)m;
+			pair_sq += tau_pair * tau_pair / (double)m;
+			w[j] += 1.0 / (double)m;
+			kk[j] += 1.0 / ((double)m * (double)m);
+		}
+		w[i] = 1;
+		tau_i[i] = y[i] - mean_c;
+		sum_tau += tau_i[i];
+		r->treated_matched++;
+		r->pairs += m;
+	}
+	if (r->treated_matched == 0) {
+		r->estimate = r->se = NAN;
+		free(controls), free(treated), free(kk), free(tau_i), free(slots);
+		free(p.right), free(p.left);
+		return -1;
+	}
+	r->estimate = sum_tau / (double)r->treated_matched;
+	/* sum_pairs w (tau_pair - est)^2 = S2 - 2 est S1 + est^2 sum w, with
+	 * S1 = sum of the tau_i and sum w = the matched treated count */
+	s2 = pair_sq - r->estimate * sum_tau;
+	s2 = s2 < 0 ? 0 : s2; /* rounding */
+	s2 = 0.5 * s2 / (double)r->treated_matched;
+	for (size_t i = 0; i < n; i++) {
+		if (!t[i] && w[i] > 0) {
+			var_c += w[i] * w[i] - kk[i];
+			r->controls_used++;
+		} else if (t[i] && !isnan(tau_i[i]) && w[i] > 0) {
+			double e = tau_i[i] - r->estimate;
+
+			var_t += e * e;
+		}
+	}
+	r->se = sqrt((s2 * var_c + var_t) /
+	    ((double)r->treated_matched * (double)r->treated_matched));
+	free(controls), free(treated), free(kk), free(tau_i), free(slots);
+	free(p.right), free(p.left);
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* nnmatch — nearest-neighbour matching of treated units to controls on one
+ * distance (the propensity or its logit), for the ATT.
+ *
+ * Each treated unit gets its k nearest controls (ties at the k-th distance:
+ * TIES_ALL takes every tied control, TIES_FIRST the lowest row); each of its
+ * m matches carries weight 1/m. Controls beyond the caliper are never
+ * matched; a treated unit with none in reach is unmatched and left out.
+ * With replacement a control may serve many treated units; without, treated
+ * units are served greedily from the largest distance value down (MatchIt's
+ * m.order = "largest") and each control is used once.
+ * Controls are sorted once and searched: O(n log n).
+ *
+ * The standard error is Abadie and Imbens' (2006) for the ATT with a
+ * homoskedastic conditional variance, as R's Matching (Var.calc = 0):
+ *   s2  = 1/2 sum_pairs w (tau_pair - est)^2 / sum_pairs w
+ *   var = [s2 sum_controls (K_j^2 - KK_j) + sum_treated (tau_i - est)^2] / N1^2
+ * K_j the sum of control j's weights, KK_j the sum of their squares. */
+#ifndef PSFLOW_NNMATCH_H
+#define PSFLOW_NNMATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { TIES_ALL, TIES_FIRST } ties_rule;
+
+typedef struct {
+	int k;
+	int replace;
+	double caliper; /* absolute width on the distance scale; <= 0: none */
+	ties_rule ties;
+} nnmatch_opts;
+
+typedef struct {
+	double estimate, se;
+	size_t treated_matched, treated_unmatched, controls_used;
+	size_t pairs;
+} nnmatch_result;
+
+/* d, t, y for n units; w (n) receives the match weights: 1 for a matched
+ * treated unit, the sum of its shares for a control, 0 otherwise. Returns 0,
+ * or -1 when no treated unit could be matched. */
+int nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r);
+
+#endif
