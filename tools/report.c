@@ -1,0 +1,543 @@
+/* report — what a person reads at the end of a flow.
+ *
+ * Contract: reads any stream; prints its results: the estimates (with SE,
+ * CI and, when the head carries the truth, the bias), the propensity model,
+ * weighting and matching diagnostics, the balance table, and any other
+ * result. --json prints one JSON document instead, --markdown pipe tables. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "mpo.h"
+#include "stream.h"
+#include "texttable.h"
+
+static const char usage_text[] =
+    "usage: report [--json | --markdown] [--digits N] [stream options]\n"
+    "\n"
+    "Prints the results of a psflow stream as tables: estimates with standard\n"
+    "errors, intervals and (when the stream came from gen) bias against the\n"
+    "truth; the propensity model; weights and matches; covariate balance.\n"
+    "\n"
+    "  --json             one JSON document: rows, meta, recipe, results\n"
+    "  --markdown         Markdown tables, for pasting into a document\n"
+    "  --digits N         decimals for estimates (default 4)\n"
+    "\n" CLI_COMMON_HELP
+    "\nexample:\n"
+    "  gen | fitps -t opt_in_agent_mode -y task_completed \\\n"
+    "      -x engagement_tier,query_confidence | weight -e ate,att | match | balance | report\n";
+
+enum { OPT_JSON = OPT_PROGRAM_BASE, OPT_MARKDOWN, OPT_DIGITS };
+
+static int markdown, digits = 4;
+
+typedef struct {
+	msgpack_unpacked *items;
+	int n;
+} objlist;
+
+static void
+objlist_add(objlist *l, const mpraw *raw)
+{
+	l->items = xreallocarray(l->items, (size_t)l->n + 1, sizeof *l->items);
+	mpraw_unpack(raw, &l->items[l->n++]);
+}
+
+static const msgpack_object *
+obj(const objlist *l, int i)
+{
+	return &l->items[i].data;
+}
+
+/* ---- formatting ---------------------------------------------------------- */
+
+static char *
+num(char *buf, size_t size, const msgpack_object *o, int prec, int sign)
+{
+	double x;
+
+	if (mpo_number(o, &x) != 0 || !isfinite(x))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, sign ? "%+.*f" : "%.*f", prec, x);
+	return buf;
+}
+
+static char *
+str(char *buf, size_t size, const msgpack_object *o)
+{
+	double x;
+
+	if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+		snprintf(buf, size, "-");
+	else if (o->type == MSGPACK_OBJECT_STR)
+		snprintf(buf, size, "%.*s", (int)o->via.str.size, o->via.str.ptr);
+	else if (o->type == MSGPACK_OBJECT_BOOLEAN)
+		snprintf(buf, size, "%s", o->via.boolean ? "yes" : "no");
+	else if (mpo_number(o, &x) == 0)
+		snprintf(buf, size, x == floor(x) && fabs(x) < 1e15 ? "%.0f" : "%.4g", x);
+	else
+		snprintf(buf, size, "(%s)", mpo_type_name(o));
+	return buf;
+}
+
+static void
+heading(const char *title)
+{
+	if (markdown)
+		printf("\n### %s\n\n", title);
+	else
+		printf("\n%s\n", title);
+}
+
+static void
+print_table(texttable *t)
+{
+	texttable_print(t, stdout, markdown, markdown ? "" : "  ");
+	texttable_free(t);
+}
+
+static const msgpack_object *
+pair_get(const msgpack_object *m, const char *key, const char *group)
+{
+	return mpo_get(mpo_get(m, key), group);
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+static void
+estimates(const objlist *res, const msgpack_object *truth)
+{
+	static const char *hdr[] = { "result", "stage", "estimand", "estimate", "SE",
+		"CI", "n", "truth", "bias" };
+	texttable t;
+	int any = 0;
+
+	texttable_init(&t, 9, hdr, "lllrrlrrr");
+	for (int i = 0; i < res->n; i++) {
+		const msgpack_object *r = obj(res, i), *ci = mpo_get(r, "ci");
+		char name[64], stage[64], est[64], e[32], se[32], cis[80], n[32], tr[32], bias[32];
+		const char *cells[9];
+		double x, truth_v, lo, hi, level = 0.95;
+
+		if (mpo_get(r, "estimate") == NULL)
+			continue;
+		any = 1;
+		str(est, sizeof est, mpo_get(r, "estimand"));
+		snprintf(cis, sizeof cis, "-");
+		if (ci && ci->type == MSGPACK_OBJECT_ARRAY && ci->via.array.size == 2 &&
+		    mpo_number(&ci->via.array.ptr[0], &lo) == 0 &&
+		    mpo_number(&ci->via.array.ptr[1], &hi) == 0) {
+			mpo_number(mpo_get(r, "ci_level"), &level);
+			snprintf(cis, sizeof cis, "%.0f%% [%+.*f, %+.*f]", 100 * level,
+			    digits, lo, digits, hi);
+		}
+		snprintf(tr, sizeof tr, "-");
+		snprintf(bias, sizeof bias, "-");
+		/* the naive difference is judged against the ATE */
+		if (truth && mpo_number(mpo_get(truth, strcmp(est, "naive") == 0 ? "ate" : est),
+		    &truth_v) == 0) {
+			snprintf(tr, sizeof tr, "%+.*f", digits, truth_v);
+			if (mpo_number(mpo_get(r, "estimate"), &x) == 0 && isfinite(x))
+				snprintf(bias, sizeof bias, "%+.*f", digits, x - truth_v);
+		}
+		cells[0] = str(name, sizeof name, mpo_get(r, "name"));
+		cells[1] = str(stage, sizeof stage, mpo_get(r, "stage"));
+		cells[2] = est;
+		cells[3] = num(e, sizeof e, mpo_get(r, "estimate"), digits, 1);
+		cells[4] = num(se, sizeof se, mpo_get(r, "se"), digits, 0);
+		cells[5] = cis;
+		cells[6] = str(n, sizeof n, mpo_get(r, "n"));
+		cells[7] = tr;
+		cells[8] = bias;
+		texttable_row(&t, cells);
+	}
+	if (any) {
+		heading("Estimates");
+		print_table(&t);
+	} else
+		texttable_free(&t);
+}
+
+static void
+ps_model(const msgpack_object *r)
+{
+	static const char *hdr[] = { "term", "coef", "SE" };
+	static const char *cal_hdr[] = { "covariate", "level", "n", "mean ps", "treated rate" };
+	const msgpack_object *terms = mpo_get(r, "terms"), *cal = mpo_get(r, "calibration");
+	char a[64], b[64], c[64], d[64], e[64], title[256];
+	texttable t;
+
+	snprintf(title, sizeof title, "Propensity model (%s, %s%s%s)",
+	    str(a, sizeof a, mpo_get(r, "stage")), str(b, sizeof b, mpo_get(r, "model")),
+	    mpo_get(r, "l2") && mpo_get(r, "l2")->type != MSGPACK_OBJECT_NIL ? ", L2 C=" : "",
+	    mpo_get(r, "l2") && mpo_get(r, "l2")->type != MSGPACK_OBJECT_NIL ?
+	    str(c, sizeof c, mpo_get(r, "l2")) : "");
+	heading(title);
+	printf("%s%s iterations, converged: %s, log-likelihood %s, AUC %s\n",
+	    markdown ? "" : "  ", str(a, sizeof a, mpo_get(r, "iterations")),
+	    str(b, sizeof b, mpo_get(r, "converged")),
+	    num(c, sizeof c, mpo_get(r, "loglik"), 2, 0),
+	    num(d, sizeof d, mpo_get(r, "auc"), 4, 0));
+	{
+		const msgpack_object *tr = pair_get(r, "ps_range", "treated");
+		const msgpack_object *co = pair_get(r, "ps_range", "control");
+
+		if (tr && co && tr->type == MSGPACK_OBJECT_ARRAY && tr->via.array.size == 2 &&
+		    co->type == MSGPACK_OBJECT_ARRAY && co->via.array.size == 2)
+			printf("%sps range: treated %s - %s, control %s - %s\n",
+			    markdown ? "\n" : "  ",
+			    num(a, sizeof a, &tr->via.array.ptr[0], 4, 0),
+			    num(b, sizeof b, &tr->via.array.ptr[1], 4, 0),
+			    num(c, sizeof c, &co->via.array.ptr[0], 4, 0),
+			    num(d, sizeof d, &co->via.array.ptr[1], 4, 0));
+	}
+	if (markdown)
+		putchar('\n');
+	if (terms && terms->type == MSGPACK_OBJECT_ARRAY && terms->via.array.size > 0) {
+		texttable_init(&t, 3, hdr, "lrr");
+		for (uint32_t i = 0; i < terms->via.array.size; i++) {
+			const msgpack_object *term = &terms->via.array.ptr[i];
+			const char *cells[3] = { str(a, sizeof a, mpo_get(term, "term")),
+				num(b, sizeof b, mpo_get(term, "coef"), 6, 1),
+				num(c, sizeof c, mpo_get(term, "se"), 6, 0) };
+
+			texttable_row(&t, cells);
+		}
+		print_table(&t);
+	}
+	if (cal && cal->type == MSGPACK_OBJECT_ARRAY && cal->via.array.size > 0) {
+		printf("%sCalibration: mean propensity against the treated share, by level\n",
+		    markdown ? "\n" : "\n  ");
+		if (markdown)
+			putchar('\n');
+		texttable_init(&t, 5, cal_hdr, "llrrr");
+		for (uint32_t i = 0; i < cal->via.array.size; i++) {
+			const msgpack_object *row = &cal->via.array.ptr[i];
+			const char *cells[5] = { str(a, sizeof a, mpo_get(row, "covariate")),
+				str(b, sizeof b, mpo_get(row, "level")),
+				str(c, sizeof c, mpo_get(row, "n")),
+				num(d, sizeof d, mpo_get(row, "mean_ps"), 4, 0),
+				num(e, sizeof e, mpo_get(row, "treated_rate"), 4, 0) };
+
+			texttable_row(&t, cells);
+		}
+		print_table(&t);
+	}
+}
+
+static void
+weight_details(const objlist *res)
+{
+	static const char *hdr[] = { "result", "ESS treated", "ESS control",
+		"max w treated", "max w control", "trimmed", "truncated" };
+	texttable t;
+	int any = 0;
+
+	texttable_init(&t, 7, hdr, "lrrrrrr");
+	for (int i = 0; i < res->n; i++) {
+		const msgpack_object *r = obj(res, i);
+		char a[64], b[32], c[32], d[32], e[32], f[64], g[32];
+		double tt = 0, tc = 0;
+
+		if (mpo_get(r, "ess") == NULL)
+			continue;
+		any = 1;
+		mpo_number(pair_get(r, "trimmed", "treated"), &tt);
+		mpo_number(pair_get(r, "trimmed", "control"), &tc);
+		snprintf(f, sizeof f, "%.0f", tt + tc);
+		{
+			const char *cells[7] = { str(a, sizeof a, mpo_get(r, "name")),
+				num(b, sizeof b, pair_get(r, "ess", "treated"), 1, 0),
+				num(c, sizeof c, pair_get(r, "ess", "control"), 1, 0),
+				num(d, sizeof d, pair_get(r, "max_weight", "treated"), 3, 0),
+				num(e, sizeof e, pair_get(r, "max_weight", "control"), 3, 0),
+				f, str(g, sizeof g, mpo_get(r, "truncated")) };
+
+			texttable_row(&t, cells);
+		}
+	}
+	if (any) {
+		heading("Weights");
+		print_table(&t);
+	} else
+		texttable_free(&t);
+}
+
+static void
+match_details(const objlist *res)
+{
+	static const char *hdr[] = { "result", "k", "ties", "replace", "caliper",
+		"treated matched", "unmatched", "controls used" };
+	texttable t;
+	int any = 0;
+
+	texttable_init(&t, 8, hdr, "lrllrrrr");
+	for (int i = 0; i < res->n; i++) {
+		const msgpack_object *r = obj(res, i);
+		char a[64], b[16], c[16], d[16], e[32], f[32], g[32], h[32];
+
+		if (mpo_get(r, "treated_matched") == NULL)
+			continue;
+		any = 1;
+		{
+			const char *cells[8] = { str(a, sizeof a, mpo_get(r, "name")),
+				str(b, sizeof b, mpo_get(r, "k")), str(c, sizeof c, mpo_get(r, "ties")),
+				str(d, sizeof d, mpo_get(r, "replace")),
+				num(e, sizeof e, mpo_get(r, "caliper_width"), 4, 0),
+				str(f, sizeof f, mpo_get(r, "treated_matched")),
+				str(g, sizeof g, mpo_get(r, "treated_unmatched")),
+				str(h, sizeof h, mpo_get(r, "controls_used")) };
+
+			texttable_row(&t, cells);
+		}
+	}
+	if (any) {
+		heading("Matching");
+		print_table(&t);
+	} else
+		texttable_free(&t);
+}
+
+/* One row per covariate, one column per weighting: the SMD and a mark. */
+static void
+balance(const msgpack_object *r)
+{
+	const msgpack_object *weights = mpo_get(r, "weights"), *rows = mpo_get(r, "table");
+	const char **hdr;
+	char *align, a[64], b[64], title[160];
+	int nw;
+	texttable t;
+
+	if (!weights || weights->type != MSGPACK_OBJECT_ARRAY || !rows ||
+	    rows->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	nw = (int)weights->via.array.size;
+	hdr = xcalloc((size_t)nw + 1, sizeof *hdr);
+	align = xcalloc((size_t)nw + 2, 1);
+	hdr[0] = "covariate (SMD)";
+	align[0] = 'l';
+	for (int k = 0; k < nw; k++) {
+		hdr[k + 1] = mpo_strdup(&weights->via.array.ptr[k]);
+		align[k + 1] = 'r';
+	}
+	snprintf(title, sizeof title, "Balance (|SMD| <= %s passes; SD %s; x marks a failure)",
+	    str(a, sizeof a, mpo_get(r, "threshold")), str(b, sizeof b, mpo_get(r, "sd")));
+	heading(title);
+	texttable_init(&t, nw + 1, hdr, align);
+	for (uint32_t i = 0; i < rows->via.array.size; i += (uint32_t)nw) {
+		const char **cells = xcalloc((size_t)nw + 1, sizeof *cells);
+		char (*buf)[40] = xcalloc((size_t)nw + 1, sizeof *buf);
+
+		cells[0] = str(buf[0], sizeof buf[0], mpo_get(&rows->via.array.ptr[i], "covariate"));
+		for (int k = 0; k < nw && i + (uint32_t)k < rows->via.array.size; k++) {
+			const msgpack_object *row = &rows->via.array.ptr[i + (uint32_t)k];
+			const msgpack_object *pass = mpo_get(row, "pass");
+			char v[32];
+
+			num(v, sizeof v, mpo_get(row, "smd"), 4, 1);
+			snprintf(buf[k + 1], sizeof buf[k + 1], "%s %s", v,
+			    pass && pass->type == MSGPACK_OBJECT_BOOLEAN && !pass->via.boolean ?
+			    "x" : " ");
+			cells[k + 1] = buf[k + 1];
+		}
+		texttable_row(&t, cells);
+		free(cells);
+		free(buf);
+	}
+	print_table(&t);
+	printf("%sfailures: %s (raw included: ", markdown ? "\n" : "  ",
+	    str(a, sizeof a, mpo_get(r, "failures")));
+	{
+		const msgpack_object *f = mpo_get(r, "failures_by_weight");
+
+		for (uint32_t k = 0; f && f->type == MSGPACK_OBJECT_MAP && k < f->via.map.size; k++)
+			printf("%s%s %s", k ? ", " : "", str(a, sizeof a, &f->via.map.ptr[k].key),
+			    str(b, sizeof b, &f->via.map.ptr[k].val));
+	}
+	printf(")\n");
+	for (int k = 0; k < nw; k++)
+		free((char *)hdr[k + 1]);
+	free(hdr);
+	free(align);
+}
+
+/* Results no section above knows, printed key by key. */
+static void
+others(const objlist *res)
+{
+	int any = 0;
+
+	for (int i = 0; i < res->n; i++) {
+		const msgpack_object *r = obj(res, i);
+		char a[64], b[64];
+
+		if (mpo_get(r, "estimate") || mpo_get(r, "terms") ||
+		    mpo_is_str(mpo_get(r, "name"), "balance"))
+			continue;
+		if (!any)
+			heading("Other results");
+		any = 1;
+		printf("%s%s (%s):", markdown ? "- " : "  ", str(a, sizeof a, mpo_get(r, "name")),
+		    str(b, sizeof b, mpo_get(r, "stage")));
+		for (uint32_t k = 0; k < r->via.map.size; k++) {
+			const msgpack_object *key = &r->via.map.ptr[k].key, *v = &r->via.map.ptr[k].val;
+
+			if (mpo_is_str(key, "kind") || mpo_is_str(key, "name") ||
+			    mpo_is_str(key, "stage"))
+				continue;
+			printf(" %s=", str(a, sizeof a, key));
+			if (v->type == MSGPACK_OBJECT_MAP || v->type == MSGPACK_OBJECT_ARRAY)
+				mpo_json(stdout, v);
+			else
+				fputs(str(b, sizeof b, v), stdout);
+		}
+		putchar('\n');
+	}
+}
+
+static void
+print_text(const stream_head *h, const msgpack_object *meta, const objlist *recipe,
+    const objlist *res, uint64_t rows)
+{
+	const msgpack_object *truth = mpo_get(meta, "truth");
+	char a[64];
+
+	printf(markdown ? "## psflow report: %llu rows\n\n" : "psflow report: %llu rows\n",
+	    (unsigned long long)rows);
+	printf("%sflow: ", markdown ? "" : "  ");
+	for (int i = 0; i < recipe->n; i++)
+		printf("%s%s", i ? " | " : "", str(a, sizeof a, mpo_get(obj(recipe, i), "stage")));
+	printf("%s\n", recipe->n ? "" : "(no recipe)");
+	if (markdown)
+		putchar('\n');
+	printf("%sroles: treatment %s, outcome %s, propensity %s\n", markdown ? "" : "  ",
+	    h->treatment ? h->treatment : "-", h->outcome ? h->outcome : "-",
+	    h->ps ? h->ps : "-");
+	if (truth) {
+		char b[64], c[64];
+
+		if (markdown)
+			putchar('\n');
+		printf("%struth (from %s): ATE %s, ATT %s\n", markdown ? "" : "  ",
+		    str(a, sizeof a, mpo_get(meta, "source")),
+		    num(b, sizeof b, mpo_get(truth, "ate"), digits, 1),
+		    num(c, sizeof c, mpo_get(truth, "att"), digits, 1));
+	}
+	estimates(res, truth);
+	for (int i = 0; i < res->n; i++)
+		if (mpo_get(obj(res, i), "terms"))
+			ps_model(obj(res, i));
+	weight_details(res);
+	match_details(res);
+	for (int i = 0; i < res->n; i++)
+		if (mpo_is_str(mpo_get(obj(res, i), "name"), "balance"))
+			balance(obj(res, i));
+	others(res);
+}
+
+static void
+print_json(const msgpack_object *meta, const objlist *recipe, const objlist *res,
+    const stream_head *h, uint64_t rows, uint64_t batches)
+{
+	printf("{\"rows\":%llu,\"batches\":%llu,\"roles\":{\"treatment\":",
+	    (unsigned long long)rows, (unsigned long long)batches);
+	h->treatment ? json_string(stdout, h->treatment, strlen(h->treatment)) : (void)fputs("null", stdout);
+	fputs(",\"outcome\":", stdout);
+	h->outcome ? json_string(stdout, h->outcome, strlen(h->outcome)) : (void)fputs("null", stdout);
+	fputs(",\"ps\":", stdout);
+	h->ps ? json_string(stdout, h->ps, strlen(h->ps)) : (void)fputs("null", stdout);
+	fputs("},\"meta\":", stdout);
+	mpo_json(stdout, meta);
+	fputs(",\"recipe\":[", stdout);
+	for (int i = 0; i < recipe->n; i++) {
+		if (i)
+			putchar(',');
+		mpo_json(stdout, obj(recipe, i));
+	}
+	fputs("],\"results\":[", stdout);
+	for (int i = 0; i < res->n; i++) {
+		if (i)
+			putchar(',');
+		mpo_json(stdout, obj(res, i));
+	}
+	puts("]}");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "markdown", no_argument, NULL, OPT_MARKDOWN },
+		{ "digits", required_argument, NULL, OPT_DIGITS },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	cli_common cli;
+	int opt, json = 0;
+	stream_in *in;
+	stream_head *h;
+	objlist res = { 0 }, recipe = { 0 };
+	msgpack_unpacked meta;
+	uint64_t batches = 0;
+	table rows;
+	mpraw raw;
+
+	err_set_prog(argv[0]);
+	cli_common_init(&cli);
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_JSON: json = 1; break;
+		case OPT_MARKDOWN: markdown = 1; break;
+		case OPT_DIGITS: digits = (int)cli_int("--digits", optarg, 0, 12); break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			if (!cli_common_option(&cli, opt, optarg))
+				die_usage("unknown option");
+		}
+	}
+	cli_no_operands(argc, argv);
+	if (json && markdown)
+		die_usage("--json and --markdown exclude each other");
+	in = stream_in_open(cli.in, &cli.io);
+	h = stream_in_head(in);
+	table_init(&rows);
+	table_copy_schema(&rows, &h->schema);
+	for (;;) {
+		stream_event ev;
+
+		rows.nrows = 0;
+		ev = stream_in_next(in, &rows, &raw);
+		if (ev == STREAM_END)
+			break;
+		if (ev == STREAM_BATCH)
+			batches++;
+		else
+			objlist_add(&res, &raw);
+	}
+	mpraw_unpack(&h->meta, &meta);
+	for (int i = 0; i < h->nrecipe; i++)
+		objlist_add(&recipe, &h->recipe[i]);
+	if (json)
+		print_json(&meta.data, &recipe, &res, h, stream_in_rows(in), batches);
+	else
+		print_text(h, &meta.data, &recipe, &res, stream_in_rows(in));
+	for (int i = 0; i < res.n; i++)
+		msgpack_unpacked_destroy(&res.items[i]);
+	for (int i = 0; i < recipe.n; i++)
+		msgpack_unpacked_destroy(&recipe.items[i]);
+	free(res.items);
+	free(recipe.items);
+	msgpack_unpacked_destroy(&meta);
+	table_free(&rows);
+	stream_in_close(&in);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die("writing stdout:");
+	return EXIT_OK;
+}
