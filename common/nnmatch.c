@@ -52,10 +52,27 @@ lower_bound(const keyed *c, size_t m, double x)
 	return lo;
 }
 
+typedef struct {
+	double dist;
+	size_t slot, row;
+} candidate;
+
+static int
+cmp_candidate(const void *a, const void *b)
+{
+	const candidate *x = a, *y = b;
+
+	if (x->dist != y->dist)
+		return (x->dist > y->dist) - (x->dist < y->dist);
+	return (x->row > y->row) - (x->row < y->row);
+}
+
 /* Picks the matches of one treated unit at distance value x into out
- * (slots in the sorted pool); returns how many. */
+ * (slots in the sorted pool); returns how many. The walk outward gathers
+ * the k nearest and every control tied with the k-th; TIES_FIRST then keeps
+ * the k with the smallest (distance, row). */
 static size_t
-find_matches(pool *p, double x, const nnmatch_opts *o, size_t **out, size_t *cap)
+find_matches(pool *p, double x, const nnmatch_opts *o, candidate **out, size_t *cap)
 {
 	size_t pos = lower_bound(p->c, p->m, x), got = 0;
 	size_t L = pos == 0 ? SIZE_MAX : pos - 1, R = pos;
@@ -68,38 +85,45 @@ find_matches(pool *p, double x, const nnmatch_opts *o, size_t **out, size_t *cap
 	for (;;) {
 		double dl = L != SIZE_MAX ? x - p->c[L].key : INFINITY;
 		double dr = R < p->m ? p->c[R].key - x : INFINITY;
-		int take_left;
-		double dist;
-		size_t slot;
+		int take_left = dl <= dr;
+		double dist = take_left ? dl : dr;
+		size_t slot = take_left ? L : R;
 
-		if (dl == INFINITY && dr == INFINITY)
+		if (dist == INFINITY)
 			break;
-		take_left = dl < dr || (dl == dr && p->c[L].index < p->c[R].index);
-		dist = take_left ? dl : dr;
 		if (o->caliper > 0 && dist > o->caliper)
 			break;
-		if (got >= (size_t)o->k && !(o->ties == TIES_ALL && dist == kth))
+		if (got >= (size_t)o->k && dist != kth)
 			break;
-		slot = take_left ? L : R;
 		if (got == *cap) {
 			*cap = *cap ? *cap * 2 : 16;
 			*out = xreallocarray(*out, *cap, sizeof **out);
 		}
-		(*out)[got++] = slot;
+		(*out)[got++] = (candidate){ dist, slot, p->c[slot].index };
 		if (got == (size_t)o->k)
 			kth = dist;
-		if (take_left)
+		if (take_left) {
 			L = L == 0 ? SIZE_MAX : L - 1;
-		else
+			if (!o->replace && L != SIZE_MAX)
+				L = alive_left(p, L);
+		} else {
 			R++;
-		if (!o->replace) {
-			/* the slot is used up: later searches skip it */
-			p->right[slot] = slot + 1;
-			p->left[slot] = slot == 0 ? SIZE_MAX : slot - 1;
-			R = alive_right(p, R);
-			L = L == SIZE_MAX ? SIZE_MAX : alive_left(p, L);
+			if (!o->replace)
+				R = alive_right(p, R);
 		}
 	}
+	if (o->ties == TIES_FIRST && got > (size_t)o->k) {
+		qsort(*out, got, sizeof **out, cmp_candidate);
+		got = (size_t)o->k;
+	}
+	if (!o->replace)
+		for (size_t s = 0; s < got; s++) {
+			/* used up: later searches skip the slot */
+			size_t slot = (*out)[s].slot;
+
+			p->right[slot] = slot + 1;
+			p->left[slot] = slot == 0 ? SIZE_MAX : slot - 1;
+		}
 	return got;
 }
 
@@ -110,7 +134,8 @@ nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
 	keyed *controls = xmalloc((n + 1) * sizeof *controls);
 	keyed *treated = xmalloc((n + 1) * sizeof *treated);
 	double *kk = xcalloc(n + 1, sizeof *kk), *tau_i = xcalloc(n + 1, sizeof *tau_i);
-	size_t nc = 0, nt = 0, *slots = NULL, cap = 0;
+	size_t nc = 0, nt = 0, cap = 0;
+	candidate *slots = NULL;
 	double sum_tau = 0, pair_sq = 0, s2, var_c = 0, var_t = 0;
 	pool p;
 
@@ -153,7 +178,7 @@ nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
 			continue;
 		}
 		for (size_t s = 0; s < m; s++) {
-			size_t j = controls[slots[s]].index;
+			size_t j = slots[s].row;
 			double tau_pair = y[i] - y[j];
 
 			mean_c += y[j] / (double)m;

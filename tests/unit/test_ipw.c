@@ -1,0 +1,63 @@
+/* ipw: weights and the Hajek effect on five rows, by hand.
+ *
+ * rows (t, ps, y): (1, .5, 1) (1, .8, 0) (0, .2, 0) (0, .5, 1) (0, .75, 1)
+ * ATE weights: 2, 1.25 | 1.25, 2, 4
+ *   treated mean = (2*1 + 1.25*0) / 3.25 = 8/13
+ *   control mean = (1.25*0 + 2*1 + 4*1) / 7.25 = 24/29
+ * ATT weights: 1, 1 | .25, 1, 3 -> treated 1/2, control 4/4.25 = 16/17
+ * ATO weights: .5, .2 | .2, .5, .75 -> treated .5/.7, control 1.25/1.45 */
+#include "check.h"
+#include "ipw.h"
+
+int
+main(void)
+{
+	const uint8_t t[5] = { 1, 1, 0, 0, 0 };
+	const double ps[5] = { .5, .8, .2, .5, .75 }, y[5] = { 1, 0, 0, 1, 1 };
+	double w[5];
+	ipw_summary s;
+
+	for (int i = 0; i < 5; i++)
+		w[i] = ipw_weight(EST_ATE, t[i], ps[i]);
+	CHECK_NEAR(w[0] + w[1] + w[2] + w[3] + w[4], 2 + 1.25 + 1.25 + 2 + 4, 1e-12,
+	    "ATE weights 1/e and 1/(1-e)");
+	CHECK(ipw_effect(w, t, y, 5, &s) == 0, "ATE effect computes");
+	CHECK_NEAR(s.estimate, 8.0 / 13 - 24.0 / 29, 1e-12, "ATE = 8/13 - 24/29");
+	CHECK_NEAR(s.ess[1], 3.25 * 3.25 / (4 + 1.5625), 1e-12, "ESS treated = (sum w)^2 / sum w^2");
+	CHECK_NEAR(s.max_w[0], 4, 1e-12, "largest control weight 4");
+	{
+		/* var = sum w^2 (y - m)^2 / (sum w)^2 per group */
+		double m1 = 8.0 / 13, m0 = 24.0 / 29;
+		double v1 = (4 * (1 - m1) * (1 - m1) + 1.5625 * m1 * m1) / (3.25 * 3.25);
+		double v0 = (1.5625 * m0 * m0 + 4 * (1 - m0) * (1 - m0) + 16 * (1 - m0) * (1 - m0)) /
+		    (7.25 * 7.25);
+
+		CHECK_NEAR(s.se, sqrt(v1 + v0), 1e-12, "linearised SE");
+	}
+	for (int i = 0; i < 5; i++)
+		w[i] = ipw_weight(EST_ATT, t[i], ps[i]);
+	ipw_effect(w, t, y, 5, &s);
+	CHECK_NEAR(s.estimate, 0.5 - 4 / 4.25, 1e-12, "ATT = 1/2 - 16/17");
+	for (int i = 0; i < 5; i++)
+		w[i] = ipw_weight(EST_ATO, t[i], ps[i]);
+	ipw_effect(w, t, y, 5, &s);
+	CHECK_NEAR(s.estimate, .5 / .7 - 1.25 / 1.45, 1e-12, "ATO (overlap weights)");
+	for (int i = 0; i < 5; i++)
+		w[i] = ipw_weight(EST_ATC, t[i], ps[i]);
+	CHECK_NEAR(w[0], 1, 1e-12, "ATC weight of a treated unit is (1-e)/e");
+	CHECK(isinf(ipw_weight(EST_ATE, 1, 0.0)), "ps 0 gives an infinite ATE weight");
+	{
+		double ww[6] = { 1, 2, 3, 4, 100, 5 };
+		const uint8_t tt[6] = { 1, 1, 1, 1, 1, 0 };
+
+		/* treated 1,2,3,4,100: 0.75-quantile (type 7) = 4 -> 100 capped */
+		CHECK(ipw_truncate(ww, tt, 6, 0.75) == 1 && ww[4] == 4 && ww[5] == 5,
+		    "truncation caps at the group's quantile");
+	}
+	{
+		double zero[5] = { 0, 0, 1, 1, 1 };
+
+		CHECK(ipw_effect(zero, t, y, 5, &s) == -1, "all treated weights 0 is refused");
+	}
+	CHECK_DONE();
+}

@@ -1,0 +1,79 @@
+/* logit: fits checked by hand.
+ *
+ * 1. One binary covariate: the MLE reproduces the two groups' log-odds.
+ *    x=0: 1 of 4 treated -> b0 = log(1/3); x=1: 3 of 4 -> b0 + b1 = log(3),
+ *    so b1 = log 9. SE of b1 = sqrt(1/1 + 1/3 + 1/3 + 1/1) = sqrt(8/3).
+ * 2. With the L2 penalty (C = 1) the gradient vanishes at the optimum:
+ *    sum (y - p) = 0 for the intercept, sum (y - p) x = b1 for x.
+ * 3. The AUC of a perfect score is 1; with a tie across groups, 1/2 per tie. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "logit.h"
+
+int
+main(void)
+{
+	const double X[8][2] = { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
+		{ 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } };
+	const uint8_t y[8] = { 1, 0, 0, 0, 1, 1, 1, 0 };
+	logit_opts o;
+	logit_fit fit;
+	double ps[8], g0 = 0, g1 = 0;
+
+	logit_opts_default(&o);
+	CHECK(logit_fit_newton(&X[0][0], y, 8, 2, &o, &fit) == LOGIT_OK, "MLE converges");
+	CHECK_NEAR(fit.beta[0], log(1.0 / 3), 1e-9, "intercept = log(1/3)");
+	CHECK_NEAR(fit.beta[1], log(9.0), 1e-9, "slope = log 9");
+	CHECK_NEAR(fit.se[1], sqrt(8.0 / 3), 1e-7, "SE of the slope = sqrt(8/3)");
+	CHECK_NEAR(fit.loglik, 4 * (0.25 * log(0.25) + 0.75 * log(0.75)) * 2, 1e-9,
+	    "log-likelihood = 8 (1/4 log 1/4 + 3/4 log 3/4)");
+	logit_predict(&X[0][0], 8, 2, fit.beta, ps);
+	CHECK_NEAR(ps[0], 0.25, 1e-9, "fitted p at x=0 is 1/4");
+	CHECK_NEAR(ps[7], 0.75, 1e-9, "fitted p at x=1 is 3/4");
+	logit_fit_free(&fit);
+
+	o.C = 1;
+	CHECK(logit_fit_newton(&X[0][0], y, 8, 2, &o, &fit) == LOGIT_OK, "L2 fit converges");
+	logit_predict(&X[0][0], 8, 2, fit.beta, ps);
+	for (int i = 0; i < 8; i++) {
+		g0 += y[i] - ps[i];
+		g1 += (y[i] - ps[i]) * X[i][1];
+	}
+	CHECK_NEAR(g0, 0, 1e-9, "L2: intercept not penalised, its score is 0");
+	CHECK_NEAR(g1, fit.beta[1], 1e-9, "L2: score of x equals b1 / C");
+	CHECK(fit.beta[1] < log(9.0) && fit.beta[1] > 0, "L2 shrinks the slope");
+	logit_fit_free(&fit);
+
+	{
+		const double perfect[4] = { 0.1, 0.2, 0.8, 0.9 }, tied[4] = { 0.5, 0.5, 0.5, 0.9 };
+		const uint8_t yy[4] = { 0, 0, 1, 1 };
+
+		CHECK_NEAR(auc(perfect, yy, 4), 1.0, 1e-12, "AUC of a perfect score is 1");
+		/* pairs (t, c): (0.5 vs 0.5) x2 ties -> 1/2 each; 0.9 beats both */
+		CHECK_NEAR(auc(tied, yy, 4), (0.5 + 0.5 + 1 + 1) / 4, 1e-12, "AUC counts ties as 1/2");
+	}
+	{
+		/* separated data: x perfectly predicts y -> no convergence */
+		const double Xs[4][2] = { { 1, 0 }, { 1, 0 }, { 1, 1 }, { 1, 1 } };
+		const uint8_t ys[4] = { 0, 0, 1, 1 };
+
+		logit_opts_default(&o);
+		o.max_iter = 30;
+		CHECK(logit_fit_newton(&Xs[0][0], ys, 4, 2, &o, &fit) != LOGIT_OK,
+		    "separated data do not converge");
+		logit_fit_free(&fit);
+	}
+	{
+		/* 2x2 system solved by Cholesky: [4 2; 2 3] x = [2; 1] -> x = [1/2, 0] */
+		double A[4] = { 4, 2, 2, 3 }, b[2] = { 2, 1 }, inv[4];
+
+		CHECK(cholesky_solve(A, b, 2, inv) == 0, "Cholesky of an SPD matrix");
+		CHECK_NEAR(b[0], 0.5, 1e-12, "solution x0 = 1/2");
+		CHECK_NEAR(b[1], 0.0, 1e-12, "solution x1 = 0");
+		CHECK_NEAR(inv[0], 3.0 / 8, 1e-12, "inverse [0][0] = 3/8");
+		CHECK_NEAR(inv[1], -2.0 / 8, 1e-12, "inverse [0][1] = -1/4");
+	}
+	CHECK_DONE();
+}

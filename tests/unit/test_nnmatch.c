@@ -1,0 +1,84 @@
+/* nnmatch: matching with ties, caliper and without replacement, by hand.
+ *
+ * controls (d, y): c0 (.30, 0)  c1 (.50, 1)  c2 (.50, 0)  c3 (.90, 1)
+ * treated  (d, y): t0 (.50, 1)  t1 (.70, 1)  t2 (.95, 0)
+ * ties all, k = 1:
+ *   t0 -> c1, c2 (both at 0): tau = 1 - 1/2 = 1/2
+ *   t1 -> c1, c2 at .20 and c3 at .20: distances .2, .2, .2 (all tie)
+ *         tau = 1 - 2/3 = 1/3
+ *   t2 -> c3 (.05): tau = 0 - 1 = -1
+ *   ATT = (1/2 + 1/3 - 1) / 3 = -1/18
+ *   w: c0 0, c1 1/2 + 1/3, c2 1/2 + 1/3, c3 1/3 + 1 */
+#include <math.h>
+
+#include "check.h"
+#include "nnmatch.h"
+
+int
+main(void)
+{
+	/* rows: c0 c1 c2 c3 t0 t1 t2 */
+	const double d[7] = { .30, .50, .50, .90, .50, .70, .95 };
+	const double y[7] = { 0, 1, 0, 1, 1, 1, 0 };
+	const uint8_t t[7] = { 0, 0, 0, 0, 1, 1, 1 };
+	nnmatch_opts o = { .k = 1, .replace = 1, .caliper = 0, .ties = TIES_ALL };
+	nnmatch_result r;
+	double w[7];
+
+	/* .7 - .5 and .9 - .7 are not equal in binary floating point: use
+	 * exactly representable distances for the three-way tie */
+	const double d2[7] = { .25, .5, .5, 1.0, .5, .75, 1.0625 };
+
+	CHECK(nnmatch_att(d2, t, y, 7, &o, w, &r) == 0, "matches");
+	CHECK_NEAR(r.estimate, -1.0 / 18, 1e-12, "ATT with all ties = -1/18");
+	CHECK_NEAR(w[1], 0.5 + 1.0 / 3, 1e-12, "c1 weight = 1/2 + 1/3");
+	CHECK_NEAR(w[3], 1.0 / 3 + 1, 1e-12, "c3 weight = 1/3 + 1");
+	CHECK(w[0] == 0 && w[4] == 1, "unused control 0, matched treated 1");
+	CHECK(r.treated_matched == 3 && r.controls_used == 3 && r.pairs == 6,
+	    "3 treated matched, 3 controls used, 6 pairs");
+	{
+		/* AI variance by hand: est = -1/18;
+		 * pairs (w, tau): t0: (1/2, 1) (1/2, 0); t1: (1/3, 0) (1/3, 1) (1/3, 0);
+		 * t2: (1, -1). s2 = 1/2 sum w (tau - est)^2 / 3.
+		 * K: c1 5/6, c2 5/6, c3 4/3; KK: c1 1/4+1/9, c2 1/4+1/9, c3 1/9+1 */
+		double e = -1.0 / 18, s2, vc, vt;
+
+		s2 = 0.5 * (0.5 * pow(1 - e, 2) + 0.5 * pow(0 - e, 2) +
+		    (2.0 / 3) * pow(0 - e, 2) + (1.0 / 3) * pow(1 - e, 2) + pow(-1 - e, 2)) / 3;
+		vc = 2 * (25.0 / 36 - (0.25 + 1.0 / 9)) + (16.0 / 9 - (1.0 / 9 + 1));
+		vt = pow(0.5 - e, 2) + pow(1.0 / 3 - e, 2) + pow(-1 - e, 2);
+		CHECK_NEAR(r.se, sqrt((s2 * vc + vt) / 9), 1e-12, "Abadie-Imbens SE by hand");
+	}
+	o.ties = TIES_FIRST;
+	nnmatch_att(d2, t, y, 7, &o, w, &r);
+	/* t0 -> c1 (lower row of the tie), t1 -> c1 (tie .25 on both sides,
+	 * lower row), t2 -> c3: ATT = ((1-1) + (1-1) + (0-1)) / 3 */
+	CHECK_NEAR(r.estimate, -1.0 / 3, 1e-12, "ties first: lowest row wins");
+	o.ties = TIES_ALL;
+	o.caliper = 0.1;
+	nnmatch_att(d2, t, y, 7, &o, w, &r);
+	CHECK(r.treated_matched == 2 && r.treated_unmatched == 1 && w[5] == 0,
+	    "caliper .1 leaves t1 (nearest at .25) unmatched");
+	o.caliper = 0.01;
+	CHECK(nnmatch_att((const double[]){ .1, .2, .8, .9 }, (const uint8_t[]){ 0, 0, 1, 1 },
+	    y, 4, &o, w, &r) == -1, "no control within the caliper: -1");
+	o = (nnmatch_opts){ .k = 1, .replace = 0, .ties = TIES_FIRST };
+	nnmatch_att(d2, t, y, 7, &o, w, &r);
+	/* greedy from the largest: t2 (1.0625) -> c3; t1 (.75) -> c1 (tie with
+	 * c2 at .25, lower row); t0 (.5) -> c2 */
+	CHECK(w[3] == 1 && w[1] == 1 && w[2] == 1 && w[0] == 0,
+	    "without replacement each control serves once");
+	CHECK_NEAR(r.estimate, ((0 - 1) + (1 - 1) + (1 - 0)) / 3.0, 1e-12,
+	    "without replacement: ATT 0");
+	{
+		/* more treated than controls without replacement: the rest unmatched */
+		double ww[3];
+
+		nnmatch_att((const double[]){ .5, .4, .6 }, (const uint8_t[]){ 0, 1, 1 },
+		    (const double[]){ 0, 1, 1 }, 3, &o, ww, &r);
+		CHECK(r.treated_matched == 1 && r.treated_unmatched == 1,
+		    "one control, two treated: one unmatched");
+	}
+	(void)d;
+	CHECK_DONE();
+}
