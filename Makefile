@@ -67,7 +67,7 @@ check-asan: test-deps
 	    BIN=$(abspath build/asan/bin) UNITS=$(abspath build/asan/tests) tests/run.sh
 
 demo: all
-	@pipelines/optin-study.sh
+	@pipelines/demo.sh
 
 bench: all
 	@tools/bench/run.sh

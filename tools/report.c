@@ -177,10 +177,13 @@ ps_model(const msgpack_object *r)
 	    mpo_get(r, "l2") && mpo_get(r, "l2")->type != MSGPACK_OBJECT_NIL ?
 	    str(c, sizeof c, mpo_get(r, "l2")) : "");
 	heading(title);
-	printf("%s%s iterations, converged: %s, log-likelihood %s, AUC %s\n",
-	    markdown ? "" : "  ", str(a, sizeof a, mpo_get(r, "iterations")),
-	    str(b, sizeof b, mpo_get(r, "converged")),
-	    num(c, sizeof c, mpo_get(r, "loglik"), 2, 0),
+	fputs(markdown ? "" : "  ", stdout);
+	if (mpo_get(r, "iterations"))
+		printf("%s iterations, converged: %s, log-likelihood %s, ",
+		    str(a, sizeof a, mpo_get(r, "iterations")),
+		    str(b, sizeof b, mpo_get(r, "converged")),
+		    num(c, sizeof c, mpo_get(r, "loglik"), 2, 0));
+	printf("n %s, AUC %s\n", str(e, sizeof e, mpo_get(r, "n")),
 	    num(d, sizeof d, mpo_get(r, "auc"), 4, 0));
 	{
 		const msgpack_object *tr = pair_get(r, "ps_range", "treated");

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The opt-in study on synthetic users whose true effect is known:
+#   gen | fitps | weight | match | balance | report
+# usage: pipelines/optin-study.sh [ROWS [SEED]]   (default 50000 42)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+PATH="$here/bin:$PATH"
+rows=${1:-50000} seed=${2:-42}
+
+gen -n "$rows" --seed "$seed" |
+	fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence |
+	weight --estimand ate,att |
+	match -k 1 --ties all |
+	balance --threshold 0.1 |
+	report
