@@ -55,6 +55,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpsflow.a
 
 test-deps:
 	@tools/install-deps.sh test
+	@tools/install-deps.sh foreign || echo "make: python3-sklearn could not be installed: the foreign-stage test will be skipped" >&2
 
 test: all test-deps
 	@BIN=$(abspath $(BIN)) UNITS=$(abspath $(BUILD)/tests) tests/run.sh

@@ -2,6 +2,7 @@
 # Installs what psflow needs from Debian's archive when it is missing.
 #   build: libzmq and msgpack-c (found with pkg-config)
 #   test:  python3-msgpack for the interop tests (used from /usr/bin/python3)
+#   foreign: python3-sklearn for the foreign-stage example (best effort)
 #   bench: python3-sklearn, -pandas, -numpy for the reference implementations
 set -eu
 
@@ -15,13 +16,18 @@ build)
 test)
 	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
 	;;
+foreign)
+	# for the foreign-stage example and its test; the test skips without it
+	/usr/bin/python3 -c 'import sklearn, numpy' 2>/dev/null ||
+		need="$need python3-sklearn python3-numpy"
+	;;
 bench)
 	/usr/bin/python3 -c 'import sklearn, pandas, numpy' 2>/dev/null ||
 		need="$need python3-sklearn python3-pandas python3-numpy"
 	command -v hyperfine >/dev/null 2>&1 || true
 	;;
 *)
-	echo "install-deps.sh: unknown set '$1' (build, test or bench)" >&2
+	echo "install-deps.sh: unknown set '$1' (build, test, foreign or bench)" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,31 @@
+# The ready flows in pipelines/, and swapping a stage for a foreign one.
+. "$TESTS/lib.sh"
+top="$TESTS/.."
+
+"$top/pipelines/optin-study.sh" 20000 5 >"$work/study.txt"
+check "optin-study.sh runs gen | fitps | weight | match | balance | report" grep -q 'flow: gen | fitps | weight | match | balance' "$work/study.txt"
+check "  ... and reports IPW, matching and balance" grep -q 'match_att' "$work/study.txt"
+"$top/pipelines/optin-csv.sh" "$REF_CSV" --l2 1 >"$work/csv.txt"
+check "optin-csv.sh runs the flow on the reference CSV" grep -Eq 'ipw_ate +weight +ate +\+0\.0849' "$work/csv.txt"
+fails "optin-csv.sh without a file is a usage error" 2 "usage:" "'$top/pipelines/optin-csv.sh'"
+
+if ! $PY -c 'import sklearn' 2>/dev/null; then
+	skip "foreign gradient-boosting fitps" "python3-sklearn is not installed (make test-deps installs it)"
+	exit 0
+fi
+csv2mp "$REF_CSV" | $PY "$top/pipelines/foreign-fitps.py" -t opt_in_agent_mode \
+	-x engagement_tier,query_confidence | weight -y task_completed -e ate,att | match |
+	balance | report --json >"$work/foreign.json"
+check "a Python stage swapped in for fitps: the flow runs to the end" test -s "$work/foreign.json"
+check "  ... its ps_model result and recipe entry travel on" $PY - "$work/foreign.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = [(r["stage"], r["name"]) for r in d["results"]]
+assert ("foreign-fitps", "ps_model") in names, names
+assert [s["stage"] for s in d["recipe"]] == ["foreign-fitps", "weight", "match", "balance"]
+ate = [r for r in d["results"] if r["name"] == "ipw_ate"][0]["estimate"]
+# a flexible model of the same confounders lands near the logistic one
+assert abs(ate - 0.085) < 0.01, ate
+PY
+fails "the foreign stage refuses a stream without an end" 1 "without an end message" \
+	"$PY '$TESTS/py/mkstream.py' no-end | $PY '$top/pipelines/foreign-fitps.py' -t n -x x"

@@ -1,0 +1,89 @@
+# Every program as a process: --help, usage errors, contracts, bad input.
+. "$TESTS/lib.sh"
+
+for p in gen fitps weight match balance report csv2mp mp2csv mpcat; do
+	check "$p --help prints usage with an example" bash -c "$p --help | grep -q '^usage: ' && $p --help | grep -q 'example:'"
+	fails "$p: an unknown option is a usage error (exit 2)" 2 "try '$p --help'" "$p --no-such-option </dev/null"
+done
+
+gen -n 20000 --seed 3 >"$work/g.mp"
+fitps -x engagement_tier,query_confidence <"$work/g.mp" >"$work/fit.mp"
+check "fitps takes treatment and outcome from gen's roles" test -s "$work/fit.mp"
+mpcat --sizes <"$work/fit.mp" | head -1 >"$work/fit.head"
+check "fitps adds the column ps and the role ps" grep -q '{"name":"ps","type":"f64"}\].*"ps":"ps"' "$work/fit.head"
+check "fitps appends its recipe entry" grep -q '"recipe":\[{"stage":"gen".*},{"stage":"fitps","treatment":"opt_in_agent_mode","covariates":"engagement_tier,query_confidence","l2":null' "$work/fit.head"
+
+# roles travel: later stages need no column names
+weight -e ate,att,atc,ato <"$work/fit.mp" | match | balance >"$work/all.mp"
+mpcat --sizes <"$work/all.mp" >"$work/all.json"
+check "weight, match and balance read the roles from the head" grep -q '"name":"match_att"' "$work/all.json"
+check "weight adds a column per estimand" grep -q '"name":"w_ate".*"name":"w_att".*"name":"w_atc".*"name":"w_ato".*"name":"w_match"' "$work/all.json"
+for r in ps_model naive ipw_ate ipw_att ipw_atc ipw_ato match_att balance; do
+	check "result $r reaches the end of the flow" grep -q "\"name\":\"$r\"" "$work/all.json"
+done
+grep '"stage":"fitps","name":"ps_model"' <(mpcat --sizes <"$work/fit.mp") >"$work/r1"
+grep '"stage":"fitps","name":"ps_model"' "$work/all.json" >"$work/r2"
+same "upstream results pass through later stages unchanged" "$work/r1" "$work/r2"
+mp2csv <"$work/all.mp" | cut -d, -f1-6 >"$work/after.csv"
+mp2csv <"$work/fit.mp" | cut -d, -f1-6 >"$work/before.csv"
+same "rows pass through weight, match and balance unchanged" "$work/before.csv" "$work/after.csv"
+
+# a saved model scores a new stream exactly as the fit did
+fitps -x engagement_tier,query_confidence --save-model "$work/m.psm" <"$work/g.mp" | mp2csv >"$work/fit.csv"
+fitps --model "$work/m.psm" <"$work/g.mp" | mp2csv >"$work/score.csv"
+same "fitps --model reproduces the fitted propensities" "$work/fit.csv" "$work/score.csv"
+fitps --model "$work/m.psm" --batch-rows 1000 <"$work/g.mp" | mpcat --sizes | grep -c '"kind":"batch"' >"$work/nb"
+check "scoring streams batch by batch" test "$(cat "$work/nb")" -eq 20
+fails "--model with a file that is not a model" 1 "not a psflow model" "fitps --model '$work/g.mp' <'$work/g.mp'"
+fails "--model with a missing file" 1 "cannot open" "fitps --model /nonexistent <'$work/g.mp'"
+gen -n 100 | fitps --model "$work/m.psm" | weight | report >"$work/scored.txt"
+check "a scored stream flows on into weight" grep -q ipw_ate "$work/scored.txt"
+
+# bad input to the estimators
+fails "fitps: a covariate not in the stream" 1 "covariate 'nope' \\(from -x\\) is not in the stream" "fitps -x nope <'$work/g.mp'"
+fails "fitps: a treatment not in the stream" 1 "treatment column 'nope' is not in the stream \\(it has: user_id, engagement_tier" "fitps -t nope -x engagement_tier <'$work/g.mp'"
+fails "fitps: no covariates" 1 "no covariates: name them with -x" "csv2mp -t t <<<\$'t,x\n1,2\n0,3' | fitps"
+printf 't,y,x,g\n0,1,0.5,a\n2,0,0.7,b\n1,1,0.2,a\n0,0,0.9,b\n' >"$work/t2.csv"
+fails "a treatment of 2 is refused with its row" 1 "treatment column 't' has the value 2 at row 1: it must be 0 or 1" "csv2mp '$work/t2.csv' | fitps -t t -x x"
+printf 't,y,x\n1,1,0.5\n1,0,0.7\n' >"$work/all1.csv"
+fails "all units treated" 1 "every unit is treated" "csv2mp '$work/all1.csv' | fitps -t t -x x"
+printf 't,y,x\n0,1,0.5\n0,0,0.7\n' >"$work/all0.csv"
+fails "no unit treated" 1 "no unit is treated" "csv2mp '$work/all0.csv' | fitps -t t -x x"
+printf 't,y,x,g\n0,1,0.5,a\n1,0,0.7,a\n1,1,0.2,a\n0,0,0.9,a\n' >"$work/onelevel.csv"
+fails "a categorical covariate with one level" 1 "categorical covariate 'g' has only one level" "csv2mp '$work/onelevel.csv' | fitps -t t -x x,g"
+printf 't,y,x,g\n0,1,0.5,a\n1,0,0.7,b\n1,1,0.2,b\n0,0,0.9,a\n0,1,0.4,a\n' >"$work/sep.csv"
+fails "perfect separation by a level names it" 1 "perfect separation: all 2 units with g = b are treated" "csv2mp '$work/sep.csv' | fitps -t t -x g"
+printf 't,y,x\n0,1,0.1\n0,0,0.2\n1,1,0.8\n1,0,0.9\n' >"$work/sepx.csv"
+fails "perfect separation by a number names it" 1 "perfect separation: x splits the groups" "csv2mp '$work/sepx.csv' | fitps -t t -x x"
+printf 't,y,x\n0,1,0.1\n0,0,\n1,1,0.8\n1,0,0.3\n0,1,0.5\n' >"$work/nan.csv"
+fails "a missing covariate value: count and row" 1 "covariate 'x' has 1 missing, NaN or infinite values \\(the first at row 1\\)" "csv2mp '$work/nan.csv' | fitps -t t -x x"
+printf 't,y,x\n0,a,0.1\n0,b,0.6\n1,a,0.8\n1,b,0.3\n' >"$work/caty.csv"
+fails "a categorical outcome" 1 "outcome column 'y' is categorical \\(cat\\), but must be numeric" "csv2mp '$work/caty.csv' | fitps -t t -y y -x x"
+fails "fitps run twice" 1 "already has a column 'ps'" "fitps <'$work/fit.mp'"
+
+fails "weight before fitps" 1 "no propensity \\(run fitps first\\) column" "weight <'$work/g.mp'"
+fails "weight: a control with ps 1 has an infinite ATE weight" 1 "row 3 \\(control\\) has a propensity of 1, so its ate weight is infinite" "printf 't,y,ps\n0,1,0.5\n1,0,0.5\n1,1,0.2\n0,0,1\n' | csv2mp | weight -t t -y y --ps ps"
+fails "weight: ps 0 points to --trim" 1 "weight is infinite: exclude such units with --trim" "printf 't,y,ps\n0,1,0.5\n1,0,0\n1,1,0.2\n0,0,0.4\n' | csv2mp | weight -t t -y y --ps ps"
+printf 't,y,ps\n0,1,0.5\n1,0,0\n1,1,0.2\n0,0,0.4\n0,1,0.3\n' | csv2mp | weight -t t -y y --ps ps --trim 0.01,0.99 | report --json >"$work/trim.json"
+check "--trim gives weight 0 and counts the trimmed row" bash -c "$PY -c \"import json; d=json.load(open('$work/trim.json')); r=[r for r in d['results'] if r['name']=='ipw_ate'][0]; assert r['trimmed']=={'treated':1,'control':0}, r\""
+fails "a propensity outside [0, 1]" 1 "propensity column 'ps' has 1.5 at row 0" "printf 't,y,ps\n0,1,1.5\n1,0,0.5\n' | csv2mp | weight -t t -y y --ps ps"
+fails "an unknown estimand is a usage error" 2 "unknown estimand 'atx'" "weight -e atx </dev/null"
+
+fails "match: no control within the caliper" 1 "no treated unit has a control within the caliper" "printf 't,y,ps\n0,1,0.1\n0,0,0.12\n1,1,0.9\n1,0,0.95\n' | csv2mp | match -t t -y y --ps ps --caliper 0.01"
+match --caliper 0.05 <"$work/fit.mp" 2>"$work/cal.err" | report --json >"$work/cal.json"
+check "match --caliper: unmatched treated are counted in the result" bash -c "$PY -c \"import json; d=json.load(open('$work/cal.json')); r=[r for r in d['results'] if r['name']=='match_att'][0]; assert r['treated_unmatched']+r['treated_matched'] == $(grep -o '"treated":[0-9]*' <(mpcat --sizes <"$work/fit.mp") | head -1 | cut -d: -f2), r\""
+fails "match --no-replace --ties all is a usage error" 2 "--ties all shares controls" "match --no-replace --ties all </dev/null"
+fails "match --on logit with ps 1" 1 "whose logit is infinite" "printf 't,y,ps\n0,1,1\n1,0,0.5\n' | csv2mp | match -t t -y y --ps ps --on logit"
+
+balance -x engagement_tier <"$work/fit.mp" | report --json >"$work/bal.json"
+check "balance lists every level, reference included" bash -c "$PY -c \"import json; d=json.load(open('$work/bal.json')); r=[r for r in d['results'] if r['name']=='balance'][0]; assert sorted({x['covariate'] for x in r['table']}) == ['engagement_tier_heavy','engagement_tier_light','engagement_tier_medium']\""
+fails "balance: a covariate not in the stream" 1 "covariate column 'nope' is not in the stream" "balance -x nope <'$work/fit.mp'"
+
+report <"$work/all.mp" >"$work/report.txt"
+for s in Estimates "Propensity model" Weights Matching Balance "truth (from psflow gen)"; do
+	check "report shows: $s" grep -q "$s" "$work/report.txt"
+done
+report --json <"$work/all.mp" >"$work/report.json"
+check "report --json is one JSON document with every result" $PY -c "import json; d=json.load(open('$work/report.json')); assert len(d['results']) == 8 and d['rows'] == 20000"
+report --markdown <"$work/all.mp" | grep -c '^|' >"$work/md"
+check "report --markdown prints pipe tables" test "$(cat "$work/md")" -gt 10
