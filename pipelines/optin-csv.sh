@@ -4,7 +4,7 @@
 # usage: pipelines/optin-csv.sh FILE [fitps options, e.g. --l2 1]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$here/bin:$PATH"
+PATH="${PSFLOW_BIN:-$here/bin}:$PATH"
 [ $# -ge 1 ] || { echo "usage: $0 FILE.csv [fitps options]" >&2; exit 2; }
 csv=$1
 shift

@@ -4,7 +4,7 @@
 # usage: pipelines/optin-study.sh [ROWS [SEED]]   (default 50000 42)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$here/bin:$PATH"
+PATH="${PSFLOW_BIN:-$here/bin}:$PATH"
 rows=${1:-50000} seed=${2:-42}
 
 gen -n "$rows" --seed "$seed" |

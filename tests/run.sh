@@ -8,7 +8,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BIN:?BIN must name the directory of the programs}"
 : "${UNITS:?UNITS must name the directory of the unit test binaries}"
-export BIN PATH="$BIN:$PATH"
+export BIN PSFLOW_BIN="$BIN" PATH="$BIN:$PATH"
 export TESTS="$here" DATA="${DATA:-$here/../../shared/data}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
