@@ -35,6 +35,9 @@ struct io_out {
 	int fd;
 	void *sock;
 	unsigned long messages;
+	uint8_t *mem; /* memory output */
+	size_t mem_len, mem_cap;
+	int is_mem;
 };
 
 static void *zctx;
@@ -144,6 +147,44 @@ io_in_open(const char *spec, const io_opts *o)
 	in->cap = 1 << 20;
 	in->buf = xmalloc(in->cap);
 	return in;
+}
+
+io_in *
+io_in_memory(const void *bytes, size_t len, const char *name, size_t max_message)
+{
+	io_in *in = xcalloc(1, sizeof *in);
+
+	in->name = xstrdup(name);
+	in->max_message = max_message;
+	in->fd = -1;
+	in->cap = len ? len : 1;
+	in->buf = xmalloc(in->cap);
+	memcpy(in->buf, bytes, len);
+	in->end = len;
+	in->eof = 1;
+	return in;
+}
+
+io_out *
+io_out_memory(void)
+{
+	io_out *out = xcalloc(1, sizeof *out);
+
+	out->name = xstrdup("memory");
+	out->fd = -1;
+	out->is_mem = 1;
+	return out;
+}
+
+void *
+io_out_take(io_out *out, size_t *len)
+{
+	void *p = out->mem;
+
+	*len = out->mem_len;
+	out->mem = NULL;
+	out->mem_len = out->mem_cap = 0;
+	return p;
 }
 
 int
@@ -351,6 +392,16 @@ io_out_write(io_out *out, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
+	if (out->is_mem) {
+		if (out->mem_len + len > out->mem_cap) {
+			out->mem_cap = (out->mem_len + len) * 2;
+			out->mem = xrealloc(out->mem, out->mem_cap);
+		}
+		memcpy(out->mem + out->mem_len, data, len);
+		out->mem_len += len;
+		out->messages++;
+		return;
+	}
 	if (out->sock) {
 		while (zmq_send(out->sock, data, len, 0) < 0) {
 			if (errno == EINTR)
@@ -384,6 +435,7 @@ io_out_close(io_out **outp)
 
 	if (out == NULL)
 		return;
+	free(out->mem);
 	if (out->sock)
 		zmq_release(out->sock); /* waits up to linger for the tail */
 	else if (out->fd > STDOUT_FILENO && close(out->fd) != 0)

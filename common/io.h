@@ -42,6 +42,12 @@ typedef struct io_out io_out;
 io_in *io_in_open(const char *spec, const io_opts *opts);
 io_out *io_out_open(const char *spec, const io_opts *opts);
 
+/* In memory: a reader over bytes the caller keeps alive; a writer that
+ * collects what is written (io_out_take hands the bytes over). */
+io_in *io_in_memory(const void *bytes, size_t len, const char *name, size_t max_message);
+io_out *io_out_memory(void);
+void *io_out_take(io_out *out, size_t *len);
+
 /* Next whole message. A corrupt byte stream or a message over the cap dies
  * with a message saying how many messages were read before. */
 io_status io_in_next(io_in *in, const uint8_t **data, size_t *len);

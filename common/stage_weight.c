@@ -7,9 +7,9 @@
 #include "err.h"
 #include "stage.h"
 
-void
+int
 weight_compute(const weight_opts *o, estimand e, const uint8_t *t, const double *ps,
-    size_t n, double *w, size_t trimmed[2], size_t *capped)
+    size_t n, double *w, size_t trimmed[2], size_t *capped, size_t *bad_row)
 {
 	double share1 = 0;
 
@@ -24,15 +24,15 @@ weight_compute(const weight_opts *o, estimand e, const uint8_t *t, const double 
 			continue;
 		}
 		w[i] = ipw_weight(e, t[i], ps[i]);
-		if (!isfinite(w[i]))
-			die("row %zu (%s) has a propensity of %g, so its %s weight is "
-			    "infinite: exclude such units with --trim (e.g. --trim "
-			    "0.01,0.99)", i, t[i] ? "treated" : "control", ps[i],
-			    estimand_name(e));
+		if (!isfinite(w[i])) {
+			*bad_row = i;
+			return -1;
+		}
 		if (o->stabilize && e == EST_ATE)
 			w[i] *= t[i] ? share1 : 1 - share1;
 	}
 	*capped = o->truncate_q > 0 ? ipw_truncate(w, t, n, o->truncate_q) : 0;
+	return 0;
 }
 
 static void
@@ -115,7 +115,7 @@ weight_run(const weight_opts *o, const cli_common *cli)
 
 	for (int e = 0; e < EST_COUNT; e++) {
 		char col[16], name[16];
-		size_t trimmed[2], capped;
+		size_t trimmed[2], capped, bad;
 		double *w;
 		int wi;
 		mpseq *m;
@@ -129,7 +129,12 @@ weight_run(const weight_opts *o, const cli_common *cli)
 		wi = table_add_column(&si.rows, col, COL_F64, NULL, 0);
 		w = si.rows.cols[wi].data; /* after the call: it may move cols */
 		table_add_column(&si.head->schema, col, COL_F64, NULL, 0);
-		weight_compute(o, (estimand)e, a.t, a.ps, a.n, w, trimmed, &capped);
+		if (weight_compute(o, (estimand)e, a.t, a.ps, a.n, w, trimmed, &capped,
+		    &bad) != 0)
+			die("row %zu (%s) has a propensity of %g, so its %s weight is "
+			    "infinite: exclude such units with --trim (e.g. --trim "
+			    "0.01,0.99)", bad, a.t[bad] ? "treated" : "control", a.ps[bad],
+			    estimand_name((estimand)e));
 		if (ipw_effect(w, a.t, a.y, a.n, &s) != 0)
 			die("%s: every %s unit has weight 0 (all trimmed?): widen --trim",
 			    name, s.sum_w[1] > 0 ? "control" : "treated");

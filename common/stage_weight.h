@@ -15,12 +15,13 @@ typedef struct {
 	const char *treatment, *outcome, *ps; /* NULL: from the head */
 } weight_opts;
 
-/* The weights of one estimand after the options, for n units. Returns the
- * rows trimmed per group in trimmed[2] and capped weights in *capped; dies
- * (naming the row) when a unit left in has an infinite weight. Shared with
- * boot's replay. */
-void weight_compute(const weight_opts *o, estimand e, const uint8_t *t,
-    const double *ps, size_t n, double *w, size_t trimmed[2], size_t *capped);
+/* The weights of one estimand after the options, for n units, with the
+ * rows trimmed per group in trimmed[2] and capped weights in *capped.
+ * Returns 0, or -1 when a unit left in has an infinite weight (its row in
+ * *bad_row). Shared with boot's replay. */
+int weight_compute(const weight_opts *o, estimand e, const uint8_t *t,
+    const double *ps, size_t n, double *w, size_t trimmed[2], size_t *capped,
+    size_t *bad_row);
 
 void weight_run(const weight_opts *o, const cli_common *cli);
 

@@ -340,12 +340,18 @@ describe_stop(io_status st)
 stream_in *
 stream_in_open(const char *spec, const io_opts *opts)
 {
+	return stream_in_from(io_in_open(spec, opts));
+}
+
+stream_in *
+stream_in_from(io_in *io)
+{
 	stream_in *s = xcalloc(1, sizeof *s);
 	const uint8_t *data;
 	size_t len;
 	io_status st;
 
-	s->io = io_in_open(spec, opts);
+	s->io = io;
 	stream_head_init(&s->head);
 	table_init(&s->schema);
 	msgpack_unpacked_init(&s->unpacked);
@@ -625,6 +631,7 @@ stream_in_close(stream_in **sp)
 
 struct stream_out {
 	io_out *io;
+	int keep_io;
 	size_t batch_rows;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -635,9 +642,16 @@ struct stream_out {
 stream_out *
 stream_out_open(const char *spec, const io_opts *opts, size_t batch_rows)
 {
+	return stream_out_to(io_out_open(spec, opts), batch_rows, 0);
+}
+
+stream_out *
+stream_out_to(io_out *io, size_t batch_rows, int keep)
+{
 	stream_out *o = xcalloc(1, sizeof *o);
 
-	o->io = io_out_open(spec, opts);
+	o->io = io;
+	o->keep_io = keep;
 	o->batch_rows = batch_rows ? batch_rows : STREAM_DEFAULT_BATCH_ROWS;
 	msgpack_sbuffer_init(&o->sb);
 	msgpack_packer_init(&o->pk, &o->sb, msgpack_sbuffer_write);
@@ -768,7 +782,8 @@ stream_out_end(stream_out *o)
 	pack_str(pk, "batches");
 	msgpack_pack_uint64(pk, o->batches);
 	flush_message(o);
-	io_out_close(&o->io);
+	if (!o->keep_io)
+		io_out_close(&o->io);
 	msgpack_sbuffer_destroy(&o->sb);
 	free(o);
 }

@@ -62,6 +62,8 @@ typedef struct stream_in stream_in;
 
 /* Opens the input and reads its head. */
 stream_in *stream_in_open(const char *spec, const io_opts *opts);
+/* The same over an opened reader, which the stream then owns. */
+stream_in *stream_in_from(io_in *io);
 stream_head *stream_in_head(stream_in *s);
 /* The head message's bytes as they arrived. */
 const mpraw *stream_in_head_raw(const stream_in *s);
@@ -76,6 +78,9 @@ void stream_in_close(stream_in **s);
 typedef struct stream_out stream_out;
 
 stream_out *stream_out_open(const char *spec, const io_opts *opts, size_t batch_rows);
+/* The same over an opened writer. stream_out_end() closes it unless keep is
+ * set (to take bytes from a memory writer afterwards). */
+stream_out *stream_out_to(io_out *io, size_t batch_rows, int keep);
 void stream_out_head(stream_out *o, const stream_head *h);
 /* Writes rows [from, from+n) of t, in batches of at most batch_rows. */
 void stream_out_rows(stream_out *o, const table *t, size_t from, size_t n);
