@@ -52,7 +52,8 @@ void stream_head_set_covariates(stream_head *h, const char *list);
 void stream_head_add_recipe(stream_head *h, const mpseq *entry);
 /* Replaces meta with a finished map. */
 void stream_head_set_meta(stream_head *h, const mpseq *meta);
-/* Unpacks a raw map into a zone-backed object (msgpack_unpacked owns it). */
+/* Unpacks a raw map. The object's strings and bins point into raw->bytes
+ * (msgpack-c does not copy them): raw must outlive the object. */
 void mpraw_unpack(const mpraw *raw, msgpack_unpacked *out);
 void mpraw_copy(mpraw *dst, const void *bytes, size_t len);
 

@@ -87,3 +87,19 @@ report --json <"$work/all.mp" >"$work/report.json"
 check "report --json is one JSON document with every result" $PY -c "import json; d=json.load(open('$work/report.json')); assert len(d['results']) == 8 and d['rows'] == 20000"
 report --markdown <"$work/all.mp" | grep -c '^|' >"$work/md"
 check "report --markdown prints pipe tables" test "$(cat "$work/md")" -gt 10
+
+# Results may come before batches. report must not keep pointers into the
+# reader's buffer, which later (large) batches move: put every result first.
+gen -n 300000 | fitps -x engagement_tier,query_confidence | weight -e ate,att >"$work/late.mp"
+$PY - "$work/late.mp" "$work/early.mp" <<'PY'
+import msgpack, sys
+msgs = list(msgpack.Unpacker(open(sys.argv[1], "rb"), raw=False))
+order = [msgs[0]] + [m for m in msgs if m["kind"] == "result"] + \
+        [m for m in msgs[1:] if m["kind"] != "result"]
+open(sys.argv[2], "wb").write(b"".join(msgpack.packb(m, use_bin_type=True) for m in order))
+PY
+report --json <"$work/early.mp" >"$work/early.json"
+check "results before large batches survive the reader's buffer moving" $PY -c "
+import json; d = json.load(open('$work/early.json'))
+assert [r['name'] for r in d['results']] == ['ps_model', 'naive', 'ipw_ate', 'ipw_att'], d['results']
+assert [t['term'] for t in d['results'][0]['terms']][0] == '(intercept)'"

@@ -34,8 +34,12 @@ enum { OPT_JSON = OPT_PROGRAM_BASE, OPT_MARKDOWN, OPT_DIGITS };
 
 static int markdown, digits = 4;
 
+/* Decoded results. msgpack-c's strings point into the bytes they were
+ * decoded from, and the reader reuses its buffer: each entry keeps its own
+ * copy of the bytes, alive as long as the object. */
 typedef struct {
 	msgpack_unpacked *items;
+	mpraw *bytes;
 	int n;
 } objlist;
 
@@ -43,7 +47,21 @@ static void
 objlist_add(objlist *l, const mpraw *raw)
 {
 	l->items = xreallocarray(l->items, (size_t)l->n + 1, sizeof *l->items);
-	mpraw_unpack(raw, &l->items[l->n++]);
+	l->bytes = xreallocarray(l->bytes, (size_t)l->n + 1, sizeof *l->bytes);
+	mpraw_copy(&l->bytes[l->n], raw->bytes, raw->len);
+	mpraw_unpack(&l->bytes[l->n], &l->items[l->n]);
+	l->n++;
+}
+
+static void
+objlist_free(objlist *l)
+{
+	for (int i = 0; i < l->n; i++) {
+		msgpack_unpacked_destroy(&l->items[i]);
+		free(l->bytes[i].bytes);
+	}
+	free(l->items);
+	free(l->bytes);
 }
 
 static const msgpack_object *
@@ -531,12 +549,8 @@ main(int argc, char **argv)
 		print_json(&meta.data, &recipe, &res, h, stream_in_rows(in), batches);
 	else
 		print_text(h, &meta.data, &recipe, &res, stream_in_rows(in));
-	for (int i = 0; i < res.n; i++)
-		msgpack_unpacked_destroy(&res.items[i]);
-	for (int i = 0; i < recipe.n; i++)
-		msgpack_unpacked_destroy(&recipe.items[i]);
-	free(res.items);
-	free(recipe.items);
+	objlist_free(&res);
+	objlist_free(&recipe);
 	msgpack_unpacked_destroy(&meta);
 	table_free(&rows);
 	stream_in_close(&in);
