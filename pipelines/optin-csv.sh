@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The opt-in study on a CSV file with the reference data set's columns:
-#   csv2mp FILE | fitps | weight | match | balance | report
+#   csv2mp FILE | fitps | weight | match | balance | boot | report
 # usage: pipelines/optin-csv.sh FILE [fitps options, e.g. --l2 1]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,4 +14,5 @@ csv2mp "$csv" |
 	weight --estimand ate,att |
 	match -k 1 --ties all |
 	balance --threshold 0.1 |
+	boot -B "${BOOT_REPS:-500}" --seed 42 |
 	report

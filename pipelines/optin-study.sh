@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The opt-in study on synthetic users whose true effect is known:
-#   gen | fitps | weight | match | balance | report
+#   gen | fitps | weight | match | balance | boot | report
 # usage: pipelines/optin-study.sh [ROWS [SEED]]   (default 50000 42)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,4 +12,5 @@ gen -n "$rows" --seed "$seed" |
 	weight --estimand ate,att |
 	match -k 1 --ties all |
 	balance --threshold 0.1 |
+	boot -B "${BOOT_REPS:-500}" --seed 42 |
 	report

@@ -1,12 +1,15 @@
 # The ready flows in pipelines/, and swapping a stage for a foreign one.
 . "$TESTS/lib.sh"
 top="$TESTS/.."
+export BOOT_REPS=50 # the flows bootstrap; fewer replicates keep the test short
 
 "$top/pipelines/optin-study.sh" 20000 5 >"$work/study.txt"
-check "optin-study.sh runs gen | fitps | weight | match | balance | report" grep -q 'flow: gen | fitps | weight | match | balance' "$work/study.txt"
+check "optin-study.sh runs gen | fitps | weight | match | balance | boot | report" grep -q 'flow: gen | fitps | weight | match | balance | boot' "$work/study.txt"
 check "  ... and reports IPW, matching and balance" grep -q 'match_att' "$work/study.txt"
 "$top/pipelines/optin-csv.sh" "$REF_CSV" --l2 1 >"$work/csv.txt"
 check "optin-csv.sh runs the flow on the reference CSV" grep -Eq 'ipw_ate +weight +ate +\+0\.0849' "$work/csv.txt"
+"$top/pipelines/distributed.sh" 20000 50 >"$work/dist.txt"
+check "distributed.sh: the flow over tcp with two boot workers" grep -Eq 'ipw_ate +weight +ate +[-+]0\.[0-9]+ +[0-9.]+ +95% \[' "$work/dist.txt"
 fails "optin-csv.sh without a file is a usage error" 2 "usage:" "'$top/pipelines/optin-csv.sh'"
 
 if ! $PY -c 'import sklearn' 2>/dev/null; then

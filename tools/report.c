@@ -386,6 +386,28 @@ balance(const msgpack_object *r)
 	free(align);
 }
 
+static void
+bootstrap(const msgpack_object *r)
+{
+	char a[64], b[64], c[64], d[64], f[160];
+	const msgpack_object *fails = mpo_get(r, "failures");
+	double level = NAN;
+
+	mpo_number(mpo_get(r, "ci_level"), &level);
+	heading("Bootstrap");
+	printf("%s%s replicates (%s succeeded, %s failed), %s %.0f%% intervals, seed %s\n",
+	    markdown ? "" : "  ", str(a, sizeof a, mpo_get(r, "replicates")),
+	    str(b, sizeof b, mpo_get(r, "succeeded")), str(c, sizeof c, mpo_get(r, "failed")),
+	    str(d, sizeof d, mpo_get(r, "ci_method")), 100 * level,
+	    str(f, sizeof f, mpo_get(r, "seed")));
+	printf("%spropensities: %s\n", markdown ? "\n" : "  ",
+	    str(f, sizeof f, mpo_get(r, "propensities")));
+	for (uint32_t k = 0; fails && fails->type == MSGPACK_OBJECT_MAP && k < fails->via.map.size; k++)
+		printf("%sfailed: %s x %s\n", markdown ? "\n" : "  ",
+		    str(a, sizeof a, &fails->via.map.ptr[k].val),
+		    str(f, sizeof f, &fails->via.map.ptr[k].key));
+}
+
 /* Results no section above knows, printed key by key. */
 static void
 others(const objlist *res)
@@ -397,7 +419,8 @@ others(const objlist *res)
 		char a[64], b[64];
 
 		if (mpo_get(r, "estimate") || mpo_get(r, "terms") ||
-		    mpo_is_str(mpo_get(r, "name"), "balance"))
+		    mpo_is_str(mpo_get(r, "name"), "balance") ||
+		    mpo_is_str(mpo_get(r, "name"), "boot"))
 			continue;
 		if (!any)
 			heading("Other results");
@@ -457,6 +480,9 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 	for (int i = 0; i < res->n; i++)
 		if (mpo_is_str(mpo_get(obj(res, i), "name"), "balance"))
 			balance(obj(res, i));
+	for (int i = 0; i < res->n; i++)
+		if (mpo_is_str(mpo_get(obj(res, i), "name"), "boot"))
+			bootstrap(obj(res, i));
 	others(res);
 }
 
