@@ -174,3 +174,15 @@ PY
 read -r nsets rate <"$work/coverage.txt"
 check "coverage study ran on 200 data sets" test "$nsets" -eq 200
 near "95% IPW ATE intervals cover the truth at about 95% ($rate)" "$rate" 0.945 0.045
+
+# progress: on stderr when it is a terminal (script gives one), never in a pipe
+if command -v script >/dev/null 2>&1; then
+	script -qec "boot -B 100 --seed 1 <'$work/small.mp' >/dev/null" /dev/null >"$work/tty.txt" 2>&1
+	check "progress on a terminal: replicates done, rate, time left" grep -q 'boot: 100/100 replicates, [0-9]*/s, 0 s left' "$work/tty.txt"
+	script -qec "boot -B 100 --seed 1 --quiet <'$work/small.mp' >/dev/null" /dev/null >"$work/tty-q.txt" 2>&1
+	check "--quiet turns progress off" test ! -s "$work/tty-q.txt"
+else
+	skip "progress on a terminal" "script(1) is not installed"
+fi
+boot -B 50 <"$work/small.mp" 2>"$work/pipe.err" >/dev/null
+check "no progress when stderr is not a terminal" test ! -s "$work/pipe.err"
