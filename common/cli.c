@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,17 @@ cli_common_option(cli_common *c, int opt, const char *arg)
 		return 1;
 	}
 	return 0;
+}
+
+void
+cli_other_option(cli_common *c, int opt, const char *arg, const char *usage)
+{
+	if (opt == 'h') {
+		fputs(usage, stdout);
+		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_DATA);
+	}
+	if (!cli_common_option(c, opt, arg))
+		die_usage("unknown option");
 }
 
 void

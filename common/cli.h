@@ -55,6 +55,9 @@ typedef struct {
 void cli_common_init(cli_common *c);
 /* Handles a shared option; returns 1 if it was one. */
 int cli_common_option(cli_common *c, int opt, const char *arg);
+/* For the default case of a program's option switch: a shared option, or
+ * -h/--help (prints usage to stdout and exits 0), or a usage error. */
+void cli_other_option(cli_common *c, int opt, const char *arg, const char *usage);
 /* Ends parsing: unknown options and stray arguments are usage errors. */
 void cli_no_operands(int argc, char **argv);
 

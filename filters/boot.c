@@ -96,12 +96,8 @@ main(int argc, char **argv)
 		case OPT_CHUNK_TIMEOUT:
 			o.chunk_timeout = cli_double("--chunk-timeout", optarg, 0.1, 86400);
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
 		default:
-			if (!cli_common_option(&cli, opt, optarg))
-				die_usage("unknown option");
+			cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	cli_no_operands(argc, argv);

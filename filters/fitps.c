@@ -73,12 +73,8 @@ main(int argc, char **argv)
 		case OPT_TOL: o.logit.tol = cli_double("--tol", optarg, 1e-16, 1); break;
 		case OPT_SAVE: o.save_model = optarg; break;
 		case OPT_MODEL: o.model = optarg; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
 		default:
-			if (!cli_common_option(&cli, opt, optarg))
-				die_usage("unknown option");
+			cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	cli_no_operands(argc, argv);

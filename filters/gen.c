@@ -62,12 +62,8 @@ main(int argc, char **argv)
 		case 'e':
 			g.effect = cli_double("--effect", optarg, -0.25, 0.2);
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
 		default:
-			if (!cli_common_option(&cli, opt, optarg))
-				die_usage("unknown option");
+			cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	cli_no_operands(argc, argv);

@@ -73,12 +73,8 @@ main(int argc, char **argv)
 		case 't': o.treatment = optarg; break;
 		case 'y': o.outcome = optarg; break;
 		case OPT_PS: o.ps = optarg; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
 		default:
-			if (!cli_common_option(&cli, opt, optarg))
-				die_usage("unknown option");
+			cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	cli_no_operands(argc, argv);

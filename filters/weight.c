@@ -92,12 +92,8 @@ main(int argc, char **argv)
 			o.truncate_q = cli_double("--truncate", optarg, 0.5, 1);
 			break;
 		case OPT_STABILIZE: o.stabilize = 1; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
 		default:
-			if (!cli_common_option(&cli, opt, optarg))
-				die_usage("unknown option");
+			cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	cli_no_operands(argc, argv);

@@ -209,14 +209,11 @@ main(int argc, char **argv)
 		case 't': treatment = optarg; break;
 		case 'y': outcome = optarg; break;
 		case 'x': covariates = optarg; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
+		case OPT_IN:
+			path = optarg;
+			break;
 		default:
-			if (opt == OPT_IN)
-				path = optarg;
-			else if (!cli_common_option(&cli, opt, optarg))
-				die_usage("unknown option");
+			cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	if (optind < argc)

@@ -77,11 +77,7 @@ main(int argc, char **argv)
 	err_set_prog(argv[0]);
 	cli_common_init(&cli);
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		} else if (!cli_common_option(&cli, opt, optarg))
-			die_usage("unknown option");
+		cli_other_option(&cli, opt, optarg, usage_text);
 	}
 	cli_no_operands(argc, argv);
 	if (strcmp(cli.out, "-") != 0 && (f = fopen(cli.out, "w")) == NULL)

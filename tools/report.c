@@ -541,12 +541,8 @@ main(int argc, char **argv)
 		case OPT_JSON: json = 1; break;
 		case OPT_MARKDOWN: markdown = 1; break;
 		case OPT_DIGITS: digits = (int)cli_int("--digits", optarg, 0, 12); break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
 		default:
-			if (!cli_common_option(&cli, opt, optarg))
-				die_usage("unknown option");
+			cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	cli_no_operands(argc, argv);
