@@ -259,8 +259,9 @@ design_matrix(const design *d, const table *t, size_t n, double *X)
 			}
 			if (bad)
 				die("covariate '%s' has %zu missing, NaN or infinite values "
-				    "(the first at row %zu): remove or impute them upstream",
-				    fa->column, bad, first);
+				    "(the first at row %zu): remove or impute them upstream, or "
+				    "drop and count them with fitps --drop-missing", fa->column,
+				    bad, first);
 		}
 	}
 }

@@ -46,9 +46,9 @@ psfit_separation(const design *d, const double *X, const uint8_t *t, size_t n,
 			}
 		} else if (hi[0] < lo[1] || hi[1] < lo[0]) {
 			snprintf(why, whylen, "perfect separation: %s splits the groups "
-			    "(every treated unit has %s %s than every control); the "
-			    "propensities would be 0 and 1", term->name, term->name,
-			    hi[0] < lo[1] ? "a higher value" : "a lower value");
+			    "(every treated unit has a %s %s than every control); the "
+			    "propensities would be 0 and 1", term->name,
+			    hi[0] < lo[1] ? "higher" : "lower", term->name);
 			return -1;
 		}
 	}

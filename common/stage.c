@@ -149,7 +149,8 @@ stage_treatment(const column *c, size_t n, uint8_t *t)
 
 		if (isnan(v))
 			die("treatment column '%s' is missing at row %zu: remove such "
-			    "rows upstream", c->name, r);
+			    "rows upstream (fitps --drop-missing drops and counts them)",
+			    c->name, r);
 		if (v != 0 && v != 1)
 			die("treatment column '%s' has the value %g at row %zu: it "
 			    "must be 0 or 1", c->name, v, r);
@@ -179,8 +180,8 @@ stage_finite(const column *c, size_t n, double *out, const char *role)
 			first = r;
 	if (bad)
 		die("%s column '%s' has %zu missing, NaN or infinite values (the first "
-		    "at row %zu): remove or impute them upstream", role, c->name, bad,
-		    first);
+		    "at row %zu): remove or impute them upstream (fitps --drop-missing "
+		    "drops and counts them)", role, c->name, bad, first);
 }
 
 void

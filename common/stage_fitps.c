@@ -129,6 +129,57 @@ model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
 	calibration(m, rows, d, ps, t);
 }
 
+/* Drops the rows with a missing, NaN or infinite value in any column the
+ * model uses, counting them per column, into a result. */
+static void
+drop_missing(table *rows, const stream_head *h, const design *d, mpseq *result)
+{
+	const char **cols = xcalloc((size_t)d->nterms * 8 + 3, sizeof *cols);
+	size_t *count, dropped = 0;
+	uint8_t *keep = xmalloc(rows->nrows + 1);
+	int ncols = 0;
+	mpseq by;
+
+	cols[ncols++] = h->treatment;
+	if (h->outcome)
+		cols[ncols++] = h->outcome;
+	for (int k = 0; k < d->nterms; k++)
+		for (int f = 0; f < d->terms[k].nfactors; f++) {
+			int seen = 0;
+
+			for (int c = 0; c < ncols; c++)
+				seen |= strcmp(cols[c], d->terms[k].factors[f].column) == 0;
+			if (!seen)
+				cols[ncols++] = d->terms[k].factors[f].column;
+		}
+	count = xcalloc((size_t)ncols, sizeof *count);
+	for (size_t r = 0; r < rows->nrows; r++) {
+		keep[r] = 1;
+		for (int c = 0; c < ncols; c++) {
+			const column *col = &rows->cols[table_find(rows, cols[c])];
+			int bad = column_is_missing(col, r) ||
+			    (col->type == COL_F64 && !isfinite(((const double *)col->data)[r]));
+
+			if (bad) {
+				count[c]++;
+				keep[r] = 0;
+			}
+		}
+		dropped += !keep[r];
+	}
+	table_keep_rows(rows, keep);
+	result_begin(result, "fitps", "dropped_missing");
+	mpseq_i64(result, "dropped", (int64_t)dropped);
+	mpseq_i64(result, "kept", (int64_t)rows->nrows);
+	mpseq_map(&by);
+	for (int c = 0; c < ncols; c++)
+		mpseq_i64(&by, cols[c], (int64_t)count[c]);
+	mpseq_take(result, "missing_by_column", &by);
+	free(cols);
+	free(count);
+	free(keep);
+}
+
 static void
 fit_and_write(const fitps_opts *o, const cli_common *cli)
 {
@@ -141,8 +192,9 @@ fit_and_write(const fitps_opts *o, const cli_common *cli)
 	size_t n;
 	int psi;
 	char *spec, why[512];
-	mpseq recipe, result;
-	mpseq *results[1] = { &result };
+	mpseq recipe, result, dropped;
+	mpseq *results[2] = { &result, &dropped };
+	int nresults = 1;
 	psmodel model;
 
 	stage_open(&si, cli);
@@ -161,6 +213,14 @@ fit_and_write(const fitps_opts *o, const cli_common *cli)
 		    "the new one with --ps-name", o->ps_name);
 
 	stage_read_all(&si);
+	if (o->drop_missing) {
+		drop_missing(&si.rows, h, &d, &dropped);
+		nresults = 2;
+		if (!cli->quiet)
+			warnx("note: --drop-missing left out %lld rows with missing values "
+			    "(counted in the result dropped_missing)",
+			    (long long)(stream_in_rows(si.in) - si.rows.nrows));
+	}
 	n = si.rows.nrows;
 	t = xmalloc(n + 1);
 	stage_treatment(&si.rows.cols[table_find(&si.rows, h->treatment)], n, t);
@@ -184,6 +244,7 @@ fit_and_write(const fitps_opts *o, const cli_common *cli)
 	mpseq_i64(&recipe, "max_iter", o->logit.max_iter);
 	mpseq_f64(&recipe, "tol", o->logit.tol);
 	mpseq_str(&recipe, "ps", o->ps_name);
+	mpseq_bool(&recipe, "drop_missing", o->drop_missing);
 	stream_head_add_recipe(h, &recipe);
 	mpseq_free(&recipe);
 
@@ -195,8 +256,10 @@ fit_and_write(const fitps_opts *o, const cli_common *cli)
 		model.C = o->logit.C;
 		psmodel_save(&model, o->save_model);
 	}
-	stage_write(cli, h, &si.rows, &si.results, results, 1);
+	stage_write(cli, h, &si.rows, &si.results, results, nresults);
 	mpseq_free(&result);
+	if (nresults == 2)
+		mpseq_free(&dropped);
 	logit_fit_free(&fit);
 	design_free(&d);
 	free(X);

@@ -13,6 +13,7 @@ typedef struct {
 	logit_opts logit;
 	const char *save_model; /* write the fitted model here */
 	const char *model;      /* score with this model instead of fitting */
+	int drop_missing;       /* drop rows with missing values, and count them */
 } fitps_opts;
 
 void fitps_run(const fitps_opts *o, const cli_common *cli);

@@ -176,6 +176,26 @@ table_gather(table *dst, const table *src, const size_t *idx, size_t n)
 	dst->nrows = n;
 }
 
+void
+table_keep_rows(table *t, const uint8_t *keep)
+{
+	size_t to = 0;
+
+	for (size_t r = 0; r < t->nrows; r++) {
+		if (!keep[r])
+			continue;
+		if (to != r)
+			for (int i = 0; i < t->ncols; i++) {
+				size_t w = coltype_width(t->cols[i].type);
+				char *d = t->cols[i].data;
+
+				memcpy(d + to * w, d + r * w, w);
+			}
+		to++;
+	}
+	t->nrows = to;
+}
+
 int
 column_is_numeric(const column *c)
 {

@@ -49,6 +49,9 @@ void table_append_rows(table *dst, const table *src, size_t from, size_t n);
 /* dst (same schema, any rows) becomes src's rows idx[0..n). */
 void table_gather(table *dst, const table *src, const size_t *idx, size_t n);
 
+/* Keeps the rows whose keep[] is non-zero, in order, in place. */
+void table_keep_rows(table *t, const uint8_t *keep);
+
 size_t coltype_width(coltype type);
 const char *coltype_name(coltype type);
 int coltype_parse(const char *name, coltype *type); /* 0 ok, -1 unknown */

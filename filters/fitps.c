@@ -32,12 +32,16 @@ static const char usage_text[] =
     "  --tol T                stop when every step is below T (default 1e-10)\n"
     "  --save-model FILE      write the fitted model to FILE\n"
     "  --model FILE           score with a saved model: no fit, bounded memory\n"
+    "  --drop-missing         drop rows with a missing, NaN or infinite treatment,\n"
+    "                         outcome or covariate (counted in a result) instead\n"
+    "                         of stopping\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  csv2mp users.csv | fitps -t opt_in_agent_mode -y task_completed \\\n"
     "      -x engagement_tier,query_confidence --l2 1 | weight | report\n";
 
-enum { OPT_L2 = OPT_PROGRAM_BASE, OPT_PS_NAME, OPT_MAX_ITER, OPT_TOL, OPT_SAVE, OPT_MODEL };
+enum { OPT_L2 = OPT_PROGRAM_BASE, OPT_PS_NAME, OPT_MAX_ITER, OPT_TOL, OPT_SAVE, OPT_MODEL,
+	OPT_DROP_MISSING };
 
 int
 main(int argc, char **argv)
@@ -52,6 +56,7 @@ main(int argc, char **argv)
 		{ "tol", required_argument, NULL, OPT_TOL },
 		{ "save-model", required_argument, NULL, OPT_SAVE },
 		{ "model", required_argument, NULL, OPT_MODEL },
+		{ "drop-missing", no_argument, NULL, OPT_DROP_MISSING },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -73,6 +78,7 @@ main(int argc, char **argv)
 		case OPT_TOL: o.logit.tol = cli_double("--tol", optarg, 1e-16, 1); break;
 		case OPT_SAVE: o.save_model = optarg; break;
 		case OPT_MODEL: o.model = optarg; break;
+		case OPT_DROP_MISSING: o.drop_missing = 1; break;
 		default:
 			cli_other_option(&cli, opt, optarg, usage_text);
 		}

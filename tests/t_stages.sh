@@ -103,3 +103,38 @@ check "results before large batches survive the reader's buffer moving" $PY -c "
 import json; d = json.load(open('$work/early.json'))
 assert [r['name'] for r in d['results']] == ['ps_model', 'naive', 'ipw_ate', 'ipw_att'], d['results']
 assert [t['term'] for t in d['results'][0]['terms']][0] == '(intercept)'"
+
+# missing, NaN and infinite values: stop and say where, or drop and count
+cat >"$work/missing.py" <<'PY'
+import msgpack, random, sys
+random.seed(3)
+n = 60
+t = [int(i % 3 == 0) for i in range(n)]
+x = [random.random() for _ in range(n)]
+y = [float(random.random() < 0.5) for _ in range(n)]
+g = [random.choice("ab") for _ in range(n)]
+mode = sys.argv[1]
+if mode in ("all", "x"):
+    x[5], x[7] = None, float("inf")
+if mode in ("all", "y"):
+    y[11] = float("nan")
+if mode == "all":
+    g[13], t[17] = None, None
+cols = [{"name": "t", "type": "i64"}, {"name": "y", "type": "f64"},
+        {"name": "x", "type": "f64"}, {"name": "g", "type": "cat", "levels": ["a", "b"]}]
+msgs = [{"kind": "head", "version": 1, "columns": cols, "roles": {}, "recipe": [], "meta": {}},
+        {"kind": "batch", "rows": n, "columns": {"t": t, "y": y, "x": x, "g": g}},
+        {"kind": "end", "rows": n, "batches": 1}]
+sys.stdout.buffer.write(b"".join(msgpack.packb(m) for m in msgs))
+PY
+for m in all x y; do $PY "$work/missing.py" $m >"$work/missing-$m.mp"; done
+fails "a missing treatment: stop, with the row" 1 "treatment column 't' is missing at row 17: .*--drop-missing" "fitps -t t -y y -x x,g <'$work/missing-all.mp'"
+fails "NaN and Inf in a covariate: count and first row" 1 "covariate 'x' has 2 missing, NaN or infinite values \\(the first at row 5\\)" "fitps -t t -x x <'$work/missing-x.mp'"
+fails "a NaN outcome stops weight, with count and row" 1 "outcome column 'y' has 1 missing, NaN or infinite values \\(the first at row 11\\)" "fitps -t t -x x <'$work/missing-y.mp' | weight -y y"
+fitps -t t -y y -x x,g --drop-missing <"$work/missing-all.mp" 2>"$work/drop.err" | report --json >"$work/drop.json"
+check "--drop-missing drops and counts by column (rows 5, 7, 11, 13, 17)" $PY -c "
+import json; d = json.load(open('$work/drop.json'))
+r = [r for r in d['results'] if r['name'] == 'dropped_missing'][0]
+assert d['rows'] == 55 and r['dropped'] == 5 and r['kept'] == 55, (d['rows'], r)
+assert r['missing_by_column'] == {'t': 1, 'y': 1, 'x': 2, 'g': 1}, r"
+check "  ... and says so on stderr" grep -q "left out 5 rows with missing values" "$work/drop.err"
