@@ -73,6 +73,13 @@ demo: all
 bench: all
 	@tools/bench/run.sh
 
+# AFL++ on the stream reader, FUZZ_SECONDS long (tests/fuzz/run.sh).
+fuzz:
+	@tools/install-deps.sh fuzz
+	@$(MAKE) --no-print-directory BUILD=build/fuzz BIN=build/fuzz/bin CC=afl-clang-fast \
+	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" build/fuzz/bin/mpcat
+	@tests/fuzz/run.sh
+
 clean:
 	rm -rf build bin deps
 .SECONDARY:

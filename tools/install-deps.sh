@@ -3,6 +3,7 @@
 #   build: libzmq and msgpack-c (found with pkg-config)
 #   test:  python3-msgpack for the interop tests (used from /usr/bin/python3)
 #   foreign: python3-sklearn for the foreign-stage example (best effort)
+#   fuzz:  AFL++ for make fuzz
 #   bench: python3-sklearn, -pandas, -numpy for the reference implementations
 set -eu
 
@@ -21,13 +22,19 @@ foreign)
 	/usr/bin/python3 -c 'import sklearn, numpy' 2>/dev/null ||
 		need="$need python3-sklearn python3-numpy"
 	;;
+fuzz)
+	command -v afl-fuzz >/dev/null 2>&1 || need="$need afl++"
+	;;
 bench)
 	/usr/bin/python3 -c 'import sklearn, pandas, numpy' 2>/dev/null ||
 		need="$need python3-sklearn python3-pandas python3-numpy"
 	command -v hyperfine >/dev/null 2>&1 || true
 	;;
 *)
-	echo "install-deps.sh: unknown set '$1' (build, test, foreign or bench)" >&2
+	echo "install-deps.sh: unknown set '$1' (build, test, foreign or fuzz)
+	command -v afl-fuzz >/dev/null 2>&1 || need="$need afl++"
+	;;
+bench)" >&2
 	exit 2
 	;;
 esac
