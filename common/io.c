@@ -91,10 +91,18 @@ zmq_open_socket(const char *spec, int type, int bind_by_default, const io_opts *
 		zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
 	}
 	{
-		int ivl = 1000, ttl = 5000;
+		/* No ZMQ heartbeats: a reader whose pipe is full (the high-water
+		 * mark doing its job) stops reading its socket, misses the
+		 * heartbeats and drops a healthy connection with data in flight.
+		 * A dead process closes its sockets (the monitor sees that); for a
+		 * dead host the kernel's TCP keepalive answers whatever the
+		 * application does. */
+		int on = 1, idle = 10, intvl = 5, cnt = 3;
 
-		zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-		zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+		zmq_setsockopt(s, ZMQ_TCP_KEEPALIVE, &on, sizeof on);
+		zmq_setsockopt(s, ZMQ_TCP_KEEPALIVE_IDLE, &idle, sizeof idle);
+		zmq_setsockopt(s, ZMQ_TCP_KEEPALIVE_INTVL, &intvl, sizeof intvl);
+		zmq_setsockopt(s, ZMQ_TCP_KEEPALIVE_CNT, &cnt, sizeof cnt);
 	}
 	if (monitor) {
 		char addr[64];
