@@ -23,7 +23,7 @@ PROGRAMS   := $(FILTERS:%=$(BIN)/%) $(TOOLS:%=$(BIN)/%)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNITS      := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test test-deps check-asan demo bench fuzz clean
+.PHONY: all deps test test-deps check-asan check-valgrind demo bench fuzz clean
 all: $(PROGRAMS) $(UNITS)
 
 deps: deps/ok
@@ -66,6 +66,10 @@ check-asan: test-deps
 	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" all
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    BIN=$(abspath build/asan/bin) UNITS=$(abspath build/asan/tests) tests/run.sh
+
+# The end-to-end study with every program under valgrind's memcheck.
+check-valgrind: all
+	@tests/valgrind.sh
 
 demo: all
 	@pipelines/demo.sh

@@ -138,3 +138,15 @@ r = [r for r in d['results'] if r['name'] == 'dropped_missing'][0]
 assert d['rows'] == 55 and r['dropped'] == 5 and r['kept'] == 55, (d['rows'], r)
 assert r['missing_by_column'] == {'t': 1, 'y': 1, 'x': 2, 'g': 1}, r"
 check "  ... and says so on stderr" grep -q "left out 5 rows with missing values" "$work/drop.err"
+
+# treatments that are not 0/1, and columns of the wrong type
+for v in 0.5 -1; do
+	fails "a treatment of $v is refused with its row" 1 "treatment column 't' has the value $v at row 1: it must be 0 or 1" \
+		"printf 't,y,x\n0,1,0.5\n$v,0,0.7\n1,1,0.2\n' | csv2mp --f64 t | fitps -t t -x x"
+done
+fails "a categorical treatment" 1 "treatment column 'engagement_tier' is categorical \\(cat\\), but must be numeric" \
+	"fitps -t engagement_tier -x query_confidence <'$work/g.mp'"
+fails "a categorical propensity column" 1 "propensity column 'engagement_tier' is categorical" \
+	"weight --ps engagement_tier <'$work/g.mp'"
+fails "a bool treatment works like 0/1, but a missing bool stops it" 1 "treatment column 't' is missing at row 1" \
+	"printf 't,y,x\ntrue,1,0.5\n,0,0.7\nfalse,1,0.2\n' | csv2mp | fitps -t t -x x"

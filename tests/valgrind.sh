@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make check-valgrind: the end-to-end study with every stage under valgrind
+# (memcheck, full leak check). Any error or leak fails it (exit 1).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${BIN:-$top/bin}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+vg() { # NAME PROGRAM ARGS...
+	local name=$1
+	shift
+	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--log-file="$log/$name.log" "$bin/$@"
+}
+vg gen gen -n 3000 --seed 4 |
+	vg fitps fitps -x engagement_tier,query_confidence --l2 1 |
+	vg weight weight -e ate,att,ato --trim 0.02,0.98 |
+	vg match match -k 2 |
+	vg balance balance |
+	vg boot boot -B 20 -j 2 --seed 1 |
+	vg report report >"$log/report.txt"
+rc=$?
+printf 't,x\n1,0.5\n0,"a, b"\n' | vg csv2mp csv2mp --cat x | vg mp2csv mp2csv >/dev/null || rc=1
+vg mpcat mpcat --sizes <"$top/tests/fuzz/seeds/plain.mp" >/dev/null || rc=1
+for f in "$log"/*.log; do
+	if [ -s "$f" ]; then
+		echo "valgrind: $(basename "$f" .log):"
+		head -30 "$f"
+		rc=1
+	fi
+done
+if [ "$rc" -eq 0 ] && grep -q ipw_ate "$log/report.txt"; then
+	echo "valgrind: the study ran clean under memcheck (10 programs, no error, no leak)"
+else
+	echo "valgrind: FAILED (exit $rc)"
+	exit 1
+fi
