@@ -29,7 +29,7 @@ fuzz)
 bench)
 	/usr/bin/python3 -c 'import sklearn, pandas, numpy' 2>/dev/null ||
 		need="$need python3-sklearn python3-pandas python3-numpy"
-	command -v hyperfine >/dev/null 2>&1 || true
+	[ -x /usr/bin/time ] || need="$need time"
 	;;
 *)
 	echo "install-deps.sh: unknown set '$1' (build, test, foreign or fuzz)

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# make bench: psflow against two Python references of the same study, in the
+# same run, on the same data; then scaling in rows, per-stage throughput and
+# scaling in workers. Prints a summary and writes tools/bench/RESULTS.md.
+#   BENCH_RUNS (default 3): runs of each timed command (median reported)
+#   BENCH_REF_RUNS (default 2): runs of the slow scikit-learn reference
+#   BENCH_BIG (default 10000000): rows of the largest scaling run
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin="$top/bin"
+export PATH="$bin:$PATH"
+runs=${BENCH_RUNS:-3} ref_runs=${BENCH_REF_RUNS:-2} big=${BENCH_BIG:-10000000}
+"$top/tools/install-deps.sh" bench
+PY=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+csv="$top/../shared/data/synthetic_llm_logs_seed42_n50000.csv"
+if [ ! -f "$csv" ]; then
+	csv="$work/users.csv"
+	gen -n 50000 --seed 42 | mp2csv >"$csv"
+fi
+out="$top/tools/bench/RESULTS.md"
+
+# timed NAME RUNS COMMAND: median wall seconds and the largest peak RSS (kB)
+# of any process in the command; the command's stdout goes to $work/NAME.out
+timed() {
+	local name=$1 n=$2 cmd=$3 i
+	: >"$work/$name.times"
+	for i in $(seq 1 "$n"); do
+		/usr/bin/time -f '%e %M' -o "$work/$name.t" bash -o pipefail -c "$cmd" \
+			>"$work/$name.out" 2>"$work/$name.err" || {
+			echo "bench: '$name' failed:" >&2
+			tail -5 "$work/$name.err" >&2
+			exit 1
+		}
+		cat "$work/$name.t" >>"$work/$name.times"
+	done
+	sort -n "$work/$name.times" | awk '{ t[NR] = $1; if ($2 > m) m = $2 }
+		END { printf "%s %d\n", t[int((NR + 1) / 2)], m }'
+}
+
+echo "bench: the 50k-user study with a 500-replicate bootstrap, $runs runs each"
+study="csv2mp '$csv' | fitps -t opt_in_agent_mode -y task_completed \
+	-x engagement_tier,query_confidence --l2 1 | weight -e ate,att | match --ties all |
+	balance | boot -B 500 --seed 42 --quiet | report --json"
+read -r t_ps rss_ps < <(timed psflow "$runs" "$study")
+echo "  psflow            ${t_ps} s, ${rss_ps} kB"
+read -r t_np rss_np < <(timed numpy "$runs" "$PY '$top/tools/bench/ref_numpy.py' '$csv' 500")
+echo "  numpy reference   ${t_np} s, ${rss_np} kB"
+read -r t_sk rss_sk < <(timed sklearn "$ref_runs" "$PY '$top/tools/bench/ref_sklearn.py' '$csv' 500")
+echo "  sklearn reference ${t_sk} s, ${rss_sk} kB"
+
+# do they agree on the point estimates?
+agree=$($PY - "$work/psflow.out" "$work/numpy.out" "$work/sklearn.out" <<'PY'
+import json, sys
+ps = {r["name"]: r["estimate"] for r in json.load(open(sys.argv[1]))["results"] if "estimate" in r}
+np_ = json.load(open(sys.argv[2]))["point"]
+sk = json.load(open(sys.argv[3]))["point"]
+bad = []
+for k in ("ipw_ate", "ipw_att", "match_att"):
+    if abs(ps[k] - np_[k]) > 1e-6:
+        bad.append("%s: psflow %.6f numpy %.6f" % (k, ps[k], np_[k]))
+for k in ("ipw_ate", "ipw_att"):
+    if abs(ps[k] - sk[k]) > 1e-4:
+        bad.append("%s: psflow %.6f sklearn %.6f" % (k, ps[k], sk[k]))
+# sklearn's KD-tree keeps one tied control (tie order): +0.0795 vs +0.0797
+if abs(ps["match_att"] - sk["match_att"]) > 1e-3:
+    bad.append("match_att: psflow %.6f sklearn %.6f" % (ps["match_att"], sk["match_att"]))
+print("; ".join(bad) if bad else "yes")
+PY
+)
+echo "  estimates agree: $agree"
+
+echo "bench: scaling in rows (gen | fitps | weight | match | balance, no boot)"
+scale=""
+for n in 50000 1000000 "$big"; do
+	read -r t rss < <(timed "rows$n" 1 "gen -n $n --seed 1 | fitps -x engagement_tier,query_confidence |
+		weight -e ate,att | match | balance | report --json")
+	echo "  $n rows: ${t} s, ${rss} kB"
+	scale="$scale| $n | $t | $rss |"$'\n'
+done
+
+echo "bench: per-stage throughput through a pipe ($big rows)"
+gen -n "$big" --seed 1 >"$work/big.mp"
+fitps -x engagement_tier,query_confidence --save-model "$work/m.psm" <"$work/big.mp" >"$work/fit.mp"
+gen -n 1000000 --seed 1 | mp2csv >"$work/big.csv"
+stages=""
+stage() { # NAME ROWS COMMAND
+	local t rss
+	read -r t rss < <(timed "$1" 1 "$3")
+	local rate
+	rate=$(awk -v n="$2" -v t="$t" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) / 1e6 }')
+	echo "  $1: ${t} s, ${rate} M rows/s, ${rss} kB"
+	stages="$stages| $1 | $2 | $t | $rate | $rss |"$'\n'
+}
+stage gen "$big" "gen -n $big --seed 1 | cat >/dev/null"
+stage csv2mp 1000000 "cat '$work/big.csv' | csv2mp | cat >/dev/null"
+stage "fitps --model" "$big" "cat '$work/big.mp' | fitps --model '$work/m.psm' | cat >/dev/null"
+stage fitps "$big" "cat '$work/big.mp' | fitps -x engagement_tier,query_confidence | cat >/dev/null"
+stage weight "$big" "cat '$work/fit.mp' | weight -e ate,att | cat >/dev/null"
+stage balance "$big" "cat '$work/fit.mp' | balance | cat >/dev/null"
+stage match "$big" "cat '$work/fit.mp' | match | cat >/dev/null"
+
+echo "bench: boot -B 500 on 50k users, -j 1 and -j 2"
+csv2mp "$csv" | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence \
+	--l2 1 | weight -e ate,att | match >"$work/est.mp"
+read -r t_j1 _ < <(timed j1 "$runs" "boot -B 500 -j 1 --quiet <'$work/est.mp' >/dev/null")
+read -r t_j2 _ < <(timed j2 "$runs" "boot -B 500 -j 2 --quiet <'$work/est.mp' >/dev/null")
+speedup=$(awk -v a="$t_j1" -v b="$t_j2" 'BEGIN { printf "%.2f", a / b }')
+echo "  -j 1 ${t_j1} s, -j 2 ${t_j2} s: ${speedup}x"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+{
+	echo "# Benchmark results"
+	echo
+	echo "Written by \`make bench\` (tools/bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'):"
+	echo "$(nproc) cores ($cpu), $(free -g | awk '/Mem:/ { print $2 }') GiB."
+	echo "Wall times are medians of $runs runs ($ref_runs for scikit-learn); RSS is the"
+	echo "largest peak of any one process of the command."
+	echo
+	echo "## The 50k-user study with a 500-replicate bootstrap"
+	echo
+	echo "| implementation | wall s | peak RSS kB | psflow is faster by |"
+	echo "|---|---:|---:|---:|"
+	echo "| psflow (csv2mp \| fitps \| weight \| match \| balance \| boot -B 500 \| report) | $t_ps | $rss_ps | 1 |"
+	echo "| numpy, vectorised, exact Newton (tools/bench/ref_numpy.py) | $t_np | $rss_np | $(ratio "$t_np" "$t_ps")x |"
+	echo "| pandas + scikit-learn (tools/bench/ref_sklearn.py) | $t_sk | $rss_sk | $(ratio "$t_sk" "$t_ps")x |"
+	echo
+	echo "Point estimates agree (IPW to 1e-6 with numpy and 1e-4 with scikit-learn's"
+	echo "lbfgs; 1-NN to 1e-6 with numpy's all-ties rule and 1e-3 with scikit-learn's"
+	echo "tie order): $agree."
+	echo
+	echo "## Scaling in rows (no bootstrap)"
+	echo
+	echo "| rows | wall s | peak RSS kB |"
+	echo "|---:|---:|---:|"
+	printf '%s' "$scale"
+	echo
+	echo "## Per-stage throughput through a pipe"
+	echo
+	echo "| stage | rows | wall s | M rows/s | peak RSS kB |"
+	echo "|---|---:|---:|---:|---:|"
+	printf '%s' "$stages"
+	echo
+	echo "## Workers"
+	echo
+	echo "boot -B 500 on 50k users: -j 1 $t_j1 s, -j 2 $t_j2 s (${speedup}x)."
+} >"$out"
+echo "bench: wrote $out"
