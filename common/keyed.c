@@ -1,20 +1,102 @@
 #include "keyed.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
-static int
-cmp_keyed(const void *a, const void *b)
+#include "err.h"
+
+/* The bits of a double, mapped so that unsigned order is numeric order:
+ * flip every bit of a negative number, only the sign bit of a positive one.
+ * -0 is taken as +0, so that the two compare equal as they do in C. */
+static uint64_t
+order_bits(double x)
 {
-	double x = ((const keyed *)a)->key, y = ((const keyed *)b)->key;
+	uint64_t u;
 
-	if (x != y)
-		return (x > y) - (x < y);
-	return (((const keyed *)a)->index > ((const keyed *)b)->index) -
-	    (((const keyed *)a)->index < ((const keyed *)b)->index);
+	if (x == 0)
+		x = 0;
+	memcpy(&u, &x, sizeof u);
+	return (u >> 63) ? ~u : u | 0x8000000000000000ull;
 }
 
+static int
+before(const keyed *a, const keyed *b)
+{
+	return a->key < b->key || (a->key == b->key && a->index < b->index);
+}
+
+static void
+insertion_sort(keyed *k, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		keyed v = k[i];
+		size_t j = i;
+
+		while (j > 0 && before(&v, &k[j - 1])) {
+			k[j] = k[j - 1];
+			j--;
+		}
+		k[j] = v;
+	}
+}
+
+/* LSD radix sort, six passes of 11 bits (a pass whose digit is the same for
+ * every key is skipped: for propensities most high digits are), then each
+ * run of equal keys put in row order. */
 void
 keyed_sort(keyed *k, size_t n)
 {
-	qsort(k, n, sizeof *k, cmp_keyed);
+	enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = 6 };
+	size_t *count;
+	uint64_t *bits, *bits_tmp;
+	keyed *tmp;
+
+	if (n < 64) {
+		insertion_sort(k, n);
+		return;
+	}
+	count = xcalloc((size_t)PASSES * BUCKETS, sizeof *count);
+	bits = xreallocarray(NULL, n, sizeof *bits);
+	bits_tmp = xreallocarray(NULL, n, sizeof *bits_tmp);
+	tmp = xreallocarray(NULL, n, sizeof *tmp);
+	for (size_t i = 0; i < n; i++) {
+		bits[i] = order_bits(k[i].key);
+		for (int d = 0; d < PASSES; d++)
+			count[(size_t)d * BUCKETS + ((bits[i] >> (BITS * d)) & (BUCKETS - 1))]++;
+	}
+	for (int d = 0; d < PASSES; d++) {
+		size_t *c = count + (size_t)d * BUCKETS, sum = 0;
+		int shift = BITS * d;
+
+		if (c[(bits[0] >> shift) & (BUCKETS - 1)] == n)
+			continue; /* every key has this digit */
+		for (size_t b = 0; b < BUCKETS; b++) {
+			size_t v = c[b];
+
+			c[b] = sum;
+			sum += v;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t at = c[(bits[i] >> shift) & (BUCKETS - 1)]++;
+
+			tmp[at] = k[i];
+			bits_tmp[at] = bits[i];
+		}
+		memcpy(k, tmp, n * sizeof *k);
+		memcpy(bits, bits_tmp, n * sizeof *bits);
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && bits[j] == bits[i])
+			j++;
+		if (j - i > 1)
+			insertion_sort(k + i, j - i);
+		i = j;
+	}
+	free(count);
+	free(bits);
+	free(bits_tmp);
+	free(tmp);
 }

@@ -11,6 +11,8 @@ typedef struct {
 	size_t index;
 } keyed;
 
+/* Sorts by key, then index, in O(n) (a radix sort of the keys' bits).
+ * Keys must not be NaN. */
 void keyed_sort(keyed *k, size_t n);
 
 #endif

@@ -13,6 +13,8 @@ logit_opts_default(logit_opts *o)
 	o->C = 0;
 	o->max_iter = 100;
 	o->tol = 1e-10;
+	o->start = NULL;
+	o->plain_newton = 0;
 }
 
 void
@@ -80,32 +82,68 @@ cholesky_solve(double *A, double *b, int p, double *inverse)
 	return 0;
 }
 
-/* log(1 + exp(x)) without overflow */
+/* One pass over the rows at beta: the log-likelihood, and the gradient g
+ * and lower triangle of the Hessian H of the log-likelihood (no penalty).
+ * One exp and one log1p per row. */
 static double
-log1pexp(double x)
+newton_pass(const double *X, const uint8_t *y, size_t n, int p, const double *beta,
+    double *g, double *H, int want_ll)
 {
-	return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
-}
+	double ll = 0;
 
-static double
-penalised_loglik(const double *X, const uint8_t *y, size_t n, int p,
-    const double *beta, double lambda, double *loglik)
-{
-	double ll = 0, pen = 0;
-
+	memset(g, 0, (size_t)p * sizeof *g);
+	memset(H, 0, (size_t)p * (size_t)p * sizeof *H);
 	for (size_t i = 0; i < n; i++) {
 		const double *x = X + i * (size_t)p;
-		double eta = 0;
+		double eta = 0, e, pi, log1pexp, w, r;
 
 		for (int k = 0; k < p; k++)
 			eta += x[k] * beta[k];
-		/* y log p + (1-y) log(1-p) = y eta - log(1 + e^eta) */
-		ll += (y[i] ? eta : 0) - log1pexp(eta);
+		/* pi = 1/(1 + e^-eta); log(1 + e^eta), stable either side of 0 */
+		if (eta >= 0) {
+			e = exp(-eta);
+			pi = 1 / (1 + e);
+			log1pexp = want_ll ? eta + log1p(e) : 0;
+		} else {
+			e = exp(eta);
+			pi = e / (1 + e);
+			log1pexp = want_ll ? log1p(e) : 0;
+		}
+		ll += (y[i] ? eta : 0) - log1pexp;
+		w = pi * (1 - pi);
+		r = y[i] - pi;
+		for (int a = 0; a < p; a++) {
+			double wa = w * x[a];
+
+			g[a] += r * x[a];
+			for (int b = 0; b <= a; b++)
+				H[a * p + b] += wa * x[b];
+		}
 	}
+	return ll;
+}
+
+static double
+penalty(const double *beta, int p, double lambda)
+{
+	double pen = 0;
+
 	for (int k = 1; k < p; k++)
 		pen += beta[k] * beta[k];
-	*loglik = ll;
-	return ll - 0.5 * lambda * pen;
+	return 0.5 * lambda * pen;
+}
+
+/* The penalised gradient and full Hessian from a pass's results. */
+static void
+penalise(double *g, double *H, const double *beta, int p, double lambda)
+{
+	for (int a = 1; a < p; a++) {
+		g[a] -= lambda * beta[a];
+		H[a * p + a] += lambda;
+	}
+	for (int a = 0; a < p; a++)
+		for (int b = a + 1; b < p; b++)
+			H[a * p + b] = H[b * p + a];
 }
 
 logit_status
@@ -113,96 +151,66 @@ logit_fit_newton(const double *X, const uint8_t *y, size_t n, int p,
     const logit_opts *o, logit_fit *fit)
 {
 	double lambda = o->C > 0 ? 1.0 / o->C : 0;
-	double *H = xcalloc((size_t)p * (size_t)p, sizeof *H);
-	double *g = xcalloc((size_t)p, sizeof *g);
+	size_t pp = (size_t)p * (size_t)p;
+	double *H = xcalloc(pp, sizeof *H), *g = xcalloc((size_t)p, sizeof *g);
+	double *Ht = xcalloc(pp, sizeof *Ht), *gt = xcalloc((size_t)p, sizeof *gt);
+	double *step = xcalloc((size_t)p, sizeof *step);
 	double *trial = xcalloc((size_t)p, sizeof *trial);
-	double obj, ll;
+	double ll, obj;
 	logit_status status = LOGIT_NOT_CONVERGED;
 
 	memset(fit, 0, sizeof *fit);
 	fit->p = p;
 	fit->beta = xcalloc((size_t)p, sizeof *fit->beta);
 	fit->se = xcalloc((size_t)p, sizeof *fit->se);
-	obj = penalised_loglik(X, y, n, p, fit->beta, lambda, &ll);
-	for (fit->iterations = 0; fit->iterations < o->max_iter;) {
-		double step_max = 0, scale = 1, new_obj = obj;
+	if (o->start)
+		memcpy(fit->beta, o->start, (size_t)p * sizeof *fit->beta);
+	ll = newton_pass(X, y, n, p, fit->beta, g, H, !o->plain_newton);
+	obj = ll - penalty(fit->beta, p, lambda);
+	penalise(g, H, fit->beta, p, lambda);
+	while (fit->iterations < o->max_iter) {
+		double scale = 1, step_max = 0, ll_t = ll, obj_t = obj;
+		double *swap;
 
-		/* gradient and Hessian of the penalised log-likelihood */
-		memset(H, 0, (size_t)p * (size_t)p * sizeof *H);
-		memset(g, 0, (size_t)p * sizeof *g);
-		for (size_t i = 0; i < n; i++) {
-			const double *x = X + i * (size_t)p;
-			double eta = 0, pi, w, r;
-
-			for (int k = 0; k < p; k++)
-				eta += x[k] * fit->beta[k];
-			pi = 1 / (1 + exp(-eta));
-			w = pi * (1 - pi);
-			r = y[i] - pi;
-			for (int a = 0; a < p; a++) {
-				double wa = w * x[a];
-
-				g[a] += r * x[a];
-				for (int b = 0; b <= a; b++)
-					H[a * p + b] += wa * x[b];
-			}
-		}
-		for (int a = 1; a < p; a++) {
-			g[a] -= lambda * fit->beta[a];
-			H[a * p + a] += lambda;
-		}
-		for (int a = 0; a < p; a++)
-			for (int b = a + 1; b < p; b++)
-				H[a * p + b] = H[b * p + a];
-		if (cholesky_solve(H, g, p, NULL) != 0) {
+		memcpy(Ht, H, pp * sizeof *Ht);
+		memcpy(step, g, (size_t)p * sizeof *step);
+		if (cholesky_solve(Ht, step, p, NULL) != 0) {
 			status = LOGIT_SINGULAR;
 			break;
 		}
 		fit->iterations++;
-		/* step halving keeps every step an ascent */
+		/* step halving keeps every step an ascent; the pass at the
+		 * accepted point gives the next step's gradient and Hessian */
 		for (int half = 0; half < 30; half++) {
 			for (int k = 0; k < p; k++)
-				trial[k] = fit->beta[k] + scale * g[k];
-			new_obj = penalised_loglik(X, y, n, p, trial, lambda, &ll);
-			if (new_obj >= obj - 1e-12 * fabs(obj))
+				trial[k] = fit->beta[k] + scale * step[k];
+			ll_t = newton_pass(X, y, n, p, trial, gt, Ht, !o->plain_newton);
+			obj_t = ll_t - penalty(trial, p, lambda);
+			if (o->plain_newton || obj_t >= obj - 1e-12 * fabs(obj))
 				break;
 			scale /= 2;
 		}
-		for (int k = 0; k < p; k++) {
+		for (int k = 0; k < p; k++)
 			step_max = fmax(step_max, fabs(trial[k] - fit->beta[k]));
-			fit->beta[k] = trial[k];
-		}
-		obj = new_obj;
+		swap = fit->beta, fit->beta = trial, trial = swap;
+		swap = g, g = gt, gt = swap;
+		swap = H, H = Ht, Ht = swap;
+		ll = ll_t;
+		obj = obj_t;
+		penalise(g, H, fit->beta, p, lambda);
 		if (step_max < o->tol) {
 			status = LOGIT_OK;
 			break;
 		}
 	}
 	fit->converged = status == LOGIT_OK;
-	penalised_loglik(X, y, n, p, fit->beta, lambda, &fit->loglik);
+	fit->loglik = o->plain_newton ? NAN : ll;
 	if (status != LOGIT_SINGULAR) {
-		/* standard errors from the Hessian at the optimum */
-		double *inv = xcalloc((size_t)p * (size_t)p, sizeof *inv);
+		/* standard errors from the (penalised) Hessian at the optimum */
+		double *inv = xcalloc(pp, sizeof *inv);
 
-		memset(H, 0, (size_t)p * (size_t)p * sizeof *H);
-		for (size_t i = 0; i < n; i++) {
-			const double *x = X + i * (size_t)p;
-			double eta = 0, pi, w;
-
-			for (int k = 0; k < p; k++)
-				eta += x[k] * fit->beta[k];
-			pi = 1 / (1 + exp(-eta));
-			w = pi * (1 - pi);
-			for (int a = 0; a < p; a++)
-				for (int b = 0; b <= a; b++)
-					H[a * p + b] += w * x[a] * x[b];
-		}
-		for (int a = 1; a < p; a++)
-			H[a * p + a] += lambda;
-		for (int a = 0; a < p; a++)
-			for (int b = a + 1; b < p; b++)
-				H[a * p + b] = H[b * p + a];
-		if (cholesky_solve(H, NULL, p, inv) == 0)
+		memcpy(Ht, H, pp * sizeof *Ht);
+		if (cholesky_solve(Ht, NULL, p, inv) == 0)
 			for (int k = 0; k < p; k++)
 				fit->se[k] = sqrt(inv[k * p + k]);
 		else
@@ -212,6 +220,9 @@ logit_fit_newton(const double *X, const uint8_t *y, size_t n, int p,
 	}
 	free(H);
 	free(g);
+	free(Ht);
+	free(gt);
+	free(step);
 	free(trial);
 	return status;
 }

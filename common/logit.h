@@ -15,6 +15,9 @@ typedef struct {
 	double C;      /* 0: unpenalised */
 	int max_iter;  /* default 100 */
 	double tol;    /* stop when every |Newton step| < tol; default 1e-10 */
+	const double *start; /* p starting coefficients (a warm start); NULL: zeros */
+	int plain_newton; /* no log-likelihood, no step halving: for warm starts
+			     next to the optimum (boot's replicates); loglik is NaN */
 } logit_opts;
 
 typedef struct {

@@ -242,6 +242,7 @@ replay_plan_free(replay_plan *p)
 	for (int i = 0; i < p->nskipped; i++)
 		free(p->skipped[i]);
 	free(p->skipped);
+	free(p->warm);
 	memset(p, 0, sizeof *p);
 }
 
@@ -277,6 +278,27 @@ replay_data_free(replay_data *d)
 	free(d->y);
 	free(d->ps);
 	memset(d, 0, sizeof *d);
+}
+
+void
+replay_plan_warm_start(replay_plan *p, const replay_data *d)
+{
+	logit_fit fit;
+	double *ps;
+	char why[512];
+
+	if (!p->refit)
+		return;
+	ps = xreallocarray(NULL, d->n + 1, sizeof *ps);
+	p->logit.start = NULL;
+	if (psfit_fit(&p->d, d->X, d->t, d->n, &p->logit, &fit, ps, why, sizeof why) == 0) {
+		p->warm = fit.beta;
+		fit.beta = NULL;
+		p->logit.start = p->warm;
+		p->logit.plain_newton = 1;
+	}
+	logit_fit_free(&fit);
+	free(ps);
 }
 
 struct replay_scratch {

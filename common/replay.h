@@ -42,6 +42,7 @@ typedef struct {
 	int ntargets;
 	char **skipped;         /* stages in the recipe that are not replayed */
 	int nskipped;
+	double *warm;           /* the full data's coefficients: each refit starts there */
 } replay_plan;
 
 /* Builds the plan from the head's recipe and the upstream results. Dies
@@ -64,6 +65,12 @@ typedef struct {
  * as the stages would). */
 void replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows);
 void replay_data_free(replay_data *d);
+
+/* Fits the full data once and makes every later refit start from its
+ * coefficients (fewer Newton steps; the optimum is the same to the
+ * tolerance). Deterministic, so every worker starts from the same place.
+ * Call after the full-data check, which must start from zeros as fitps did. */
+void replay_plan_warm_start(replay_plan *p, const replay_data *d);
 
 typedef enum {
 	REPLICATE_OK,

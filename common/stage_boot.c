@@ -487,6 +487,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 		die("this worker's replay has %d estimates, the coordinator's %lld: "
 		    "different psflow versions?", plan.ntargets, (long long)K);
 	replay_data_prepare(&data, &plan, &si.rows);
+	replay_plan_warm_start(&plan, &data);
 	memset(&e, 0, sizeof e);
 	e.plan = &plan;
 	e.data = &data;
@@ -730,6 +731,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 				    plan.targets[k].name, full[k], plan.targets[k].estimate);
 		replay_scratch_free(&s);
 	}
+	replay_plan_warm_start(&plan, &data);
 
 	memset(&e, 0, sizeof e);
 	e.plan = &plan;

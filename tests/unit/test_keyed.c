@@ -1,0 +1,53 @@
+/* keyed_sort: order by key then row, for negative, zero, tied and large
+ * inputs, against a plain comparison sort. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "keyed.h"
+#include "rng.h"
+
+static int
+cmp(const void *a, const void *b)
+{
+	const keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return (x->key > y->key) - (x->key < y->key);
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+int
+main(void)
+{
+	const size_t n = 20000;
+	keyed *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+	rng r;
+	int same = 1;
+
+	rng_seed(&r, 3);
+	for (size_t i = 0; i < n; i++) {
+		/* few distinct values (ties), both signs, zeros of both signs */
+		double v = (double)((int)rng_below(&r, 41) - 20) / 8;
+
+		if (i % 97 == 0)
+			v = -0.0;
+		if (i % 89 == 0)
+			v = 1e300 * (i % 2 ? 1 : -1);
+		a[n - 1 - i] = b[n - 1 - i] = (keyed){ v, i };
+	}
+	keyed_sort(a, n);
+	qsort(b, n, sizeof *b, cmp);
+	for (size_t i = 0; i < n; i++)
+		same &= a[i].key == b[i].key && a[i].index == b[i].index;
+	CHECK(same, "radix order equals (key, row) order on 20000 tied, signed keys");
+	{
+		keyed s[5] = { { 0.5, 4 }, { -1, 3 }, { 0.5, 1 }, { 0.0, 2 }, { -0.0, 0 } };
+
+		keyed_sort(s, 5);
+		CHECK(s[0].index == 3 && s[1].index == 0 && s[2].index == 2 && s[3].index == 1 &&
+		    s[4].index == 4, "small input: -1, then 0 and -0 by row, then 0.5s by row");
+	}
+	free(a);
+	free(b);
+	CHECK_DONE();
+}
