@@ -41,8 +41,16 @@ balstat_sd_denominator(const double *x, const uint8_t *t, size_t n, sd_mode mode
 }
 
 void
+balstat_order(const double *x, size_t n, keyed *order)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = (keyed){ x[i], i };
+	keyed_sort(order, n);
+}
+
+void
 balstat_compute(const double *x, const uint8_t *t, const double *w, size_t n,
-    double sd_denominator, balstat *b, keyed *scratch)
+    double sd_denominator, const keyed *order, balstat *b)
 {
 	double mean[2], var[2], sum_w[2], cdf[2] = { 0, 0 };
 
@@ -53,15 +61,12 @@ balstat_compute(const double *x, const uint8_t *t, const double *w, size_t n,
 	    mean[1] == mean[0] ? 0 : NAN;
 	b->var_ratio = var[0] > 0 ? var[1] / var[0] : NAN;
 	/* KS: walk the values in order, one step per distinct value */
-	for (size_t i = 0; i < n; i++)
-		scratch[i] = (keyed){ x[i], i };
-	keyed_sort(scratch, n);
 	b->ks = 0;
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 
-		while (j < n && scratch[j].key == scratch[i].key) {
-			size_t r = scratch[j].index;
+		while (j < n && order[j].key == order[i].key) {
+			size_t r = order[j].index;
 			double wi = w ? w[r] : 1;
 
 			if (sum_w[t[r]] > 0)

@@ -25,8 +25,12 @@ typedef struct {
  * sqrt((v_t + v_c) / 2), or one group's sqrt(v). */
 double balstat_sd_denominator(const double *x, const uint8_t *t, size_t n, sd_mode mode);
 
-/* w NULL means unweighted. scratch holds n entries (for the KS sort). */
+/* x's rows in order of value, for the KS walk: computed once per covariate
+ * and shared by every weighting. */
+void balstat_order(const double *x, size_t n, keyed *order);
+
+/* w NULL means unweighted; order as made by balstat_order(x). */
 void balstat_compute(const double *x, const uint8_t *t, const double *w, size_t n,
-    double sd_denominator, balstat *b, keyed *scratch);
+    double sd_denominator, const keyed *order, balstat *b);
 
 #endif

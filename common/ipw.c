@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "quantile.h"
 
 static const char *names[EST_COUNT] = { "ate", "att", "atc", "ato" };
 
@@ -79,14 +80,6 @@ ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
 	return 0;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 size_t
 ipw_truncate(double *w, const uint8_t *t, size_t n, double q)
 {
@@ -95,17 +88,15 @@ ipw_truncate(double *w, const uint8_t *t, size_t n, double q)
 
 	for (int g = 0; g < 2; g++) {
 		size_t m = 0;
-		double h, cap;
+		double cap;
 
 		for (size_t i = 0; i < n; i++)
 			if (t[i] == g && w[i] > 0)
 				v[m++] = w[i];
 		if (m == 0)
 			continue;
-		qsort(v, m, sizeof *v, cmp_double);
-		h = (double)(m - 1) * q; /* type 7: between order statistics */
-		cap = v[(size_t)floor(h)] +
-		    (h - floor(h)) * (v[(size_t)ceil(h)] - v[(size_t)floor(h)]);
+		sort_doubles(v, m);
+		cap = quantile_sorted(v, m, q);
 		for (size_t i = 0; i < n; i++)
 			if (t[i] == g && w[i] > cap) {
 				w[i] = cap;

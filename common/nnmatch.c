@@ -127,8 +127,112 @@ find_matches(pool *p, double x, const nnmatch_opts *o, candidate **out, size_t *
 	return got;
 }
 
-int
-nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
+/* Controls with the same distance value, as one unit. */
+typedef struct {
+	double value, ysum, ysq, share, kk;
+	size_t start, len;
+} tie_block;
+
+/* k = 1 with replacement and every tie used: the match set of a treated
+ * unit is the nearest tie block, or the two nearest when they are equally
+ * far, so whole blocks can be handled at once: O(n log n) however many
+ * controls share a propensity. Same numbers as the walk in find_matches. */
+static int
+match_blocks(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r)
+{
+	keyed *controls = xmalloc((n + 1) * sizeof *controls);
+	tie_block *blk = xmalloc((n + 1) * sizeof *blk);
+	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2;
+	size_t nc = 0, nb = 0;
+
+	memset(r, 0, sizeof *r);
+	for (size_t i = 0; i < n; i++) {
+		w[i] = 0;
+		if (!t[i])
+			controls[nc++] = (keyed){ d[i], i };
+	}
+	keyed_sort(controls, nc);
+	for (size_t c = 0; c < nc; c++) {
+		double yc = y[controls[c].index];
+
+		if (nb == 0 || controls[c].key != blk[nb - 1].value)
+			blk[nb++] = (tie_block){ controls[c].key, 0, 0, 0, 0, c, 0 };
+		blk[nb - 1].ysum += yc;
+		blk[nb - 1].ysq += yc * yc;
+		blk[nb - 1].len++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t lo = 0, hi = nb;
+		double dl, dr, dist, m, sy = 0, syy = 0, tau;
+		int use_l, use_r;
+
+		if (!t[i])
+			continue;
+		while (lo < hi) { /* first block with value >= d[i] */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (blk[mid].value < d[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		dl = lo > 0 ? d[i] - blk[lo - 1].value : INFINITY;
+		dr = lo < nb ? blk[lo].value - d[i] : INFINITY;
+		dist = fmin(dl, dr);
+		if (dist == INFINITY || (o->caliper > 0 && dist > o->caliper)) {
+			r->treated_unmatched++;
+			continue;
+		}
+		use_l = dl == dist;
+		use_r = dr == dist;
+		m = (use_l ? (double)blk[lo - 1].len : 0) + (use_r ? (double)blk[lo].len : 0);
+		if (use_l)
+			sy += blk[lo - 1].ysum, syy += blk[lo - 1].ysq;
+		if (use_r)
+			sy += blk[lo].ysum, syy += blk[lo].ysq;
+		if (use_l)
+			blk[lo - 1].share += 1 / m, blk[lo - 1].kk += 1 / (m * m);
+		if (use_r)
+			blk[lo].share += 1 / m, blk[lo].kk += 1 / (m * m);
+		tau = y[i] - sy / m;
+		/* sum over the pairs of (y_i - y_j)^2 / m */
+		pair_sq += (m * y[i] * y[i] - 2 * y[i] * sy + syy) / m;
+		sum_tau += tau;
+		sum_tau2 += tau * tau;
+		w[i] = 1;
+		r->treated_matched++;
+		r->pairs += (size_t)m;
+	}
+	if (r->treated_matched == 0) {
+		r->estimate = r->se = NAN;
+		free(controls);
+		free(blk);
+		return -1;
+	}
+	r->estimate = sum_tau / (double)r->treated_matched;
+	for (size_t b = 0; b < nb; b++) {
+		if (blk[b].share == 0)
+			continue;
+		for (size_t c = blk[b].start; c < blk[b].start + blk[b].len; c++)
+			w[controls[c].index] = blk[b].share;
+		var_c += (double)blk[b].len * (blk[b].share * blk[b].share - blk[b].kk);
+		r->controls_used += blk[b].len;
+	}
+	s2 = pair_sq - r->estimate * sum_tau;
+	s2 = 0.5 * (s2 < 0 ? 0 : s2) / (double)r->treated_matched;
+	/* sum (tau_i - est)^2 = sum tau^2 - est sum tau */
+	r->se = sqrt((s2 * var_c + fmax(0, sum_tau2 - r->estimate * sum_tau)) /
+	    ((double)r->treated_matched * (double)r->treated_matched));
+	free(controls);
+	free(blk);
+	return 0;
+}
+
+/* The general case: k nearest, ties first or all, with or without
+ * replacement, one control at a time. */
+static int
+match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
     const nnmatch_opts *o, double *w, nnmatch_result *r)
 {
 	keyed *controls = xmalloc((n + 1) * sizeof *controls);
@@ -219,4 +323,13 @@ nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
 	free(controls), free(treated), free(kk), free(tau_i), free(slots);
 	free(p.right), free(p.left);
 	return 0;
+}
+
+int
+nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r)
+{
+	if (o->k == 1 && o->replace && o->ties == TIES_ALL)
+		return match_blocks(d, t, y, n, o, w, r);
+	return match_walk(d, t, y, n, o, w, r);
 }

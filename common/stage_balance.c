@@ -54,12 +54,13 @@ add_rows(mpseq *table, const char *label, const double *x, const uint8_t *t,
 {
 	double denom = balstat_sd_denominator(x, t, n, o->sd);
 
+	balstat_order(x, n, scratch);
 	for (int k = 0; k < nw; k++) {
 		balstat b;
 		mpseq row;
 		int pass;
 
-		balstat_compute(x, t, ws[k].w, n, denom, &b, scratch);
+		balstat_compute(x, t, ws[k].w, n, denom, scratch, &b);
 		pass = fabs(b.smd) <= o->threshold;
 		ws[k].failures += !pass;
 		mpseq_map(&row);

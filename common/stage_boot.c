@@ -14,6 +14,7 @@
 #include "err.h"
 #include "mpo.h"
 #include "mpscan.h"
+#include "quantile.h"
 #include "replay.h"
 #include "rng.h"
 #include "stage.h"
@@ -63,26 +64,6 @@ normal_quantile(double p)
 	/* Newton on Phi(x) = p */
 	x -= (normal_cdf(x) - p) / (exp(-x * x / 2) / sqrt(2 * M_PI));
 	return x;
-}
-
-double
-quantile_sorted(const double *v, size_t n, double q)
-{
-	double h = (double)(n - 1) * q, lo = floor(h);
-
-	if (n == 0)
-		return NAN;
-	if (lo >= (double)(n - 1))
-		return v[n - 1];
-	return v[(size_t)lo] + (h - lo) * (v[(size_t)lo + 1] - v[(size_t)lo]);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* ---- the engine: chunks of replicates, computed once each ---------------- */
@@ -829,7 +810,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 				for (int r = 0; r < o->B; r++)
 					if (e.status[r] == REPLICATE_OK)
 						v[m++] = e.values[(size_t)r * K + (size_t)k];
-				qsort(v, m, sizeof *v, cmp_double);
+				sort_doubles(v, m);
 				for (size_t r = 0; r < m; r++)
 					mean += v[r] / (double)m;
 				for (size_t r = 0; r < m; r++)

@@ -39,7 +39,5 @@ void boot_worker(const char *endpoint, double idle_timeout, int quiet);
 /* Interval helpers (exposed for the unit tests). */
 double normal_cdf(double x);
 double normal_quantile(double p);
-/* R's type 7 quantile of sorted v[0..n). */
-double quantile_sorted(const double *v, size_t n, double q);
 
 #endif

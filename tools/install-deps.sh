@@ -17,6 +17,7 @@ build)
 test)
 	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+	[ -x /usr/bin/time ] || need="$need time"
 	;;
 foreign)
 	# for the foreign-stage example and its test; the test skips without it

@@ -17,19 +17,20 @@ main(void)
 {
 	const double x[5] = { 1, 2, 3, 2, 4 }, w[5] = { 1, 1, 2, 1, 1 };
 	const uint8_t t[5] = { 1, 1, 1, 0, 0 };
-	keyed scratch[5];
+	keyed order[5];
 	balstat b;
 	double den = balstat_sd_denominator(x, t, 5, SD_POOLED);
 
 	CHECK_NEAR(den, sqrt(5.0 / 6), 1e-12, "pooled SD from population variances");
 	CHECK_NEAR(balstat_sd_denominator(x, t, 5, SD_TREATED), sqrt(2.0 / 3), 1e-12,
 	    "treated SD");
-	balstat_compute(x, t, NULL, 5, den, &b, scratch);
+	balstat_order(x, 5, order);
+	balstat_compute(x, t, NULL, 5, den, order, &b);
 	CHECK_NEAR(b.smd, -1 / sqrt(5.0 / 6), 1e-12, "raw SMD");
 	CHECK_NEAR(b.var_ratio, 2.0 / 3, 1e-12, "raw variance ratio");
 	/* unweighted KS: x=1: 1/3-0; x=2: 2/3-1/2; x=3: 1-1/2 = 1/2 */
 	CHECK_NEAR(b.ks, 0.5, 1e-12, "raw KS");
-	balstat_compute(x, t, w, 5, den, &b, scratch);
+	balstat_compute(x, t, w, 5, den, order, &b);
 	CHECK_NEAR(b.smd, (9.0 / 4 - 3) / sqrt(5.0 / 6), 1e-12, "weighted SMD");
 	CHECK_NEAR(b.var_ratio, (11.0 / 16) / 1, 1e-12, "weighted variance ratio");
 	CHECK_NEAR(b.ks, 0.5, 1e-12, "weighted KS");
@@ -38,7 +39,7 @@ main(void)
 
 		/* controls weighted 3:1 -> at x=2 F_c = 3/4, F_t = 1/2 -> 1/4;
 		 * x=1: 1/4; x=3: 1 - 3/4 = 1/4 */
-		balstat_compute(x, t, w2, 5, den, &b, scratch);
+		balstat_compute(x, t, w2, 5, den, order, &b);
 		CHECK_NEAR(b.ks, 0.25, 1e-12, "weighted KS with unequal control weights");
 	}
 	CHECK_DONE();

@@ -1,5 +1,6 @@
 /* boot's interval helpers: the normal quantile and R's type-7 quantile. */
 #include "check.h"
+#include "quantile.h"
 #include "stage_boot.h"
 
 int
