@@ -60,16 +60,21 @@ boot -B 200 --seed 6 <"$work/small.mp" >"$work/seed6.mp"
 check "another seed gives other intervals" bash -c "! cmp -s '$work/j1.mp' '$work/seed6.mp'"
 
 # -- a worker killed mid-run -------------------------------------------------
+# 1,000 replicates keep the two workers busy for about 2 s; one is killed
+# after 0.5 s, mid-run, and its chunks must go to the other.
 port=$(free_port)
-boot -B 400 --seed 5 -j 1 <"$work/small.mp" >"$work/local400.mp"
+boot -B 1000 --seed 5 -j 1 <"$work/small.mp" >"$work/local1000.mp"
 boot --worker ">tcp://127.0.0.1:$port" --quiet 2>/dev/null & victim=$!
 boot --worker ">tcp://127.0.0.1:$port" --quiet 2>/dev/null & survivor=$!
-(sleep 0.7; kill -9 $victim) &
-boot -B 400 --seed 5 -j 0 --chunk 5 --chunk-timeout 1 --workers "@tcp://127.0.0.1:$port" \
+(sleep 0.5; kill -9 $victim) &
+start=$(date +%s.%N)
+boot -B 1000 --seed 5 -j 0 --chunk 5 --chunk-timeout 1 --workers "@tcp://127.0.0.1:$port" \
 	<"$work/small.mp" >"$work/killed.mp"
+elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 check "a run whose worker was killed (kill -9) still finishes" test -s "$work/killed.mp"
+check "  ... and the kill came mid-run (the run took ${elapsed} s)" awk -v e="$elapsed" 'BEGIN { exit !(e > 0.6) }'
 same "  ... with every replicate counted once: same bytes as an undisturbed run" \
-	"$work/local400.mp" "$work/killed.mp"
+	"$work/local1000.mp" "$work/killed.mp"
 wait $survivor 2>/dev/null
 
 # -- two hosts: network namespaces joined by a veth pair ----------------------
