@@ -44,40 +44,75 @@ ipw_weight(estimand e, int treated, double ps)
 	return NAN;
 }
 
-int
-ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
-    ipw_summary *s)
+void
+ipw_accum_init(ipw_accum *a)
 {
-	double sum_wy[2] = { 0, 0 }, sum_w2[2] = { 0, 0 }, var[2] = { 0, 0 };
+	memset(a, 0, sizeof *a);
+}
 
-	memset(s, 0, sizeof *s);
+void
+ipw_accum_add(ipw_accum *a, const double *w, const uint8_t *t, const double *y,
+    size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		int g = t[i];
+		double w2 = w[i] * w[i], d;
 
-		s->n[g]++;
-		s->sum_w[g] += w[i];
-		sum_wy[g] += w[i] * y[i];
-		sum_w2[g] += w[i] * w[i];
-		s->max_w[g] = fmax(s->max_w[g], w[i]);
-		s->zero_w[g] += w[i] == 0;
+		if (!a->shifted[g]) {
+			a->shift[g] = y[i];
+			a->shifted[g] = 1;
+		}
+		d = y[i] - a->shift[g];
+		a->n[g]++;
+		a->sum_w[g] += w[i];
+		a->sum_wy[g] += w[i] * y[i];
+		a->sum_w2[g] += w2;
+		a->sum_w2d[g] += w2 * d;
+		a->sum_w2d2[g] += w2 * d * d;
+		a->max_w[g] = fmax(a->max_w[g], w[i]);
+		a->zero_w[g] += w[i] == 0;
 	}
+}
+
+int
+ipw_accum_finish(const ipw_accum *a, ipw_summary *s)
+{
+	double var[2];
+
+	memset(s, 0, sizeof *s);
 	for (int g = 0; g < 2; g++) {
-		s->mean[g] = s->sum_w[g] > 0 ? sum_wy[g] / s->sum_w[g] : NAN;
-		s->ess[g] = sum_w2[g] > 0 ? s->sum_w[g] * s->sum_w[g] / sum_w2[g] : 0;
+		double m;
+
+		s->n[g] = a->n[g];
+		s->sum_w[g] = a->sum_w[g];
+		s->max_w[g] = a->max_w[g];
+		s->zero_w[g] = a->zero_w[g];
+		s->mean[g] = a->sum_w[g] > 0 ? a->sum_wy[g] / a->sum_w[g] : NAN;
+		s->ess[g] = a->sum_w2[g] > 0 ? a->sum_w[g] * a->sum_w[g] / a->sum_w2[g] : 0;
+		/* sum w^2 (y - mean)^2 = sum w^2 ((y - K) - (mean - K))^2 */
+		m = s->mean[g] - a->shift[g];
+		var[g] = a->sum_w2d2[g] - 2 * m * a->sum_w2d[g] + m * m * a->sum_w2[g];
+		var[g] = var[g] > 0 ? var[g] : 0;
 	}
 	s->estimate = s->mean[1] - s->mean[0];
 	if (!(s->sum_w[0] > 0 && s->sum_w[1] > 0)) {
 		s->se = NAN;
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		double r = y[i] - s->mean[t[i]];
-
-		var[t[i]] += w[i] * w[i] * r * r;
-	}
 	s->se = sqrt(var[0] / (s->sum_w[0] * s->sum_w[0]) +
 	    var[1] / (s->sum_w[1] * s->sum_w[1]));
 	return 0;
+}
+
+int
+ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
+    ipw_summary *s)
+{
+	ipw_accum a;
+
+	ipw_accum_init(&a);
+	ipw_accum_add(&a, w, t, y, n);
+	return ipw_accum_finish(&a, s);
 }
 
 size_t

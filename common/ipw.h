@@ -38,6 +38,21 @@ typedef struct {
 int ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
     ipw_summary *s);
 
+/* The same, a batch at a time: sums kept per group (outcomes shifted by the
+ * group's first value, so the variance sums do not cancel), finished into
+ * the summary at the end. ipw_effect() is init, one add, finish. */
+typedef struct {
+	double sum_w[2], sum_wy[2], sum_w2[2], sum_w2d[2], sum_w2d2[2];
+	double shift[2], max_w[2];
+	size_t n[2], zero_w[2];
+	int shifted[2];
+} ipw_accum;
+
+void ipw_accum_init(ipw_accum *a);
+void ipw_accum_add(ipw_accum *a, const double *w, const uint8_t *t, const double *y,
+    size_t n);
+int ipw_accum_finish(const ipw_accum *a, ipw_summary *s);
+
 /* Caps each group's weights at their q-quantile (R's type 7) among its
  * units with positive weight; returns how many weights were capped. */
 size_t ipw_truncate(double *w, const uint8_t *t, size_t n, double q);

@@ -137,6 +137,29 @@ stage_role(const char *value, const char *role, const char *option)
 }
 
 void
+stage_die_treatment_value(const char *name, size_t row, double v)
+{
+	if (isnan(v))
+		die("treatment column '%s' is missing at row %zu: remove such "
+		    "rows upstream (fitps --drop-missing drops and counts them)",
+		    name, row);
+	die("treatment column '%s' has the value %g at row %zu: it must be 0 or 1",
+	    name, v, row);
+}
+
+void
+stage_die_groups(const char *name, size_t n, size_t treated)
+{
+	if (n == 0)
+		die("the stream has no rows: nothing to estimate");
+	if (treated == 0)
+		die("no unit is treated (%s is 0 in all %zu rows): no effect can be "
+		    "estimated", name, n);
+	die("every unit is treated (%s is 1 in all %zu rows): there is no "
+	    "control group", name, n);
+}
+
+void
 stage_treatment(const column *c, size_t n, uint8_t *t)
 {
 	size_t treated = 0;
@@ -147,24 +170,21 @@ stage_treatment(const column *c, size_t n, uint8_t *t)
 	for (size_t r = 0; r < n; r++) {
 		double v = column_f64(c, r);
 
-		if (isnan(v))
-			die("treatment column '%s' is missing at row %zu: remove such "
-			    "rows upstream (fitps --drop-missing drops and counts them)",
-			    c->name, r);
-		if (v != 0 && v != 1)
-			die("treatment column '%s' has the value %g at row %zu: it "
-			    "must be 0 or 1", c->name, v, r);
+		if (v != 0 && v != 1) /* NaN too */
+			stage_die_treatment_value(c->name, r, v);
 		t[r] = (uint8_t)v;
 		treated += t[r];
 	}
-	if (n == 0)
-		die("the stream has no rows: nothing to estimate");
-	if (treated == 0)
-		die("no unit is treated (%s is 0 in all %zu rows): no effect can be "
-		    "estimated", c->name, n);
-	if (treated == n)
-		die("every unit is treated (%s is 1 in all %zu rows): there is no "
-		    "control group", c->name, n);
+	if (n == 0 || treated == 0 || treated == n)
+		stage_die_groups(c->name, n, treated);
+}
+
+void
+stage_die_nonfinite(const char *role, const char *name, size_t count, size_t first)
+{
+	die("%s column '%s' has %zu missing, NaN or infinite values (the first "
+	    "at row %zu): remove or impute them upstream (fitps --drop-missing "
+	    "drops and counts them)", role, name, count, first);
 }
 
 void
@@ -179,9 +199,7 @@ stage_finite(const column *c, size_t n, double *out, const char *role)
 		if (!isfinite(out[r]) && bad++ == 0)
 			first = r;
 	if (bad)
-		die("%s column '%s' has %zu missing, NaN or infinite values (the first "
-		    "at row %zu): remove or impute them upstream (fitps --drop-missing "
-		    "drops and counts them)", role, c->name, bad, first);
+		stage_die_nonfinite(role, c->name, bad, first);
 }
 
 void
@@ -200,13 +218,19 @@ stage_write(const cli_common *cli, const stream_head *head, const table *rows,
 }
 
 void
+stage_die_ps_range(const char *name, size_t row, double v)
+{
+	die("propensity column '%s' has %g at row %zu: a propensity must lie in "
+	    "[0, 1]", name, v, row);
+}
+
+void
 stage_ps(const column *c, size_t n, double *out)
 {
 	stage_finite(c, n, out, "propensity");
 	for (size_t r = 0; r < n; r++)
 		if (out[r] < 0 || out[r] > 1)
-			die("propensity column '%s' has %g at row %zu: a propensity must "
-			    "lie in [0, 1]", c->name, out[r], r);
+			stage_die_ps_range(c->name, r, out[r]);
 }
 
 void

@@ -57,6 +57,14 @@ void stage_treatment(const column *c, size_t n, uint8_t *t);
  * many rows have them and the first one. */
 void stage_finite(const column *c, size_t n, double *out, const char *role);
 
+/* The messages of the checks above, for stages that check a batch at a
+ * time and report at the end (row numbers count from the stream's start). */
+_Noreturn void stage_die_treatment_value(const char *name, size_t row, double v);
+_Noreturn void stage_die_groups(const char *name, size_t n, size_t treated);
+_Noreturn void stage_die_nonfinite(const char *role, const char *name, size_t count,
+    size_t first);
+_Noreturn void stage_die_ps_range(const char *name, size_t row, double v);
+
 /* The propensity column as doubles; dies on a missing value or one outside
  * [0, 1], naming the row. */
 void stage_ps(const column *c, size_t n, double *out);

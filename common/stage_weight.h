@@ -1,6 +1,7 @@
 /* stage_weight — the `weight` stage: a weight column per estimand and the
  * weighted (Hajek) effects, after optional trimming, truncation and
- * stabilisation. */
+ * stabilisation. It streams, one batch in memory at a time, unless
+ * --truncate or --stabilize need every row (a quantile, a share). */
 #ifndef PSFLOW_STAGE_WEIGHT_H
 #define PSFLOW_STAGE_WEIGHT_H
 

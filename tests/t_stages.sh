@@ -150,3 +150,24 @@ fails "a categorical propensity column" 1 "propensity column 'engagement_tier' i
 	"weight --ps engagement_tier <'$work/g.mp'"
 fails "a bool treatment works like 0/1, but a missing bool stops it" 1 "treatment column 't' is missing at row 1" \
 	"printf 't,y,x\ntrue,1,0.5\n,0,0.7\nfalse,1,0.2\n' | csv2mp | fitps -t t -x x"
+
+# weight streams (one batch in memory) unless --truncate/--stabilize need all
+# rows; both paths must give the same estimates where they can be compared
+gen -n 2000000 --seed 5 | fitps -x engagement_tier,query_confidence --quiet >"$work/fit2m.mp"
+/usr/bin/time -f '%M' -o "$work/weight.rss" weight -e ate,att <"$work/fit2m.mp" | report --json >"$work/stream.json"
+rss_kb=$(tail -1 "$work/weight.rss")
+check "weight streams: peak RSS ${rss_kb} kB for 2,000,000 rows (64 MB of columns)" test "$rss_kb" -lt 40000
+weight -e ate,att --stabilize <"$work/fit2m.mp" | report --json >"$work/held.json"
+check "stabilised weights (all rows held) give the streaming path's estimates" $PY -c "
+import json
+a = {r['name']: r for r in json.load(open('$work/stream.json'))['results']}
+b = {r['name']: r for r in json.load(open('$work/held.json'))['results']}
+for k in ('naive', 'ipw_ate', 'ipw_att'):
+    assert abs(a[k]['estimate'] - b[k]['estimate']) < 1e-12, (k, a[k]['estimate'], b[k]['estimate'])
+    assert abs(a[k]['se'] - b[k]['se']) < 1e-12, k
+assert b['ipw_ate']['stabilized'] and not a['ipw_ate']['stabilized']"
+weight -e ate --truncate 0.99 <"$work/fit.mp" | report --json >"$work/trunc.json"
+check "--truncate 0.99 caps the largest weights and counts them" $PY -c "
+import json; d = json.load(open('$work/trunc.json'))
+r = [r for r in d['results'] if r['name'] == 'ipw_ate'][0]
+assert r['truncated'] > 0, r"
