@@ -14,9 +14,11 @@ weight_compute(const weight_opts *o, estimand e, const uint8_t *t, const double 
 	double share1 = 0;
 
 	trimmed[0] = trimmed[1] = 0;
-	for (size_t i = 0; i < n; i++)
-		share1 += t[i];
-	share1 /= (double)n;
+	if (o->stabilize && e == EST_ATE) { /* the only use of the share */
+		for (size_t i = 0; i < n; i++)
+			share1 += t[i];
+		share1 /= (double)n;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (o->trim_hi > 0 && (ps[i] < o->trim_lo || ps[i] > o->trim_hi)) {
 			w[i] = 0;

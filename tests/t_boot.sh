@@ -191,3 +191,8 @@ else
 fi
 boot -B 50 <"$work/small.mp" 2>"$work/pipe.err" >/dev/null
 check "no progress when stderr is not a terminal" test ! -s "$work/pipe.err"
+
+fails "a stream that went through boot already" 1 "the stream has been through boot already" \
+	"boot -B 5 --quiet <'$work/small.mp' | boot -B 5"
+fails "a coordinator whose workers never come gives up after --timeout" 1 "no replicate finished in 1 s: are the workers alive\\?" \
+	"boot -B 5 -j 0 --workers '@tcp://127.0.0.1:$(free_port)' --timeout 1 <'$work/small.mp'"

@@ -173,3 +173,15 @@ check "--truncate 0.99 caps the largest weights and counts them" $PY -c "
 import json; d = json.load(open('$work/trunc.json'))
 r = [r for r in d['results'] if r['name'] == 'ipw_ate'][0]
 assert r['truncated'] > 0, r"
+
+# error paths of the stages' own options and contracts
+fails "weight run twice" 1 "already has a column 'w_ate' \\(did weight run twice\\?\\)" "weight <'$work/fit.mp' | weight"
+fails "match run twice" 1 "already has a column 'w_match' \\(did match run twice\\?\\)" "match <'$work/fit.mp' | match"
+fails "--trim that leaves no treated unit weighted" 1 "ipw_ate: every treated unit has weight 0 \\(all trimmed\\?\\): widen --trim" \
+	"weight --trim 0.7,0.99 <'$work/fit.mp'"
+fails "--trim with LO >= HI is a usage error" 2 "--trim wants LO < HI" "weight --trim 0.9,0.1 </dev/null"
+fails "fitps --model with -x is a usage error" 2 "--model scores with a saved model" "fitps --model m.psm -x a </dev/null"
+fails "-x mixing '*' and ':' is a usage error" 2 "-x item 'a\\*b:c' mixes" "fitps -x 'a*b:c' <'$work/g.mp'"
+fails "report --json with --markdown is a usage error" 2 "--json and --markdown exclude each other" "report --json --markdown </dev/null"
+fails "csv2mp: a header column without a name" 1 "header, column 2: a column needs a name" "printf 'a,,c\n1,2,3\n' | csv2mp"
+fails "csv2mp: a header column twice" 1 "header: column 'a' appears twice" "printf 'a,b,a\n1,2,3\n' | csv2mp"

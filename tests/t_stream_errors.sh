@@ -32,3 +32,14 @@ gen -n 1000 >"$work/gen.mp"
 fails "a truncated stream" 1 "the input ended inside a message \\(truncated stream\\) after 0 rows in 0 batches, without an end" "head -c 5000 '$work/gen.mp' | mpcat"
 fails "a message over --max-message" 1 "larger than the size cap" "gen -n 300000 | mpcat --max-message 1"
 fails "two streams back to back" 1 "a message follows the end" "cat '$work/gen.mp' '$work/gen.mp' | mpcat"
+
+# heads and kinds written by hand that break the protocol
+bad_head() { $PY -c "import msgpack, sys; sys.stdout.buffer.write(b''.join(msgpack.packb(m) for m in $1))"; }
+bad_head "[{'kind':'head','version':1,'columns':[]},{'kind':'nope'}]" >"$work/kind.mp"
+fails "an unknown message kind" 1 "unknown message after 0 rows in 0 batches: 'kind' must be head, batch, result or end" "mpcat <'$work/kind.mp'"
+bad_head "[{'kind':'head','version':1,'columns':5}]" >"$work/cols5.mp"
+fails "a head whose columns are not an array" 1 "'columns' must be an array of \\{name, type\\}" "mpcat <'$work/cols5.mp'"
+bad_head "[{'kind':'head','version':1,'columns':[{'name':'c','type':'cat','levels':['a','a']}]}]" >"$work/dupl.mp"
+fails "a cat column with a level twice" 1 "a cat column has a level twice" "mpcat <'$work/dupl.mp'"
+bad_head "[{'kind':'head','version':1,'columns':[{'name':'c','type':'f64'},{'name':'c','type':'i64'}]}]" >"$work/dupc.mp"
+fails "two columns with one name" 1 "two columns have the same name" "mpcat <'$work/dupc.mp'"
