@@ -196,3 +196,22 @@ fails "a stream that went through boot already" 1 "the stream has been through b
 	"boot -B 5 --quiet <'$work/small.mp' | boot -B 5"
 fails "a coordinator whose workers never come gives up after --timeout" 1 "no replicate finished in 1 s: are the workers alive\\?" \
 	"boot -B 5 -j 0 --workers '@tcp://127.0.0.1:$(free_port)' --timeout 1 <'$work/small.mp'"
+
+# recipes altered by hand: boot names what it cannot replay
+alter() { # FILE OUT PYTHON-EXPRESSION-ON-recipe
+	$PY - "$1" "$2" "$3" <<'PY'
+import msgpack, sys
+out = open(sys.argv[2], "wb")
+for m in msgpack.Unpacker(open(sys.argv[1], "rb"), raw=False):
+    if m["kind"] == "head":
+        recipe = m["recipe"]
+        exec(sys.argv[3])
+    out.write(msgpack.packb(m, use_bin_type=True))
+PY
+}
+alter "$work/small.mp" "$work/nostage.mp" "del recipe[1]['stage']"
+fails "a recipe entry without a stage name" 1 "recipe entry 2 has no stage name" "boot -B 5 <'$work/nostage.mp'"
+alter "$work/small.mp" "$work/nocov.mp" "del [e for e in recipe if e['stage'] == 'fitps'][0]['covariates']"
+fails "a fitps entry without covariates" 1 "the recipe's fitps entry has no covariates" "boot -B 5 <'$work/nocov.mp'"
+alter "$work/small.mp" "$work/badest.mp" "[e for e in recipe if e['stage'] == 'weight'][0]['estimands'] = ['atx']"
+fails "a weight entry with an unknown estimand" 1 "the recipe's weight entry names an unknown estimand" "boot -B 5 <'$work/badest.mp'"
