@@ -1,6 +1,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +12,23 @@
 #include "err.h"
 #include "stream.h"
 
+/* Stages allocate and free batch-sized buffers over and over (boot: per
+ * replicate). glibc would map each large one afresh and hand it back when
+ * freed, and the kernel fault it in again page by page, which costs more
+ * than the work under virtualisation. Keep freed memory for reuse. */
+static void
+keep_freed_memory(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's largest */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
 void
 cli_common_init(cli_common *c)
 {
+	keep_freed_memory();
 	c->in = "-";
 	c->out = "-";
 	io_opts_default(&c->io);

@@ -210,15 +210,14 @@ design_from_spec(design *d, const char *spec, const table *schema)
 void
 design_matrix(const design *d, const table *t, size_t n, double *X)
 {
-	size_t p = (size_t)d->nterms + 1;
-
 	for (size_t r = 0; r < n; r++)
-		X[r * p] = 1.0;
+		X[r] = 1.0;
 	for (int k = 0; k < d->nterms; k++) {
 		const design_term *term = &d->terms[k];
+		double *xk = X + (size_t)(k + 1) * n;
 
 		for (size_t r = 0; r < n; r++)
-			X[r * p + 1 + (size_t)k] = 1.0;
+			xk[r] = 1.0;
 		for (int f = 0; f < term->nfactors; f++) {
 			const design_factor *fa = &term->factors[f];
 			int ci = table_find(t, fa->column);
@@ -243,7 +242,7 @@ design_matrix(const design *d, const table *t, size_t n, double *X)
 				for (size_t r = 0; r < n; r++) {
 					if (v[r] < 0 && bad++ == 0)
 						first = r;
-					X[r * p + 1 + (size_t)k] *= v[r] == code;
+					xk[r] *= v[r] == code;
 				}
 			} else {
 				if (c->type == COL_CAT)
@@ -254,7 +253,7 @@ design_matrix(const design *d, const table *t, size_t n, double *X)
 
 					if (!isfinite(x) && bad++ == 0)
 						first = r;
-					X[r * p + 1 + (size_t)k] *= x;
+					xk[r] *= x;
 				}
 			}
 			if (bad)

@@ -41,8 +41,8 @@ void design_from_spec(design *d, const char *spec, const table *schema);
 void design_add_term(design *d, const design_factor *factors, int nfactors);
 void design_free(design *d);
 
-/* Fills X (n rows of 1 + nterms columns, row-major; column 0 is the
- * intercept) from rows [0, n) of t. Dies naming the column and row of the
+/* Fills X (n rows of 1 + nterms columns, column-major: term k - 1 of row
+ * r at X[k * n + r]; column 0 is the intercept) from rows [0, n) of t. Dies naming the column and row of the
  * first missing or non-finite value, with the count of such rows. */
 void design_matrix(const design *d, const table *t, size_t n, double *X);
 

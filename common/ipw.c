@@ -115,6 +115,24 @@ ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
 	return ipw_accum_finish(&a, s);
 }
 
+int
+ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
+    const double *ysum, size_t n, double *estimate)
+{
+	double sum_w[2] = { 0, 0 }, sum_wy[2] = { 0, 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		double wi = w ? w[i] : 1;
+
+		sum_w[t[i]] += wi * count[i];
+		sum_wy[t[i]] += wi * ysum[i];
+	}
+	if (!(sum_w[0] > 0) || !(sum_w[1] > 0))
+		return -1;
+	*estimate = sum_wy[1] / sum_w[1] - sum_wy[0] / sum_w[0];
+	return 0;
+}
+
 size_t
 ipw_truncate(double *w, const uint8_t *t, size_t n, double q)
 {

@@ -53,6 +53,13 @@ void ipw_accum_add(ipw_accum *a, const double *w, const uint8_t *t, const double
     size_t n);
 int ipw_accum_finish(const ipw_accum *a, ipw_summary *s);
 
+/* The effect alone, on cells of units with one treatment and weight:
+ * count[i] units whose outcomes sum to ysum[i], each of weight w[i] (w
+ * NULL: 1, the naive difference in means). boot's replicates. Returns 0,
+ * or -1 when a group's weights sum to 0. */
+int ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
+    const double *ysum, size_t n, double *estimate);
+
 /* Caps each group's weights at their q-quantile (R's type 7) among its
  * units with positive weight; returns how many weights were capped. */
 size_t ipw_truncate(double *w, const uint8_t *t, size_t n, double q);

@@ -41,7 +41,33 @@ insertion_sort(keyed *k, size_t n)
 	}
 }
 
-/* LSD radix sort, six passes of 11 bits (a pass whose digit is the same for
+/* Sorts nearly sorted input by insertion if that takes at most `budget`
+ * moves; returns 0 (k then partly sorted, still a permutation) if not. */
+static int
+insertion_sort_within(keyed *k, size_t n, size_t budget)
+{
+	size_t moves = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		keyed v = k[i];
+		size_t j = i;
+
+		while (j > 0 && before(&v, &k[j - 1])) {
+			k[j] = k[j - 1];
+			j--;
+			if (++moves > budget) {
+				k[j] = v;
+				return 0;
+			}
+		}
+		k[j] = v;
+	}
+	return 1;
+}
+
+/* Input that is nearly in order (boot hands over its cells in the order of
+ * the full data's propensities) is finished by insertion in O(n + moves);
+ * anything else gets an LSD radix sort, six passes of 11 bits (a pass whose digit is the same for
  * every key is skipped: for propensities most high digits are), then each
  * run of equal keys put in row order. */
 void
@@ -55,6 +81,14 @@ keyed_sort(keyed *k, size_t n)
 	if (n < 64) {
 		insertion_sort(k, n);
 		return;
+	}
+	{
+		size_t descents = 0;
+
+		for (size_t i = 1; i < n; i++)
+			descents += before(&k[i], &k[i - 1]);
+		if (descents <= n / 16 && insertion_sort_within(k, n, 2 * n))
+			return;
 	}
 	count = xcalloc((size_t)PASSES * BUCKETS, sizeof *count);
 	bits = xreallocarray(NULL, n, sizeof *bits);

@@ -11,8 +11,9 @@ typedef struct {
 	size_t index;
 } keyed;
 
-/* Sorts by key, then index, in O(n) (a radix sort of the keys' bits).
- * Keys must not be NaN. */
+/* Sorts by key, then index, in O(n): by insertion when the input is nearly
+ * sorted already, else by a radix sort of the keys' bits. Keys must not be
+ * NaN. */
 void keyed_sort(keyed *k, size_t n);
 
 #endif

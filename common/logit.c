@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "keyed.h"
+#include "lanes.h"
 
 void
 logit_opts_default(logit_opts *o)
@@ -82,44 +83,205 @@ cholesky_solve(double *A, double *b, int p, double *inverse)
 	return 0;
 }
 
-/* One pass over the rows at beta: the log-likelihood, and the gradient g
- * and lower triangle of the Hessian H of the log-likelihood (no penalty).
- * One exp and one log1p per row. */
-static double
-newton_pass(const double *X, const uint8_t *y, size_t n, int p, const double *beta,
-    double *g, double *H, int want_ll)
+/* e^x without branches: x = k ln 2 + r with |r| <= ln(2)/2 (ln 2 in two
+ * parts, Cody and Waite), e^r by its Taylor series to r^13 (truncation
+ * below 5e-18), 2^k through the exponent bits. Within 1 ulp of libm on
+ * [-708, 709]; 0 below, and the value at 709 above (the callers only pass
+ * -|eta|). */
+static inline double
+exp_lane(double x)
 {
-	double ll = 0;
+	const double shift = 0x1.8p52; /* x/ln2 + shift rounds to an integer */
+	double xc = x < -708.0 ? -708.0 : x > 709.0 ? 709.0 : x;
+	double t = xc * 0x1.71547652b82fep0 + shift;
+	double k = t - shift;
+	double r = (xc - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45;
+	double poly = 1.0 / 6227020800.0;
+	uint64_t bits;
+	double scale;
 
-	memset(g, 0, (size_t)p * sizeof *g);
-	memset(H, 0, (size_t)p * (size_t)p * sizeof *H);
-	for (size_t i = 0; i < n; i++) {
-		const double *x = X + i * (size_t)p;
-		double eta = 0, e, pi, log1pexp, w, r;
+	poly = poly * r + 1.0 / 479001600.0;
+	poly = poly * r + 1.0 / 39916800.0;
+	poly = poly * r + 1.0 / 3628800.0;
+	poly = poly * r + 1.0 / 362880.0;
+	poly = poly * r + 1.0 / 40320.0;
+	poly = poly * r + 1.0 / 5040.0;
+	poly = poly * r + 1.0 / 720.0;
+	poly = poly * r + 1.0 / 120.0;
+	poly = poly * r + 1.0 / 24.0;
+	poly = poly * r + 1.0 / 6.0;
+	poly = poly * r + 0.5;
+	poly = poly * r + 1.0;
+	poly = poly * r + 1.0;
+	/* the low bits of t hold k + 2^51 (+ 2^52 in the exponent) */
+	memcpy(&bits, &t, sizeof bits);
+	bits = (bits - 0x4338000000000000ULL + 1023) << 52;
+	memcpy(&scale, &bits, sizeof scale);
+	return x < -708.0 ? 0.0 : poly * scale;
+}
 
-		for (int k = 0; k < p; k++)
-			eta += x[k] * beta[k];
-		/* pi = 1/(1 + e^-eta); log(1 + e^eta), stable either side of 0 */
-		if (eta >= 0) {
-			e = exp(-eta);
-			pi = 1 / (1 + e);
-			log1pexp = want_ll ? eta + log1p(e) : 0;
-		} else {
-			e = exp(eta);
-			pi = e / (1 + e);
-			log1pexp = want_ll ? log1p(e) : 0;
+/* log(1 + a) for a in [0, 1] without branches: 2 atanh(s), s = a / (2 + a)
+ * <= 1/3, by its series to s^35 (truncation below 1e-17). */
+static inline double
+log1p_lane(double a)
+{
+	double s = a / (2.0 + a), s2 = s * s, sum = 1.0 / 35;
+
+	for (int k = 16; k >= 0; k--)
+		sum = sum * s2 + 1.0 / (2 * k + 1);
+	return 2 * s * sum;
+}
+
+/* p = 1/(1 + e^-eta) and p(1-p), from a = e^-|eta| so neither side loses
+ * precision. */
+static inline void
+logistic_lane(double eta, double *p, double *w)
+{
+	double a = exp_lane(-fabs(eta)), q = 1.0 / (1.0 + a);
+
+	*p = eta >= 0 ? q : a * q;
+	*w = a * q * q;
+}
+
+typedef struct {
+	const logit_data *d;
+	const double *beta;
+	double *mu;     /* written, or read when mu_given */
+	int mu_given;
+	int want_ll;
+	double *sums;   /* out: [slot][LANES], p gradient sums, the Hessian's
+			   lower triangle, then the log-likelihood */
+} pass_state;
+
+static inline int
+tri(int a, int b) /* slot of H[a][b], b <= a, after the p gradient slots */
+{
+	return a * (a + 1) / 2 + b;
+}
+
+/* Rows [i0, i0 + lanes) into lanes 0..lanes-1. Inlined with lanes = LANES
+ * for the vector body and with the remainder for the tail. */
+static ALWAYS_INLINE void
+pass_block(const pass_state *s, double (*acc)[LANES], size_t i0, int lanes)
+{
+	const logit_data *d = s->d;
+	size_t n = d->n;
+	int p = d->p, nh = p * (p + 1) / 2;
+	double eta[LANES], mu[LANES], w[LANES], r[LANES], m[LANES], succ[LANES];
+	double (*g)[LANES] = acc, (*h)[LANES] = acc + p, *ll = acc[p + nh];
+
+	if (d->trials)
+		for (int j = 0; j < lanes; j++) {
+			m[j] = d->trials[i0 + j];
+			succ[j] = d->succ[i0 + j];
 		}
-		ll += (y[i] ? eta : 0) - log1pexp;
-		w = pi * (1 - pi);
-		r = y[i] - pi;
-		for (int a = 0; a < p; a++) {
-			double wa = w * x[a];
+	else
+		for (int j = 0; j < lanes; j++) {
+			m[j] = 1.0;
+			succ[j] = d->y[i0 + j];
+		}
+	for (int j = 0; j < lanes; j++)
+		eta[j] = s->beta[0];
+	for (int k = 1; k < p; k++) {
+		const double *xk = d->X + (size_t)k * n + i0;
 
-			g[a] += r * x[a];
-			for (int b = 0; b <= a; b++)
-				H[a * p + b] += wa * x[b];
+		for (int j = 0; j < lanes; j++)
+			eta[j] += s->beta[k] * xk[j];
+	}
+	if (s->mu_given)
+		for (int j = 0; j < lanes; j++) {
+			mu[j] = s->mu[i0 + j];
+			w[j] = mu[j] * (1 - mu[j]);
+		}
+	else
+		for (int j = 0; j < lanes; j++) {
+			logistic_lane(eta[j], &mu[j], &w[j]);
+			s->mu[i0 + j] = mu[j];
+		}
+	if (s->want_ll)
+		for (int j = 0; j < lanes; j++) {
+			double a = exp_lane(-fabs(eta[j]));
+
+			ll[j] += succ[j] * eta[j] -
+			    m[j] * ((eta[j] > 0 ? eta[j] : 0) + log1p_lane(a));
+		}
+	for (int j = 0; j < lanes; j++) {
+		r[j] = succ[j] - m[j] * mu[j];
+		w[j] *= m[j];
+	}
+	for (int a = 0; a < p; a++) {
+		const double *xa = d->X + (size_t)a * n + i0;
+		double wa[LANES];
+
+		for (int j = 0; j < lanes; j++) {
+			g[a][j] += r[j] * xa[j];
+			wa[j] = w[j] * xa[j];
+		}
+		for (int b = 0; b <= a; b++) {
+			const double *xb = d->X + (size_t)b * n + i0;
+			double *hab = h[tri(a, b)];
+
+			for (int j = 0; j < lanes; j++)
+				hab[j] += wa[j] * xb[j];
 		}
 	}
+}
+
+static ALWAYS_INLINE void
+pass_all(const pass_state *s, double (*acc)[LANES])
+{
+	size_t n = s->d->n, i0 = 0;
+
+	for (; i0 + LANES <= n; i0 += LANES)
+		pass_block(s, acc, i0, LANES);
+	if (i0 < n)
+		pass_block(s, acc, i0, (int)(n - i0));
+}
+
+/* Up to 24 columns the sums live in this function's own array (at most
+ * 20 kB of stack), so the compiler knows no store to mu touches them and
+ * keeps them in registers; larger models sum in place, a little slower. */
+#define STACK_SLOTS (24 + 24 * 25 / 2 + 1)
+
+VECTOR_CLONES static void
+pass_rows(const pass_state *s, int slots)
+{
+	if (slots <= STACK_SLOTS) {
+		double acc[STACK_SLOTS][LANES];
+
+		memset(acc, 0, (size_t)slots * sizeof acc[0]);
+		pass_all(s, acc);
+		memcpy(s->sums, acc, (size_t)slots * sizeof acc[0]);
+	} else
+		pass_all(s, (double (*)[LANES])s->sums);
+}
+
+/* One pass over the rows at beta: the gradient g and lower triangle of the
+ * Hessian H of the log-likelihood (no penalty), the fitted probabilities
+ * (into mu, or read from it when mu_given), and the log-likelihood when
+ * want_ll (else 0). */
+static double
+newton_pass(const logit_data *d, const double *beta, double *mu, int mu_given,
+    int want_ll, double *g, double *H)
+{
+	int p = d->p, nh = p * (p + 1) / 2;
+	size_t slots = (size_t)(p + nh + 1);
+	double *acc = xcalloc(slots * LANES, sizeof *acc), ll = 0;
+	pass_state s = { d, beta, mu, mu_given, want_ll, acc };
+
+	pass_rows(&s, (int)slots);
+	memset(H, 0, (size_t)p * (size_t)p * sizeof *H);
+	for (int a = 0; a < p; a++) {
+		g[a] = 0;
+		for (int j = 0; j < LANES; j++)
+			g[a] += acc[a * LANES + j];
+		for (int b = 0; b <= a; b++)
+			for (int j = 0; j < LANES; j++)
+				H[a * p + b] += acc[(size_t)(p + tri(a, b)) * LANES + j];
+	}
+	for (int j = 0; j < LANES; j++)
+		ll += acc[(size_t)(p + nh) * LANES + j];
+	free(acc);
 	return ll;
 }
 
@@ -147,9 +309,9 @@ penalise(double *g, double *H, const double *beta, int p, double lambda)
 }
 
 logit_status
-logit_fit_newton(const double *X, const uint8_t *y, size_t n, int p,
-    const logit_opts *o, logit_fit *fit)
+logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, double *mu)
 {
+	int p = d->p, want_ll = !o->plain_newton;
 	double lambda = o->C > 0 ? 1.0 / o->C : 0;
 	size_t pp = (size_t)p * (size_t)p;
 	double *H = xcalloc(pp, sizeof *H), *g = xcalloc((size_t)p, sizeof *g);
@@ -157,6 +319,7 @@ logit_fit_newton(const double *X, const uint8_t *y, size_t n, int p,
 	double *step = xcalloc((size_t)p, sizeof *step);
 	double *trial = xcalloc((size_t)p, sizeof *trial);
 	double ll, obj;
+	int mu_given = o->start && o->start_mu && o->plain_newton;
 	logit_status status = LOGIT_NOT_CONVERGED;
 
 	memset(fit, 0, sizeof *fit);
@@ -165,10 +328,12 @@ logit_fit_newton(const double *X, const uint8_t *y, size_t n, int p,
 	fit->se = xcalloc((size_t)p, sizeof *fit->se);
 	if (o->start)
 		memcpy(fit->beta, o->start, (size_t)p * sizeof *fit->beta);
-	ll = newton_pass(X, y, n, p, fit->beta, g, H, !o->plain_newton);
+	if (mu_given)
+		memcpy(mu, o->start_mu, d->n * sizeof *mu);
+	ll = newton_pass(d, fit->beta, mu, mu_given, want_ll, g, H);
 	obj = ll - penalty(fit->beta, p, lambda);
 	penalise(g, H, fit->beta, p, lambda);
-	while (fit->iterations < o->max_iter) {
+	for (;;) {
 		double scale = 1, step_max = 0, ll_t = ll, obj_t = obj;
 		double *swap;
 
@@ -178,35 +343,38 @@ logit_fit_newton(const double *X, const uint8_t *y, size_t n, int p,
 			status = LOGIT_SINGULAR;
 			break;
 		}
+		for (int k = 0; k < p; k++)
+			step_max = fmax(step_max, fabs(step[k]));
+		if (step_max < o->tol) {
+			status = LOGIT_OK;
+			break;
+		}
+		if (fit->iterations >= o->max_iter)
+			break;
 		fit->iterations++;
 		/* step halving keeps every step an ascent; the pass at the
-		 * accepted point gives the next step's gradient and Hessian */
+		 * accepted point gives the next step's gradient and Hessian (and
+		 * leaves its probabilities in mu) */
 		for (int half = 0; half < 30; half++) {
 			for (int k = 0; k < p; k++)
 				trial[k] = fit->beta[k] + scale * step[k];
-			ll_t = newton_pass(X, y, n, p, trial, gt, Ht, !o->plain_newton);
+			ll_t = newton_pass(d, trial, mu, 0, want_ll, gt, Ht);
 			obj_t = ll_t - penalty(trial, p, lambda);
 			if (o->plain_newton || obj_t >= obj - 1e-12 * fabs(obj))
 				break;
 			scale /= 2;
 		}
-		for (int k = 0; k < p; k++)
-			step_max = fmax(step_max, fabs(trial[k] - fit->beta[k]));
 		swap = fit->beta, fit->beta = trial, trial = swap;
 		swap = g, g = gt, gt = swap;
 		swap = H, H = Ht, Ht = swap;
 		ll = ll_t;
 		obj = obj_t;
 		penalise(g, H, fit->beta, p, lambda);
-		if (step_max < o->tol) {
-			status = LOGIT_OK;
-			break;
-		}
 	}
 	fit->converged = status == LOGIT_OK;
 	fit->loglik = o->plain_newton ? NAN : ll;
 	if (status != LOGIT_SINGULAR) {
-		/* standard errors from the (penalised) Hessian at the optimum */
+		/* standard errors from the (penalised) Hessian at beta */
 		double *inv = xcalloc(pp, sizeof *inv);
 
 		memcpy(Ht, H, pp * sizeof *Ht);
@@ -227,17 +395,30 @@ logit_fit_newton(const double *X, const uint8_t *y, size_t n, int p,
 	return status;
 }
 
-void
+static ALWAYS_INLINE void
+predict_block(const double *X, size_t n, int p, const double *beta, double *ps,
+    size_t i0, int lanes)
+{
+	double eta[LANES], w[LANES];
+
+	for (int j = 0; j < lanes; j++)
+		eta[j] = beta[0];
+	for (int k = 1; k < p; k++)
+		for (int j = 0; j < lanes; j++)
+			eta[j] += beta[k] * X[(size_t)k * n + i0 + j];
+	for (int j = 0; j < lanes; j++)
+		logistic_lane(eta[j], &ps[i0 + j], &w[j]);
+}
+
+VECTOR_CLONES void
 logit_predict(const double *X, size_t n, int p, const double *beta, double *ps)
 {
-	for (size_t i = 0; i < n; i++) {
-		const double *x = X + i * (size_t)p;
-		double eta = 0;
+	size_t i0 = 0;
 
-		for (int k = 0; k < p; k++)
-			eta += x[k] * beta[k];
-		ps[i] = 1 / (1 + exp(-eta));
-	}
+	for (; i0 + LANES <= n; i0 += LANES)
+		predict_block(X, n, p, beta, ps, i0, LANES);
+	if (i0 < n)
+		predict_block(X, n, p, beta, ps, i0, (int)(n - i0));
 }
 
 double

@@ -129,103 +129,120 @@ find_matches(pool *p, double x, const nnmatch_opts *o, candidate **out, size_t *
 
 /* Controls with the same distance value, as one unit. */
 typedef struct {
-	double value, ysum, ysq, share, kk;
-	size_t start, len;
+	double value, units, ysum, ysq, share, kk;
 } tie_block;
 
-/* k = 1 with replacement and every tie used: the match set of a treated
- * unit is the nearest tie block, or the two nearest when they are equally
- * far, so whole blocks can be handled at once: O(n log n) however many
- * controls share a propensity. Same numbers as the walk in find_matches. */
-static int
-match_blocks(const double *d, const uint8_t *t, const double *y, size_t n,
-    const nnmatch_opts *o, double *w, nnmatch_result *r)
+int
+nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
+    nnmatch_result *r)
 {
-	keyed *controls = xmalloc((n + 1) * sizeof *controls);
+	size_t n = c->n;
+	keyed *sorted = xmalloc((n + 1) * sizeof *sorted);
 	tie_block *blk = xmalloc((n + 1) * sizeof *blk);
-	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2;
-	size_t nc = 0, nb = 0;
+	size_t *block_of = xmalloc((n + 1) * sizeof *block_of);
+	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
+	double pairs = 0;
+	size_t m = 0, nb = 0, lo = 0;
+	int want_se = c->count == NULL || c->ysq != NULL;
 
 	memset(r, 0, sizeof *r);
 	for (size_t i = 0; i < n; i++) {
 		w[i] = 0;
-		if (!t[i])
-			controls[nc++] = (keyed){ d[i], i };
+		if (c->count == NULL || c->count[i] > 0)
+			sorted[m++] = (keyed){ c->d[i], i };
 	}
-	keyed_sort(controls, nc);
-	for (size_t c = 0; c < nc; c++) {
-		double yc = y[controls[c].index];
+	/* every cell in order of distance: the controls' blocks, then one sweep
+	 * in which each treated cell's nearest blocks only move right */
+	keyed_sort(sorted, m);
+	for (size_t k = 0; k < m; k++) {
+		size_t j = sorted[k].index;
+		double yc = c->ysum[j];
 
-		if (nb == 0 || controls[c].key != blk[nb - 1].value)
-			blk[nb++] = (tie_block){ controls[c].key, 0, 0, 0, 0, c, 0 };
+		if (c->t[j])
+			continue;
+		if (nb == 0 || sorted[k].key != blk[nb - 1].value)
+			blk[nb++] = (tie_block){ sorted[k].key, 0, 0, 0, 0, 0 };
+		blk[nb - 1].units += c->count ? c->count[j] : 1;
 		blk[nb - 1].ysum += yc;
-		blk[nb - 1].ysq += yc * yc;
-		blk[nb - 1].len++;
+		if (want_se)
+			blk[nb - 1].ysq += c->count ? c->ysq[j] : yc * yc;
+		block_of[j] = nb - 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t lo = 0, hi = nb;
-		double dl, dr, dist, m, sy = 0, syy = 0, tau;
+	for (size_t k = 0; k < m; k++) {
+		size_t i = sorted[k].index;
+		double dl, dr, dist, mm, sy = 0, syy = 0, units, y, mean_c, di = c->d[i];
 		int use_l, use_r;
 
-		if (!t[i])
+		if (!c->t[i])
 			continue;
-		while (lo < hi) { /* first block with value >= d[i] */
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (blk[mid].value < d[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		dl = lo > 0 ? d[i] - blk[lo - 1].value : INFINITY;
-		dr = lo < nb ? blk[lo].value - d[i] : INFINITY;
+		units = c->count ? c->count[i] : 1;
+		while (lo < nb && blk[lo].value < di) /* first block with value >= d */
+			lo++;
+		dl = lo > 0 ? di - blk[lo - 1].value : INFINITY;
+		dr = lo < nb ? blk[lo].value - di : INFINITY;
 		dist = fmin(dl, dr);
 		if (dist == INFINITY || (o->caliper > 0 && dist > o->caliper)) {
-			r->treated_unmatched++;
+			r->treated_unmatched += (size_t)units;
 			continue;
 		}
 		use_l = dl == dist;
 		use_r = dr == dist;
-		m = (use_l ? (double)blk[lo - 1].len : 0) + (use_r ? (double)blk[lo].len : 0);
+		mm = (use_l ? blk[lo - 1].units : 0) + (use_r ? blk[lo].units : 0);
 		if (use_l)
 			sy += blk[lo - 1].ysum, syy += blk[lo - 1].ysq;
 		if (use_r)
 			sy += blk[lo].ysum, syy += blk[lo].ysq;
 		if (use_l)
-			blk[lo - 1].share += 1 / m, blk[lo - 1].kk += 1 / (m * m);
+			blk[lo - 1].share += units / mm, blk[lo - 1].kk += units / (mm * mm);
 		if (use_r)
-			blk[lo].share += 1 / m, blk[lo].kk += 1 / (m * m);
-		tau = y[i] - sy / m;
-		/* sum over the pairs of (y_i - y_j)^2 / m */
-		pair_sq += (m * y[i] * y[i] - 2 * y[i] * sy + syy) / m;
-		sum_tau += tau;
-		sum_tau2 += tau * tau;
+			blk[lo].share += units / mm, blk[lo].kk += units / (mm * mm);
+		y = c->ysum[i];
+		mean_c = sy / mm;
+		if (c->count == NULL) {
+			double tau = y - mean_c;
+
+			sum_tau += tau;
+			sum_tau2 += tau * tau;
+			/* sum over the pairs of (y_i - y_j)^2 / m */
+			pair_sq += (mm * y * y - 2 * y * sy + syy) / mm;
+		} else if (want_se) {
+			/* the cell's units one by one: y -> their outcomes */
+			double ysq = c->ysq[i];
+
+			sum_tau += y - units * mean_c;
+			sum_tau2 += ysq - 2 * mean_c * y + units * mean_c * mean_c;
+			pair_sq += (mm * ysq - 2 * y * sy + units * syy) / mm;
+		} else
+			sum_tau += y - units * mean_c;
 		w[i] = 1;
-		r->treated_matched++;
-		r->pairs += (size_t)m;
+		matched += units;
+		pairs += units * mm;
 	}
-	if (r->treated_matched == 0) {
+	r->treated_matched = (size_t)matched;
+	r->pairs = (size_t)pairs;
+	if (matched == 0) {
 		r->estimate = r->se = NAN;
-		free(controls);
-		free(blk);
+		free(sorted), free(blk), free(block_of);
 		return -1;
 	}
-	r->estimate = sum_tau / (double)r->treated_matched;
-	for (size_t b = 0; b < nb; b++) {
-		if (blk[b].share == 0)
-			continue;
-		for (size_t c = blk[b].start; c < blk[b].start + blk[b].len; c++)
-			w[controls[c].index] = blk[b].share;
-		var_c += (double)blk[b].len * (blk[b].share * blk[b].share - blk[b].kk);
-		r->controls_used += blk[b].len;
+	r->estimate = sum_tau / matched;
+	for (size_t k = 0; k < m; k++) {
+		size_t j = sorted[k].index;
+
+		if (!c->t[j])
+			w[j] = blk[block_of[j]].share;
 	}
+	for (size_t b = 0; b < nb; b++)
+		if (blk[b].share > 0) {
+			var_c += blk[b].units * (blk[b].share * blk[b].share - blk[b].kk);
+			r->controls_used += (size_t)blk[b].units;
+		}
 	s2 = pair_sq - r->estimate * sum_tau;
-	s2 = 0.5 * (s2 < 0 ? 0 : s2) / (double)r->treated_matched;
+	s2 = 0.5 * (s2 < 0 ? 0 : s2) / matched;
 	/* sum (tau_i - est)^2 = sum tau^2 - est sum tau */
-	r->se = sqrt((s2 * var_c + fmax(0, sum_tau2 - r->estimate * sum_tau)) /
-	    ((double)r->treated_matched * (double)r->treated_matched));
-	free(controls);
-	free(blk);
+	r->se = want_se ? sqrt((s2 * var_c + fmax(0, sum_tau2 - r->estimate * sum_tau)) /
+	    (matched * matched)) : NAN;
+	free(sorted), free(blk), free(block_of);
 	return 0;
 }
 
@@ -329,7 +346,16 @@ int
 nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
     const nnmatch_opts *o, double *w, nnmatch_result *r)
 {
-	if (o->k == 1 && o->replace && o->ties == TIES_ALL)
-		return match_blocks(d, t, y, n, o, w, r);
+	if (nnmatch_by_blocks(o)) {
+		nnmatch_cells rows = { t, d, NULL, y, NULL, n };
+
+		return nnmatch_att_cells(&rows, o, w, r);
+	}
 	return match_walk(d, t, y, n, o, w, r);
+}
+
+int
+nnmatch_by_blocks(const nnmatch_opts *o)
+{
+	return o->k == 1 && o->replace && o->ties == TIES_ALL;
 }

@@ -42,4 +42,28 @@ typedef struct {
 int nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
     const nnmatch_opts *o, double *w, nnmatch_result *r);
 
+/* k = 1 with replacement and every tie used: the match set of a treated
+ * unit is the nearest block of controls with one distance value, or the two
+ * nearest when they are equally far, so a block can be handled as a whole:
+ * O(n log n) however many controls share a propensity, and units with the
+ * same distance and treatment can come as one cell. Is o such a matching? */
+int nnmatch_by_blocks(const nnmatch_opts *o);
+
+/* Cells of units with one treatment and distance value: count[i] units
+ * (NULL: one each) whose outcomes sum to ysum[i] and their squares to
+ * ysq[i] (with count NULL: ysum[i]^2; with count and ysq NULL the standard
+ * error is not computed, NaN). boot's resamples come this way: a row drawn
+ * three times is a cell of 3 units. */
+typedef struct {
+	const uint8_t *t;
+	const double *d, *count, *ysum, *ysq;
+	size_t n;
+} nnmatch_cells;
+
+/* nnmatch_att() for a matching nnmatch_by_blocks() accepts, on cells; w[i]
+ * receives the weight of each unit of cell i. Numbers as unit by unit
+ * (counts in r in units). */
+int nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
+    nnmatch_result *r);
+
 #endif

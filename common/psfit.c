@@ -2,93 +2,169 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "lanes.h"
+
+/* What separation is judged on, for one column of X (a term) or for the
+ * reference level of a categorical covariate (its dummies all 0): the
+ * units where it is nonzero and how many of them are treated, and the range
+ * of its values among treated units and among controls. Summed in lanes
+ * (see lanes.h), in the function's own arrays so the compiler knows they
+ * alias nothing: boot checks every replicate. */
+typedef struct {
+	double in, in_treated, lo[2], hi[2];
+} sep_stats;
+
+typedef struct {
+	double in[LANES], in1[LANES], lo1[LANES], hi1[LANES], lo0[LANES], hi0[LANES];
+} sep_lanes;
+
+/* x = column (dummies NULL), or x = 1 where every dummy is 0 */
+static ALWAYS_INLINE void
+sep_block(const logit_data *ld, const double *column, const double *const *dummies,
+    int ndummies, size_t i0, int lanes, sep_lanes *a)
+{
+	double units[LANES], treated[LANES], x[LANES];
+
+	if (ld->trials)
+		for (int j = 0; j < lanes; j++) {
+			units[j] = ld->trials[i0 + j];
+			treated[j] = ld->succ[i0 + j];
+		}
+	else
+		for (int j = 0; j < lanes; j++) {
+			units[j] = 1;
+			treated[j] = ld->y[i0 + j];
+		}
+	if (dummies) {
+		for (int j = 0; j < lanes; j++)
+			x[j] = 1;
+		for (int k = 0; k < ndummies; k++)
+			for (int j = 0; j < lanes; j++)
+				x[j] = dummies[k][i0 + j] != 0 ? 0 : x[j];
+	} else
+		for (int j = 0; j < lanes; j++)
+			x[j] = column[i0 + j];
+	for (int j = 0; j < lanes; j++) {
+		double on = x[j] != 0;
+		/* a unit outside the group counts as +-inf */
+		double x1 = treated[j] > 0 ? x[j] : INFINITY;
+		double x0 = units[j] > treated[j] ? x[j] : INFINITY;
+
+		a->in[j] += on * units[j];
+		a->in1[j] += on * treated[j];
+		a->lo1[j] = x1 < a->lo1[j] ? x1 : a->lo1[j];
+		a->lo0[j] = x0 < a->lo0[j] ? x0 : a->lo0[j];
+		x1 = treated[j] > 0 ? x[j] : -INFINITY;
+		x0 = units[j] > treated[j] ? x[j] : -INFINITY;
+		a->hi1[j] = x1 > a->hi1[j] ? x1 : a->hi1[j];
+		a->hi0[j] = x0 > a->hi0[j] ? x0 : a->hi0[j];
+	}
+}
+
+VECTOR_CLONES static void
+sep_rows(const logit_data *ld, const double *column, const double *const *dummies,
+    int ndummies, sep_stats *out)
+{
+	size_t n = ld->n, i0 = 0;
+	sep_lanes a;
+
+	for (int j = 0; j < LANES; j++) {
+		a.in[j] = a.in1[j] = 0;
+		a.lo1[j] = a.lo0[j] = INFINITY;
+		a.hi1[j] = a.hi0[j] = -INFINITY;
+	}
+	for (; i0 + LANES <= n; i0 += LANES)
+		sep_block(ld, column, dummies, ndummies, i0, LANES, &a);
+	if (i0 < n)
+		sep_block(ld, column, dummies, ndummies, i0, (int)(n - i0), &a);
+	out->in = out->in_treated = 0;
+	out->lo[0] = out->lo[1] = INFINITY;
+	out->hi[0] = out->hi[1] = -INFINITY;
+	for (int j = 0; j < LANES; j++) {
+		out->in += a.in[j];
+		out->in_treated += a.in1[j];
+		out->lo[1] = a.lo1[j] < out->lo[1] ? a.lo1[j] : out->lo[1];
+		out->lo[0] = a.lo0[j] < out->lo[0] ? a.lo0[j] : out->lo[0];
+		out->hi[1] = a.hi1[j] > out->hi[1] ? a.hi1[j] : out->hi[1];
+		out->hi[0] = a.hi0[j] > out->hi[0] ? a.hi0[j] : out->hi[0];
+	}
+}
+
+/* A level term: one factor, "column == level". */
+static int
+is_level(const design_term *term)
+{
+	return term->nfactors == 1 && term->factors[0].level != NULL;
+}
 
 int
-psfit_separation(const design *d, const double *X, const uint8_t *t, size_t n,
-    char *why, size_t whylen)
+psfit_separation(const design *d, const logit_data *ld, char *why, size_t whylen)
 {
-	size_t p = (size_t)d->nterms + 1;
+	size_t n = ld->n;
+	const double **dummies = xcalloc((size_t)d->nterms + 1, sizeof *dummies);
+	int rc = 0;
 
-	for (int k = 0; k < d->nterms; k++) {
+	for (int k = 0; k < d->nterms && rc == 0; k++) {
 		const design_term *term = &d->terms[k];
-		double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
-		size_t in = 0, in_treated = 0;
+		sep_stats st;
 
 		if (term->nfactors != 1)
 			continue;
-		for (size_t i = 0; i < n; i++) {
-			double x = X[i * p + 1 + (size_t)k];
-
-			lo[t[i]] = fmin(lo[t[i]], x);
-			hi[t[i]] = fmax(hi[t[i]], x);
-			if (x != 0) {
-				in++;
-				in_treated += t[i];
-			}
-		}
+		sep_rows(ld, ld->X + (size_t)(k + 1) * n, NULL, 0, &st);
 		if (term->factors[0].level) {
-			if (in == 0) {
+			if (st.in == 0) {
 				snprintf(why, whylen, "no unit has %s = %s: drop the level "
 				    "or the covariate", term->factors[0].column,
 				    term->factors[0].level);
-				return -1;
-			}
-			if (in_treated == 0 || in_treated == in) {
-				snprintf(why, whylen, "perfect separation: all %zu units with "
+				rc = -1;
+			} else if (st.in_treated == 0 || st.in_treated == st.in) {
+				snprintf(why, whylen, "perfect separation: all %.0f units with "
 				    "%s = %s are %s, so their propensity is %d; drop or merge "
-				    "that level, or remove those units upstream", in,
+				    "that level, or remove those units upstream", st.in,
 				    term->factors[0].column, term->factors[0].level,
-				    in_treated ? "treated" : "controls", in_treated ? 1 : 0);
-				return -1;
+				    st.in_treated ? "treated" : "controls", st.in_treated ? 1 : 0);
+				rc = -1;
 			}
-		} else if (hi[0] < lo[1] || hi[1] < lo[0]) {
+		} else if (st.hi[0] < st.lo[1] || st.hi[1] < st.lo[0]) {
 			snprintf(why, whylen, "perfect separation: %s splits the groups "
 			    "(every treated unit has a %s %s than every control); the "
 			    "propensities would be 0 and 1", term->name,
-			    hi[0] < lo[1] ? "higher" : "lower", term->name);
-			return -1;
+			    st.hi[0] < st.lo[1] ? "higher" : "lower", term->name);
+			rc = -1;
 		}
 	}
 	/* the reference level of each categorical covariate: rows where all of
 	 * its dummies are 0 */
-	for (int k = 0; k < d->nterms; k++) {
+	for (int k = 0; k < d->nterms && rc == 0; k++) {
 		const char *col = d->terms[k].factors[0].column;
-		size_t in = 0, in_treated = 0;
-		int seen_before = 0;
+		int ndummies = 0, seen_before = 0;
+		sep_stats st;
 
-		if (d->terms[k].nfactors != 1 || d->terms[k].factors[0].level == NULL)
+		if (!is_level(&d->terms[k]))
 			continue;
 		for (int j = 0; j < k; j++)
-			if (d->terms[j].nfactors == 1 && d->terms[j].factors[0].level &&
-			    strcmp(d->terms[j].factors[0].column, col) == 0)
+			if (is_level(&d->terms[j]) && strcmp(d->terms[j].factors[0].column, col) == 0)
 				seen_before = 1;
 		if (seen_before)
 			continue;
-		for (size_t i = 0; i < n; i++) {
-			int any = 0;
-
-			for (int j = k; j < d->nterms; j++)
-				if (d->terms[j].nfactors == 1 && d->terms[j].factors[0].level &&
-				    strcmp(d->terms[j].factors[0].column, col) == 0 &&
-				    X[i * p + 1 + (size_t)j] != 0)
-					any = 1;
-			if (!any) {
-				in++;
-				in_treated += t[i];
-			}
-		}
-		if (in > 0 && (in_treated == 0 || in_treated == in)) {
-			snprintf(why, whylen, "perfect separation: all %zu units in the "
+		for (int j = k; j < d->nterms; j++)
+			if (is_level(&d->terms[j]) && strcmp(d->terms[j].factors[0].column, col) == 0)
+				dummies[ndummies++] = ld->X + (size_t)(j + 1) * n;
+		sep_rows(ld, NULL, dummies, ndummies, &st);
+		if (st.in > 0 && (st.in_treated == 0 || st.in_treated == st.in)) {
+			snprintf(why, whylen, "perfect separation: all %.0f units in the "
 			    "reference level of %s are %s; drop or merge that level, or "
-			    "remove those units upstream", in, col,
-			    in_treated ? "treated" : "controls");
-			return -1;
+			    "remove those units upstream", st.in, col,
+			    st.in_treated ? "treated" : "controls");
+			rc = -1;
 		}
 	}
-	return 0;
+	free(dummies);
+	return rc;
 }
 
 /* Names the terms with the largest coefficients: the likely culprits. */
@@ -113,20 +189,32 @@ name_suspects(const design *d, const logit_fit *fit, char *buf, size_t size)
 	}
 }
 
-int
-psfit_fit(const design *d, const double *X, const uint8_t *t, size_t n,
-    const logit_opts *o, logit_fit *fit, double *ps, char *why, size_t whylen)
+/* units and treated units of row i */
+static void
+units_of(const logit_data *ld, size_t i, double *units, double *treated)
 {
-	int p = d->nterms + 1;
+	if (ld->trials) {
+		*units = ld->trials[i];
+		*treated = ld->succ[i];
+	} else {
+		*units = 1;
+		*treated = ld->y[i];
+	}
+}
+
+int
+psfit_fit(const design *d, const logit_data *ld, const logit_opts *o, logit_fit *fit,
+    double *ps, char *why, size_t whylen)
+{
 	logit_status st;
 	char suspects[256];
-	size_t extreme = 0;
+	double extreme = 0;
 
-	if (psfit_separation(d, X, t, n, why, whylen) != 0) {
+	if (psfit_separation(d, ld, why, whylen) != 0) {
 		memset(fit, 0, sizeof *fit);
 		return -1;
 	}
-	st = logit_fit_newton(X, t, n, p, o, fit);
+	st = logit_fit_newton(ld, o, fit, ps);
 	if (st == LOGIT_SINGULAR) {
 		snprintf(why, whylen, "the propensity model cannot be fitted: its "
 		    "covariates are collinear (a term is constant or a combination of "
@@ -140,12 +228,15 @@ psfit_fit(const design *d, const double *X, const uint8_t *t, size_t n,
 		    fit->iterations, suspects);
 		return -1;
 	}
-	logit_predict(X, n, p, fit->beta, ps);
-	for (size_t i = 0; i < n; i++)
-		if (ps[i] <= 0 || ps[i] >= 1)
-			extreme++;
-	if (extreme) {
-		snprintf(why, whylen, "%zu fitted propensities are 0 or 1 to double "
+	for (size_t i = 0; i < ld->n; i++)
+		if (ps[i] <= 0 || ps[i] >= 1) {
+			double units, treated;
+
+			units_of(ld, i, &units, &treated);
+			extreme += units;
+		}
+	if (extreme > 0) {
+		snprintf(why, whylen, "%.0f fitted propensities are 0 or 1 to double "
 		    "precision (near-separation); the largest coefficients: %s",
 		    extreme, suspects);
 		return -1;

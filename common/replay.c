@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "err.h"
+#include "keyed.h"
 #include "psfit.h"
+#include "rowgroup.h"
 
 static const char *reasons[REPLICATE_REASONS] = {
 	"ok",
@@ -243,85 +245,141 @@ replay_plan_free(replay_plan *p)
 		free(p->skipped[i]);
 	free(p->skipped);
 	free(p->warm);
+	free(p->warm_mu);
 	memset(p, 0, sizeof *p);
+}
+
+/* Orders the rows by group (stably): pos[i] is stream row i's place, and
+ * group g's rows are [first[g], first[g + 1]). */
+static void
+order_by_group(replay_data *d, const uint32_t *group_of_row, const uint8_t *t,
+    const double *y)
+{
+	size_t *next = xcalloc(d->ngroups + 1, sizeof *next);
+
+	memset(d->first, 0, (d->ngroups + 1) * sizeof *d->first);
+	for (size_t i = 0; i < d->n; i++)
+		d->first[group_of_row[i] + 1]++;
+	for (size_t g = 0; g < d->ngroups; g++)
+		d->first[g + 1] += d->first[g];
+	memcpy(next, d->first, d->ngroups * sizeof *next);
+	for (size_t i = 0; i < d->n; i++) {
+		size_t k = next[group_of_row[i]]++;
+
+		d->pos[i] = k;
+		d->group[k] = group_of_row[i];
+		d->t[k] = t[i];
+		d->y[k] = y[i];
+	}
+	free(next);
 }
 
 void
 replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 {
 	size_t n = rows->nrows;
+	uint8_t *t = xmalloc(n + 1);
+	double *y = xreallocarray(NULL, n + 1, sizeof *y);
+	uint32_t *group_of_row = xreallocarray(NULL, n + 1, sizeof *group_of_row);
+	double *X;
+	int cols;
 
 	memset(d, 0, sizeof *d);
 	d->n = n;
+	stage_treatment(&rows->cols[stage_numeric_column(rows,
+	    stage_role(p->treatment, "treatment", "-t"), "treatment", "-t")], n, t);
+	stage_finite(&rows->cols[stage_numeric_column(rows,
+	    stage_role(p->outcome, "outcome", "-y"), "outcome", "-y")], n, y, "outcome");
+	/* the rows' covariates, or their propensity: what a group shares */
+	cols = p->refit ? p->d.nterms + 1 : 1;
+	X = xreallocarray(NULL, n + 1, (size_t)cols * sizeof *X);
+	if (p->refit)
+		design_matrix(&p->d, rows, n, X);
+	else
+		stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity", "--ps")],
+		    n, X);
+	d->ngroups = rowgroup(X, n, cols, group_of_row);
+	/* each group's values, from its first row */
+	{
+		size_t u = d->ngroups;
+		double *G = xreallocarray(NULL, u + 1, (size_t)cols * sizeof *G);
+		size_t next = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (group_of_row[i] == next) {
+				for (int k = 0; k < cols; k++)
+					G[(size_t)k * u + next] = X[(size_t)k * n + i];
+				next++;
+			}
+		if (p->refit) {
+			d->p = cols;
+			d->X = G;
+		} else
+			d->ps = G;
+	}
+	free(X);
 	d->t = xmalloc(n + 1);
 	d->y = xreallocarray(NULL, n + 1, sizeof *d->y);
-	stage_treatment(&rows->cols[stage_numeric_column(rows,
-	    stage_role(p->treatment, "treatment", "-t"), "treatment", "-t")], n, d->t);
-	stage_finite(&rows->cols[stage_numeric_column(rows,
-	    stage_role(p->outcome, "outcome", "-y"), "outcome", "-y")], n, d->y, "outcome");
-	if (p->refit) {
-		d->p = p->d.nterms + 1;
-		d->X = xreallocarray(NULL, n + 1, (size_t)d->p * sizeof *d->X);
-		design_matrix(&p->d, rows, n, d->X);
-	} else {
-		d->ps = xreallocarray(NULL, n + 1, sizeof *d->ps);
-		stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity", "--ps")],
-		    n, d->ps);
-	}
+	d->group = xreallocarray(NULL, n + 1, sizeof *d->group);
+	d->pos = xreallocarray(NULL, n + 1, sizeof *d->pos);
+	d->first = xreallocarray(NULL, d->ngroups + 1, sizeof *d->first);
+	order_by_group(d, group_of_row, t, y);
+	free(group_of_row);
+	free(t);
+	free(y);
 }
 
 void
 replay_data_free(replay_data *d)
 {
-	free(d->X);
 	free(d->t);
 	free(d->y);
+	free(d->group);
+	free(d->pos);
+	free(d->first);
+	free(d->X);
 	free(d->ps);
 	memset(d, 0, sizeof *d);
 }
 
-void
-replay_plan_warm_start(replay_plan *p, const replay_data *d)
-{
-	logit_fit fit;
-	double *ps;
-	char why[512];
-
-	if (!p->refit)
-		return;
-	ps = xreallocarray(NULL, d->n + 1, sizeof *ps);
-	p->logit.start = NULL;
-	if (psfit_fit(&p->d, d->X, d->t, d->n, &p->logit, &fit, ps, why, sizeof why) == 0) {
-		p->warm = fit.beta;
-		fit.beta = NULL;
-		p->logit.start = p->warm;
-		p->logit.plain_newton = 1;
-	}
-	logit_fit_free(&fit);
-	free(ps);
-}
-
 struct replay_scratch {
-	double *X, *y, *ps, *w, *dist, *ones;
-	uint8_t *t;
+	/* per group: units, treated units, propensity */
+	double *units, *treated, *ps;
+	/* the replicate's cells with units (a group's controls, a group's
+	 * treated units) in group order */
+	uint8_t *ct;
+	uint32_t *cgroup;
+	double *cps, *ccount, *cysum, *cw, *cd;
+	size_t ncells;
+	/* the replicate's rows, for what needs them */
+	uint8_t *rt;
+	double *ry, *rps, *rw, *rd;
+	size_t nrows;
+	int rows_ready;
 };
 
 replay_scratch *
-replay_scratch_new(const replay_plan *p, size_t n)
+replay_scratch_new(const replay_plan *p, const replay_data *d)
 {
 	replay_scratch *s = xcalloc(1, sizeof *s);
-	size_t cols = (size_t)p->d.nterms + 1;
+	size_t u = d->ngroups + 1, cells = 2 * d->ngroups + 1, n = d->n + 1;
 
-	if (p->refit)
-		s->X = xreallocarray(NULL, n + 1, cols * sizeof *s->X);
-	s->y = xreallocarray(NULL, n + 1, sizeof *s->y);
-	s->ps = xreallocarray(NULL, n + 1, sizeof *s->ps);
-	s->w = xreallocarray(NULL, n + 1, sizeof *s->w);
-	s->dist = xreallocarray(NULL, n + 1, sizeof *s->dist);
-	s->ones = xreallocarray(NULL, n + 1, sizeof *s->ones);
-	s->t = xmalloc(n + 1);
-	for (size_t i = 0; i < n; i++)
-		s->ones[i] = 1;
+	(void)p;
+	s->units = xreallocarray(NULL, u, sizeof *s->units);
+	s->treated = xreallocarray(NULL, u, sizeof *s->treated);
+	s->ps = xreallocarray(NULL, u, sizeof *s->ps);
+	s->ct = xmalloc(cells);
+	s->cgroup = xreallocarray(NULL, cells, sizeof *s->cgroup);
+	s->cps = xreallocarray(NULL, cells, sizeof *s->cps);
+	s->ccount = xreallocarray(NULL, cells, sizeof *s->ccount);
+	s->cysum = xreallocarray(NULL, cells, sizeof *s->cysum);
+	s->cw = xreallocarray(NULL, cells, sizeof *s->cw);
+	s->cd = xreallocarray(NULL, cells, sizeof *s->cd);
+	s->rt = xmalloc(n);
+	s->ry = xreallocarray(NULL, n, sizeof *s->ry);
+	s->rps = xreallocarray(NULL, n, sizeof *s->rps);
+	s->rw = xreallocarray(NULL, n, sizeof *s->rw);
+	s->rd = xreallocarray(NULL, n, sizeof *s->rd);
 	return s;
 }
 
@@ -332,13 +390,10 @@ replay_scratch_free(replay_scratch **sp)
 
 	if (s == NULL)
 		return;
-	free(s->X);
-	free(s->y);
-	free(s->ps);
-	free(s->w);
-	free(s->dist);
-	free(s->ones);
-	free(s->t);
+	free(s->units), free(s->treated), free(s->ps);
+	free(s->ct), free(s->cgroup), free(s->cps), free(s->ccount), free(s->cysum);
+	free(s->cw), free(s->cd);
+	free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
 	free(s);
 	*sp = NULL;
 }
@@ -351,66 +406,248 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 	return st;
 }
 
+/* The replicate's units summed per group and into cells, in one pass over
+ * the rows (they are in group order). */
+static void
+sum_cells(const replay_data *d, const uint32_t *count, replay_scratch *s)
+{
+	size_t m = 0;
+
+	for (size_t g = 0; g < d->ngroups; g++) {
+		double units[2] = { 0, 0 }, ysum[2] = { 0, 0 };
+
+		for (size_t k = d->first[g]; k < d->first[g + 1]; k++) {
+			double c = count ? count[k] : 1;
+
+			units[d->t[k]] += c;
+			ysum[d->t[k]] += c * d->y[k];
+		}
+		s->units[g] = units[0] + units[1];
+		s->treated[g] = units[1];
+		for (int t = 0; t < 2; t++)
+			if (units[t] > 0) {
+				s->ct[m] = (uint8_t)t;
+				s->cgroup[m] = (uint32_t)g;
+				s->ccount[m] = units[t];
+				s->cysum[m] = ysum[t];
+				m++;
+			}
+	}
+	s->ncells = m;
+}
+
+/* Once the groups' propensities are known. Groups are numbered in order of
+ * their full-data propensity (replay_plan_warm_start), so the cells come
+ * nearly sorted by distance and matching's sort has little to do. */
+static void
+cell_propensities(replay_scratch *s)
+{
+	for (size_t m = 0; m < s->ncells; m++)
+		s->cps[m] = s->ps[s->cgroup[m]];
+}
+
+/* The replicate's rows in stream order, each copy of a row as a row. */
+static void
+expand_rows(const replay_data *d, const uint32_t *count, replay_scratch *s)
+{
+	size_t m = 0;
+
+	if (s->rows_ready)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		size_t k = d->pos[i];
+		uint32_t c = count ? count[k] : 1;
+
+		for (uint32_t j = 0; j < c; j++, m++) {
+			s->rt[m] = d->t[k];
+			s->ry[m] = d->y[k];
+			s->rps[m] = s->ps[d->group[k]];
+		}
+	}
+	s->nrows = m;
+	s->rows_ready = 1;
+}
+
+static replicate_status
+ipw_target(const replay_plan *p, const replay_target *t, const replay_data *d,
+    const uint32_t *count, replay_scratch *s, double *out)
+{
+	size_t trimmed[2], capped, bad;
+	ipw_summary sum;
+
+	if (p->w.truncate_q > 0) { /* a quantile over units: on the rows */
+		expand_rows(d, count, s);
+		if (weight_compute(&p->w, t->e, s->rt, s->rps, NULL, s->nrows, s->rw,
+		    trimmed, &capped, &bad) != 0)
+			return REPLICATE_INFINITE_WEIGHT;
+		if (ipw_effect(s->rw, s->rt, s->ry, s->nrows, &sum) != 0)
+			return REPLICATE_ZERO_WEIGHT;
+		*out = sum.estimate;
+		return REPLICATE_OK;
+	}
+	if (weight_compute(&p->w, t->e, s->ct, s->cps, s->ccount, s->ncells, s->cw,
+	    trimmed, &capped, &bad) != 0)
+		return REPLICATE_INFINITE_WEIGHT;
+	if (ipw_estimate_cells(s->cw, s->ct, s->ccount, s->cysum, s->ncells, out) != 0)
+		return REPLICATE_ZERO_WEIGHT;
+	return REPLICATE_OK;
+}
+
+static replicate_status
+match_target(const replay_plan *p, const replay_data *d, const uint32_t *count,
+    replay_scratch *s, double *out)
+{
+	nnmatch_opts nn = p->m.nn;
+	nnmatch_result mr;
+	size_t bad;
+
+	if (nnmatch_by_blocks(&nn)) {
+		/* no ysq: boot needs the estimate, not its standard error */
+		nnmatch_cells cells = { s->ct, s->cd, s->ccount, s->cysum, NULL, s->ncells };
+
+		if (match_distance(&p->m, s->cps, s->ccount, s->ncells, s->cd, &nn.caliper,
+		    &bad) != 0)
+			return REPLICATE_INFINITE_WEIGHT;
+		if (nnmatch_att_cells(&cells, &nn, s->cw, &mr) != 0)
+			return REPLICATE_NO_MATCH;
+	} else { /* matches depend on row order: on the rows */
+		expand_rows(d, count, s);
+		if (match_distance(&p->m, s->rps, NULL, s->nrows, s->rd, &nn.caliper,
+		    &bad) != 0)
+			return REPLICATE_INFINITE_WEIGHT;
+		if (nnmatch_att(s->rd, s->rt, s->ry, s->nrows, &nn, s->rw, &mr) != 0)
+			return REPLICATE_NO_MATCH;
+	}
+	*out = mr.estimate;
+	return REPLICATE_OK;
+}
+
 replicate_status
-replay_run(const replay_plan *p, const replay_data *d, const size_t *idx, size_t m,
+replay_run(const replay_plan *p, const replay_data *d, const uint32_t *count,
     replay_scratch *s, double *out, char *why, size_t whylen)
 {
-	size_t treated = 0, cols = (size_t)d->p;
+	double treated = 0, units = 0;
 	char detail[512];
 
-	for (size_t r = 0; r < m; r++) {
-		size_t i = idx ? idx[r] : r;
-
-		s->t[r] = d->t[i];
-		s->y[r] = d->y[i];
-		treated += d->t[i];
-		if (p->refit)
-			memcpy(s->X + r * cols, d->X + i * cols, cols * sizeof *s->X);
-		else
-			s->ps[r] = d->ps[i];
+	s->rows_ready = 0;
+	sum_cells(d, count, s);
+	for (size_t g = 0; g < d->ngroups; g++) {
+		treated += s->treated[g];
+		units += s->units[g];
 	}
 	if (treated == 0)
 		return fail(REPLICATE_NO_TREATED, why, whylen, NULL);
-	if (treated == m)
+	if (treated == units)
 		return fail(REPLICATE_NO_CONTROLS, why, whylen, NULL);
 	if (p->refit) {
 		logit_fit fit;
-		int rc = psfit_fit(&p->d, s->X, s->t, m, &p->logit, &fit, s->ps, detail,
-		    sizeof detail);
+		logit_data ld = { .X = d->X, .n = d->ngroups, .p = d->p,
+			.trials = s->units, .succ = s->treated };
+		int rc = psfit_fit(&p->d, &ld, &p->logit, &fit, s->ps, detail, sizeof detail);
 
 		logit_fit_free(&fit);
 		if (rc != 0)
 			return fail(REPLICATE_FIT_FAILED, why, whylen, detail);
-	}
+	} else
+		memcpy(s->ps, d->ps, d->ngroups * sizeof *s->ps);
+	cell_propensities(s);
 	for (int k = 0; k < p->ntargets; k++) {
 		const replay_target *t = &p->targets[k];
-		ipw_summary sum;
-		nnmatch_result mr;
-		size_t trimmed[2], capped, bad;
-		nnmatch_opts nn;
+		replicate_status st = REPLICATE_OK;
 
 		switch (t->kind) {
 		case TARGET_NAIVE:
-			ipw_effect(s->ones, s->t, s->y, m, &sum);
-			out[k] = sum.estimate;
+			if (ipw_estimate_cells(NULL, s->ct, s->ccount, s->cysum, s->ncells,
+			    &out[k]) != 0)
+				st = REPLICATE_ZERO_WEIGHT;
 			break;
 		case TARGET_IPW:
-			if (weight_compute(&p->w, t->e, s->t, s->ps, m, s->w, trimmed, &capped,
-			    &bad) != 0)
-				return fail(REPLICATE_INFINITE_WEIGHT, why, whylen, NULL);
-			if (ipw_effect(s->w, s->t, s->y, m, &sum) != 0)
-				return fail(REPLICATE_ZERO_WEIGHT, why, whylen, NULL);
-			out[k] = sum.estimate;
+			st = ipw_target(p, t, d, count, s, &out[k]);
 			break;
 		case TARGET_MATCH:
-			nn = p->m.nn;
-			if (match_distance(&p->m, s->ps, m, s->dist, &nn.caliper, &bad) != 0)
-				return fail(REPLICATE_INFINITE_WEIGHT, why, whylen, NULL);
-			if (nnmatch_att(s->dist, s->t, s->y, m, &nn, s->w, &mr) != 0)
-				return fail(REPLICATE_NO_MATCH, why, whylen, NULL);
-			out[k] = mr.estimate;
+			st = match_target(p, d, count, s, &out[k]);
 			break;
 		}
+		if (st != REPLICATE_OK)
+			return fail(st, why, whylen, NULL);
 	}
 	return REPLICATE_OK;
+}
+
+/* Renumbers the groups in order of their full-data propensities (ps, in
+ * group order; permuted with them). */
+static void
+order_groups(replay_data *d, double *ps)
+{
+	size_t u = d->ngroups;
+	keyed *k = xreallocarray(NULL, u + 1, sizeof *k);
+	uint32_t *renamed = xreallocarray(NULL, u + 1, sizeof *renamed);
+	uint32_t *group_of_row = xreallocarray(NULL, d->n + 1, sizeof *group_of_row);
+	uint8_t *t = xmalloc(d->n + 1);
+	double *y = xreallocarray(NULL, d->n + 1, sizeof *y);
+	double *tmp = xreallocarray(NULL, u + 1, sizeof *tmp);
+
+	for (size_t g = 0; g < u; g++)
+		k[g] = (keyed){ ps[g], g };
+	keyed_sort(k, u);
+	for (size_t g = 0; g < u; g++)
+		renamed[k[g].index] = (uint32_t)g;
+	/* the rows back in stream order, with the new numbers, then reordered */
+	for (size_t i = 0; i < d->n; i++) {
+		size_t at = d->pos[i];
+
+		group_of_row[i] = renamed[d->group[at]];
+		t[i] = d->t[at];
+		y[i] = d->y[at];
+	}
+	order_by_group(d, group_of_row, t, y);
+	for (int c = 0; c < (d->X ? d->p : 0); c++) {
+		double *col = d->X + (size_t)c * u;
+
+		for (size_t g = 0; g < u; g++)
+			tmp[g] = col[k[g].index];
+		memcpy(col, tmp, u * sizeof *tmp);
+	}
+	if (ps != d->ps) {
+		for (size_t g = 0; g < u; g++)
+			tmp[g] = ps[k[g].index];
+		memcpy(ps, tmp, u * sizeof *tmp);
+	}
+	if (d->ps) {
+		for (size_t g = 0; g < u; g++)
+			tmp[g] = d->ps[k[g].index];
+		memcpy(d->ps, tmp, u * sizeof *tmp);
+	}
+	free(k), free(renamed), free(group_of_row), free(t), free(y), free(tmp);
+}
+
+void
+replay_plan_warm_start(replay_plan *p, replay_data *d)
+{
+	replay_scratch *s;
+	logit_fit fit;
+	char why[512];
+
+	if (!p->refit) {
+		order_groups(d, d->ps);
+		return;
+	}
+	s = replay_scratch_new(p, d);
+	sum_cells(d, NULL, s);
+	p->logit.start = NULL;
+	p->logit.start_mu = NULL;
+	if (psfit_fit(&p->d, &(logit_data){ .X = d->X, .n = d->ngroups, .p = d->p,
+	    .trials = s->units, .succ = s->treated }, &p->logit, &fit, s->ps, why,
+	    sizeof why) == 0) {
+		p->warm = fit.beta;
+		fit.beta = NULL;
+		p->warm_mu = s->ps;
+		s->ps = NULL;
+		order_groups(d, p->warm_mu);
+		p->logit.start = p->warm;
+		p->logit.start_mu = p->warm_mu;
+		p->logit.plain_newton = 1;
+	}
+	logit_fit_free(&fit);
+	replay_scratch_free(&s);
 }

@@ -43,6 +43,7 @@ typedef struct {
 	char **skipped;         /* stages in the recipe that are not replayed */
 	int nskipped;
 	double *warm;           /* the full data's coefficients: each refit starts there */
+	double *warm_mu;        /* and the groups' fitted probabilities there */
 } replay_plan;
 
 /* Builds the plan from the head's recipe and the upstream results. Dies
@@ -52,13 +53,21 @@ void replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *resu
     int fixed_ps);
 void replay_plan_free(replay_plan *p);
 
+/* The rows as boot uses them: grouped, rows with equal covariates (or equal
+ * propensities, when those are held fixed) in one group, and ordered by
+ * group so that a replicate's counts are summed in one sequential pass. A
+ * replicate is a count per ordered row. */
 typedef struct {
-	size_t n;
-	int p;        /* columns of X, intercept included (refit only) */
-	double *X;    /* n x p, refit only */
-	uint8_t *t;
-	double *y;
-	double *ps;   /* when not refitting */
+	size_t n;          /* rows */
+	uint8_t *t;        /* n, in group order */
+	double *y;         /* n, in group order */
+	uint32_t *group;   /* n: each ordered row's group, nondecreasing */
+	size_t *pos;       /* n: where stream row i is in the order */
+	size_t *first;     /* ngroups + 1: group g's rows are [first[g], first[g + 1]) */
+	size_t ngroups;
+	int p;             /* refit: columns of X, intercept included */
+	double *X;         /* refit: the groups' covariates, ngroups x p, column-major */
+	double *ps;        /* fixed: the groups' propensities */
 } replay_data;
 
 /* Checks and copies what the plan needs out of the rows (dies on bad data,
@@ -67,10 +76,12 @@ void replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows
 void replay_data_free(replay_data *d);
 
 /* Fits the full data once and makes every later refit start from its
- * coefficients (fewer Newton steps; the optimum is the same to the
- * tolerance). Deterministic, so every worker starts from the same place.
- * Call after the full-data check, which must start from zeros as fitps did. */
-void replay_plan_warm_start(replay_plan *p, const replay_data *d);
+ * coefficients and fitted probabilities (fewer Newton steps, and no exp in
+ * the first; the optimum is the same to the tolerance), and renumbers the
+ * groups in order of their propensity. Deterministic, so every worker
+ * starts from the same place. Call after the full-data check, which must
+ * start from zeros as fitps did. */
+void replay_plan_warm_start(replay_plan *p, replay_data *d);
 
 typedef enum {
 	REPLICATE_OK,
@@ -86,14 +97,21 @@ typedef enum {
 const char *replicate_reason(replicate_status s);
 
 typedef struct replay_scratch replay_scratch;
-replay_scratch *replay_scratch_new(const replay_plan *p, size_t n);
+replay_scratch *replay_scratch_new(const replay_plan *p, const replay_data *d);
 void replay_scratch_free(replay_scratch **s);
 
-/* The plan's estimates on rows idx[0..m) of d (NULL idx: all n rows in
- * order), into out[0..ntargets). why (optional) gets the detail of a
- * failure. */
+/* The plan's estimates on a replicate: count[k] copies of ordered row k
+ * (count NULL: every row once, the full data), into out[0..ntargets). why
+ * (optional) gets the detail of a failure.
+ *
+ * The model is fitted on the groups with their counts of units and treated
+ * units; weights and matches are computed on cells (a group's controls, a
+ * group's treated units) with their counts and outcome sums. The numbers
+ * are those of the rows one by one, as the stages compute them. Two
+ * options need the rows themselves and are given them, in stream order:
+ * weight --truncate (a quantile over units) and any matching but k = 1 with
+ * replacement and all ties (matches depend on row order). */
 replicate_status replay_run(const replay_plan *p, const replay_data *d,
-    const size_t *idx, size_t m, replay_scratch *s, double *out, char *why,
-    size_t whylen);
+    const uint32_t *count, replay_scratch *s, double *out, char *why, size_t whylen);
 
 #endif

@@ -31,42 +31,10 @@ rng_stream(rng *r, uint64_t seed, uint64_t index)
 	rng_seed(r, splitmix64(&x));
 }
 
-static inline uint64_t
-rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t
-rng_next(rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
 double
 rng_uniform(rng *r)
 {
 	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-uint64_t
-rng_below(rng *r, uint64_t n)
-{
-	uint64_t limit = UINT64_MAX - UINT64_MAX % n, x;
-
-	do
-		x = rng_next(r);
-	while (x >= limit);
-	return x % n;
 }
 
 double

@@ -13,11 +13,50 @@ typedef struct {
 
 void rng_seed(rng *r, uint64_t seed);
 void rng_stream(rng *r, uint64_t seed, uint64_t index);
-uint64_t rng_next(rng *r);
+
+static inline uint64_t
+rng_rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* Inline: boot draws n of these per replicate. */
+static inline uint64_t
+rng_next(rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rng_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rng_rotl(s[3], 45);
+	return result;
+}
+
 /* Uniform on [0, 1), 53 random bits. */
 double rng_uniform(rng *r);
-/* Uniform integer on [0, n), without modulo bias. */
-uint64_t rng_below(rng *r, uint64_t n);
+/* Uniform integer on [0, n), n >= 1, without bias: Lemire's multiply and
+ * shift (2019), which divides only in the rare case of a draw near the
+ * edge. */
+static inline uint64_t
+rng_below(rng *r, uint64_t n)
+{
+	unsigned __int128 m = (unsigned __int128)rng_next(r) * n;
+	uint64_t low = (uint64_t)m;
+
+	if (low < n) {
+		uint64_t floor = -n % n; /* 2^64 mod n */
+
+		while (low < floor) {
+			m = (unsigned __int128)rng_next(r) * n;
+			low = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
 /* Gamma(k, 1) for a whole k >= 1: minus the log of a product of uniforms. */
 double rng_gamma_int(rng *r, int k);
 /* Beta(a, b) for whole a, b >= 1. */

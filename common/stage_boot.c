@@ -160,22 +160,24 @@ engine_finished(engine *e)
 
 /* Replicates of chunk c into vals/st; returns one failure's detail in why. */
 static void
-compute_chunk(const engine *e, int c, replay_scratch *s, size_t *idx, double *vals,
+compute_chunk(const engine *e, int c, replay_scratch *s, uint32_t *count, double *vals,
     uint8_t *st, char *why, size_t whylen)
 {
 	size_t n = e->data->n;
-	int start = c * e->chunk, count = chunk_count(e, c);
+	int start = c * e->chunk, replicates = chunk_count(e, c);
 
 	why[0] = '\0';
-	for (int r = 0; r < count; r++) {
+	for (int r = 0; r < replicates; r++) {
 		rng g;
 		char detail[512];
 		double *out = vals + (size_t)r * e->K;
 
+		/* n draws with replacement, as a count per row */
 		rng_stream(&g, e->seed, (uint64_t)(start + r));
+		memset(count, 0, n * sizeof *count);
 		for (size_t j = 0; j < n; j++)
-			idx[j] = (size_t)rng_below(&g, n);
-		st[r] = (uint8_t)replay_run(e->plan, e->data, idx, n, s, out, detail,
+			count[rng_below(&g, n)]++;
+		st[r] = (uint8_t)replay_run(e->plan, e->data, count, s, out, detail,
 		    sizeof detail);
 		if (st[r] != REPLICATE_OK) {
 			for (int k = 0; k < e->K; k++)
@@ -190,8 +192,8 @@ static void *
 local_thread(void *arg)
 {
 	engine *e = arg;
-	replay_scratch *s = replay_scratch_new(e->plan, e->data->n);
-	size_t *idx = xreallocarray(NULL, e->data->n + 1, sizeof *idx);
+	replay_scratch *s = replay_scratch_new(e->plan, e->data);
+	uint32_t *count = xreallocarray(NULL, e->data->n + 1, sizeof *count);
 	double *vals = xreallocarray(NULL, (size_t)e->chunk * (size_t)e->K, sizeof *vals);
 	uint8_t *st = xmalloc((size_t)e->chunk);
 	char why[512];
@@ -218,11 +220,11 @@ local_thread(void *arg)
 			pthread_mutex_unlock(&e->mu);
 			continue;
 		}
-		compute_chunk(e, c, s, idx, vals, st, why, sizeof why);
+		compute_chunk(e, c, s, count, vals, st, why, sizeof why);
 		engine_complete(e, c, vals, st, why);
 	}
 	replay_scratch_free(&s);
-	free(idx);
+	free(count);
 	free(vals);
 	free(st);
 	return NULL;
@@ -430,7 +432,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	engine e;
 	int64_t seed, B, chunk, fixed_ps_flag = 0, K;
 	replay_scratch *s;
-	size_t *idx;
+	uint32_t *count;
 	double *vals;
 	uint8_t *st;
 	char why[512];
@@ -476,8 +478,8 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	e.B = (int)B;
 	e.K = (int)K;
 	e.chunk = (int)chunk;
-	s = replay_scratch_new(&plan, data.n);
-	idx = xreallocarray(NULL, data.n + 1, sizeof *idx);
+	s = replay_scratch_new(&plan, &data);
+	count = xreallocarray(NULL, data.n + 1, sizeof *count);
 	vals = xreallocarray(NULL, (size_t)chunk * (size_t)K, sizeof *vals);
 	st = xmalloc((size_t)chunk);
 	send_kind(sock, NULL, 0, "ready");
@@ -492,15 +494,15 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 		if (mpo_is_str(mpo_get(m, "kind"), "chunk") &&
 		    mpo_int(mpo_get(m, "chunk"), &c) == 0 && c >= 0 && c * chunk < B) {
 			mpseq r;
-			int count = (int)(B - c * chunk < chunk ? B - c * chunk : chunk);
+			int replicates = (int)(B - c * chunk < chunk ? B - c * chunk : chunk);
 
-			compute_chunk(&e, (int)c, s, idx, vals, st, why, sizeof why);
+			compute_chunk(&e, (int)c, s, count, vals, st, why, sizeof why);
 			mpseq_map(&r);
 			mpseq_str(&r, "kind", "results");
 			mpseq_i64(&r, "chunk", c);
 			msgpack_pack_bin_with_body(mpseq_key(&r, "values"), vals,
-			    (size_t)count * (size_t)K * sizeof *vals);
-			msgpack_pack_bin_with_body(mpseq_key(&r, "status"), st, (size_t)count);
+			    (size_t)replicates * (size_t)K * sizeof *vals);
+			msgpack_pack_bin_with_body(mpseq_key(&r, "status"), st, (size_t)replicates);
 			send_map(sock, NULL, 0, &r);
 			mpseq_free(&r);
 		} else if (mpo_is_str(mpo_get(m, "kind"), "wait")) {
@@ -514,7 +516,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	if (!quiet)
 		warnx("the coordinator says the run is complete");
 	replay_scratch_free(&s);
-	free(idx);
+	free(count);
 	free(vals);
 	free(st);
 	replay_data_free(&data);
@@ -566,23 +568,22 @@ ci_name(ci_method m)
 static void
 jackknife(const replay_plan *plan, const replay_data *data, double *theta /* G x K */)
 {
-	size_t n = data->n, *idx = xreallocarray(NULL, n + 1, sizeof *idx);
-	replay_scratch *s = replay_scratch_new(plan, n);
+	size_t n = data->n;
+	uint32_t *count = xreallocarray(NULL, n + 1, sizeof *count);
+	replay_scratch *s = replay_scratch_new(plan, data);
 	char why[512];
 
 	for (int g = 0; g < JACK_GROUPS; g++) {
-		size_t m = 0;
-
+		/* block g: the stream's rows g, g + G, g + 2G, ... */
 		for (size_t i = 0; i < n; i++)
-			if (i % JACK_GROUPS != (size_t)g)
-				idx[m++] = i;
-		if (replay_run(plan, data, idx, m, s, theta + (size_t)g * plan->ntargets, why,
+			count[data->pos[i]] = i % JACK_GROUPS != (size_t)g;
+		if (replay_run(plan, data, count, s, theta + (size_t)g * plan->ntargets, why,
 		    sizeof why) != REPLICATE_OK)
 			die("--ci bca: the estimates without block %d of %d rows could not "
 			    "be computed (%s): use --ci percentile", g + 1, JACK_GROUPS, why);
 	}
 	replay_scratch_free(&s);
-	free(idx);
+	free(count);
 }
 
 static void
@@ -698,10 +699,10 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	 * or the recipe does not describe the flow and the intervals would be
 	 * for something else. */
 	{
-		replay_scratch *s = replay_scratch_new(&plan, data.n);
+		replay_scratch *s = replay_scratch_new(&plan, &data);
 
 		full = xcalloc((size_t)K, sizeof *full);
-		if (replay_run(&plan, &data, NULL, data.n, s, full, why, sizeof why) != REPLICATE_OK)
+		if (replay_run(&plan, &data, NULL, s, full, why, sizeof why) != REPLICATE_OK)
 			die("replaying the recipe on the full data failed: %s", why);
 		for (int k = 0; k < K; k++)
 			if (!(fabs(full[k] - plan.targets[k].estimate) <=

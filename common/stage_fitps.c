@@ -228,7 +228,8 @@ fit_and_write(const fitps_opts *o, const cli_common *cli)
 	design_matrix(&d, &si.rows, n, X);
 	psi = table_add_column(&si.rows, o->ps_name, COL_F64, NULL, 0);
 	ps = si.rows.cols[psi].data;
-	if (psfit_fit(&d, X, t, n, &o->logit, &fit, ps, why, sizeof why) != 0)
+	if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
+	    &o->logit, &fit, ps, why, sizeof why) != 0)
 		die("%s", why);
 
 	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);

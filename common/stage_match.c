@@ -7,25 +7,28 @@
 #include "stage.h"
 
 int
-match_distance(const match_opts *o, const double *ps, size_t n, double *d,
-    double *caliper_width, size_t *bad_row)
+match_distance(const match_opts *o, const double *ps, const double *count, size_t n,
+    double *d, double *caliper_width, size_t *bad_row)
 {
-	double mean = 0, ss = 0;
+	double mean = 0, ss = 0, units = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		double c = count ? count[i] : 1;
+
 		d[i] = o->on_logit ? log(ps[i] / (1 - ps[i])) : ps[i];
 		if (!isfinite(d[i])) {
 			*bad_row = i;
 			return -1;
 		}
-		mean += d[i];
+		mean += c * d[i];
+		units += c;
 	}
-	mean /= (double)n;
+	mean /= units;
 	for (size_t i = 0; i < n; i++)
-		ss += (d[i] - mean) * (d[i] - mean);
+		ss += (count ? count[i] : 1) * (d[i] - mean) * (d[i] - mean);
 	/* MatchIt's std.caliper: in SDs of the distance over all units */
-	*caliper_width = o->caliper_sd > 0 && n > 1 ?
-	    o->caliper_sd * sqrt(ss / (double)(n - 1)) : 0;
+	*caliper_width = o->caliper_sd > 0 && units > 1 ?
+	    o->caliper_sd * sqrt(ss / (units - 1)) : 0;
 	return 0;
 }
 
@@ -47,7 +50,7 @@ match_run(const match_opts *o, const cli_common *cli)
 	if (table_find(&si.rows, "w_match") >= 0)
 		die("the stream already has a column 'w_match' (did match run twice?)");
 	d = xreallocarray(NULL, a.n + 1, sizeof *d);
-	if (match_distance(o, a.ps, a.n, d, &nn.caliper, &bad_row) != 0)
+	if (match_distance(o, a.ps, NULL, a.n, d, &nn.caliper, &bad_row) != 0)
 		die("row %zu has a propensity of %g, whose logit is infinite: match "
 		    "--on ps, or trim such units upstream", bad_row, a.ps[bad_row]);
 	wi = table_add_column(&si.rows, "w_match", COL_F64, NULL, 0);

@@ -13,11 +13,12 @@ typedef struct {
 	const char *treatment, *outcome, *ps;
 } match_opts;
 
-/* The distance values (ps or its logit) of n units, and the caliper width
- * on that scale. Returns 0, or -1 when a logit is infinite (ps 0 or 1) with
- * the row in *bad_row. Shared with boot's replay. */
-int match_distance(const match_opts *o, const double *ps, size_t n, double *d,
-    double *caliper_width, size_t *bad_row);
+/* The distance values (ps or its logit) of n rows of one unit each (count
+ * NULL) or count[i] units each, and the caliper width on that scale (in
+ * SDs over the units). Returns 0, or -1 when a logit is infinite (ps 0 or
+ * 1) with the row in *bad_row. Shared with boot's replay. */
+int match_distance(const match_opts *o, const double *ps, const double *count,
+    size_t n, double *d, double *caliper_width, size_t *bad_row);
 
 void match_run(const match_opts *o, const cli_common *cli);
 

@@ -9,20 +9,29 @@
 
 int
 weight_compute(const weight_opts *o, estimand e, const uint8_t *t, const double *ps,
-    size_t n, double *w, size_t trimmed[2], size_t *capped, size_t *bad_row)
+    const double *count, size_t n, double *w, size_t trimmed[2], size_t *capped,
+    size_t *bad_row)
 {
 	double share1 = 0;
 
+	if (count && o->truncate_q > 0)
+		die("internal error: weight_compute cannot truncate cells");
 	trimmed[0] = trimmed[1] = 0;
 	if (o->stabilize && e == EST_ATE) { /* the only use of the share */
-		for (size_t i = 0; i < n; i++)
-			share1 += t[i];
-		share1 /= (double)n;
+		double units = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			double c = count ? count[i] : 1;
+
+			share1 += t[i] * c;
+			units += c;
+		}
+		share1 /= units;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (o->trim_hi > 0 && (ps[i] < o->trim_lo || ps[i] > o->trim_hi)) {
 			w[i] = 0;
-			trimmed[t[i]]++;
+			trimmed[t[i]] += count ? (size_t)count[i] : 1;
 			continue;
 		}
 		w[i] = ipw_weight(e, t[i], ps[i]);
@@ -164,7 +173,7 @@ weight_all_rows(const weight_opts *o, const cli_common *cli, stage_input *si,
 		if (!o->estimands[e])
 			continue;
 		w = si->rows.cols[wcol[e]].data;
-		if (weight_compute(o, (estimand)e, a.t, a.ps, a.n, w, trimmed, &capped,
+		if (weight_compute(o, (estimand)e, a.t, a.ps, NULL, a.n, w, trimmed, &capped,
 		    &bad) != 0)
 			die_infinite((estimand)e, bad, a.t[bad], a.ps[bad]);
 		if (ipw_effect(w, a.t, a.y, a.n, &s) != 0)
@@ -247,7 +256,7 @@ weight_batch(table *rows, void *ctx)
 
 			if (!ws->o->estimands[e])
 				continue;
-			if (weight_compute(ws->o, (estimand)e, ws->t, ws->ps, n, w, trimmed,
+			if (weight_compute(ws->o, (estimand)e, ws->t, ws->ps, NULL, n, w, trimmed,
 			    &capped, &bad) != 0) {
 				if (ws->inf_row[e] == NONE) {
 					ws->inf_row[e] = ws->rows + bad;

@@ -5,7 +5,12 @@
  *    so b1 = log 9. SE of b1 = sqrt(1/1 + 1/3 + 1/3 + 1/1) = sqrt(8/3).
  * 2. With the L2 penalty (C = 1) the gradient vanishes at the optimum:
  *    sum (y - p) = 0 for the intercept, sum (y - p) x = b1 for x.
- * 3. The AUC of a perfect score is 1; with a tie across groups, 1/2 per tie. */
+ * 3. The AUC of a perfect score is 1; with a tie across groups, 1/2 per tie.
+ * 4. Grouped rows (x=0: 4 units, 1 treated; x=1: 4 units, 3 treated) give
+ *    the same fit as the 8 units one by one.
+ * 5. The fitted probabilities are 1/(1 + e^-eta) to 2 ulp across eta in
+ *    [-40, 40] and stay in [0, 1] beyond, on a row count that is not a
+ *    multiple of the lane width. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -15,31 +20,62 @@
 int
 main(void)
 {
-	const double X[8][2] = { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 1, 0 },
-		{ 1, 1 }, { 1, 1 }, { 1, 1 }, { 1, 1 } };
+	/* column-major: the intercept column, then x */
+	const double X[2 * 8] = { 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1 };
 	const uint8_t y[8] = { 1, 0, 0, 0, 1, 1, 1, 0 };
+	const logit_data data = { .X = X, .n = 8, .p = 2, .y = y };
 	logit_opts o;
 	logit_fit fit;
-	double ps[8], g0 = 0, g1 = 0;
+	double ps[8], mu[8], g0 = 0, g1 = 0;
 
 	logit_opts_default(&o);
-	CHECK(logit_fit_newton(&X[0][0], y, 8, 2, &o, &fit) == LOGIT_OK, "MLE converges");
+	CHECK(logit_fit_newton(&data, &o, &fit, mu) == LOGIT_OK, "MLE converges");
 	CHECK_NEAR(fit.beta[0], log(1.0 / 3), 1e-9, "intercept = log(1/3)");
 	CHECK_NEAR(fit.beta[1], log(9.0), 1e-9, "slope = log 9");
 	CHECK_NEAR(fit.se[1], sqrt(8.0 / 3), 1e-7, "SE of the slope = sqrt(8/3)");
 	CHECK_NEAR(fit.loglik, 4 * (0.25 * log(0.25) + 0.75 * log(0.75)) * 2, 1e-9,
 	    "log-likelihood = 8 (1/4 log 1/4 + 3/4 log 3/4)");
-	logit_predict(&X[0][0], 8, 2, fit.beta, ps);
+	logit_predict(X, 8, 2, fit.beta, ps);
 	CHECK_NEAR(ps[0], 0.25, 1e-9, "fitted p at x=0 is 1/4");
 	CHECK_NEAR(ps[7], 0.75, 1e-9, "fitted p at x=1 is 3/4");
+	CHECK(mu[0] == ps[0] && mu[7] == ps[7], "the fit's mu are logit_predict's values");
+	{
+		const double Xg[2 * 2] = { 1, 1, 0, 1 }, trials[2] = { 4, 4 }, succ[2] = { 1, 3 };
+		const logit_data grouped = { .X = Xg, .n = 2, .p = 2, .trials = trials,
+			.succ = succ };
+		logit_fit gf;
+		double gmu[2];
+
+		CHECK(logit_fit_newton(&grouped, &o, &gf, gmu) == LOGIT_OK, "grouped MLE converges");
+		CHECK_NEAR(gf.beta[0], fit.beta[0], 1e-12, "grouped: same intercept");
+		CHECK_NEAR(gf.beta[1], fit.beta[1], 1e-12, "grouped: same slope");
+		CHECK_NEAR(gf.se[1], fit.se[1], 1e-12, "grouped: same SE");
+		CHECK_NEAR(gf.loglik, fit.loglik, 1e-12, "grouped: same log-likelihood");
+		CHECK_NEAR(gmu[1], 0.75, 1e-9, "grouped: fitted p of the x=1 group is 3/4");
+		logit_fit_free(&gf);
+	}
+	{
+		/* a warm start at the optimum with its probabilities: no step */
+		logit_opts w = o;
+		logit_fit wf;
+		double wmu[8];
+
+		w.start = fit.beta;
+		w.start_mu = mu;
+		w.plain_newton = 1;
+		CHECK(logit_fit_newton(&data, &w, &wf, wmu) == LOGIT_OK && wf.iterations == 0,
+		    "a warm start at the optimum converges with no step");
+		CHECK(wmu[3] == mu[3], "and hands back the starting probabilities");
+		logit_fit_free(&wf);
+	}
 	logit_fit_free(&fit);
 
 	o.C = 1;
-	CHECK(logit_fit_newton(&X[0][0], y, 8, 2, &o, &fit) == LOGIT_OK, "L2 fit converges");
-	logit_predict(&X[0][0], 8, 2, fit.beta, ps);
+	CHECK(logit_fit_newton(&data, &o, &fit, mu) == LOGIT_OK, "L2 fit converges");
+	logit_predict(X, 8, 2, fit.beta, ps);
 	for (int i = 0; i < 8; i++) {
 		g0 += y[i] - ps[i];
-		g1 += (y[i] - ps[i]) * X[i][1];
+		g1 += (y[i] - ps[i]) * X[8 + i];
 	}
 	CHECK_NEAR(g0, 0, 1e-9, "L2: intercept not penalised, its score is 0");
 	CHECK_NEAR(g1, fit.beta[1], 1e-9, "L2: score of x equals b1 / C");
@@ -56,13 +92,14 @@ main(void)
 	}
 	{
 		/* separated data: x perfectly predicts y -> no convergence */
-		const double Xs[4][2] = { { 1, 0 }, { 1, 0 }, { 1, 1 }, { 1, 1 } };
+		const double Xs[2 * 4] = { 1, 1, 1, 1, 0, 0, 1, 1 };
 		const uint8_t ys[4] = { 0, 0, 1, 1 };
+		double mus[4];
 
 		logit_opts_default(&o);
 		o.max_iter = 30;
-		CHECK(logit_fit_newton(&Xs[0][0], ys, 4, 2, &o, &fit) != LOGIT_OK,
-		    "separated data do not converge");
+		CHECK(logit_fit_newton(&(logit_data){ .X = Xs, .n = 4, .p = 2, .y = ys }, &o,
+		    &fit, mus) != LOGIT_OK, "separated data do not converge");
 		logit_fit_free(&fit);
 	}
 	{
@@ -74,6 +111,34 @@ main(void)
 		CHECK_NEAR(b[1], 0.0, 1e-12, "solution x1 = 0");
 		CHECK_NEAR(inv[0], 3.0 / 8, 1e-12, "inverse [0][0] = 3/8");
 		CHECK_NEAR(inv[1], -2.0 / 8, 1e-12, "inverse [0][1] = -1/4");
+	}
+	{
+		/* 8001 rows (not a multiple of the lanes): eta from -40 to 40, then
+		 * two far beyond either end */
+		enum { N = 8003 };
+		double *Xe = malloc(2 * N * sizeof *Xe), *pe = malloc(N * sizeof *pe);
+		const double beta[2] = { 0, 1 };
+		double worst = 0;
+		int in_range = 1;
+
+		for (int i = 0; i < N; i++) {
+			Xe[i] = 1;
+			Xe[N + i] = i < N - 2 ? -40 + 0.01 * i : i == N - 2 ? -800 : 800;
+		}
+		logit_predict(Xe, N, 2, beta, pe);
+		for (int i = 0; i < N - 2; i++) {
+			double eta = Xe[N + i], ref = eta >= 0 ? 1 / (1 + exp(-eta)) :
+			    exp(eta) / (1 + exp(eta));
+
+			worst = fmax(worst, fabs(pe[i] - ref) / ref);
+		}
+		for (int i = 0; i < N; i++)
+			in_range &= pe[i] >= 0 && pe[i] <= 1;
+		CHECK(worst < 5e-16, "fitted probabilities within 2 ulp of libm's");
+		CHECK(pe[N - 2] == 0 && pe[N - 1] == 1, "eta -800 gives 0 and 800 gives 1");
+		CHECK(in_range, "every probability in [0, 1]");
+		free(Xe);
+		free(pe);
 	}
 	CHECK_DONE();
 }
