@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <zmq.h>
 
+#include "bigmem.h"
 #include "err.h"
 #include "mpscan.h"
 
@@ -153,7 +155,7 @@ io_in_open(const char *spec, const io_opts *o)
 	else if ((in->fd = open(spec, O_RDONLY)) < 0)
 		die("cannot open input '%s':", spec);
 	in->cap = 1 << 20;
-	in->buf = xmalloc(in->cap);
+	in->buf = bigmem_resize(NULL, 0, in->cap);
 	return in;
 }
 
@@ -166,7 +168,7 @@ io_in_memory(const void *bytes, size_t len, const char *name, size_t max_message
 	in->max_message = max_message;
 	in->fd = -1;
 	in->cap = len ? len : 1;
-	in->buf = xmalloc(in->cap);
+	in->buf = bigmem_resize(NULL, 0, in->cap);
 	memcpy(in->buf, bytes, len);
 	in->end = len;
 	in->eof = 1;
@@ -331,8 +333,8 @@ fd_next(io_in *in, const uint8_t **data, size_t *len)
 			in->start = 0;
 		}
 		if (in->cap - in->end < (1 << 16)) {
+			in->buf = bigmem_resize(in->buf, in->cap, 2 * in->cap);
 			in->cap *= 2;
-			in->buf = xrealloc(in->buf, in->cap);
 		}
 		got = read(in->fd, in->buf + in->end, in->cap - in->end);
 		if (got < 0) {
@@ -368,7 +370,7 @@ io_in_close(io_in **inp)
 	} else {
 		if (in->fd > STDIN_FILENO)
 			close(in->fd);
-		free(in->buf);
+		bigmem_free(in->buf, in->cap);
 	}
 	free(in->name);
 	free(in);
@@ -395,33 +397,24 @@ io_out_open(const char *spec, const io_opts *o)
 	return out;
 }
 
-void
-io_out_write(io_out *out, const void *data, size_t len)
+/* The pieces iov[0..n) from byte `skip` on, to a file descriptor: writev
+ * takes at most IOV_MAX pieces and may write part of them. */
+static void
+fd_writev(io_out *out, const struct iovec *iov, int n)
 {
-	const uint8_t *p = data;
+	struct iovec part[64];
+	int first = 0;
+	size_t skip = 0;
 
-	if (out->is_mem) {
-		if (out->mem_len + len > out->mem_cap) {
-			out->mem_cap = (out->mem_len + len) * 2;
-			out->mem = xrealloc(out->mem, out->mem_cap);
-		}
-		memcpy(out->mem + out->mem_len, data, len);
-		out->mem_len += len;
-		out->messages++;
-		return;
-	}
-	if (out->sock) {
-		while (zmq_send(out->sock, data, len, 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			die("sending to %s: %s", out->name, zmq_strerror(errno));
-		}
-		out->messages++;
-		return;
-	}
-	while (len > 0) {
-		ssize_t put = write(out->fd, p, len);
+	while (first < n) {
+		int m = 0;
+		ssize_t put;
 
+		for (int i = first; i < n && m < 64; i++, m++) {
+			part[m].iov_base = (char *)iov[i].iov_base + (i == first ? skip : 0);
+			part[m].iov_len = iov[i].iov_len - (i == first ? skip : 0);
+		}
+		put = writev(out->fd, part, m);
 		if (put < 0) {
 			if (errno == EINTR)
 				continue;
@@ -430,10 +423,64 @@ io_out_write(io_out *out, const void *data, size_t len)
 				    "(did a later stage fail?)", out->name, out->messages);
 			die("writing %s:", out->name);
 		}
-		p += put;
-		len -= (size_t)put;
+		/* past what was written */
+		for (size_t left = (size_t)put; first < n;) {
+			size_t rest = iov[first].iov_len - skip;
+
+			if (left < rest) {
+				skip += left;
+				break;
+			}
+			left -= rest;
+			first++;
+			skip = 0;
+		}
 	}
+}
+
+void
+io_out_writev(io_out *out, const struct iovec *iov, int n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	if (out->is_mem) {
+		if (out->mem_len + len > out->mem_cap) {
+			out->mem_cap = (out->mem_len + len) * 2;
+			out->mem = xrealloc(out->mem, out->mem_cap);
+		}
+		for (int i = 0; i < n; i++) {
+			memcpy(out->mem + out->mem_len, iov[i].iov_base, iov[i].iov_len);
+			out->mem_len += iov[i].iov_len;
+		}
+	} else if (out->sock) {
+		zmq_msg_t msg;
+		uint8_t *at;
+
+		if (zmq_msg_init_size(&msg, len) != 0)
+			die("out of memory for a message of %zu bytes", len);
+		at = zmq_msg_data(&msg);
+		for (int i = 0; i < n; i++) {
+			memcpy(at, iov[i].iov_base, iov[i].iov_len);
+			at += iov[i].iov_len;
+		}
+		while (zmq_msg_send(&msg, out->sock, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("sending to %s: %s", out->name, zmq_strerror(errno));
+		}
+	} else
+		fd_writev(out, iov, n);
 	out->messages++;
+}
+
+void
+io_out_write(io_out *out, const void *data, size_t len)
+{
+	struct iovec one = { (void *)data, len };
+
+	io_out_writev(out, &one, 1);
 }
 
 void

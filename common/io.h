@@ -12,6 +12,7 @@
 #define PSFLOW_IO_H
 
 #include <stddef.h>
+#include <sys/uio.h>
 #include <stdint.h>
 
 typedef struct {
@@ -57,6 +58,9 @@ void io_in_close(io_in **in);
 
 /* Writes one message; dies when the reader has gone (EPIPE) or on error. */
 void io_out_write(io_out *out, const void *data, size_t len);
+/* Writes one message made of the pieces iov[0..n), without first copying
+ * them together where the transport allows (a file or pipe). */
+void io_out_writev(io_out *out, const struct iovec *iov, int n);
 /* Flushes and closes; dies when the data could not be written out. */
 void io_out_close(io_out **out);
 

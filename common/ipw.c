@@ -26,24 +26,6 @@ estimand_parse(const char *name, estimand *e)
 	return -1;
 }
 
-double
-ipw_weight(estimand e, int treated, double ps)
-{
-	switch (e) {
-	case EST_ATE:
-		return treated ? 1 / ps : 1 / (1 - ps);
-	case EST_ATT:
-		return treated ? 1 : ps / (1 - ps);
-	case EST_ATC:
-		return treated ? (1 - ps) / ps : 1;
-	case EST_ATO:
-		return treated ? 1 - ps : ps;
-	case EST_COUNT:
-		break;
-	}
-	return NAN;
-}
-
 void
 ipw_accum_init(ipw_accum *a)
 {

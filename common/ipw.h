@@ -21,8 +21,24 @@ const char *estimand_name(estimand e);
 int estimand_parse(const char *name, estimand *e); /* 0 ok, -1 unknown */
 
 /* The weight of one unit; infinite when e is 0 or 1 and the unit needs 1/e
- * or 1/(1-e). */
-double ipw_weight(estimand e, int treated, double ps);
+ * or 1/(1-e). Inline: boot weighs every cell of every replicate. */
+static inline double
+ipw_weight(estimand e, int treated, double ps)
+{
+	switch (e) {
+	case EST_ATE:
+		return treated ? 1 / ps : 1 / (1 - ps);
+	case EST_ATT:
+		return treated ? 1 : ps / (1 - ps);
+	case EST_ATC:
+		return treated ? (1 - ps) / ps : 1;
+	case EST_ATO:
+		return treated ? 1 - ps : ps;
+	case EST_COUNT:
+		break;
+	}
+	return 0.0 / 0.0;
+}
 
 typedef struct {
 	double estimate, se;

@@ -345,6 +345,8 @@ replay_data_free(replay_data *d)
 struct replay_scratch {
 	/* per group: units, treated units, propensity */
 	double *units, *treated, *ps;
+	/* per cell, 2g + t: group g's units with treatment t, their outcomes */
+	double *count, *ysum;
 	/* the replicate's cells with units (a group's controls, a group's
 	 * treated units) in group order */
 	uint8_t *ct;
@@ -368,6 +370,8 @@ replay_scratch_new(const replay_plan *p, const replay_data *d)
 	s->units = xreallocarray(NULL, u, sizeof *s->units);
 	s->treated = xreallocarray(NULL, u, sizeof *s->treated);
 	s->ps = xreallocarray(NULL, u, sizeof *s->ps);
+	s->count = xreallocarray(NULL, cells, sizeof *s->count);
+	s->ysum = xreallocarray(NULL, cells, sizeof *s->ysum);
 	s->ct = xmalloc(cells);
 	s->cgroup = xreallocarray(NULL, cells, sizeof *s->cgroup);
 	s->cps = xreallocarray(NULL, cells, sizeof *s->cps);
@@ -390,7 +394,7 @@ replay_scratch_free(replay_scratch **sp)
 
 	if (s == NULL)
 		return;
-	free(s->units), free(s->treated), free(s->ps);
+	free(s->units), free(s->treated), free(s->ps), free(s->count), free(s->ysum);
 	free(s->ct), free(s->cgroup), free(s->cps), free(s->ccount), free(s->cysum);
 	free(s->cw), free(s->cd);
 	free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
@@ -406,32 +410,33 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 	return st;
 }
 
-/* The replicate's units summed per group and into cells, in one pass over
- * the rows (they are in group order). */
+/* The replicate's units summed into cells (cell 2g + t: group g's units
+ * with treatment t) in one pass over the rows, without branches, then per
+ * group and, compacted, the cells with units. */
 static void
 sum_cells(const replay_data *d, const uint32_t *count, replay_scratch *s)
 {
-	size_t m = 0;
+	size_t u = d->ngroups, m = 0;
 
-	for (size_t g = 0; g < d->ngroups; g++) {
-		double units[2] = { 0, 0 }, ysum[2] = { 0, 0 };
+	memset(s->count, 0, 2 * u * sizeof *s->count);
+	memset(s->ysum, 0, 2 * u * sizeof *s->ysum);
+	for (size_t k = 0; k < d->n; k++) {
+		double c = count ? count[k] : 1;
+		size_t cell = 2 * (size_t)d->group[k] + d->t[k];
 
-		for (size_t k = d->first[g]; k < d->first[g + 1]; k++) {
-			double c = count ? count[k] : 1;
-
-			units[d->t[k]] += c;
-			ysum[d->t[k]] += c * d->y[k];
-		}
-		s->units[g] = units[0] + units[1];
-		s->treated[g] = units[1];
-		for (int t = 0; t < 2; t++)
-			if (units[t] > 0) {
-				s->ct[m] = (uint8_t)t;
-				s->cgroup[m] = (uint32_t)g;
-				s->ccount[m] = units[t];
-				s->cysum[m] = ysum[t];
-				m++;
-			}
+		s->count[cell] += c;
+		s->ysum[cell] += c * d->y[k];
+	}
+	for (size_t g = 0; g < u; g++) {
+		s->units[g] = s->count[2 * g] + s->count[2 * g + 1];
+		s->treated[g] = s->count[2 * g + 1];
+	}
+	for (size_t cell = 0; cell < 2 * u; cell++) {
+		s->ct[m] = cell & 1;
+		s->cgroup[m] = (uint32_t)(cell / 2);
+		s->ccount[m] = s->count[cell];
+		s->cysum[m] = s->ysum[cell];
+		m += s->count[cell] > 0;
 	}
 	s->ncells = m;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "err.h"
 
 size_t
@@ -53,7 +54,7 @@ table_free(table *t)
 		for (int l = 0; l < c->nlevels; l++)
 			free(c->levels[l]);
 		free(c->levels);
-		free(c->data);
+		bigmem_free(c->data, (t->cap ? t->cap : 1) * coltype_width(c->type));
 	}
 	free(t->cols);
 	table_init(t);
@@ -99,7 +100,7 @@ table_add_column(table *t, const char *name, coltype type, char *const *levels,
 			c->levels[l] = xstrdup(levels[l]);
 		c->nlevels = nlevels;
 	}
-	c->data = xreallocarray(NULL, t->cap ? t->cap : 1, coltype_width(type));
+	c->data = bigmem_resize(NULL, 0, (t->cap ? t->cap : 1) * coltype_width(type));
 	fill_missing(c, 0, t->nrows);
 	return t->ncols++;
 }
@@ -113,9 +114,14 @@ table_reserve(table *t, size_t rows)
 		return;
 	while (cap < rows)
 		cap = cap > SIZE_MAX / 2 ? rows : cap * 2;
-	for (int i = 0; i < t->ncols; i++)
-		t->cols[i].data = xreallocarray(t->cols[i].data, cap,
-		    coltype_width(t->cols[i].type));
+	if (cap > SIZE_MAX / 8)
+		die("a table of %zu rows is too large", rows);
+	for (int i = 0; i < t->ncols; i++) {
+		size_t w = coltype_width(t->cols[i].type);
+
+		t->cols[i].data = bigmem_resize(t->cols[i].data, (t->cap ? t->cap : 1) * w,
+		    cap * w);
+	}
 	t->cap = cap;
 }
 
