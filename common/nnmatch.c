@@ -152,8 +152,13 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 			sorted[m++] = (keyed){ c->d[i], i };
 	}
 	/* every cell in order of distance: the controls' blocks, then one sweep
-	 * in which each treated cell's nearest blocks only move right */
-	keyed_sort(sorted, m);
+	 * in which each treated cell's nearest blocks only move right. boot's
+	 * cells mostly come in order already. */
+	for (size_t k = 1; k < m; k++)
+		if (sorted[k].key < sorted[k - 1].key) {
+			keyed_sort(sorted, m);
+			break;
+		}
 	for (size_t k = 0; k < m; k++) {
 		size_t j = sorted[k].index;
 		double yc = c->ysum[j];

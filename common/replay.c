@@ -299,6 +299,20 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 		stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity", "--ps")],
 		    n, X);
 	d->ngroups = rowgroup(X, n, cols, group_of_row);
+	if (p->refit && p->ps && table_find(rows, p->ps) >= 0) {
+		/* the stream's own propensities, per group, for the full-data
+		 * check (see replay_run) */
+		double *ps = xreallocarray(NULL, n + 1, sizeof *ps);
+		size_t next = 0;
+
+		stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity", "--ps")],
+		    n, ps);
+		d->ps = xreallocarray(NULL, d->ngroups + 1, sizeof *d->ps);
+		for (size_t i = 0; i < n; i++)
+			if (group_of_row[i] == next)
+				d->ps[next++] = ps[i];
+		free(ps);
+	}
 	/* each group's values, from its first row */
 	{
 		size_t u = d->ngroups;
@@ -553,6 +567,23 @@ replay_run(const replay_plan *p, const replay_data *d, const uint32_t *count,
 		logit_fit_free(&fit);
 		if (rc != 0)
 			return fail(REPLICATE_FIT_FAILED, why, whylen, detail);
+		if (count == NULL && d->ps) {
+			/* The full data: the refit must give the stream's propensities
+			 * (to the fit's tolerance), and the estimates are then taken
+			 * from the stream's own. Fits summed in another order differ in
+			 * the last bits, enough to break a tie of two distances. */
+			double worst = 0;
+
+			for (size_t g = 0; g < d->ngroups; g++)
+				worst = fmax(worst, fabs(s->ps[g] - d->ps[g]));
+			if (!(worst <= 1e-7)) {
+				snprintf(detail, sizeof detail, "refitting the recipe's model "
+				    "gives propensities up to %.3g away from the stream's: "
+				    "they were not made by that model", worst);
+				return fail(REPLICATE_FIT_FAILED, why, whylen, detail);
+			}
+			memcpy(s->ps, d->ps, d->ngroups * sizeof *s->ps);
+		}
 	} else
 		memcpy(s->ps, d->ps, d->ngroups * sizeof *s->ps);
 	cell_propensities(s);

@@ -67,7 +67,8 @@ typedef struct {
 	size_t ngroups;
 	int p;             /* refit: columns of X, intercept included */
 	double *X;         /* refit: the groups' covariates, ngroups x p, column-major */
-	double *ps;        /* fixed: the groups' propensities */
+	double *ps;        /* the groups' propensities in the stream (fixed, or
+			      refit: what the full data's refit must give) */
 } replay_data;
 
 /* Checks and copies what the plan needs out of the rows (dies on bad data,

@@ -24,7 +24,7 @@ match_distance(const match_opts *o, const double *ps, const double *count, size_
 		units += c;
 	}
 	mean /= units;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; o->caliper_sd > 0 && i < n; i++)
 		ss += (count ? count[i] : 1) * (d[i] - mean) * (d[i] - mean);
 	/* MatchIt's std.caliper: in SDs of the distance over all units */
 	*caliper_width = o->caliper_sd > 0 && units > 1 ?

@@ -56,6 +56,24 @@ boot --worker ">tcp://127.0.0.1:$port" --quiet & w2=$!
 boot -B 200 --seed 5 -j 0 --workers "@tcp://127.0.0.1:$port" <"$work/small.mp" >"$work/remote.mp"
 same "two remote workers give the same bytes as -j 1" "$work/j1.mp" "$work/remote.mp"
 check "remote workers exit 0 when the run is done" wait $w1 $w2
+# Options that need the rows themselves (a quantile over units; matches that
+# depend on row order) are replayed on the resampled rows, the rest on
+# cells; boot's full-data check compares either with the stages' numbers.
+for flow in "weight -e ate --truncate 0.99|match" "weight -e ate --stabilize|match -k 2" \
+	"weight -e att --trim 0.05,0.95|match --ties first" "weight -e ato|match --caliper 0.2 --on logit" \
+	"weight -e atc|match --no-replace"; do
+	gen -n 3000 --seed 4 | fitps -x engagement_tier,query_confidence |
+		eval "${flow%%|*}" | eval "${flow##*|}" >"$work/opt.mp"
+	check "boot replays '$flow' and its intervals hold the estimates" bash -c "
+		boot -B 60 --seed 2 --quiet <'$work/opt.mp' | report --json >'$work/opt.json' &&
+		$PY -c \"
+import json; d = json.load(open('$work/opt.json'))
+est = [r for r in d['results'] if r.get('ci')]
+assert len(est) >= 2, est
+for r in est:
+    assert r['ci'][0] <= r['estimate'] <= r['ci'][1], r
+\""
+done
 boot -B 200 --seed 6 <"$work/small.mp" >"$work/seed6.mp"
 check "another seed gives other intervals" bash -c "! cmp -s '$work/j1.mp' '$work/seed6.mp'"
 

@@ -59,5 +59,20 @@ main(void)
 
 		CHECK(ipw_effect(zero, t, y, 5, &s) == -1, "all treated weights 0 is refused");
 	}
+	{
+		/* cells: 2 treated units (y sum 1) of weight 2, 1 treated (y 1) of
+		 * weight 1; 3 controls (y sum 1) of weight 1:
+		 * (2*1 + 1*1)/(2*2 + 1) - 1/3 = 3/5 - 1/3 = 4/15; naive 2/3 - 1/3 */
+		const double w[3] = { 2, 1, 1 }, count[3] = { 2, 1, 3 }, ysum[3] = { 1, 1, 1 };
+		const uint8_t tc[3] = { 1, 1, 0 };
+		double est;
+
+		CHECK(ipw_estimate_cells(w, tc, count, ysum, 3, &est) == 0 &&
+		    fabs(est - 4.0 / 15) < 1e-12, "cells: Hajek effect 4/15");
+		CHECK(ipw_estimate_cells(NULL, tc, count, ysum, 3, &est) == 0 &&
+		    fabs(est - 1.0 / 3) < 1e-12, "cells, no weights: difference in means 1/3");
+		CHECK(ipw_estimate_cells(w, tc, (const double[3]){ 2, 1, 0 }, ysum, 3, &est) != 0,
+		    "cells: no control units is refused");
+	}
 	CHECK_DONE();
 }

@@ -47,6 +47,27 @@ main(void)
 		CHECK(s[0].index == 3 && s[1].index == 0 && s[2].index == 2 && s[3].index == 1 &&
 		    s[4].index == 4, "small input: -1, then 0 and -0 by row, then 0.5s by row");
 	}
+	{
+		/* nearly sorted (insertion) and one key far out of place (over the
+		 * insertion budget: radix), both against the comparison sort */
+		int ok_near = 1, ok_far = 1;
+
+		for (size_t i = 0; i < n; i++)
+			a[i] = b[i] = (keyed){ (double)(i / 3) + (i % 50 == 0 ? 2.5 : 0), i };
+		keyed_sort(a, n);
+		qsort(b, n, sizeof *b, cmp);
+		for (size_t i = 0; i < n; i++)
+			ok_near &= a[i].key == b[i].key && a[i].index == b[i].index;
+		CHECK(ok_near, "nearly sorted input: (key, row) order");
+		for (size_t i = 0; i < n; i++)
+			a[i] = b[i] = (keyed){ i == 0 ? 1e9 : (double)i, i };
+		a[n - 1].key = b[n - 1].key = -1;
+		keyed_sort(a, n);
+		qsort(b, n, sizeof *b, cmp);
+		for (size_t i = 0; i < n; i++)
+			ok_far &= a[i].key == b[i].key && a[i].index == b[i].index;
+		CHECK(ok_far, "keys far out of place: (key, row) order");
+	}
 	free(a);
 	free(b);
 	CHECK_DONE();

@@ -8,7 +8,10 @@
  *         tau = 1 - 2/3 = 1/3
  *   t2 -> c3 (.05): tau = 0 - 1 = -1
  *   ATT = (1/2 + 1/3 - 1) / 3 = -1/18
- *   w: c0 0, c1 1/2 + 1/3, c2 1/2 + 1/3, c3 1/3 + 1 */
+ *   w: c0 0, c1 1/2 + 1/3, c2 1/2 + 1/3, c3 1/3 + 1
+ * Cells: the same units as (t, d) cells with counts and outcome sums give
+ * the same estimate and standard error as the rows one by one (t0 twice and
+ * c1, c2 merged into one cell of 2). */
 #include <math.h>
 
 #include "check.h"
@@ -80,5 +83,35 @@ main(void)
 		    "one control, two treated: one unmatched");
 	}
 	(void)d;
+	{
+		/* units: the seven rows plus a second copy of t0, as cells */
+		const double dr[8] = { .25, .5, .5, 1.0, .5, .75, 1.0625, .5 };
+		const double yr[8] = { 0, 1, 0, 1, 1, 1, 0, 1 };
+		const uint8_t tr[8] = { 0, 0, 0, 0, 1, 1, 1, 1 };
+		/* cells: c0; c1+c2; c3; t0 x2; t1; t2; and an empty one */
+		const uint8_t tc[7] = { 0, 0, 0, 1, 1, 1, 0 };
+		const double dc[7] = { .25, .5, 1.0, .5, .75, 1.0625, .6 };
+		const double count[7] = { 1, 2, 1, 2, 1, 1, 0 };
+		const double ysum[7] = { 0, 1, 1, 2, 1, 0, 0 };
+		const double ysq[7] = { 0, 1, 1, 2, 1, 0, 0 };
+		nnmatch_cells cells = { tc, dc, count, ysum, ysq, 7 };
+		nnmatch_result rr, rc;
+
+		o = (nnmatch_opts){ .k = 1, .replace = 1, .caliper = 0, .ties = TIES_ALL };
+		double wr[8], wc[7];
+
+		CHECK(nnmatch_att(dr, tr, yr, 8, &o, wr, &rr) == 0 &&
+		    nnmatch_att_cells(&cells, &o, wc, &rc) == 0, "rows and cells both match");
+		CHECK_NEAR(rc.estimate, rr.estimate, 1e-12, "cells: the rows' estimate");
+		CHECK_NEAR(rc.se, rr.se, 1e-12, "cells: the rows' standard error");
+		CHECK(rc.treated_matched == 4 && rc.controls_used == 3 && rr.controls_used == 3 &&
+		    rc.pairs == rr.pairs,
+		    "cells: counts in units (4 treated, 3 controls used)");
+		CHECK_NEAR(wc[1], wr[1], 1e-12, "cells: a control cell's weight is its units'");
+		cells.ysq = NULL;
+		CHECK(nnmatch_att_cells(&cells, &o, wc, &rc) == 0 && isnan(rc.se) &&
+		    fabs(rc.estimate - rr.estimate) < 1e-12,
+		    "cells without ysq: the estimate, and no standard error");
+	}
 	CHECK_DONE();
 }
