@@ -26,21 +26,6 @@ before(const keyed *a, const keyed *b)
 	return a->key < b->key || (a->key == b->key && a->index < b->index);
 }
 
-static void
-insertion_sort(keyed *k, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		keyed v = k[i];
-		size_t j = i;
-
-		while (j > 0 && before(&v, &k[j - 1])) {
-			k[j] = k[j - 1];
-			j--;
-		}
-		k[j] = v;
-	}
-}
-
 /* Sorts nearly sorted input by insertion if that takes at most `budget`
  * moves; returns 0 (k then partly sorted, still a permutation) if not. */
 static int
@@ -63,6 +48,12 @@ insertion_sort_within(keyed *k, size_t n, size_t budget)
 		k[j] = v;
 	}
 	return 1;
+}
+
+static void
+insertion_sort(keyed *k, size_t n)
+{
+	insertion_sort_within(k, n, SIZE_MAX);
 }
 
 /* Input that is nearly in order (boot hands over its cells in the order of
