@@ -149,8 +149,10 @@ typedef struct {
 	double *mu;     /* written, or read when mu_given */
 	int mu_given;
 	int want_ll;
-	double *sums;   /* out: [slot][LANES], p gradient sums, the Hessian's
-			   lower triangle, then the log-likelihood */
+	int slots;      /* p gradient sums, the Hessian's lower triangle, then
+			   the log-likelihood */
+	double *lanes;  /* [slots][LANES] for models too big for the stack */
+	double *totals; /* out: [slots], the lanes added up */
 } pass_state;
 
 static inline int
@@ -240,49 +242,44 @@ pass_all(const pass_state *s, double (*acc)[LANES])
 
 /* Up to 24 columns the sums live in this function's own array (at most
  * 20 kB of stack), so the compiler knows no store to mu touches them and
- * keeps them in registers; larger models sum in place, a little slower. */
+ * keeps them in registers; larger models sum in s->lanes, a little slower.
+ * The lanes are added up in lane order: the same bits on every width. */
 #define STACK_SLOTS (24 + 24 * 25 / 2 + 1)
 
 VECTOR_CLONES static void
-pass_rows(const pass_state *s, int slots)
+pass_rows(const pass_state *s)
 {
-	if (slots <= STACK_SLOTS) {
-		double acc[STACK_SLOTS][LANES];
+	double stack[STACK_SLOTS][LANES];
+	double (*acc)[LANES] = s->slots <= STACK_SLOTS ? stack : (double (*)[LANES])s->lanes;
 
-		memset(acc, 0, (size_t)slots * sizeof acc[0]);
-		pass_all(s, acc);
-		memcpy(s->sums, acc, (size_t)slots * sizeof acc[0]);
-	} else
-		pass_all(s, (double (*)[LANES])s->sums);
+	memset(acc, 0, (size_t)s->slots * sizeof acc[0]);
+	pass_all(s, acc);
+	for (int k = 0; k < s->slots; k++) {
+		s->totals[k] = 0;
+		for (int j = 0; j < LANES; j++)
+			s->totals[k] += acc[k][j];
+	}
 }
 
 /* One pass over the rows at beta: the gradient g and lower triangle of the
  * Hessian H of the log-likelihood (no penalty), the fitted probabilities
  * (into mu, or read from it when mu_given), and the log-likelihood when
- * want_ll (else 0). */
+ * want_ll (else 0). s holds the fit's data and workspace. */
 static double
-newton_pass(const logit_data *d, const double *beta, double *mu, int mu_given,
-    int want_ll, double *g, double *H)
+newton_pass(pass_state *s, const double *beta, int mu_given, double *g, double *H)
 {
-	int p = d->p, nh = p * (p + 1) / 2;
-	size_t slots = (size_t)(p + nh + 1);
-	double *acc = xcalloc(slots * LANES, sizeof *acc), ll = 0;
-	pass_state s = { d, beta, mu, mu_given, want_ll, acc };
+	int p = s->d->p;
 
-	pass_rows(&s, (int)slots);
+	s->beta = beta;
+	s->mu_given = mu_given;
+	pass_rows(s);
 	memset(H, 0, (size_t)p * (size_t)p * sizeof *H);
 	for (int a = 0; a < p; a++) {
-		g[a] = 0;
-		for (int j = 0; j < LANES; j++)
-			g[a] += acc[a * LANES + j];
+		g[a] = s->totals[a];
 		for (int b = 0; b <= a; b++)
-			for (int j = 0; j < LANES; j++)
-				H[a * p + b] += acc[(size_t)(p + tri(a, b)) * LANES + j];
+			H[a * p + b] = s->totals[p + tri(a, b)];
 	}
-	for (int j = 0; j < LANES; j++)
-		ll += acc[(size_t)(p + nh) * LANES + j];
-	free(acc);
-	return ll;
+	return s->totals[s->slots - 1];
 }
 
 static double
@@ -320,6 +317,10 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	double *trial = xcalloc((size_t)p, sizeof *trial);
 	double ll, obj;
 	int mu_given = o->start && o->start_mu && o->plain_newton;
+	int slots = p + p * (p + 1) / 2 + 1;
+	pass_state ps = { .d = d, .mu = mu, .want_ll = want_ll, .slots = slots,
+		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
+		.totals = xcalloc((size_t)slots, sizeof(double)) };
 	logit_status status = LOGIT_NOT_CONVERGED;
 
 	memset(fit, 0, sizeof *fit);
@@ -330,7 +331,7 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		memcpy(fit->beta, o->start, (size_t)p * sizeof *fit->beta);
 	if (mu_given)
 		memcpy(mu, o->start_mu, d->n * sizeof *mu);
-	ll = newton_pass(d, fit->beta, mu, mu_given, want_ll, g, H);
+	ll = newton_pass(&ps, fit->beta, mu_given, g, H);
 	obj = ll - penalty(fit->beta, p, lambda);
 	penalise(g, H, fit->beta, p, lambda);
 	for (;;) {
@@ -358,7 +359,7 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		for (int half = 0; half < 30; half++) {
 			for (int k = 0; k < p; k++)
 				trial[k] = fit->beta[k] + scale * step[k];
-			ll_t = newton_pass(d, trial, mu, 0, want_ll, gt, Ht);
+			ll_t = newton_pass(&ps, trial, 0, gt, Ht);
 			obj_t = ll_t - penalty(trial, p, lambda);
 			if (o->plain_newton || obj_t >= obj - 1e-12 * fabs(obj))
 				break;
@@ -392,6 +393,8 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	free(gt);
 	free(step);
 	free(trial);
+	free(ps.lanes);
+	free(ps.totals);
 	return status;
 }
 

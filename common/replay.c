@@ -274,6 +274,23 @@ order_by_group(replay_data *d, const uint32_t *group_of_row, const uint8_t *t,
 	free(next);
 }
 
+/* Each group's values (column-major, ngroups x cols): its first row's. */
+static double *
+first_of_groups(const double *X, size_t n, int cols, const uint32_t *group_of_row,
+    size_t ngroups)
+{
+	double *G = xreallocarray(NULL, ngroups + 1, (size_t)cols * sizeof *G);
+	size_t next = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (group_of_row[i] == next) { /* groups are numbered by first row */
+			for (int k = 0; k < cols; k++)
+				G[(size_t)k * ngroups + next] = X[(size_t)k * n + i];
+			next++;
+		}
+	return G;
+}
+
 void
 replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 {
@@ -299,38 +316,18 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 		stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity", "--ps")],
 		    n, X);
 	d->ngroups = rowgroup(X, n, cols, group_of_row);
-	if (p->refit && p->ps && table_find(rows, p->ps) >= 0) {
-		/* the stream's own propensities, per group, for the full-data
-		 * check (see replay_run) */
-		double *ps = xreallocarray(NULL, n + 1, sizeof *ps);
-		size_t next = 0;
-
-		stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity", "--ps")],
-		    n, ps);
-		d->ps = xreallocarray(NULL, d->ngroups + 1, sizeof *d->ps);
-		for (size_t i = 0; i < n; i++)
-			if (group_of_row[i] == next)
-				d->ps[next++] = ps[i];
-		free(ps);
-	}
-	/* each group's values, from its first row */
-	{
-		size_t u = d->ngroups;
-		double *G = xreallocarray(NULL, u + 1, (size_t)cols * sizeof *G);
-		size_t next = 0;
-
-		for (size_t i = 0; i < n; i++)
-			if (group_of_row[i] == next) {
-				for (int k = 0; k < cols; k++)
-					G[(size_t)k * u + next] = X[(size_t)k * n + i];
-				next++;
-			}
-		if (p->refit) {
-			d->p = cols;
-			d->X = G;
-		} else
-			d->ps = G;
-	}
+	if (p->refit) {
+		d->p = cols;
+		d->X = first_of_groups(X, n, cols, group_of_row, d->ngroups);
+		if (p->ps && table_find(rows, p->ps) >= 0) {
+			/* the stream's own propensities, for the full-data check
+			 * (see replay_run) */
+			stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity",
+			    "--ps")], n, X);
+			d->ps = first_of_groups(X, n, 1, group_of_row, d->ngroups);
+		}
+	} else
+		d->ps = first_of_groups(X, n, 1, group_of_row, d->ngroups);
 	free(X);
 	d->t = xmalloc(n + 1);
 	d->y = xreallocarray(NULL, n + 1, sizeof *d->y);
@@ -367,6 +364,7 @@ struct replay_scratch {
 	uint32_t *cgroup;
 	double *cps, *ccount, *cysum, *cw, *cd;
 	size_t ncells;
+	double total_units, total_treated;
 	/* the replicate's rows, for what needs them */
 	uint8_t *rt;
 	double *ry, *rps, *rw, *rd;
@@ -375,12 +373,11 @@ struct replay_scratch {
 };
 
 replay_scratch *
-replay_scratch_new(const replay_plan *p, const replay_data *d)
+replay_scratch_new(const replay_data *d)
 {
 	replay_scratch *s = xcalloc(1, sizeof *s);
 	size_t u = d->ngroups + 1, cells = 2 * d->ngroups + 1, n = d->n + 1;
 
-	(void)p;
 	s->units = xreallocarray(NULL, u, sizeof *s->units);
 	s->treated = xreallocarray(NULL, u, sizeof *s->treated);
 	s->ps = xreallocarray(NULL, u, sizeof *s->ps);
@@ -441,9 +438,12 @@ sum_cells(const replay_data *d, const uint32_t *count, replay_scratch *s)
 		s->count[cell] += c;
 		s->ysum[cell] += c * d->y[k];
 	}
+	s->total_units = s->total_treated = 0;
 	for (size_t g = 0; g < u; g++) {
 		s->units[g] = s->count[2 * g] + s->count[2 * g + 1];
 		s->treated[g] = s->count[2 * g + 1];
+		s->total_units += s->units[g];
+		s->total_treated += s->treated[g];
 	}
 	for (size_t cell = 0; cell < 2 * u; cell++) {
 		s->ct[m] = cell & 1;
@@ -545,18 +545,13 @@ replicate_status
 replay_run(const replay_plan *p, const replay_data *d, const uint32_t *count,
     replay_scratch *s, double *out, char *why, size_t whylen)
 {
-	double treated = 0, units = 0;
 	char detail[512];
 
 	s->rows_ready = 0;
 	sum_cells(d, count, s);
-	for (size_t g = 0; g < d->ngroups; g++) {
-		treated += s->treated[g];
-		units += s->units[g];
-	}
-	if (treated == 0)
+	if (s->total_treated == 0)
 		return fail(REPLICATE_NO_TREATED, why, whylen, NULL);
-	if (treated == units)
+	if (s->total_treated == s->total_units)
 		return fail(REPLICATE_NO_CONTROLS, why, whylen, NULL);
 	if (p->refit) {
 		logit_fit fit;
@@ -610,6 +605,15 @@ replay_run(const replay_plan *p, const replay_data *d, const uint32_t *count,
 	return REPLICATE_OK;
 }
 
+/* v[g] = v[order[g].index] for the u groups */
+static void
+permute(double *v, const keyed *order, size_t u, double *tmp)
+{
+	for (size_t g = 0; g < u; g++)
+		tmp[g] = v[order[g].index];
+	memcpy(v, tmp, u * sizeof *tmp);
+}
+
 /* Renumbers the groups in order of their full-data propensities (ps, in
  * group order; permuted with them). */
 static void
@@ -637,23 +641,12 @@ order_groups(replay_data *d, double *ps)
 		y[i] = d->y[at];
 	}
 	order_by_group(d, group_of_row, t, y);
-	for (int c = 0; c < (d->X ? d->p : 0); c++) {
-		double *col = d->X + (size_t)c * u;
-
-		for (size_t g = 0; g < u; g++)
-			tmp[g] = col[k[g].index];
-		memcpy(col, tmp, u * sizeof *tmp);
-	}
-	if (ps != d->ps) {
-		for (size_t g = 0; g < u; g++)
-			tmp[g] = ps[k[g].index];
-		memcpy(ps, tmp, u * sizeof *tmp);
-	}
-	if (d->ps) {
-		for (size_t g = 0; g < u; g++)
-			tmp[g] = d->ps[k[g].index];
-		memcpy(d->ps, tmp, u * sizeof *tmp);
-	}
+	for (int c = 0; c < (d->X ? d->p : 0); c++)
+		permute(d->X + (size_t)c * u, k, u, tmp);
+	if (ps != d->ps)
+		permute(ps, k, u, tmp);
+	if (d->ps)
+		permute(d->ps, k, u, tmp);
 	free(k), free(renamed), free(group_of_row), free(t), free(y), free(tmp);
 }
 
@@ -668,7 +661,7 @@ replay_plan_warm_start(replay_plan *p, replay_data *d)
 		order_groups(d, d->ps);
 		return;
 	}
-	s = replay_scratch_new(p, d);
+	s = replay_scratch_new(d);
 	sum_cells(d, NULL, s);
 	p->logit.start = NULL;
 	p->logit.start_mu = NULL;

@@ -98,7 +98,7 @@ typedef enum {
 const char *replicate_reason(replicate_status s);
 
 typedef struct replay_scratch replay_scratch;
-replay_scratch *replay_scratch_new(const replay_plan *p, const replay_data *d);
+replay_scratch *replay_scratch_new(const replay_data *d);
 void replay_scratch_free(replay_scratch **s);
 
 /* The plan's estimates on a replicate: count[k] copies of ordered row k

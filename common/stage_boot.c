@@ -192,7 +192,7 @@ static void *
 local_thread(void *arg)
 {
 	engine *e = arg;
-	replay_scratch *s = replay_scratch_new(e->plan, e->data);
+	replay_scratch *s = replay_scratch_new(e->data);
 	uint32_t *count = xreallocarray(NULL, e->data->n + 1, sizeof *count);
 	double *vals = xreallocarray(NULL, (size_t)e->chunk * (size_t)e->K, sizeof *vals);
 	uint8_t *st = xmalloc((size_t)e->chunk);
@@ -478,7 +478,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	e.B = (int)B;
 	e.K = (int)K;
 	e.chunk = (int)chunk;
-	s = replay_scratch_new(&plan, &data);
+	s = replay_scratch_new(&data);
 	count = xreallocarray(NULL, data.n + 1, sizeof *count);
 	vals = xreallocarray(NULL, (size_t)chunk * (size_t)K, sizeof *vals);
 	st = xmalloc((size_t)chunk);
@@ -570,7 +570,7 @@ jackknife(const replay_plan *plan, const replay_data *data, double *theta /* G x
 {
 	size_t n = data->n;
 	uint32_t *count = xreallocarray(NULL, n + 1, sizeof *count);
-	replay_scratch *s = replay_scratch_new(plan, data);
+	replay_scratch *s = replay_scratch_new(data);
 	char why[512];
 
 	for (int g = 0; g < JACK_GROUPS; g++) {
@@ -699,7 +699,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	 * or the recipe does not describe the flow and the intervals would be
 	 * for something else. */
 	{
-		replay_scratch *s = replay_scratch_new(&plan, &data);
+		replay_scratch *s = replay_scratch_new(&data);
 
 		full = xcalloc((size_t)K, sizeof *full);
 		if (replay_run(&plan, &data, NULL, s, full, why, sizeof why) != REPLICATE_OK)

@@ -233,3 +233,7 @@ alter "$work/small.mp" "$work/nocov.mp" "del [e for e in recipe if e['stage'] ==
 fails "a fitps entry without covariates" 1 "the recipe's fitps entry has no covariates" "boot -B 5 <'$work/nocov.mp'"
 alter "$work/small.mp" "$work/badest.mp" "[e for e in recipe if e['stage'] == 'weight'][0]['estimands'] = ['atx']"
 fails "a weight entry with an unknown estimand" 1 "the recipe's weight entry names an unknown estimand" "boot -B 5 <'$work/badest.mp'"
+alter "$work/small.mp" "$work/othermodel.mp" "[e for e in recipe if e['stage'] == 'fitps'][0]['covariates'] = 'engagement_tier'"
+fails "propensities the recipe's model did not make" 1 \
+	"replaying the recipe on the full data failed: refitting the recipe's model gives propensities up to .* away from the stream's" \
+	"boot -B 5 <'$work/othermodel.mp'"

@@ -8,6 +8,9 @@
  * 3. The AUC of a perfect score is 1; with a tie across groups, 1/2 per tie.
  * 4. Grouped rows (x=0: 4 units, 1 treated; x=1: 4 units, 3 treated) give
  *    the same fit as the 8 units one by one.
+ * 6. A model of 26 columns (more than fit on the stack: the other path):
+ *    one-hot levels, 4 units each, 1 to 3 treated: the MLE fits each
+ *    level's treated share.
  * 5. The fitted probabilities are 1/(1 + e^-eta) to 2 ulp across eta in
  *    [-40, 40] and stay in [0, 1] beyond, on a row count that is not a
  *    multiple of the lane width. */
@@ -139,6 +142,29 @@ main(void)
 		CHECK(in_range, "every probability in [0, 1]");
 		free(Xe);
 		free(pe);
+	}
+	{
+		enum { L = 26, PER = 4, N = L * PER };
+		double *Xb = calloc((size_t)L * N, sizeof *Xb), mub[N], worst = 0;
+		uint8_t yb[N];
+		logit_fit fb;
+
+		for (int i = 0; i < N; i++) {
+			int level = i / PER;
+
+			Xb[i] = 1;
+			if (level > 0)
+				Xb[(size_t)level * N + i] = 1;
+			yb[i] = i % PER < 1 + level % 3;
+		}
+		logit_opts_default(&o);
+		CHECK(logit_fit_newton(&(logit_data){ .X = Xb, .n = N, .p = L, .y = yb }, &o,
+		    &fb, mub) == LOGIT_OK, "26-column model converges");
+		for (int i = 0; i < N; i++)
+			worst = fmax(worst, fabs(mub[i] - (1 + (i / PER) % 3) / (double)PER));
+		CHECK(worst < 1e-9, "26 columns: each level's fitted p is its treated share");
+		logit_fit_free(&fb);
+		free(Xb);
 	}
 	CHECK_DONE();
 }
