@@ -44,23 +44,142 @@ sd_name(sd_mode m)
 
 typedef struct {
 	const char *name;
-	const double *w; /* NULL: raw */
+	int col; /* -1: raw */
 	int failures;
 } weighting;
 
-static void
-add_rows(mpseq *table, const char *label, const double *x, const uint8_t *t,
-    size_t n, const balance_opts *o, weighting *ws, int nw, keyed *scratch)
-{
-	double denom = balstat_sd_denominator(x, t, n, o->sd);
+/* What the batches leave behind: a tally per covariate column (categorical
+ * ones by level code), and the first problem of each kind, reported at the
+ * end with the messages of the checks that hold every row. */
+typedef struct {
+	int ti, nw, ncov;
+	weighting *ws;
+	int *cov;               /* column of each covariate */
+	balstat_tally *tally;   /* per covariate */
+	uint8_t *t;
+	double *x;
+	const double **w;
+	double **wbuf;          /* weights that are not f64, as doubles */
+	size_t cap, rows, treated;
+	size_t bad_t_row;
+	double bad_t_value;
+	size_t *w_bad, *w_first, *w_neg_row; /* per weighting */
+	double *w_neg_value;
+	size_t *x_bad, *x_first;             /* per covariate */
+	int failed;
+} balance_stream;
 
-	balstat_order(x, n, scratch);
+#define NONE SIZE_MAX
+
+static void
+balance_batch(table *rows, void *ctx)
+{
+	balance_stream *bs = ctx;
+	const column *tc = &rows->cols[bs->ti];
+	size_t n = rows->nrows;
+
+	if (n > bs->cap) {
+		bs->cap = n;
+		bs->t = xrealloc(bs->t, n);
+		bs->x = xreallocarray(bs->x, n, sizeof *bs->x);
+	}
+	column_to_f64(tc, n, bs->x);
+	for (size_t r = 0; r < n; r++) {
+		double v = bs->x[r];
+
+		if (v != 0 && v != 1) { /* NaN too */
+			if (bs->bad_t_row == NONE)
+				bs->bad_t_row = bs->rows + r, bs->bad_t_value = v;
+			v = 0;
+		}
+		bs->t[r] = (uint8_t)v;
+		bs->treated += bs->t[r];
+	}
+	bs->failed |= bs->bad_t_row != NONE;
+	for (int k = 1; k < bs->nw; k++) {
+		const column *wc = &rows->cols[bs->ws[k].col];
+		const double *w = wc->data;
+
+		if (wc->type != COL_F64) { /* integer or bool weights */
+			bs->wbuf[k] = xreallocarray(bs->wbuf[k], bs->cap, sizeof *bs->wbuf[k]);
+			column_to_f64(wc, n, bs->wbuf[k]);
+			w = bs->wbuf[k];
+		}
+		for (size_t r = 0; r < n; r++) {
+			if (!isfinite(w[r])) {
+				if (bs->w_bad[k]++ == 0)
+					bs->w_first[k] = bs->rows + r;
+			} else if (w[r] < 0 && bs->w_neg_row[k] == NONE)
+				bs->w_neg_row[k] = bs->rows + r, bs->w_neg_value[k] = w[r];
+		}
+		bs->failed |= bs->w_bad[k] || bs->w_neg_row[k] != NONE;
+		bs->w[k] = w;
+	}
+	for (int c = 0; c < bs->ncov; c++) {
+		const column *col = &rows->cols[bs->cov[c]];
+
+		if (col->type == COL_CAT) {
+			const int32_t *code = col->data;
+
+			for (size_t r = 0; r < n; r++) {
+				if (code[r] < 0 && bs->x_bad[c]++ == 0)
+					bs->x_first[c] = bs->rows + r;
+				bs->x[r] = code[r];
+			}
+		} else {
+			column_to_f64(col, n, bs->x);
+			for (size_t r = 0; r < n; r++)
+				if (!isfinite(bs->x[r]) && bs->x_bad[c]++ == 0)
+					bs->x_first[c] = bs->rows + r;
+		}
+		bs->failed |= bs->x_bad[c] != 0;
+		if (!bs->failed)
+			balstat_add(&bs->tally[c], bs->x, bs->t, bs->w, n);
+	}
+	bs->rows += n;
+}
+
+/* The first problem met, in the order the checks on held rows met them. */
+static void
+die_on_problems(const balance_stream *bs, const stream_head *h, const table *schema)
+{
+	if (bs->bad_t_row != NONE)
+		stage_die_treatment_value(h->treatment, bs->bad_t_row, bs->bad_t_value);
+	if (bs->rows == 0 || bs->treated == 0 || bs->treated == bs->rows)
+		stage_die_groups(h->treatment, bs->rows, bs->treated);
+	for (int k = 1; k < bs->nw; k++) {
+		if (bs->w_bad[k])
+			stage_die_nonfinite("weight", bs->ws[k].name, bs->w_bad[k], bs->w_first[k]);
+		if (bs->w_neg_row[k] != NONE)
+			die("weight column '%s' is negative (%g) at row %zu", bs->ws[k].name,
+			    bs->w_neg_value[k], bs->w_neg_row[k]);
+	}
+	for (int c = 0; c < bs->ncov; c++) {
+		const column *col = &schema->cols[bs->cov[c]];
+
+		if (!bs->x_bad[c])
+			continue;
+		if (col->type == COL_CAT)
+			die("covariate '%s' is missing at row %zu: remove or impute such rows "
+			    "upstream", col->name, bs->x_first[c]);
+		stage_die_nonfinite("covariate", col->name, bs->x_bad[c], bs->x_first[c]);
+	}
+}
+
+static void
+add_rows(mpseq *table, const char *label, balstat_tally *tl,
+    const balance_opts *o, weighting *ws, int nw)
+{
+	double denom;
+
+	balstat_sort(tl);
+	denom = balstat_sd_denominator(tl, o->sd);
 	for (int k = 0; k < nw; k++) {
 		balstat b;
 		mpseq row;
 		int pass;
 
-		balstat_compute(x, t, ws[k].w, n, denom, scratch, &b);
+		balstat_compute(tl, k, denom, &b);
 		pass = fabs(b.smd) <= o->threshold;
 		ws[k].failures += !pass;
 		mpseq_map(&row);
@@ -76,81 +195,82 @@ add_rows(mpseq *table, const char *label, const double *x, const uint8_t *t,
 	}
 }
 
+/* The balance table: every covariate, every level of a categorical one
+ * (reference included), under every weighting. */
+static void
+balance_table(balance_stream *bs, const table *schema, const balance_opts *o,
+    mpseq *table)
+{
+	mpseq_array(table);
+	for (int c = 0; c < bs->ncov; c++) {
+		const column *col = &schema->cols[bs->cov[c]];
+
+		if (col->type != COL_CAT) {
+			add_rows(table, col->name, &bs->tally[c], o, bs->ws, bs->nw);
+			continue;
+		}
+		for (int l = 0; l < col->nlevels; l++) {
+			balstat_tally level;
+			char label[256];
+
+			balstat_indicator(&bs->tally[c], l, &level);
+			snprintf(label, sizeof label, "%s_%s", col->name, col->levels[l]);
+			add_rows(table, label, &level, o, bs->ws, bs->nw);
+			balstat_tally_free(&level);
+		}
+	}
+}
+
 void
 balance_run(const balance_opts *o, const cli_common *cli)
 {
 	stage_input si;
 	stream_head *h;
-	uint8_t *t;
-	double *x;
-	keyed *scratch;
-	weighting *ws;
-	int nw = 1, ncov, adjusted_failures = 0;
+	balance_stream bs = { .bad_t_row = NONE };
+	int adjusted_failures = 0;
 	char **covs;
-	size_t n;
-	mpseq recipe, result, table, *results[1] = { &result };
+	stream_out *out;
+	mpseq recipe, result, table;
 
 	stage_open(&si, cli);
 	h = si.head;
 	stream_head_set_role(&h->treatment, o->treatment);
 	stream_head_set_covariates(h, o->covariates);
-	stage_role(h->treatment, "treatment", "-t");
-	ncov = spec_columns(h, &covs);
-	if (ncov == 0)
+	bs.ti = stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
+	    "treatment", "-t");
+	bs.ncov = spec_columns(h, &covs);
+	if (bs.ncov == 0)
 		die("no covariates to check: name them with -x (or at fitps)");
-	for (int c = 0; c < ncov; c++)
-		stage_column(&h->schema, covs[c], "covariate", "-x");
-	stage_read_all(&si);
-	n = si.rows.nrows;
-	t = xmalloc(n + 1);
-	stage_treatment(&si.rows.cols[stage_numeric_column(&si.rows, h->treatment,
-	    "treatment", "-t")], n, t);
+	bs.cov = xreallocarray(NULL, (size_t)bs.ncov, sizeof *bs.cov);
+	for (int c = 0; c < bs.ncov; c++)
+		bs.cov[c] = stage_column(&h->schema, covs[c], "covariate", "-x");
 
-	ws = xcalloc((size_t)si.rows.ncols + 1, sizeof *ws);
-	ws[0].name = "raw";
+	bs.ws = xcalloc((size_t)si.rows.ncols + 1, sizeof *bs.ws);
+	bs.ws[0] = (weighting){ .name = "raw", .col = -1 };
+	bs.nw = 1;
 	for (int c = 0; c < si.rows.ncols; c++) {
 		const column *col = &si.rows.cols[c];
-		double *w;
 
-		if (strncmp(col->name, "w_", 2) != 0 || col->type != COL_F64)
+		if (strncmp(col->name, "w_", 2) != 0)
 			continue;
-		w = xreallocarray(NULL, n + 1, sizeof *w);
-		stage_finite(col, n, w, "weight");
-		for (size_t i = 0; i < n; i++)
-			if (w[i] < 0)
-				die("weight column '%s' is negative (%g) at row %zu", col->name,
-				    w[i], i);
-		ws[nw].name = col->name;
-		ws[nw++].w = w;
+		if (!column_is_numeric(col))
+			die("weight column '%s' is categorical: a weight column (w_*) must "
+			    "be numeric", col->name);
+		bs.ws[bs.nw++] = (weighting){ .name = col->name, .col = c };
 	}
-
-	x = xreallocarray(NULL, n + 1, sizeof *x);
-	scratch = xreallocarray(NULL, n + 1, sizeof *scratch);
-	mpseq_array(&table);
-	for (int c = 0; c < ncov; c++) {
-		const column *col = &si.rows.cols[table_find(&si.rows, covs[c])];
-
-		if (col->type == COL_CAT) {
-			/* every level, reference included */
-			for (int l = 0; l < col->nlevels; l++) {
-				char label[256];
-
-				for (size_t i = 0; i < n; i++) {
-					int32_t v = ((const int32_t *)col->data)[i];
-
-					if (v < 0)
-						die("covariate '%s' is missing at row %zu: remove or "
-						    "impute such rows upstream", col->name, i);
-					x[i] = v == l;
-				}
-				snprintf(label, sizeof label, "%s_%s", col->name, col->levels[l]);
-				add_rows(&table, label, x, t, n, o, ws, nw, scratch);
-			}
-		} else {
-			stage_finite(col, n, x, "covariate");
-			add_rows(&table, col->name, x, t, n, o, ws, nw, scratch);
-		}
-	}
+	bs.wbuf = xcalloc((size_t)bs.nw, sizeof *bs.wbuf);
+	bs.w = xcalloc((size_t)bs.nw, sizeof *bs.w);
+	bs.w_bad = xcalloc((size_t)bs.nw, sizeof *bs.w_bad);
+	bs.w_first = xcalloc((size_t)bs.nw, sizeof *bs.w_first);
+	bs.w_neg_row = xcalloc((size_t)bs.nw, sizeof *bs.w_neg_row);
+	bs.w_neg_value = xcalloc((size_t)bs.nw, sizeof *bs.w_neg_value);
+	for (int k = 0; k < bs.nw; k++)
+		bs.w_neg_row[k] = NONE;
+	bs.x_bad = xcalloc((size_t)bs.ncov, sizeof *bs.x_bad);
+	bs.x_first = xcalloc((size_t)bs.ncov, sizeof *bs.x_first);
+	bs.tally = xcalloc((size_t)bs.ncov, sizeof *bs.tally);
+	for (int c = 0; c < bs.ncov; c++)
+		balstat_tally_init(&bs.tally[c], bs.nw);
 
 	mpseq_map(&recipe);
 	mpseq_str(&recipe, "stage", "balance");
@@ -159,38 +279,54 @@ balance_run(const balance_opts *o, const cli_common *cli)
 	stream_head_add_recipe(h, &recipe);
 	mpseq_free(&recipe);
 
+	out = stage_stream(&si, cli, h, balance_batch, &bs);
+	die_on_problems(&bs, h, &h->schema);
+	balance_table(&bs, &h->schema, o, &table);
+
 	result_begin(&result, "balance", "balance");
 	mpseq_f64(&result, "threshold", o->threshold);
 	mpseq_str(&result, "sd", sd_name(o->sd));
-	mpseq_i64(&result, "n", (int64_t)n);
+	mpseq_i64(&result, "n", (int64_t)bs.rows);
 	{
 		mpseq names, fails;
 
 		mpseq_array(&names);
 		mpseq_map(&fails);
-		for (int k = 0; k < nw; k++) {
-			mpseq_str(&names, NULL, ws[k].name);
-			mpseq_i64(&fails, ws[k].name, ws[k].failures);
+		for (int k = 0; k < bs.nw; k++) {
+			mpseq_str(&names, NULL, bs.ws[k].name);
+			mpseq_i64(&fails, bs.ws[k].name, bs.ws[k].failures);
 			if (k > 0)
-				adjusted_failures += ws[k].failures;
+				adjusted_failures += bs.ws[k].failures;
 		}
 		mpseq_take(&result, "weights", &names);
 		mpseq_take(&result, "failures_by_weight", &fails);
 	}
 	/* what the threshold judges: the adjusted rows (raw when there are none) */
-	mpseq_i64(&result, "failures", nw > 1 ? adjusted_failures : ws[0].failures);
+	mpseq_i64(&result, "failures", bs.nw > 1 ? adjusted_failures : bs.ws[0].failures);
 	mpseq_take(&result, "table", &table);
-	stage_write(cli, h, &si.rows, &si.results, results, 1);
+	stream_out_map(out, &result);
+	stream_out_end(out);
 
 	mpseq_free(&result);
-	for (int k = 1; k < nw; k++)
-		free((void *)ws[k].w);
-	free(ws);
-	for (int c = 0; c < ncov; c++)
+	for (int c = 0; c < bs.ncov; c++) {
+		balstat_tally_free(&bs.tally[c]);
 		free(covs[c]);
+	}
 	free(covs);
-	free(x);
-	free(t);
-	free(scratch);
+	free(bs.tally);
+	free(bs.cov);
+	free(bs.ws);
+	free(bs.w);
+	for (int k = 0; k < bs.nw; k++)
+		free(bs.wbuf[k]);
+	free(bs.wbuf);
+	free(bs.w_bad);
+	free(bs.w_first);
+	free(bs.w_neg_row);
+	free(bs.w_neg_value);
+	free(bs.x_bad);
+	free(bs.x_first);
+	free(bs.t);
+	free(bs.x);
 	stage_close(&si);
 }

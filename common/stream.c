@@ -516,7 +516,8 @@ decode_batch(stream_in *s, const msgpack_object *m, table *rows)
 		bad(s, "bad batch", "'columns' must be a map of column name to data");
 	if (schema->ncols > 0 && (uint64_t)n > (uint64_t)SIZE_MAX / 16)
 		bad(s, "bad batch", "too many rows");
-	table_set_rows(rows, at + (size_t)n);
+	/* every column of the head is decoded below, or the batch is refused */
+	table_set_rows_written(rows, at + (size_t)n, schema->ncols);
 	seen = xcalloc((size_t)schema->ncols + 1, 1);
 	for (uint32_t i = 0; i < cols->via.map.size; i++) {
 		const msgpack_object *k = &cols->via.map.ptr[i].key;

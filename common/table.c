@@ -63,13 +63,24 @@ table_free(table *t)
 static void
 fill_missing(column *c, size_t from, size_t to)
 {
-	for (size_t r = from; r < to; r++)
-		switch (c->type) {
-		case COL_F64: ((double *)c->data)[r] = NAN; break;
-		case COL_I64: ((int64_t *)c->data)[r] = I64_MISSING; break;
-		case COL_BOOL: ((uint8_t *)c->data)[r] = BOOL_MISSING; break;
-		case COL_CAT: ((int32_t *)c->data)[r] = CAT_MISSING; break;
-		}
+	/* one loop per type: each compiles to a plain fill */
+	switch (c->type) {
+	case COL_F64:
+		for (size_t r = from; r < to; r++)
+			((double *)c->data)[r] = NAN;
+		break;
+	case COL_I64:
+		for (size_t r = from; r < to; r++)
+			((int64_t *)c->data)[r] = I64_MISSING;
+		break;
+	case COL_BOOL:
+		memset((uint8_t *)c->data + from, BOOL_MISSING, to > from ? to - from : 0);
+		break;
+	case COL_CAT:
+		for (size_t r = from; r < to; r++)
+			((int32_t *)c->data)[r] = CAT_MISSING;
+		break;
+	}
 }
 
 int
@@ -128,9 +139,15 @@ table_reserve(table *t, size_t rows)
 void
 table_set_rows(table *t, size_t rows)
 {
+	table_set_rows_written(t, rows, 0);
+}
+
+void
+table_set_rows_written(table *t, size_t rows, int ncols_written)
+{
 	table_reserve(t, rows);
 	if (rows > t->nrows)
-		for (int i = 0; i < t->ncols; i++)
+		for (int i = ncols_written; i < t->ncols; i++)
 			fill_missing(&t->cols[i], t->nrows, rows);
 	t->nrows = rows;
 }

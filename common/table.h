@@ -42,6 +42,10 @@ int table_add_column(table *t, const char *name, coltype type,
 int table_find(const table *t, const char *name); /* -1 when absent */
 void table_reserve(table *t, size_t rows);
 void table_set_rows(table *t, size_t rows); /* grows (missing-filled) or shrinks */
+/* The same, but the new rows of the first ncols_written columns are left for
+ * the caller, who writes every one of them (a decoder: filling them first
+ * would touch every byte twice). */
+void table_set_rows_written(table *t, size_t rows, int ncols_written);
 /* dst gets src's columns (no rows); dst must be empty. */
 void table_copy_schema(table *dst, const table *src);
 /* Appends rows [from, from+n) of src; the schemas must match. */

@@ -79,6 +79,55 @@ balance -x engagement_tier <"$work/fit.mp" | report --json >"$work/bal.json"
 check "balance lists every level, reference included" bash -c "$PY -c \"import json; d=json.load(open('$work/bal.json')); r=[r for r in d['results'] if r['name']=='balance'][0]; assert sorted({x['covariate'] for x in r['table']}) == ['engagement_tier_heavy','engagement_tier_light','engagement_tier_medium']\""
 fails "balance: a covariate not in the stream" 1 "covariate column 'nope' is not in the stream" "balance -x nope <'$work/fit.mp'"
 
+# balance streams: its table comes from per-value tallies, so where the
+# batches end does not matter, and it must agree with a direct computation
+weight -e ate,att <"$work/fit.mp" | match >"$work/wm.mp"
+balance <"$work/wm.mp" | report --json >"$work/bal1.json"
+weight -e ate,att <"$work/fit.mp" | match --batch-rows 777 | balance | report --json >"$work/bal2.json"
+jget "$work/bal1.json" "[r for r in d['results'] if r['name']=='balance']" >"$work/bal1.txt"
+jget "$work/bal2.json" "[r for r in d['results'] if r['name']=='balance']" >"$work/bal2.txt"
+same "balance: the same table whatever the batch size" "$work/bal1.txt" "$work/bal2.txt"
+check "balance: SMD, variance ratio and KS agree with numpy on the rows" $PY - "$work/wm.mp" "$work/bal1.json" <<'PY'
+import json, sys
+import msgpack, numpy as np
+msgs = list(msgpack.Unpacker(open(sys.argv[1], "rb"), raw=False))
+dtype = {c["name"]: {"f64": "<f8", "i64": "<i8", "bool": "u1", "cat": "<i4"}[c["type"]]
+         for c in msgs[0]["columns"]}
+cols = {}
+for m in msgs:
+    if m["kind"] == "batch":
+        for name, v in m["columns"].items():
+            cols.setdefault(name, []).append(np.frombuffer(v, dtype[name]).astype(float))
+cols = {k: np.concatenate(v) for k, v in cols.items()}
+t = cols["opt_in_agent_mode"] == 1
+x = cols["query_confidence"]
+table = [r for r in json.load(open(sys.argv[2]))["results"] if r["name"] == "balance"][0]["table"]
+sd = np.sqrt((x[t].var() + x[~t].var()) / 2)
+for wname in ("raw", "w_ate", "w_att", "w_match"):
+    w = np.ones_like(x) if wname == "raw" else cols[wname]
+    mt, mc = np.average(x[t], weights=w[t]), np.average(x[~t], weights=w[~t])
+    vt = np.average((x[t] - mt) ** 2, weights=w[t])
+    vc = np.average((x[~t] - mc) ** 2, weights=w[~t])
+    grid = np.unique(x)
+    def cdf(sel):
+        s = np.cumsum(np.bincount(np.searchsorted(grid, x[sel]), w[sel], len(grid)))
+        return s / s[-1]
+    ks = np.abs(cdf(t) - cdf(~t)).max()
+    row = [r for r in table if r["covariate"] == "query_confidence" and r["weight"] == wname][0]
+    for key, want in (("smd", (mt - mc) / sd), ("var_ratio", vt / vc), ("ks", ks)):
+        assert abs(row[key] - want) < 1e-9, (wname, key, row[key], want)
+PY
+printf 't,y,x,g,w_ate\n0,1,0.5,a,1\n1,0,0.25,b,2\n1,1,,a,1\n0,0,0.75,b,1\n' >"$work/balnan.csv"
+fails "balance: a missing numeric covariate" 1 "covariate column 'x' has 1 missing, NaN or infinite values \\(the first at row 2\\)" "csv2mp '$work/balnan.csv' | balance -t t -x x"
+printf 't,y,x,g,w_ate\n0,1,0.5,a,1\n1,0,0.25,,2\n1,1,0.5,a,1\n0,0,0.75,b,1\n' | csv2mp >"$work/balcat.mp"
+fails "balance: a missing categorical covariate" 1 "covariate 'g' is missing at row 1" "balance -t t -x g <'$work/balcat.mp'"
+fails "balance: a negative weight" 1 "weight column 'w_ate' is negative \\(-2\\) at row 1" "printf 't,x,w_ate\n0,0.5,1\n1,0.25,-2\n1,0.5,1\n0,0.75,1\n' | csv2mp | balance -t t -x x"
+fails "balance: a categorical weight column" 1 "weight column 'w_ate' is categorical" "printf 't,x,w_ate\n0,0.5,a\n1,0.25,b\n' | csv2mp | balance -t t -x x"
+fails "balance: a NaN weight" 1 "weight column 'w_ate' has 1 missing, NaN or infinite values \\(the first at row 3\\)" "printf 't,x,w_ate\n0,0.5,1.5\n1,0.25,2\n1,0.5,1\n0,0.75,\n' | csv2mp | balance -t t -x x"
+fails "balance: a treatment of 2" 1 "treatment column 't' has the value 2 at row 1" "printf 't,x\n0,0.5\n2,0.25\n1,0.5\n' | csv2mp | balance -t t -x x"
+fails "balance: every unit treated" 1 "every unit is treated" "printf 't,x\n1,0.5\n1,0.25\n' | csv2mp | balance -t t -x x"
+fails "balance: a stream with no rows" 1 "the stream has no rows" "printf 't,x\n' | csv2mp | balance -t t -x x"
+
 report <"$work/all.mp" >"$work/report.txt"
 for s in Estimates "Propensity model" Weights Matching Balance "truth (from psflow gen)"; do
 	check "report shows: $s" grep -q "$s" "$work/report.txt"

@@ -16,31 +16,106 @@ int
 main(void)
 {
 	const double x[5] = { 1, 2, 3, 2, 4 }, w[5] = { 1, 1, 2, 1, 1 };
+	const double w2[5] = { 1, 1, 2, 3, 1 };
 	const uint8_t t[5] = { 1, 1, 1, 0, 0 };
-	keyed order[5];
+	const double *ws[3] = { NULL, w, w2 };
+	balstat_tally tl;
 	balstat b;
-	double den = balstat_sd_denominator(x, t, 5, SD_POOLED);
+	double den;
 
+	/* in two batches: the tally does not depend on where batches end */
+	balstat_tally_init(&tl, 3);
+	balstat_add(&tl, x, t, ws, 2);
+	{
+		const double *rest[3] = { NULL, w + 2, w2 + 2 };
+
+		balstat_add(&tl, x + 2, t + 2, rest, 3);
+	}
+	CHECK(tl.nvalues == 4, "four distinct values (2 twice)");
+	balstat_sort(&tl);
+	den = balstat_sd_denominator(&tl, SD_POOLED);
 	CHECK_NEAR(den, sqrt(5.0 / 6), 1e-12, "pooled SD from population variances");
-	CHECK_NEAR(balstat_sd_denominator(x, t, 5, SD_TREATED), sqrt(2.0 / 3), 1e-12,
+	CHECK_NEAR(balstat_sd_denominator(&tl, SD_TREATED), sqrt(2.0 / 3), 1e-12,
 	    "treated SD");
-	balstat_order(x, 5, order);
-	balstat_compute(x, t, NULL, 5, den, order, &b);
+	CHECK_NEAR(balstat_sd_denominator(&tl, SD_CONTROL), 1, 1e-12, "control SD");
+	balstat_compute(&tl, 0, den, &b);
+	CHECK_NEAR(b.mean_t, 2, 1e-12, "raw treated mean");
+	CHECK_NEAR(b.mean_c, 3, 1e-12, "raw control mean");
 	CHECK_NEAR(b.smd, -1 / sqrt(5.0 / 6), 1e-12, "raw SMD");
 	CHECK_NEAR(b.var_ratio, 2.0 / 3, 1e-12, "raw variance ratio");
 	/* unweighted KS: x=1: 1/3-0; x=2: 2/3-1/2; x=3: 1-1/2 = 1/2 */
 	CHECK_NEAR(b.ks, 0.5, 1e-12, "raw KS");
-	balstat_compute(x, t, w, 5, den, order, &b);
+	balstat_compute(&tl, 1, den, &b);
 	CHECK_NEAR(b.smd, (9.0 / 4 - 3) / sqrt(5.0 / 6), 1e-12, "weighted SMD");
 	CHECK_NEAR(b.var_ratio, (11.0 / 16) / 1, 1e-12, "weighted variance ratio");
 	CHECK_NEAR(b.ks, 0.5, 1e-12, "weighted KS");
-	{
-		const double w2[5] = { 1, 1, 2, 3, 1 };
+	/* controls weighted 3:1 -> at x=2 F_c = 3/4, F_t = 1/2 -> 1/4;
+	 * x=1: 1/4; x=3: 1 - 3/4 = 1/4 */
+	balstat_compute(&tl, 2, den, &b);
+	CHECK_NEAR(b.ks, 0.25, 1e-12, "weighted KS with unequal control weights");
 
-		/* controls weighted 3:1 -> at x=2 F_c = 3/4, F_t = 1/2 -> 1/4;
-		 * x=1: 1/4; x=3: 1 - 3/4 = 1/4 */
-		balstat_compute(x, t, w2, 5, den, order, &b);
-		CHECK_NEAR(b.ks, 0.25, 1e-12, "weighted KS with unequal control weights");
+	/* the indicator x == 2: treated 0,1,0 -> mean 1/3, var 2/9; controls
+	 * 1,0 -> mean 1/2, var 1/4; pooled sd sqrt((2/9 + 1/4)/2) */
+	{
+		balstat_tally ind;
+		double d;
+
+		balstat_indicator(&tl, 2, &ind);
+		CHECK(ind.nvalues == 2, "an indicator has two values");
+		balstat_sort(&ind);
+		d = balstat_sd_denominator(&ind, SD_POOLED);
+		CHECK_NEAR(d, sqrt((2.0 / 9 + 0.25) / 2), 1e-12, "indicator's pooled SD");
+		balstat_compute(&ind, 0, d, &b);
+		CHECK_NEAR(b.smd, (1.0 / 3 - 0.5) / d, 1e-12, "indicator's raw SMD");
+		/* F at 0: treated 2/3, controls 1/2 */
+		CHECK_NEAR(b.ks, 1.0 / 6, 1e-12, "indicator's raw KS");
+		balstat_tally_free(&ind);
+	}
+	balstat_tally_free(&tl);
+
+	/* -0 and 0 are one value, as they compare equal */
+	{
+		const double z[2] = { -0.0, 0.0 };
+		const uint8_t g[2] = { 0, 1 };
+		const double *raw[1] = { NULL };
+
+		balstat_tally_init(&tl, 1);
+		balstat_add(&tl, z, g, raw, 2);
+		CHECK(tl.nvalues == 1, "-0 and 0 are one value");
+		balstat_sort(&tl);
+		balstat_compute(&tl, 0, 1, &b);
+		CHECK(b.ks == 0, "KS 0 between -0 and 0");
+		balstat_tally_free(&tl);
+	}
+
+	/* many values (the hash grows): controls 0..999, treated 500..1499.
+	 * Means differ by 500; each variance (1000^2 - 1)/12; KS 1/2 (at 499
+	 * the controls' CDF is 1/2, the treated's 0). */
+	{
+		enum { N = 2000 };
+		double v[N];
+		uint8_t g[N];
+		const double *raw[1] = { NULL };
+
+		for (int i = 0; i < N; i++) {
+			g[i] = i >= 1000;
+			v[i] = g[i] ? i - 500 : i;
+		}
+		balstat_tally_init(&tl, 1);
+		balstat_add(&tl, v, g, raw, N);
+		CHECK(tl.nvalues == 1500, "1500 distinct values");
+		balstat_sort(&tl);
+		{
+			double sd = sqrt((1000.0 * 1000 - 1) / 12);
+
+			CHECK_NEAR(balstat_sd_denominator(&tl, SD_POOLED), sd, 1e-9,
+			    "SD of 1000 consecutive integers");
+			balstat_compute(&tl, 0, sd, &b);
+			CHECK_NEAR(b.smd, 500 / sd, 1e-12, "SMD over 1500 values");
+			CHECK_NEAR(b.var_ratio, 1, 1e-12, "equal variances");
+			CHECK_NEAR(b.ks, 0.5, 1e-12, "KS over 1500 values");
+		}
+		balstat_tally_free(&tl);
 	}
 	CHECK_DONE();
 }
