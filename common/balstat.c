@@ -1,199 +1,11 @@
 #include "balstat.h"
 
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "err.h"
-#include "keyed.h"
-
-void
-balstat_tally_init(balstat_tally *tl, int nw)
-{
-	memset(tl, 0, sizeof *tl);
-	tl->nw = nw;
-}
-
-void
-balstat_tally_free(balstat_tally *tl)
-{
-	free(tl->values);
-	free(tl->sums);
-	free(tl->keys);
-	free(tl->slot_value);
-	free(tl->order);
-	memset(tl, 0, sizeof *tl);
-}
-
-static size_t
-slot_of(uint64_t bits, size_t nslots)
-{
-	/* Fibonacci hashing: the top bits of the product mix every bit */
-	return (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 32) & (nslots - 1);
-}
-
-static uint64_t
-bits_of(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof u);
-	return u;
-}
-
-/* Integers 0 .. BALSTAT_SMALL - 1 (category codes, flags, counts) are
- * looked up directly; every other value is hashed. So the hash never holds
- * 0, whose bits mark a free slot. */
-static int
-is_small(double v)
-{
-	return v >= 0 && v < BALSTAT_SMALL && v == (double)(int)v;
-}
-
-static void
-put_slot(balstat_tally *tl, uint64_t bits, size_t v)
-{
-	size_t s = slot_of(bits, tl->nslots);
-
-	while (tl->keys[s])
-		s = (s + 1) & (tl->nslots - 1);
-	tl->keys[s] = bits;
-	tl->slot_value[s] = (uint32_t)v;
-}
-
-static void
-rehash(balstat_tally *tl, size_t nslots)
-{
-	free(tl->keys);
-	free(tl->slot_value);
-	tl->keys = xcalloc(nslots, sizeof *tl->keys);
-	tl->slot_value = xcalloc(nslots, sizeof *tl->slot_value);
-	tl->nslots = nslots;
-	for (size_t v = 0; v < tl->nvalues; v++)
-		if (!is_small(tl->values[v]))
-			put_slot(tl, bits_of(tl->values[v]), v);
-}
-
-static size_t
-new_value(balstat_tally *tl, double v)
-{
-	size_t per = (size_t)tl->nw * 2;
-
-	if (tl->nvalues == INT32_MAX) /* balstat_add's cells are value * 2 + group */
-		die("a covariate has more than %d distinct values", INT32_MAX);
-	if (tl->nvalues == tl->cap) {
-		tl->cap = tl->cap ? 2 * tl->cap : 16;
-		tl->values = xreallocarray(tl->values, tl->cap, sizeof *tl->values);
-		tl->sums = xreallocarray(tl->sums, tl->cap, per * sizeof *tl->sums);
-	}
-	tl->values[tl->nvalues] = v;
-	memset(tl->sums + tl->nvalues * per, 0, per * sizeof *tl->sums);
-	return tl->nvalues++;
-}
-
-static size_t
-insert_hashed(balstat_tally *tl, double v)
-{
-	size_t idx;
-
-	if (2 * (tl->nhashed + 1) > tl->nslots)
-		rehash(tl, tl->nslots ? 2 * tl->nslots : 64);
-	idx = new_value(tl, v);
-	put_slot(tl, bits_of(v), idx);
-	tl->nhashed++;
-	return idx;
-}
-
-/* The index of value v, added if new. -0 is taken as 0: they are equal. */
-static inline size_t
-value_index(balstat_tally *tl, double v)
-{
-	uint64_t bits;
-
-	if (v == 0)
-		v = 0;
-	if (is_small(v)) {
-		int i = (int)v;
-
-		if (!tl->small[i])
-			tl->small[i] = (uint32_t)(new_value(tl, v) + 1);
-		return tl->small[i] - 1;
-	}
-	/* the key holds the value's bits, so a probe is one load */
-	bits = bits_of(v);
-	if (tl->nslots)
-		for (size_t s = slot_of(bits, tl->nslots); tl->keys[s];
-		    s = (s + 1) & (tl->nslots - 1))
-			if (tl->keys[s] == bits)
-				return tl->slot_value[s];
-	return insert_hashed(tl, v);
-}
-
-void
-balstat_add(balstat_tally *tl, const double *x, const uint8_t *t,
-    const double *const *w, size_t n)
-{
-	enum { CHUNK = 1024 };
-	size_t nw = (size_t)tl->nw;
-	uint32_t cell[CHUNK]; /* value index * 2 + group, of each row of a chunk */
-
-	/* the lookups first, then one plain loop per weighting: the lookups of
-	 * different rows overlap, and the sums need no lookup */
-	for (size_t from = 0; from < n; from += CHUNK) {
-		size_t m = n - from < CHUNK ? n - from : CHUNK;
-
-		for (size_t r = 0; r < m; r++)
-			cell[r] = (uint32_t)(value_index(tl, x[from + r]) * 2 + t[from + r]);
-		for (size_t r = 0; r < m; r++)
-			tl->sums[cell[r] * nw] += 1;
-		for (size_t k = 1; k < nw; k++)
-			for (size_t r = 0; r < m; r++)
-				tl->sums[cell[r] * nw + k] += w[k][from + r];
-	}
-}
-
-void
-balstat_indicator(const balstat_tally *tl, double value, balstat_tally *out)
-{
-	size_t per = (size_t)tl->nw * 2;
-	size_t zero, one;
-
-	balstat_tally_init(out, tl->nw);
-	zero = value_index(out, 0);
-	one = value_index(out, 1);
-	for (size_t v = 0; v < tl->nvalues; v++) {
-		size_t to = tl->values[v] == value ? one : zero;
-
-		for (size_t j = 0; j < per; j++)
-			out->sums[to * per + j] += tl->sums[v * per + j];
-	}
-}
-
-void
-balstat_sort(balstat_tally *tl)
-{
-	keyed *k = xreallocarray(NULL, tl->nvalues + 1, sizeof *k);
-
-	for (size_t v = 0; v < tl->nvalues; v++)
-		k[v] = (keyed){ tl->values[v], v };
-	keyed_sort(k, tl->nvalues);
-	tl->order = xreallocarray(tl->order, tl->nvalues + 1, sizeof *tl->order);
-	for (size_t v = 0; v < tl->nvalues; v++)
-		tl->order[v] = k[v].index;
-	free(k);
-}
-
-/* The weight group g puts on value v under weighting k. */
-static double
-sum_of(const balstat_tally *tl, size_t v, int g, int k)
-{
-	return tl->sums[(v * 2 + (size_t)g) * (size_t)tl->nw + (size_t)k];
-}
 
 /* Weighted means and population variances of both groups under weighting
  * k, summed in order of value (the same sums whatever the batches were). */
 static void
-moments(const balstat_tally *tl, int k, double mean[2], double var[2],
+moments(const tally *tl, int k, double mean[2], double var[2],
     double sum_w[2])
 {
 	double s[2] = { 0, 0 }, ss[2] = { 0, 0 };
@@ -203,7 +15,7 @@ moments(const balstat_tally *tl, int k, double mean[2], double var[2],
 		size_t v = tl->order[i];
 
 		for (int g = 0; g < 2; g++) {
-			double w = sum_of(tl, v, g, k);
+			double w = tally_sum(tl, v, g, k);
 
 			sum_w[g] += w;
 			s[g] += w * tl->values[v];
@@ -217,7 +29,7 @@ moments(const balstat_tally *tl, int k, double mean[2], double var[2],
 		for (int g = 0; g < 2; g++) {
 			double d = tl->values[v] - mean[g];
 
-			ss[g] += sum_of(tl, v, g, k) * d * d;
+			ss[g] += tally_sum(tl, v, g, k) * d * d;
 		}
 	}
 	for (int g = 0; g < 2; g++)
@@ -225,7 +37,7 @@ moments(const balstat_tally *tl, int k, double mean[2], double var[2],
 }
 
 double
-balstat_sd_denominator(const balstat_tally *tl, sd_mode mode)
+balstat_sd_denominator(const tally *tl, sd_mode mode)
 {
 	double mean[2], var[2], sum_w[2];
 
@@ -239,7 +51,7 @@ balstat_sd_denominator(const balstat_tally *tl, sd_mode mode)
 }
 
 void
-balstat_compute(const balstat_tally *tl, int k, double sd_denominator, balstat *b)
+balstat_compute(const tally *tl, int k, double sd_denominator, balstat *b)
 {
 	double mean[2], var[2], sum_w[2], cdf[2] = { 0, 0 };
 
@@ -256,7 +68,7 @@ balstat_compute(const balstat_tally *tl, int k, double sd_denominator, balstat *
 
 		for (int g = 0; g < 2; g++)
 			if (sum_w[g] > 0)
-				cdf[g] += sum_of(tl, v, g, k) / sum_w[g];
+				cdf[g] += tally_sum(tl, v, g, k) / sum_w[g];
 		b->ks = fmax(b->ks, fabs(cdf[1] - cdf[0]));
 	}
 }

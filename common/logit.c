@@ -1,11 +1,11 @@
 #include "logit.h"
+#include "tally.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
-#include "keyed.h"
 #include "lanes.h"
 
 void
@@ -127,8 +127,24 @@ log1p_lane(double a)
 {
 	double s = a / (2.0 + a), s2 = s * s, sum = 1.0 / 35;
 
-	for (int k = 16; k >= 0; k--)
-		sum = sum * s2 + 1.0 / (2 * k + 1);
+	/* written out: a loop here keeps GCC from vectorising the callers' lanes */
+	sum = sum * s2 + 1.0 / 33;
+	sum = sum * s2 + 1.0 / 31;
+	sum = sum * s2 + 1.0 / 29;
+	sum = sum * s2 + 1.0 / 27;
+	sum = sum * s2 + 1.0 / 25;
+	sum = sum * s2 + 1.0 / 23;
+	sum = sum * s2 + 1.0 / 21;
+	sum = sum * s2 + 1.0 / 19;
+	sum = sum * s2 + 1.0 / 17;
+	sum = sum * s2 + 1.0 / 15;
+	sum = sum * s2 + 1.0 / 13;
+	sum = sum * s2 + 1.0 / 11;
+	sum = sum * s2 + 1.0 / 9;
+	sum = sum * s2 + 1.0 / 7;
+	sum = sum * s2 + 1.0 / 5;
+	sum = sum * s2 + 1.0 / 3;
+	sum = sum * s2 + 1.0;
 	return 2 * s * sum;
 }
 
@@ -427,28 +443,23 @@ logit_predict(const double *X, size_t n, int p, const double *beta, double *ps)
 double
 auc(const double *score, const uint8_t *y, size_t n)
 {
-	keyed *k = xmalloc(n * sizeof *k);
-	double rank_sum = 0, n1 = 0, n0;
+	tally tl;
+	double rank_sum = 0, below = 0, n1 = 0, n0;
 
-	for (size_t i = 0; i < n; i++)
-		k[i] = (keyed){ score[i], i };
-	keyed_sort(k, n);
-	/* Mann-Whitney: sum of the treated's ranks, ties given their mean rank */
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		double mid;
+	/* Mann-Whitney: sum of the treated's ranks, ties given their mean rank,
+	 * from the count of each group at each distinct score */
+	tally_init(&tl, 1);
+	tally_add(&tl, score, y, NULL, n);
+	tally_sort(&tl);
+	for (size_t i = 0; i < tl.nvalues; i++) {
+		size_t v = tl.order[i];
+		double treated = tally_sum(&tl, v, 1, 0), count = treated + tally_sum(&tl, v, 0, 0);
 
-		while (j < n && k[j].key == k[i].key)
-			j++;
-		mid = (double)(i + 1 + j) / 2;
-		for (size_t m = i; m < j; m++)
-			if (y[k[m].index]) {
-				rank_sum += mid;
-				n1++;
-			}
-		i = j;
+		rank_sum += treated * (below + (count + 1) / 2);
+		n1 += treated;
+		below += count;
 	}
-	free(k);
+	tally_free(&tl);
 	n0 = (double)n - n1;
 	if (n1 == 0 || n0 == 0)
 		return NAN;

@@ -55,7 +55,7 @@ typedef struct {
 	int ti, nw, ncov;
 	weighting *ws;
 	int *cov;               /* column of each covariate */
-	balstat_tally *tally;   /* per covariate */
+	tally *tally;   /* per covariate */
 	uint8_t *t;
 	double *x;
 	const double **w;
@@ -134,7 +134,7 @@ balance_batch(table *rows, void *ctx)
 		}
 		bs->failed |= bs->x_bad[c] != 0;
 		if (!bs->failed)
-			balstat_add(&bs->tally[c], bs->x, bs->t, bs->w, n);
+			tally_add(&bs->tally[c], bs->x, bs->t, bs->w, n);
 	}
 	bs->rows += n;
 }
@@ -167,12 +167,12 @@ die_on_problems(const balance_stream *bs, const stream_head *h, const table *sch
 }
 
 static void
-add_rows(mpseq *table, const char *label, balstat_tally *tl,
+add_rows(mpseq *table, const char *label, tally *tl,
     const balance_opts *o, weighting *ws, int nw)
 {
 	double denom;
 
-	balstat_sort(tl);
+	tally_sort(tl);
 	denom = balstat_sd_denominator(tl, o->sd);
 	for (int k = 0; k < nw; k++) {
 		balstat b;
@@ -210,13 +210,13 @@ balance_table(balance_stream *bs, const table *schema, const balance_opts *o,
 			continue;
 		}
 		for (int l = 0; l < col->nlevels; l++) {
-			balstat_tally level;
+			tally level;
 			char label[256];
 
-			balstat_indicator(&bs->tally[c], l, &level);
+			tally_indicator(&bs->tally[c], l, &level);
 			snprintf(label, sizeof label, "%s_%s", col->name, col->levels[l]);
 			add_rows(table, label, &level, o, bs->ws, bs->nw);
-			balstat_tally_free(&level);
+			tally_free(&level);
 		}
 	}
 }
@@ -270,7 +270,7 @@ balance_run(const balance_opts *o, const cli_common *cli)
 	bs.x_first = xcalloc((size_t)bs.ncov, sizeof *bs.x_first);
 	bs.tally = xcalloc((size_t)bs.ncov, sizeof *bs.tally);
 	for (int c = 0; c < bs.ncov; c++)
-		balstat_tally_init(&bs.tally[c], bs.nw);
+		tally_init(&bs.tally[c], bs.nw);
 
 	mpseq_map(&recipe);
 	mpseq_str(&recipe, "stage", "balance");
@@ -309,7 +309,7 @@ balance_run(const balance_opts *o, const cli_common *cli)
 
 	mpseq_free(&result);
 	for (int c = 0; c < bs.ncov; c++) {
-		balstat_tally_free(&bs.tally[c]);
+		tally_free(&bs.tally[c]);
 		free(covs[c]);
 	}
 	free(covs);

@@ -19,20 +19,20 @@ main(void)
 	const double w2[5] = { 1, 1, 2, 3, 1 };
 	const uint8_t t[5] = { 1, 1, 1, 0, 0 };
 	const double *ws[3] = { NULL, w, w2 };
-	balstat_tally tl;
+	tally tl;
 	balstat b;
 	double den;
 
 	/* in two batches: the tally does not depend on where batches end */
-	balstat_tally_init(&tl, 3);
-	balstat_add(&tl, x, t, ws, 2);
+	tally_init(&tl, 3);
+	tally_add(&tl, x, t, ws, 2);
 	{
 		const double *rest[3] = { NULL, w + 2, w2 + 2 };
 
-		balstat_add(&tl, x + 2, t + 2, rest, 3);
+		tally_add(&tl, x + 2, t + 2, rest, 3);
 	}
 	CHECK(tl.nvalues == 4, "four distinct values (2 twice)");
-	balstat_sort(&tl);
+	tally_sort(&tl);
 	den = balstat_sd_denominator(&tl, SD_POOLED);
 	CHECK_NEAR(den, sqrt(5.0 / 6), 1e-12, "pooled SD from population variances");
 	CHECK_NEAR(balstat_sd_denominator(&tl, SD_TREATED), sqrt(2.0 / 3), 1e-12,
@@ -57,21 +57,21 @@ main(void)
 	/* the indicator x == 2: treated 0,1,0 -> mean 1/3, var 2/9; controls
 	 * 1,0 -> mean 1/2, var 1/4; pooled sd sqrt((2/9 + 1/4)/2) */
 	{
-		balstat_tally ind;
+		tally ind;
 		double d;
 
-		balstat_indicator(&tl, 2, &ind);
+		tally_indicator(&tl, 2, &ind);
 		CHECK(ind.nvalues == 2, "an indicator has two values");
-		balstat_sort(&ind);
+		tally_sort(&ind);
 		d = balstat_sd_denominator(&ind, SD_POOLED);
 		CHECK_NEAR(d, sqrt((2.0 / 9 + 0.25) / 2), 1e-12, "indicator's pooled SD");
 		balstat_compute(&ind, 0, d, &b);
 		CHECK_NEAR(b.smd, (1.0 / 3 - 0.5) / d, 1e-12, "indicator's raw SMD");
 		/* F at 0: treated 2/3, controls 1/2 */
 		CHECK_NEAR(b.ks, 1.0 / 6, 1e-12, "indicator's raw KS");
-		balstat_tally_free(&ind);
+		tally_free(&ind);
 	}
-	balstat_tally_free(&tl);
+	tally_free(&tl);
 
 	/* -0 and 0 are one value, as they compare equal */
 	{
@@ -79,13 +79,13 @@ main(void)
 		const uint8_t g[2] = { 0, 1 };
 		const double *raw[1] = { NULL };
 
-		balstat_tally_init(&tl, 1);
-		balstat_add(&tl, z, g, raw, 2);
+		tally_init(&tl, 1);
+		tally_add(&tl, z, g, raw, 2);
 		CHECK(tl.nvalues == 1, "-0 and 0 are one value");
-		balstat_sort(&tl);
+		tally_sort(&tl);
 		balstat_compute(&tl, 0, 1, &b);
 		CHECK(b.ks == 0, "KS 0 between -0 and 0");
-		balstat_tally_free(&tl);
+		tally_free(&tl);
 	}
 
 	/* many values (the hash grows): controls 0..999, treated 500..1499.
@@ -101,10 +101,10 @@ main(void)
 			g[i] = i >= 1000;
 			v[i] = g[i] ? i - 500 : i;
 		}
-		balstat_tally_init(&tl, 1);
-		balstat_add(&tl, v, g, raw, N);
+		tally_init(&tl, 1);
+		tally_add(&tl, v, g, raw, N);
 		CHECK(tl.nvalues == 1500, "1500 distinct values");
-		balstat_sort(&tl);
+		tally_sort(&tl);
 		{
 			double sd = sqrt((1000.0 * 1000 - 1) / 12);
 
@@ -115,7 +115,7 @@ main(void)
 			CHECK_NEAR(b.var_ratio, 1, 1e-12, "equal variances");
 			CHECK_NEAR(b.ks, 0.5, 1e-12, "KS over 1500 values");
 		}
-		balstat_tally_free(&tl);
+		tally_free(&tl);
 	}
 	CHECK_DONE();
 }
