@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* mremap */
 #include "bigmem.h"
 
 #include <stdint.h>
@@ -50,6 +51,15 @@ bigmem_resize(void *p, size_t old_size, size_t new_size)
 	if (was_big && big && mapped_size(old_size) == mapped_size(new_size))
 		return p;
 	q = big ? map_big(new_size) : xmalloc(new_size ? new_size : 1);
+	/* Growing a mapping: move its pages to the head of the new one instead
+	 * of copying them. No byte is copied or touched again, and the old and
+	 * new copies are never both resident (a copy would double a column's
+	 * footprint at each doubling). Both ends are huge-page aligned, so huge
+	 * pages stay huge. */
+	if (was_big && big && new_size > old_size &&
+	    mremap(p, mapped_size(old_size), mapped_size(old_size),
+	    MREMAP_MAYMOVE | MREMAP_FIXED, q) != MAP_FAILED)
+		return q;
 	if (p)
 		memcpy(q, p, old_size < new_size ? old_size : new_size);
 	bigmem_free(p, old_size);

@@ -347,16 +347,102 @@ match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
 	return 0;
 }
 
+/* Rows with one treatment and one distance value (equal bits) as one cell:
+ * its count of units and outcome sums. Propensities from a model on
+ * discrete covariates take few values, so millions of rows become thousands
+ * of cells and the sort and sweep become trivial. Gives up (returns 0)
+ * once more than n / 4 cells appear: then cells would save little. */
+typedef struct {
+	uint8_t *t;
+	double *d, *count, *ysum, *ysq;
+	uint32_t *cell_of; /* each row's cell */
+	size_t n;
+} row_cells;
+
+static uint64_t
+cell_key(double d, uint8_t t)
+{
+	uint64_t b;
+
+	memcpy(&b, &d, sizeof b);
+	return b ^ ((uint64_t)t << 63 | t);
+}
+
+static size_t
+collapse_rows(const double *d, const uint8_t *t, const double *y, size_t n,
+    row_cells *c)
+{
+	size_t limit = n / 4, size = 64, mask;
+	uint32_t *slot; /* cell + 1; 0: empty */
+
+	memset(c, 0, sizeof *c);
+	if (n < 64 || n >= UINT32_MAX)
+		return 0;
+	while (size < 2 * limit)
+		size *= 2;
+	mask = size - 1;
+	slot = xcalloc(size, sizeof *slot);
+	c->cell_of = xmalloc(n * sizeof *c->cell_of);
+	c->t = xmalloc(limit + 1);
+	c->d = xmalloc((limit + 1) * sizeof *c->d);
+	c->count = xmalloc((limit + 1) * sizeof *c->count);
+	c->ysum = xmalloc((limit + 1) * sizeof *c->ysum);
+	c->ysq = xmalloc((limit + 1) * sizeof *c->ysq);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = cell_key(d[i], t[i]);
+		size_t s = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask, k;
+
+		while (slot[s] && cell_key(c->d[slot[s] - 1], c->t[slot[s] - 1]) != key)
+			s = (s + 1) & mask;
+		if (slot[s] == 0) {
+			if (c->n == limit) {
+				free(slot);
+				free(c->cell_of), free(c->t), free(c->d);
+				free(c->count), free(c->ysum), free(c->ysq);
+				memset(c, 0, sizeof *c);
+				return 0;
+			}
+			c->t[c->n] = t[i];
+			c->d[c->n] = d[i];
+			c->count[c->n] = c->ysum[c->n] = c->ysq[c->n] = 0;
+			slot[s] = (uint32_t)++c->n;
+		}
+		k = slot[s] - 1;
+		c->cell_of[i] = (uint32_t)k;
+		c->count[k] += 1;
+		c->ysum[k] += y[i];
+		c->ysq[k] += y[i] * y[i];
+	}
+	free(slot);
+	return c->n;
+}
+
 int
 nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
     const nnmatch_opts *o, double *w, nnmatch_result *r)
 {
-	if (nnmatch_by_blocks(o)) {
+	row_cells rc;
+	int status;
+
+	if (!nnmatch_by_blocks(o))
+		return match_walk(d, t, y, n, o, w, r);
+	if (collapse_rows(d, t, y, n, &rc) == 0) {
 		nnmatch_cells rows = { t, d, NULL, y, NULL, n };
 
 		return nnmatch_att_cells(&rows, o, w, r);
 	}
-	return match_walk(d, t, y, n, o, w, r);
+	{
+		nnmatch_cells cells = { rc.t, rc.d, rc.count, rc.ysum, rc.ysq, rc.n };
+		double *cw = xmalloc(rc.n * sizeof *cw);
+
+		status = nnmatch_att_cells(&cells, o, cw, r);
+		for (size_t i = 0; i < n; i++)
+			w[i] = cw[rc.cell_of[i]];
+		free(cw);
+	}
+	free(rc.cell_of), free(rc.t), free(rc.d);
+	free(rc.count), free(rc.ysum), free(rc.ysq);
+	return status;
 }
 
 int

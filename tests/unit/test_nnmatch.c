@@ -113,5 +113,35 @@ main(void)
 		    fabs(rc.estimate - rr.estimate) < 1e-12,
 		    "cells without ysq: the estimate, and no standard error");
 	}
+	{
+		/* nnmatch_att collapses rows that share treatment and distance into
+		 * cells when there are few such pairs (here 6 among 400 rows): the
+		 * same numbers as the rows one by one (nnmatch_att_cells, one cell
+		 * per row), and the same weight for every row */
+		enum { N = 400 };
+		const double level[3] = { .2, .35, .6 };
+		double dn[N], yn[N], wa[N], wb[N];
+		uint8_t tn[N];
+		nnmatch_cells rows = { tn, dn, NULL, yn, NULL, N };
+		nnmatch_result ra, rb;
+		int same_w = 1;
+
+		o = (nnmatch_opts){ .k = 1, .replace = 1, .caliper = 0, .ties = TIES_ALL };
+		for (int i = 0; i < N; i++) {
+			tn[i] = (uint8_t)(i % 3 == 0 || i % 7 == 0);
+			dn[i] = level[(i / 5) % 3] + (tn[i] && i % 2 ? 0.01 : 0);
+			yn[i] = (i * 37 % 11) / 10.0 + tn[i];
+		}
+		CHECK(nnmatch_att(dn, tn, yn, N, &o, wa, &ra) == 0 &&
+		    nnmatch_att_cells(&rows, &o, wb, &rb) == 0, "collapsed rows match");
+		CHECK_NEAR(ra.estimate, rb.estimate, 1e-12, "collapsed: the rows' estimate");
+		CHECK_NEAR(ra.se, rb.se, 1e-12, "collapsed: the rows' standard error");
+		CHECK(ra.treated_matched == rb.treated_matched &&
+		    ra.controls_used == rb.controls_used && ra.pairs == rb.pairs,
+		    "collapsed: the rows' counts");
+		for (int i = 0; i < N; i++)
+			same_w &= fabs(wa[i] - wb[i]) < 1e-12;
+		CHECK(same_w, "collapsed: every row's weight");
+	}
 	CHECK_DONE();
 }

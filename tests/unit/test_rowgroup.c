@@ -35,8 +35,11 @@ main(void)
 			kept &= p[i] == (unsigned char)i;
 		memset(p + small, 7, big - small);
 		CHECK(kept && p[big - 1] == 7, "grown past BIGMEM_MIN: bytes kept, all writable");
+		/* big to bigger: the pages are moved (mremap), not copied */
 		p = bigmem_resize(p, big, big + BIGMEM_MIN);
 		kept &= p[small - 1] == (unsigned char)(small - 1) && p[big - 1] == 7;
+		memset(p + big, 9, BIGMEM_MIN);
+		kept &= p[big + BIGMEM_MIN - 1] == 9 && p[big] == 9 && p[big - 1] == 7;
 		p = bigmem_resize(p, big + BIGMEM_MIN, small);
 		kept &= p[10] == 10;
 		CHECK(kept, "grown again and shrunk back below: bytes kept");
