@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "stream.h"
@@ -24,6 +25,46 @@ keep_freed_memory(void)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
 }
+
+/* A 4 kB page fault costs about 12 us on our VMs, a 2 MB huge page about
+ * 120 us: per megabyte touched, 3 ms against 0.06 ms, which for 50,000 rows
+ * is more than a stage's work. Columns and batch buffers are mapped on huge
+ * pages (bigmem); the rest (stage arrays, sort keys, cells) comes from
+ * malloc, which glibc puts on transparent huge pages only when its tunable
+ * glibc.malloc.hugetlb=1 is set, and it reads tunables from the environment
+ * at start-up only. So every program, before main, sets it and starts itself
+ * again, once. A user's own setting of glibc.malloc.hugetlb (0 turns this
+ * off) is left alone; under valgrind or a sanitizer, which bring their own
+ * allocator, nothing is done; if the exec fails, the program just runs on. */
+#if defined(__GLIBC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+extern char **environ;
+
+__attribute__((constructor)) static void
+restart_with_huge_pages(int argc, char **argv)
+{
+	const char *tun = getenv("GLIBC_TUNABLES"), *pre = getenv("LD_PRELOAD");
+	const char *want = "glibc.malloc.hugetlb=1";
+	char *value, self[4096];
+	ssize_t len;
+
+	if (argc < 1 || argv == NULL || (tun && strstr(tun, "glibc.malloc.hugetlb")) ||
+	    (pre && strstr(pre, "vgpreload")))
+		return;
+	value = malloc((tun ? strlen(tun) + 1 : 0) + strlen(want) + 1);
+	if (value == NULL)
+		return;
+	sprintf(value, "%s%s%s", tun ? tun : "", tun ? ":" : "", want);
+	/* the binary by its own path, not /proc/self/exe: the process keeps
+	 * its name (ps, top, pgrep) */
+	len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len > 0 && (size_t)len < sizeof self - 1 &&
+	    setenv("GLIBC_TUNABLES", value, 1) == 0) {
+		self[len] = '\0';
+		execve(self, argv, environ);
+	}
+	free(value);
+}
+#endif
 
 void
 cli_common_init(cli_common *c)
