@@ -47,3 +47,40 @@ fails "unterminated quote names the line" 1 "line 2: a quoted field is never clo
 fails "empty file" 1 "is empty" "csv2mp /dev/null"
 fails "missing file" 1 "cannot open '/nonexistent.csv'" "csv2mp /nonexistent.csv"
 fails "--cat naming no column is a usage error" 2 "--cat names 'nope'" "csv2mp --cat nope '$work/types.csv'"
+
+# Numbers parse to the same bits as Python's float() and int(): plain
+# decimals take a fast exact path, everything else strtod
+$PY - "$work/nums.csv" <<'PY'
+import random, sys
+r = random.Random(7)
+rows = ["x,i"]
+for k in range(20000):
+    d = r.randint(1, 17)
+    digits = "".join(r.choice("0123456789") for _ in range(d))
+    p = r.randint(0, d)
+    x = (r.choice(["", "-", "+"]) + digits[:p] + "." + digits[p:]) if r.random() < 0.8 else digits
+    if k % 50 == 0:
+        x = r.choice(["1e5", "-2.5E-3", "0.1e1", "-0.0", "-0", ".5", "5.", "123456789012345678", "0.30000000000000004"])
+    i = r.choice(["", "-", "+"]) + str(r.randint(0, 10 ** r.randint(1, 18) - 1))
+    if k % 70 == 0:  # 19 digits: strtoll
+        i = r.choice(["9223372036854775807", "-9223372036854775807", "1000000000000000000"])
+    rows.append(x + "," + i)
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+csv2mp "$work/nums.csv" >"$work/nums.mp"
+check "csv2mp parses decimals and integers exactly (20000 against Python)" $PY - "$work/nums.csv" "$work/nums.mp" <<'PY'
+import csv, struct, sys
+import msgpack
+rows = list(csv.reader(open(sys.argv[1])))[1:]
+msgs = list(msgpack.Unpacker(open(sys.argv[2], "rb"), raw=False))
+xs, ks = [], []
+for m in msgs:
+    if m["kind"] == "batch":
+        n = m["rows"]
+        xs += struct.unpack("<%dd" % n, m["columns"]["x"])
+        ks += struct.unpack("<%dq" % n, m["columns"]["i"])
+assert len(xs) == len(rows)
+for (x, i), a, b in zip(rows, xs, ks):
+    assert struct.pack("<d", a) == struct.pack("<d", float(x)), (x, a, float(x))
+    assert b == int(i), (i, b)
+PY

@@ -54,19 +54,59 @@ parse_i64(const char *p, size_t len, int64_t *out)
 {
 	char buf[32], *end;
 	long long v;
+	size_t i = len > 0 && (p[0] == '-' || p[0] == '+');
+	uint64_t m = 0;
 
-	if (len == 0 || len >= sizeof buf)
+	if (len == 0 || len >= sizeof buf || i == len)
 		return -1;
+	for (size_t k = i; k < len; k++) {
+		if (p[k] < '0' || p[k] > '9')
+			return -1;
+		m = m * 10 + (uint64_t)(p[k] - '0');
+	}
+	if (len - i <= 18) { /* below 10^18: no overflow */
+		*out = p[0] == '-' ? -(int64_t)m : (int64_t)m;
+		return 0;
+	}
 	memcpy(buf, p, len);
 	buf[len] = '\0';
-	for (size_t i = (buf[0] == '-' || buf[0] == '+'); i < len; i++)
-		if (buf[i] < '0' || buf[i] > '9')
-			return -1;
 	errno = 0;
 	v = strtoll(buf, &end, 10);
 	if (errno != 0 || *end != '\0' || v == INT64_MIN)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* Plain decimals ([sign] digits [. digits], at most 15 digits) exactly:
+ * the digits as an integer and 10^decimals are both exact doubles, and
+ * one IEEE division of exact operands is correctly rounded, as strtod is
+ * (Clinger's fast path). Anything else goes to strtod. */
+static int
+parse_plain_decimal(const char *p, size_t len, double *out)
+{
+	static const double pow10[16] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+		1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	size_t i = p[0] == '-' || p[0] == '+', digits = 0, decimals = 0;
+	int point = 0;
+	uint64_t m = 0;
+
+	for (; i < len; i++) {
+		if (p[i] == '.' && !point) {
+			point = 1;
+			continue;
+		}
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		m = m * 10 + (uint64_t)(p[i] - '0');
+		digits++;
+		decimals += point;
+	}
+	if (digits == 0 || digits > 15)
+		return -1;
+	*out = (double)m / pow10[decimals];
+	if (p[0] == '-')
+		*out = -*out;
 	return 0;
 }
 
@@ -77,6 +117,8 @@ parse_f64(const char *p, size_t len, double *out)
 
 	if (len == 0 || len >= sizeof buf || !strchr("+-.0123456789", p[0]))
 		return -1;
+	if (parse_plain_decimal(p, len, out) == 0)
+		return 0;
 	memcpy(buf, p, len);
 	buf[len] = '\0';
 	errno = 0;
