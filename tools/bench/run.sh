@@ -85,21 +85,27 @@ gen -n "$big" --seed 1 >"$work/big.mp"
 fitps -x engagement_tier,query_confidence --save-model "$work/m.psm" <"$work/big.mp" >"$work/fit.mp"
 gen -n 1000000 --seed 1 | mp2csv >"$work/big.csv"
 stages=""
-stage() { # NAME ROWS COMMAND
-	local t rss
-	read -r t rss < <(timed "$1" 1 "$3")
-	local rate
+stage() { # NAME ROWS COMMAND [BYTES OF THE COLUMNS THE STAGE HOLDS]
+	local t rss held="streams" rate
+	read -r t rss < <(timed "$1" "$runs" "$3")
 	rate=$(awk -v n="$2" -v t="$t" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) / 1e6 }')
-	echo "  $1: ${t} s, ${rate} M rows/s, ${rss} kB"
-	stages="$stages| $1 | $2 | $t | $rate | $rss |"$'\n'
+	if [ -n "${4:-}" ]; then
+		held=$(awk -v r="$rss" -v b="$4" 'BEGIN { printf "%.0f MB, RSS %.2fx", b / 1e6, r * 1024 / b }')
+	fi
+	echo "  $1: ${t} s, ${rate} M rows/s, ${rss} kB ($held)"
+	stages="$stages| $1 | $2 | $t | $rate | $rss | $held |"$'\n'
 }
+# the columns a holding stage keeps: its output stream's bytes (columns are
+# written as bin, n x width bytes, plus a few bytes per batch)
+fit_bytes=$(stat -c %s "$work/fit.mp")
 stage gen "$big" "gen -n $big --seed 1 | cat >/dev/null"
 stage csv2mp 1000000 "cat '$work/big.csv' | csv2mp | cat >/dev/null"
 stage "fitps --model" "$big" "cat '$work/big.mp' | fitps --model '$work/m.psm' | cat >/dev/null"
-stage fitps "$big" "cat '$work/big.mp' | fitps -x engagement_tier,query_confidence | cat >/dev/null"
+stage fitps "$big" "cat '$work/big.mp' | fitps -x engagement_tier,query_confidence | cat >/dev/null" "$fit_bytes"
 stage weight "$big" "cat '$work/fit.mp' | weight -e ate,att | cat >/dev/null"
-stage balance "$big" "cat '$work/fit.mp' | balance | cat >/dev/null"
-stage match "$big" "cat '$work/fit.mp' | match | cat >/dev/null"
+weight -e ate,att <"$work/fit.mp" >"$work/w.mp" # balance checks raw and both weightings
+stage balance "$big" "cat '$work/w.mp' | balance | cat >/dev/null"
+stage match "$big" "cat '$work/fit.mp' | match | cat >/dev/null" $((fit_bytes + 8 * big))
 
 echo "bench: boot -B 500 on 50k users, -j 1 and -j 2"
 csv2mp "$csv" | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence \
@@ -139,8 +145,8 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 	echo
 	echo "## Per-stage throughput through a pipe"
 	echo
-	echo "| stage | rows | wall s | M rows/s | peak RSS kB |"
-	echo "|---|---:|---:|---:|---:|"
+	echo "| stage | rows | wall s | M rows/s | peak RSS kB | columns held |"
+	echo "|---|---:|---:|---:|---:|---|"
 	printf '%s' "$stages"
 	echo
 	echo "## Workers"
