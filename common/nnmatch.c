@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hashbits.h"
 #include "keyed.h"
 
 typedef struct {
@@ -362,10 +363,7 @@ typedef struct {
 static uint64_t
 cell_key(double d, uint8_t t)
 {
-	uint64_t b;
-
-	memcpy(&b, &d, sizeof b);
-	return b ^ ((uint64_t)t << 63 | t);
+	return bits_of(d) ^ ((uint64_t)t << 63 | t);
 }
 
 static size_t
@@ -390,7 +388,7 @@ collapse_rows(const double *d, const uint8_t *t, const double *y, size_t n,
 	c->ysq = xmalloc((limit + 1) * sizeof *c->ysq);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t key = cell_key(d[i], t[i]);
-		size_t s = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask, k;
+		size_t s = hash_slot(key, size), k;
 
 		while (slot[s] && cell_key(c->d[slot[s] - 1], c->t[slot[s] - 1]) != key)
 			s = (s + 1) & mask;

@@ -4,15 +4,7 @@
 #include <string.h>
 
 #include "err.h"
-
-static uint64_t
-bits_of(double x)
-{
-	uint64_t b;
-
-	memcpy(&b, &x, sizeof b);
-	return b;
-}
+#include "hashbits.h"
 
 static uint64_t
 row_hash(const double *X, size_t n, int p, size_t i)

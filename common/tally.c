@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hashbits.h"
 #include "keyed.h"
 
 void
@@ -24,22 +25,6 @@ tally_free(tally *tl)
 	memset(tl, 0, sizeof *tl);
 }
 
-static size_t
-slot_of(uint64_t bits, size_t nslots)
-{
-	/* Fibonacci hashing: the top bits of the product mix every bit */
-	return (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 32) & (nslots - 1);
-}
-
-static uint64_t
-bits_of(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof u);
-	return u;
-}
-
 /* Integers 0 .. TALLY_SMALL - 1 (category codes, flags, counts) are
  * looked up directly; every other value is hashed. So the hash never holds
  * 0, whose bits mark a free slot. */
@@ -52,7 +37,7 @@ is_small(double v)
 static void
 put_slot(tally *tl, uint64_t bits, size_t v)
 {
-	size_t s = slot_of(bits, tl->nslots);
+	size_t s = hash_slot(bits, tl->nslots);
 
 	while (tl->keys[s])
 		s = (s + 1) & (tl->nslots - 1);
@@ -121,7 +106,7 @@ value_index(tally *tl, double v)
 	/* the key holds the value's bits, so a probe is one load */
 	bits = bits_of(v);
 	if (tl->nslots)
-		for (size_t s = slot_of(bits, tl->nslots); tl->keys[s];
+		for (size_t s = hash_slot(bits, tl->nslots); tl->keys[s];
 		    s = (s + 1) & (tl->nslots - 1))
 			if (tl->keys[s] == bits)
 				return tl->slot_value[s];
