@@ -101,17 +101,22 @@ int
 ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
     const double *ysum, size_t n, double *estimate)
 {
-	double sum_w[2] = { 0, 0 }, sum_wy[2] = { 0, 0 };
+	/* four sums in registers, each taking 0 from the other group's cells
+	 * (x + 0 is x: the same sums as adding only the group's own) */
+	double w0 = 0, w1 = 0, wy0 = 0, wy1 = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		double wi = w ? w[i] : 1;
+		double wi = w ? w[i] : 1, a = wi * count[i], b = wi * ysum[i];
+		double is1 = t[i];
 
-		sum_w[t[i]] += wi * count[i];
-		sum_wy[t[i]] += wi * ysum[i];
+		w1 += is1 * a;
+		wy1 += is1 * b;
+		w0 += (1 - is1) * a;
+		wy0 += (1 - is1) * b;
 	}
-	if (!(sum_w[0] > 0) || !(sum_w[1] > 0))
+	if (!(w0 > 0) || !(w1 > 0))
 		return -1;
-	*estimate = sum_wy[1] / sum_w[1] - sum_wy[0] / sum_w[0];
+	*estimate = wy1 / w1 - wy0 / w0;
 	return 0;
 }
 

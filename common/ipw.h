@@ -21,23 +21,24 @@ const char *estimand_name(estimand e);
 int estimand_parse(const char *name, estimand *e); /* 0 ok, -1 unknown */
 
 /* The weight of one unit; infinite when e is 0 or 1 and the unit needs 1/e
- * or 1/(1-e). Inline: boot weighs every cell of every replicate. */
+ * or 1/(1-e). Every estimand's weight is (a + b e) / (c + d e) with a, b,
+ * c, d in {-1, 0, 1}, so one branch-free form gives exactly the textbook
+ * values (1/e, 1/(1-e), e/(1-e), (1-e)/e, 1-e, e, 1: adding 0 and dividing
+ * by 1 change no bit). Inline: boot weighs every cell of every replicate.
+ * e must be a real estimand (not EST_COUNT). */
 static inline double
 ipw_weight(estimand e, int treated, double ps)
 {
-	switch (e) {
-	case EST_ATE:
-		return treated ? 1 / ps : 1 / (1 - ps);
-	case EST_ATT:
-		return treated ? 1 : ps / (1 - ps);
-	case EST_ATC:
-		return treated ? (1 - ps) / ps : 1;
-	case EST_ATO:
-		return treated ? 1 - ps : ps;
-	case EST_COUNT:
-		break;
-	}
-	return 0.0 / 0.0;
+	static const double form[EST_COUNT][2][4] = {
+		/*            control            treated */
+		[EST_ATE] = { { 1, 0, 1, -1 }, { 1, 0, 0, 1 } },  /* 1/(1-e), 1/e */
+		[EST_ATT] = { { 0, 1, 1, -1 }, { 1, 0, 1, 0 } },  /* e/(1-e), 1 */
+		[EST_ATC] = { { 1, 0, 1, 0 }, { 1, -1, 0, 1 } },  /* 1, (1-e)/e */
+		[EST_ATO] = { { 0, 1, 1, 0 }, { 1, -1, 1, 0 } },  /* e, 1-e */
+	};
+	const double *f = form[e][treated != 0];
+
+	return (f[0] + f[1] * ps) / (f[2] + f[3] * ps);
 }
 
 typedef struct {

@@ -28,20 +28,31 @@ weight_compute(const weight_opts *o, estimand e, const uint8_t *t, const double 
 		}
 		share1 /= units;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (o->trim_hi > 0 && (ps[i] < o->trim_lo || ps[i] > o->trim_hi)) {
-			w[i] = 0;
-			trimmed[t[i]] += count ? (size_t)count[i] : 1;
-			continue;
-		}
+	/* the weights first, in a loop without branches; trimming, the check
+	 * for infinite weights and stabilising after */
+	for (size_t i = 0; i < n; i++)
 		w[i] = ipw_weight(e, t[i], ps[i]);
-		if (!isfinite(w[i])) {
-			*bad_row = i;
-			return -1;
-		}
-		if (o->stabilize && e == EST_ATE)
-			w[i] *= t[i] ? share1 : 1 - share1;
+	if (o->trim_hi > 0)
+		for (size_t i = 0; i < n; i++)
+			if (ps[i] < o->trim_lo || ps[i] > o->trim_hi) {
+				w[i] = 0;
+				trimmed[t[i]] += count ? (size_t)count[i] : 1;
+			}
+	{
+		double finite = 0;
+
+		for (size_t i = 0; i < n; i++)
+			finite += w[i] - w[i]; /* 0, or NaN once any weight is infinite */
+		if (finite != 0)
+			for (size_t i = 0; i < n; i++)
+				if (!isfinite(w[i])) {
+					*bad_row = i;
+					return -1;
+				}
 	}
+	if (o->stabilize && e == EST_ATE)
+		for (size_t i = 0; i < n; i++)
+			w[i] *= t[i] ? share1 : 1 - share1;
 	*capped = o->truncate_q > 0 ? ipw_truncate(w, t, n, o->truncate_q) : 0;
 	return 0;
 }

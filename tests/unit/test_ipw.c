@@ -6,8 +6,12 @@
  *   control mean = (1.25*0 + 2*1 + 4*1) / 7.25 = 24/29
  * ATT weights: 1, 1 | .25, 1, 3 -> treated 1/2, control 4/4.25 = 16/17
  * ATO weights: .5, .2 | .2, .5, .75 -> treated .5/.7, control 1.25/1.45 */
+#include <math.h>
+#include <string.h>
+
 #include "check.h"
 #include "ipw.h"
+#include "stage_weight.h"
 
 int
 main(void)
@@ -73,6 +77,51 @@ main(void)
 		    fabs(est - 1.0 / 3) < 1e-12, "cells, no weights: difference in means 1/3");
 		CHECK(ipw_estimate_cells(w, tc, (const double[3]){ 2, 1, 0 }, ysum, 3, &est) != 0,
 		    "cells: no control units is refused");
+	}
+	{
+		/* the one branch-free form gives the textbook weights bit for bit */
+		int same = 1;
+
+		for (int i = 0; i <= 1000; i++) {
+			double e = i / 1000.0;
+			const double want[EST_COUNT][2] = {
+				[EST_ATE] = { 1 / (1 - e), 1 / e },
+				[EST_ATT] = { e / (1 - e), 1 },
+				[EST_ATC] = { 1, (1 - e) / e },
+				[EST_ATO] = { e, 1 - e },
+			};
+
+			for (int est = 0; est < EST_COUNT; est++)
+				for (int g = 0; g < 2; g++) {
+					double got = ipw_weight((estimand)est, g, e);
+
+					same &= memcmp(&got, &want[est][g], sizeof got) == 0;
+				}
+		}
+		CHECK(same, "ipw_weight: every estimand and group, e = 0, .001, ..., 1, bit for bit");
+	}
+	{
+		/* weight_compute: ps (.5 .005 .2 .9 0), t (1 1 0 0 1) */
+		const double ps5[5] = { .5, .005, .2, .9, 0 };
+		const uint8_t t5[5] = { 1, 1, 0, 0, 1 };
+		const double count5[5] = { 2, 1, 3, 1, 1 };
+		weight_opts o = { .estimands = { [EST_ATE] = 1 } };
+		double w5[5];
+		size_t trimmed[2], capped, bad = 99;
+
+		CHECK(weight_compute(&o, EST_ATE, t5, ps5, NULL, 5, w5, trimmed, &capped,
+		    &bad) == -1 && bad == 4, "weight_compute: ps 0 of a treated unit: row 4");
+		o.trim_lo = 0.01, o.trim_hi = 0.99;
+		CHECK(weight_compute(&o, EST_ATE, t5, ps5, count5, 5, w5, trimmed, &capped,
+		    &bad) == 0 && w5[1] == 0 && w5[4] == 0 && trimmed[1] == 2 && trimmed[0] == 0,
+		    "weight_compute --trim: rows 1 and 4 get 0, two treated units counted");
+		CHECK(w5[0] == 2 && w5[2] == 1.25 && fabs(w5[3] - 10) < 1e-12,
+		    "weight_compute: ATE weights 1/e, 1/(1-e)");
+		o.stabilize = 1;
+		/* share treated over units: (2 + 1 + 1) / 8 = 1/2 */
+		CHECK(weight_compute(&o, EST_ATE, t5, ps5, count5, 5, w5, trimmed, &capped,
+		    &bad) == 0 && w5[0] == 1 && w5[2] == 0.625,
+		    "weight_compute --stabilize: times the group's share of units");
 	}
 	CHECK_DONE();
 }
