@@ -147,11 +147,11 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	int want_se = c->count == NULL || c->ysq != NULL;
 
 	memset(r, 0, sizeof *r);
-	for (size_t i = 0; i < n; i++) {
-		w[i] = 0;
+	for (size_t i = 0; i < n; i++)
 		if (c->count == NULL || c->count[i] > 0)
 			sorted[m++] = (keyed){ c->d[i], i };
-	}
+	if (w)
+		memset(w, 0, n * sizeof *w);
 	/* every cell in order of distance: the controls' blocks, then one sweep
 	 * in which each treated cell's nearest blocks only move right. boot's
 	 * cells mostly come in order already. */
@@ -220,7 +220,8 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 			pair_sq += (mm * ysq - 2 * y * sy + units * syy) / mm;
 		} else
 			sum_tau += y - units * mean_c;
-		w[i] = 1;
+		if (w)
+			w[i] = 1;
 		matched += units;
 		pairs += units * mm;
 	}
@@ -232,13 +233,13 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		return -1;
 	}
 	r->estimate = sum_tau / matched;
-	for (size_t k = 0; k < m; k++) {
+	for (size_t k = 0; w && k < m; k++) {
 		size_t j = sorted[k].index;
 
 		if (!c->t[j])
 			w[j] = blk[block_of[j]].share;
 	}
-	for (size_t b = 0; b < nb; b++)
+	for (size_t b = 0; want_se && b < nb; b++)
 		if (blk[b].share > 0) {
 			var_c += blk[b].units * (blk[b].share * blk[b].share - blk[b].kk);
 			r->controls_used += (size_t)blk[b].units;

@@ -61,8 +61,9 @@ typedef struct {
 } nnmatch_cells;
 
 /* nnmatch_att() for a matching nnmatch_by_blocks() accepts, on cells; w[i]
- * receives the weight of each unit of cell i. Numbers as unit by unit
- * (counts in r in units). */
+ * receives the weight of each unit of cell i (w NULL: not wanted). Numbers
+ * as unit by unit (counts in r in units; without ysq, as boot calls it for
+ * the estimate alone, no standard error and no controls_used). */
 int nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
     nnmatch_result *r);
 

@@ -527,7 +527,7 @@ match_target(const replay_plan *p, const replay_data *d, const uint32_t *count,
 		if (match_distance(&p->m, s->cps, s->ccount, s->ncells, s->cd, &nn.caliper,
 		    &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
-		if (nnmatch_att_cells(&cells, &nn, s->cw, &mr) != 0)
+		if (nnmatch_att_cells(&cells, &nn, NULL, &mr) != 0)
 			return REPLICATE_NO_MATCH;
 	} else { /* matches depend on row order: on the rows */
 		expand_rows(d, count, s);

@@ -112,6 +112,9 @@ main(void)
 		CHECK(nnmatch_att_cells(&cells, &o, wc, &rc) == 0 && isnan(rc.se) &&
 		    fabs(rc.estimate - rr.estimate) < 1e-12,
 		    "cells without ysq: the estimate, and no standard error");
+		CHECK(nnmatch_att_cells(&cells, &o, NULL, &rc) == 0 &&
+		    fabs(rc.estimate - rr.estimate) < 1e-12,
+		    "cells without weights wanted (w NULL): the estimate");
 	}
 	{
 		/* nnmatch_att collapses rows that share treatment and distance into
