@@ -423,11 +423,13 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 
 /* The replicate's units summed into cells (cell 2g + t: group g's units
  * with treatment t) in one pass over the rows, without branches, then per
- * group and, compacted, the cells with units. */
+ * group (totals in registers: stores through s could alias them) and,
+ * compacted, the cells with units. */
 static void
 sum_cells(const replay_data *d, const uint32_t *count, replay_scratch *s)
 {
 	size_t u = d->ngroups, m = 0;
+	double total_units = 0, total_treated = 0;
 
 	memset(s->count, 0, 2 * u * sizeof *s->count);
 	memset(s->ysum, 0, 2 * u * sizeof *s->ysum);
@@ -438,13 +440,14 @@ sum_cells(const replay_data *d, const uint32_t *count, replay_scratch *s)
 		s->count[cell] += c;
 		s->ysum[cell] += c * d->y[k];
 	}
-	s->total_units = s->total_treated = 0;
 	for (size_t g = 0; g < u; g++) {
 		s->units[g] = s->count[2 * g] + s->count[2 * g + 1];
 		s->treated[g] = s->count[2 * g + 1];
-		s->total_units += s->units[g];
-		s->total_treated += s->treated[g];
+		total_units += s->units[g];
+		total_treated += s->treated[g];
 	}
+	s->total_units = total_units;
+	s->total_treated = total_treated;
 	for (size_t cell = 0; cell < 2 * u; cell++) {
 		s->ct[m] = cell & 1;
 		s->cgroup[m] = (uint32_t)(cell / 2);
