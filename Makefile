@@ -12,8 +12,11 @@ BIN     ?= bin
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Evaluated lazily: after deps/ok has installed what was missing.
+# libzmq is not linked but opened on first use (common/zmqlib.c): by the
+# soname of the library pkg-config finds.
 PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack)
-PKG_LIBS   = $(shell pkg-config --libs libzmq msgpack)
+PKG_LIBS   = $(shell pkg-config --libs msgpack) -ldl
+ZMQ_SONAME = $(shell objdump -p "$$(pkg-config --variable=libdir libzmq)/libzmq.so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
@@ -41,6 +44,7 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h) | deps/ok
 # blends (no floating-point trap is ever enabled). Same bits as -O2.
 LANE_OBJ = $(BUILD)/common/logit.o $(BUILD)/common/psfit.o
 $(LANE_OBJ): KERNEL_CFLAGS = -O3 -fno-trapping-math
+$(BUILD)/common/zmqlib.o: KERNEL_CFLAGS = -DPSFLOW_ZMQ_SONAME='"$(or $(ZMQ_SONAME),$(error libzmq.so not found where pkg-config says (libzmq3-dev)))"'
 
 $(BUILD)/libpsflow.a: $(COMMON_OBJ)
 	@ar rcs $@ $^

@@ -50,3 +50,18 @@ fails "a writer whose reader went away says so" 1 "the reader of stdout went awa
 fails "--timeout ends a wait for a writer that never comes" 1 "no message arrived within --timeout" \
 	"mp2csv --timeout 0.5 --in '@tcp://127.0.0.1:$(free_port)'"
 fails "a bad endpoint is refused" 1 "cannot connect to tcp://nohost" "gen -n 5 --out '>tcp://nohost'"
+
+# libzmq is opened when a program first uses an endpoint, not at start:
+# a stage on pipes never loads it, one reading a socket does
+libzmq_loaded() { # COMMAND (a stage that waits for input): yes or no
+	local pid
+	bash -c "$1" >/dev/null 2>&1 &
+	sleep 0.5
+	pid=$(pgrep -n -x weight)
+	if grep -q 'libzmq' "/proc/$pid/maps" 2>/dev/null; then echo yes; else echo no; fi
+	kill "$pid" 2>/dev/null
+	wait
+}
+port=$(free_port)
+check "a stage on pipes does not load libzmq" test "$(libzmq_loaded "sleep 2 | weight")" = no
+check "a stage reading a socket loads it" test "$(libzmq_loaded "weight --in '@tcp://127.0.0.1:$port' --timeout 2")" = yes
