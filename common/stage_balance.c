@@ -55,7 +55,7 @@ typedef struct {
 	int ti, nw, ncov;
 	weighting *ws;
 	int *cov;               /* column of each covariate */
-	tally *tally;   /* per covariate */
+	tally *tally;           /* per covariate */
 	uint8_t *t;
 	double *x;
 	const double **w;
@@ -71,18 +71,11 @@ typedef struct {
 
 #define NONE SIZE_MAX
 
+/* The treatment as 0/1 bytes in bs->t; the first value that is neither is
+ * noted (and counted as 0 meanwhile). */
 static void
-balance_batch(table *rows, void *ctx)
+batch_treatment(balance_stream *bs, const column *tc, size_t n)
 {
-	balance_stream *bs = ctx;
-	const column *tc = &rows->cols[bs->ti];
-	size_t n = rows->nrows;
-
-	if (n > bs->cap) {
-		bs->cap = n;
-		bs->t = xrealloc(bs->t, n);
-		bs->x = xreallocarray(bs->x, n, sizeof *bs->x);
-	}
 	column_to_f64(tc, n, bs->x);
 	for (size_t r = 0; r < n; r++) {
 		double v = bs->x[r];
@@ -96,43 +89,71 @@ balance_batch(table *rows, void *ctx)
 		bs->treated += bs->t[r];
 	}
 	bs->failed |= bs->bad_t_row != NONE;
-	for (int k = 1; k < bs->nw; k++) {
-		const column *wc = &rows->cols[bs->ws[k].col];
-		const double *w = wc->data;
+}
 
-		if (wc->type != COL_F64) { /* integer or bool weights */
-			bs->wbuf[k] = xreallocarray(bs->wbuf[k], bs->cap, sizeof *bs->wbuf[k]);
-			column_to_f64(wc, n, bs->wbuf[k]);
-			w = bs->wbuf[k];
-		}
-		for (size_t r = 0; r < n; r++) {
-			if (!isfinite(w[r])) {
-				if (bs->w_bad[k]++ == 0)
-					bs->w_first[k] = bs->rows + r;
-			} else if (w[r] < 0 && bs->w_neg_row[k] == NONE)
-				bs->w_neg_row[k] = bs->rows + r, bs->w_neg_value[k] = w[r];
-		}
-		bs->failed |= bs->w_bad[k] || bs->w_neg_row[k] != NONE;
-		bs->w[k] = w;
+/* Weighting k's weights into bs->w[k] (as doubles), noting the first
+ * missing, NaN, infinite or negative one. */
+static void
+batch_weights(balance_stream *bs, int k, const column *wc, size_t n)
+{
+	const double *w = wc->data;
+
+	if (wc->type != COL_F64) { /* integer or bool weights */
+		bs->wbuf[k] = xreallocarray(bs->wbuf[k], bs->cap, sizeof *bs->wbuf[k]);
+		column_to_f64(wc, n, bs->wbuf[k]);
+		w = bs->wbuf[k];
 	}
-	for (int c = 0; c < bs->ncov; c++) {
-		const column *col = &rows->cols[bs->cov[c]];
+	for (size_t r = 0; r < n; r++) {
+		if (!isfinite(w[r])) {
+			if (bs->w_bad[k]++ == 0)
+				bs->w_first[k] = bs->rows + r;
+		} else if (w[r] < 0 && bs->w_neg_row[k] == NONE)
+			bs->w_neg_row[k] = bs->rows + r, bs->w_neg_value[k] = w[r];
+	}
+	bs->failed |= bs->w_bad[k] || bs->w_neg_row[k] != NONE;
+	bs->w[k] = w;
+}
 
-		if (col->type == COL_CAT) {
-			const int32_t *code = col->data;
+/* Covariate c's values (a categorical one's level codes) into bs->x,
+ * noting the first missing one. */
+static void
+batch_covariate(balance_stream *bs, int c, const column *col, size_t n)
+{
+	if (col->type == COL_CAT) {
+		const int32_t *code = col->data;
 
-			for (size_t r = 0; r < n; r++) {
-				if (code[r] < 0 && bs->x_bad[c]++ == 0)
-					bs->x_first[c] = bs->rows + r;
-				bs->x[r] = code[r];
-			}
-		} else {
-			column_to_f64(col, n, bs->x);
-			for (size_t r = 0; r < n; r++)
-				if (!isfinite(bs->x[r]) && bs->x_bad[c]++ == 0)
-					bs->x_first[c] = bs->rows + r;
+		for (size_t r = 0; r < n; r++) {
+			if (code[r] < 0 && bs->x_bad[c]++ == 0)
+				bs->x_first[c] = bs->rows + r;
+			bs->x[r] = code[r];
 		}
-		bs->failed |= bs->x_bad[c] != 0;
+	} else {
+		column_to_f64(col, n, bs->x);
+		for (size_t r = 0; r < n; r++)
+			if (!isfinite(bs->x[r]) && bs->x_bad[c]++ == 0)
+				bs->x_first[c] = bs->rows + r;
+	}
+	bs->failed |= bs->x_bad[c] != 0;
+}
+
+/* Once anything is wrong the tallies stop (the run ends in an error), but
+ * the checks go on, to count and report as the held-rows checks would. */
+static void
+balance_batch(table *rows, void *ctx)
+{
+	balance_stream *bs = ctx;
+	size_t n = rows->nrows;
+
+	if (n > bs->cap) {
+		bs->cap = n;
+		bs->t = xrealloc(bs->t, n);
+		bs->x = xreallocarray(bs->x, n, sizeof *bs->x);
+	}
+	batch_treatment(bs, &rows->cols[bs->ti], n);
+	for (int k = 1; k < bs->nw; k++)
+		batch_weights(bs, k, &rows->cols[bs->ws[k].col], n);
+	for (int c = 0; c < bs->ncov; c++) {
+		batch_covariate(bs, c, &rows->cols[bs->cov[c]], n);
 		if (!bs->failed)
 			tally_add(&bs->tally[c], bs->x, bs->t, bs->w, n);
 	}
