@@ -264,3 +264,5 @@ else
 	check "programs restart with malloc on huge pages" test "$t0" = "GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
 	check "  ... and leaving the user's hugetlb setting alone" test "$(tunables_of glibc.malloc.hugetlb=0)" = "GLIBC_TUNABLES=glibc.malloc.hugetlb=0"
 fi
+
+fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, foreign, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"

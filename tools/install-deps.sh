@@ -33,10 +33,7 @@ bench)
 	[ -x /usr/bin/time ] || need="$need time"
 	;;
 *)
-	echo "install-deps.sh: unknown set '$1' (build, test, foreign or fuzz)
-	command -v afl-fuzz >/dev/null 2>&1 || need="$need afl++"
-	;;
-bench)" >&2
+	echo "install-deps.sh: unknown set '$1' (build, test, foreign, fuzz or bench)" >&2
 	exit 2
 	;;
 esac
