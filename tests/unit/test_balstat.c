@@ -1,4 +1,5 @@
-/* balstat: SMD, variance ratio and weighted KS by hand.
+/* balstat and tally: SMD, variance ratio and weighted KS by hand, from a
+ * tally filled in two batches; tally edge cases (-0, an indicator, growth).
  *
  * treated x: 1, 2, 3 (w 1, 1, 2); controls x: 2, 4 (w 1, 1)
  * unweighted: mean_t 2, var_t 2/3; mean_c 3, var_c 1 -> pooled sd
