@@ -50,6 +50,8 @@ restart_with_huge_pages(int argc, char **argv)
 	if (argc < 1 || argv == NULL || (tun && strstr(tun, "glibc.malloc.hugetlb")) ||
 	    (pre && strstr(pre, "vgpreload")))
 		return;
+	if (tun && !*tun)
+		tun = NULL;
 	value = malloc((tun ? strlen(tun) + 1 : 0) + strlen(want) + 1);
 	if (value == NULL)
 		return;

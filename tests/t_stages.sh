@@ -240,12 +240,12 @@ fails "csv2mp: a header column twice" 1 "header: column 'a' appears twice" "prin
 # Seen in the environment of a stage that waits for its input. (A user's
 # other tunables are kept too, but glibc cuts the string in place as it
 # parses it, so /proc shows only the first.)
-tunables_of() { # GLIBC_TUNABLES value to start with ('' for unset)
-	local pid env
-	if [ -n "$1" ]; then
-		(sleep 2 | GLIBC_TUNABLES=$1 weight >/dev/null 2>&1) &
-	else
+tunables_of() { # GLIBC_TUNABLES value to start with, or --unset
+	local pid
+	if [ "$1" = --unset ]; then
 		(sleep 2 | env -u GLIBC_TUNABLES weight >/dev/null 2>&1) &
+	else
+		(sleep 2 | GLIBC_TUNABLES=$1 weight >/dev/null 2>&1) &
 	fi
 	sleep 0.5
 	pid=$(pgrep -n -x weight)
@@ -257,12 +257,13 @@ tunables_of() { # GLIBC_TUNABLES value to start with ('' for unset)
 	kill "$pid" 2>/dev/null
 	wait
 }
-t0=$(tunables_of '')
+t0=$(tunables_of --unset)
 if [ "$t0" = asan ]; then
 	skip "programs restart with malloc on huge pages" "sanitizer build: ASan brings its own allocator"
 else
 	check "programs restart with malloc on huge pages" test "$t0" = "GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
 	check "  ... and leaving the user's hugetlb setting alone" test "$(tunables_of glibc.malloc.hugetlb=0)" = "GLIBC_TUNABLES=glibc.malloc.hugetlb=0"
+	check "  ... an empty GLIBC_TUNABLES counts as unset" test "$(tunables_of '')" = "GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
 fi
 
 fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, foreign, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"
