@@ -188,16 +188,7 @@ pass_block(const pass_state *s, double (*acc)[LANES], size_t i0, int lanes)
 	double eta[LANES], mu[LANES], w[LANES], r[LANES], m[LANES], succ[LANES];
 	double (*g)[LANES] = acc, (*h)[LANES] = acc + p, *ll = acc[p + nh];
 
-	if (d->trials)
-		for (int j = 0; j < lanes; j++) {
-			m[j] = d->trials[i0 + j];
-			succ[j] = d->succ[i0 + j];
-		}
-	else
-		for (int j = 0; j < lanes; j++) {
-			m[j] = 1.0;
-			succ[j] = d->y[i0 + j];
-		}
+	logit_units(d, i0, lanes, m, succ);
 	for (int j = 0; j < lanes; j++)
 		eta[j] = s->beta[0];
 	for (int k = 1; k < p; k++) {

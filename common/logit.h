@@ -42,6 +42,24 @@ typedef struct {
 	const double *trials, *succ;
 } logit_data;
 
+/* The units and treated units of rows [i0, i0 + count): the one place that
+ * reads "one unit each" or "trials and successes". Inlined into the lane
+ * loops of the logistic pass and the separation check. */
+static inline __attribute__((always_inline)) void
+logit_units(const logit_data *d, size_t i0, int count, double *units, double *treated)
+{
+	if (d->trials)
+		for (int j = 0; j < count; j++) {
+			units[j] = d->trials[i0 + j];
+			treated[j] = d->succ[i0 + j];
+		}
+	else
+		for (int j = 0; j < count; j++) {
+			units[j] = 1;
+			treated[j] = d->y[i0 + j];
+		}
+}
+
 typedef struct {
 	double *beta, *se; /* p each; owned */
 	int p;

@@ -29,16 +29,7 @@ sep_block(const logit_data *ld, const double *column, const double *const *dummi
 {
 	double units[LANES], treated[LANES], x[LANES];
 
-	if (ld->trials)
-		for (int j = 0; j < lanes; j++) {
-			units[j] = ld->trials[i0 + j];
-			treated[j] = ld->succ[i0 + j];
-		}
-	else
-		for (int j = 0; j < lanes; j++) {
-			units[j] = 1;
-			treated[j] = ld->y[i0 + j];
-		}
+	logit_units(ld, i0, lanes, units, treated);
 	if (dummies) {
 		for (int j = 0; j < lanes; j++)
 			x[j] = 1;
@@ -189,19 +180,6 @@ name_suspects(const design *d, const logit_fit *fit, char *buf, size_t size)
 	}
 }
 
-/* units and treated units of row i */
-static void
-units_of(const logit_data *ld, size_t i, double *units, double *treated)
-{
-	if (ld->trials) {
-		*units = ld->trials[i];
-		*treated = ld->succ[i];
-	} else {
-		*units = 1;
-		*treated = ld->y[i];
-	}
-}
-
 int
 psfit_fit(const design *d, const logit_data *ld, const logit_opts *o, logit_fit *fit,
     double *ps, char *why, size_t whylen)
@@ -232,7 +210,7 @@ psfit_fit(const design *d, const logit_data *ld, const logit_opts *o, logit_fit 
 		if (ps[i] <= 0 || ps[i] >= 1) {
 			double units, treated;
 
-			units_of(ld, i, &units, &treated);
+			logit_units(ld, i, 1, &units, &treated);
 			extreme += units;
 		}
 	if (extreme > 0) {
