@@ -63,3 +63,16 @@ sleep 0.3
 gen -n 1000000 --seed 11 --out ">tcp://127.0.0.1:$port"
 wait $reader
 check "a reader stalled for seconds still gets every row and the end" test "$(cat "$work/stall.count")" = 1000001 -a "$(cat "$work/stall.rc")" = 0
+
+# The streaming stages hold no rows: on 2,000,000 rows (about 120 MB of
+# columns with the weights) weight and balance stay under 64 MB of RSS.
+gen -n 2000000 --seed 5 | fitps -x engagement_tier,query_confidence >"$work/big_fit.mp"
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=1" \
+	/usr/bin/time -f '%M' -o "$work/weight.rss" weight -e ate,att <"$work/big_fit.mp" >"$work/big_w.mp"
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=1" \
+	/usr/bin/time -f '%M' -o "$work/balance.rss" balance <"$work/big_w.mp" >/dev/null
+mb=$(( $(stat -c %s "$work/big_w.mp") / 1000000 ))
+rss_kb=$(tail -1 "$work/weight.rss")
+check "weight streams: peak RSS ${rss_kb} kB under 64 MB on 2M rows (${mb} MB out)" test "$rss_kb" -lt 65536
+rss_kb=$(tail -1 "$work/balance.rss")
+check "balance streams: peak RSS ${rss_kb} kB under 64 MB on 2M rows (${mb} MB in)" test "$rss_kb" -lt 65536
