@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -47,7 +48,10 @@ restart_with_huge_pages(int argc, char **argv)
 	char *value, self[4096];
 	ssize_t len;
 
-	if (argc < 1 || argv == NULL || (tun && strstr(tun, "glibc.malloc.hugetlb")) ||
+	/* Once only, whatever glibc makes of the variable; never in secure
+	 * mode (setuid, capabilities), where glibc drops tunables. */
+	if (argc < 1 || argv == NULL || getenv("PSFLOW_RESTARTED") ||
+	    getauxval(AT_SECURE) || (tun && strstr(tun, "glibc.malloc.hugetlb")) ||
 	    (pre && strstr(pre, "vgpreload")))
 		return;
 	if (tun && !*tun)
@@ -60,7 +64,8 @@ restart_with_huge_pages(int argc, char **argv)
 	 * its name (ps, top, pgrep) */
 	len = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (len > 0 && (size_t)len < sizeof self - 1 &&
-	    setenv("GLIBC_TUNABLES", value, 1) == 0) {
+	    setenv("GLIBC_TUNABLES", value, 1) == 0 &&
+	    setenv("PSFLOW_RESTARTED", "1", 1) == 0) {
 		self[len] = '\0';
 		execve(self, argv, environ);
 	}

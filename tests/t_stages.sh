@@ -240,10 +240,12 @@ fails "csv2mp: a header column twice" 1 "header: column 'a' appears twice" "prin
 # Seen in the environment of a stage that waits for its input. (A user's
 # other tunables are kept too, but glibc cuts the string in place as it
 # parses it, so /proc shows only the first.)
-tunables_of() { # GLIBC_TUNABLES value to start with, or --unset
+tunables_of() { # GLIBC_TUNABLES value to start with, --unset, or --restarted
 	local pid
 	if [ "$1" = --unset ]; then
 		(sleep 2 | env -u GLIBC_TUNABLES weight >/dev/null 2>&1) &
+	elif [ "$1" = --restarted ]; then
+		(sleep 2 | env -u GLIBC_TUNABLES PSFLOW_RESTARTED=1 weight >/dev/null 2>&1) &
 	else
 		(sleep 2 | GLIBC_TUNABLES=$1 weight >/dev/null 2>&1) &
 	fi
@@ -263,6 +265,7 @@ if [ "$t0" = asan ]; then
 else
 	check "programs restart with malloc on huge pages" test "$t0" = "GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
 	check "  ... and leaving the user's hugetlb setting alone" test "$(tunables_of glibc.malloc.hugetlb=0)" = "GLIBC_TUNABLES=glibc.malloc.hugetlb=0"
+	check "  ... once only (PSFLOW_RESTARTED marks the restart)" test "$(tunables_of --restarted)" = none
 	check "  ... an empty GLIBC_TUNABLES counts as unset" test "$(tunables_of '')" = "GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
 fi
 
