@@ -188,18 +188,67 @@ stage_die_nonfinite(const char *role, const char *name, size_t count, size_t fir
 }
 
 void
+treatment_check_init(treatment_check *c)
+{
+	memset(c, 0, sizeof *c);
+	c->bad_row = SIZE_MAX;
+}
+
+int
+treatment_check_batch(treatment_check *c, const column *col, size_t n,
+    double *scratch, uint8_t *t)
+{
+	column_to_f64(col, n, scratch);
+	for (size_t r = 0; r < n; r++) {
+		double v = scratch[r];
+
+		if (v != 0 && v != 1) { /* NaN too */
+			if (c->bad_row == SIZE_MAX)
+				c->bad_row = c->rows + r, c->bad_value = v;
+			v = 0;
+		}
+		t[r] = (uint8_t)v;
+		c->treated += t[r];
+	}
+	c->rows += n;
+	return c->bad_row != SIZE_MAX;
+}
+
+void
+treatment_check_end(const treatment_check *c, const char *name)
+{
+	if (c->bad_row != SIZE_MAX)
+		stage_die_treatment_value(name, c->bad_row, c->bad_value);
+	if (c->rows == 0 || c->treated == 0 || c->treated == c->rows)
+		stage_die_groups(name, c->rows, c->treated);
+}
+
+int
+finite_check_batch(finite_check *c, const double *x, size_t n, size_t row0)
+{
+	for (size_t r = 0; r < n; r++)
+		if (!isfinite(x[r]) && c->bad++ == 0)
+			c->first = row0 + r;
+	return c->bad != 0;
+}
+
+void
+finite_check_end(const finite_check *c, const char *role, const char *name)
+{
+	if (c->bad)
+		stage_die_nonfinite(role, name, c->bad, c->first);
+}
+
+void
 stage_finite(const column *c, size_t n, double *out, const char *role)
 {
-	size_t bad = 0, first = 0;
+	finite_check fc = { 0, 0 };
 
 	if (!column_is_numeric(c))
 		die("%s column '%s' is categorical, but must be numeric", role, c->name);
 	column_to_f64(c, n, out);
-	for (size_t r = 0; r < n; r++)
-		if (!isfinite(out[r]) && bad++ == 0)
-			first = r;
-	if (bad)
-		stage_die_nonfinite(role, c->name, bad, first);
+	finite_check_batch(&fc, out, n, 0);
+	finite_check_end(&fc, role, c->name);
 }
 
 void

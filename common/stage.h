@@ -65,6 +65,32 @@ _Noreturn void stage_die_nonfinite(const char *role, const char *name, size_t co
     size_t first);
 _Noreturn void stage_die_ps_range(const char *name, size_t row, double v);
 
+/* The same checks a batch at a time, for streaming stages: a problem is
+ * noted (its first row, a count) and the stage dies of it at the end with
+ * the message above, so that it reports what the held-rows checks would.
+ * treatment_check counts the rows it has seen: its `rows` is the next
+ * batch's first row in the stream. */
+typedef struct {
+	size_t rows, treated;
+	size_t bad_row; /* SIZE_MAX: none */
+	double bad_value;
+} treatment_check;
+typedef struct {
+	size_t bad, first;
+} finite_check;
+
+void treatment_check_init(treatment_check *c);
+/* t[r]: the batch's treatment column as 0/1 (a bad value as 0); scratch
+ * holds n doubles. Returns nonzero once any value was bad. */
+int treatment_check_batch(treatment_check *c, const column *col, size_t n,
+    double *scratch, uint8_t *t);
+/* Dies as stage_treatment would, after the last batch. */
+void treatment_check_end(const treatment_check *c, const char *name);
+/* Notes missing, NaN and infinite values among x[0..n), the batch starting
+ * at stream row row0. Returns nonzero once any was. */
+int finite_check_batch(finite_check *c, const double *x, size_t n, size_t row0);
+void finite_check_end(const finite_check *c, const char *role, const char *name);
+
 /* The propensity column as doubles; dies on a missing value or one outside
  * [0, 1], naming the row. */
 void stage_ps(const column *c, size_t n, double *out);

@@ -60,41 +60,21 @@ typedef struct {
 	double *x;
 	const double **w;
 	double **wbuf;          /* weights that are not f64, as doubles */
-	size_t cap, rows, treated;
-	size_t bad_t_row;
-	double bad_t_value;
-	size_t *w_bad, *w_first, *w_neg_row; /* per weighting */
+	size_t cap;
+	treatment_check tcheck;
+	finite_check *w_check;  /* per weighting */
+	size_t *w_neg_row;
 	double *w_neg_value;
-	size_t *x_bad, *x_first;             /* per covariate */
+	finite_check *x_check;  /* per covariate */
 	int failed;
 } balance_stream;
 
 #define NONE SIZE_MAX
 
-/* The treatment as 0/1 bytes in bs->t; the first value that is neither is
- * noted (and counted as 0 meanwhile). */
-static void
-batch_treatment(balance_stream *bs, const column *tc, size_t n)
-{
-	column_to_f64(tc, n, bs->x);
-	for (size_t r = 0; r < n; r++) {
-		double v = bs->x[r];
-
-		if (v != 0 && v != 1) { /* NaN too */
-			if (bs->bad_t_row == NONE)
-				bs->bad_t_row = bs->rows + r, bs->bad_t_value = v;
-			v = 0;
-		}
-		bs->t[r] = (uint8_t)v;
-		bs->treated += bs->t[r];
-	}
-	bs->failed |= bs->bad_t_row != NONE;
-}
-
 /* Weighting k's weights into bs->w[k] (as doubles), noting the first
  * missing, NaN, infinite or negative one. */
 static void
-batch_weights(balance_stream *bs, int k, const column *wc, size_t n)
+batch_weights(balance_stream *bs, int k, const column *wc, size_t n, size_t row0)
 {
 	const double *w = wc->data;
 
@@ -103,37 +83,27 @@ batch_weights(balance_stream *bs, int k, const column *wc, size_t n)
 		column_to_f64(wc, n, bs->wbuf[k]);
 		w = bs->wbuf[k];
 	}
-	for (size_t r = 0; r < n; r++) {
-		if (!isfinite(w[r])) {
-			if (bs->w_bad[k]++ == 0)
-				bs->w_first[k] = bs->rows + r;
-		} else if (w[r] < 0 && bs->w_neg_row[k] == NONE)
-			bs->w_neg_row[k] = bs->rows + r, bs->w_neg_value[k] = w[r];
-	}
-	bs->failed |= bs->w_bad[k] || bs->w_neg_row[k] != NONE;
+	bs->failed |= finite_check_batch(&bs->w_check[k], w, n, row0);
+	for (size_t r = 0; r < n && bs->w_neg_row[k] == NONE; r++)
+		if (w[r] < 0)
+			bs->w_neg_row[k] = row0 + r, bs->w_neg_value[k] = w[r];
+	bs->failed |= bs->w_neg_row[k] != NONE;
 	bs->w[k] = w;
 }
 
 /* Covariate c's values (a categorical one's level codes) into bs->x,
- * noting the first missing one. */
+ * noting missing ones. */
 static void
-batch_covariate(balance_stream *bs, int c, const column *col, size_t n)
+batch_covariate(balance_stream *bs, int c, const column *col, size_t n, size_t row0)
 {
 	if (col->type == COL_CAT) {
 		const int32_t *code = col->data;
 
-		for (size_t r = 0; r < n; r++) {
-			if (code[r] < 0 && bs->x_bad[c]++ == 0)
-				bs->x_first[c] = bs->rows + r;
-			bs->x[r] = code[r];
-		}
-	} else {
-		column_to_f64(col, n, bs->x);
 		for (size_t r = 0; r < n; r++)
-			if (!isfinite(bs->x[r]) && bs->x_bad[c]++ == 0)
-				bs->x_first[c] = bs->rows + r;
-	}
-	bs->failed |= bs->x_bad[c] != 0;
+			bs->x[r] = code[r] < 0 ? NAN : code[r];
+	} else
+		column_to_f64(col, n, bs->x);
+	bs->failed |= finite_check_batch(&bs->x_check[c], bs->x, n, row0);
 }
 
 /* Once anything is wrong the tallies stop (the run ends in an error), but
@@ -142,35 +112,31 @@ static void
 balance_batch(table *rows, void *ctx)
 {
 	balance_stream *bs = ctx;
-	size_t n = rows->nrows;
+	size_t n = rows->nrows, row0 = bs->tcheck.rows;
 
 	if (n > bs->cap) {
 		bs->cap = n;
 		bs->t = xrealloc(bs->t, n);
 		bs->x = xreallocarray(bs->x, n, sizeof *bs->x);
 	}
-	batch_treatment(bs, &rows->cols[bs->ti], n);
+	bs->failed |= treatment_check_batch(&bs->tcheck, &rows->cols[bs->ti], n, bs->x,
+	    bs->t);
 	for (int k = 1; k < bs->nw; k++)
-		batch_weights(bs, k, &rows->cols[bs->ws[k].col], n);
+		batch_weights(bs, k, &rows->cols[bs->ws[k].col], n, row0);
 	for (int c = 0; c < bs->ncov; c++) {
-		batch_covariate(bs, c, &rows->cols[bs->cov[c]], n);
+		batch_covariate(bs, c, &rows->cols[bs->cov[c]], n, row0);
 		if (!bs->failed)
 			tally_add(&bs->tally[c], bs->x, bs->t, bs->w, n);
 	}
-	bs->rows += n;
 }
 
 /* The first problem met, in the order the checks on held rows met them. */
 static void
 die_on_problems(const balance_stream *bs, const stream_head *h, const table *schema)
 {
-	if (bs->bad_t_row != NONE)
-		stage_die_treatment_value(h->treatment, bs->bad_t_row, bs->bad_t_value);
-	if (bs->rows == 0 || bs->treated == 0 || bs->treated == bs->rows)
-		stage_die_groups(h->treatment, bs->rows, bs->treated);
+	treatment_check_end(&bs->tcheck, h->treatment);
 	for (int k = 1; k < bs->nw; k++) {
-		if (bs->w_bad[k])
-			stage_die_nonfinite("weight", bs->ws[k].name, bs->w_bad[k], bs->w_first[k]);
+		finite_check_end(&bs->w_check[k], "weight", bs->ws[k].name);
 		if (bs->w_neg_row[k] != NONE)
 			die("weight column '%s' is negative (%g) at row %zu", bs->ws[k].name,
 			    bs->w_neg_value[k], bs->w_neg_row[k]);
@@ -178,12 +144,10 @@ die_on_problems(const balance_stream *bs, const stream_head *h, const table *sch
 	for (int c = 0; c < bs->ncov; c++) {
 		const column *col = &schema->cols[bs->cov[c]];
 
-		if (!bs->x_bad[c])
-			continue;
-		if (col->type == COL_CAT)
+		if (bs->x_check[c].bad && col->type == COL_CAT)
 			die("covariate '%s' is missing at row %zu: remove or impute such rows "
-			    "upstream", col->name, bs->x_first[c]);
-		stage_die_nonfinite("covariate", col->name, bs->x_bad[c], bs->x_first[c]);
+			    "upstream", col->name, bs->x_check[c].first);
+		finite_check_end(&bs->x_check[c], "covariate", col->name);
 	}
 }
 
@@ -242,14 +206,90 @@ balance_table(balance_stream *bs, const table *schema, const balance_opts *o,
 	}
 }
 
+/* The weightings (raw, then every w_* column of the input) and a tally per
+ * covariate. */
+static void
+balance_stream_open(balance_stream *bs, const table *schema)
+{
+	memset(bs, 0, sizeof *bs);
+	treatment_check_init(&bs->tcheck);
+	bs->ws = xcalloc((size_t)schema->ncols + 1, sizeof *bs->ws);
+	bs->ws[0] = (weighting){ .name = "raw", .col = -1 };
+	bs->nw = 1;
+	for (int c = 0; c < schema->ncols; c++) {
+		const column *col = &schema->cols[c];
+
+		if (strncmp(col->name, "w_", 2) != 0)
+			continue;
+		if (!column_is_numeric(col))
+			die("weight column '%s' is categorical: a weight column (w_*) must "
+			    "be numeric", col->name);
+		bs->ws[bs->nw++] = (weighting){ .name = col->name, .col = c };
+	}
+	bs->wbuf = xcalloc((size_t)bs->nw, sizeof *bs->wbuf);
+	bs->w = xcalloc((size_t)bs->nw, sizeof *bs->w);
+	bs->w_check = xcalloc((size_t)bs->nw, sizeof *bs->w_check);
+	bs->w_neg_row = xcalloc((size_t)bs->nw, sizeof *bs->w_neg_row);
+	bs->w_neg_value = xcalloc((size_t)bs->nw, sizeof *bs->w_neg_value);
+	for (int k = 0; k < bs->nw; k++)
+		bs->w_neg_row[k] = NONE;
+}
+
+static void
+balance_stream_free(balance_stream *bs)
+{
+	for (int c = 0; c < bs->ncov; c++)
+		tally_free(&bs->tally[c]);
+	free(bs->tally);
+	free(bs->x_check);
+	free(bs->cov);
+	for (int k = 0; k < bs->nw; k++)
+		free(bs->wbuf[k]);
+	free(bs->wbuf);
+	free(bs->ws);
+	free(bs->w);
+	free(bs->w_check);
+	free(bs->w_neg_row);
+	free(bs->w_neg_value);
+	free(bs->t);
+	free(bs->x);
+}
+
+/* The result: the table, and the failures per weighting and in all. */
+static void
+balance_result(const balance_stream *bs, const balance_opts *o, mpseq *table,
+    mpseq *result)
+{
+	mpseq names, fails;
+	int adjusted_failures = 0;
+
+	result_begin(result, "balance", "balance");
+	mpseq_f64(result, "threshold", o->threshold);
+	mpseq_str(result, "sd", sd_name(o->sd));
+	mpseq_i64(result, "n", (int64_t)bs->tcheck.rows);
+	mpseq_array(&names);
+	mpseq_map(&fails);
+	for (int k = 0; k < bs->nw; k++) {
+		mpseq_str(&names, NULL, bs->ws[k].name);
+		mpseq_i64(&fails, bs->ws[k].name, bs->ws[k].failures);
+		if (k > 0)
+			adjusted_failures += bs->ws[k].failures;
+	}
+	mpseq_take(result, "weights", &names);
+	mpseq_take(result, "failures_by_weight", &fails);
+	/* what the threshold judges: the adjusted rows (raw when there are none) */
+	mpseq_i64(result, "failures", bs->nw > 1 ? adjusted_failures : bs->ws[0].failures);
+	mpseq_take(result, "table", table);
+}
+
 void
 balance_run(const balance_opts *o, const cli_common *cli)
 {
 	stage_input si;
 	stream_head *h;
-	balance_stream bs = { .bad_t_row = NONE };
-	int adjusted_failures = 0;
+	balance_stream bs;
 	char **covs;
+	int ncov, ti, *cov;
 	stream_out *out;
 	mpseq recipe, result, table;
 
@@ -257,40 +297,24 @@ balance_run(const balance_opts *o, const cli_common *cli)
 	h = si.head;
 	stream_head_set_role(&h->treatment, o->treatment);
 	stream_head_set_covariates(h, o->covariates);
-	bs.ti = stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
+	ti = stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
 	    "treatment", "-t");
-	bs.ncov = spec_columns(h, &covs);
-	if (bs.ncov == 0)
+	ncov = spec_columns(h, &covs);
+	if (ncov == 0)
 		die("no covariates to check: name them with -x (or at fitps)");
-	bs.cov = xreallocarray(NULL, (size_t)bs.ncov, sizeof *bs.cov);
-	for (int c = 0; c < bs.ncov; c++)
-		bs.cov[c] = stage_column(&h->schema, covs[c], "covariate", "-x");
-
-	bs.ws = xcalloc((size_t)si.rows.ncols + 1, sizeof *bs.ws);
-	bs.ws[0] = (weighting){ .name = "raw", .col = -1 };
-	bs.nw = 1;
-	for (int c = 0; c < si.rows.ncols; c++) {
-		const column *col = &si.rows.cols[c];
-
-		if (strncmp(col->name, "w_", 2) != 0)
-			continue;
-		if (!column_is_numeric(col))
-			die("weight column '%s' is categorical: a weight column (w_*) must "
-			    "be numeric", col->name);
-		bs.ws[bs.nw++] = (weighting){ .name = col->name, .col = c };
+	cov = xreallocarray(NULL, (size_t)ncov, sizeof *cov);
+	for (int c = 0; c < ncov; c++) {
+		cov[c] = stage_column(&h->schema, covs[c], "covariate", "-x");
+		free(covs[c]);
 	}
-	bs.wbuf = xcalloc((size_t)bs.nw, sizeof *bs.wbuf);
-	bs.w = xcalloc((size_t)bs.nw, sizeof *bs.w);
-	bs.w_bad = xcalloc((size_t)bs.nw, sizeof *bs.w_bad);
-	bs.w_first = xcalloc((size_t)bs.nw, sizeof *bs.w_first);
-	bs.w_neg_row = xcalloc((size_t)bs.nw, sizeof *bs.w_neg_row);
-	bs.w_neg_value = xcalloc((size_t)bs.nw, sizeof *bs.w_neg_value);
-	for (int k = 0; k < bs.nw; k++)
-		bs.w_neg_row[k] = NONE;
-	bs.x_bad = xcalloc((size_t)bs.ncov, sizeof *bs.x_bad);
-	bs.x_first = xcalloc((size_t)bs.ncov, sizeof *bs.x_first);
-	bs.tally = xcalloc((size_t)bs.ncov, sizeof *bs.tally);
-	for (int c = 0; c < bs.ncov; c++)
+	free(covs);
+	balance_stream_open(&bs, &si.rows);
+	bs.ti = ti;
+	bs.ncov = ncov;
+	bs.cov = cov;
+	bs.x_check = xcalloc((size_t)ncov, sizeof *bs.x_check);
+	bs.tally = xcalloc((size_t)ncov, sizeof *bs.tally);
+	for (int c = 0; c < ncov; c++)
 		tally_init(&bs.tally[c], bs.nw);
 
 	mpseq_map(&recipe);
@@ -303,51 +327,11 @@ balance_run(const balance_opts *o, const cli_common *cli)
 	out = stage_stream(&si, cli, h, balance_batch, &bs);
 	die_on_problems(&bs, h, &h->schema);
 	balance_table(&bs, &h->schema, o, &table);
-
-	result_begin(&result, "balance", "balance");
-	mpseq_f64(&result, "threshold", o->threshold);
-	mpseq_str(&result, "sd", sd_name(o->sd));
-	mpseq_i64(&result, "n", (int64_t)bs.rows);
-	{
-		mpseq names, fails;
-
-		mpseq_array(&names);
-		mpseq_map(&fails);
-		for (int k = 0; k < bs.nw; k++) {
-			mpseq_str(&names, NULL, bs.ws[k].name);
-			mpseq_i64(&fails, bs.ws[k].name, bs.ws[k].failures);
-			if (k > 0)
-				adjusted_failures += bs.ws[k].failures;
-		}
-		mpseq_take(&result, "weights", &names);
-		mpseq_take(&result, "failures_by_weight", &fails);
-	}
-	/* what the threshold judges: the adjusted rows (raw when there are none) */
-	mpseq_i64(&result, "failures", bs.nw > 1 ? adjusted_failures : bs.ws[0].failures);
-	mpseq_take(&result, "table", &table);
+	balance_result(&bs, o, &table, &result);
 	stream_out_map(out, &result);
 	stream_out_end(out);
 
 	mpseq_free(&result);
-	for (int c = 0; c < bs.ncov; c++) {
-		tally_free(&bs.tally[c]);
-		free(covs[c]);
-	}
-	free(covs);
-	free(bs.tally);
-	free(bs.cov);
-	free(bs.ws);
-	free(bs.w);
-	for (int k = 0; k < bs.nw; k++)
-		free(bs.wbuf[k]);
-	free(bs.wbuf);
-	free(bs.w_bad);
-	free(bs.w_first);
-	free(bs.w_neg_row);
-	free(bs.w_neg_value);
-	free(bs.x_bad);
-	free(bs.x_first);
-	free(bs.t);
-	free(bs.x);
+	balance_stream_free(&bs);
 	stage_close(&si);
 }

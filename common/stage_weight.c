@@ -207,12 +207,14 @@ typedef struct {
 	const int *wcol;
 	int ti, yi, pi;
 	ipw_accum acc[EST_COUNT + 1]; /* [EST_COUNT]: the naive difference */
-	size_t trimmed[EST_COUNT][2], rows, treated;
+	size_t trimmed[EST_COUNT][2];
 	uint8_t *t;
 	double *y, *ps, *ones;
 	size_t cap;
-	size_t bad_t_row, y_bad, y_first, ps_bad, ps_first, range_row, inf_row[EST_COUNT];
-	double bad_t_value, range_value, inf_ps[EST_COUNT];
+	treatment_check tcheck;
+	finite_check y_check, ps_check;
+	size_t range_row, inf_row[EST_COUNT];
+	double range_value, inf_ps[EST_COUNT];
 	int inf_treated[EST_COUNT];
 	int failed;
 } weight_stream;
@@ -223,9 +225,7 @@ static void
 weight_batch(table *rows, void *ctx)
 {
 	weight_stream *ws = ctx;
-	const column *tc = &rows->cols[ws->ti], *yc = &rows->cols[ws->yi];
-	const column *pc = &rows->cols[ws->pi];
-	size_t n = rows->nrows;
+	size_t n = rows->nrows, row0 = ws->tcheck.rows;
 
 	if (n > ws->cap) {
 		ws->cap = n;
@@ -236,53 +236,38 @@ weight_batch(table *rows, void *ctx)
 		for (size_t r = 0; r < n; r++)
 			ws->ones[r] = 1;
 	}
-	for (size_t r = 0; r < n; r++) {
-		size_t row = ws->rows + r;
-		double tv = column_f64(tc, r), yv = column_f64(yc, r), pv = column_f64(pc, r);
+	ws->failed |= treatment_check_batch(&ws->tcheck, &rows->cols[ws->ti], n, ws->y, ws->t);
+	column_to_f64(&rows->cols[ws->yi], n, ws->y);
+	column_to_f64(&rows->cols[ws->pi], n, ws->ps);
+	ws->failed |= finite_check_batch(&ws->y_check, ws->y, n, row0);
+	ws->failed |= finite_check_batch(&ws->ps_check, ws->ps, n, row0);
+	for (size_t r = 0; r < n && ws->range_row == NONE; r++)
+		if (ws->ps[r] < 0 || ws->ps[r] > 1)
+			ws->range_row = row0 + r, ws->range_value = ws->ps[r];
+	ws->failed |= ws->range_row != NONE;
+	if (ws->failed) /* the run ends in an error: only the checks go on */
+		return;
+	ipw_accum_add(&ws->acc[EST_COUNT], ws->ones, ws->t, ws->y, n);
+	for (int e = 0; e < EST_COUNT; e++) {
+		size_t trimmed[2], capped, bad;
+		double *w = rows->cols[ws->wcol[e] >= 0 ? ws->wcol[e] : 0].data;
 
-		if (tv != 0 && tv != 1) {
-			if (ws->bad_t_row == NONE)
-				ws->bad_t_row = row, ws->bad_t_value = tv;
-			tv = 0;
-		}
-		if (!isfinite(yv) && ws->y_bad++ == 0)
-			ws->y_first = row;
-		if (!isfinite(pv)) {
-			if (ws->ps_bad++ == 0)
-				ws->ps_first = row;
-			pv = 0.5;
-		} else if ((pv < 0 || pv > 1) && ws->range_row == NONE)
-			ws->range_row = row, ws->range_value = pv;
-		ws->t[r] = (uint8_t)tv;
-		ws->y[r] = yv;
-		ws->ps[r] = pv;
-		ws->treated += ws->t[r];
-	}
-	ws->failed |= ws->bad_t_row != NONE || ws->y_bad || ws->ps_bad || ws->range_row != NONE;
-	if (!ws->failed) {
-		ipw_accum_add(&ws->acc[EST_COUNT], ws->ones, ws->t, ws->y, n);
-		for (int e = 0; e < EST_COUNT; e++) {
-			size_t trimmed[2], capped, bad;
-			double *w = rows->cols[ws->wcol[e] >= 0 ? ws->wcol[e] : 0].data;
-
-			if (!ws->o->estimands[e])
-				continue;
-			if (weight_compute(ws->o, (estimand)e, ws->t, ws->ps, NULL, n, w, trimmed,
-			    &capped, &bad) != 0) {
-				if (ws->inf_row[e] == NONE) {
-					ws->inf_row[e] = ws->rows + bad;
-					ws->inf_treated[e] = ws->t[bad];
-					ws->inf_ps[e] = ws->ps[bad];
-				}
-				ws->failed = 1;
-				continue;
+		if (!ws->o->estimands[e])
+			continue;
+		if (weight_compute(ws->o, (estimand)e, ws->t, ws->ps, NULL, n, w, trimmed,
+		    &capped, &bad) != 0) {
+			if (ws->inf_row[e] == NONE) {
+				ws->inf_row[e] = row0 + bad;
+				ws->inf_treated[e] = ws->t[bad];
+				ws->inf_ps[e] = ws->ps[bad];
 			}
-			ws->trimmed[e][0] += trimmed[0];
-			ws->trimmed[e][1] += trimmed[1];
-			ipw_accum_add(&ws->acc[e], w, ws->t, ws->y, n);
+			ws->failed = 1;
+			continue;
 		}
+		ws->trimmed[e][0] += trimmed[0];
+		ws->trimmed[e][1] += trimmed[1];
+		ipw_accum_add(&ws->acc[e], w, ws->t, ws->y, n);
 	}
-	ws->rows += n;
 }
 
 static void
@@ -290,7 +275,7 @@ weight_streaming(const weight_opts *o, const cli_common *cli, stage_input *si,
     const int *wcol, int ti, int yi, int pi)
 {
 	weight_stream ws = { .o = o, .wcol = wcol, .ti = ti, .yi = yi, .pi = pi,
-		.bad_t_row = NONE, .range_row = NONE };
+		.range_row = NONE };
 	stream_out *out;
 	ipw_summary s;
 	mpseq m;
@@ -300,16 +285,12 @@ weight_streaming(const weight_opts *o, const cli_common *cli, stage_input *si,
 		ipw_accum_init(&ws.acc[e]);
 	for (int e = 0; e < EST_COUNT; e++)
 		ws.inf_row[e] = NONE;
+	treatment_check_init(&ws.tcheck);
 	out = stage_stream(si, cli, h, weight_batch, &ws);
 	/* the same checks, in the same order, as weight_all_rows */
-	if (ws.bad_t_row != NONE)
-		stage_die_treatment_value(h->treatment, ws.bad_t_row, ws.bad_t_value);
-	if (ws.rows == 0 || ws.treated == 0 || ws.treated == ws.rows)
-		stage_die_groups(h->treatment, ws.rows, ws.treated);
-	if (ws.y_bad)
-		stage_die_nonfinite("outcome", h->outcome, ws.y_bad, ws.y_first);
-	if (ws.ps_bad)
-		stage_die_nonfinite("propensity", h->ps, ws.ps_bad, ws.ps_first);
+	treatment_check_end(&ws.tcheck, h->treatment);
+	finite_check_end(&ws.y_check, "outcome", h->outcome);
+	finite_check_end(&ws.ps_check, "propensity", h->ps);
 	if (ws.range_row != NONE)
 		stage_die_ps_range(h->ps, ws.range_row, ws.range_value);
 	for (int e = 0; e < EST_COUNT; e++)
