@@ -418,8 +418,9 @@ io_out_open(const char *spec, const io_opts *o)
 	return out;
 }
 
-/* The pieces iov[0..n) from byte `skip` on, to a file descriptor: writev
- * takes at most IOV_MAX pieces and may write part of them. */
+/* The pieces iov[0..n), in order, to a file descriptor: writev takes a
+ * limited number of pieces (64 at a time here) and may write only part of
+ * them, so this goes on from where the last call stopped. */
 static void
 fd_writev(io_out *out, const struct iovec *iov, int n)
 {
