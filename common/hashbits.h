@@ -1,6 +1,6 @@
 /* hashbits — the bits of a double, and a slot for 64 bits in a table of a
  * power of two: what the open-addressing tables (tally, rowgroup, match's
- * cells) share. */
+ * cells) and keyed's radix sort share. */
 #ifndef PSFLOW_HASHBITS_H
 #define PSFLOW_HASHBITS_H
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hashbits.h"
 
 /* The bits of a double, mapped so that unsigned order is numeric order:
  * flip every bit of a negative number, only the sign bit of a positive one.
@@ -12,11 +13,8 @@
 static uint64_t
 order_bits(double x)
 {
-	uint64_t u;
+	uint64_t u = bits_of(x == 0 ? 0 : x);
 
-	if (x == 0)
-		x = 0;
-	memcpy(&u, &x, sizeof u);
 	return (u >> 63) ? ~u : u | 0x8000000000000000ull;
 }
 
@@ -58,9 +56,9 @@ insertion_sort(keyed *k, size_t n)
 
 /* Input that is nearly in order (boot hands over its cells in the order of
  * the full data's propensities) is finished by insertion in O(n + moves);
- * anything else gets an LSD radix sort, six passes of 11 bits (a pass whose digit is the same for
- * every key is skipped: for propensities most high digits are), then each
- * run of equal keys put in row order. */
+ * anything else gets an LSD radix sort, six passes of 11 bits (a pass whose
+ * digit is the same for every key is skipped: for propensities most high
+ * digits are), then each run of equal keys put in row order. */
 void
 keyed_sort(keyed *k, size_t n)
 {
