@@ -53,7 +53,7 @@ stream_out *
 stage_stream(stage_input *si, const cli_common *cli, const stream_head *head,
     stage_batch_fn fn, void *ctx)
 {
-	stream_out *out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+	stream_out *out = si->out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
 	mpraw raw;
 
 	stream_out_head(out, head);

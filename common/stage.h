@@ -23,6 +23,10 @@ typedef struct {
 	stream_head *head;
 	table rows;      /* every row of the input, when read_all was called */
 	rawlist results; /* upstream results, to pass on */
+	/* the output stage_stream opened, kept here (in the caller's frame) so
+	 * that it stays reachable when a check after the stream dies: leak
+	 * checkers then see it, whatever the compiler kept in registers */
+	stream_out *out;
 } stage_input;
 
 /* Opens the input and reads the head. */
