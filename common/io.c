@@ -174,7 +174,7 @@ io_in_open(const char *spec, const io_opts *o)
 	else if ((in->fd = open(spec, O_RDONLY)) < 0)
 		die("cannot open input '%s':", spec);
 	widen_pipe(in->fd);
-	in->cap = 1 << 20;
+	in->cap = BIGMEM_MIN; /* on a huge page from the first read */
 	in->buf = bigmem_resize(NULL, 0, in->cap);
 	return in;
 }
