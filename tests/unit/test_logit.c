@@ -8,13 +8,15 @@
  * 3. The AUC of a perfect score is 1; with a tie across groups, 1/2 per tie.
  * 4. Grouped rows (x=0: 4 units, 1 treated; x=1: 4 units, 3 treated) give
  *    the same fit as the 8 units one by one.
- * 6. A model of 26 columns (more than fit on the stack: the other path):
+ * 6. Models of 1 to 26 columns (each small model has a pass of its own;
+ *    larger ones share one, and beyond 24 columns its sums leave the stack):
  *    one-hot levels, 4 units each, 1 to 3 treated: the MLE fits each
  *    level's treated share.
  * 5. The fitted probabilities are 1/(1 + e^-eta) to 2 ulp across eta in
  *    [-40, 40] and stay in [0, 1] beyond, on a row count that is not a
  *    multiple of the lane width. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -143,10 +145,13 @@ main(void)
 		free(Xe);
 		free(pe);
 	}
-	{
-		enum { L = 26, PER = 4, N = L * PER };
-		double *Xb = calloc((size_t)L * N, sizeof *Xb), mub[N], worst = 0;
-		uint8_t yb[N];
+	for (int L = 1; L <= 26; L++) {
+		enum { PER = 4 };
+		int N = L * PER, converged, exact = 1;
+		char name[80];
+		double *Xb = calloc((size_t)L * (size_t)N, sizeof *Xb);
+		double *mub = calloc((size_t)N, sizeof *mub);
+		uint8_t *yb = calloc((size_t)N, 1);
 		logit_fit fb;
 
 		for (int i = 0; i < N; i++) {
@@ -154,17 +159,21 @@ main(void)
 
 			Xb[i] = 1;
 			if (level > 0)
-				Xb[(size_t)level * N + i] = 1;
+				Xb[(size_t)level * (size_t)N + (size_t)i] = 1;
 			yb[i] = i % PER < 1 + level % 3;
 		}
 		logit_opts_default(&o);
-		CHECK(logit_fit_newton(&(logit_data){ .X = Xb, .n = N, .p = L, .y = yb }, &o,
-		    &fb, mub) == LOGIT_OK, "26-column model converges");
+		converged = logit_fit_newton(&(logit_data){ .X = Xb, .n = (size_t)N, .p = L,
+		    .y = yb }, &o, &fb, mub) == LOGIT_OK;
 		for (int i = 0; i < N; i++)
-			worst = fmax(worst, fabs(mub[i] - (1 + (i / PER) % 3) / (double)PER));
-		CHECK(worst < 1e-9, "26 columns: each level's fitted p is its treated share");
+			exact &= fabs(mub[i] - (1 + (i / PER) % 3) / (double)PER) < 1e-9;
+		snprintf(name, sizeof name, "%d-column model converges and fits each "
+		    "level's treated share", L);
+		CHECK(converged && exact, name);
 		logit_fit_free(&fb);
 		free(Xb);
+		free(mub);
+		free(yb);
 	}
 	CHECK_DONE();
 }
