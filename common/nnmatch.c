@@ -133,18 +133,26 @@ typedef struct {
 	double value, units, ysum, ysq, share, kk;
 } tie_block;
 
+/* A treated cell, and the first block of controls at or beyond its value. */
+typedef struct {
+	size_t index, lo;
+} treated_cell;
+
 int
 nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
     nnmatch_result *r)
 {
 	size_t n = c->n;
 	keyed *sorted = xmalloc((n + 1) * sizeof *sorted);
-	tie_block *blk = xmalloc((n + 1) * sizeof *blk);
-	size_t *block_of = xmalloc((n + 1) * sizeof *block_of);
+	/* blocks 1..nb, between two that no cell is nearer to than to a real
+	 * one: blk[0] at -inf, blk[nb + 1] at +inf */
+	tie_block *blk = xmalloc((n + 2) * sizeof *blk);
+	treated_cell *trt = xmalloc((n + 1) * sizeof *trt);
+	size_t *block_of = w ? xmalloc((n + 1) * sizeof *block_of) : NULL;
 	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
-	double pairs = 0;
-	size_t m = 0, nb = 0, lo = 0;
-	int want_se = c->count == NULL || c->ysq != NULL;
+	double pairs = 0, last = -INFINITY, units = 0, ysum = 0, ysq = 0;
+	size_t m = 0, nb = 0, nt = 0;
+	int want_se = c->count == NULL || c->ysq != NULL, want_shares = w || want_se;
 
 	memset(r, 0, sizeof *r);
 	for (size_t i = 0; i < n; i++)
@@ -152,56 +160,62 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 			sorted[m++] = (keyed){ c->d[i], i };
 	if (w)
 		memset(w, 0, n * sizeof *w);
-	/* every cell in order of distance: the controls' blocks, then one sweep
-	 * in which each treated cell's nearest blocks only move right. boot's
-	 * cells mostly come in order already. */
+	/* every cell in order of distance (boot's cells mostly come in order
+	 * already), then one sweep: control cells into blocks of one value, and
+	 * for each treated cell the first block at or beyond its value. Treated
+	 * and control cells come mixed, so the sweep has no branch on which a
+	 * cell is: a block's sums stay in registers (adding 0 for a treated
+	 * cell) and are stored at every step. */
 	for (size_t k = 1; k < m; k++)
 		if (sorted[k].key < sorted[k - 1].key) {
 			keyed_sort(sorted, m);
 			break;
 		}
+	blk[0] = (tie_block){ -INFINITY, 0, 0, 0, 0, 0 };
 	for (size_t k = 0; k < m; k++) {
 		size_t j = sorted[k].index;
-		double yc = c->ysum[j];
+		double key = sorted[k].key, yc = c->ysum[j];
+		int control = !c->t[j], fresh = control && (nb == 0 || key != last);
+		double u = c->count ? c->count[j] : 1;
 
-		if (c->t[j])
-			continue;
-		if (nb == 0 || sorted[k].key != blk[nb - 1].value)
-			blk[nb++] = (tie_block){ sorted[k].key, 0, 0, 0, 0, 0 };
-		blk[nb - 1].units += c->count ? c->count[j] : 1;
-		blk[nb - 1].ysum += yc;
+		units = (fresh ? 0 : units) + (control ? u : 0);
+		ysum = (fresh ? 0 : ysum) + (control ? yc : 0);
 		if (want_se)
-			blk[nb - 1].ysq += c->count ? c->ysq[j] : yc * yc;
-		block_of[j] = nb - 1;
+			ysq = (fresh ? 0 : ysq) + (control ? c->count ? c->ysq[j] : yc * yc : 0);
+		nb += (size_t)fresh;
+		last = control ? key : last;
+		blk[nb] = (tie_block){ last, units, ysum, ysq, 0, 0 };
+		if (block_of)
+			block_of[j] = nb;
+		trt[nt] = (treated_cell){ j, nb + (key != last) };
+		nt += (size_t)!control;
 	}
-	for (size_t k = 0; k < m; k++) {
-		size_t i = sorted[k].index;
-		double dl, dr, dist, mm, sy = 0, syy = 0, units, y, mean_c, di = c->d[i];
+	blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0, 0, 0 };
+	for (size_t q = 0; q < nt; q++) {
+		size_t i = trt[q].index;
+		tie_block *left = &blk[trt[q].lo - 1], *right = &blk[trt[q].lo];
+		double di = c->d[i], dl = di - left->value, dr = right->value - di;
+		double dist = dl < dr ? dl : dr, cell_units, mm, sy, syy, y, mean_c;
 		int use_l, use_r;
 
-		if (!c->t[i])
-			continue;
-		units = c->count ? c->count[i] : 1;
-		while (lo < nb && blk[lo].value < di) /* first block with value >= d */
-			lo++;
-		dl = lo > 0 ? di - blk[lo - 1].value : INFINITY;
-		dr = lo < nb ? blk[lo].value - di : INFINITY;
-		dist = fmin(dl, dr);
+		cell_units = c->count ? c->count[i] : 1;
 		if (dist == INFINITY || (o->caliper > 0 && dist > o->caliper)) {
-			r->treated_unmatched += (size_t)units;
+			r->treated_unmatched += (size_t)cell_units;
 			continue;
 		}
 		use_l = dl == dist;
 		use_r = dr == dist;
-		mm = (use_l ? blk[lo - 1].units : 0) + (use_r ? blk[lo].units : 0);
-		if (use_l)
-			sy += blk[lo - 1].ysum, syy += blk[lo - 1].ysq;
-		if (use_r)
-			sy += blk[lo].ysum, syy += blk[lo].ysq;
-		if (use_l)
-			blk[lo - 1].share += units / mm, blk[lo - 1].kk += units / (mm * mm);
-		if (use_r)
-			blk[lo].share += units / mm, blk[lo].kk += units / (mm * mm);
+		mm = (use_l ? left->units : 0) + (use_r ? right->units : 0);
+		sy = (use_l ? left->ysum : 0) + (use_r ? right->ysum : 0);
+		syy = (use_l ? left->ysq : 0) + (use_r ? right->ysq : 0);
+		if (want_shares) {
+			double share = cell_units / mm, kk = cell_units / (mm * mm);
+
+			left->share += use_l ? share : 0;
+			left->kk += use_l ? kk : 0;
+			right->share += use_r ? share : 0;
+			right->kk += use_r ? kk : 0;
+		}
 		y = c->ysum[i];
 		mean_c = sy / mm;
 		if (c->count == NULL) {
@@ -213,23 +227,23 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 			pair_sq += (mm * y * y - 2 * y * sy + syy) / mm;
 		} else if (want_se) {
 			/* the cell's units one by one: y -> their outcomes */
-			double ysq = c->ysq[i];
+			double cell_ysq = c->ysq[i];
 
-			sum_tau += y - units * mean_c;
-			sum_tau2 += ysq - 2 * mean_c * y + units * mean_c * mean_c;
-			pair_sq += (mm * ysq - 2 * y * sy + units * syy) / mm;
+			sum_tau += y - cell_units * mean_c;
+			sum_tau2 += cell_ysq - 2 * mean_c * y + cell_units * mean_c * mean_c;
+			pair_sq += (mm * cell_ysq - 2 * y * sy + cell_units * syy) / mm;
 		} else
-			sum_tau += y - units * mean_c;
+			sum_tau += y - cell_units * mean_c;
 		if (w)
 			w[i] = 1;
-		matched += units;
-		pairs += units * mm;
+		matched += cell_units;
+		pairs += cell_units * mm;
 	}
 	r->treated_matched = (size_t)matched;
 	r->pairs = (size_t)pairs;
 	if (matched == 0) {
 		r->estimate = r->se = NAN;
-		free(sorted), free(blk), free(block_of);
+		free(sorted), free(blk), free(trt), free(block_of);
 		return -1;
 	}
 	r->estimate = sum_tau / matched;
@@ -239,7 +253,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		if (!c->t[j])
 			w[j] = blk[block_of[j]].share;
 	}
-	for (size_t b = 0; want_se && b < nb; b++)
+	for (size_t b = 1; want_se && b <= nb; b++)
 		if (blk[b].share > 0) {
 			var_c += blk[b].units * (blk[b].share * blk[b].share - blk[b].kk);
 			r->controls_used += (size_t)blk[b].units;
@@ -249,7 +263,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	/* sum (tau_i - est)^2 = sum tau^2 - est sum tau */
 	r->se = want_se ? sqrt((s2 * var_c + fmax(0, sum_tau2 - r->estimate * sum_tau)) /
 	    (matched * matched)) : NAN;
-	free(sorted), free(blk), free(block_of);
+	free(sorted), free(blk), free(trt), free(block_of);
 	return 0;
 }
 
