@@ -421,39 +421,64 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 	return st;
 }
 
-/* The replicate's units summed into cells (cell 2g + t: group g's units
- * with treatment t) in one pass over the rows, without branches, then per
- * group (totals in registers: stores through s could alias them) and,
- * compacted, the cells with units. */
+/* Row k of the replicate into its cell (2g + t: group g's units with
+ * treatment t). */
+static inline void
+add_row(const replay_data *d, const uint32_t *count, double *cell_count,
+    double *cell_ysum, size_t k)
+{
+	double c = count ? count[k] : 1;
+	size_t cell = 2 * (size_t)d->group[k] + d->t[k];
+
+	cell_count[cell] += c;
+	cell_ysum[cell] += c * d->y[k];
+}
+
+#define ROW_STREAMS 4
+
+/* The replicate's units summed into cells, then per group (totals in
+ * registers) and, compacted, the cells with units. A group's rows are
+ * consecutive, so consecutive rows often add to one cell, and each addition
+ * would wait for the one before: the rows are taken from ROW_STREAMS
+ * stretches at once, cut at group boundaries, so each cell still sums its
+ * rows in order (the same bits) while the stretches' additions overlap. */
 static void
 sum_cells(const replay_data *d, const uint32_t *count, replay_scratch *s)
 {
-	size_t u = d->ngroups, m = 0;
+	size_t u = d->ngroups, m = 0, cut[ROW_STREAMS + 1], common = SIZE_MAX;
 	double total_units = 0, total_treated = 0;
+	/* in locals: the stores below cannot be taken to move s's arrays */
+	double *cell_count = s->count, *cell_ysum = s->ysum, *units = s->units;
+	double *treated = s->treated, *ccount = s->ccount, *cysum = s->cysum;
+	uint8_t *ct = s->ct;
+	uint32_t *cgroup = s->cgroup;
 
-	memset(s->count, 0, 2 * u * sizeof *s->count);
-	memset(s->ysum, 0, 2 * u * sizeof *s->ysum);
-	for (size_t k = 0; k < d->n; k++) {
-		double c = count ? count[k] : 1;
-		size_t cell = 2 * (size_t)d->group[k] + d->t[k];
-
-		s->count[cell] += c;
-		s->ysum[cell] += c * d->y[k];
-	}
+	memset(cell_count, 0, 2 * u * sizeof *cell_count);
+	memset(cell_ysum, 0, 2 * u * sizeof *cell_ysum);
+	for (int q = 0; q <= ROW_STREAMS; q++)
+		cut[q] = d->first[u * (size_t)q / ROW_STREAMS];
+	for (int q = 0; q < ROW_STREAMS; q++)
+		common = cut[q + 1] - cut[q] < common ? cut[q + 1] - cut[q] : common;
+	for (size_t j = 0; j < common; j++)
+		for (int q = 0; q < ROW_STREAMS; q++)
+			add_row(d, count, cell_count, cell_ysum, cut[q] + j);
+	for (int q = 0; q < ROW_STREAMS; q++)
+		for (size_t k = cut[q] + common; k < cut[q + 1]; k++)
+			add_row(d, count, cell_count, cell_ysum, k);
 	for (size_t g = 0; g < u; g++) {
-		s->units[g] = s->count[2 * g] + s->count[2 * g + 1];
-		s->treated[g] = s->count[2 * g + 1];
-		total_units += s->units[g];
-		total_treated += s->treated[g];
+		units[g] = cell_count[2 * g] + cell_count[2 * g + 1];
+		treated[g] = cell_count[2 * g + 1];
+		total_units += units[g];
+		total_treated += treated[g];
 	}
 	s->total_units = total_units;
 	s->total_treated = total_treated;
 	for (size_t cell = 0; cell < 2 * u; cell++) {
-		s->ct[m] = cell & 1;
-		s->cgroup[m] = (uint32_t)(cell / 2);
-		s->ccount[m] = s->count[cell];
-		s->cysum[m] = s->ysum[cell];
-		m += s->count[cell] > 0;
+		ct[m] = cell & 1;
+		cgroup[m] = (uint32_t)(cell / 2);
+		ccount[m] = cell_count[cell];
+		cysum[m] = cell_ysum[cell];
+		m += cell_count[cell] > 0;
 	}
 	s->ncells = m;
 }
