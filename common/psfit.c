@@ -8,80 +8,100 @@
 #include "err.h"
 #include "lanes.h"
 
-/* What separation is judged on, for one column of X (a term) or for the
- * reference level of a categorical covariate (its dummies all 0): the
- * units where it is nonzero and how many of them are treated, and the range
- * of its values among treated units and among controls. Summed in lanes
- * (see lanes.h), in the function's own arrays so the compiler knows they
- * alias nothing: boot checks every replicate. */
+/* What separation is judged on. For a level term (a dummy column of X) or
+ * the reference level of a categorical covariate (its dummies all 0): the
+ * units in it and how many of them are treated. For a numeric term: the
+ * range of its values among treated units and among controls. Summed in
+ * lanes (see lanes.h), in each function's own arrays so the compiler keeps
+ * them in registers: boot checks every replicate. */
 typedef struct {
 	double in, in_treated, lo[2], hi[2];
 } sep_stats;
 
-typedef struct {
-	double in[LANES], in1[LANES], lo1[LANES], hi1[LANES], lo0[LANES], hi0[LANES];
-} sep_lanes;
-
-/* x = column (dummies NULL), or x = 1 where every dummy is 0 */
+/* x = 1 where the column (dummies NULL) is nonzero, or where every dummy
+ * is 0 */
 static ALWAYS_INLINE void
-sep_block(const logit_data *ld, const double *column, const double *const *dummies,
-    int ndummies, size_t i0, int lanes, sep_lanes *a)
+count_block(const logit_data *ld, const double *column, const double *const *dummies,
+    int ndummies, size_t i0, int lanes, double *in, double *in1)
 {
-	double units[LANES], treated[LANES], x[LANES];
+	double units[LANES], treated[LANES], on[LANES];
 
 	logit_units(ld, i0, lanes, units, treated);
 	if (dummies) {
 		for (int j = 0; j < lanes; j++)
-			x[j] = 1;
+			on[j] = 1;
 		for (int k = 0; k < ndummies; k++)
 			for (int j = 0; j < lanes; j++)
-				x[j] = dummies[k][i0 + j] != 0 ? 0 : x[j];
+				on[j] = dummies[k][i0 + j] != 0 ? 0 : on[j];
 	} else
 		for (int j = 0; j < lanes; j++)
-			x[j] = column[i0 + j];
+			on[j] = column[i0 + j] != 0;
 	for (int j = 0; j < lanes; j++) {
-		double on = x[j] != 0;
-		/* a unit outside the group counts as +-inf */
-		double x1 = treated[j] > 0 ? x[j] : INFINITY;
-		double x0 = units[j] > treated[j] ? x[j] : INFINITY;
-
-		a->in[j] += on * units[j];
-		a->in1[j] += on * treated[j];
-		a->lo1[j] = x1 < a->lo1[j] ? x1 : a->lo1[j];
-		a->lo0[j] = x0 < a->lo0[j] ? x0 : a->lo0[j];
-		x1 = treated[j] > 0 ? x[j] : -INFINITY;
-		x0 = units[j] > treated[j] ? x[j] : -INFINITY;
-		a->hi1[j] = x1 > a->hi1[j] ? x1 : a->hi1[j];
-		a->hi0[j] = x0 > a->hi0[j] ? x0 : a->hi0[j];
+		in[j] += on[j] * units[j];
+		in1[j] += on[j] * treated[j];
 	}
 }
 
 VECTOR_CLONES static void
-sep_rows(const logit_data *ld, const double *column, const double *const *dummies,
+sep_counts(const logit_data *ld, const double *column, const double *const *dummies,
     int ndummies, sep_stats *out)
 {
 	size_t n = ld->n, i0 = 0;
-	sep_lanes a;
+	double in[LANES] = { 0 }, in1[LANES] = { 0 };
+
+	for (; i0 + LANES <= n; i0 += LANES)
+		count_block(ld, column, dummies, ndummies, i0, LANES, in, in1);
+	if (i0 < n)
+		count_block(ld, column, dummies, ndummies, i0, (int)(n - i0), in, in1);
+	out->in = out->in_treated = 0;
+	for (int j = 0; j < LANES; j++) {
+		out->in += in[j];
+		out->in_treated += in1[j];
+	}
+}
+
+static ALWAYS_INLINE void
+range_block(const logit_data *ld, const double *x, size_t i0, int lanes,
+    double (*lo)[LANES], double (*hi)[LANES])
+{
+	double units[LANES], treated[LANES];
+
+	logit_units(ld, i0, lanes, units, treated);
+	for (int j = 0; j < lanes; j++) {
+		/* a unit outside the group counts as +-inf */
+		double x1 = treated[j] > 0 ? x[i0 + j] : INFINITY;
+		double x0 = units[j] > treated[j] ? x[i0 + j] : INFINITY;
+
+		lo[1][j] = x1 < lo[1][j] ? x1 : lo[1][j];
+		lo[0][j] = x0 < lo[0][j] ? x0 : lo[0][j];
+		x1 = treated[j] > 0 ? x[i0 + j] : -INFINITY;
+		x0 = units[j] > treated[j] ? x[i0 + j] : -INFINITY;
+		hi[1][j] = x1 > hi[1][j] ? x1 : hi[1][j];
+		hi[0][j] = x0 > hi[0][j] ? x0 : hi[0][j];
+	}
+}
+
+VECTOR_CLONES static void
+sep_ranges(const logit_data *ld, const double *x, sep_stats *out)
+{
+	size_t n = ld->n, i0 = 0;
+	double lo[2][LANES], hi[2][LANES];
 
 	for (int j = 0; j < LANES; j++) {
-		a.in[j] = a.in1[j] = 0;
-		a.lo1[j] = a.lo0[j] = INFINITY;
-		a.hi1[j] = a.hi0[j] = -INFINITY;
+		lo[0][j] = lo[1][j] = INFINITY;
+		hi[0][j] = hi[1][j] = -INFINITY;
 	}
 	for (; i0 + LANES <= n; i0 += LANES)
-		sep_block(ld, column, dummies, ndummies, i0, LANES, &a);
+		range_block(ld, x, i0, LANES, lo, hi);
 	if (i0 < n)
-		sep_block(ld, column, dummies, ndummies, i0, (int)(n - i0), &a);
-	out->in = out->in_treated = 0;
-	out->lo[0] = out->lo[1] = INFINITY;
-	out->hi[0] = out->hi[1] = -INFINITY;
-	for (int j = 0; j < LANES; j++) {
-		out->in += a.in[j];
-		out->in_treated += a.in1[j];
-		out->lo[1] = a.lo1[j] < out->lo[1] ? a.lo1[j] : out->lo[1];
-		out->lo[0] = a.lo0[j] < out->lo[0] ? a.lo0[j] : out->lo[0];
-		out->hi[1] = a.hi1[j] > out->hi[1] ? a.hi1[j] : out->hi[1];
-		out->hi[0] = a.hi0[j] > out->hi[0] ? a.hi0[j] : out->hi[0];
+		range_block(ld, x, i0, (int)(n - i0), lo, hi);
+	for (int g = 0; g < 2; g++) {
+		out->lo[g] = INFINITY;
+		out->hi[g] = -INFINITY;
+		for (int j = 0; j < LANES; j++) {
+			out->lo[g] = lo[g][j] < out->lo[g] ? lo[g][j] : out->lo[g];
+			out->hi[g] = hi[g][j] > out->hi[g] ? hi[g][j] : out->hi[g];
+		}
 	}
 }
 
@@ -105,7 +125,10 @@ psfit_separation(const design *d, const logit_data *ld, char *why, size_t whylen
 
 		if (term->nfactors != 1)
 			continue;
-		sep_rows(ld, ld->X + (size_t)(k + 1) * n, NULL, 0, &st);
+		if (term->factors[0].level)
+			sep_counts(ld, ld->X + (size_t)(k + 1) * n, NULL, 0, &st);
+		else
+			sep_ranges(ld, ld->X + (size_t)(k + 1) * n, &st);
 		if (term->factors[0].level) {
 			if (st.in == 0) {
 				snprintf(why, whylen, "no unit has %s = %s: drop the level "
@@ -145,7 +168,7 @@ psfit_separation(const design *d, const logit_data *ld, char *why, size_t whylen
 		for (int j = k; j < d->nterms; j++)
 			if (is_level(&d->terms[j]) && strcmp(d->terms[j].factors[0].column, col) == 0)
 				dummies[ndummies++] = ld->X + (size_t)(j + 1) * n;
-		sep_rows(ld, NULL, dummies, ndummies, &st);
+		sep_counts(ld, NULL, dummies, ndummies, &st);
 		if (st.in > 0 && (st.in_treated == 0 || st.in_treated == st.in)) {
 			snprintf(why, whylen, "perfect separation: all %.0f units in the "
 			    "reference level of %s are %s; drop or merge that level, or "
