@@ -42,7 +42,7 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h) | deps/ok
 # The kernels written in lanes (see common/lanes.h): -O3 vectorises their
 # fixed-length loops, and -fno-trapping-math lets it turn their selects into
 # blends (no floating-point trap is ever enabled). Same bits as -O2.
-LANE_OBJ = $(BUILD)/common/logit.o $(BUILD)/common/psfit.o
+LANE_OBJ = $(BUILD)/common/logit.o $(BUILD)/common/psfit.o $(BUILD)/common/ipw.o
 $(LANE_OBJ): KERNEL_CFLAGS = -O3 -fno-trapping-math
 $(BUILD)/common/zmqlib.o: KERNEL_CFLAGS = -DPSFLOW_ZMQ_SONAME='"$(or $(ZMQ_SONAME),$(error libzmq.so not found where pkg-config says (libzmq3-dev)))"'
 

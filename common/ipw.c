@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "lanes.h"
 #include "quantile.h"
 
 static const char *names[EST_COUNT] = { "ate", "att", "atc", "ato" };
@@ -97,27 +98,63 @@ ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
 	return ipw_accum_finish(&a, s);
 }
 
-int
+/* Cells [i0, i0 + lanes) into the four sums' lanes, each sum taking 0
+ * from the other group's cells (x + 0 is x). */
+static ALWAYS_INLINE void
+cells_block(const double *w, const uint8_t *t, const double *count, const double *ysum,
+    size_t i0, int lanes, double (*acc)[LANES])
+{
+	for (int j = 0; j < lanes; j++) {
+		double wi = w ? w[i0 + j] : 1, a = wi * count[i0 + j], b = wi * ysum[i0 + j];
+		double is1 = t[i0 + j];
+
+		acc[0][j] += (1 - is1) * a;
+		acc[1][j] += is1 * a;
+		acc[2][j] += (1 - is1) * b;
+		acc[3][j] += is1 * b;
+	}
+}
+
+/* Summed in lanes (see lanes.h): boot calls this for each estimand of each
+ * replicate. */
+VECTOR_CLONES int
 ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
     const double *ysum, size_t n, double *estimate)
 {
-	/* four sums in registers, each taking 0 from the other group's cells
-	 * (x + 0 is x: the same sums as adding only the group's own) */
-	double w0 = 0, w1 = 0, wy0 = 0, wy1 = 0;
+	double acc[4][LANES] = { { 0 } }, sum[4] = { 0 };
+	size_t i0 = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		double wi = w ? w[i] : 1, a = wi * count[i], b = wi * ysum[i];
-		double is1 = t[i];
-
-		w1 += is1 * a;
-		wy1 += is1 * b;
-		w0 += (1 - is1) * a;
-		wy0 += (1 - is1) * b;
-	}
-	if (!(w0 > 0) || !(w1 > 0))
+	for (; i0 + LANES <= n; i0 += LANES)
+		cells_block(w, t, count, ysum, i0, LANES, acc);
+	if (i0 < n)
+		cells_block(w, t, count, ysum, i0, (int)(n - i0), acc);
+	for (int k = 0; k < 4; k++)
+		for (int j = 0; j < LANES; j++)
+			sum[k] += acc[k][j];
+	if (!(sum[0] > 0) || !(sum[1] > 0))
 		return -1;
-	*estimate = wy1 / w1 - wy0 / w0;
+	*estimate = sum[3] / sum[1] - sum[2] / sum[0];
 	return 0;
+}
+
+VECTOR_CLONES int
+ipw_weights(estimand e, const uint8_t *t, const double *ps, size_t n, double *w)
+{
+	double finite[LANES] = { 0 }, all = 0;
+	size_t i0 = 0;
+
+	for (; i0 + LANES <= n; i0 += LANES)
+		for (int j = 0; j < LANES; j++) {
+			w[i0 + j] = ipw_weight(e, t[i0 + j], ps[i0 + j]);
+			finite[j] += w[i0 + j] - w[i0 + j]; /* 0, or NaN once infinite */
+		}
+	for (; i0 < n; i0++) {
+		w[i0] = ipw_weight(e, t[i0], ps[i0]);
+		all += w[i0] - w[i0];
+	}
+	for (int j = 0; j < LANES; j++)
+		all += finite[j];
+	return all == 0 ? 0 : -1;
 }
 
 size_t

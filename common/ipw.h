@@ -70,6 +70,10 @@ void ipw_accum_add(ipw_accum *a, const double *w, const uint8_t *t, const double
     size_t n);
 int ipw_accum_finish(const ipw_accum *a, ipw_summary *s);
 
+/* w[i] = ipw_weight(e, t[i], ps[i]) for the n units; returns 0, or -1 when
+ * a weight is infinite. */
+int ipw_weights(estimand e, const uint8_t *t, const double *ps, size_t n, double *w);
+
 /* The effect alone, on cells of units with one treatment and weight:
  * count[i] units whose outcomes sum to ysum[i], each of weight w[i] (w
  * NULL: 1, the naive difference in means). boot's replicates. Returns 0,

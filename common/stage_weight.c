@@ -30,20 +30,16 @@ weight_compute(const weight_opts *o, estimand e, const uint8_t *t, const double 
 	}
 	/* the weights first, in a loop without branches; trimming, the check
 	 * for infinite weights and stabilising after */
-	for (size_t i = 0; i < n; i++)
-		w[i] = ipw_weight(e, t[i], ps[i]);
-	if (o->trim_hi > 0)
-		for (size_t i = 0; i < n; i++)
-			if (ps[i] < o->trim_lo || ps[i] > o->trim_hi) {
-				w[i] = 0;
-				trimmed[t[i]] += count ? (size_t)count[i] : 1;
-			}
 	{
-		double finite = 0;
+		int finite = ipw_weights(e, t, ps, n, w) == 0;
 
-		for (size_t i = 0; i < n; i++)
-			finite += w[i] - w[i]; /* 0, or NaN once any weight is infinite */
-		if (finite != 0)
+		if (o->trim_hi > 0)
+			for (size_t i = 0; i < n; i++)
+				if (ps[i] < o->trim_lo || ps[i] > o->trim_hi) {
+					w[i] = 0;
+					trimmed[t[i]] += count ? (size_t)count[i] : 1;
+				}
+		if (!finite)
 			for (size_t i = 0; i < n; i++)
 				if (!isfinite(w[i])) {
 					*bad_row = i;
