@@ -137,21 +137,42 @@ ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
 	return 0;
 }
 
+/* ipw_weight() for units [i0, i0 + lanes), each term of the form as the
+ * control's plus 0 or 1 times the difference: exact, the terms being small
+ * integers, and without loads that depend on t, so the loop vectorises:
+ * the same operations on the same terms, the same bits. */
+static ALWAYS_INLINE void
+weights_block(const double *base, const double *step, const uint8_t *t,
+    const double *ps, size_t i0, int lanes, double *w, double *finite)
+{
+	double out[LANES];
+
+	for (int j = 0; j < lanes; j++) {
+		double treated = t[i0 + j] != 0, x = ps[i0 + j];
+		double a = base[0] + treated * step[0], b = base[1] + treated * step[1];
+		double c = base[2] + treated * step[2], d = base[3] + treated * step[3];
+
+		out[j] = (a + b * x) / (c + d * x);
+		finite[j] += out[j] - out[j]; /* 0, or NaN once infinite */
+	}
+	for (int j = 0; j < lanes; j++)
+		w[i0 + j] = out[j];
+}
+
 VECTOR_CLONES int
 ipw_weights(estimand e, const uint8_t *t, const double *ps, size_t n, double *w)
 {
-	double finite[LANES] = { 0 }, all = 0;
+	double base[4], step[4], finite[LANES] = { 0 }, all = 0;
 	size_t i0 = 0;
 
-	for (; i0 + LANES <= n; i0 += LANES)
-		for (int j = 0; j < LANES; j++) {
-			w[i0 + j] = ipw_weight(e, t[i0 + j], ps[i0 + j]);
-			finite[j] += w[i0 + j] - w[i0 + j]; /* 0, or NaN once infinite */
-		}
-	for (; i0 < n; i0++) {
-		w[i0] = ipw_weight(e, t[i0], ps[i0]);
-		all += w[i0] - w[i0];
+	for (int k = 0; k < 4; k++) {
+		base[k] = ipw_form[e][0][k];
+		step[k] = ipw_form[e][1][k] - ipw_form[e][0][k];
 	}
+	for (; i0 + LANES <= n; i0 += LANES)
+		weights_block(base, step, t, ps, i0, LANES, w, finite);
+	if (i0 < n)
+		weights_block(base, step, t, ps, i0, (int)(n - i0), w, finite);
 	for (int j = 0; j < LANES; j++)
 		all += finite[j];
 	return all == 0 ? 0 : -1;

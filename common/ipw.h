@@ -26,17 +26,18 @@ int estimand_parse(const char *name, estimand *e); /* 0 ok, -1 unknown */
  * values (1/e, 1/(1-e), e/(1-e), (1-e)/e, 1-e, e, 1: adding 0 and dividing
  * by 1 change no bit). Inline: boot weighs every cell of every replicate.
  * e must be a real estimand (not EST_COUNT). */
+static const double ipw_form[EST_COUNT][2][4] = {
+	/*            control            treated */
+	[EST_ATE] = { { 1, 0, 1, -1 }, { 1, 0, 0, 1 } },  /* 1/(1-e), 1/e */
+	[EST_ATT] = { { 0, 1, 1, -1 }, { 1, 0, 1, 0 } },  /* e/(1-e), 1 */
+	[EST_ATC] = { { 1, 0, 1, 0 }, { 1, -1, 0, 1 } },  /* 1, (1-e)/e */
+	[EST_ATO] = { { 0, 1, 1, 0 }, { 1, -1, 1, 0 } },  /* e, 1-e */
+};
+
 static inline double
 ipw_weight(estimand e, int treated, double ps)
 {
-	static const double form[EST_COUNT][2][4] = {
-		/*            control            treated */
-		[EST_ATE] = { { 1, 0, 1, -1 }, { 1, 0, 0, 1 } },  /* 1/(1-e), 1/e */
-		[EST_ATT] = { { 0, 1, 1, -1 }, { 1, 0, 1, 0 } },  /* e/(1-e), 1 */
-		[EST_ATC] = { { 1, 0, 1, 0 }, { 1, -1, 0, 1 } },  /* 1, (1-e)/e */
-		[EST_ATO] = { { 0, 1, 1, 0 }, { 1, -1, 1, 0 } },  /* e, 1-e */
-	};
-	const double *f = form[e][treated != 0];
+	const double *f = ipw_form[e][treated != 0];
 
 	return (f[0] + f[1] * ps) / (f[2] + f[3] * ps);
 }
