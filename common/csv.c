@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "bigmem.h"
 #include "err.h"
 
 void
@@ -29,12 +31,18 @@ csv_free(csv_reader *r)
 }
 
 static void
+grow_fields(csv_reader *r)
+{
+	r->cap = r->cap ? r->cap * 2 : 32;
+	r->fields = xreallocarray(r->fields, (size_t)r->cap, sizeof *r->fields);
+}
+
+/* Inline: called for every field of the file. */
+static inline void
 add_field(csv_reader *r, const char *p, size_t len)
 {
-	if (r->nfields == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 32;
-		r->fields = xreallocarray(r->fields, (size_t)r->cap, sizeof *r->fields);
-	}
+	if (r->nfields == r->cap)
+		grow_fields(r);
 	r->fields[r->nfields].p = p;
 	r->fields[r->nfields].len = len;
 	r->nfields++;
@@ -130,21 +138,26 @@ csv_next(csv_reader *r)
 }
 
 char *
-slurp(const char *path, size_t *len)
+slurp(const char *path, size_t *len, size_t *cap_out)
 {
 	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY);
 	size_t cap = 1 << 20, n = 0;
+	struct stat st;
 	char *buf;
 
 	if (fd < 0)
 		die("cannot open '%s':", path);
-	buf = xmalloc(cap);
+	/* a file's size is known: one buffer of that size (and a byte more, to
+	 * see the end), not doubling copies */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		cap = (size_t)st.st_size + 1;
+	buf = bigmem_resize(NULL, 0, cap);
 	for (;;) {
 		ssize_t got;
 
 		if (n == cap) {
+			buf = bigmem_resize(buf, cap, 2 * cap);
 			cap *= 2;
-			buf = xrealloc(buf, cap);
 		}
 		got = read(fd, buf + n, cap - n);
 		if (got < 0) {
@@ -159,6 +172,7 @@ slurp(const char *path, size_t *len)
 	if (fd != STDIN_FILENO)
 		close(fd);
 	*len = n;
+	*cap_out = cap;
 	return buf;
 }
 

@@ -34,8 +34,9 @@ void csv_init(csv_reader *r, const char *text, size_t len);
 int csv_next(csv_reader *r);
 void csv_free(csv_reader *r);
 
-/* Reads a whole file ("-": stdin) into memory. */
-char *slurp(const char *path, size_t *len);
+/* Reads a whole file ("-": stdin) into memory: len bytes, in a buffer of
+ * cap bytes to give back with bigmem_free(text, cap). */
+char *slurp(const char *path, size_t *len, size_t *cap);
 
 /* Writes a field to f, quoted when it must be. */
 void csv_write_field(FILE *f, const char *p, size_t len);

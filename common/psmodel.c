@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "csv.h"
 #include "err.h"
 #include "mpscan.h"
@@ -133,8 +134,8 @@ psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 void
 psmodel_load(psmodel *m, const char *path)
 {
-	size_t len, objlen = 0, off = 0;
-	char *bytes = slurp(path, &len);
+	size_t len, cap, objlen = 0, off = 0;
+	char *bytes = slurp(path, &len, &cap);
 	msgpack_unpacked u;
 	mpscan_status st = mpscan((const uint8_t *)bytes, len, 64u << 20, &objlen);
 
@@ -146,5 +147,5 @@ psmodel_load(psmodel *m, const char *path)
 		bad_model(path, "it is not a MessagePack map");
 	psmodel_from_object(m, &u.data, path);
 	msgpack_unpacked_destroy(&u);
-	free(bytes);
+	bigmem_free(bytes, cap);
 }

@@ -30,6 +30,24 @@ fails "--f64 on a true/false column names the line" 1 "line 2, column 'c': 'true
 csv2mp --cat a "$work/types.csv" | mpcat | head -1 >"$work/cat.json"
 check "--cat makes a numeric column categorical" grep -q '"name":"a","type":"cat","levels":\["-3","1"\]' "$work/cat.json"
 
+# A column read as whole numbers that meets a decimal becomes f64 from its
+# first row: earlier whole numbers as strtod reads their text (2^53 + 1
+# rounds to 2^53), earlier missing values NaN; one that then meets text is
+# cat, with every row's text; a forced type's error comes only after the
+# widths of all rows are known good
+printf 'a,b,c\n9007199254740993,1,x\n,2,\n1.5,3,3\nzz,4,4.5\n' >"$work/widen.csv"
+csv2mp --f64 b "$work/widen.csv" | mpcat >"$work/widen.json"
+check "whole numbers, then a decimal, then text: a is cat with all its texts" \
+	grep -q '"name":"a","type":"cat","levels":\["1.5","9007199254740993","zz"\]' "$work/widen.json"
+check "  ... every row's text kept; c, numbers after text, cat too; b forced to f64" \
+	grep -q '"columns":{"a":\["9007199254740993",null,"1.5","zz"\],"b":\[1,2,3,4\],"c":\["x",null,"3","4.5"\]}' "$work/widen.json"
+printf 'a\n9007199254740993\n\n1.5\n' | csv2mp | mpcat >"$work/widen2.json"
+check "whole numbers, then a decimal: f64, 2^53 + 1 read as strtod reads it" \
+	grep -q '"columns":{"a":\[9007199254740992,null,1.5\]}' "$work/widen2.json"
+printf 'a,b\nx,1\n2\n' >"$work/late.csv"
+fails "a forced type's bad value waits for the widths: the ragged row is named" 1 \
+	"line 3: 1 fields, but the header has 2" "csv2mp --f64 a '$work/late.csv'"
+
 printf 'a,b\n' >"$work/empty.csv"
 csv2mp "$work/empty.csv" >"$work/empty.mp"
 mpcat <"$work/empty.mp" >"$work/empty.json"

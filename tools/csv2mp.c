@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bigmem.h"
 #include "cli.h"
 #include "csv.h"
 #include "err.h"
@@ -40,14 +41,33 @@ static const char usage_text[] =
 
 enum { OPT_CAT = OPT_PROGRAM_BASE, OPT_F64, OPT_I64, OPT_BOOL };
 
+/* How a column's values have read so far: all whole numbers, all numbers,
+ * or not (text: bool or cat, settled by a second pass). */
+typedef enum { AS_INT, AS_FLOAT, AS_TEXT } reading;
+
 typedef struct {
-	int can_int, can_float, can_bool, any;
 	int forced; /* -1, or the coltype forced by an option */
+	int any;    /* a value that is not missing */
+	reading as;
 	coltype type;
-	/* cat levels: an open-addressing set, then the sorted list */
-	char **set;
-	size_t set_cap, set_n;
+	uint64_t *slot;  /* AS_INT: int64_t, AS_FLOAT: double, per row */
+	int32_t *code;   /* AS_TEXT: the index of the row's text in levels */
+	int can_bool;
+	/* AS_TEXT: the distinct texts, in order of appearance, and an
+	 * open-addressing set of 1 + their index */
+	char **levels;
+	size_t nlevels, *set, set_cap;
+	int32_t *rank;   /* COL_CAT: the sorted place of each text, NULL if one */
+	size_t slot_rows, code_rows; /* the arrays' capacities */
 } colinfo;
+
+/* The first value that does not fit its column's forced type. */
+typedef struct {
+	size_t line;
+	int col;
+	char text[64];
+	int len;
+} bad_value;
 
 static int
 parse_i64(const char *p, size_t len, int64_t *out)
@@ -115,7 +135,8 @@ parse_f64(const char *p, size_t len, double *out)
 {
 	char buf[64], *end;
 
-	if (len == 0 || len >= sizeof buf || !strchr("+-.0123456789", p[0]))
+	if (len == 0 || len >= sizeof buf ||
+	    !((p[0] >= '0' && p[0] <= '9') || p[0] == '-' || p[0] == '+' || p[0] == '.'))
 		return -1;
 	if (parse_plain_decimal(p, len, out) == 0)
 		return 0;
@@ -150,29 +171,35 @@ hash(const char *p, size_t len)
 	return h;
 }
 
-static void
-set_add(colinfo *c, const char *p, size_t len)
+/* The index of the text p in c's levels, added if new. */
+static int32_t
+level_code(colinfo *c, const char *p, size_t len)
 {
 	size_t i;
 
-	if (c->set_n * 2 >= c->set_cap) {
-		char **old = c->set;
-		size_t oldcap = c->set_cap;
-
+	if (c->nlevels * 2 >= c->set_cap) {
+		free(c->set);
 		c->set_cap = c->set_cap ? c->set_cap * 2 : 64;
 		c->set = xcalloc(c->set_cap, sizeof *c->set);
-		c->set_n = 0;
-		for (size_t k = 0; k < oldcap; k++)
-			if (old[k])
-				set_add(c, old[k], strlen(old[k])), free(old[k]);
-		free(old);
+		for (size_t k = 0; k < c->nlevels; k++) {
+			for (i = hash(c->levels[k], strlen(c->levels[k])) & (c->set_cap - 1);
+			    c->set[i]; i = (i + 1) & (c->set_cap - 1))
+				;
+			c->set[i] = k + 1;
+		}
+		c->levels = xreallocarray(c->levels, c->set_cap / 2 + 1, sizeof *c->levels);
 	}
-	for (i = hash(p, len) & (c->set_cap - 1); c->set[i];
-	    i = (i + 1) & (c->set_cap - 1))
-		if (strlen(c->set[i]) == len && memcmp(c->set[i], p, len) == 0)
-			return;
-	c->set[i] = xstrndup(p, len);
-	c->set_n++;
+	for (i = hash(p, len) & (c->set_cap - 1); c->set[i]; i = (i + 1) & (c->set_cap - 1)) {
+		const char *l = c->levels[c->set[i] - 1];
+
+		if (strlen(l) == len && memcmp(l, p, len) == 0)
+			return (int32_t)(c->set[i] - 1);
+	}
+	if (c->nlevels >= INT32_MAX)
+		die("more than %d distinct values in one column", INT32_MAX);
+	c->levels[c->nlevels] = xstrndup(p, len);
+	c->set[i] = ++c->nlevels;
+	return (int32_t)(c->nlevels - 1);
 }
 
 static int
@@ -214,6 +241,247 @@ check_width(const csv_reader *r, int ncols)
 		    r->nfields, ncols);
 }
 
+static void
+note_bad(bad_value *bad, const csv_reader *r, int col, const csv_field *f)
+{
+	if (bad->line)
+		return; /* the first one is reported */
+	bad->line = r->record_line;
+	bad->col = col;
+	bad->len = f->len > 60 ? 60 : (int)f->len;
+	memcpy(bad->text, f->p, (size_t)bad->len);
+}
+
+static void
+die_bad(const bad_value *bad, const colinfo *info, char *const *names)
+{
+	coltype type = (coltype)info[bad->col].forced;
+
+	die("line %zu, column '%s': '%.*s' is not %s (the column was forced to %s)",
+	    bad->line, names[bad->col], bad->len, bad->text,
+	    type == COL_BOOL ? "true or false" :
+	    type == COL_I64 ? "a whole number" : "a number", coltype_name(type));
+}
+
+/* Field f of row `row` into a column still read as numbers. A column of
+ * whole numbers that meets another number becomes a column of doubles (its
+ * whole numbers converted: rounded as strtod would round their text); one
+ * that meets something else is text from then on. */
+static void
+read_number(colinfo *c, const csv_field *f, size_t row, bad_value *bad,
+    const csv_reader *r, int col)
+{
+	int64_t v;
+	double x;
+
+	if (f->len == 0) {
+		if (c->as == AS_INT)
+			c->slot[row] = (uint64_t)I64_MISSING;
+		else {
+			x = NAN;
+			memcpy(&c->slot[row], &x, sizeof x);
+		}
+		return;
+	}
+	c->any = 1;
+	if (c->as == AS_INT) {
+		if (parse_i64(f->p, f->len, &v) == 0) {
+			c->slot[row] = (uint64_t)v;
+			return;
+		}
+		if (c->forced == COL_I64) {
+			note_bad(bad, r, col, f);
+			return;
+		}
+		for (size_t k = 0; k < row; k++) {
+			int64_t earlier = (int64_t)c->slot[k];
+
+			x = earlier == I64_MISSING ? NAN : (double)earlier;
+			memcpy(&c->slot[k], &x, sizeof x);
+		}
+		c->as = AS_FLOAT;
+	}
+	if (parse_f64(f->p, f->len, &x) == 0) {
+		memcpy(&c->slot[row], &x, sizeof x);
+		return;
+	}
+	if (c->forced == COL_F64) {
+		note_bad(bad, r, col, f);
+		return;
+	}
+	c->as = AS_TEXT;
+}
+
+/* Pass 1: every record, its width checked and its numbers parsed once, into
+ * the columns still read as numbers. Returns the number of records. */
+static size_t
+read_numbers(csv_reader *r, colinfo *info, int ncols, char *const *names)
+{
+	size_t rows = 0, cap = 0;
+	bad_value bad = { 0 };
+
+	while (csv_next(r)) {
+		check_width(r, ncols);
+		if (rows == cap) {
+			size_t more = cap ? 2 * cap : 4096;
+
+			for (int i = 0; i < ncols; i++)
+				if (info[i].as != AS_TEXT) {
+					info[i].slot = bigmem_resize(info[i].slot,
+					    info[i].slot_rows * sizeof *info[i].slot,
+					    more * sizeof *info[i].slot);
+					info[i].slot_rows = more;
+				}
+			cap = more;
+		}
+		for (int i = 0; i < ncols; i++)
+			if (info[i].as != AS_TEXT)
+				read_number(&info[i], &r->fields[i], rows, &bad, r, i);
+			else if (r->fields[i].len > 0)
+				info[i].any = 1;
+		rows++;
+	}
+	/* after every record's width is known good, as before the values */
+	if (bad.line)
+		die_bad(&bad, info, names);
+	return rows;
+}
+
+/* Pass 2, for the columns of text: each value's index among the column's
+ * distinct texts, and whether they are all true or false. */
+static void
+read_texts(const char *text, size_t len, size_t body_start, size_t body_line,
+    colinfo *info, int ncols, char *const *names)
+{
+	csv_reader scan;
+	size_t row = 0, cap = 0;
+	int any_text = 0;
+
+	for (int i = 0; i < ncols; i++)
+		any_text |= info[i].as == AS_TEXT;
+	if (!any_text)
+		return;
+	csv_init(&scan, text, len);
+	scan.pos = body_start;
+	scan.line = body_line;
+	while (csv_next(&scan)) {
+		if (row == cap) {
+			size_t more = cap ? 2 * cap : 4096;
+
+			for (int i = 0; i < ncols; i++)
+				if (info[i].as == AS_TEXT) {
+					info[i].code = bigmem_resize(info[i].code,
+					    info[i].code_rows * sizeof *info[i].code,
+					    more * sizeof *info[i].code);
+					info[i].code_rows = more;
+				}
+			cap = more;
+		}
+		for (int i = 0; i < ncols; i++) {
+			const csv_field *f = &scan.fields[i];
+			colinfo *c = &info[i];
+			uint8_t b;
+
+			if (c->as != AS_TEXT)
+				continue;
+			if (f->len == 0) {
+				c->code[row] = CAT_MISSING;
+				continue;
+			}
+			if (c->can_bool && parse_bool(f->p, f->len, &b) != 0) {
+				c->can_bool = 0;
+				if (c->forced == COL_BOOL) {
+					bad_value bad = { 0 };
+
+					note_bad(&bad, &scan, i, f);
+					die_bad(&bad, info, names);
+				}
+			}
+			c->code[row] = level_code(c, f->p, f->len);
+		}
+		row++;
+	}
+	csv_free(&scan);
+}
+
+/* Each column's type: forced, or the narrowest its values allow (no value
+ * at all: f64). A cat column's levels are put in sorted (byte) order. */
+static void
+settle_types(colinfo *info, int ncols)
+{
+	for (int i = 0; i < ncols; i++) {
+		colinfo *c = &info[i];
+
+		if (c->forced >= 0)
+			c->type = (coltype)c->forced;
+		else if (!c->any)
+			c->type = COL_F64;
+		else
+			c->type = c->as == AS_INT ? COL_I64 : c->as == AS_FLOAT ? COL_F64 :
+			    c->can_bool ? COL_BOOL : COL_CAT;
+		if (c->type == COL_CAT && c->nlevels > 1) {
+			int32_t *rank = xreallocarray(NULL, c->nlevels, sizeof *rank);
+			char **sorted = xreallocarray(NULL, c->nlevels, sizeof *sorted);
+
+			memcpy(sorted, c->levels, c->nlevels * sizeof *sorted);
+			qsort(sorted, c->nlevels, sizeof *sorted, cmp_str);
+			for (size_t k = 0; k < c->nlevels; k++) {
+				char **at = bsearch(&c->levels[k], sorted, c->nlevels,
+				    sizeof *sorted, cmp_str);
+
+				rank[k] = (int32_t)(at - sorted);
+			}
+			memcpy(c->levels, sorted, c->nlevels * sizeof *sorted);
+			free(sorted);
+			c->rank = rank;
+		}
+	}
+}
+
+/* The rows of column c into col, as its settled type. */
+static void
+fill_column(column *col, const colinfo *c, size_t rows)
+{
+	switch (col->type) {
+	case COL_I64:
+		memcpy(col->data, c->slot, rows * sizeof *c->slot);
+		break;
+	case COL_F64:
+		if (c->any)
+			memcpy(col->data, c->slot, rows * sizeof *c->slot);
+		else
+			for (size_t k = 0; k < rows; k++)
+				((double *)col->data)[k] = NAN;
+		break;
+	case COL_BOOL:
+		for (size_t k = 0; k < rows; k++) {
+			uint8_t b = BOOL_MISSING;
+
+			if (c->code[k] != CAT_MISSING)
+				parse_bool(c->levels[c->code[k]], strlen(c->levels[c->code[k]]), &b);
+			((uint8_t *)col->data)[k] = b;
+		}
+		break;
+	case COL_CAT:
+		for (size_t k = 0; k < rows; k++)
+			((int32_t *)col->data)[k] = c->code[k] == CAT_MISSING ? CAT_MISSING :
+			    c->rank ? c->rank[c->code[k]] : c->code[k];
+		break;
+	}
+}
+
+static void
+colinfo_free(colinfo *c)
+{
+	bigmem_free(c->slot, c->slot_rows * sizeof *c->slot);
+	bigmem_free(c->code, c->code_rows * sizeof *c->code);
+	for (size_t k = 0; k < c->nlevels; k++)
+		free(c->levels[k]);
+	free(c->levels);
+	free(c->set);
+	free(c->rank);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -235,9 +503,9 @@ main(int argc, char **argv)
 	stream_out *out;
 	csv_reader r;
 	colinfo *info;
-	table batch;
-	char *text;
-	size_t len;
+	table all;
+	char *text, **names;
+	size_t len, text_cap, body_start, body_line, rows;
 	int opt, ncols;
 
 	err_set_prog(argv[0]);
@@ -262,15 +530,17 @@ main(int argc, char **argv)
 		path = argv[optind++];
 	cli_no_operands(argc, argv);
 
-	text = slurp(path, &len);
+	text = slurp(path, &len, &text_cap);
 	csv_init(&r, text, len);
 	if (!csv_next(&r))
 		die("%s is empty: a CSV needs at least a header row", path);
 	ncols = r.nfields;
 	info = xcalloc((size_t)ncols, sizeof *info);
+	names = xcalloc((size_t)ncols, sizeof *names);
 	stream_head_init(&head);
 	for (int i = 0; i < ncols; i++) {
-		info[i] = (colinfo){ 1, 1, 1, 0, -1, COL_F64, NULL, 0, 0 };
+		info[i].forced = -1;
+		info[i].can_bool = 1;
 		if (r.fields[i].len == 0)
 			die("header, column %d: a column needs a name", i + 1);
 		for (int j = 0; j < i; j++)
@@ -278,143 +548,47 @@ main(int argc, char **argv)
 			    memcmp(r.fields[j].p, r.fields[i].p, r.fields[i].len) == 0)
 				die("header: column '%.*s' appears twice", (int)r.fields[i].len,
 				    r.fields[i].p);
+		/* header names outlive the reader's scratch: copy them now */
+		names[i] = xstrndup(r.fields[i].p, r.fields[i].len);
 	}
 	for (int t = COL_F64; t <= COL_CAT; t++)
 		force_types(info, &r, forced[t], (coltype)t,
 		    t == COL_F64 ? "--f64" : t == COL_I64 ? "--i64" :
 		    t == COL_BOOL ? "--bool" : "--cat");
-	{
-		/* header names outlive the reader's scratch: copy them now */
-		char **names = xcalloc((size_t)ncols, sizeof *names);
-		csv_reader scan;
-		size_t body_start = r.pos, body_line = r.line;
-
-		for (int i = 0; i < ncols; i++)
-			names[i] = xstrndup(r.fields[i].p, r.fields[i].len);
-
-		/* pass 1: what every value could be */
-		while (csv_next(&r)) {
-			check_width(&r, ncols);
-			for (int i = 0; i < ncols; i++) {
-				const csv_field *f = &r.fields[i];
-				int64_t iv;
-				double dv;
-				uint8_t bv;
-
-				if (f->len == 0)
-					continue;
-				info[i].any = 1;
-				if (info[i].can_int && parse_i64(f->p, f->len, &iv) != 0)
-					info[i].can_int = 0;
-				if (info[i].can_float && parse_f64(f->p, f->len, &dv) != 0)
-					info[i].can_float = 0;
-				if (info[i].can_bool && parse_bool(f->p, f->len, &bv) != 0)
-					info[i].can_bool = 0;
-			}
-		}
-		for (int i = 0; i < ncols; i++) {
-			colinfo *c = &info[i];
-
-			if (c->forced >= 0)
-				c->type = (coltype)c->forced;
-			else if (!c->any)
-				c->type = COL_F64;
-			else
-				c->type = c->can_int ? COL_I64 : c->can_float ? COL_F64 :
-				    c->can_bool ? COL_BOOL : COL_CAT;
-		}
-		/* pass 2: the levels of cat columns */
-		csv_init(&scan, text, len);
-		scan.pos = body_start;
-		scan.line = body_line;
-		while (csv_next(&scan))
-			for (int i = 0; i < ncols; i++)
-				if (info[i].type == COL_CAT && scan.fields[i].len > 0)
-					set_add(&info[i], scan.fields[i].p, scan.fields[i].len);
-		csv_free(&scan);
-		for (int i = 0; i < ncols; i++) {
-			colinfo *c = &info[i];
-			size_t k = 0;
-
-			for (size_t j = 0; j < c->set_cap; j++)
-				if (c->set[j])
-					c->set[k++] = c->set[j];
-			if (k > 1)
-				qsort(c->set, k, sizeof *c->set, cmp_str);
-			table_add_column(&head.schema, names[i], c->type, c->set, (int)k);
-			for (size_t j = 0; j < k; j++)
-				free(c->set[j]);
-			free(c->set);
-			free(names[i]);
-		}
-		free(names);
-		r.pos = body_start;
-		r.line = body_line;
-	}
+	for (int i = 0; i < ncols; i++)
+		info[i].as = info[i].forced == COL_BOOL || info[i].forced == COL_CAT ? AS_TEXT :
+		    info[i].forced == COL_F64 ? AS_FLOAT : AS_INT;
+	body_start = r.pos;
+	body_line = r.line;
+	rows = read_numbers(&r, info, ncols, names);
+	read_texts(text, len, body_start, body_line, info, ncols, names);
+	settle_types(info, ncols);
+	for (int i = 0; i < ncols; i++)
+		table_add_column(&head.schema, names[i], info[i].type, info[i].levels,
+		    info[i].type == COL_CAT ? (int)info[i].nlevels : 0);
 	stream_head_set_role(&head.treatment, treatment);
 	stream_head_set_role(&head.outcome, outcome);
 	stream_head_set_covariates(&head, covariates);
 
-	/* pass 3: convert and write, a batch at a time */
+	/* the columns, written a batch at a time */
+	table_init(&all);
+	table_copy_schema(&all, &head.schema);
+	table_set_rows_written(&all, rows, ncols);
+	for (int i = 0; i < ncols; i++)
+		fill_column(&all.cols[i], &info[i], rows);
 	out = stream_out_open(cli.out, &cli.io, cli.batch_rows);
 	stream_out_head(out, &head);
-	table_init(&batch);
-	table_copy_schema(&batch, &head.schema);
-	for (;;) {
-		int more = csv_next(&r);
-
-		if (more) {
-			size_t row = batch.nrows;
-
-			table_set_rows(&batch, row + 1);
-			for (int i = 0; i < ncols; i++) {
-				const csv_field *f = &r.fields[i];
-				column *c = &batch.cols[i];
-				int bad = 0;
-
-				if (f->len == 0)
-					continue; /* already missing */
-				switch (c->type) {
-				case COL_F64:
-					bad = parse_f64(f->p, f->len, (double *)c->data + row);
-					break;
-				case COL_I64:
-					bad = parse_i64(f->p, f->len, (int64_t *)c->data + row);
-					break;
-				case COL_BOOL:
-					bad = parse_bool(f->p, f->len, (uint8_t *)c->data + row);
-					break;
-				case COL_CAT: {
-					char *key = xstrndup(f->p, f->len);
-					char **hit = bsearch(&key, c->levels, (size_t)c->nlevels,
-					    sizeof *c->levels, cmp_str);
-
-					((int32_t *)c->data)[row] = (int32_t)(hit - c->levels);
-					free(key);
-					break;
-				}
-				}
-				if (bad)
-					die("line %zu, column '%s': '%.*s' is not %s (the column "
-					    "was forced to %s)", r.record_line, c->name,
-					    (int)(f->len > 60 ? 60 : f->len), f->p,
-					    c->type == COL_BOOL ? "true or false" :
-					    c->type == COL_I64 ? "a whole number" : "a number",
-					    coltype_name(c->type));
-			}
-		}
-		if (batch.nrows == cli.batch_rows || (!more && batch.nrows > 0)) {
-			stream_out_rows(out, &batch, 0, batch.nrows);
-			batch.nrows = 0;
-		}
-		if (!more)
-			break;
-	}
+	stream_out_rows(out, &all, 0, rows);
 	stream_out_end(out);
-	table_free(&batch);
+	table_free(&all);
 	stream_head_free(&head);
 	csv_free(&r);
+	for (int i = 0; i < ncols; i++) {
+		colinfo_free(&info[i]);
+		free(names[i]);
+	}
 	free(info);
-	free(text);
+	free(names);
+	bigmem_free(text, text_cap);
 	return EXIT_OK;
 }
