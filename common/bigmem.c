@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "err.h"
 
@@ -75,4 +79,62 @@ bigmem_free(void *p, size_t size)
 		munmap(p, mapped_size(size));
 	else
 		free(p);
+}
+
+void
+bigmem_advise(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	uintptr_t to = ((uintptr_t)p + size) & ~(uintptr_t)(HUGE_PAGE - 1);
+
+	if (to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE); /* advice: may be ignored */
+#else
+	(void)p, (void)size;
+#endif
+}
+
+/* Stages allocate and free batch-sized buffers over and over (boot: per
+ * replicate): glibc would map each large one afresh and hand it back when
+ * freed, and the kernel fault it in again. So freed memory is kept, blocks
+ * under 32 MB come from the heap, and the heap grows 32 MB at a time
+ * (untouched, that costs nothing). boot's worker threads share the heap
+ * (one arena) rather than each getting a fresh, unadvised one.
+ *
+ * The kernel puts a huge page only where a whole 2 MB stretch is advised,
+ * and the heap starts at a random place inside its first stretch: what
+ * malloc hands out first would be faulted in 4 kB at a time (for 50,000
+ * rows, the first few columns: about 250 faults a stage). So the rest of
+ * that stretch is filled with a block that is never touched (it costs no
+ * memory) and never freed, and the heap from the next boundary to its end
+ * is advised. Blocks beyond that end, when the heap grows, are advised by
+ * the x-allocators as they hand them out. Sanitizers bring their own
+ * allocator: nothing to do there. */
+void
+bigmem_prepare_heap(void)
+{
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+	static void *filler;
+	void *probe;
+	uintptr_t at, boundary, end;
+
+	if (filler)
+		return;
+	mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's largest */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 32 << 20);
+	mallopt(M_ARENA_MAX, 1);
+	/* a block no free chunk can hold comes from the top of the heap */
+	probe = malloc(1 << 16);
+	at = (uintptr_t)probe;
+	boundary = (at + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	free(probe); /* back into the top */
+	if (at == 0)
+		return;
+	filler = malloc(boundary - at > (1 << 12) ? boundary - at - 64 : 1); /* 64: malloc's header */
+	end = (uintptr_t)sbrk(0);
+	if (filler && end > boundary)
+		bigmem_advise((void *)boundary, end - boundary);
+#endif
 }

@@ -1,13 +1,17 @@
 /* bigmem — allocations of megabytes (batches, columns) on transparent huge
- * pages where the kernel offers them.
+ * pages where the kernel offers them, and malloc's memory advised likewise.
  *
  * A stage touches every page of its batches about once, and each 4 kB page
- * costs the kernel a fault: under virtualisation about 8 us, more than the
- * stage's own work on it. A 2 MB page costs one fault. glibc's malloc asks
- * for huge pages only when an environment tunable says so, so buffers of
- * BIGMEM_MIN bytes or more are mapped here and advised (MADV_HUGEPAGE);
- * smaller ones come from malloc. Callers pass the size they hold, which is
- * what decides where a block lives. Dies when memory runs out. */
+ * costs the kernel a fault: under virtualisation about 12 us, more than the
+ * stage's own work on it. A 2 MB page costs one fault (about 120 us). The
+ * kernel gives huge pages only to memory advised with MADV_HUGEPAGE, which
+ * glibc's malloc does not do unless an environment tunable
+ * (glibc.malloc.hugetlb), read at start-up only, says so. So buffers of
+ * BIGMEM_MIN bytes or more are mapped here and advised; malloc's heap is
+ * advised once at start (bigmem_prepare_heap), and the x-allocators (err.h)
+ * advise every block of BIGMEM_MIN bytes or more they hand out. Callers
+ * pass the size they hold, which is what decides where a block lives. Dies
+ * when memory runs out. */
 #ifndef PSFLOW_BIGMEM_H
 #define PSFLOW_BIGMEM_H
 
@@ -19,5 +23,13 @@
  * new_size bytes, keeping the first min(old, new) bytes. */
 void *bigmem_resize(void *p, size_t old_size, size_t new_size);
 void bigmem_free(void *p, size_t size);
+
+/* Advises the whole 2 MB stretches of [p, p + size) for huge pages. */
+void bigmem_advise(void *p, size_t size);
+
+/* Before a program allocates much: malloc keeps what is freed, grows its
+ * heap in large steps, serves every thread from that heap, and the heap is
+ * advised for huge pages. */
+void bigmem_prepare_heap(void);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
+
 static const char *prog = "psflow";
 
 void
@@ -69,6 +71,16 @@ warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Blocks of megabytes on huge pages (see bigmem.h): advised before the
+ * caller touches them. */
+static void *
+advised(void *p, size_t n)
+{
+	if (n >= BIGMEM_MIN)
+		bigmem_advise(p, n);
+	return p;
+}
+
 void *
 xmalloc(size_t n)
 {
@@ -76,7 +88,7 @@ xmalloc(size_t n)
 
 	if (p == NULL)
 		die("out of memory allocating %zu bytes", n);
-	return p;
+	return advised(p, n);
 }
 
 void *
@@ -86,7 +98,7 @@ xcalloc(size_t count, size_t size)
 
 	if (p == NULL)
 		die("out of memory allocating %zu x %zu bytes", count, size);
-	return p;
+	return advised(p, count * size);
 }
 
 void *
@@ -96,7 +108,7 @@ xrealloc(void *p, size_t n)
 
 	if (q == NULL)
 		die("out of memory allocating %zu bytes", n);
-	return q;
+	return advised(q, n);
 }
 
 void *
