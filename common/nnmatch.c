@@ -133,7 +133,8 @@ typedef struct {
 	double value, units, ysum, ysq, share, kk;
 } tie_block;
 
-/* A treated cell, and the first block of controls at or beyond its value. */
+/* A treated cell, and the first block of controls at or beyond its value
+ * (before that is known: the number of control cells before it). */
 typedef struct {
 	size_t index, lo;
 } treated_cell;
@@ -148,10 +149,12 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	 * one: blk[0] at -inf, blk[nb + 1] at +inf */
 	tie_block *blk = xmalloc((n + 2) * sizeof *blk);
 	treated_cell *trt = xmalloc((n + 1) * sizeof *trt);
+	size_t *ctrl = xmalloc((n + 1) * sizeof *ctrl);
+	size_t *ctrl_block = xmalloc((n + 1) * sizeof *ctrl_block);
 	size_t *block_of = w ? xmalloc((n + 1) * sizeof *block_of) : NULL;
 	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
-	double pairs = 0, last = -INFINITY, units = 0, ysum = 0, ysq = 0;
-	size_t m = 0, nb = 0, nt = 0;
+	double pairs = 0;
+	size_t m = 0, nb = 0, nt = 0, nc = 0;
 	int want_se = c->count == NULL || c->ysq != NULL, want_shares = w || want_se;
 
 	memset(r, 0, sizeof *r);
@@ -161,34 +164,50 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	if (w)
 		memset(w, 0, n * sizeof *w);
 	/* every cell in order of distance (boot's cells mostly come in order
-	 * already), then one sweep: control cells into blocks of one value, and
-	 * for each treated cell the first block at or beyond its value. Treated
-	 * and control cells come mixed, so the sweep has no branch on which a
-	 * cell is: a block's sums stay in registers (adding 0 for a treated
-	 * cell) and are stored at every step. */
+	 * already); then the control cells apart, with their places in that
+	 * order, and each treated cell with the number of controls before it
+	 * (no branch on which a cell is: they come mixed) */
 	for (size_t k = 1; k < m; k++)
 		if (sorted[k].key < sorted[k - 1].key) {
 			keyed_sort(sorted, m);
 			break;
 		}
-	blk[0] = (tie_block){ -INFINITY, 0, 0, 0, 0, 0 };
 	for (size_t k = 0; k < m; k++) {
 		size_t j = sorted[k].index;
-		double key = sorted[k].key, yc = c->ysum[j];
-		int control = !c->t[j], fresh = control && (nb == 0 || key != last);
-		double u = c->count ? c->count[j] : 1;
+		int control = !c->t[j];
 
-		units = (fresh ? 0 : units) + (control ? u : 0);
-		ysum = (fresh ? 0 : ysum) + (control ? yc : 0);
-		if (want_se)
-			ysq = (fresh ? 0 : ysq) + (control ? c->count ? c->ysq[j] : yc * yc : 0);
-		nb += (size_t)fresh;
-		last = control ? key : last;
-		blk[nb] = (tie_block){ last, units, ysum, ysq, 0, 0 };
+		ctrl[nc] = j;
+		trt[nt] = (treated_cell){ j, nc };
+		nc += (size_t)control;
+		nt += (size_t)!control;
+	}
+	/* the controls' blocks of one value, 1..nb: ties are rare, so the
+	 * branch is well predicted */
+	blk[0] = (tie_block){ -INFINITY, 0, 0, 0, 0, 0 };
+	for (size_t q = 0; q < nc; q++) {
+		size_t j = ctrl[q];
+		double key = c->d[j], yc = c->ysum[j], u = c->count ? c->count[j] : 1;
+		double sq = want_se ? c->count ? c->ysq[j] : yc * yc : 0;
+
+		if (nb == 0 || key != blk[nb].value)
+			blk[++nb] = (tie_block){ key, u, yc, sq, 0, 0 };
+		else {
+			blk[nb].units += u;
+			blk[nb].ysum += yc;
+			blk[nb].ysq += sq;
+		}
+		ctrl_block[q] = nb;
 		if (block_of)
 			block_of[j] = nb;
-		trt[nt] = (treated_cell){ j, nb + (key != last) };
-		nt += (size_t)!control;
+	}
+	/* a treated cell's first block at or beyond its value: the block of the
+	 * next control, or of the one before when that has the same value */
+	for (size_t q = 0; q < nt; q++) {
+		size_t before = trt[q].lo;
+		double key = c->d[trt[q].index];
+
+		trt[q].lo = before > 0 && blk[ctrl_block[before - 1]].value == key ?
+		    ctrl_block[before - 1] : before < nc ? ctrl_block[before] : nb + 1;
 	}
 	blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0, 0, 0 };
 	for (size_t q = 0; q < nt; q++) {
@@ -243,7 +262,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	r->pairs = (size_t)pairs;
 	if (matched == 0) {
 		r->estimate = r->se = NAN;
-		free(sorted), free(blk), free(trt), free(block_of);
+		free(sorted), free(blk), free(trt), free(ctrl), free(ctrl_block), free(block_of);
 		return -1;
 	}
 	r->estimate = sum_tau / matched;
@@ -263,7 +282,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	/* sum (tau_i - est)^2 = sum tau^2 - est sum tau */
 	r->se = want_se ? sqrt((s2 * var_c + fmax(0, sum_tau2 - r->estimate * sum_tau)) /
 	    (matched * matched)) : NAN;
-	free(sorted), free(blk), free(trt), free(block_of);
+	free(sorted), free(blk), free(trt), free(ctrl), free(ctrl_block), free(block_of);
 	return 0;
 }
 
