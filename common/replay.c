@@ -365,7 +365,9 @@ struct replay_scratch {
 	double *cps, *ccount, *cysum, *cw, *cd;
 	size_t ncells;
 	double total_units, total_treated;
-	/* the replicate's rows, for what needs them */
+	/* the replicate's rows, for what needs them: copies of each ordered
+	 * row, then the rows themselves */
+	uint32_t *row_count;
 	uint8_t *rt;
 	double *ry, *rps, *rw, *rd;
 	size_t nrows;
@@ -390,6 +392,7 @@ replay_scratch_new(const replay_data *d)
 	s->cysum = xreallocarray(NULL, cells, sizeof *s->cysum);
 	s->cw = xreallocarray(NULL, cells, sizeof *s->cw);
 	s->cd = xreallocarray(NULL, cells, sizeof *s->cd);
+	s->row_count = xreallocarray(NULL, n, sizeof *s->row_count);
 	s->rt = xmalloc(n);
 	s->ry = xreallocarray(NULL, n, sizeof *s->ry);
 	s->rps = xreallocarray(NULL, n, sizeof *s->rps);
@@ -408,7 +411,7 @@ replay_scratch_free(replay_scratch **sp)
 	free(s->units), free(s->treated), free(s->ps), free(s->count), free(s->ysum);
 	free(s->ct), free(s->cgroup), free(s->cps), free(s->ccount), free(s->cysum);
 	free(s->cw), free(s->cd);
-	free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
+	free(s->row_count), free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
 	free(s);
 	*sp = NULL;
 }
@@ -421,29 +424,27 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 	return st;
 }
 
-/* Row k of the replicate into its cell (2g + t: group g's units with
- * treatment t). */
+/* Row k into its cell (2g + t: group g's units with treatment t). */
 static inline void
-add_row(const replay_data *d, const uint32_t *count, double *cell_count,
-    double *cell_ysum, size_t k)
+add_row(const replay_data *d, double *cell_count, double *cell_ysum, size_t k)
 {
-	double c = count ? count[k] : 1;
 	size_t cell = 2 * (size_t)d->group[k] + d->t[k];
 
-	cell_count[cell] += c;
-	cell_ysum[cell] += c * d->y[k];
+	cell_count[cell] += 1;
+	cell_ysum[cell] += d->y[k];
 }
 
 #define ROW_STREAMS 4
 
 /* The replicate's units summed into cells, then per group (totals in
- * registers) and, compacted, the cells with units. A group's rows are
- * consecutive, so consecutive rows often add to one cell, and each addition
- * would wait for the one before: the rows are taken from ROW_STREAMS
- * stretches at once, cut at group boundaries, so each cell still sums its
- * rows in order (the same bits) while the stretches' additions overlap. */
+ * registers) and, compacted, the cells with units. Drawn rows are added in
+ * the order drawn: draws fall on cells at random, so one addition seldom
+ * waits for another. The full data's rows come in group order, where
+ * consecutive rows often share a cell: they are taken from ROW_STREAMS
+ * stretches at once, cut at group boundaries, so that each cell still sums
+ * its rows in order while the stretches' additions overlap. */
 static void
-sum_cells(const replay_data *d, const uint32_t *count, replay_scratch *s)
+sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scratch *s)
 {
 	size_t u = d->ngroups, m = 0, cut[ROW_STREAMS + 1], common = SIZE_MAX;
 	double total_units = 0, total_treated = 0;
@@ -455,16 +456,21 @@ sum_cells(const replay_data *d, const uint32_t *count, replay_scratch *s)
 
 	memset(cell_count, 0, 2 * u * sizeof *cell_count);
 	memset(cell_ysum, 0, 2 * u * sizeof *cell_ysum);
-	for (int q = 0; q <= ROW_STREAMS; q++)
-		cut[q] = d->first[u * (size_t)q / ROW_STREAMS];
-	for (int q = 0; q < ROW_STREAMS; q++)
-		common = cut[q + 1] - cut[q] < common ? cut[q + 1] - cut[q] : common;
-	for (size_t j = 0; j < common; j++)
+	if (draws)
+		for (size_t j = 0; j < ndraws; j++)
+			add_row(d, cell_count, cell_ysum, draws[j]);
+	else {
+		for (int q = 0; q <= ROW_STREAMS; q++)
+			cut[q] = d->first[u * (size_t)q / ROW_STREAMS];
 		for (int q = 0; q < ROW_STREAMS; q++)
-			add_row(d, count, cell_count, cell_ysum, cut[q] + j);
-	for (int q = 0; q < ROW_STREAMS; q++)
-		for (size_t k = cut[q] + common; k < cut[q + 1]; k++)
-			add_row(d, count, cell_count, cell_ysum, k);
+			common = cut[q + 1] - cut[q] < common ? cut[q + 1] - cut[q] : common;
+		for (size_t j = 0; j < common; j++)
+			for (int q = 0; q < ROW_STREAMS; q++)
+				add_row(d, cell_count, cell_ysum, cut[q] + j);
+		for (int q = 0; q < ROW_STREAMS; q++)
+			for (size_t k = cut[q] + common; k < cut[q + 1]; k++)
+				add_row(d, cell_count, cell_ysum, k);
+	}
 	for (size_t g = 0; g < u; g++) {
 		units[g] = cell_count[2 * g] + cell_count[2 * g + 1];
 		treated[g] = cell_count[2 * g + 1];
@@ -495,15 +501,20 @@ cell_propensities(replay_scratch *s)
 
 /* The replicate's rows in stream order, each copy of a row as a row. */
 static void
-expand_rows(const replay_data *d, const uint32_t *count, replay_scratch *s)
+expand_rows(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scratch *s)
 {
 	size_t m = 0;
 
 	if (s->rows_ready)
 		return;
+	if (draws) {
+		memset(s->row_count, 0, d->n * sizeof *s->row_count);
+		for (size_t j = 0; j < ndraws; j++)
+			s->row_count[draws[j]]++;
+	}
 	for (size_t i = 0; i < d->n; i++) {
 		size_t k = d->pos[i];
-		uint32_t c = count ? count[k] : 1;
+		uint32_t c = draws ? s->row_count[k] : 1;
 
 		for (uint32_t j = 0; j < c; j++, m++) {
 			s->rt[m] = d->t[k];
@@ -517,13 +528,13 @@ expand_rows(const replay_data *d, const uint32_t *count, replay_scratch *s)
 
 static replicate_status
 ipw_target(const replay_plan *p, const replay_target *t, const replay_data *d,
-    const uint32_t *count, replay_scratch *s, double *out)
+    const uint32_t *draws, size_t ndraws, replay_scratch *s, double *out)
 {
 	size_t trimmed[2], capped, bad;
 	ipw_summary sum;
 
 	if (p->w.truncate_q > 0) { /* a quantile over units: on the rows */
-		expand_rows(d, count, s);
+		expand_rows(d, draws, ndraws, s);
 		if (weight_compute(&p->w, t->e, s->rt, s->rps, NULL, s->nrows, s->rw,
 		    trimmed, &capped, &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
@@ -541,8 +552,8 @@ ipw_target(const replay_plan *p, const replay_target *t, const replay_data *d,
 }
 
 static replicate_status
-match_target(const replay_plan *p, const replay_data *d, const uint32_t *count,
-    replay_scratch *s, double *out)
+match_target(const replay_plan *p, const replay_data *d, const uint32_t *draws,
+    size_t ndraws, replay_scratch *s, double *out)
 {
 	nnmatch_opts nn = p->m.nn;
 	nnmatch_result mr;
@@ -558,7 +569,7 @@ match_target(const replay_plan *p, const replay_data *d, const uint32_t *count,
 		if (nnmatch_att_cells(&cells, &nn, NULL, &mr) != 0)
 			return REPLICATE_NO_MATCH;
 	} else { /* matches depend on row order: on the rows */
-		expand_rows(d, count, s);
+		expand_rows(d, draws, ndraws, s);
 		if (match_distance(&p->m, s->rps, NULL, s->nrows, s->rd, &nn.caliper,
 		    &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
@@ -570,13 +581,13 @@ match_target(const replay_plan *p, const replay_data *d, const uint32_t *count,
 }
 
 replicate_status
-replay_run(const replay_plan *p, const replay_data *d, const uint32_t *count,
-    replay_scratch *s, double *out, char *why, size_t whylen)
+replay_run(const replay_plan *p, const replay_data *d, const uint32_t *draws,
+    size_t ndraws, replay_scratch *s, double *out, char *why, size_t whylen)
 {
 	char detail[512];
 
 	s->rows_ready = 0;
-	sum_cells(d, count, s);
+	sum_cells(d, draws, ndraws, s);
 	if (s->total_treated == 0)
 		return fail(REPLICATE_NO_TREATED, why, whylen, NULL);
 	if (s->total_treated == s->total_units)
@@ -590,7 +601,7 @@ replay_run(const replay_plan *p, const replay_data *d, const uint32_t *count,
 		logit_fit_free(&fit);
 		if (rc != 0)
 			return fail(REPLICATE_FIT_FAILED, why, whylen, detail);
-		if (count == NULL && d->ps) {
+		if (draws == NULL && d->ps) {
 			/* The full data: the refit must give the stream's propensities
 			 * (to the fit's tolerance), and the estimates are then taken
 			 * from the stream's own. Fits summed in another order differ in
@@ -621,10 +632,10 @@ replay_run(const replay_plan *p, const replay_data *d, const uint32_t *count,
 				st = REPLICATE_ZERO_WEIGHT;
 			break;
 		case TARGET_IPW:
-			st = ipw_target(p, t, d, count, s, &out[k]);
+			st = ipw_target(p, t, d, draws, ndraws, s, &out[k]);
 			break;
 		case TARGET_MATCH:
-			st = match_target(p, d, count, s, &out[k]);
+			st = match_target(p, d, draws, ndraws, s, &out[k]);
 			break;
 		}
 		if (st != REPLICATE_OK)
@@ -690,7 +701,7 @@ replay_plan_warm_start(replay_plan *p, replay_data *d)
 		return;
 	}
 	s = replay_scratch_new(d);
-	sum_cells(d, NULL, s);
+	sum_cells(d, NULL, 0, s);
 	p->logit.start = NULL;
 	p->logit.start_mu = NULL;
 	if (psfit_fit(&p->d, &(logit_data){ .X = d->X, .n = d->ngroups, .p = d->p,

@@ -55,8 +55,7 @@ void replay_plan_free(replay_plan *p);
 
 /* The rows as boot uses them: grouped, rows with equal covariates (or equal
  * propensities, when those are held fixed) in one group, and ordered by
- * group so that a replicate's counts are summed in one sequential pass. A
- * replicate is a count per ordered row. */
+ * group. A replicate is a list of ordered rows, drawn with replacement. */
 typedef struct {
 	size_t n;          /* rows */
 	uint8_t *t;        /* n, in group order */
@@ -101,9 +100,10 @@ typedef struct replay_scratch replay_scratch;
 replay_scratch *replay_scratch_new(const replay_data *d);
 void replay_scratch_free(replay_scratch **s);
 
-/* The plan's estimates on a replicate: count[k] copies of ordered row k
- * (count NULL: every row once, the full data), into out[0..ntargets). why
- * (optional) gets the detail of a failure.
+/* The plan's estimates on a replicate: the ordered rows draws[0..ndraws),
+ * a row once for each time it is drawn (draws NULL: every row once, the
+ * full data), into out[0..ntargets). why (optional) gets the detail of a
+ * failure.
  *
  * The model is fitted on the groups with their counts of units and treated
  * units; weights and matches are computed on cells (a group's controls, a
@@ -113,6 +113,7 @@ void replay_scratch_free(replay_scratch **s);
  * weight --truncate (a quantile over units) and any matching but k = 1 with
  * replacement and all ties (matches depend on row order). */
 replicate_status replay_run(const replay_plan *p, const replay_data *d,
-    const uint32_t *count, replay_scratch *s, double *out, char *why, size_t whylen);
+    const uint32_t *draws, size_t ndraws, replay_scratch *s, double *out, char *why,
+    size_t whylen);
 
 #endif

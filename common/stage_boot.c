@@ -160,7 +160,7 @@ engine_finished(engine *e)
 
 /* Replicates of chunk c into vals/st; returns one failure's detail in why. */
 static void
-compute_chunk(const engine *e, int c, replay_scratch *s, uint32_t *count, double *vals,
+compute_chunk(const engine *e, int c, replay_scratch *s, uint32_t *draws, double *vals,
     uint8_t *st, char *why, size_t whylen)
 {
 	size_t n = e->data->n;
@@ -172,12 +172,11 @@ compute_chunk(const engine *e, int c, replay_scratch *s, uint32_t *count, double
 		char detail[512];
 		double *out = vals + (size_t)r * e->K;
 
-		/* n draws with replacement, as a count per row */
+		/* n draws with replacement */
 		rng_stream(&g, e->seed, (uint64_t)(start + r));
-		memset(count, 0, n * sizeof *count);
 		for (size_t j = 0; j < n; j++)
-			count[rng_below(&g, n)]++;
-		st[r] = (uint8_t)replay_run(e->plan, e->data, count, s, out, detail,
+			draws[j] = (uint32_t)rng_below(&g, n);
+		st[r] = (uint8_t)replay_run(e->plan, e->data, draws, n, s, out, detail,
 		    sizeof detail);
 		if (st[r] != REPLICATE_OK) {
 			for (int k = 0; k < e->K; k++)
@@ -193,7 +192,7 @@ local_thread(void *arg)
 {
 	engine *e = arg;
 	replay_scratch *s = replay_scratch_new(e->data);
-	uint32_t *count = xreallocarray(NULL, e->data->n + 1, sizeof *count);
+	uint32_t *draws = xreallocarray(NULL, e->data->n + 1, sizeof *draws);
 	double *vals = xreallocarray(NULL, (size_t)e->chunk * (size_t)e->K, sizeof *vals);
 	uint8_t *st = xmalloc((size_t)e->chunk);
 	char why[512];
@@ -220,11 +219,11 @@ local_thread(void *arg)
 			pthread_mutex_unlock(&e->mu);
 			continue;
 		}
-		compute_chunk(e, c, s, count, vals, st, why, sizeof why);
+		compute_chunk(e, c, s, draws, vals, st, why, sizeof why);
 		engine_complete(e, c, vals, st, why);
 	}
 	replay_scratch_free(&s);
-	free(count);
+	free(draws);
 	free(vals);
 	free(st);
 	return NULL;
@@ -432,7 +431,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	engine e;
 	int64_t seed, B, chunk, fixed_ps_flag = 0, K;
 	replay_scratch *s;
-	uint32_t *count;
+	uint32_t *draws;
 	double *vals;
 	uint8_t *st;
 	char why[512];
@@ -479,7 +478,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	e.K = (int)K;
 	e.chunk = (int)chunk;
 	s = replay_scratch_new(&data);
-	count = xreallocarray(NULL, data.n + 1, sizeof *count);
+	draws = xreallocarray(NULL, data.n + 1, sizeof *draws);
 	vals = xreallocarray(NULL, (size_t)chunk * (size_t)K, sizeof *vals);
 	st = xmalloc((size_t)chunk);
 	send_kind(sock, NULL, 0, "ready");
@@ -496,7 +495,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 			mpseq r;
 			int replicates = (int)(B - c * chunk < chunk ? B - c * chunk : chunk);
 
-			compute_chunk(&e, (int)c, s, count, vals, st, why, sizeof why);
+			compute_chunk(&e, (int)c, s, draws, vals, st, why, sizeof why);
 			mpseq_map(&r);
 			mpseq_str(&r, "kind", "results");
 			mpseq_i64(&r, "chunk", c);
@@ -516,7 +515,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	if (!quiet)
 		warnx("the coordinator says the run is complete");
 	replay_scratch_free(&s);
-	free(count);
+	free(draws);
 	free(vals);
 	free(st);
 	replay_data_free(&data);
@@ -569,21 +568,29 @@ static void
 jackknife(const replay_plan *plan, const replay_data *data, double *theta /* G x K */)
 {
 	size_t n = data->n;
-	uint32_t *count = xreallocarray(NULL, n + 1, sizeof *count);
+	uint32_t *kept = xreallocarray(NULL, n + 1, sizeof *kept);
+	uint8_t *keep = xmalloc(n + 1);
 	replay_scratch *s = replay_scratch_new(data);
 	char why[512];
 
 	for (int g = 0; g < JACK_GROUPS; g++) {
-		/* block g: the stream's rows g, g + G, g + 2G, ... */
+		/* block g: the stream's rows g, g + G, g + 2G, ... left out; the
+		 * others once each, in their order */
+		size_t m = 0;
+
 		for (size_t i = 0; i < n; i++)
-			count[data->pos[i]] = i % JACK_GROUPS != (size_t)g;
-		if (replay_run(plan, data, count, s, theta + (size_t)g * plan->ntargets, why,
+			keep[data->pos[i]] = i % JACK_GROUPS != (size_t)g;
+		for (size_t k = 0; k < n; k++)
+			if (keep[k])
+				kept[m++] = (uint32_t)k;
+		if (replay_run(plan, data, kept, m, s, theta + (size_t)g * plan->ntargets, why,
 		    sizeof why) != REPLICATE_OK)
 			die("--ci bca: the estimates without block %d of %d rows could not "
 			    "be computed (%s): use --ci percentile", g + 1, JACK_GROUPS, why);
 	}
 	replay_scratch_free(&s);
-	free(count);
+	free(kept);
+	free(keep);
 }
 
 static void
@@ -702,7 +709,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 		replay_scratch *s = replay_scratch_new(&data);
 
 		full = xcalloc((size_t)K, sizeof *full);
-		if (replay_run(&plan, &data, NULL, s, full, why, sizeof why) != REPLICATE_OK)
+		if (replay_run(&plan, &data, NULL, 0, s, full, why, sizeof why) != REPLICATE_OK)
 			die("replaying the recipe on the full data failed: %s", why);
 		for (int k = 0; k < K; k++)
 			if (!(fabs(full[k] - plan.targets[k].estimate) <=
