@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "err.h"
 #include "hashbits.h"
 #include "keyed.h"
@@ -139,19 +140,44 @@ typedef struct {
 	size_t index, lo;
 } treated_cell;
 
+void
+nnmatch_work_free(nnmatch_work *work)
+{
+	bigmem_free(work->mem, work->size);
+	work->mem = NULL;
+	work->size = 0;
+}
+
+/* The work's memory, grown to at least size bytes. */
+static void *
+work_memory(nnmatch_work *work, size_t size)
+{
+	if (work->size < size) {
+		bigmem_free(work->mem, work->size);
+		work->mem = bigmem_resize(NULL, 0, size);
+		work->size = size;
+	}
+	return work->mem;
+}
+
 int
 nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
-    nnmatch_result *r)
+    nnmatch_result *r, nnmatch_work *work)
 {
 	size_t n = c->n;
-	keyed *sorted = xmalloc((n + 1) * sizeof *sorted);
+	nnmatch_work own = { 0 };
+	/* the arrays below, in one block; all but blk of 8-byte elements */
+	size_t in_sorted = (n + 1) * sizeof(keyed), in_blk = (n + 2) * sizeof(tie_block);
+	size_t in_trt = (n + 1) * sizeof(treated_cell), in_index = (n + 1) * sizeof(size_t);
+	char *mem = work_memory(work ? work : &own, in_sorted + in_blk + in_trt + 3 * in_index);
+	keyed *sorted = (keyed *)mem;
 	/* blocks 1..nb, between two that no cell is nearer to than to a real
 	 * one: blk[0] at -inf, blk[nb + 1] at +inf */
-	tie_block *blk = xmalloc((n + 2) * sizeof *blk);
-	treated_cell *trt = xmalloc((n + 1) * sizeof *trt);
-	size_t *ctrl = xmalloc((n + 1) * sizeof *ctrl);
-	size_t *ctrl_block = xmalloc((n + 1) * sizeof *ctrl_block);
-	size_t *block_of = w ? xmalloc((n + 1) * sizeof *block_of) : NULL;
+	tie_block *blk = (tie_block *)(mem + in_sorted);
+	treated_cell *trt = (treated_cell *)(mem + in_sorted + in_blk);
+	size_t *ctrl = (size_t *)(mem + in_sorted + in_blk + in_trt);
+	size_t *ctrl_block = ctrl + n + 1;
+	size_t *block_of = w ? ctrl_block + n + 1 : NULL;
 	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
 	double pairs = 0;
 	size_t m = 0, nb = 0, nt = 0, nc = 0;
@@ -262,7 +288,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	r->pairs = (size_t)pairs;
 	if (matched == 0) {
 		r->estimate = r->se = NAN;
-		free(sorted), free(blk), free(trt), free(ctrl), free(ctrl_block), free(block_of);
+		nnmatch_work_free(&own);
 		return -1;
 	}
 	r->estimate = sum_tau / matched;
@@ -282,7 +308,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	/* sum (tau_i - est)^2 = sum tau^2 - est sum tau */
 	r->se = want_se ? sqrt((s2 * var_c + fmax(0, sum_tau2 - r->estimate * sum_tau)) /
 	    (matched * matched)) : NAN;
-	free(sorted), free(blk), free(trt), free(ctrl), free(ctrl_block), free(block_of);
+	nnmatch_work_free(&own);
 	return 0;
 }
 
@@ -461,13 +487,13 @@ nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
 	if (collapse_rows(d, t, y, n, &rc) == 0) {
 		nnmatch_cells rows = { t, d, NULL, y, NULL, n };
 
-		return nnmatch_att_cells(&rows, o, w, r);
+		return nnmatch_att_cells(&rows, o, w, r, NULL);
 	}
 	{
 		nnmatch_cells cells = { rc.t, rc.d, rc.count, rc.ysum, rc.ysq, rc.n };
 		double *cw = xmalloc(rc.n * sizeof *cw);
 
-		status = nnmatch_att_cells(&cells, o, cw, r);
+		status = nnmatch_att_cells(&cells, o, cw, r, NULL);
 		for (size_t i = 0; i < n; i++)
 			w[i] = cw[rc.cell_of[i]];
 		free(cw);

@@ -60,11 +60,22 @@ typedef struct {
 	size_t n;
 } nnmatch_cells;
 
+/* Working memory for nnmatch_att_cells, kept from call to call (boot matches
+ * every replicate, and its threads should not take turns at malloc). Start
+ * it as { 0 }; give it back with nnmatch_work_free. */
+typedef struct {
+	void *mem;
+	size_t size;
+} nnmatch_work;
+
+void nnmatch_work_free(nnmatch_work *work);
+
 /* nnmatch_att() for a matching nnmatch_by_blocks() accepts, on cells; w[i]
  * receives the weight of each unit of cell i (w NULL: not wanted). Numbers
  * as unit by unit (counts in r in units; without ysq, as boot calls it for
- * the estimate alone, no standard error and no controls_used). */
+ * the estimate alone, no standard error and no controls_used). work: NULL,
+ * or memory to reuse. */
 int nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
-    nnmatch_result *r);
+    nnmatch_result *r, nnmatch_work *work);
 
 #endif

@@ -270,6 +270,7 @@ order_by_group(replay_data *d, const uint32_t *group_of_row, const uint8_t *t,
 		d->group[k] = group_of_row[i];
 		d->t[k] = t[i];
 		d->y[k] = y[i];
+		d->row[k] = (replay_row){ y[i], 2 * group_of_row[i] + (t[i] != 0) };
 	}
 	free(next);
 }
@@ -333,6 +334,7 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 	d->y = xreallocarray(NULL, n + 1, sizeof *d->y);
 	d->group = xreallocarray(NULL, n + 1, sizeof *d->group);
 	d->pos = xreallocarray(NULL, n + 1, sizeof *d->pos);
+	d->row = xreallocarray(NULL, n + 1, sizeof *d->row);
 	d->first = xreallocarray(NULL, d->ngroups + 1, sizeof *d->first);
 	order_by_group(d, group_of_row, t, y);
 	free(group_of_row);
@@ -345,6 +347,7 @@ replay_data_free(replay_data *d)
 {
 	free(d->t);
 	free(d->y);
+	free(d->row);
 	free(d->group);
 	free(d->pos);
 	free(d->first);
@@ -356,8 +359,9 @@ replay_data_free(replay_data *d)
 struct replay_scratch {
 	/* per group: units, treated units, propensity */
 	double *units, *treated, *ps;
-	/* per cell, 2g + t: group g's units with treatment t, their outcomes */
-	double *count, *ysum;
+	/* per cell c (2g + t: group g's units with treatment t): its units at
+	 * [2c], their outcomes' sum at [2c + 1], side by side for the draws */
+	double *cellsum;
 	/* the replicate's cells with units (a group's controls, a group's
 	 * treated units) in group order */
 	uint8_t *ct;
@@ -369,6 +373,7 @@ struct replay_scratch {
 	 * row, then the rows themselves */
 	uint32_t *row_count;
 	uint8_t *rt;
+	nnmatch_work match_work;
 	double *ry, *rps, *rw, *rd;
 	size_t nrows;
 	int rows_ready;
@@ -383,8 +388,7 @@ replay_scratch_new(const replay_data *d)
 	s->units = xreallocarray(NULL, u, sizeof *s->units);
 	s->treated = xreallocarray(NULL, u, sizeof *s->treated);
 	s->ps = xreallocarray(NULL, u, sizeof *s->ps);
-	s->count = xreallocarray(NULL, cells, sizeof *s->count);
-	s->ysum = xreallocarray(NULL, cells, sizeof *s->ysum);
+	s->cellsum = xreallocarray(NULL, 2 * cells, sizeof *s->cellsum);
 	s->ct = xmalloc(cells);
 	s->cgroup = xreallocarray(NULL, cells, sizeof *s->cgroup);
 	s->cps = xreallocarray(NULL, cells, sizeof *s->cps);
@@ -408,9 +412,10 @@ replay_scratch_free(replay_scratch **sp)
 
 	if (s == NULL)
 		return;
-	free(s->units), free(s->treated), free(s->ps), free(s->count), free(s->ysum);
+	free(s->units), free(s->treated), free(s->ps), free(s->cellsum);
 	free(s->ct), free(s->cgroup), free(s->cps), free(s->ccount), free(s->cysum);
 	free(s->cw), free(s->cd);
+	nnmatch_work_free(&s->match_work);
 	free(s->row_count), free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
 	free(s);
 	*sp = NULL;
@@ -424,14 +429,14 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 	return st;
 }
 
-/* Row k into its cell (2g + t: group g's units with treatment t). */
+/* Ordered row k into its cell. */
 static inline void
-add_row(const replay_data *d, double *cell_count, double *cell_ysum, size_t k)
+add_row(const replay_data *d, double *cellsum, size_t k)
 {
-	size_t cell = 2 * (size_t)d->group[k] + d->t[k];
+	const replay_row *r = &d->row[k];
 
-	cell_count[cell] += 1;
-	cell_ysum[cell] += d->y[k];
+	cellsum[2 * (size_t)r->cell] += 1;
+	cellsum[2 * (size_t)r->cell + 1] += r->y;
 }
 
 #define ROW_STREAMS 4
@@ -439,26 +444,26 @@ add_row(const replay_data *d, double *cell_count, double *cell_ysum, size_t k)
 /* The replicate's units summed into cells, then per group (totals in
  * registers) and, compacted, the cells with units. Drawn rows are added in
  * the order drawn: draws fall on cells at random, so one addition seldom
- * waits for another. The full data's rows come in group order, where
- * consecutive rows often share a cell: they are taken from ROW_STREAMS
- * stretches at once, cut at group boundaries, so that each cell still sums
- * its rows in order while the stretches' additions overlap. */
+ * waits for another, and each draw reads one row and one cell's two sums.
+ * The full data's rows come in group order, where consecutive rows often
+ * share a cell: they are taken from ROW_STREAMS stretches at once, cut at
+ * group boundaries, so that each cell still sums its rows in order while
+ * the stretches' additions overlap. */
 static void
 sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scratch *s)
 {
 	size_t u = d->ngroups, m = 0, cut[ROW_STREAMS + 1], common = SIZE_MAX;
 	double total_units = 0, total_treated = 0;
 	/* in locals: the stores below cannot be taken to move s's arrays */
-	double *cell_count = s->count, *cell_ysum = s->ysum, *units = s->units;
-	double *treated = s->treated, *ccount = s->ccount, *cysum = s->cysum;
+	double *cellsum = s->cellsum, *units = s->units, *treated = s->treated;
+	double *ccount = s->ccount, *cysum = s->cysum;
 	uint8_t *ct = s->ct;
 	uint32_t *cgroup = s->cgroup;
 
-	memset(cell_count, 0, 2 * u * sizeof *cell_count);
-	memset(cell_ysum, 0, 2 * u * sizeof *cell_ysum);
+	memset(cellsum, 0, 4 * u * sizeof *cellsum);
 	if (draws)
 		for (size_t j = 0; j < ndraws; j++)
-			add_row(d, cell_count, cell_ysum, draws[j]);
+			add_row(d, cellsum, draws[j]);
 	else {
 		for (int q = 0; q <= ROW_STREAMS; q++)
 			cut[q] = d->first[u * (size_t)q / ROW_STREAMS];
@@ -466,14 +471,14 @@ sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scr
 			common = cut[q + 1] - cut[q] < common ? cut[q + 1] - cut[q] : common;
 		for (size_t j = 0; j < common; j++)
 			for (int q = 0; q < ROW_STREAMS; q++)
-				add_row(d, cell_count, cell_ysum, cut[q] + j);
+				add_row(d, cellsum, cut[q] + j);
 		for (int q = 0; q < ROW_STREAMS; q++)
 			for (size_t k = cut[q] + common; k < cut[q + 1]; k++)
-				add_row(d, cell_count, cell_ysum, k);
+				add_row(d, cellsum, k);
 	}
 	for (size_t g = 0; g < u; g++) {
-		units[g] = cell_count[2 * g] + cell_count[2 * g + 1];
-		treated[g] = cell_count[2 * g + 1];
+		units[g] = cellsum[4 * g] + cellsum[4 * g + 2];
+		treated[g] = cellsum[4 * g + 2];
 		total_units += units[g];
 		total_treated += treated[g];
 	}
@@ -482,9 +487,9 @@ sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scr
 	for (size_t cell = 0; cell < 2 * u; cell++) {
 		ct[m] = cell & 1;
 		cgroup[m] = (uint32_t)(cell / 2);
-		ccount[m] = cell_count[cell];
-		cysum[m] = cell_ysum[cell];
-		m += cell_count[cell] > 0;
+		ccount[m] = cellsum[2 * cell];
+		cysum[m] = cellsum[2 * cell + 1];
+		m += cellsum[2 * cell] > 0;
 	}
 	s->ncells = m;
 }
@@ -566,7 +571,7 @@ match_target(const replay_plan *p, const replay_data *d, const uint32_t *draws,
 		if (match_distance(&p->m, s->cps, s->ccount, s->ncells, s->cd, &nn.caliper,
 		    &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
-		if (nnmatch_att_cells(&cells, &nn, NULL, &mr) != 0)
+		if (nnmatch_att_cells(&cells, &nn, NULL, &mr, &s->match_work) != 0)
 			return REPLICATE_NO_MATCH;
 	} else { /* matches depend on row order: on the rows */
 		expand_rows(d, draws, ndraws, s);

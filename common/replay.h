@@ -56,6 +56,13 @@ void replay_plan_free(replay_plan *p);
 /* The rows as boot uses them: grouped, rows with equal covariates (or equal
  * propensities, when those are held fixed) in one group, and ordered by
  * group. A replicate is a list of ordered rows, drawn with replacement. */
+/* An ordered row's cell (2g + t: group g's units with treatment t) and
+ * outcome: all a replicate reads of a row it draws, in one cache line. */
+typedef struct {
+	double y;
+	uint32_t cell;
+} replay_row;
+
 typedef struct {
 	size_t n;          /* rows */
 	uint8_t *t;        /* n, in group order */
@@ -68,6 +75,7 @@ typedef struct {
 	double *X;         /* refit: the groups' covariates, ngroups x p, column-major */
 	double *ps;        /* the groups' propensities in the stream (fixed, or
 			      refit: what the full data's refit must give) */
+	replay_row *row;   /* n: what a drawn row adds, in one place */
 } replay_data;
 
 /* Checks and copies what the plan needs out of the rows (dies on bad data,

@@ -101,7 +101,7 @@ main(void)
 		double wr[8], wc[7];
 
 		CHECK(nnmatch_att(dr, tr, yr, 8, &o, wr, &rr) == 0 &&
-		    nnmatch_att_cells(&cells, &o, wc, &rc) == 0, "rows and cells both match");
+		    nnmatch_att_cells(&cells, &o, wc, &rc, NULL) == 0, "rows and cells both match");
 		CHECK_NEAR(rc.estimate, rr.estimate, 1e-12, "cells: the rows' estimate");
 		CHECK_NEAR(rc.se, rr.se, 1e-12, "cells: the rows' standard error");
 		CHECK(rc.treated_matched == 4 && rc.controls_used == 3 && rr.controls_used == 3 &&
@@ -109,10 +109,10 @@ main(void)
 		    "cells: counts in units (4 treated, 3 controls used)");
 		CHECK_NEAR(wc[1], wr[1], 1e-12, "cells: a control cell's weight is its units'");
 		cells.ysq = NULL;
-		CHECK(nnmatch_att_cells(&cells, &o, wc, &rc) == 0 && isnan(rc.se) &&
+		CHECK(nnmatch_att_cells(&cells, &o, wc, &rc, NULL) == 0 && isnan(rc.se) &&
 		    fabs(rc.estimate - rr.estimate) < 1e-12,
 		    "cells without ysq: the estimate, and no standard error");
-		CHECK(nnmatch_att_cells(&cells, &o, NULL, &rc) == 0 &&
+		CHECK(nnmatch_att_cells(&cells, &o, NULL, &rc, NULL) == 0 &&
 		    fabs(rc.estimate - rr.estimate) < 1e-12,
 		    "cells without weights wanted (w NULL): the estimate");
 	}
@@ -136,7 +136,7 @@ main(void)
 			yn[i] = (i * 37 % 11) / 10.0 + tn[i];
 		}
 		CHECK(nnmatch_att(dn, tn, yn, N, &o, wa, &ra) == 0 &&
-		    nnmatch_att_cells(&rows, &o, wb, &rb) == 0, "collapsed rows match");
+		    nnmatch_att_cells(&rows, &o, wb, &rb, NULL) == 0, "collapsed rows match");
 		CHECK_NEAR(ra.estimate, rb.estimate, 1e-12, "collapsed: the rows' estimate");
 		CHECK_NEAR(ra.se, rb.se, 1e-12, "collapsed: the rows' standard error");
 		CHECK(ra.treated_matched == rb.treated_matched &&
