@@ -50,6 +50,30 @@ stage_read_all(stage_input *si)
 }
 
 stream_out *
+stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *recipe)
+{
+	stream_out *out = si->out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+	mpraw raw;
+
+	/* the head goes out with the stage's recipe entry; si->head stays as
+	 * it came (the stage reads its recipe) */
+	stream_head_add_recipe(si->head, recipe);
+	stream_out_head(out, si->head);
+	free(si->head->recipe[--si->head->nrecipe].bytes);
+	for (;;) {
+		size_t before = si->rows.nrows;
+		stream_event ev = stream_in_next(si->in, &si->rows, &raw);
+
+		if (ev == STREAM_END)
+			return out;
+		if (ev == STREAM_RESULT)
+			rawlist_add(&si->results, &raw);
+		else
+			stream_out_rows(out, &si->rows, before, si->rows.nrows - before);
+	}
+}
+
+stream_out *
 stage_stream(stage_input *si, const cli_common *cli, const stream_head *head,
     stage_batch_fn fn, void *ctx)
 {

@@ -694,10 +694,21 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	char why[512];
 	pthread_t *threads;
 	mpseq recipe, bootres, *results;
+	stream_out *out;
 	int nresults = 0;
 
 	stage_open(&si, cli);
-	stage_read_all(&si);
+	/* boot adds no column: the rows go on as they come, and only the
+	 * results wait for the replicates */
+	mpseq_map(&recipe);
+	mpseq_str(&recipe, "stage", "boot");
+	mpseq_i64(&recipe, "replicates", o->B);
+	mpseq_i64(&recipe, "seed", (int64_t)o->seed);
+	mpseq_str(&recipe, "ci", ci_name(o->ci));
+	mpseq_f64(&recipe, "level", o->level);
+	mpseq_bool(&recipe, "fixed_ps", o->fixed_ps);
+	out = stage_read_all_passing(&si, cli, &recipe);
+	mpseq_free(&recipe);
 	replay_plan_build(&plan, si.head, &si.results, o->fixed_ps);
 	replay_data_prepare(&data, &plan, &si.rows);
 	K = plan.ntargets;
@@ -784,23 +795,10 @@ boot_run(const boot_opts *o, const cli_common *cli)
 		jackknife(&plan, &data, jack);
 	}
 
-	mpseq_map(&recipe);
-	mpseq_str(&recipe, "stage", "boot");
-	mpseq_i64(&recipe, "replicates", o->B);
-	mpseq_i64(&recipe, "seed", (int64_t)o->seed);
-	mpseq_str(&recipe, "ci", ci_name(o->ci));
-	mpseq_f64(&recipe, "level", o->level);
-	mpseq_bool(&recipe, "fixed_ps", o->fixed_ps);
-	stream_head_add_recipe(si.head, &recipe);
-	mpseq_free(&recipe);
-
 	results = xcalloc((size_t)si.results.n + 1, sizeof *results);
 	{
-		stream_out *out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
 		double *v = xreallocarray(NULL, (size_t)o->B + 1, sizeof *v);
 
-		stream_out_head(out, si.head);
-		stream_out_rows(out, &si.rows, 0, si.rows.nrows);
 		for (int i = 0; i < si.results.n; i++) {
 			int k = -1;
 
