@@ -37,7 +37,7 @@ enum {
 	"                     endpoint ('@tcp://*:5555' binds, '>tcp://host:5555'\n"    \
 	"                     connects; inputs bind when no prefix is given)\n"         \
 	"  --out SPEC         output, likewise (outputs connect by default)\n"          \
-	"  --batch-rows N     rows per batch written (default 65536)\n"                  \
+	"  --batch-rows N     rows per batch written (default 8192)\n"                   \
 	"  --max-message MB   refuse messages larger than this (default 256)\n"          \
 	"  --timeout SEC      ZeroMQ input: fail after SEC seconds without a message\n"  \
 	"                     (default: wait; a peer that disconnects fails at once)\n"  \

@@ -22,7 +22,11 @@
 #include "table.h"
 
 #define STREAM_VERSION 1
-#define STREAM_DEFAULT_BATCH_ROWS 65536
+/* Batches of 8,192 rows (about 1 MB for 16 columns): a reader's buffer and
+ * a streaming stage's batch stay small (memory first touched costs more
+ * than the work on it here), and the next stage starts sooner. 65,536 was
+ * 30% slower on 10M rows through weight. */
+#define STREAM_DEFAULT_BATCH_ROWS 8192
 
 typedef struct {
 	uint8_t *bytes;

@@ -30,7 +30,7 @@ fails "garbage bytes" 1 "invalid MessagePack byte" "mpcat <'$work/garbage.mp'"
 fails "a message that is not a map" 1 "message is not a map" "mpcat <'$work/not-a-map.mp'"
 gen -n 1000 >"$work/gen.mp"
 fails "a truncated stream" 1 "the input ended inside a message \\(truncated stream\\) after 0 rows in 0 batches, without an end" "head -c 5000 '$work/gen.mp' | mpcat"
-fails "a message over --max-message" 1 "larger than the size cap" "gen -n 300000 | mpcat --max-message 1"
+fails "a message over --max-message" 1 "larger than the size cap" "gen -n 300000 --batch-rows 65536 | mpcat --max-message 1"
 fails "two streams back to back" 1 "a message follows the end" "cat '$work/gen.mp' '$work/gen.mp' | mpcat"
 
 # heads and kinds written by hand that break the protocol
