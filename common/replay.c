@@ -372,6 +372,7 @@ struct replay_scratch {
 	/* the replicate's rows, for what needs them: copies of each ordered
 	 * row, then the rows themselves */
 	uint32_t *row_count;
+	size_t nrows_cap;
 	uint8_t *rt;
 	nnmatch_work match_work;
 	double *ry, *rps, *rw, *rd;
@@ -396,12 +397,7 @@ replay_scratch_new(const replay_data *d)
 	s->cysum = xreallocarray(NULL, cells, sizeof *s->cysum);
 	s->cw = xreallocarray(NULL, cells, sizeof *s->cw);
 	s->cd = xreallocarray(NULL, cells, sizeof *s->cd);
-	s->row_count = xreallocarray(NULL, n, sizeof *s->row_count);
-	s->rt = xmalloc(n);
-	s->ry = xreallocarray(NULL, n, sizeof *s->ry);
-	s->rps = xreallocarray(NULL, n, sizeof *s->rps);
-	s->rw = xreallocarray(NULL, n, sizeof *s->rw);
-	s->rd = xreallocarray(NULL, n, sizeof *s->rd);
+	s->nrows_cap = n; /* the rows' arrays come with the first need */
 	return s;
 }
 
@@ -512,6 +508,16 @@ expand_rows(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_s
 
 	if (s->rows_ready)
 		return;
+	if (s->rt == NULL) { /* memory touched costs: only for what needs rows */
+		size_t n = s->nrows_cap;
+
+		s->row_count = xreallocarray(NULL, n, sizeof *s->row_count);
+		s->rt = xmalloc(n);
+		s->ry = xreallocarray(NULL, n, sizeof *s->ry);
+		s->rps = xreallocarray(NULL, n, sizeof *s->rps);
+		s->rw = xreallocarray(NULL, n, sizeof *s->rw);
+		s->rd = xreallocarray(NULL, n, sizeof *s->rd);
+	}
 	if (draws) {
 		memset(s->row_count, 0, d->n * sizeof *s->row_count);
 		for (size_t j = 0; j < ndraws; j++)
