@@ -160,8 +160,7 @@ add_target(replay_plan *p, target_kind kind, estimand e, int result,
 }
 
 void
-replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *results,
-    int fixed_ps)
+replay_plan_from_recipe(replay_plan *p, const stream_head *h, int fixed_ps)
 {
 	memset(p, 0, sizeof *p);
 	p->ps_source = "fixed: the stream's propensities";
@@ -201,6 +200,11 @@ replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *results,
 		free(stage);
 		msgpack_unpacked_destroy(&u);
 	}
+}
+
+void
+replay_plan_add_targets(replay_plan *p, const rawlist *results)
+{
 	for (int i = 0; i < results->n; i++) {
 		msgpack_unpacked u;
 		const msgpack_object *r;
@@ -229,6 +233,28 @@ replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *results,
 		    "match (run boot after them)");
 	if (!p->refit && p->ps == NULL)
 		die("no propensity column in the stream to hold fixed");
+}
+
+void
+replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *results,
+    int fixed_ps)
+{
+	replay_plan_from_recipe(p, h, fixed_ps);
+	replay_plan_add_targets(p, results);
+}
+
+int
+replay_plan_reads(const replay_plan *p, const char *column)
+{
+	if ((p->treatment && strcmp(column, p->treatment) == 0) ||
+	    (p->outcome && strcmp(column, p->outcome) == 0) ||
+	    (p->ps && strcmp(column, p->ps) == 0))
+		return 1;
+	for (int k = 0; p->refit && k < p->d.nterms; k++)
+		for (int f = 0; f < p->d.terms[k].nfactors; f++)
+			if (strcmp(column, p->d.terms[k].factors[f].column) == 0)
+				return 1;
+	return 0;
 }
 
 void

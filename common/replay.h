@@ -51,6 +51,13 @@ typedef struct {
  * nothing to bootstrap. */
 void replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *results,
     int fixed_ps);
+/* The same in two steps, for a reader that wants the plan before the rows:
+ * from the recipe (dies as above on a stage it cannot replay), then the
+ * estimates to bootstrap from the results. */
+void replay_plan_from_recipe(replay_plan *p, const stream_head *h, int fixed_ps);
+void replay_plan_add_targets(replay_plan *p, const rawlist *results);
+/* Does the replay read this column (a role, or a covariate it refits on)? */
+int replay_plan_reads(const replay_plan *p, const char *column);
 void replay_plan_free(replay_plan *p);
 
 /* The rows as boot uses them: grouped, rows with equal covariates (or equal

@@ -50,9 +50,12 @@ stage_read_all(stage_input *si)
 }
 
 stream_out *
-stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *recipe)
+stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *recipe,
+    int (*keep)(const char *column, void *ctx), void *ctx)
 {
 	stream_out *out = si->out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+	table batch;
+	int *kept = xcalloc((size_t)si->rows.ncols + 1, sizeof *kept), nkept = 0;
 	mpraw raw;
 
 	/* the head goes out with the stage's recipe entry; si->head stays as
@@ -60,17 +63,42 @@ stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *reci
 	stream_head_add_recipe(si->head, recipe);
 	stream_out_head(out, si->head);
 	free(si->head->recipe[--si->head->nrecipe].bytes);
+	/* si->rows keeps only the columns asked for: memory first touched
+	 * costs more than the work on it, and the others go on unread */
+	table_init(&batch);
+	table_copy_schema(&batch, &si->rows);
+	table_free(&si->rows);
+	table_init(&si->rows);
+	for (int c = 0; c < batch.ncols; c++)
+		if (keep == NULL || keep(batch.cols[c].name, ctx)) {
+			kept[nkept++] = c;
+			table_add_column(&si->rows, batch.cols[c].name, batch.cols[c].type,
+			    batch.cols[c].levels, batch.cols[c].nlevels);
+		}
 	for (;;) {
-		size_t before = si->rows.nrows;
-		stream_event ev = stream_in_next(si->in, &si->rows, &raw);
+		stream_event ev;
+		size_t at = si->rows.nrows;
 
+		batch.nrows = 0;
+		ev = stream_in_next(si->in, &batch, &raw);
 		if (ev == STREAM_END)
-			return out;
-		if (ev == STREAM_RESULT)
+			break;
+		if (ev == STREAM_RESULT) {
 			rawlist_add(&si->results, &raw);
-		else
-			stream_out_rows(out, &si->rows, before, si->rows.nrows - before);
+			continue;
+		}
+		stream_out_rows(out, &batch, 0, batch.nrows);
+		table_set_rows_written(&si->rows, at + batch.nrows, si->rows.ncols);
+		for (int k = 0; k < nkept; k++) {
+			size_t w = coltype_width(batch.cols[kept[k]].type);
+
+			memcpy((char *)si->rows.cols[k].data + at * w, batch.cols[kept[k]].data,
+			    batch.nrows * w);
+		}
 	}
+	table_free(&batch);
+	free(kept);
+	return out;
 }
 
 stream_out *

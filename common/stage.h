@@ -36,10 +36,11 @@ void stage_read_all(stage_input *si);
 /* The same, for a stage that adds nothing to the rows: writes si->head with
  * the stage's recipe entry (si->head itself is left as it came), then each
  * batch on as it is read, so that the next stage has the rows while this
- * one works. Returns the output, still open for the results (upstream's
- * are kept in si->results) and the end. */
+ * one works. si->rows keeps the columns keep() accepts (keep NULL: all).
+ * Returns the output, still open for the results (upstream's are kept in
+ * si->results) and the end. */
 stream_out *stage_read_all_passing(stage_input *si, const cli_common *cli,
-    const mpseq *recipe);
+    const mpseq *recipe, int (*keep)(const char *column, void *ctx), void *ctx);
 void stage_close(stage_input *si);
 
 /* Streaming: writes `head`, then for each batch calls fn (si->rows holds

@@ -554,6 +554,12 @@ data_message(mpseq *m, const boot_opts *o, const stage_input *si, int K)
 	free(bytes);
 }
 
+static int
+replay_reads(const char *column, void *plan)
+{
+	return replay_plan_reads(plan, column);
+}
+
 static const char *
 ci_name(ci_method m)
 {
@@ -707,9 +713,13 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	mpseq_str(&recipe, "ci", ci_name(o->ci));
 	mpseq_f64(&recipe, "level", o->level);
 	mpseq_bool(&recipe, "fixed_ps", o->fixed_ps);
-	out = stage_read_all_passing(&si, cli, &recipe);
+	/* the replay's plan first: it says which columns to keep (remote
+	 * workers get the stream whole) */
+	replay_plan_from_recipe(&plan, si.head, o->fixed_ps);
+	out = stage_read_all_passing(&si, cli, &recipe, o->workers ? NULL : replay_reads,
+	    &plan);
 	mpseq_free(&recipe);
-	replay_plan_build(&plan, si.head, &si.results, o->fixed_ps);
+	replay_plan_add_targets(&plan, &si.results);
 	replay_data_prepare(&data, &plan, &si.rows);
 	K = plan.ntargets;
 
