@@ -58,6 +58,7 @@ typedef struct {
 	char **levels;
 	size_t nlevels, *set, set_cap;
 	int32_t *rank;   /* COL_CAT: the sorted place of each text, NULL if one */
+	uint8_t *bools;  /* COL_BOOL: the values */
 	size_t slot_rows, code_rows; /* the arrays' capacities */
 } colinfo;
 
@@ -438,36 +439,39 @@ settle_types(colinfo *info, int ncols)
 	}
 }
 
-/* The rows of column c into col, as its settled type. */
-static void
-fill_column(column *col, const colinfo *c, size_t rows)
+/* Column c's values as its settled type, in place where the width allows:
+ * returns them, for the batches to be written from. */
+static void *
+settle_values(colinfo *c, size_t rows)
 {
-	switch (col->type) {
+	switch (c->type) {
 	case COL_I64:
-		memcpy(col->data, c->slot, rows * sizeof *c->slot);
-		break;
+		return c->slot;
 	case COL_F64:
-		if (c->any)
-			memcpy(col->data, c->slot, rows * sizeof *c->slot);
-		else
-			for (size_t k = 0; k < rows; k++)
-				((double *)col->data)[k] = NAN;
-		break;
+		if (!c->any) /* every value missing: the slots hold I64_MISSING */
+			for (size_t k = 0; k < rows; k++) {
+				double x = NAN;
+
+				memcpy(&c->slot[k], &x, sizeof x);
+			}
+		return c->slot;
 	case COL_BOOL:
+		c->bools = xmalloc(rows + 1);
 		for (size_t k = 0; k < rows; k++) {
 			uint8_t b = BOOL_MISSING;
 
 			if (c->code[k] != CAT_MISSING)
 				parse_bool(c->levels[c->code[k]], strlen(c->levels[c->code[k]]), &b);
-			((uint8_t *)col->data)[k] = b;
+			c->bools[k] = b;
 		}
-		break;
+		return c->bools;
 	case COL_CAT:
-		for (size_t k = 0; k < rows; k++)
-			((int32_t *)col->data)[k] = c->code[k] == CAT_MISSING ? CAT_MISSING :
-			    c->rank ? c->rank[c->code[k]] : c->code[k];
-		break;
+		for (size_t k = 0; c->rank && k < rows; k++)
+			if (c->code[k] != CAT_MISSING)
+				c->code[k] = c->rank[c->code[k]];
+		return c->code;
 	}
+	return NULL;
 }
 
 static void
@@ -475,6 +479,7 @@ colinfo_free(colinfo *c)
 {
 	bigmem_free(c->slot, c->slot_rows * sizeof *c->slot);
 	bigmem_free(c->code, c->code_rows * sizeof *c->code);
+	free(c->bools);
 	for (size_t k = 0; k < c->nlevels; k++)
 		free(c->levels[k]);
 	free(c->levels);
@@ -571,16 +576,19 @@ main(int argc, char **argv)
 	stream_head_set_covariates(&head, covariates);
 
 	/* the columns, written a batch at a time */
-	table_init(&all);
-	table_copy_schema(&all, &head.schema);
-	table_set_rows_written(&all, rows, ncols);
-	for (int i = 0; i < ncols; i++)
-		fill_column(&all.cols[i], &info[i], rows);
+	/* a view of the columns as parsed, not a copy: memory first touched
+	 * costs more than the work on it */
+	all = (table){ .cols = xcalloc((size_t)ncols + 1, sizeof *all.cols), .ncols = ncols,
+		.nrows = rows, .cap = rows };
+	for (int i = 0; i < ncols; i++) {
+		all.cols[i] = head.schema.cols[i];
+		all.cols[i].data = settle_values(&info[i], rows);
+	}
 	out = stream_out_open(cli.out, &cli.io, cli.batch_rows);
 	stream_out_head(out, &head);
 	stream_out_rows(out, &all, 0, rows);
 	stream_out_end(out);
-	table_free(&all);
+	free(all.cols); /* a view: the names, levels and values are owned elsewhere */
 	stream_head_free(&head);
 	csv_free(&r);
 	for (int i = 0; i < ncols; i++) {
