@@ -415,7 +415,7 @@ replay_scratch_new(const replay_data *d)
 	s->units = xreallocarray(NULL, u, sizeof *s->units);
 	s->treated = xreallocarray(NULL, u, sizeof *s->treated);
 	s->ps = xreallocarray(NULL, u, sizeof *s->ps);
-	s->cellsum = xreallocarray(NULL, 2 * cells, sizeof *s->cellsum);
+	s->cellsum = xcalloc(2 * cells, sizeof *s->cellsum); /* zero between replicates */
 	s->ct = xmalloc(cells);
 	s->cgroup = xreallocarray(NULL, cells, sizeof *s->cgroup);
 	s->cps = xreallocarray(NULL, cells, sizeof *s->cps);
@@ -463,8 +463,9 @@ add_row(const replay_data *d, double *cellsum, size_t k)
 
 #define ROW_STREAMS 4
 
-/* The replicate's units summed into cells, then per group (totals in
- * registers) and, compacted, the cells with units. Drawn rows are added in
+/* The replicate's units summed into cells (s->cellsum, zero between
+ * replicates), then per group (totals in registers) and, compacted, the
+ * cells with units. Drawn rows are added in
  * the order drawn: draws fall on cells at random, so one addition seldom
  * waits for another, and each draw reads one row and one cell's two sums.
  * The full data's rows come in group order, where consecutive rows often
@@ -482,7 +483,6 @@ sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scr
 	uint8_t *ct = s->ct;
 	uint32_t *cgroup = s->cgroup;
 
-	memset(cellsum, 0, 4 * u * sizeof *cellsum);
 	if (draws)
 		for (size_t j = 0; j < ndraws; j++)
 			add_row(d, cellsum, draws[j]);
@@ -506,12 +506,14 @@ sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scr
 	}
 	s->total_units = total_units;
 	s->total_treated = total_treated;
+	/* compacted, and the sums left zero for the next replicate */
 	for (size_t cell = 0; cell < 2 * u; cell++) {
 		ct[m] = cell & 1;
 		cgroup[m] = (uint32_t)(cell / 2);
 		ccount[m] = cellsum[2 * cell];
 		cysum[m] = cellsum[2 * cell + 1];
 		m += cellsum[2 * cell] > 0;
+		cellsum[2 * cell] = cellsum[2 * cell + 1] = 0;
 	}
 	s->ncells = m;
 }
