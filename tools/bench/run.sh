@@ -85,11 +85,13 @@ gen -n "$big" --seed 1 >"$work/big.mp"
 fitps -x engagement_tier,query_confidence --save-model "$work/m.psm" <"$work/big.mp" >"$work/fit.mp"
 gen -n 1000000 --seed 1 | mp2csv >"$work/big.csv"
 stages=""
-stage() { # NAME ROWS COMMAND [BYTES OF THE COLUMNS THE STAGE HOLDS]
+stage() { # NAME ROWS COMMAND [BYTES OF THE COLUMNS THE STAGE HOLDS, or a note]
 	local t rss held="streams" rate
 	read -r t rss < <(timed "$1" "$runs" "$3")
 	rate=$(awk -v n="$2" -v t="$t" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) / 1e6 }')
-	if [ -n "${4:-}" ]; then
+	if [[ "${4:-}" =~ ^[^0-9] ]]; then
+		held=$4
+	elif [ -n "${4:-}" ]; then
 		held=$(awk -v r="$rss" -v b="$4" 'BEGIN { printf "%.0f MB, RSS %.2fx", b / 1e6, r * 1024 / b }')
 	fi
 	echo "  $1: ${t} s, ${rate} M rows/s, ${rss} kB ($held)"
@@ -99,7 +101,8 @@ stage() { # NAME ROWS COMMAND [BYTES OF THE COLUMNS THE STAGE HOLDS]
 # written as bin, n x width bytes, plus a few bytes per batch)
 fit_bytes=$(stat -c %s "$work/fit.mp")
 stage gen "$big" "gen -n $big --seed 1 | cat >/dev/null"
-stage csv2mp 1000000 "cat '$work/big.csv' | csv2mp | cat >/dev/null"
+stage csv2mp 1000000 "cat '$work/big.csv' | csv2mp | cat >/dev/null" \
+	"converter: holds the file and its columns (types are known at the end)"
 stage "fitps --model" "$big" "cat '$work/big.mp' | fitps --model '$work/m.psm' | cat >/dev/null"
 stage fitps "$big" "cat '$work/big.mp' | fitps -x engagement_tier,query_confidence | cat >/dev/null" "$fit_bytes"
 stage weight "$big" "cat '$work/fit.mp' | weight -e ate,att | cat >/dev/null"
