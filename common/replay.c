@@ -461,21 +461,16 @@ add_row(const replay_data *d, double *cellsum, size_t k)
 	cellsum[2 * (size_t)r->cell + 1] += r->y;
 }
 
-#define ROW_STREAMS 4
-
 /* The replicate's units summed into cells (s->cellsum, zero between
  * replicates), then per group (totals in registers) and, compacted, the
- * cells with units. Drawn rows are added in
- * the order drawn: draws fall on cells at random, so one addition seldom
- * waits for another, and each draw reads one row and one cell's two sums.
- * The full data's rows come in group order, where consecutive rows often
- * share a cell: they are taken from ROW_STREAMS stretches at once, cut at
- * group boundaries, so that each cell still sums its rows in order while
- * the stretches' additions overlap. */
+ * cells with units. Drawn rows are added in the order drawn: draws fall on
+ * cells at random, so one addition seldom waits for another, and each draw
+ * reads one row and one cell's two sums. The full data's rows are added in
+ * their order. */
 static void
 sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scratch *s)
 {
-	size_t u = d->ngroups, m = 0, cut[ROW_STREAMS + 1], common = SIZE_MAX;
+	size_t u = d->ngroups, m = 0;
 	double total_units = 0, total_treated = 0;
 	/* in locals: the stores below cannot be taken to move s's arrays */
 	double *cellsum = s->cellsum, *units = s->units, *treated = s->treated;
@@ -483,21 +478,8 @@ sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scr
 	uint8_t *ct = s->ct;
 	uint32_t *cgroup = s->cgroup;
 
-	if (draws)
-		for (size_t j = 0; j < ndraws; j++)
-			add_row(d, cellsum, draws[j]);
-	else {
-		for (int q = 0; q <= ROW_STREAMS; q++)
-			cut[q] = d->first[u * (size_t)q / ROW_STREAMS];
-		for (int q = 0; q < ROW_STREAMS; q++)
-			common = cut[q + 1] - cut[q] < common ? cut[q + 1] - cut[q] : common;
-		for (size_t j = 0; j < common; j++)
-			for (int q = 0; q < ROW_STREAMS; q++)
-				add_row(d, cellsum, cut[q] + j);
-		for (int q = 0; q < ROW_STREAMS; q++)
-			for (size_t k = cut[q] + common; k < cut[q + 1]; k++)
-				add_row(d, cellsum, k);
-	}
+	for (size_t j = 0; j < (draws ? ndraws : d->n); j++)
+		add_row(d, cellsum, draws ? draws[j] : j);
 	for (size_t g = 0; g < u; g++) {
 		units[g] = cellsum[4 * g] + cellsum[4 * g + 2];
 		treated[g] = cellsum[4 * g + 2];

@@ -59,10 +59,8 @@ stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *reci
 	mpraw raw;
 
 	/* the head goes out with the stage's recipe entry; si->head stays as
-	 * it came (the stage reads its recipe) */
-	stream_head_add_recipe(si->head, recipe);
-	stream_out_head(out, si->head);
-	free(si->head->recipe[--si->head->nrecipe].bytes);
+	 * it came (remote boot workers replay it) */
+	stream_out_head_adding(out, si->head, recipe);
 	/* si->rows keeps only the columns asked for: memory first touched
 	 * costs more than the work on it, and the others go on unread */
 	table_init(&batch);

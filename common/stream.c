@@ -672,8 +672,9 @@ pack_str(msgpack_packer *pk, const char *s)
 	mp_pack_cstr(pk, s);
 }
 
-void
-stream_out_head(stream_out *o, const stream_head *h)
+/* The head, with `extra` (when not NULL) after its recipe entries. */
+static void
+write_head(stream_out *o, const stream_head *h, const mpraw *extra)
 {
 	msgpack_packer *pk = &o->pk;
 	const table *t = &h->schema;
@@ -715,9 +716,11 @@ stream_out_head(stream_out *o, const stream_head *h)
 		pack_str(pk, h->ps);
 	}
 	pack_str(pk, "recipe");
-	msgpack_pack_array(pk, (size_t)h->nrecipe);
+	msgpack_pack_array(pk, (size_t)h->nrecipe + (extra != NULL));
 	for (int i = 0; i < h->nrecipe; i++)
 		pk->callback(pk->data, (const char *)h->recipe[i].bytes, h->recipe[i].len);
+	if (extra)
+		pk->callback(pk->data, (const char *)extra->bytes, extra->len);
 	pack_str(pk, "meta");
 	if (h->meta.len)
 		pk->callback(pk->data, (const char *)h->meta.bytes, h->meta.len);
@@ -725,6 +728,22 @@ stream_out_head(stream_out *o, const stream_head *h)
 		msgpack_pack_map(pk, 0);
 	flush_message(o);
 	o->wrote_head = 1;
+}
+
+void
+stream_out_head(stream_out *o, const stream_head *h)
+{
+	write_head(o, h, NULL);
+}
+
+void
+stream_out_head_adding(stream_out *o, const stream_head *h, const mpseq *recipe)
+{
+	mpraw entry;
+
+	mpraw_from_seq(&entry, recipe);
+	write_head(o, h, &entry);
+	free(entry.bytes);
 }
 
 /* A batch goes out as its framing (packed here) around the column bodies,

@@ -87,6 +87,8 @@ stream_out *stream_out_open(const char *spec, const io_opts *opts, size_t batch_
  * set (to take bytes from a memory writer afterwards). */
 stream_out *stream_out_to(io_out *io, size_t batch_rows, int keep);
 void stream_out_head(stream_out *o, const stream_head *h);
+/* The head with one more recipe entry after h's, h left as it is. */
+void stream_out_head_adding(stream_out *o, const stream_head *h, const mpseq *recipe);
 /* Writes rows [from, from+n) of t, in batches of at most batch_rows. */
 void stream_out_rows(stream_out *o, const table *t, size_t from, size_t n);
 void stream_out_raw(stream_out *o, const void *bytes, size_t len);
