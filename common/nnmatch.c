@@ -134,10 +134,10 @@ typedef struct {
 	double value, units, ysum, ysq, share, kk;
 } tie_block;
 
-/* A treated cell, and the first block of controls at or beyond its value
- * (before that is known: the number of control cells before it). */
+/* A treated cell, and how many control cells come before it in order of
+ * distance. */
 typedef struct {
-	size_t index, lo;
+	size_t index, controls_before;
 } treated_cell;
 
 void
@@ -226,20 +226,16 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		if (block_of)
 			block_of[j] = nb;
 	}
-	/* a treated cell's first block at or beyond its value: the block of the
-	 * next control, or of the one before when that has the same value */
-	for (size_t q = 0; q < nt; q++) {
-		size_t before = trt[q].lo;
-		double key = c->d[trt[q].index];
-
-		trt[q].lo = before > 0 && blk[ctrl_block[before - 1]].value == key ?
-		    ctrl_block[before - 1] : before < nc ? ctrl_block[before] : nb + 1;
-	}
 	blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0, 0, 0 };
 	for (size_t q = 0; q < nt; q++) {
-		size_t i = trt[q].index;
-		tie_block *left = &blk[trt[q].lo - 1], *right = &blk[trt[q].lo];
-		double di = c->d[i], dl = di - left->value, dr = right->value - di;
+		size_t i = trt[q].index, before = trt[q].controls_before;
+		double di = c->d[i];
+		/* its first block at or beyond its value: the block of the next
+		 * control, or of the one before when that has the same value */
+		size_t lo = before > 0 && blk[ctrl_block[before - 1]].value == di ?
+		    ctrl_block[before - 1] : before < nc ? ctrl_block[before] : nb + 1;
+		tie_block *left = &blk[lo - 1], *right = &blk[lo];
+		double dl = di - left->value, dr = right->value - di;
 		double dist = dl < dr ? dl : dr, cell_units, mm, sy, syy, y, mean_c;
 		int use_l, use_r;
 
