@@ -455,16 +455,18 @@ settle_values(colinfo *c, size_t rows)
 				memcpy(&c->slot[k], &x, sizeof x);
 			}
 		return c->slot;
-	case COL_BOOL:
-		c->bools = xmalloc(rows + 1);
-		for (size_t k = 0; k < rows; k++) {
-			uint8_t b = BOOL_MISSING;
+	case COL_BOOL: {
+		/* each distinct text read once (true, TRUE, false, ...) */
+		uint8_t *of_level = xmalloc(c->nlevels + 1);
 
-			if (c->code[k] != CAT_MISSING)
-				parse_bool(c->levels[c->code[k]], strlen(c->levels[c->code[k]]), &b);
-			c->bools[k] = b;
-		}
+		for (size_t l = 0; l < c->nlevels; l++)
+			parse_bool(c->levels[l], strlen(c->levels[l]), &of_level[l]);
+		c->bools = xmalloc(rows + 1);
+		for (size_t k = 0; k < rows; k++)
+			c->bools[k] = c->code[k] == CAT_MISSING ? BOOL_MISSING : of_level[c->code[k]];
+		free(of_level);
 		return c->bools;
+	}
 	case COL_CAT:
 		for (size_t k = 0; c->rank && k < rows; k++)
 			if (c->code[k] != CAT_MISSING)
