@@ -140,7 +140,9 @@ ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
 /* ipw_weight() for units [i0, i0 + lanes), each term of the form as the
  * control's plus 0 or 1 times the difference: exact, the terms being small
  * integers, and without loads that depend on t, so the loop vectorises:
- * the same operations on the same terms, the same bits. */
+ * the same operations on the same terms, the same bits. t is 0 or 1 and
+ * taken as a number: written as t != 0, GCC turns the product into a
+ * branch per unit, which mispredicts on cells (their t alternate). */
 static ALWAYS_INLINE void
 weights_block(const double *base, const double *step, const uint8_t *t,
     const double *ps, size_t i0, int lanes, double *w, double *finite)
@@ -148,7 +150,7 @@ weights_block(const double *base, const double *step, const uint8_t *t,
 	double out[LANES];
 
 	for (int j = 0; j < lanes; j++) {
-		double treated = t[i0 + j] != 0, x = ps[i0 + j];
+		double treated = t[i0 + j], x = ps[i0 + j];
 		double a = base[0] + treated * step[0], b = base[1] + treated * step[1];
 		double c = base[2] + treated * step[2], d = base[3] + treated * step[3];
 
