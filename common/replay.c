@@ -296,7 +296,10 @@ order_by_group(replay_data *d, const uint32_t *group_of_row, const uint8_t *t,
 		d->group[k] = group_of_row[i];
 		d->t[k] = t[i];
 		d->y[k] = y[i];
-		d->row[k] = (replay_row){ y[i], 2 * group_of_row[i] + (t[i] != 0) };
+		if (d->bit_row)
+			d->bit_row[k] = REPLAY_BIT_ROW(2 * group_of_row[i] + t[i], y[i]);
+		else
+			d->row[k] = (replay_row){ y[i], 2 * group_of_row[i] + t[i] };
 	}
 	free(next);
 }
@@ -316,6 +319,16 @@ first_of_groups(const double *X, size_t n, int cols, const uint32_t *group_of_ro
 			next++;
 		}
 	return G;
+}
+
+static int
+outcome_is_binary(const double *y, size_t n)
+{
+	int other = 0;
+
+	for (size_t i = 0; i < n; i++)
+		other |= y[i] != 0 && y[i] != 1;
+	return !other;
 }
 
 void
@@ -360,7 +373,10 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 	d->y = xreallocarray(NULL, n + 1, sizeof *d->y);
 	d->group = xreallocarray(NULL, n + 1, sizeof *d->group);
 	d->pos = xreallocarray(NULL, n + 1, sizeof *d->pos);
-	d->row = xreallocarray(NULL, n + 1, sizeof *d->row);
+	if (outcome_is_binary(y, n) && d->ngroups < (size_t)1 << 30)
+		d->bit_row = xreallocarray(NULL, n + 1, sizeof *d->bit_row);
+	else
+		d->row = xreallocarray(NULL, n + 1, sizeof *d->row);
 	d->first = xreallocarray(NULL, d->ngroups + 1, sizeof *d->first);
 	order_by_group(d, group_of_row, t, y);
 	free(group_of_row);
@@ -374,6 +390,7 @@ replay_data_free(replay_data *d)
 	free(d->t);
 	free(d->y);
 	free(d->row);
+	free(d->bit_row);
 	free(d->group);
 	free(d->pos);
 	free(d->first);
@@ -385,8 +402,11 @@ replay_data_free(replay_data *d)
 struct replay_scratch {
 	/* per group: units, treated units, propensity */
 	double *units, *treated, *ps;
-	/* per cell c (2g + t: group g's units with treatment t): its units at
-	 * [2c], their outcomes' sum at [2c + 1], side by side for the draws */
+	/* per cell c (2g + t: group g's units with treatment t), zero between
+	 * replicates, for the draws to add to: a 0/1 outcome's units << 32 |
+	 * outcomes' sum (neither reaches 2^32: draws are counted in 32 bits);
+	 * any other's units at [2c] and outcomes' sum at [2c + 1] */
+	uint64_t *bit_tally;
 	double *cellsum;
 	/* the replicate's cells with units (a group's controls, a group's
 	 * treated units) in group order */
@@ -415,7 +435,10 @@ replay_scratch_new(const replay_data *d)
 	s->units = xreallocarray(NULL, u, sizeof *s->units);
 	s->treated = xreallocarray(NULL, u, sizeof *s->treated);
 	s->ps = xreallocarray(NULL, u, sizeof *s->ps);
-	s->cellsum = xcalloc(2 * cells, sizeof *s->cellsum); /* zero between replicates */
+	if (d->bit_row)
+		s->bit_tally = xcalloc(cells, sizeof *s->bit_tally);
+	else
+		s->cellsum = xcalloc(2 * cells, sizeof *s->cellsum);
 	s->ct = xmalloc(cells);
 	s->cgroup = xreallocarray(NULL, cells, sizeof *s->cgroup);
 	s->cps = xreallocarray(NULL, cells, sizeof *s->cps);
@@ -434,7 +457,7 @@ replay_scratch_free(replay_scratch **sp)
 
 	if (s == NULL)
 		return;
-	free(s->units), free(s->treated), free(s->ps), free(s->cellsum);
+	free(s->units), free(s->treated), free(s->ps), free(s->bit_tally), free(s->cellsum);
 	free(s->ct), free(s->cgroup), free(s->cps), free(s->ccount), free(s->cysum);
 	free(s->cw), free(s->cd);
 	nnmatch_work_free(&s->match_work);
@@ -451,52 +474,78 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 	return st;
 }
 
-/* Ordered row k into its cell. */
+/* Group g's two cells (units and outcome sums c0, y0 for its controls,
+ * c1, y1 for its treated units) into the group's counts and, compacted,
+ * the list of cells with units. */
 static inline void
-add_row(const replay_data *d, double *cellsum, size_t k)
+add_group(replay_scratch *s, size_t g, double c0, double y0, double c1, double y1,
+    size_t *m)
 {
-	const replay_row *r = &d->row[k];
-
-	cellsum[2 * (size_t)r->cell] += 1;
-	cellsum[2 * (size_t)r->cell + 1] += r->y;
+	s->units[g] = c0 + c1;
+	s->treated[g] = c1;
+	s->ct[*m] = 0;
+	s->cgroup[*m] = (uint32_t)g;
+	s->ccount[*m] = c0;
+	s->cysum[*m] = y0;
+	*m += c0 > 0;
+	s->ct[*m] = 1;
+	s->cgroup[*m] = (uint32_t)g;
+	s->ccount[*m] = c1;
+	s->cysum[*m] = y1;
+	*m += c1 > 0;
 }
 
-/* The replicate's units summed into cells (s->cellsum, zero between
- * replicates), then per group (totals in registers) and, compacted, the
- * cells with units. Drawn rows are added in the order drawn: draws fall on
- * cells at random, so one addition seldom waits for another, and each draw
- * reads one row and one cell's two sums. The full data's rows are added in
- * their order. */
+/* The replicate's units summed into cells, then per group and, compacted,
+ * the cells with units. Drawn rows are added in the order drawn: draws
+ * fall on cells at random, so one addition seldom waits for another, and
+ * each draw reads one row and one cell's sums. The full data's rows are
+ * added in their order. The tallies are left zero for the next replicate. */
 static void
 sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scratch *s)
 {
-	size_t u = d->ngroups, m = 0;
+	size_t u = d->ngroups, m = 0, rows = draws ? ndraws : d->n;
 	double total_units = 0, total_treated = 0;
-	/* in locals: the stores below cannot be taken to move s's arrays */
-	double *cellsum = s->cellsum, *units = s->units, *treated = s->treated;
-	double *ccount = s->ccount, *cysum = s->cysum;
-	uint8_t *ct = s->ct;
-	uint32_t *cgroup = s->cgroup;
 
-	for (size_t j = 0; j < (draws ? ndraws : d->n); j++)
-		add_row(d, cellsum, draws ? draws[j] : j);
+	if (d->bit_row) {
+		/* in locals: the stores cannot be taken to move the arrays */
+		const uint32_t *bit_row = d->bit_row;
+		uint64_t *tally = s->bit_tally;
+
+		for (size_t j = 0; j < rows; j++) {
+			uint32_t r = bit_row[draws ? draws[j] : j];
+
+			tally[r >> 1] += ((uint64_t)1 << 32) | (r & 1);
+		}
+		for (size_t g = 0; g < u; g++) {
+			uint64_t a = tally[2 * g], b = tally[2 * g + 1];
+
+			add_group(s, g, (double)(a >> 32), (double)(uint32_t)a,
+			    (double)(b >> 32), (double)(uint32_t)b, &m);
+			tally[2 * g] = tally[2 * g + 1] = 0;
+		}
+	} else {
+		const replay_row *row = d->row;
+		double *cellsum = s->cellsum;
+
+		for (size_t j = 0; j < rows; j++) {
+			const replay_row *r = &row[draws ? draws[j] : j];
+
+			cellsum[2 * (size_t)r->cell] += 1;
+			cellsum[2 * (size_t)r->cell + 1] += r->y;
+		}
+		for (size_t g = 0; g < u; g++) {
+			double *c = cellsum + 4 * g;
+
+			add_group(s, g, c[0], c[1], c[2], c[3], &m);
+			c[0] = c[1] = c[2] = c[3] = 0;
+		}
+	}
 	for (size_t g = 0; g < u; g++) {
-		units[g] = cellsum[4 * g] + cellsum[4 * g + 2];
-		treated[g] = cellsum[4 * g + 2];
-		total_units += units[g];
-		total_treated += treated[g];
+		total_units += s->units[g];
+		total_treated += s->treated[g];
 	}
 	s->total_units = total_units;
 	s->total_treated = total_treated;
-	/* compacted, and the sums left zero for the next replicate */
-	for (size_t cell = 0; cell < 2 * u; cell++) {
-		ct[m] = cell & 1;
-		cgroup[m] = (uint32_t)(cell / 2);
-		ccount[m] = cellsum[2 * cell];
-		cysum[m] = cellsum[2 * cell + 1];
-		m += cellsum[2 * cell] > 0;
-		cellsum[2 * cell] = cellsum[2 * cell + 1] = 0;
-	}
 	s->ncells = m;
 }
 

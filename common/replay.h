@@ -70,6 +70,10 @@ typedef struct {
 	uint32_t cell;
 } replay_row;
 
+/* The same for a 0/1 outcome in four bytes, 2 * cell + y: with the cells'
+ * tallies in eight, what the draws touch stays in a core's own cache. */
+#define REPLAY_BIT_ROW(cell, y) (2 * (uint32_t)(cell) + (uint32_t)(y))
+
 typedef struct {
 	size_t n;          /* rows */
 	uint8_t *t;        /* n, in group order */
@@ -82,7 +86,9 @@ typedef struct {
 	double *X;         /* refit: the groups' covariates, ngroups x p, column-major */
 	double *ps;        /* the groups' propensities in the stream (fixed, or
 			      refit: what the full data's refit must give) */
-	replay_row *row;   /* n: what a drawn row adds, in one place */
+	/* n: what a drawn row adds, in one place; one of the two */
+	uint32_t *bit_row; /* a 0/1 outcome: REPLAY_BIT_ROW(cell, y) */
+	replay_row *row;   /* any other outcome */
 } replay_data;
 
 /* Checks and copies what the plan needs out of the rows (dies on bad data,
