@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "keyed.h"
+#include "lanes.h"
 #include "psfit.h"
 #include "rowgroup.h"
 
@@ -495,27 +496,65 @@ add_group(replay_scratch *s, size_t g, double c0, double y0, double c1, double y
 	*m += c1 > 0;
 }
 
-/* The replicate's units summed into cells, then per group and, compacted,
- * the cells with units. Drawn rows are added in the order drawn: draws
- * fall on cells at random, so one addition seldom waits for another, and
- * each draw reads one row and one cell's sums. The full data's rows are
- * added in their order. The tallies are left zero for the next replicate. */
-static void
-sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scratch *s)
+/* Each of the replicate's rows k: row(k) draws it, lists it or counts
+ * through, as r says; inlined with drawn and listed constant. */
+#define REPLICATE_ROWS(d, r, drawn, listed, k, body) \
+	do { \
+		rng g_ = (drawn) ? *(r)->draws : (rng){ { 0 } }; \
+		size_t count_ = (drawn) || (listed) ? (r)->n : (d)->n; \
+		for (size_t j_ = 0; j_ < count_; j_++) { \
+			size_t k = (drawn) ? (size_t)rng_below(&g_, (d)->n) : \
+			    (listed) ? (size_t)(r)->list[j_] : j_; \
+			body; \
+		} \
+	} while (0)
+
+/* A 0/1 outcome's rows into the integer tallies. Drawn rows are added as
+ * drawn: the next draw's arithmetic overlaps this one's wait on memory. */
+static ALWAYS_INLINE void
+tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int drawn,
+    int listed)
 {
-	size_t u = d->ngroups, m = 0, rows = draws ? ndraws : d->n;
+	const uint32_t *bit_row = d->bit_row;
+
+	REPLICATE_ROWS(d, r, drawn, listed, k, {
+		uint32_t b = bit_row[k];
+
+		tally[b >> 1] += ((uint64_t)1 << 32) | (b & 1);
+	});
+}
+
+static ALWAYS_INLINE void
+tally_doubles(const replay_data *d, const replay_rows *r, double *cellsum, int drawn,
+    int listed)
+{
+	const replay_row *row = d->row;
+
+	REPLICATE_ROWS(d, r, drawn, listed, k, {
+		cellsum[2 * (size_t)row[k].cell] += 1;
+		cellsum[2 * (size_t)row[k].cell + 1] += row[k].y;
+	});
+}
+
+/* The replicate's units summed into cells, then per group and, compacted,
+ * the cells with units. Draws fall on cells at random, so one addition
+ * seldom waits for another. The tallies are left zero for the next
+ * replicate. */
+static void
+sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
+{
+	size_t u = d->ngroups, m = 0;
 	double total_units = 0, total_treated = 0;
 
 	if (d->bit_row) {
-		/* in locals: the stores cannot be taken to move the arrays */
-		const uint32_t *bit_row = d->bit_row;
 		uint64_t *tally = s->bit_tally;
 
-		for (size_t j = 0; j < rows; j++) {
-			uint32_t r = bit_row[draws ? draws[j] : j];
-
-			tally[r >> 1] += ((uint64_t)1 << 32) | (r & 1);
-		}
+		if (r->draws)
+			tally_bits(d, r, tally, 1, 0);
+		else if (r->list)
+			tally_bits(d, r, tally, 0, 1);
+		else
+			tally_bits(d, r, tally, 0, 0);
 		for (size_t g = 0; g < u; g++) {
 			uint64_t a = tally[2 * g], b = tally[2 * g + 1];
 
@@ -524,15 +563,14 @@ sum_cells(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scr
 			tally[2 * g] = tally[2 * g + 1] = 0;
 		}
 	} else {
-		const replay_row *row = d->row;
 		double *cellsum = s->cellsum;
 
-		for (size_t j = 0; j < rows; j++) {
-			const replay_row *r = &row[draws ? draws[j] : j];
-
-			cellsum[2 * (size_t)r->cell] += 1;
-			cellsum[2 * (size_t)r->cell + 1] += r->y;
-		}
+		if (r->draws)
+			tally_doubles(d, r, cellsum, 1, 0);
+		else if (r->list)
+			tally_doubles(d, r, cellsum, 0, 1);
+		else
+			tally_doubles(d, r, cellsum, 0, 0);
 		for (size_t g = 0; g < u; g++) {
 			double *c = cellsum + 4 * g;
 
@@ -561,7 +599,7 @@ cell_propensities(replay_scratch *s)
 
 /* The replicate's rows in stream order, each copy of a row as a row. */
 static void
-expand_rows(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_scratch *s)
+expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
 {
 	size_t m = 0;
 
@@ -577,14 +615,14 @@ expand_rows(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_s
 		s->rw = xreallocarray(NULL, n, sizeof *s->rw);
 		s->rd = xreallocarray(NULL, n, sizeof *s->rd);
 	}
-	if (draws) {
-		memset(s->row_count, 0, d->n * sizeof *s->row_count);
-		for (size_t j = 0; j < ndraws; j++)
-			s->row_count[draws[j]]++;
-	}
+	memset(s->row_count, 0, d->n * sizeof *s->row_count);
+	if (r->draws)
+		REPLICATE_ROWS(d, r, 1, 0, k, s->row_count[k]++);
+	else
+		REPLICATE_ROWS(d, r, 0, r->list != NULL, k, s->row_count[k]++);
 	for (size_t i = 0; i < d->n; i++) {
 		size_t k = d->pos[i];
-		uint32_t c = draws ? s->row_count[k] : 1;
+		uint32_t c = s->row_count[k];
 
 		for (uint32_t j = 0; j < c; j++, m++) {
 			s->rt[m] = d->t[k];
@@ -598,13 +636,13 @@ expand_rows(const replay_data *d, const uint32_t *draws, size_t ndraws, replay_s
 
 static replicate_status
 ipw_target(const replay_plan *p, const replay_target *t, const replay_data *d,
-    const uint32_t *draws, size_t ndraws, replay_scratch *s, double *out)
+    const replay_rows *r, replay_scratch *s, double *out)
 {
 	size_t trimmed[2], capped, bad;
 	ipw_summary sum;
 
 	if (p->w.truncate_q > 0) { /* a quantile over units: on the rows */
-		expand_rows(d, draws, ndraws, s);
+		expand_rows(d, r, s);
 		if (weight_compute(&p->w, t->e, s->rt, s->rps, NULL, s->nrows, s->rw,
 		    trimmed, &capped, &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
@@ -622,8 +660,8 @@ ipw_target(const replay_plan *p, const replay_target *t, const replay_data *d,
 }
 
 static replicate_status
-match_target(const replay_plan *p, const replay_data *d, const uint32_t *draws,
-    size_t ndraws, replay_scratch *s, double *out)
+match_target(const replay_plan *p, const replay_data *d, const replay_rows *r,
+    replay_scratch *s, double *out)
 {
 	nnmatch_opts nn = p->m.nn;
 	nnmatch_result mr;
@@ -639,7 +677,7 @@ match_target(const replay_plan *p, const replay_data *d, const uint32_t *draws,
 		if (nnmatch_att_cells(&cells, &nn, NULL, &mr, &s->match_work) != 0)
 			return REPLICATE_NO_MATCH;
 	} else { /* matches depend on row order: on the rows */
-		expand_rows(d, draws, ndraws, s);
+		expand_rows(d, r, s);
 		if (match_distance(&p->m, s->rps, NULL, s->nrows, s->rd, &nn.caliper,
 		    &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
@@ -651,13 +689,13 @@ match_target(const replay_plan *p, const replay_data *d, const uint32_t *draws,
 }
 
 replicate_status
-replay_run(const replay_plan *p, const replay_data *d, const uint32_t *draws,
-    size_t ndraws, replay_scratch *s, double *out, char *why, size_t whylen)
+replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
+    replay_scratch *s, double *out, char *why, size_t whylen)
 {
 	char detail[512];
 
 	s->rows_ready = 0;
-	sum_cells(d, draws, ndraws, s);
+	sum_cells(d, r, s);
 	if (s->total_treated == 0)
 		return fail(REPLICATE_NO_TREATED, why, whylen, NULL);
 	if (s->total_treated == s->total_units)
@@ -671,7 +709,7 @@ replay_run(const replay_plan *p, const replay_data *d, const uint32_t *draws,
 		logit_fit_free(&fit);
 		if (rc != 0)
 			return fail(REPLICATE_FIT_FAILED, why, whylen, detail);
-		if (draws == NULL && d->ps) {
+		if (r->draws == NULL && r->list == NULL && d->ps) {
 			/* The full data: the refit must give the stream's propensities
 			 * (to the fit's tolerance), and the estimates are then taken
 			 * from the stream's own. Fits summed in another order differ in
@@ -702,10 +740,10 @@ replay_run(const replay_plan *p, const replay_data *d, const uint32_t *draws,
 				st = REPLICATE_ZERO_WEIGHT;
 			break;
 		case TARGET_IPW:
-			st = ipw_target(p, t, d, draws, ndraws, s, &out[k]);
+			st = ipw_target(p, t, d, r, s, &out[k]);
 			break;
 		case TARGET_MATCH:
-			st = match_target(p, d, draws, ndraws, s, &out[k]);
+			st = match_target(p, d, r, s, &out[k]);
 			break;
 		}
 		if (st != REPLICATE_OK)
@@ -771,7 +809,7 @@ replay_plan_warm_start(replay_plan *p, replay_data *d)
 		return;
 	}
 	s = replay_scratch_new(d);
-	sum_cells(d, NULL, 0, s);
+	sum_cells(d, &(replay_rows){ 0 }, s);
 	p->logit.start = NULL;
 	p->logit.start_mu = NULL;
 	if (psfit_fit(&p->d, &(logit_data){ .X = d->X, .n = d->ngroups, .p = d->p,

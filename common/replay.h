@@ -15,6 +15,7 @@
 
 #include "design.h"
 #include "logit.h"
+#include "rng.h"
 #include "stage.h"
 #include "stage_match.h"
 #include "stage_weight.h"
@@ -121,10 +122,19 @@ typedef struct replay_scratch replay_scratch;
 replay_scratch *replay_scratch_new(const replay_data *d);
 void replay_scratch_free(replay_scratch **s);
 
-/* The plan's estimates on a replicate: the ordered rows draws[0..ndraws),
- * a row once for each time it is drawn (draws NULL: every row once, the
- * full data), into out[0..ntargets). why (optional) gets the detail of a
- * failure.
+/* Which ordered rows a replicate has, a row once for each time it is
+ * there: n rows drawn with replacement (rng_below(d->n), from a copy of
+ * the stream *draws: the draws are not stored, and each is summed as soon
+ * as made), or the rows list[0..n), or (all zero) every row once, the
+ * full data. */
+typedef struct {
+	const rng *draws;
+	const uint32_t *list;
+	size_t n;
+} replay_rows;
+
+/* The plan's estimates on a replicate's rows into out[0..ntargets). why
+ * (optional) gets the detail of a failure.
  *
  * The model is fitted on the groups with their counts of units and treated
  * units; weights and matches are computed on cells (a group's controls, a
@@ -134,7 +144,6 @@ void replay_scratch_free(replay_scratch **s);
  * weight --truncate (a quantile over units) and any matching but k = 1 with
  * replacement and all ties (matches depend on row order). */
 replicate_status replay_run(const replay_plan *p, const replay_data *d,
-    const uint32_t *draws, size_t ndraws, replay_scratch *s, double *out, char *why,
-    size_t whylen);
+    const replay_rows *rows, replay_scratch *s, double *out, char *why, size_t whylen);
 
 #endif

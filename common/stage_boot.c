@@ -160,7 +160,7 @@ engine_finished(engine *e)
 
 /* Replicates of chunk c into vals/st; returns one failure's detail in why. */
 static void
-compute_chunk(const engine *e, int c, replay_scratch *s, uint32_t *draws, double *vals,
+compute_chunk(const engine *e, int c, replay_scratch *s, double *vals,
     uint8_t *st, char *why, size_t whylen)
 {
 	size_t n = e->data->n;
@@ -174,10 +174,8 @@ compute_chunk(const engine *e, int c, replay_scratch *s, uint32_t *draws, double
 
 		/* n draws with replacement */
 		rng_stream(&g, e->seed, (uint64_t)(start + r));
-		for (size_t j = 0; j < n; j++)
-			draws[j] = (uint32_t)rng_below(&g, n);
-		st[r] = (uint8_t)replay_run(e->plan, e->data, draws, n, s, out, detail,
-		    sizeof detail);
+		st[r] = (uint8_t)replay_run(e->plan, e->data,
+		    &(replay_rows){ .draws = &g, .n = n }, s, out, detail, sizeof detail);
 		if (st[r] != REPLICATE_OK) {
 			for (int k = 0; k < e->K; k++)
 				out[k] = NAN;
@@ -192,7 +190,6 @@ local_thread(void *arg)
 {
 	engine *e = arg;
 	replay_scratch *s = replay_scratch_new(e->data);
-	uint32_t *draws = xreallocarray(NULL, e->data->n + 1, sizeof *draws);
 	double *vals = xreallocarray(NULL, (size_t)e->chunk * (size_t)e->K, sizeof *vals);
 	uint8_t *st = xmalloc((size_t)e->chunk);
 	char why[512];
@@ -219,11 +216,10 @@ local_thread(void *arg)
 			pthread_mutex_unlock(&e->mu);
 			continue;
 		}
-		compute_chunk(e, c, s, draws, vals, st, why, sizeof why);
+		compute_chunk(e, c, s, vals, st, why, sizeof why);
 		engine_complete(e, c, vals, st, why);
 	}
 	replay_scratch_free(&s);
-	free(draws);
 	free(vals);
 	free(st);
 	return NULL;
@@ -431,7 +427,6 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	engine e;
 	int64_t seed, B, chunk, fixed_ps_flag = 0, K;
 	replay_scratch *s;
-	uint32_t *draws;
 	double *vals;
 	uint8_t *st;
 	char why[512];
@@ -478,7 +473,6 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	e.K = (int)K;
 	e.chunk = (int)chunk;
 	s = replay_scratch_new(&data);
-	draws = xreallocarray(NULL, data.n + 1, sizeof *draws);
 	vals = xreallocarray(NULL, (size_t)chunk * (size_t)K, sizeof *vals);
 	st = xmalloc((size_t)chunk);
 	send_kind(sock, NULL, 0, "ready");
@@ -495,7 +489,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 			mpseq r;
 			int replicates = (int)(B - c * chunk < chunk ? B - c * chunk : chunk);
 
-			compute_chunk(&e, (int)c, s, draws, vals, st, why, sizeof why);
+			compute_chunk(&e, (int)c, s, vals, st, why, sizeof why);
 			mpseq_map(&r);
 			mpseq_str(&r, "kind", "results");
 			mpseq_i64(&r, "chunk", c);
@@ -515,7 +509,6 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 	if (!quiet)
 		warnx("the coordinator says the run is complete");
 	replay_scratch_free(&s);
-	free(draws);
 	free(vals);
 	free(st);
 	replay_data_free(&data);
@@ -589,8 +582,8 @@ jackknife(const replay_plan *plan, const replay_data *data, double *theta /* G x
 		for (size_t k = 0; k < n; k++)
 			if (keep[k])
 				kept[m++] = (uint32_t)k;
-		if (replay_run(plan, data, kept, m, s, theta + (size_t)g * plan->ntargets, why,
-		    sizeof why) != REPLICATE_OK)
+		if (replay_run(plan, data, &(replay_rows){ .list = kept, .n = m }, s,
+		    theta + (size_t)g * plan->ntargets, why, sizeof why) != REPLICATE_OK)
 			die("--ci bca: the estimates without block %d of %d rows could not "
 			    "be computed (%s): use --ci percentile", g + 1, JACK_GROUPS, why);
 	}
@@ -730,7 +723,8 @@ boot_run(const boot_opts *o, const cli_common *cli)
 		replay_scratch *s = replay_scratch_new(&data);
 
 		full = xcalloc((size_t)K, sizeof *full);
-		if (replay_run(&plan, &data, NULL, 0, s, full, why, sizeof why) != REPLICATE_OK)
+		if (replay_run(&plan, &data, &(replay_rows){ 0 }, s, full, why, sizeof why) !=
+		    REPLICATE_OK)
 			die("replaying the recipe on the full data failed: %s", why);
 		for (int k = 0; k < K; k++)
 			if (!(fabs(full[k] - plan.targets[k].estimate) <=
