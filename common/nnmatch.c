@@ -182,24 +182,30 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	double pairs = 0;
 	size_t m = 0, nb = 0, nt = 0, nc = 0;
 	int want_se = c->count == NULL || c->ysq != NULL, want_shares = w || want_se;
+	int in_order;
 
 	memset(r, 0, sizeof *r);
-	for (size_t i = 0; i < n; i++)
-		if (c->count == NULL || c->count[i] > 0)
-			sorted[m++] = (keyed){ c->d[i], i };
 	if (w)
 		memset(w, 0, n * sizeof *w);
-	/* every cell in order of distance (boot's cells mostly come in order
-	 * already); then the control cells apart, with their places in that
-	 * order, and each treated cell with the number of controls before it
-	 * (no branch on which a cell is: they come mixed) */
-	for (size_t k = 1; k < m; k++)
-		if (sorted[k].key < sorted[k - 1].key) {
-			keyed_sort(sorted, m);
-			break;
-		}
+	/* every cell with units in order of distance: as they come when they
+	 * are (boot's mostly are), else sorted; then the control cells apart,
+	 * with their places in that order, and each treated cell with the
+	 * number of controls before it (no branch on which a cell is: they
+	 * come mixed) */
+	in_order = 1;
+	for (size_t i = 0; i < n && in_order; i++)
+		in_order = (c->count == NULL || c->count[i] > 0) &&
+		    !(i > 0 && c->d[i] < c->d[i - 1]);
+	if (in_order)
+		m = n;
+	else {
+		for (size_t i = 0; i < n; i++)
+			if (c->count == NULL || c->count[i] > 0)
+				sorted[m++] = (keyed){ c->d[i], i };
+		keyed_sort(sorted, m);
+	}
 	for (size_t k = 0; k < m; k++) {
-		size_t j = sorted[k].index;
+		size_t j = in_order ? k : sorted[k].index;
 		int control = !c->t[j];
 
 		ctrl[nc] = j;
@@ -289,7 +295,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	}
 	r->estimate = sum_tau / matched;
 	for (size_t k = 0; w && k < m; k++) {
-		size_t j = sorted[k].index;
+		size_t j = in_order ? k : sorted[k].index;
 
 		if (!c->t[j])
 			w[j] = blk[block_of[j]].share;
