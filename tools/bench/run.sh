@@ -2,14 +2,14 @@
 # make bench: psflow against two Python references of the same study, in the
 # same run, on the same data; then scaling in rows, per-stage throughput and
 # scaling in workers. Prints a summary and writes tools/bench/RESULTS.md.
-#   BENCH_RUNS (default 3): runs of each timed command (median reported)
+#   BENCH_RUNS (default 5): runs of each timed command (median reported)
 #   BENCH_REF_RUNS (default 2): runs of the slow scikit-learn reference
 #   BENCH_BIG (default 10000000): rows of the largest scaling run
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin="$top/bin"
 export PATH="$bin:$PATH"
-runs=${BENCH_RUNS:-3} ref_runs=${BENCH_REF_RUNS:-2} big=${BENCH_BIG:-10000000}
+runs=${BENCH_RUNS:-5} ref_runs=${BENCH_REF_RUNS:-2} big=${BENCH_BIG:-10000000}
 "$top/tools/install-deps.sh" bench
 PY=/usr/bin/python3
 work=$(mktemp -d)
@@ -21,22 +21,50 @@ if [ ! -f "$csv" ]; then
 fi
 out="$top/tools/bench/RESULTS.md"
 
+# run_once NAME COMMAND: one run; appends "wall-seconds peak-RSS-kB" (wall to
+# the microsecond: /usr/bin/time's own is in hundredths, 5% of a 0.2 s run)
+# to $work/NAME.times; the command's stdout goes to $work/NAME.out
+run_once() {
+	local name=$1 cmd=$2 start end
+	start=$(date +%s%N)
+	/usr/bin/time -f '%M' -o "$work/$name.t" bash -o pipefail -c "$cmd" \
+		>"$work/$name.out" 2>"$work/$name.err" || {
+		echo "bench: '$name' failed:" >&2
+		tail -5 "$work/$name.err" >&2
+		exit 1
+	}
+	end=$(date +%s%N)
+	echo "$(((end - start) / 1000)) $(tail -1 "$work/$name.t")" |
+		awk '{ printf "%.6f %d\n", $1 / 1e6, $2 }' >>"$work/$name.times"
+}
+
+# median NAME: the median wall seconds (3 decimals) and the largest peak RSS
+median() {
+	sort -n "$work/$1.times" | awk '{ t[NR] = $1; if ($2 > m) m = $2 }
+		END { printf "%.3f %d\n", t[int((NR + 1) / 2)], m }'
+}
+
 # timed NAME RUNS COMMAND: median wall seconds and the largest peak RSS (kB)
-# of any process in the command; the command's stdout goes to $work/NAME.out
+# of any process in the command
 timed() {
-	local name=$1 n=$2 cmd=$3 i
-	: >"$work/$name.times"
-	for i in $(seq 1 "$n"); do
-		/usr/bin/time -f '%e %M' -o "$work/$name.t" bash -o pipefail -c "$cmd" \
-			>"$work/$name.out" 2>"$work/$name.err" || {
-			echo "bench: '$name' failed:" >&2
-			tail -5 "$work/$name.err" >&2
-			exit 1
-		}
-		cat "$work/$name.t" >>"$work/$name.times"
+	local i
+	: >"$work/$1.times"
+	for i in $(seq 1 "$2"); do run_once "$1" "$3"; done
+	median "$1"
+}
+
+# timed_pair NAME_A COMMAND_A NAME_B COMMAND_B RUNS: the two in turn, so
+# that the machine's drift (these VMs are noisy) falls on both alike;
+# prints the two medians
+timed_pair() {
+	local i
+	: >"$work/$1.times"
+	: >"$work/$3.times"
+	for i in $(seq 1 "$5"); do
+		run_once "$1" "$2"
+		run_once "$3" "$4"
 	done
-	sort -n "$work/$name.times" | awk '{ t[NR] = $1; if ($2 > m) m = $2 }
-		END { printf "%s %d\n", t[int((NR + 1) / 2)], m }'
+	echo "$(median "$1" | cut -d' ' -f1) $(median "$3" | cut -d' ' -f1)"
 }
 
 echo "bench: the 50k-user study with a 500-replicate bootstrap, $runs runs each"
@@ -110,11 +138,11 @@ weight -e ate,att <"$work/fit.mp" >"$work/w.mp" # balance checks raw and both we
 stage balance "$big" "cat '$work/w.mp' | balance | cat >/dev/null"
 stage match "$big" "cat '$work/fit.mp' | match | cat >/dev/null" $((fit_bytes + 8 * big))
 
-echo "bench: boot -B 500 on 50k users, -j 1 and -j 2"
+echo "bench: boot -B 500 on 50k users, -j 1 and -j 2 in turn"
 csv2mp "$csv" | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence \
 	--l2 1 | weight -e ate,att | match >"$work/est.mp"
-read -r t_j1 _ < <(timed j1 "$runs" "boot -B 500 -j 1 --quiet <'$work/est.mp' >/dev/null")
-read -r t_j2 _ < <(timed j2 "$runs" "boot -B 500 -j 2 --quiet <'$work/est.mp' >/dev/null")
+read -r t_j1 t_j2 < <(timed_pair j1 "boot -B 500 -j 1 --quiet <'$work/est.mp' >/dev/null" \
+	j2 "boot -B 500 -j 2 --quiet <'$work/est.mp' >/dev/null" "$runs")
 speedup=$(awk -v a="$t_j1" -v b="$t_j2" 'BEGIN { printf "%.2f", a / b }')
 echo "  -j 1 ${t_j1} s, -j 2 ${t_j2} s: ${speedup}x"
 
@@ -125,8 +153,8 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 	echo
 	echo "Written by \`make bench\` (tools/bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'):"
 	echo "$(nproc) cores ($cpu), $(free -g | awk '/Mem:/ { print $2 }') GiB."
-	echo "Wall times are medians of $runs runs ($ref_runs for scikit-learn); RSS is the"
-	echo "largest peak of any one process of the command."
+	echo "Wall times are medians of $runs runs ($ref_runs for scikit-learn), timed to the"
+	echo "millisecond; RSS is the largest peak of any one process of the command."
 	echo
 	echo "## The 50k-user study with a 500-replicate bootstrap"
 	echo
@@ -154,6 +182,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 	echo
 	echo "## Workers"
 	echo
-	echo "boot -B 500 on 50k users: -j 1 $t_j1 s, -j 2 $t_j2 s (${speedup}x)."
+	echo "boot -B 500 on 50k users: -j 1 $t_j1 s, -j 2 $t_j2 s (${speedup}x), medians of"
+	echo "$runs runs of each, taken in turn."
 } >"$out"
 echo "bench: wrote $out"
