@@ -425,6 +425,8 @@ struct replay_scratch {
 	double *ry, *rps, *rw, *rd;
 	size_t nrows;
 	int rows_ready;
+	/* the last full-data refit's coefficients and groups' propensities */
+	double *full_beta, *full_ps;
 };
 
 replay_scratch *
@@ -463,6 +465,7 @@ replay_scratch_free(replay_scratch **sp)
 	free(s->cw), free(s->cd);
 	nnmatch_work_free(&s->match_work);
 	free(s->row_count), free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
+	free(s->full_beta), free(s->full_ps);
 	free(s);
 	*sp = NULL;
 }
@@ -705,11 +708,20 @@ replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
 		logit_data ld = { .X = d->X, .n = d->ngroups, .p = d->p,
 			.trials = s->units, .succ = s->treated };
 		int rc = psfit_fit(&p->d, &ld, &p->logit, &fit, s->ps, detail, sizeof detail);
+		int full = r->draws == NULL && r->list == NULL;
 
+		if (rc == 0 && full) { /* kept for the warm start */
+			free(s->full_beta);
+			free(s->full_ps);
+			s->full_beta = fit.beta;
+			fit.beta = NULL;
+			s->full_ps = xreallocarray(NULL, d->ngroups + 1, sizeof *s->full_ps);
+			memcpy(s->full_ps, s->ps, d->ngroups * sizeof *s->ps);
+		}
 		logit_fit_free(&fit);
 		if (rc != 0)
 			return fail(REPLICATE_FIT_FAILED, why, whylen, detail);
-		if (r->draws == NULL && r->list == NULL && d->ps) {
+		if (full && d->ps) {
 			/* The full data: the refit must give the stream's propensities
 			 * (to the fit's tolerance), and the estimates are then taken
 			 * from the stream's own. Fits summed in another order differ in
@@ -798,7 +810,7 @@ order_groups(replay_data *d, double *ps)
 }
 
 void
-replay_plan_warm_start(replay_plan *p, replay_data *d)
+replay_plan_warm_start(replay_plan *p, replay_data *d, replay_scratch *checked)
 {
 	replay_scratch *s;
 	logit_fit fit;
@@ -808,22 +820,30 @@ replay_plan_warm_start(replay_plan *p, replay_data *d)
 		order_groups(d, d->ps);
 		return;
 	}
-	s = replay_scratch_new(d);
-	sum_cells(d, &(replay_rows){ 0 }, s);
 	p->logit.start = NULL;
 	p->logit.start_mu = NULL;
-	if (psfit_fit(&p->d, &(logit_data){ .X = d->X, .n = d->ngroups, .p = d->p,
-	    .trials = s->units, .succ = s->treated }, &p->logit, &fit, s->ps, why,
-	    sizeof why) == 0) {
-		p->warm = fit.beta;
-		fit.beta = NULL;
-		p->warm_mu = s->ps;
-		s->ps = NULL;
+	if (checked && checked->full_beta) {
+		p->warm = checked->full_beta;
+		p->warm_mu = checked->full_ps;
+		checked->full_beta = checked->full_ps = NULL;
+	} else {
+		s = replay_scratch_new(d);
+		sum_cells(d, &(replay_rows){ 0 }, s);
+		if (psfit_fit(&p->d, &(logit_data){ .X = d->X, .n = d->ngroups, .p = d->p,
+		    .trials = s->units, .succ = s->treated }, &p->logit, &fit, s->ps, why,
+		    sizeof why) == 0) {
+			p->warm = fit.beta;
+			fit.beta = NULL;
+			p->warm_mu = s->ps;
+			s->ps = NULL;
+		}
+		logit_fit_free(&fit);
+		replay_scratch_free(&s);
+	}
+	if (p->warm) {
 		order_groups(d, p->warm_mu);
 		p->logit.start = p->warm;
 		p->logit.start_mu = p->warm_mu;
 		p->logit.plain_newton = 1;
 	}
-	logit_fit_free(&fit);
-	replay_scratch_free(&s);
 }

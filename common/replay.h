@@ -103,7 +103,10 @@ void replay_data_free(replay_data *d);
  * groups in order of their propensity. Deterministic, so every worker
  * starts from the same place. Call after the full-data check, which must
  * start from zeros as fitps did. */
-void replay_plan_warm_start(replay_plan *p, replay_data *d);
+typedef struct replay_scratch replay_scratch;
+/* checked: NULL, or the scratch of a replay_run on the full data just
+ * before (the full-data check), whose fit is the same and is taken over. */
+void replay_plan_warm_start(replay_plan *p, replay_data *d, replay_scratch *checked);
 
 typedef enum {
 	REPLICATE_OK,
@@ -118,7 +121,6 @@ typedef enum {
 
 const char *replicate_reason(replicate_status s);
 
-typedef struct replay_scratch replay_scratch;
 replay_scratch *replay_scratch_new(const replay_data *d);
 void replay_scratch_free(replay_scratch **s);
 

@@ -82,6 +82,7 @@ typedef struct {
 	int done_chunks, done_reps;
 	double chunk_timeout, last_progress;
 	char why[512];    /* one failure's detail, for stderr */
+	replay_scratch *spare; /* for the first local thread, or NULL */
 } engine;
 
 enum { CHUNK_WAITING, CHUNK_OUT, CHUNK_DONE };
@@ -189,11 +190,17 @@ static void *
 local_thread(void *arg)
 {
 	engine *e = arg;
-	replay_scratch *s = replay_scratch_new(e->data);
+	replay_scratch *s;
 	double *vals = xreallocarray(NULL, (size_t)e->chunk * (size_t)e->K, sizeof *vals);
 	uint8_t *st = xmalloc((size_t)e->chunk);
 	char why[512];
 
+	pthread_mutex_lock(&e->mu);
+	s = e->spare;
+	e->spare = NULL;
+	pthread_mutex_unlock(&e->mu);
+	if (s == NULL)
+		s = replay_scratch_new(e->data);
 	for (;;) {
 		int c = engine_take(e);
 
@@ -464,7 +471,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 		die("this worker's replay has %d estimates, the coordinator's %lld: "
 		    "different psflow versions?", plan.ntargets, (long long)K);
 	replay_data_prepare(&data, &plan, &si.rows);
-	replay_plan_warm_start(&plan, &data);
+	replay_plan_warm_start(&plan, &data, NULL);
 	memset(&e, 0, sizeof e);
 	e.plan = &plan;
 	e.data = &data;
@@ -690,6 +697,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	engine e;
 	int K, failed = 0, reason_count[REPLICATE_REASONS] = { 0 };
 	double *full, *jack = NULL;
+	replay_scratch *checked;
 	char why[512];
 	pthread_t *threads;
 	mpseq recipe, bootres, *results;
@@ -719,8 +727,9 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	/* The plan must reproduce the stream's own estimates on the full data,
 	 * or the recipe does not describe the flow and the intervals would be
 	 * for something else. */
+	checked = replay_scratch_new(&data);
 	{
-		replay_scratch *s = replay_scratch_new(&data);
+		replay_scratch *s = checked;
 
 		full = xcalloc((size_t)K, sizeof *full);
 		if (replay_run(&plan, &data, &(replay_rows){ 0 }, s, full, why, sizeof why) !=
@@ -733,9 +742,10 @@ boot_run(const boot_opts *o, const cli_common *cli)
 				    "%.10g: the recipe does not describe this flow (a stage that "
 				    "changed the data without a recipe entry?)",
 				    plan.targets[k].name, full[k], plan.targets[k].estimate);
-		replay_scratch_free(&s);
 	}
-	replay_plan_warm_start(&plan, &data);
+	/* the check's fit is the warm start's, and its scratch (memory touched
+	 * already) a worker's */
+	replay_plan_warm_start(&plan, &data, checked);
 
 	memset(&e, 0, sizeof e);
 	e.plan = &plan;
@@ -751,6 +761,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	e.handed_at = xcalloc((size_t)e.nchunks, sizeof *e.handed_at);
 	e.chunk_timeout = o->chunk_timeout;
 	e.last_progress = now_s();
+	e.spare = checked;
 	pthread_mutex_init(&e.mu, NULL);
 	pthread_cond_init(&e.cv, NULL);
 	threads = xcalloc((size_t)o->jobs + 1, sizeof *threads);
@@ -779,6 +790,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	}
 	for (int j = 0; j < o->jobs; j++)
 		pthread_join(threads[j], NULL);
+	replay_scratch_free(&e.spare); /* no local thread took it (-j 0) */
 	progress(&e, cli->quiet, 1);
 
 	for (int i = 0; i < o->B; i++)
