@@ -478,25 +478,33 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 	return st;
 }
 
+/* Where sum_cells writes. Taken by value: a store through ct (bytes may
+ * alias anything) would otherwise make the compiler reload every pointer
+ * from the scratch after it. */
+typedef struct {
+	double *units, *treated, *ccount, *cysum;
+	uint8_t *ct;
+	uint32_t *cgroup;
+} cell_lists;
+
 /* Group g's two cells (units and outcome sums c0, y0 for its controls,
  * c1, y1 for its treated units) into the group's counts and, compacted,
- * the list of cells with units. */
-static inline void
-add_group(replay_scratch *s, size_t g, double c0, double y0, double c1, double y1,
-    size_t *m)
+ * the list of cells with units: returns that list's new length. */
+static inline size_t
+add_group(cell_lists o, size_t g, double c0, double y0, double c1, double y1, size_t m)
 {
-	s->units[g] = c0 + c1;
-	s->treated[g] = c1;
-	s->ct[*m] = 0;
-	s->cgroup[*m] = (uint32_t)g;
-	s->ccount[*m] = c0;
-	s->cysum[*m] = y0;
-	*m += c0 > 0;
-	s->ct[*m] = 1;
-	s->cgroup[*m] = (uint32_t)g;
-	s->ccount[*m] = c1;
-	s->cysum[*m] = y1;
-	*m += c1 > 0;
+	o.units[g] = c0 + c1;
+	o.treated[g] = c1;
+	o.ct[m] = 0;
+	o.cgroup[m] = (uint32_t)g;
+	o.ccount[m] = c0;
+	o.cysum[m] = y0;
+	m += c0 > 0;
+	o.ct[m] = 1;
+	o.cgroup[m] = (uint32_t)g;
+	o.ccount[m] = c1;
+	o.cysum[m] = y1;
+	return m + (c1 > 0);
 }
 
 /* Each of the replicate's rows k: row(k) draws it, lists it or counts
@@ -548,6 +556,7 @@ sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
 {
 	size_t u = d->ngroups, m = 0;
 	double total_units = 0, total_treated = 0;
+	cell_lists out = { s->units, s->treated, s->ccount, s->cysum, s->ct, s->cgroup };
 
 	if (d->bit_row) {
 		uint64_t *tally = s->bit_tally;
@@ -561,8 +570,8 @@ sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		for (size_t g = 0; g < u; g++) {
 			uint64_t a = tally[2 * g], b = tally[2 * g + 1];
 
-			add_group(s, g, (double)(a >> 32), (double)(uint32_t)a,
-			    (double)(b >> 32), (double)(uint32_t)b, &m);
+			m = add_group(out, g, (double)(a >> 32), (double)(uint32_t)a,
+			    (double)(b >> 32), (double)(uint32_t)b, m);
 			tally[2 * g] = tally[2 * g + 1] = 0;
 		}
 	} else {
@@ -577,13 +586,13 @@ sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		for (size_t g = 0; g < u; g++) {
 			double *c = cellsum + 4 * g;
 
-			add_group(s, g, c[0], c[1], c[2], c[3], &m);
+			m = add_group(out, g, c[0], c[1], c[2], c[3], m);
 			c[0] = c[1] = c[2] = c[3] = 0;
 		}
 	}
 	for (size_t g = 0; g < u; g++) {
-		total_units += s->units[g];
-		total_treated += s->treated[g];
+		total_units += out.units[g];
+		total_treated += out.treated[g];
 	}
 	s->total_units = total_units;
 	s->total_treated = total_treated;
