@@ -203,15 +203,134 @@ name_suspects(const design *d, const logit_fit *fit, char *buf, size_t size)
 	}
 }
 
+/* The checks of psfit_separation(), in its order: one per term of one
+ * factor, then one per categorical column (its reference level, named by
+ * the column's first level term). Is row i of X (n rows) in check c's set? */
+static int
+check_count(const design *d)
+{
+	int count = 0;
+
+	for (int k = 0; k < d->nterms; k++)
+		count += d->terms[k].nfactors == 1;
+	for (int k = 0; k < d->nterms; k++)
+		if (is_level(&d->terms[k])) {
+			int seen_before = 0;
+
+			for (int j = 0; j < k; j++)
+				seen_before |= is_level(&d->terms[j]) &&
+				    strcmp(d->terms[j].factors[0].column,
+				    d->terms[k].factors[0].column) == 0;
+			count += !seen_before;
+		}
+	return count;
+}
+
+static int
+row_in_check(const design *d, const double *X, size_t n, int c, size_t i)
+{
+	for (int k = 0; k < d->nterms; k++) {
+		if (d->terms[k].nfactors != 1)
+			continue;
+		if (c-- == 0) /* a level: its dummy is set; a number: every row */
+			return !is_level(&d->terms[k]) || X[(size_t)(k + 1) * n + i] != 0;
+	}
+	for (int k = 0; k < d->nterms; k++) {
+		const char *col = d->terms[k].factors[0].column;
+		int seen_before = 0, in = 1;
+
+		if (!is_level(&d->terms[k]))
+			continue;
+		for (int j = 0; j < k; j++)
+			seen_before |= is_level(&d->terms[j]) &&
+			    strcmp(d->terms[j].factors[0].column, col) == 0;
+		if (seen_before || c-- != 0)
+			continue;
+		for (int j = k; j < d->nterms; j++) /* the reference: no dummy set */
+			if (is_level(&d->terms[j]) && strcmp(d->terms[j].factors[0].column, col) == 0)
+				in &= X[(size_t)(j + 1) * n + i] == 0;
+		return in;
+	}
+	return 0;
+}
+
+void
+psfit_witnesses_find(psfit_witnesses *w, const design *d, const logit_data *ld)
+{
+	int checks = check_count(d);
+
+	memset(w, 0, sizeof *w);
+	if (checks > PSFIT_MAX_CHECKS)
+		return;
+	w->usable = 1;
+	w->all = checks == 64 ? ~(uint64_t)0 : ((uint64_t)1 << checks) - 1;
+	for (int c = 0; c < checks; c++) {
+		size_t best[2] = { SIZE_MAX, SIZE_MAX };
+		double most[2] = { 0, 0 };
+
+		for (size_t i = 0; i < ld->n; i++) {
+			double units, treated, rarer;
+
+			logit_units(ld, i, 1, &units, &treated);
+			rarer = fmin(treated, units - treated);
+			if (rarer > most[1] && row_in_check(d, ld->X, ld->n, c, i)) {
+				int at = rarer > most[0] ? 0 : 1;
+
+				if (at == 0) {
+					most[1] = most[0];
+					best[1] = best[0];
+				}
+				most[at] = rarer;
+				best[at] = i;
+			}
+		}
+		for (int b = 0; b < 2; b++)
+			if (best[b] != SIZE_MAX) {
+				uint64_t answers = 0;
+
+				for (int other = 0; other < checks; other++)
+					if (row_in_check(d, ld->X, ld->n, other, best[b]))
+						answers |= (uint64_t)1 << other;
+				w->row[w->n] = best[b];
+				w->answers[w->n++] = answers;
+			}
+	}
+}
+
+/* Do the witnesses show every check would pass on ld? */
+static int
+witnessed(const psfit_witnesses *w, const logit_data *ld)
+{
+	uint64_t shown = 0;
+
+	if (w == NULL || !w->usable)
+		return 0;
+	for (int k = 0; k < w->n; k++) {
+		double units, treated;
+
+		logit_units(ld, w->row[k], 1, &units, &treated);
+		if (treated > 0 && units - treated > 0)
+			shown |= w->answers[k];
+	}
+	return shown == w->all;
+}
+
 int
 psfit_fit(const design *d, const logit_data *ld, const logit_opts *o, logit_fit *fit,
     double *ps, char *why, size_t whylen)
+{
+	return psfit_fit_witnessed(d, ld, o, NULL, fit, ps, why, whylen);
+}
+
+int
+psfit_fit_witnessed(const design *d, const logit_data *ld, const logit_opts *o,
+    const psfit_witnesses *w, logit_fit *fit, double *ps, char *why, size_t whylen)
 {
 	logit_status st;
 	char suspects[256];
 	double extreme = 0;
 
-	if (psfit_separation(d, ld, why, whylen) != 0) {
+	if (!witnessed(w, ld) && psfit_separation(d, ld, why, whylen) != 0) {
 		memset(fit, 0, sizeof *fit);
 		return -1;
 	}

@@ -24,4 +24,31 @@ int psfit_separation(const design *d, const logit_data *ld, char *why, size_t wh
 int psfit_fit(const design *d, const logit_data *ld, const logit_opts *o, logit_fit *fit,
     double *ps, char *why, size_t whylen);
 
+/* Witnesses against separation, for fits of many resamples of one set of
+ * grouped rows (boot's replicates). Each check of psfit_separation() looks
+ * at a set of rows (the rows of a level, of a reference level, or all rows
+ * for a numeric term), and passes whenever one row of its set holds both
+ * treated and control units: such a row makes a level's units mixed, and
+ * puts one value in both ranges of a numeric term. So if, in a resample,
+ * each check has such a row among a few chosen ones, the check cannot fail
+ * and need not run: the answer is the same, without passes over the rows. */
+#define PSFIT_MAX_CHECKS 64
+typedef struct {
+	size_t row[2 * PSFIT_MAX_CHECKS];
+	uint64_t answers[2 * PSFIT_MAX_CHECKS]; /* the checks each row is in */
+	int n;
+	uint64_t all;   /* every check */
+	int usable;     /* 0: more checks than PSFIT_MAX_CHECKS; always check */
+} psfit_witnesses;
+
+/* For each check, the two rows of its set with the most units of the rarer
+ * kind in ld (the full data), which a resample is likeliest to keep mixed. */
+void psfit_witnesses_find(psfit_witnesses *w, const design *d, const logit_data *ld);
+
+/* psfit_fit() on a resample ld of the rows the witnesses w (NULL: none)
+ * were found on: the separation check runs only when they do not show it
+ * would pass. */
+int psfit_fit_witnessed(const design *d, const logit_data *ld, const logit_opts *o,
+    const psfit_witnesses *w, logit_fit *fit, double *ps, char *why, size_t whylen);
+
 #endif

@@ -273,6 +273,7 @@ replay_plan_free(replay_plan *p)
 	free(p->skipped);
 	free(p->warm);
 	free(p->warm_mu);
+	free(p->witnesses);
 	memset(p, 0, sizeof *p);
 }
 
@@ -716,7 +717,8 @@ replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
 		logit_fit fit;
 		logit_data ld = { .X = d->X, .n = d->ngroups, .p = d->p,
 			.trials = s->units, .succ = s->treated };
-		int rc = psfit_fit(&p->d, &ld, &p->logit, &fit, s->ps, detail, sizeof detail);
+		int rc = psfit_fit_witnessed(&p->d, &ld, &p->logit, p->witnesses, &fit, s->ps,
+		    detail, sizeof detail);
 		int full = r->draws == NULL && r->list == NULL;
 
 		if (rc == 0 && full) { /* kept for the warm start */
@@ -854,5 +856,12 @@ replay_plan_warm_start(replay_plan *p, replay_data *d, replay_scratch *checked)
 		p->logit.start = p->warm;
 		p->logit.start_mu = p->warm_mu;
 		p->logit.plain_newton = 1;
+		/* in the new order */
+		s = replay_scratch_new(d);
+		sum_cells(d, &(replay_rows){ 0 }, s);
+		p->witnesses = xmalloc(sizeof *p->witnesses);
+		psfit_witnesses_find(p->witnesses, &p->d, &(logit_data){ .X = d->X,
+		    .n = d->ngroups, .p = d->p, .trials = s->units, .succ = s->treated });
+		replay_scratch_free(&s);
 	}
 }

@@ -15,6 +15,7 @@
 
 #include "design.h"
 #include "logit.h"
+#include "psfit.h"
 #include "rng.h"
 #include "stage.h"
 #include "stage_match.h"
@@ -45,6 +46,7 @@ typedef struct {
 	int nskipped;
 	double *warm;           /* the full data's coefficients: each refit starts there */
 	double *warm_mu;        /* and the groups' fitted probabilities there */
+	psfit_witnesses *witnesses; /* groups that spare a refit its separation check */
 } replay_plan;
 
 /* Builds the plan from the head's recipe and the upstream results. Dies
@@ -99,8 +101,9 @@ void replay_data_free(replay_data *d);
 
 /* Fits the full data once and makes every later refit start from its
  * coefficients and fitted probabilities (fewer Newton steps, and no exp in
- * the first; the optimum is the same to the tolerance), and renumbers the
- * groups in order of their propensity. Deterministic, so every worker
+ * the first; the optimum is the same to the tolerance), renumbers the
+ * groups in order of their propensity, and finds the groups that witness
+ * against separation (see psfit_witnesses). Deterministic, so every worker
  * starts from the same place. Call after the full-data check, which must
  * start from zeros as fitps did. */
 typedef struct replay_scratch replay_scratch;
