@@ -123,7 +123,7 @@ main(void)
 	{ /* 65 numeric terms: more checks than the masks hold */
 		design many;
 		double *Xm = calloc(66 * 4, sizeof *Xm), u[4] = { 2, 2, 2, 2 }, t[4] = { 1, 1, 1, 1 };
-		char names[65][8];
+		char names[65][16];
 
 		memset(&many, 0, sizeof many);
 		for (int k = 0; k < 65; k++) {
