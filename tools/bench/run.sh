@@ -6,6 +6,7 @@
 #   BENCH_REF_RUNS (default 2): runs of the slow scikit-learn reference
 #   BENCH_BIG (default 10000000): rows of the largest scaling run
 set -euo pipefail
+export LC_ALL=C # the decimal point of $EPOCHREALTIME and of awk
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin="$top/bin"
 export PATH="$bin:$PATH"
@@ -21,21 +22,37 @@ if [ ! -f "$csv" ]; then
 fi
 out="$top/tools/bench/RESULTS.md"
 
-# run_once NAME COMMAND: one run; appends "wall-seconds peak-RSS-kB" (wall to
-# the microsecond: /usr/bin/time's own is in hundredths, 5% of a 0.2 s run)
-# to $work/NAME.times; the command's stdout goes to $work/NAME.out
+# run_once NAME COMMAND: one run under bash (as a user would run it) and
+# GNU time (for the peak RSS); appends "wall-seconds peak-RSS-kB" to
+# $work/NAME.times, wall from bash's clock to the microsecond (time's own is
+# in hundredths, 5% of a 0.2 s run, and a date(1) on each side would add
+# two process starts, about 8 ms here); the command's stdout goes to
+# $work/NAME.out
 run_once() {
 	local name=$1 cmd=$2 start end
-	start=$(date +%s%N)
+	start=$EPOCHREALTIME
 	/usr/bin/time -f '%M' -o "$work/$name.t" bash -o pipefail -c "$cmd" \
-		>"$work/$name.out" 2>"$work/$name.err" || {
-		echo "bench: '$name' failed:" >&2
-		tail -5 "$work/$name.err" >&2
-		exit 1
-	}
-	end=$(date +%s%N)
-	echo "$(((end - start) / 1000)) $(tail -1 "$work/$name.t")" |
-		awk '{ printf "%.6f %d\n", $1 / 1e6, $2 }' >>"$work/$name.times"
+		>"$work/$name.out" 2>"$work/$name.err" || failed "$name"
+	end=$EPOCHREALTIME
+	echo "$start $end $(tail -1 "$work/$name.t")" |
+		awk '{ printf "%.6f %d\n", $2 - $1, $3 }' >>"$work/$name.times"
+}
+
+# run_bare NAME COMMAND: the same for one program, started from this shell
+# with no bash or time around it (for a comparison of the program with
+# itself, which their 10 ms would dilute); no RSS
+run_bare() {
+	local name=$1 cmd=$2 start end
+	start=$EPOCHREALTIME
+	eval "$cmd" >"$work/$name.out" 2>"$work/$name.err" || failed "$name"
+	end=$EPOCHREALTIME
+	echo "$start $end" | awk '{ printf "%.6f 0\n", $2 - $1 }' >>"$work/$name.times"
+}
+
+failed() {
+	echo "bench: '$1' failed:" >&2
+	tail -5 "$work/$1.err" >&2
+	exit 1
 }
 
 # median NAME: the median wall seconds (3 decimals) and the largest peak RSS
@@ -53,16 +70,16 @@ timed() {
 	median "$1"
 }
 
-# timed_pair NAME_A COMMAND_A NAME_B COMMAND_B RUNS: the two in turn, so
-# that the machine's drift (these VMs are noisy) falls on both alike;
-# prints the two medians
+# timed_pair NAME_A COMMAND_A NAME_B COMMAND_B RUNS: two programs bare and
+# in turn, so that the machine's drift (these VMs are noisy) falls on both
+# alike; prints the two medians
 timed_pair() {
 	local i
 	: >"$work/$1.times"
 	: >"$work/$3.times"
 	for i in $(seq 1 "$5"); do
-		run_once "$1" "$2"
-		run_once "$3" "$4"
+		run_bare "$1" "$2"
+		run_bare "$3" "$4"
 	done
 	echo "$(median "$1" | cut -d' ' -f1) $(median "$3" | cut -d' ' -f1)"
 }
@@ -141,8 +158,8 @@ stage match "$big" "cat '$work/fit.mp' | match | cat >/dev/null" $((fit_bytes + 
 echo "bench: boot -B 500 on 50k users, -j 1 and -j 2 in turn"
 csv2mp "$csv" | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence \
 	--l2 1 | weight -e ate,att | match >"$work/est.mp"
-read -r t_j1 t_j2 < <(timed_pair j1 "boot -B 500 -j 1 --quiet <'$work/est.mp' >/dev/null" \
-	j2 "boot -B 500 -j 2 --quiet <'$work/est.mp' >/dev/null" "$runs")
+read -r t_j1 t_j2 < <(timed_pair j1 "boot -B 500 -j 1 --quiet <'$work/est.mp'" \
+	j2 "boot -B 500 -j 2 --quiet <'$work/est.mp'" "$runs")
 speedup=$(awk -v a="$t_j1" -v b="$t_j2" 'BEGIN { printf "%.2f", a / b }')
 echo "  -j 1 ${t_j1} s, -j 2 ${t_j2} s: ${speedup}x"
 
@@ -183,6 +200,6 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 	echo "## Workers"
 	echo
 	echo "boot -B 500 on 50k users: -j 1 $t_j1 s, -j 2 $t_j2 s (${speedup}x), medians of"
-	echo "$runs runs of each, taken in turn."
+	echo "$runs runs of each, taken in turn, boot started straight from the bench's shell."
 } >"$out"
 echo "bench: wrote $out"
