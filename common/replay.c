@@ -508,8 +508,10 @@ add_group(cell_lists o, size_t g, double c0, double y0, double c1, double y1, si
 	return m + (c1 > 0);
 }
 
-/* Each of the replicate's rows k: row(k) draws it, lists it or counts
- * through, as r says; inlined with drawn and listed constant. */
+/* body for each row k of the replicate r, once for each time it is there:
+ * k drawn from r's stream (drawn), read from its list (listed), or every
+ * row in turn. drawn and listed are constants where it is used, so each
+ * use is one plain loop. */
 #define REPLICATE_ROWS(d, r, drawn, listed, k, body) \
 	do { \
 		rng g_ = (drawn) ? *(r)->draws : (rng){ { 0 } }; \
