@@ -426,8 +426,6 @@ struct replay_scratch {
 	double *ry, *rps, *rw, *rd;
 	size_t nrows;
 	int rows_ready;
-	/* the last full-data refit's coefficients and groups' propensities */
-	double *full_beta, *full_ps;
 };
 
 replay_scratch *
@@ -466,7 +464,6 @@ replay_scratch_free(replay_scratch **sp)
 	free(s->cw), free(s->cd);
 	nnmatch_work_free(&s->match_work);
 	free(s->row_count), free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
-	free(s->full_beta), free(s->full_ps);
 	free(s);
 	*sp = NULL;
 }
@@ -721,20 +718,11 @@ replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
 			.trials = s->units, .succ = s->treated };
 		int rc = psfit_fit_witnessed(&p->d, &ld, &p->logit, p->witnesses, &fit, s->ps,
 		    detail, sizeof detail);
-		int full = r->draws == NULL && r->list == NULL;
 
-		if (rc == 0 && full) { /* kept for the warm start */
-			free(s->full_beta);
-			free(s->full_ps);
-			s->full_beta = fit.beta;
-			fit.beta = NULL;
-			s->full_ps = xreallocarray(NULL, d->ngroups + 1, sizeof *s->full_ps);
-			memcpy(s->full_ps, s->ps, d->ngroups * sizeof *s->ps);
-		}
 		logit_fit_free(&fit);
 		if (rc != 0)
 			return fail(REPLICATE_FIT_FAILED, why, whylen, detail);
-		if (full && d->ps) {
+		if (r->draws == NULL && r->list == NULL && d->ps) {
 			/* The full data: the refit must give the stream's propensities
 			 * (to the fit's tolerance), and the estimates are then taken
 			 * from the stream's own. Fits summed in another order differ in
@@ -823,7 +811,7 @@ order_groups(replay_data *d, double *ps)
 }
 
 void
-replay_plan_warm_start(replay_plan *p, replay_data *d, replay_scratch *checked)
+replay_plan_warm_start(replay_plan *p, replay_data *d)
 {
 	replay_scratch *s;
 	logit_fit fit;
@@ -833,37 +821,39 @@ replay_plan_warm_start(replay_plan *p, replay_data *d, replay_scratch *checked)
 		order_groups(d, d->ps);
 		return;
 	}
+	s = replay_scratch_new(d);
+	sum_cells(d, &(replay_rows){ 0 }, s);
 	p->logit.start = NULL;
 	p->logit.start_mu = NULL;
-	if (checked && checked->full_beta) {
-		p->warm = checked->full_beta;
-		p->warm_mu = checked->full_ps;
-		checked->full_beta = checked->full_ps = NULL;
-	} else {
-		s = replay_scratch_new(d);
-		sum_cells(d, &(replay_rows){ 0 }, s);
-		if (psfit_fit(&p->d, &(logit_data){ .X = d->X, .n = d->ngroups, .p = d->p,
-		    .trials = s->units, .succ = s->treated }, &p->logit, &fit, s->ps, why,
-		    sizeof why) == 0) {
-			p->warm = fit.beta;
-			fit.beta = NULL;
-			p->warm_mu = s->ps;
-			s->ps = NULL;
-		}
-		logit_fit_free(&fit);
-		replay_scratch_free(&s);
-	}
-	if (p->warm) {
+	if (psfit_fit(&p->d, &(logit_data){ .X = d->X, .n = d->ngroups, .p = d->p,
+	    .trials = s->units, .succ = s->treated }, &p->logit, &fit, s->ps, why,
+	    sizeof why) == 0) {
+		p->warm = fit.beta;
+		fit.beta = NULL;
+		p->warm_mu = s->ps;
+		s->ps = NULL;
 		order_groups(d, p->warm_mu);
 		p->logit.start = p->warm;
 		p->logit.start_mu = p->warm_mu;
 		p->logit.plain_newton = 1;
-		/* in the new order */
-		s = replay_scratch_new(d);
+		/* the witnesses, in the new order */
 		sum_cells(d, &(replay_rows){ 0 }, s);
 		p->witnesses = xmalloc(sizeof *p->witnesses);
 		psfit_witnesses_find(p->witnesses, &p->d, &(logit_data){ .X = d->X,
 		    .n = d->ngroups, .p = d->p, .trials = s->units, .succ = s->treated });
-		replay_scratch_free(&s);
 	}
+	logit_fit_free(&fit);
+	replay_scratch_free(&s);
+}
+
+replay_plan
+replay_plan_cold(const replay_plan *p)
+{
+	replay_plan cold = *p;
+
+	cold.logit.start = NULL;
+	cold.logit.start_mu = NULL;
+	cold.logit.plain_newton = 0;
+	cold.witnesses = NULL;
+	return cold;
 }

@@ -104,12 +104,12 @@ void replay_data_free(replay_data *d);
  * the first; the optimum is the same to the tolerance), renumbers the
  * groups in order of their propensity, and finds the groups that witness
  * against separation (see psfit_witnesses). Deterministic, so every worker
- * starts from the same place. Call after the full-data check, which must
- * start from zeros as fitps did. */
-typedef struct replay_scratch replay_scratch;
-/* checked: NULL, or the scratch of a replay_run on the full data just
- * before (the full-data check), whose fit is the same and is taken over. */
-void replay_plan_warm_start(replay_plan *p, replay_data *d, replay_scratch *checked);
+ * starts from the same place. */
+void replay_plan_warm_start(replay_plan *p, replay_data *d);
+
+/* The plan as the full-data check replays it: every refit from zeros, as
+ * fitps did (shares p's memory; do not free). */
+replay_plan replay_plan_cold(const replay_plan *p);
 
 typedef enum {
 	REPLICATE_OK,
@@ -124,6 +124,7 @@ typedef enum {
 
 const char *replicate_reason(replicate_status s);
 
+typedef struct replay_scratch replay_scratch;
 replay_scratch *replay_scratch_new(const replay_data *d);
 void replay_scratch_free(replay_scratch **s);
 

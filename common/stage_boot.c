@@ -82,7 +82,6 @@ typedef struct {
 	int done_chunks, done_reps;
 	double chunk_timeout, last_progress;
 	char why[512];    /* one failure's detail, for stderr */
-	replay_scratch *spare; /* for the first local thread, or NULL */
 } engine;
 
 enum { CHUNK_WAITING, CHUNK_OUT, CHUNK_DONE };
@@ -195,12 +194,7 @@ local_thread(void *arg)
 	uint8_t *st = xmalloc((size_t)e->chunk);
 	char why[512];
 
-	pthread_mutex_lock(&e->mu);
-	s = e->spare;
-	e->spare = NULL;
-	pthread_mutex_unlock(&e->mu);
-	if (s == NULL)
-		s = replay_scratch_new(e->data);
+	s = replay_scratch_new(e->data);
 	for (;;) {
 		int c = engine_take(e);
 
@@ -471,7 +465,7 @@ boot_worker(const char *spec, double idle_timeout, int quiet)
 		die("this worker's replay has %d estimates, the coordinator's %lld: "
 		    "different psflow versions?", plan.ntargets, (long long)K);
 	replay_data_prepare(&data, &plan, &si.rows);
-	replay_plan_warm_start(&plan, &data, NULL);
+	replay_plan_warm_start(&plan, &data);
 	memset(&e, 0, sizeof e);
 	e.plan = &plan;
 	e.data = &data;
@@ -558,6 +552,30 @@ static int
 replay_reads(const char *column, void *plan)
 {
 	return replay_plan_reads(plan, column);
+}
+
+/* Dies unless the plan's estimates on the full data, refitted from zeros
+ * as fitps did, are the stream's own (to 1e-9). */
+static void
+full_data_check(const replay_plan *plan, const replay_data *data)
+{
+	replay_plan cold = replay_plan_cold(plan);
+	replay_scratch *s = replay_scratch_new(data);
+	double *full = xcalloc((size_t)plan->ntargets + 1, sizeof *full);
+	char why[512];
+
+	if (replay_run(&cold, data, &(replay_rows){ 0 }, s, full, why, sizeof why) !=
+	    REPLICATE_OK)
+		die("replaying the recipe on the full data failed: %s", why);
+	for (int k = 0; k < plan->ntargets; k++)
+		if (!(fabs(full[k] - plan->targets[k].estimate) <=
+		    1e-9 * fmax(1, fabs(plan->targets[k].estimate))))
+			die("replaying the recipe gives %s = %.10g, but the stream says "
+			    "%.10g: the recipe does not describe this flow (a stage that "
+			    "changed the data without a recipe entry?)",
+			    plan->targets[k].name, full[k], plan->targets[k].estimate);
+	replay_scratch_free(&s);
+	free(full);
 }
 
 static const char *
@@ -696,9 +714,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	replay_data data;
 	engine e;
 	int K, failed = 0, reason_count[REPLICATE_REASONS] = { 0 };
-	double *full, *jack = NULL;
-	replay_scratch *checked;
-	char why[512];
+	double *jack = NULL;
 	pthread_t *threads;
 	mpseq recipe, bootres, *results;
 	stream_out *out;
@@ -724,28 +740,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	replay_data_prepare(&data, &plan, &si.rows);
 	K = plan.ntargets;
 
-	/* The plan must reproduce the stream's own estimates on the full data,
-	 * or the recipe does not describe the flow and the intervals would be
-	 * for something else. */
-	checked = replay_scratch_new(&data);
-	{
-		replay_scratch *s = checked;
-
-		full = xcalloc((size_t)K, sizeof *full);
-		if (replay_run(&plan, &data, &(replay_rows){ 0 }, s, full, why, sizeof why) !=
-		    REPLICATE_OK)
-			die("replaying the recipe on the full data failed: %s", why);
-		for (int k = 0; k < K; k++)
-			if (!(fabs(full[k] - plan.targets[k].estimate) <=
-			    1e-9 * fmax(1, fabs(plan.targets[k].estimate))))
-				die("replaying the recipe gives %s = %.10g, but the stream says "
-				    "%.10g: the recipe does not describe this flow (a stage that "
-				    "changed the data without a recipe entry?)",
-				    plan.targets[k].name, full[k], plan.targets[k].estimate);
-	}
-	/* the check's fit is the warm start's, and its scratch (memory touched
-	 * already) a worker's */
-	replay_plan_warm_start(&plan, &data, checked);
+	replay_plan_warm_start(&plan, &data);
 
 	memset(&e, 0, sizeof e);
 	e.plan = &plan;
@@ -761,13 +756,17 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	e.handed_at = xcalloc((size_t)e.nchunks, sizeof *e.handed_at);
 	e.chunk_timeout = o->chunk_timeout;
 	e.last_progress = now_s();
-	e.spare = checked;
 	pthread_mutex_init(&e.mu, NULL);
 	pthread_cond_init(&e.cv, NULL);
 	threads = xcalloc((size_t)o->jobs + 1, sizeof *threads);
 	for (int j = 0; j < o->jobs; j++)
 		if (pthread_create(&threads[j], NULL, local_thread, &e) != 0)
 			die("cannot start worker thread %d:", j + 1);
+	/* meanwhile, here: the plan must reproduce the stream's own estimates
+	 * on the full data, or the recipe does not describe the flow and the
+	 * intervals would be for something else (boot dies, and the workers'
+	 * replicates with it) */
+	full_data_check(&plan, &data);
 	if (o->workers) {
 		mpseq msg;
 
@@ -790,7 +789,6 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	}
 	for (int j = 0; j < o->jobs; j++)
 		pthread_join(threads[j], NULL);
-	replay_scratch_free(&e.spare); /* no local thread took it (-j 0) */
 	progress(&e, cli->quiet, 1);
 
 	for (int i = 0; i < o->B; i++)
@@ -837,7 +835,7 @@ boot_run(const boot_opts *o, const cli_common *cli)
 					mean += v[r] / (double)m;
 				for (size_t r = 0; r < m; r++)
 					sd += (v[r] - mean) * (v[r] - mean) / (double)(m - 1);
-				interval(o, v, m, full[k], jack, K, k, ci);
+				interval(o, v, m, plan.targets[k].estimate, jack, K, k, ci);
 				rewrite_result(&results[nresults], &si.results.items[i], sqrt(sd), ci,
 				    o, m);
 				stream_out_map(out, &results[nresults]);
@@ -882,7 +880,6 @@ boot_run(const boot_opts *o, const cli_common *cli)
 	free(results);
 	free(threads);
 	free(jack);
-	free(full);
 	free(e.values);
 	free(e.status);
 	free(e.state);
