@@ -112,24 +112,61 @@ is_level(const design_term *term)
 	return term->nfactors == 1 && term->factors[0].level != NULL;
 }
 
+/* psfit_separation's checks, in order: one per term of one factor (a
+ * level: its units; a number: its two ranges), then one per categorical
+ * column (its reference level, named by the column's first level term). */
+typedef struct {
+	enum { CHECK_LEVEL, CHECK_NUMBER, CHECK_REFERENCE } kind;
+	int term;
+} sep_check;
+
+/* Is term j a level of term k's column? */
+static int
+same_column(const design *d, int k, int j)
+{
+	return is_level(&d->terms[j]) &&
+	    strcmp(d->terms[j].factors[0].column, d->terms[k].factors[0].column) == 0;
+}
+
+/* Check c, or -1 past the last. */
+static int
+check_at(const design *d, int c, sep_check *out)
+{
+	for (int k = 0; k < d->nterms; k++)
+		if (d->terms[k].nfactors == 1 && c-- == 0) {
+			*out = (sep_check){ is_level(&d->terms[k]) ? CHECK_LEVEL : CHECK_NUMBER, k };
+			return 0;
+		}
+	for (int k = 0; k < d->nterms; k++) {
+		int first = is_level(&d->terms[k]);
+
+		for (int j = 0; j < k && first; j++)
+			first = !same_column(d, k, j);
+		if (first && c-- == 0) {
+			*out = (sep_check){ CHECK_REFERENCE, k };
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int
 psfit_separation(const design *d, const logit_data *ld, char *why, size_t whylen)
 {
 	size_t n = ld->n;
 	const double **dummies = xcalloc((size_t)d->nterms + 1, sizeof *dummies);
+	sep_check ck;
 	int rc = 0;
 
-	for (int k = 0; k < d->nterms && rc == 0; k++) {
-		const design_term *term = &d->terms[k];
+	for (int c = 0; rc == 0 && check_at(d, c, &ck) == 0; c++) {
+		const design_term *term = &d->terms[ck.term];
+		const double *x = ld->X + (size_t)(ck.term + 1) * n;
 		sep_stats st;
+		int ndummies = 0;
 
-		if (term->nfactors != 1)
-			continue;
-		if (term->factors[0].level)
-			sep_counts(ld, ld->X + (size_t)(k + 1) * n, NULL, 0, &st);
-		else
-			sep_ranges(ld, ld->X + (size_t)(k + 1) * n, &st);
-		if (term->factors[0].level) {
+		switch (ck.kind) {
+		case CHECK_LEVEL:
+			sep_counts(ld, x, NULL, 0, &st);
 			if (st.in == 0) {
 				snprintf(why, whylen, "no unit has %s = %s: drop the level "
 				    "or the covariate", term->factors[0].column,
@@ -143,38 +180,30 @@ psfit_separation(const design *d, const logit_data *ld, char *why, size_t whylen
 				    st.in_treated ? "treated" : "controls", st.in_treated ? 1 : 0);
 				rc = -1;
 			}
-		} else if (st.hi[0] < st.lo[1] || st.hi[1] < st.lo[0]) {
-			snprintf(why, whylen, "perfect separation: %s splits the groups "
-			    "(every treated unit has a %s %s than every control); the "
-			    "propensities would be 0 and 1", term->name,
-			    st.hi[0] < st.lo[1] ? "higher" : "lower", term->name);
-			rc = -1;
-		}
-	}
-	/* the reference level of each categorical covariate: rows where all of
-	 * its dummies are 0 */
-	for (int k = 0; k < d->nterms && rc == 0; k++) {
-		const char *col = d->terms[k].factors[0].column;
-		int ndummies = 0, seen_before = 0;
-		sep_stats st;
-
-		if (!is_level(&d->terms[k]))
-			continue;
-		for (int j = 0; j < k; j++)
-			if (is_level(&d->terms[j]) && strcmp(d->terms[j].factors[0].column, col) == 0)
-				seen_before = 1;
-		if (seen_before)
-			continue;
-		for (int j = k; j < d->nterms; j++)
-			if (is_level(&d->terms[j]) && strcmp(d->terms[j].factors[0].column, col) == 0)
-				dummies[ndummies++] = ld->X + (size_t)(j + 1) * n;
-		sep_counts(ld, NULL, dummies, ndummies, &st);
-		if (st.in > 0 && (st.in_treated == 0 || st.in_treated == st.in)) {
-			snprintf(why, whylen, "perfect separation: all %.0f units in the "
-			    "reference level of %s are %s; drop or merge that level, or "
-			    "remove those units upstream", st.in, col,
-			    st.in_treated ? "treated" : "controls");
-			rc = -1;
+			break;
+		case CHECK_NUMBER:
+			sep_ranges(ld, x, &st);
+			if (st.hi[0] < st.lo[1] || st.hi[1] < st.lo[0]) {
+				snprintf(why, whylen, "perfect separation: %s splits the groups "
+				    "(every treated unit has a %s %s than every control); the "
+				    "propensities would be 0 and 1", term->name,
+				    st.hi[0] < st.lo[1] ? "higher" : "lower", term->name);
+				rc = -1;
+			}
+			break;
+		case CHECK_REFERENCE: /* rows where all of its dummies are 0 */
+			for (int j = ck.term; j < d->nterms; j++)
+				if (same_column(d, ck.term, j))
+					dummies[ndummies++] = ld->X + (size_t)(j + 1) * n;
+			sep_counts(ld, NULL, dummies, ndummies, &st);
+			if (st.in > 0 && (st.in_treated == 0 || st.in_treated == st.in)) {
+				snprintf(why, whylen, "perfect separation: all %.0f units in the "
+				    "reference level of %s are %s; drop or merge that level, or "
+				    "remove those units upstream", st.in, term->factors[0].column,
+				    st.in_treated ? "treated" : "controls");
+				rc = -1;
+			}
+			break;
 		}
 	}
 	free(dummies);
@@ -203,62 +232,34 @@ name_suspects(const design *d, const logit_fit *fit, char *buf, size_t size)
 	}
 }
 
-/* The checks of psfit_separation(), in its order: one per term of one
- * factor, then one per categorical column (its reference level, named by
- * the column's first level term). Is row i of X (n rows) in check c's set? */
+/* Is row i of X (n rows) in the set check ck looks at? */
 static int
-check_count(const design *d)
+row_in_check(const design *d, const double *X, size_t n, const sep_check *ck, size_t i)
 {
-	int count = 0;
+	int in = 1;
 
-	for (int k = 0; k < d->nterms; k++)
-		count += d->terms[k].nfactors == 1;
-	for (int k = 0; k < d->nterms; k++)
-		if (is_level(&d->terms[k])) {
-			int seen_before = 0;
-
-			for (int j = 0; j < k; j++)
-				seen_before |= is_level(&d->terms[j]) &&
-				    strcmp(d->terms[j].factors[0].column,
-				    d->terms[k].factors[0].column) == 0;
-			count += !seen_before;
-		}
-	return count;
-}
-
-static int
-row_in_check(const design *d, const double *X, size_t n, int c, size_t i)
-{
-	for (int k = 0; k < d->nterms; k++) {
-		if (d->terms[k].nfactors != 1)
-			continue;
-		if (c-- == 0) /* a level: its dummy is set; a number: every row */
-			return !is_level(&d->terms[k]) || X[(size_t)(k + 1) * n + i] != 0;
-	}
-	for (int k = 0; k < d->nterms; k++) {
-		const char *col = d->terms[k].factors[0].column;
-		int seen_before = 0, in = 1;
-
-		if (!is_level(&d->terms[k]))
-			continue;
-		for (int j = 0; j < k; j++)
-			seen_before |= is_level(&d->terms[j]) &&
-			    strcmp(d->terms[j].factors[0].column, col) == 0;
-		if (seen_before || c-- != 0)
-			continue;
-		for (int j = k; j < d->nterms; j++) /* the reference: no dummy set */
-			if (is_level(&d->terms[j]) && strcmp(d->terms[j].factors[0].column, col) == 0)
+	switch (ck->kind) {
+	case CHECK_NUMBER:
+		return 1;
+	case CHECK_LEVEL:
+		return X[(size_t)(ck->term + 1) * n + i] != 0;
+	case CHECK_REFERENCE:
+		for (int j = ck->term; j < d->nterms; j++)
+			if (same_column(d, ck->term, j))
 				in &= X[(size_t)(j + 1) * n + i] == 0;
-		return in;
+		break;
 	}
-	return 0;
+	return in;
 }
 
 void
 psfit_witnesses_find(psfit_witnesses *w, const design *d, const logit_data *ld)
 {
-	int checks = check_count(d);
+	sep_check ck, other;
+	int checks = 0;
 
+	while (check_at(d, checks, &ck) == 0)
+		checks++;
 	memset(w, 0, sizeof *w);
 	if (checks > PSFIT_MAX_CHECKS)
 		return;
@@ -268,12 +269,13 @@ psfit_witnesses_find(psfit_witnesses *w, const design *d, const logit_data *ld)
 		size_t best[2] = { SIZE_MAX, SIZE_MAX };
 		double most[2] = { 0, 0 };
 
+		check_at(d, c, &ck);
 		for (size_t i = 0; i < ld->n; i++) {
 			double units, treated, rarer;
 
 			logit_units(ld, i, 1, &units, &treated);
 			rarer = fmin(treated, units - treated);
-			if (rarer > most[1] && row_in_check(d, ld->X, ld->n, c, i)) {
+			if (rarer > most[1] && row_in_check(d, ld->X, ld->n, &ck, i)) {
 				int at = rarer > most[0] ? 0 : 1;
 
 				if (at == 0) {
@@ -288,9 +290,10 @@ psfit_witnesses_find(psfit_witnesses *w, const design *d, const logit_data *ld)
 			if (best[b] != SIZE_MAX) {
 				uint64_t answers = 0;
 
-				for (int other = 0; other < checks; other++)
-					if (row_in_check(d, ld->X, ld->n, other, best[b]))
-						answers |= (uint64_t)1 << other;
+				for (int o = 0; o < checks; o++)
+					if (check_at(d, o, &other) == 0 &&
+					    row_in_check(d, ld->X, ld->n, &other, best[b]))
+						answers |= (uint64_t)1 << o;
 				w->row[w->n] = best[b];
 				w->answers[w->n++] = answers;
 			}

@@ -547,6 +547,29 @@ tally_doubles(const replay_data *d, const replay_rows *r, double *cellsum, int d
 	});
 }
 
+/* The replicate's rows into the tallies, with a loop of their own for
+ * each kind of row list and of outcome. */
+static ALWAYS_INLINE void
+tally_as(const replay_data *d, const replay_rows *r, replay_scratch *s, int drawn,
+    int listed)
+{
+	if (d->bit_row)
+		tally_bits(d, r, s->bit_tally, drawn, listed);
+	else
+		tally_doubles(d, r, s->cellsum, drawn, listed);
+}
+
+static void
+tally(const replay_data *d, const replay_rows *r, replay_scratch *s)
+{
+	if (r->draws)
+		tally_as(d, r, s, 1, 0);
+	else if (r->list)
+		tally_as(d, r, s, 0, 1);
+	else
+		tally_as(d, r, s, 0, 0);
+}
+
 /* The replicate's units summed into cells, then per group and, compacted,
  * the cells with units. Draws fall on cells at random, so one addition
  * seldom waits for another. The tallies are left zero for the next
@@ -558,31 +581,20 @@ sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
 	double total_units = 0, total_treated = 0;
 	cell_lists out = { s->units, s->treated, s->ccount, s->cysum, s->ct, s->cgroup };
 
+	tally(d, r, s);
 	if (d->bit_row) {
-		uint64_t *tally = s->bit_tally;
+		uint64_t *t = s->bit_tally;
 
-		if (r->draws)
-			tally_bits(d, r, tally, 1, 0);
-		else if (r->list)
-			tally_bits(d, r, tally, 0, 1);
-		else
-			tally_bits(d, r, tally, 0, 0);
 		for (size_t g = 0; g < u; g++) {
-			uint64_t a = tally[2 * g], b = tally[2 * g + 1];
+			uint64_t a = t[2 * g], b = t[2 * g + 1];
 
 			m = add_group(out, g, (double)(a >> 32), (double)(uint32_t)a,
 			    (double)(b >> 32), (double)(uint32_t)b, m);
-			tally[2 * g] = tally[2 * g + 1] = 0;
+			t[2 * g] = t[2 * g + 1] = 0;
 		}
 	} else {
 		double *cellsum = s->cellsum;
 
-		if (r->draws)
-			tally_doubles(d, r, cellsum, 1, 0);
-		else if (r->list)
-			tally_doubles(d, r, cellsum, 0, 1);
-		else
-			tally_doubles(d, r, cellsum, 0, 0);
 		for (size_t g = 0; g < u; g++) {
 			double *c = cellsum + 4 * g;
 
