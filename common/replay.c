@@ -277,20 +277,21 @@ replay_plan_free(replay_plan *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* Orders the rows by group (stably): pos[i] is stream row i's place, and
- * group g's rows are [first[g], first[g + 1]). */
+/* Orders the rows by group (stably, a counting sort): pos[i] is stream
+ * row i's place. */
 static void
 order_by_group(replay_data *d, const uint32_t *group_of_row, const uint8_t *t,
     const double *y)
 {
+	/* next[g]: where group g's next row goes, from the counts of the
+	 * groups before it */
 	size_t *next = xcalloc(d->ngroups + 1, sizeof *next);
 
-	memset(d->first, 0, (d->ngroups + 1) * sizeof *d->first);
 	for (size_t i = 0; i < d->n; i++)
-		d->first[group_of_row[i] + 1]++;
-	for (size_t g = 0; g < d->ngroups; g++)
-		d->first[g + 1] += d->first[g];
-	memcpy(next, d->first, d->ngroups * sizeof *next);
+		if (group_of_row[i] + 1 < d->ngroups)
+			next[group_of_row[i] + 1]++;
+	for (size_t g = 1; g < d->ngroups; g++)
+		next[g] += next[g - 1];
 	for (size_t i = 0; i < d->n; i++) {
 		size_t k = next[group_of_row[i]]++;
 
@@ -379,7 +380,6 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 		d->bit_row = xreallocarray(NULL, n + 1, sizeof *d->bit_row);
 	else
 		d->row = xreallocarray(NULL, n + 1, sizeof *d->row);
-	d->first = xreallocarray(NULL, d->ngroups + 1, sizeof *d->first);
 	order_by_group(d, group_of_row, t, y);
 	free(group_of_row);
 	free(t);
@@ -395,7 +395,6 @@ replay_data_free(replay_data *d)
 	free(d->bit_row);
 	free(d->group);
 	free(d->pos);
-	free(d->first);
 	free(d->X);
 	free(d->ps);
 	memset(d, 0, sizeof *d);

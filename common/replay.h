@@ -1,8 +1,8 @@
 /* replay — recompute a flow's estimates on resampled rows, from the recipe
  * in the stream's head. The replay calls the kernels the stages call
  * (design, psfit, weight_compute, ipw, nnmatch), so a stage and its replay
- * cannot disagree; boot checks that they do not, on the full data, before
- * it trusts the plan.
+ * cannot disagree; boot checks that they do not, on the full data, while
+ * its first replicates run, and stops if they do.
  *
  * Ownership: a plan owns its design, strings and targets; replay_data owns
  * its arrays; scratch is per thread. Nothing here exits on a bad resample:
@@ -83,7 +83,6 @@ typedef struct {
 	double *y;         /* n, in group order */
 	uint32_t *group;   /* n: each ordered row's group, nondecreasing */
 	size_t *pos;       /* n: where stream row i is in the order */
-	size_t *first;     /* ngroups + 1: group g's rows are [first[g], first[g + 1]) */
 	size_t ngroups;
 	int p;             /* refit: columns of X, intercept included */
 	double *X;         /* refit: the groups' covariates, ngroups x p, column-major */
