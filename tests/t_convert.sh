@@ -24,7 +24,6 @@ mp2csv <"$work/types.mp" >"$work/types.out"
 check "missing values come back as empty fields" grep -qx ',,,,' "$work/types.out"
 check "a field with a comma is quoted on the way out" grep -q '"y, z"' "$work/types.out"
 
-csv2mp --cat a --f64 c --bool e "$work/types.csv" 2>"$work/err" >/dev/null
 fails "--f64 on a true/false column names the line" 1 "line 2, column 'c': 'true' is not a number" \
 	"csv2mp --f64 c '$work/types.csv' >/dev/null"
 csv2mp --cat a "$work/types.csv" | mpcat | head -1 >"$work/cat.json"
@@ -44,6 +43,14 @@ check "  ... every row's text kept; c, numbers after text, cat too; b forced to 
 printf 'a\n9007199254740993\n\n1.5\n' | csv2mp | mpcat >"$work/widen2.json"
 check "whole numbers, then a decimal: f64, 2^53 + 1 read as strtod reads it" \
 	grep -q '"columns":{"a":\[9007199254740992,null,1.5\]}' "$work/widen2.json"
+# numbers and true/false texts are checked in separate passes: the value
+# named is still the file's first bad one, by line and then column
+fails "forced types: a bad true/false value before a bad number is the one named" 1 \
+	"line 3, column 'a': 'x' is not true or false" \
+	"printf 'a,b\\ntrue,1\\nx,2\\nfalse,y\\n' | csv2mp --bool a --i64 b >/dev/null"
+fails "  ... and on one line, the leftmost column's" 1 \
+	"line 2, column 'a': 'z' is not true or false" \
+	"printf 'a,b\\nz,x\\n' | csv2mp --bool a --i64 b >/dev/null"
 printf 'a,b\nx,1\n2\n' >"$work/late.csv"
 fails "a forced type's bad value waits for the widths: the ragged row is named" 1 \
 	"line 3: 1 fields, but the header has 2" "csv2mp --f64 a '$work/late.csv'"

@@ -62,7 +62,9 @@ typedef struct {
 	size_t slot_rows, code_rows; /* the arrays' capacities */
 } colinfo;
 
-/* The first value that does not fit its column's forced type. */
+/* The first value (by line, then column) that does not fit its column's
+ * forced type. The two passes find such values in different columns, so
+ * each keeps the earlier of its own and what is noted already. */
 typedef struct {
 	size_t line;
 	int col;
@@ -245,8 +247,9 @@ check_width(const csv_reader *r, int ncols)
 static void
 note_bad(bad_value *bad, const csv_reader *r, int col, const csv_field *f)
 {
-	if (bad->line)
-		return; /* the first one is reported */
+	if (bad->line && (bad->line < r->record_line ||
+	    (bad->line == r->record_line && bad->col < col)))
+		return;
 	bad->line = r->record_line;
 	bad->col = col;
 	bad->len = f->len > 60 ? 60 : (int)f->len;
@@ -314,12 +317,13 @@ read_number(colinfo *c, const csv_field *f, size_t row, bad_value *bad,
 }
 
 /* Pass 1: every record, its width checked and its numbers parsed once, into
- * the columns still read as numbers. Returns the number of records. */
+ * the columns still read as numbers. Returns the number of records; a value
+ * that does not fit a forced type goes to bad (reported once every record's
+ * width is known good, as before the values). */
 static size_t
-read_numbers(csv_reader *r, colinfo *info, int ncols, char *const *names)
+read_numbers(csv_reader *r, colinfo *info, int ncols, bad_value *bad)
 {
 	size_t rows = 0, cap = 0;
-	bad_value bad = { 0 };
 
 	while (csv_next(r)) {
 		check_width(r, ncols);
@@ -337,22 +341,20 @@ read_numbers(csv_reader *r, colinfo *info, int ncols, char *const *names)
 		}
 		for (int i = 0; i < ncols; i++)
 			if (info[i].as != AS_TEXT)
-				read_number(&info[i], &r->fields[i], rows, &bad, r, i);
+				read_number(&info[i], &r->fields[i], rows, bad, r, i);
 			else if (r->fields[i].len > 0)
 				info[i].any = 1;
 		rows++;
 	}
-	/* after every record's width is known good, as before the values */
-	if (bad.line)
-		die_bad(&bad, info, names);
 	return rows;
 }
 
 /* Pass 2, for the columns of text: each value's index among the column's
- * distinct texts, and whether they are all true or false. */
+ * distinct texts, and whether they are all true or false. Stops at the first
+ * value a column forced to bool cannot take, noted in bad. */
 static void
 read_texts(const char *text, size_t len, size_t body_start, size_t body_line,
-    colinfo *info, int ncols, char *const *names)
+    colinfo *info, int ncols, bad_value *bad)
 {
 	csv_reader scan;
 	size_t row = 0, cap = 0;
@@ -392,16 +394,15 @@ read_texts(const char *text, size_t len, size_t body_start, size_t body_line,
 			if (c->can_bool && parse_bool(f->p, f->len, &b) != 0) {
 				c->can_bool = 0;
 				if (c->forced == COL_BOOL) {
-					bad_value bad = { 0 };
-
-					note_bad(&bad, &scan, i, f);
-					die_bad(&bad, info, names);
+					note_bad(bad, &scan, i, f);
+					goto done;
 				}
 			}
 			c->code[row] = level_code(c, f->p, f->len);
 		}
 		row++;
 	}
+done:
 	csv_free(&scan);
 }
 
@@ -513,6 +514,7 @@ main(int argc, char **argv)
 	table all;
 	char *text, **names;
 	size_t len, text_cap, body_start, body_line, rows;
+	bad_value bad = { 0 };
 	int opt, ncols;
 
 	err_set_prog(argv[0]);
@@ -567,8 +569,10 @@ main(int argc, char **argv)
 		    info[i].forced == COL_F64 ? AS_FLOAT : AS_INT;
 	body_start = r.pos;
 	body_line = r.line;
-	rows = read_numbers(&r, info, ncols, names);
-	read_texts(text, len, body_start, body_line, info, ncols, names);
+	rows = read_numbers(&r, info, ncols, &bad);
+	read_texts(text, len, body_start, body_line, info, ncols, &bad);
+	if (bad.line)
+		die_bad(&bad, info, names);
 	settle_types(info, ncols);
 	for (int i = 0; i < ncols; i++)
 		table_add_column(&head.schema, names[i], info[i].type, info[i].levels,
