@@ -236,10 +236,10 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	for (size_t q = 0; q < nt; q++) {
 		size_t i = trt[q].index, before = trt[q].controls_before;
 		double di = c->d[i];
-		/* its first block at or beyond its value: the block of the next
-		 * control, or of the one before when that has the same value */
-		size_t lo = before > 0 && blk[ctrl_block[before - 1]].value == di ?
-		    ctrl_block[before - 1] : before < nc ? ctrl_block[before] : nb + 1;
+		/* the blocks on either side: the next control's and the one before
+		 * it. A block at the cell's own value may be either: at distance 0
+		 * it is the nearest, and used alone, on whichever side it is. */
+		size_t lo = before < nc ? ctrl_block[before] : nb + 1;
 		tie_block *left = &blk[lo - 1], *right = &blk[lo];
 		double dl = di - left->value, dr = right->value - di;
 		double dist = dl < dr ? dl : dr, cell_units, mm, sy, syy, y, mean_c;

@@ -115,6 +115,39 @@ main(void)
 		CHECK(nnmatch_att_cells(&cells, &o, NULL, &rc, NULL) == 0 &&
 		    fabs(rc.estimate - rr.estimate) < 1e-12,
 		    "cells without weights wanted (w NULL): the estimate");
+
+		/* the same cells already in order of distance and none empty (as
+		 * boot's mostly come: taken as they are, not sorted), the tie at
+		 * .5 with the control cell first and then the treated one first,
+		 * in working memory kept from call to call */
+		{
+			const uint8_t t_ctl_first[6] = { 0, 0, 1, 1, 0, 1 };
+			const uint8_t t_trt_first[6] = { 0, 1, 0, 1, 0, 1 };
+			const double d6[6] = { .25, .5, .5, .75, 1.0, 1.0625 };
+			const double c_ctl[6] = { 1, 2, 2, 1, 1, 1 }, y_ctl[6] = { 0, 1, 2, 1, 1, 0 };
+			const double c_trt[6] = { 1, 2, 2, 1, 1, 1 }, y_trt[6] = { 0, 2, 1, 1, 1, 0 };
+			const double q_ctl[6] = { 0, 1, 2, 1, 1, 0 }, q_trt[6] = { 0, 2, 1, 1, 1, 0 };
+			nnmatch_cells a = { t_ctl_first, d6, c_ctl, y_ctl, q_ctl, 6 };
+			nnmatch_cells b = { t_trt_first, d6, c_trt, y_trt, q_trt, 6 };
+			nnmatch_work work = { 0 };
+			nnmatch_result ra, rb;
+			double wa[6], wb[6];
+
+			CHECK(nnmatch_att_cells(&a, &o, wa, &ra, &work) == 0 &&
+			    nnmatch_att_cells(&b, &o, wb, &rb, &work) == 0,
+			    "cells in order, kept working memory: both match");
+			CHECK(fabs(ra.estimate - rr.estimate) < 1e-12 &&
+			    fabs(rb.estimate - rr.estimate) < 1e-12 &&
+			    fabs(ra.se - rr.se) < 1e-12 && fabs(rb.se - rr.se) < 1e-12,
+			    "  ... the rows' estimate and standard error, either tie order");
+			CHECK(ra.treated_matched == 4 && rb.treated_matched == 4 &&
+			    ra.controls_used == 3 && rb.controls_used == 3,
+			    "  ... the rows' counts");
+			CHECK(fabs(wa[1] - wr[1]) < 1e-12 && fabs(wb[2] - wr[1]) < 1e-12 &&
+			    fabs(wa[4] - wr[3]) < 1e-12 && fabs(wb[4] - wr[3]) < 1e-12,
+			    "  ... the control cells' weights");
+			nnmatch_work_free(&work);
+		}
 	}
 	{
 		/* nnmatch_att collapses rows that share treatment and distance into
