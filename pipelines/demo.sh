@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the opt-in study on synthetic users (truth known), then on the
-# reference data set when it is beside the project (../shared/data).
+# reference data set the repository carries (data/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-ref="$here/../shared/data/synthetic_llm_logs_seed42_n50000.csv"
+ref="$here/data/synthetic_llm_logs_seed42_n50000.csv"
 
 echo "== The opt-in study on 50,000 synthetic users (gen, seed 42) =="
 "$here/pipelines/optin-study.sh" 50000 42

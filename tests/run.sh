@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${BIN:?BIN must name the directory of the programs}"
 : "${UNITS:?UNITS must name the directory of the unit test binaries}"
 export BIN PSFLOW_BIN="$BIN" PATH="$BIN:$PATH"
-export TESTS="$here" DATA="${DATA:-$here/../../shared/data}"
+export TESTS="$here" DATA="${DATA:-$here/../data}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 passed=0 failed=0 skipped=0

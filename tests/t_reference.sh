@@ -1,4 +1,4 @@
-# Acceptance: the reference opt-in study (../shared/data) reproduces the
+# Acceptance: the reference opt-in study (data/, the repository's copy) reproduces the
 # exact figures of scikit-learn's objective (--l2 1) and of the unpenalised
 # MLE, and the tutorial's published figures within +-0.0005.
 . "$TESTS/lib.sh"
@@ -60,4 +60,4 @@ near "published: mean ps medium" "$(cal medium)" 0.353 5e-4
 near "published: SMD heavy raw" "$(smd "$work/l2.json" engagement_tier_heavy raw)" 0.742 5e-4
 # Not checked against the published table: the weighted SMDs (+0.002,
 # -0.003), which move with the tutorial's unconverged solver; the exact
-# figures above are checked instead (shared/data/README.md).
+# figures above are checked instead (data/README.md).

@@ -15,11 +15,7 @@ runs=${BENCH_RUNS:-5} ref_runs=${BENCH_REF_RUNS:-2} big=${BENCH_BIG:-10000000}
 PY=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-csv="$top/../shared/data/synthetic_llm_logs_seed42_n50000.csv"
-if [ ! -f "$csv" ]; then
-	csv="$work/users.csv"
-	gen -n 50000 --seed 42 | mp2csv >"$csv"
-fi
+csv="$top/data/synthetic_llm_logs_seed42_n50000.csv"
 out="$top/tools/bench/RESULTS.md"
 
 # run_once NAME COMMAND: one run under bash (as a user would run it) and
