@@ -1,87 +1,164 @@
-# psflow — `make` builds every program into bin/; `make demo` runs the
-# opt-in study; `make test` runs the tests; `make check-asan` runs them
-# again under AddressSanitizer and UBSan; `make bench` measures speed.
-# Missing system libraries (libzmq, msgpack-c) are installed on first use.
+# psflow — `make` builds every program into bin/ (and never installs
+# anything: `make deps` installs the system libraries it needs, once);
+# `make demo` runs the opt-in study; `make test` installs what the tests need
+# and runs them; `make check-asan` runs them again under AddressSanitizer
+# and UBSan; `make bench` measures speed; `make install` (PREFIX, DESTDIR).
+# V=1 shows the commands.
 
+VERSION  = 0.14.0
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-WARN     = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/psflow
+MANDIR  ?= $(PREFIX)/share/man/man1
+WARN     = -std=c11 -Wall -Wextra -Werror
+DEFS     = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DPSFLOW_VERSION='"$(VERSION)"'
 BUILD   ?= build/release
 BIN     ?= bin
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-# Evaluated lazily: after deps/ok has installed what was missing.
-# libzmq is not linked but opened on first use (common/zmqlib.c): by the
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+# The layers, lowest first: base (errors, memory, column tables), kernels
+# (numerics on arrays: no MessagePack, no ZeroMQ, never exit), transport
+# (pipes, files, ZeroMQ), wire (MessagePack stream, model files, CSV),
+# stages (the stage framework, one module per estimator, boot's engine).
+LAYERS   = base kernels transport wire stages
+INCLUDES = $(LAYERS:%=-I%)
+
+# pkg-config finds the system libraries; without them the build stops and
+# says how to get them (`make deps`), it never installs by itself.
+HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack 2>/dev/null && echo yes)
+# (The goals that install them first, and those that need no compiler, are
+# let through: their sub-make checks again.)
+ifeq ($(filter deps clean uninstall test test-deps demo check-asan fuzz,$(MAKECMDGOALS))$(HAVE_PKGS),)
+$(error libzmq and msgpack-c were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev and libmsgpack-dev), or install them yourself)
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs msgpack 2>/dev/null)
+LDLIBS    += $(PKG_LIBS) -ldl -lm -lpthread
+# libzmq is not linked but opened on first use (transport/zmqlib.c), by the
 # soname of the library pkg-config finds.
-PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack)
-PKG_LIBS   = $(shell pkg-config --libs msgpack) -ldl
 ZMQ_SONAME = $(shell objdump -p "$$(pkg-config --variable=libdir libzmq)/libzmq.so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 
-COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
-FILTERS    := $(basename $(notdir $(wildcard filters/*.c)))
-TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
-PROGRAMS   := $(FILTERS:%=$(BIN)/%) $(TOOLS:%=$(BIN)/%)
-UNIT_SRC   := $(wildcard tests/unit/test_*.c)
-UNITS      := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+FILTERS  := $(basename $(notdir $(wildcard filters/*.c)))
+TOOLS    := $(basename $(notdir $(wildcard tools/*.c)))
+PROGRAMS := $(FILTERS) $(TOOLS)
+PROGRAM_BINS := $(PROGRAMS:%=$(BIN)/%)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MANPAGES := $(PROGRAMS:%=$(BUILD)/man/psflow-%.1) $(BUILD)/man/psflow.1
 
-.PHONY: all deps test test-deps check-asan check-valgrind demo bench fuzz clean
-all: $(PROGRAMS) $(UNITS)
+.PHONY: all deps test test-deps check-asan check-valgrind demo bench fuzz man \
+	install uninstall clean
+all: $(PROGRAM_BINS) $(BIN)/psflow $(UNITS)
 
-deps: deps/ok
-deps/ok: tools/install-deps.sh
+deps:
 	@tools/install-deps.sh build
-	@mkdir -p deps && touch $@
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h) | deps/ok
+COMPILE = $(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) $(KERNEL_CFLAGS) $(EXTRA_CFLAGS) \
+	$(PKG_CFLAGS) $(INCLUDES) -MMD -MP
+
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	@echo "  CC    $<"
-	@$(CC) $(WARN) $(CFLAGS) $(KERNEL_CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Icommon -c $< -o $@
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(COMPILE) -c $< -o $@
 
-# The kernels written in lanes (see common/lanes.h): -O3 vectorises their
+# The kernels written in lanes (see kernels/lanes.h): -O3 vectorises their
 # fixed-length loops, and -fno-trapping-math lets it turn their selects into
 # blends (no floating-point trap is ever enabled). Same bits as -O2.
-LANE_OBJ = $(BUILD)/common/logit.o $(BUILD)/common/psfit.o $(BUILD)/common/ipw.o
+LANE_OBJ = $(BUILD)/kernels/logit.o $(BUILD)/kernels/psfit.o $(BUILD)/kernels/ipw.o
 $(LANE_OBJ): KERNEL_CFLAGS = -O3 -fno-trapping-math
-$(BUILD)/common/zmqlib.o: KERNEL_CFLAGS = -DPSFLOW_ZMQ_SONAME='"$(or $(ZMQ_SONAME),$(error libzmq.so not found where pkg-config says (libzmq3-dev)))"'
+$(BUILD)/transport/zmqlib.o: KERNEL_CFLAGS = -DPSFLOW_ZMQ_SONAME='"$(or $(ZMQ_SONAME),$(error libzmq.so not found where pkg-config says (libzmq3-dev)))"'
 
-$(BUILD)/libpsflow.a: $(COMMON_OBJ)
-	@ar rcs $@ $^
+$(BUILD)/libpsflow.a: $(LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+LINK = $(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS)
 
 $(BIN)/%: $(BUILD)/filters/%.o $(BUILD)/libpsflow.a
 	@mkdir -p $(BIN)
-	@echo "  LINK  $@"
-	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(LINK) $^ -o $@ $(LDLIBS)
 
 $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libpsflow.a
 	@mkdir -p $(BIN)
-	@echo "  LINK  $@"
-	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(LINK) $^ -o $@ $(LDLIBS)
+
+# The front command: `psflow PROGRAM ARGS` runs the program of that name
+# from beside it (bin/) or from LIBEXECDIR once installed.
+$(BUILD)/psflow.o: tools/psflow/psflow.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(COMPILE) -DPSFLOW_BINDIR='"$(BINDIR)"' -DPSFLOW_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	    -DPSFLOW_PROGRAMS='"$(PROGRAMS)"' -c $< -o $@
+$(BIN)/psflow: $(BUILD)/psflow.o $(BUILD)/libpsflow.a
+	@mkdir -p $(BIN)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(LINK) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpsflow.a
 	@mkdir -p $(dir $@)
-	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(PKG_LIBS) -lm -lpthread
+	$(Q)$(LINK) $^ -o $@ $(LDLIBS)
+
+# Man pages are made from each program's --help, so they cannot drift.
+man: $(MANPAGES)
+$(BUILD)/man/psflow-%.1: $(BIN)/% tools/man/help2man.sh
+	@mkdir -p $(dir $@)
+	$(Q)tools/man/help2man.sh $(VERSION) $* $(BIN)/$* >$@
+$(BUILD)/man/psflow.1: $(BIN)/psflow tools/man/help2man.sh
+	@mkdir -p $(dir $@)
+	$(Q)tools/man/help2man.sh $(VERSION) psflow $(BIN)/psflow >$@
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 $(BIN)/psflow $(DESTDIR)$(BINDIR)/psflow
+	install -m 755 $(PROGRAM_BINS) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/psflow $(PROGRAMS:%=$(DESTDIR)$(LIBEXECDIR)/%)
+	rm -f $(PROGRAMS:%=$(DESTDIR)$(MANDIR)/psflow-%.1) $(DESTDIR)$(MANDIR)/psflow.1
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 test-deps:
+	@tools/install-deps.sh build
 	@tools/install-deps.sh test
 	@tools/install-deps.sh foreign || echo "make: python3-sklearn could not be installed: the foreign-stage test will be skipped" >&2
 
-test: all test-deps
-	@BIN=$(abspath $(BIN)) UNITS=$(abspath $(BUILD)/tests) tests/run.sh
+# `make test` is the README's second command: it installs what the tests
+# need (test-deps), then builds (a sub-make, which sees the libraries).
+test: test-deps
+	@$(MAKE) --no-print-directory all man
+	@BIN=$(abspath $(BIN)) UNITS=$(abspath $(BUILD)/tests) MAN=$(abspath $(BUILD)/man) tests/run.sh
 
 # The same tests against a sanitizer build (separate objects and binaries).
 check-asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
-	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" all
+	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" all man
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    BIN=$(abspath build/asan/bin) UNITS=$(abspath build/asan/tests) tests/run.sh
+	    BIN=$(abspath build/asan/bin) UNITS=$(abspath build/asan/tests) \
+	    MAN=$(abspath build/asan/man) tests/run.sh
 
 # The end-to-end study with every program under valgrind's memcheck.
 check-valgrind: all
 	@tests/valgrind.sh
 
-demo: all
+# `make demo` is the README's first command: it installs the libraries when
+# they are missing, then builds and runs the study.
+demo:
+	@tools/install-deps.sh build
+	@$(MAKE) --no-print-directory all
 	@pipelines/demo.sh
 
 bench: all
@@ -96,4 +173,7 @@ fuzz:
 
 clean:
 	rm -rf build bin deps
+
+-include $(LIB_OBJ:.o=.d) $(PROGRAMS:%=$(BUILD)/filters/%.d) $(PROGRAMS:%=$(BUILD)/tools/%.d) \
+	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/psflow.d
 .SECONDARY:

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "csv.h"
 #include "err.h"
+#include "xalloc.h"
 #include "stream.h"
 
 static const char usage_text[] =

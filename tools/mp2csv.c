@@ -105,7 +105,7 @@ main(int argc, char **argv)
 			results++;
 	}
 	if (results && !cli.quiet)
-		warnx("note: the stream's %d result message(s) are not rows and are "
+		err_warn("note: the stream's %d result message(s) are not rows and are "
 		    "not in the CSV (mpcat shows them)", results);
 	table_free(&rows);
 	stream_in_close(&in);

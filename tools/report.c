@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "xalloc.h"
 #include "mpo.h"
 #include "stream.h"
 #include "texttable.h"

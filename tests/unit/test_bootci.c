@@ -1,7 +1,7 @@
 /* boot's interval helpers: the normal quantile and R's type-7 quantile. */
 #include "check.h"
 #include "quantile.h"
-#include "stage_boot.h"
+#include "bootci.h"
 
 int
 main(void)

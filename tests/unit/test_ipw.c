@@ -11,7 +11,6 @@
 
 #include "check.h"
 #include "ipw.h"
-#include "stage_weight.h"
 
 int
 main(void)
@@ -101,27 +100,30 @@ main(void)
 		CHECK(same, "ipw_weight: every estimand and group, e = 0, .001, ..., 1, bit for bit");
 	}
 	{
-		/* weight_compute: ps (.5 .005 .2 .9 0), t (1 1 0 0 1) */
+		/* ipw_adjusted_weights: ps (.5 .005 .2 .9 0), t (1 1 0 0 1) */
 		const double ps5[5] = { .5, .005, .2, .9, 0 };
 		const uint8_t t5[5] = { 1, 1, 0, 0, 1 };
 		const double count5[5] = { 2, 1, 3, 1, 1 };
-		weight_opts o = { .estimands = { [EST_ATE] = 1 } };
+		ipw_opts o = { 0 };
 		double w5[5];
 		size_t trimmed[2], capped, bad = 99;
 
-		CHECK(weight_compute(&o, EST_ATE, t5, ps5, NULL, 5, w5, trimmed, &capped,
-		    &bad) == -1 && bad == 4, "weight_compute: ps 0 of a treated unit: row 4");
+		CHECK(ipw_adjusted_weights(&o, EST_ATE, t5, ps5, NULL, 5, w5, trimmed, &capped,
+		    &bad) == -1 && bad == 4, "ipw_adjusted_weights: ps 0 of a treated unit: row 4");
 		o.trim_lo = 0.01, o.trim_hi = 0.99;
-		CHECK(weight_compute(&o, EST_ATE, t5, ps5, count5, 5, w5, trimmed, &capped,
+		CHECK(ipw_adjusted_weights(&o, EST_ATE, t5, ps5, count5, 5, w5, trimmed, &capped,
 		    &bad) == 0 && w5[1] == 0 && w5[4] == 0 && trimmed[1] == 2 && trimmed[0] == 0,
-		    "weight_compute --trim: rows 1 and 4 get 0, two treated units counted");
+		    "ipw_adjusted_weights --trim: rows 1 and 4 get 0, two treated units counted");
 		CHECK(w5[0] == 2 && w5[2] == 1.25 && fabs(w5[3] - 10) < 1e-12,
-		    "weight_compute: ATE weights 1/e, 1/(1-e)");
+		    "ipw_adjusted_weights: ATE weights 1/e, 1/(1-e)");
 		o.stabilize = 1;
 		/* share treated over units: (2 + 1 + 1) / 8 = 1/2 */
-		CHECK(weight_compute(&o, EST_ATE, t5, ps5, count5, 5, w5, trimmed, &capped,
+		CHECK(ipw_adjusted_weights(&o, EST_ATE, t5, ps5, count5, 5, w5, trimmed, &capped,
 		    &bad) == 0 && w5[0] == 1 && w5[2] == 0.625,
-		    "weight_compute --stabilize: times the group's share of units");
+		    "ipw_adjusted_weights --stabilize: times the group's share of units");
+		o.truncate_q = 0.9;
+		CHECK(ipw_adjusted_weights(&o, EST_ATE, t5, ps5, count5, 5, w5, trimmed, &capped,
+		    &bad) == -2, "ipw_adjusted_weights: truncation on cells is refused (-2)");
 	}
 	CHECK_DONE();
 }

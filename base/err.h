@@ -1,0 +1,24 @@
+/* err — error reporting, exit codes and allocation for every psflow program.
+ *
+ * Every message is "PROG: problem[: what to do]" on stderr. Data and runtime
+ * errors exit EXIT_DATA (1), bad command lines EXIT_USAGE (2). Only the
+ * stage layer and the programs call die(): kernels return a status. */
+#ifndef PSFLOW_ERR_H
+#define PSFLOW_ERR_H
+
+#include <stddef.h>
+
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+/* Set once from main (argv[0]'s basename); used as the message prefix. */
+void err_set_prog(const char *argv0);
+const char *err_prog(void);
+
+/* Print and exit EXIT_DATA. A format ending in ':' appends strerror(errno). */
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print and exit EXIT_USAGE, pointing the user at --help. */
+_Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a warning and carry on. */
+void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,126 @@
+#include "keyed.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "xalloc.h"
+#include "hashbits.h"
+
+/* The bits of a double, mapped so that unsigned order is numeric order:
+ * flip every bit of a negative number, only the sign bit of a positive one.
+ * -0 is taken as +0, so that the two compare equal as they do in C. */
+static uint64_t
+order_bits(double x)
+{
+	uint64_t u = bits_of(x == 0 ? 0 : x);
+
+	return (u >> 63) ? ~u : u | 0x8000000000000000ull;
+}
+
+static int
+before(const keyed *a, const keyed *b)
+{
+	return a->key < b->key || (a->key == b->key && a->index < b->index);
+}
+
+/* Sorts nearly sorted input by insertion if that takes at most `budget`
+ * moves; returns 0 (k then partly sorted, still a permutation) if not. */
+static int
+insertion_sort_within(keyed *k, size_t n, size_t budget)
+{
+	size_t moves = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		keyed v = k[i];
+		size_t j = i;
+
+		while (j > 0 && before(&v, &k[j - 1])) {
+			k[j] = k[j - 1];
+			j--;
+			if (++moves > budget) {
+				k[j] = v;
+				return 0;
+			}
+		}
+		k[j] = v;
+	}
+	return 1;
+}
+
+static void
+insertion_sort(keyed *k, size_t n)
+{
+	insertion_sort_within(k, n, SIZE_MAX);
+}
+
+/* Input that is nearly in order (boot hands over its cells in the order of
+ * the full data's propensities) is finished by insertion in O(n + moves);
+ * anything else gets an LSD radix sort, six passes of 11 bits (a pass whose
+ * digit is the same for every key is skipped: for propensities most high
+ * digits are), then each run of equal keys put in row order. */
+void
+keyed_sort(keyed *k, size_t n)
+{
+	enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = 6 };
+	size_t *count;
+	uint64_t *bits, *bits_tmp;
+	keyed *tmp;
+
+	if (n < 64) {
+		insertion_sort(k, n);
+		return;
+	}
+	{
+		size_t descents = 0;
+
+		for (size_t i = 1; i < n; i++)
+			descents += before(&k[i], &k[i - 1]);
+		if (descents <= n / 16 && insertion_sort_within(k, n, 2 * n))
+			return;
+	}
+	count = xcalloc((size_t)PASSES * BUCKETS, sizeof *count);
+	bits = xreallocarray(NULL, n, sizeof *bits);
+	bits_tmp = xreallocarray(NULL, n, sizeof *bits_tmp);
+	tmp = xreallocarray(NULL, n, sizeof *tmp);
+	for (size_t i = 0; i < n; i++) {
+		bits[i] = order_bits(k[i].key);
+		for (int d = 0; d < PASSES; d++)
+			count[(size_t)d * BUCKETS + ((bits[i] >> (BITS * d)) & (BUCKETS - 1))]++;
+	}
+	for (int d = 0; d < PASSES; d++) {
+		size_t *c = count + (size_t)d * BUCKETS, sum = 0;
+		int shift = BITS * d;
+
+		if (c[(bits[0] >> shift) & (BUCKETS - 1)] == n)
+			continue; /* every key has this digit */
+		for (size_t b = 0; b < BUCKETS; b++) {
+			size_t v = c[b];
+
+			c[b] = sum;
+			sum += v;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t at = c[(bits[i] >> shift) & (BUCKETS - 1)]++;
+
+			tmp[at] = k[i];
+			bits_tmp[at] = bits[i];
+		}
+		memcpy(k, tmp, n * sizeof *k);
+		memcpy(bits, bits_tmp, n * sizeof *bits);
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && bits[j] == bits[i])
+			j++;
+		if (j - i > 1)
+			insertion_sort(k + i, j - i);
+		i = j;
+	}
+	free(count);
+	free(bits);
+	free(bits_tmp);
+	free(tmp);
+}

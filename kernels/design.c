@@ -1,0 +1,327 @@
+#include "design.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+static char *
+term_name(const design_factor *f, int n)
+{
+	size_t len = 1;
+	char *name;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(f[i].column) + (f[i].level ? strlen(f[i].level) + 1 : 0) + 1;
+	name = xmalloc(len);
+	name[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strcat(name, ":");
+		strcat(name, f[i].column);
+		if (f[i].level) {
+			strcat(name, "_");
+			strcat(name, f[i].level);
+		}
+	}
+	return name;
+}
+
+void
+design_add_term(design *d, const design_factor *factors, int nfactors)
+{
+	design_term *t;
+	char *name = term_name(factors, nfactors);
+
+	for (int i = 0; i < d->nterms; i++)
+		if (strcmp(d->terms[i].name, name) == 0) {
+			free(name); /* a*b, a gives a once */
+			return;
+		}
+	d->terms = xreallocarray(d->terms, (size_t)d->nterms + 1, sizeof *d->terms);
+	t = &d->terms[d->nterms++];
+	t->name = name;
+	t->nfactors = nfactors;
+	t->factors = xcalloc((size_t)nfactors, sizeof *t->factors);
+	for (int i = 0; i < nfactors; i++) {
+		t->factors[i].column = xstrdup(factors[i].column);
+		t->factors[i].level = factors[i].level ? xstrdup(factors[i].level) : NULL;
+	}
+}
+
+void
+design_free(design *d)
+{
+	for (int i = 0; i < d->nterms; i++) {
+		for (int f = 0; f < d->terms[i].nfactors; f++) {
+			free(d->terms[i].factors[f].column);
+			free(d->terms[i].factors[f].level);
+		}
+		free(d->terms[i].factors);
+		free(d->terms[i].name);
+	}
+	free(d->terms);
+	memset(d, 0, sizeof *d);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Where a spec's problem is reported: the first one wins. */
+typedef struct {
+	const char *origin;
+	char *why;
+	size_t whylen;
+	int status;
+} spec_report;
+
+static void
+spec_problem(spec_report *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+spec_problem(spec_report *r, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->status != DESIGN_OK)
+		return;
+	r->status = status;
+	va_start(ap, fmt);
+	if (r->why && r->whylen)
+		vsnprintf(r->why, r->whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* The factor choices of one column: its dummies, or itself; 0 (and a
+ * problem noted) when there are none. */
+static int
+column_factors(const table *schema, const char *name, design_factor **out,
+    spec_report *r)
+{
+	int ci = table_find(schema, name);
+	const column *c;
+	char **sorted;
+
+	*out = NULL;
+	if (ci < 0) {
+		spec_problem(r, DESIGN_BAD_DATA, "covariate '%s' (from %s) is not in the "
+		    "stream: check the column name", name, r->origin);
+		return 0;
+	}
+	c = &schema->cols[ci];
+	if (c->type != COL_CAT) {
+		*out = xcalloc(1, sizeof **out);
+		(*out)[0].column = (char *)c->name;
+		return 1;
+	}
+	if (c->nlevels < 2) {
+		spec_problem(r, DESIGN_BAD_DATA, "categorical covariate '%s' has %s: it "
+		    "cannot explain who is treated; drop it from %s", name,
+		    c->nlevels ? "only one level" : "no levels", r->origin);
+		return 0;
+	}
+	sorted = xcalloc((size_t)c->nlevels, sizeof *sorted);
+	memcpy(sorted, c->levels, (size_t)c->nlevels * sizeof *sorted);
+	qsort(sorted, (size_t)c->nlevels, sizeof *sorted, cmp_str);
+	*out = xcalloc((size_t)c->nlevels - 1, sizeof **out);
+	for (int l = 1; l < c->nlevels; l++) {
+		(*out)[l - 1].column = (char *)c->name;
+		(*out)[l - 1].level = sorted[l];
+	}
+	free(sorted);
+	return c->nlevels - 1;
+}
+
+/* Adds every product of one factor from each of the columns in names. */
+static void
+add_products(design *d, const table *schema, char **names, int n, spec_report *r)
+{
+	design_factor **choices = xcalloc((size_t)n, sizeof *choices);
+	design_factor *pick = xcalloc((size_t)n, sizeof *pick);
+	int *count = xcalloc((size_t)n, sizeof *count), *at = xcalloc((size_t)n, sizeof *at);
+
+	int ok = 1;
+
+	for (int i = 0; i < n; i++)
+		ok &= (count[i] = column_factors(schema, names[i], &choices[i], r)) > 0;
+	while (ok) {
+		int i;
+
+		for (i = 0; i < n; i++)
+			pick[i] = choices[i][at[i]];
+		design_add_term(d, pick, n);
+		for (i = n - 1; i >= 0 && ++at[i] == count[i]; i--)
+			at[i] = 0;
+		if (i < 0)
+			break;
+	}
+	for (int i = 0; i < n; i++)
+		free(choices[i]);
+	free(choices);
+	free(pick);
+	free(count);
+	free(at);
+}
+
+static int
+split(const char *s, size_t len, char sep, char ***out)
+{
+	int n = 0;
+	const char *end = s + len;
+
+	*out = NULL;
+	while (s <= end) {
+		const char *q = memchr(s, sep, (size_t)(end - s));
+		size_t l = q ? (size_t)(q - s) : (size_t)(end - s);
+
+		*out = xreallocarray(*out, (size_t)n + 1, sizeof **out);
+		(*out)[n++] = xstrndup(s, l);
+		if (!q)
+			break;
+		s = q + 1;
+	}
+	return n;
+}
+
+static void
+free_words(char **w, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+}
+
+int
+design_from_spec(design *d, const char *spec, const table *schema, const char *origin,
+    char *why, size_t whylen)
+{
+	char **items;
+	int nitems = split(spec, strlen(spec), ',', &items);
+	spec_report r = { origin, why, whylen, DESIGN_OK };
+
+	memset(d, 0, sizeof *d);
+	for (int i = 0; i < nitems && r.status == DESIGN_OK; i++) {
+		const char *item = items[i];
+		char **parts;
+		int nparts;
+		int star = strchr(item, '*') != NULL;
+
+		if (item[0] == '\0') {
+			spec_problem(&r, DESIGN_BAD_SPEC, "%s has an empty item: '%s'", origin,
+			    spec);
+			break;
+		}
+		if (star && strchr(item, ':')) {
+			spec_problem(&r, DESIGN_BAD_SPEC, "%s item '%s' mixes '*' and ':'",
+			    origin, item);
+			break;
+		}
+		nparts = split(item, strlen(item), star ? '*' : ':', &parts);
+		if (nparts > 8)
+			spec_problem(&r, DESIGN_BAD_SPEC, "%s item '%s' has more than 8 parts",
+			    origin, item);
+		for (int p = 0; p < nparts; p++)
+			if (parts[p][0] == '\0')
+				spec_problem(&r, DESIGN_BAD_SPEC, "%s item '%s' has an empty part",
+				    origin, item);
+		if (r.status != DESIGN_OK)
+			;
+		else if (star) {
+			/* every non-empty subset, in order of size: a, b, a:b */
+			for (int size = 1; size <= nparts; size++)
+				for (unsigned mask = 1; mask < (1u << nparts); mask++) {
+					char *sub[8];
+					int k = 0;
+
+					if (__builtin_popcount(mask) != size)
+						continue;
+					for (int p = 0; p < nparts; p++)
+						if (mask & (1u << p))
+							sub[k++] = parts[p];
+					add_products(d, schema, sub, k, &r);
+				}
+		} else
+			add_products(d, schema, parts, nparts, &r);
+		free_words(parts, nparts);
+	}
+	free_words(items, nitems);
+	if (r.status == DESIGN_OK && d->nterms == 0)
+		spec_problem(&r, DESIGN_BAD_SPEC, "%s names no covariates", origin);
+	if (r.status != DESIGN_OK)
+		design_free(d);
+	return r.status;
+}
+
+int
+design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
+    size_t whylen)
+{
+	for (size_t r = 0; r < n; r++)
+		X[r] = 1.0;
+	for (int k = 0; k < d->nterms; k++) {
+		const design_term *term = &d->terms[k];
+		double *xk = X + (size_t)(k + 1) * n;
+
+		for (size_t r = 0; r < n; r++)
+			xk[r] = 1.0;
+		for (int f = 0; f < term->nfactors; f++) {
+			const design_factor *fa = &term->factors[f];
+			int ci = table_find(t, fa->column);
+			const column *c;
+			size_t bad = 0, first = 0;
+
+			if (ci < 0) {
+				snprintf(why, whylen, "covariate '%s' of the model is not in the "
+				    "stream", fa->column);
+				return -1;
+			}
+			c = &t->cols[ci];
+			if (fa->level) {
+				int32_t code = -1;
+				const int32_t *v = c->data;
+
+				if (c->type != COL_CAT) {
+					snprintf(why, whylen, "covariate '%s' was categorical when "
+					    "the model was fitted, but is %s here", fa->column,
+					    coltype_name(c->type));
+					return -1;
+				}
+				for (int l = 0; l < c->nlevels; l++)
+					if (strcmp(c->levels[l], fa->level) == 0)
+						code = l;
+				for (size_t r = 0; r < n; r++) {
+					if (v[r] < 0 && bad++ == 0)
+						first = r;
+					xk[r] *= v[r] == code;
+				}
+			} else {
+				if (c->type == COL_CAT) {
+					snprintf(why, whylen, "covariate '%s' is categorical here, "
+					    "but the model treats it as a number", fa->column);
+					return -1;
+				}
+				for (size_t r = 0; r < n; r++) {
+					double x = column_f64(c, r);
+
+					if (!isfinite(x) && bad++ == 0)
+						first = r;
+					xk[r] *= x;
+				}
+			}
+			if (bad) {
+				snprintf(why, whylen, "covariate '%s' has %zu missing, NaN or "
+				    "infinite values (the first at row %zu)", fa->column, bad,
+				    first);
+				return DESIGN_MISSING;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,254 @@
+#include "ipw.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+#include "lanes.h"
+#include "quantile.h"
+
+static const char *names[EST_COUNT] = { "ate", "att", "atc", "ato" };
+
+const char *
+estimand_name(estimand e)
+{
+	return names[e];
+}
+
+int
+estimand_parse(const char *name, estimand *e)
+{
+	for (int i = 0; i < EST_COUNT; i++)
+		if (strcmp(name, names[i]) == 0) {
+			*e = (estimand)i;
+			return 0;
+		}
+	return -1;
+}
+
+void
+ipw_accum_init(ipw_accum *a)
+{
+	memset(a, 0, sizeof *a);
+}
+
+void
+ipw_accum_add(ipw_accum *a, const double *w, const uint8_t *t, const double *y,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int g = t[i];
+		double w2 = w[i] * w[i], d;
+
+		if (!a->shifted[g]) {
+			a->shift[g] = y[i];
+			a->shifted[g] = 1;
+		}
+		d = y[i] - a->shift[g];
+		a->n[g]++;
+		a->sum_w[g] += w[i];
+		a->sum_wy[g] += w[i] * y[i];
+		a->sum_w2[g] += w2;
+		a->sum_w2d[g] += w2 * d;
+		a->sum_w2d2[g] += w2 * d * d;
+		a->max_w[g] = fmax(a->max_w[g], w[i]);
+		a->zero_w[g] += w[i] == 0;
+	}
+}
+
+int
+ipw_accum_finish(const ipw_accum *a, ipw_summary *s)
+{
+	double var[2];
+
+	memset(s, 0, sizeof *s);
+	for (int g = 0; g < 2; g++) {
+		double m;
+
+		s->n[g] = a->n[g];
+		s->sum_w[g] = a->sum_w[g];
+		s->max_w[g] = a->max_w[g];
+		s->zero_w[g] = a->zero_w[g];
+		s->mean[g] = a->sum_w[g] > 0 ? a->sum_wy[g] / a->sum_w[g] : NAN;
+		s->ess[g] = a->sum_w2[g] > 0 ? a->sum_w[g] * a->sum_w[g] / a->sum_w2[g] : 0;
+		/* sum w^2 (y - mean)^2 = sum w^2 ((y - K) - (mean - K))^2 */
+		m = s->mean[g] - a->shift[g];
+		var[g] = a->sum_w2d2[g] - 2 * m * a->sum_w2d[g] + m * m * a->sum_w2[g];
+		var[g] = var[g] > 0 ? var[g] : 0;
+	}
+	s->estimate = s->mean[1] - s->mean[0];
+	if (!(s->sum_w[0] > 0 && s->sum_w[1] > 0)) {
+		s->se = NAN;
+		return -1;
+	}
+	s->se = sqrt(var[0] / (s->sum_w[0] * s->sum_w[0]) +
+	    var[1] / (s->sum_w[1] * s->sum_w[1]));
+	return 0;
+}
+
+int
+ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
+    ipw_summary *s)
+{
+	ipw_accum a;
+
+	ipw_accum_init(&a);
+	ipw_accum_add(&a, w, t, y, n);
+	return ipw_accum_finish(&a, s);
+}
+
+/* Cells [i0, i0 + lanes) into the four sums' lanes, each sum taking 0
+ * from the other group's cells (x + 0 is x). */
+static ALWAYS_INLINE void
+cells_block(const double *w, const uint8_t *t, const double *count, const double *ysum,
+    size_t i0, int lanes, double (*acc)[LANES])
+{
+	for (int j = 0; j < lanes; j++) {
+		double wi = w ? w[i0 + j] : 1, a = wi * count[i0 + j], b = wi * ysum[i0 + j];
+		double is1 = t[i0 + j];
+
+		acc[0][j] += (1 - is1) * a;
+		acc[1][j] += is1 * a;
+		acc[2][j] += (1 - is1) * b;
+		acc[3][j] += is1 * b;
+	}
+}
+
+/* Summed in lanes (see lanes.h): boot calls this for each estimand of each
+ * replicate. */
+VECTOR_CLONES int
+ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
+    const double *ysum, size_t n, double *estimate)
+{
+	double acc[4][LANES] = { { 0 } }, sum[4] = { 0 };
+	size_t i0 = 0;
+
+	for (; i0 + LANES <= n; i0 += LANES)
+		cells_block(w, t, count, ysum, i0, LANES, acc);
+	if (i0 < n)
+		cells_block(w, t, count, ysum, i0, (int)(n - i0), acc);
+	for (int k = 0; k < 4; k++)
+		for (int j = 0; j < LANES; j++)
+			sum[k] += acc[k][j];
+	if (!(sum[0] > 0) || !(sum[1] > 0))
+		return -1;
+	*estimate = sum[3] / sum[1] - sum[2] / sum[0];
+	return 0;
+}
+
+/* ipw_weight() for units [i0, i0 + lanes), each term of the form as the
+ * control's plus 0 or 1 times the difference: exact, the terms being small
+ * integers, and without loads that depend on t, so the loop vectorises:
+ * the same operations on the same terms, the same bits. t is 0 or 1 and
+ * taken as a number: written as t != 0, GCC turns the product into a
+ * branch per unit, which mispredicts on cells (their t alternate). */
+static ALWAYS_INLINE void
+weights_block(const double *base, const double *step, const uint8_t *t,
+    const double *ps, size_t i0, int lanes, double *w, double *finite)
+{
+	double out[LANES];
+
+	for (int j = 0; j < lanes; j++) {
+		double treated = t[i0 + j], x = ps[i0 + j];
+		double a = base[0] + treated * step[0], b = base[1] + treated * step[1];
+		double c = base[2] + treated * step[2], d = base[3] + treated * step[3];
+
+		out[j] = (a + b * x) / (c + d * x);
+		finite[j] += out[j] - out[j]; /* 0, or NaN once infinite */
+	}
+	for (int j = 0; j < lanes; j++)
+		w[i0 + j] = out[j];
+}
+
+VECTOR_CLONES int
+ipw_weights(estimand e, const uint8_t *t, const double *ps, size_t n, double *w)
+{
+	double base[4], step[4], finite[LANES] = { 0 }, all = 0;
+	size_t i0 = 0;
+
+	for (int k = 0; k < 4; k++) {
+		base[k] = ipw_form[e][0][k];
+		step[k] = ipw_form[e][1][k] - ipw_form[e][0][k];
+	}
+	for (; i0 + LANES <= n; i0 += LANES)
+		weights_block(base, step, t, ps, i0, LANES, w, finite);
+	if (i0 < n)
+		weights_block(base, step, t, ps, i0, (int)(n - i0), w, finite);
+	for (int j = 0; j < LANES; j++)
+		all += finite[j];
+	return all == 0 ? 0 : -1;
+}
+
+size_t
+ipw_truncate(double *w, const uint8_t *t, size_t n, double q)
+{
+	double *v = xmalloc((n ? n : 1) * sizeof *v);
+	size_t capped = 0;
+
+	for (int g = 0; g < 2; g++) {
+		size_t m = 0;
+		double cap;
+
+		for (size_t i = 0; i < n; i++)
+			if (t[i] == g && w[i] > 0)
+				v[m++] = w[i];
+		if (m == 0)
+			continue;
+		sort_doubles(v, m);
+		cap = quantile_sorted(v, m, q);
+		for (size_t i = 0; i < n; i++)
+			if (t[i] == g && w[i] > cap) {
+				w[i] = cap;
+				capped++;
+			}
+	}
+	free(v);
+	return capped;
+}
+
+int
+ipw_adjusted_weights(const ipw_opts *o, estimand e, const uint8_t *t, const double *ps,
+    const double *count, size_t n, double *w, size_t trimmed[2], size_t *capped,
+    size_t *bad_row)
+{
+	double share1 = 0;
+
+	if (count && o->truncate_q > 0)
+		return -2; /* a quantile over units, not cells */
+	trimmed[0] = trimmed[1] = 0;
+	if (o->stabilize && e == EST_ATE) { /* the only use of the share */
+		double units = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			double c = count ? count[i] : 1;
+
+			share1 += t[i] * c;
+			units += c;
+		}
+		share1 /= units;
+	}
+	/* the weights first, in a loop without branches; trimming, the check
+	 * for infinite weights and stabilising after */
+	{
+		int finite = ipw_weights(e, t, ps, n, w) == 0;
+
+		if (o->trim_hi > 0)
+			for (size_t i = 0; i < n; i++)
+				if (ps[i] < o->trim_lo || ps[i] > o->trim_hi) {
+					w[i] = 0;
+					trimmed[t[i]] += count ? (size_t)count[i] : 1;
+				}
+		if (!finite)
+			for (size_t i = 0; i < n; i++)
+				if (!isfinite(w[i])) {
+					*bad_row = i;
+					return -1;
+				}
+	}
+	if (o->stabilize && e == EST_ATE)
+		for (size_t i = 0; i < n; i++)
+			w[i] *= t[i] ? share1 : 1 - share1;
+	*capped = o->truncate_q > 0 ? ipw_truncate(w, t, n, o->truncate_q) : 0;
+	return 0;
+}

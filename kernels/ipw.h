@@ -1,0 +1,109 @@
+/* ipw — inverse-probability weights and the normalised (Hajek) effect.
+ *
+ * Weights, for treatment t and propensity e:
+ *   ate  t/e + (1-t)/(1-e)        att  t + (1-t) e/(1-e)
+ *   atc  t (1-e)/e + (1-t)        ato  t (1-e) + (1-t) e   (overlap)
+ * The effect is the difference of the weighted outcome means of the two
+ * groups, each normalised by its own sum of weights. Its standard error
+ * linearises each mean with the weights held fixed:
+ *   var(mean_g) = sum_g w_i^2 (y_i - mean_g)^2 / (sum_g w_i)^2
+ * which ignores that the propensities were estimated (boot's intervals
+ * include that). */
+#ifndef PSFLOW_IPW_H
+#define PSFLOW_IPW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { EST_ATE, EST_ATT, EST_ATC, EST_ATO, EST_COUNT } estimand;
+
+const char *estimand_name(estimand e);
+int estimand_parse(const char *name, estimand *e); /* 0 ok, -1 unknown */
+
+/* The weight of one unit; infinite when e is 0 or 1 and the unit needs 1/e
+ * or 1/(1-e). Every estimand's weight is (a + b e) / (c + d e) with a, b,
+ * c, d in {-1, 0, 1}, so one branch-free form gives exactly the textbook
+ * values (1/e, 1/(1-e), e/(1-e), (1-e)/e, 1-e, e, 1: adding 0 and dividing
+ * by 1 change no bit). Inline: boot weighs every cell of every replicate.
+ * e must be a real estimand (not EST_COUNT). */
+static const double ipw_form[EST_COUNT][2][4] = {
+	/*            control            treated */
+	[EST_ATE] = { { 1, 0, 1, -1 }, { 1, 0, 0, 1 } },  /* 1/(1-e), 1/e */
+	[EST_ATT] = { { 0, 1, 1, -1 }, { 1, 0, 1, 0 } },  /* e/(1-e), 1 */
+	[EST_ATC] = { { 1, 0, 1, 0 }, { 1, -1, 0, 1 } },  /* 1, (1-e)/e */
+	[EST_ATO] = { { 0, 1, 1, 0 }, { 1, -1, 1, 0 } },  /* e, 1-e */
+};
+
+static inline double
+ipw_weight(estimand e, int treated, double ps)
+{
+	const double *f = ipw_form[e][treated != 0];
+
+	return (f[0] + f[1] * ps) / (f[2] + f[3] * ps);
+}
+
+typedef struct {
+	double estimate, se;
+	double mean[2];   /* weighted outcome mean: [0] controls, [1] treated */
+	double sum_w[2];
+	double ess[2];    /* (sum w)^2 / sum w^2 */
+	double max_w[2];
+	size_t n[2];      /* units in each group */
+	size_t zero_w[2]; /* of them with weight 0 */
+} ipw_summary;
+
+/* Returns 0, or -1 when a group's weights sum to 0 (nothing to compare). */
+int ipw_effect(const double *w, const uint8_t *t, const double *y, size_t n,
+    ipw_summary *s);
+
+/* The same, a batch at a time: sums kept per group (outcomes shifted by the
+ * group's first value, so the variance sums do not cancel), finished into
+ * the summary at the end. ipw_effect() is init, one add, finish. */
+typedef struct {
+	double sum_w[2], sum_wy[2], sum_w2[2], sum_w2d[2], sum_w2d2[2];
+	double shift[2], max_w[2];
+	size_t n[2], zero_w[2];
+	int shifted[2];
+} ipw_accum;
+
+void ipw_accum_init(ipw_accum *a);
+void ipw_accum_add(ipw_accum *a, const double *w, const uint8_t *t, const double *y,
+    size_t n);
+int ipw_accum_finish(const ipw_accum *a, ipw_summary *s);
+
+/* w[i] = ipw_weight(e, t[i], ps[i]) for the n units; returns 0, or -1 when
+ * a weight is infinite. */
+int ipw_weights(estimand e, const uint8_t *t, const double *ps, size_t n, double *w);
+
+/* The effect alone, on cells of units with one treatment and weight:
+ * count[i] units whose outcomes sum to ysum[i], each of weight w[i] (w
+ * NULL: 1, the naive difference in means). boot's replicates. Returns 0,
+ * or -1 when a group's weights sum to 0. */
+int ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
+    const double *ysum, size_t n, double *estimate);
+
+/* Caps each group's weights at their q-quantile (R's type 7) among its
+ * units with positive weight; returns how many weights were capped. */
+size_t ipw_truncate(double *w, const uint8_t *t, size_t n, double q);
+
+/* What weight does to the weights after computing them: trimming (units
+ * with ps outside [trim_lo, trim_hi] get 0, when trim_hi > 0), ATE
+ * stabilisation (times the share of the unit's group), truncation (each
+ * group's weights capped at their truncate_q-quantile, when > 0). */
+typedef struct {
+	double trim_lo, trim_hi;
+	double truncate_q;
+	int stabilize;
+} ipw_opts;
+
+/* The weights of one estimand after the options, for n rows of one unit
+ * each (count NULL) or count[i] units each (boot's cells; not with
+ * truncation, whose quantile is over units), with the units trimmed per
+ * group in trimmed[2] and capped weights in *capped. Returns 0; -1 when a
+ * unit left in has an infinite weight (its row in *bad_row); -2 when asked
+ * to truncate cells. The weight stage and boot's replay both call it. */
+int ipw_adjusted_weights(const ipw_opts *o, estimand e, const uint8_t *t,
+    const double *ps, const double *count, size_t n, double *w, size_t trimmed[2],
+    size_t *capped, size_t *bad_row);
+
+#endif

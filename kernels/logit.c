@@ -1,0 +1,504 @@
+#include "logit.h"
+#include "tally.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+#include "lanes.h"
+
+void
+logit_opts_default(logit_opts *o)
+{
+	o->C = 0;
+	o->max_iter = 100;
+	o->tol = 1e-10;
+	o->start = NULL;
+	o->plain_newton = 0;
+}
+
+void
+logit_fit_free(logit_fit *fit)
+{
+	free(fit->beta);
+	free(fit->se);
+	memset(fit, 0, sizeof *fit);
+}
+
+int
+cholesky_solve(double *A, double *b, int p, double *inverse)
+{
+	/* A = L L^T, L in the lower triangle of A */
+	for (int j = 0; j < p; j++) {
+		double d = A[j * p + j];
+
+		for (int k = 0; k < j; k++)
+			d -= A[j * p + k] * A[j * p + k];
+		if (!(d > 1e-300))
+			return -1;
+		d = sqrt(d);
+		A[j * p + j] = d;
+		for (int i = j + 1; i < p; i++) {
+			double s = A[i * p + j];
+
+			for (int k = 0; k < j; k++)
+				s -= A[i * p + k] * A[j * p + k];
+			A[i * p + j] = s / d;
+		}
+	}
+	if (b) {
+		for (int i = 0; i < p; i++) { /* L z = b */
+			for (int k = 0; k < i; k++)
+				b[i] -= A[i * p + k] * b[k];
+			b[i] /= A[i * p + i];
+		}
+		for (int i = p - 1; i >= 0; i--) { /* L^T x = z */
+			for (int k = i + 1; k < p; k++)
+				b[i] -= A[k * p + i] * b[k];
+			b[i] /= A[i * p + i];
+		}
+	}
+	if (inverse) {
+		double *e = xmalloc((size_t)p * sizeof *e);
+
+		for (int c = 0; c < p; c++) {
+			for (int i = 0; i < p; i++)
+				e[i] = i == c;
+			for (int i = 0; i < p; i++) {
+				for (int k = 0; k < i; k++)
+					e[i] -= A[i * p + k] * e[k];
+				e[i] /= A[i * p + i];
+			}
+			for (int i = p - 1; i >= 0; i--) {
+				for (int k = i + 1; k < p; k++)
+					e[i] -= A[k * p + i] * e[k];
+				e[i] /= A[i * p + i];
+			}
+			for (int i = 0; i < p; i++)
+				inverse[i * p + c] = e[i];
+		}
+		free(e);
+	}
+	return 0;
+}
+
+/* e^x without branches: x = k ln 2 + r with |r| <= ln(2)/2 (ln 2 in two
+ * parts, Cody and Waite), e^r by its Taylor series to r^13 (truncation
+ * below 5e-18), 2^k through the exponent bits. Within 1 ulp of libm on
+ * [-708, 709]; 0 below, and the value at 709 above (the callers only pass
+ * -|eta|). */
+static inline double
+exp_lane(double x)
+{
+	const double shift = 0x1.8p52; /* x/ln2 + shift rounds to an integer */
+	double xc = x < -708.0 ? -708.0 : x > 709.0 ? 709.0 : x;
+	double t = xc * 0x1.71547652b82fep0 + shift;
+	double k = t - shift;
+	double r = (xc - k * 0x1.62e42fefa3800p-1) - k * 0x1.ef35793c76730p-45;
+	double poly = 1.0 / 6227020800.0;
+	uint64_t bits;
+	double scale;
+
+	poly = poly * r + 1.0 / 479001600.0;
+	poly = poly * r + 1.0 / 39916800.0;
+	poly = poly * r + 1.0 / 3628800.0;
+	poly = poly * r + 1.0 / 362880.0;
+	poly = poly * r + 1.0 / 40320.0;
+	poly = poly * r + 1.0 / 5040.0;
+	poly = poly * r + 1.0 / 720.0;
+	poly = poly * r + 1.0 / 120.0;
+	poly = poly * r + 1.0 / 24.0;
+	poly = poly * r + 1.0 / 6.0;
+	poly = poly * r + 0.5;
+	poly = poly * r + 1.0;
+	poly = poly * r + 1.0;
+	/* the low bits of t hold k + 2^51 (+ 2^52 in the exponent) */
+	memcpy(&bits, &t, sizeof bits);
+	bits = (bits - 0x4338000000000000ULL + 1023) << 52;
+	memcpy(&scale, &bits, sizeof scale);
+	return x < -708.0 ? 0.0 : poly * scale;
+}
+
+/* log(1 + a) for a in [0, 1] without branches: 2 atanh(s), s = a / (2 + a)
+ * <= 1/3, by its series to s^35 (truncation below 1e-17). */
+static inline double
+log1p_lane(double a)
+{
+	double s = a / (2.0 + a), s2 = s * s, sum = 1.0 / 35;
+
+	/* written out: a loop here keeps GCC from vectorising the callers' lanes */
+	sum = sum * s2 + 1.0 / 33;
+	sum = sum * s2 + 1.0 / 31;
+	sum = sum * s2 + 1.0 / 29;
+	sum = sum * s2 + 1.0 / 27;
+	sum = sum * s2 + 1.0 / 25;
+	sum = sum * s2 + 1.0 / 23;
+	sum = sum * s2 + 1.0 / 21;
+	sum = sum * s2 + 1.0 / 19;
+	sum = sum * s2 + 1.0 / 17;
+	sum = sum * s2 + 1.0 / 15;
+	sum = sum * s2 + 1.0 / 13;
+	sum = sum * s2 + 1.0 / 11;
+	sum = sum * s2 + 1.0 / 9;
+	sum = sum * s2 + 1.0 / 7;
+	sum = sum * s2 + 1.0 / 5;
+	sum = sum * s2 + 1.0 / 3;
+	sum = sum * s2 + 1.0;
+	return 2 * s * sum;
+}
+
+/* p = 1/(1 + e^-eta) and p(1-p), from a = e^-|eta| so neither side loses
+ * precision. */
+static inline void
+logistic_lane(double eta, double *p, double *w)
+{
+	double a = exp_lane(-fabs(eta)), q = 1.0 / (1.0 + a);
+
+	*p = eta >= 0 ? q : a * q;
+	*w = a * q * q;
+}
+
+typedef struct {
+	const logit_data *d;
+	const double *beta;
+	double *mu;     /* written, or read when mu_given */
+	int mu_given;
+	int want_ll;
+	int slots;      /* p gradient sums, the Hessian's lower triangle, then
+			   the log-likelihood */
+	double *lanes;  /* [slots][LANES] for models too big for the stack */
+	double *totals; /* out: [slots], the lanes added up */
+} pass_state;
+
+/* the sums of a pass for a model of p columns */
+#define SLOTS(p) ((p) + (p) * ((p) + 1) / 2 + 1)
+
+static inline int
+tri(int a, int b) /* slot of H[a][b], b <= a, after the p gradient slots */
+{
+	return a * (a + 1) / 2 + b;
+}
+
+/* Rows [i0, i0 + lanes) into lanes 0..lanes-1, for a model of p columns.
+ * Inlined with lanes = LANES for the vector body and with the remainder for
+ * the tail, and with p a constant where it is small (see pass_rows). */
+static ALWAYS_INLINE void
+pass_block(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes)
+{
+	const logit_data *d = s->d;
+	size_t n = d->n;
+	int nh = p * (p + 1) / 2;
+	double eta[LANES], mu[LANES], w[LANES], r[LANES], m[LANES], succ[LANES];
+	double (*g)[LANES] = acc, (*h)[LANES] = acc + p, *ll = acc[p + nh];
+
+	logit_units(d, i0, lanes, m, succ);
+	for (int j = 0; j < lanes; j++)
+		eta[j] = s->beta[0];
+	for (int k = 1; k < p; k++) {
+		const double *xk = d->X + (size_t)k * n + i0;
+
+		for (int j = 0; j < lanes; j++)
+			eta[j] += s->beta[k] * xk[j];
+	}
+	if (s->mu_given)
+		for (int j = 0; j < lanes; j++) {
+			mu[j] = s->mu[i0 + j];
+			w[j] = mu[j] * (1 - mu[j]);
+		}
+	else
+		for (int j = 0; j < lanes; j++) {
+			logistic_lane(eta[j], &mu[j], &w[j]);
+			s->mu[i0 + j] = mu[j];
+		}
+	if (s->want_ll)
+		for (int j = 0; j < lanes; j++) {
+			double a = exp_lane(-fabs(eta[j]));
+
+			ll[j] += succ[j] * eta[j] -
+			    m[j] * ((eta[j] > 0 ? eta[j] : 0) + log1p_lane(a));
+		}
+	for (int j = 0; j < lanes; j++) {
+		r[j] = succ[j] - m[j] * mu[j];
+		w[j] *= m[j];
+	}
+	for (int a = 0; a < p; a++) {
+		const double *xa = d->X + (size_t)a * n + i0;
+		double wa[LANES];
+
+		for (int j = 0; j < lanes; j++) {
+			g[a][j] += r[j] * xa[j];
+			wa[j] = w[j] * xa[j];
+		}
+		for (int b = 0; b <= a; b++) {
+			const double *xb = d->X + (size_t)b * n + i0;
+			double *hab = h[tri(a, b)];
+
+			for (int j = 0; j < lanes; j++)
+				hab[j] += wa[j] * xb[j];
+		}
+	}
+}
+
+/* All rows into acc ([slots][LANES], zeroed here), then the lanes added up
+ * into s->totals in lane order: the same bits on every vector width. */
+static ALWAYS_INLINE void
+pass_all(const pass_state *s, double (*acc)[LANES], int p)
+{
+	size_t n = s->d->n, i0 = 0;
+	int slots = SLOTS(p);
+
+	memset(acc, 0, (size_t)slots * sizeof acc[0]);
+	for (; i0 + LANES <= n; i0 += LANES)
+		pass_block(s, acc, p, i0, LANES);
+	if (i0 < n)
+		pass_block(s, acc, p, i0, (int)(n - i0));
+	for (int k = 0; k < slots; k++) {
+		s->totals[k] = 0;
+		for (int j = 0; j < LANES; j++)
+			s->totals[k] += acc[k][j];
+	}
+}
+
+/* The sums must stay in registers, which the compiler allows only when
+ * they are this function's own array (no store to mu can touch them) and
+ * their number is a constant: so models of up to SMALL_P columns (most
+ * propensity models) get a function each, with p fixed, 2.5 times as fast
+ * as one loop over any p. Larger models share one, and beyond STACK_SLOTS
+ * sum in s->lanes. Every version adds the same numbers in the same order. */
+#define SMALL_P 10
+#define STACK_SLOTS SLOTS(24)
+
+#define PASS_ROWS_FOR(P) \
+	VECTOR_CLONES static void \
+	pass_rows_##P(const pass_state *s) \
+	{ \
+		double acc[SLOTS(P)][LANES]; \
+		pass_all(s, acc, P); \
+	}
+PASS_ROWS_FOR(1)
+PASS_ROWS_FOR(2)
+PASS_ROWS_FOR(3)
+PASS_ROWS_FOR(4)
+PASS_ROWS_FOR(5)
+PASS_ROWS_FOR(6)
+PASS_ROWS_FOR(7)
+PASS_ROWS_FOR(8)
+PASS_ROWS_FOR(9)
+PASS_ROWS_FOR(10)
+
+VECTOR_CLONES static void
+pass_rows_any(const pass_state *s)
+{
+	double stack[STACK_SLOTS][LANES];
+
+	if (s->slots <= STACK_SLOTS)
+		pass_all(s, stack, s->d->p);
+	else
+		pass_all(s, (double (*)[LANES])s->lanes, s->d->p);
+}
+
+static void
+pass_rows(const pass_state *s)
+{
+	static void (*const small[SMALL_P + 1])(const pass_state *) = { NULL,
+		pass_rows_1, pass_rows_2, pass_rows_3, pass_rows_4, pass_rows_5,
+		pass_rows_6, pass_rows_7, pass_rows_8, pass_rows_9, pass_rows_10 };
+
+	if (s->d->p <= SMALL_P)
+		small[s->d->p](s);
+	else
+		pass_rows_any(s);
+}
+
+/* One pass over the rows at beta: the gradient g and lower triangle of the
+ * Hessian H of the log-likelihood (no penalty), the fitted probabilities
+ * (into mu, or read from it when mu_given), and the log-likelihood when
+ * want_ll (else 0). s holds the fit's data and workspace. */
+static double
+newton_pass(pass_state *s, const double *beta, int mu_given, double *g, double *H)
+{
+	int p = s->d->p;
+
+	s->beta = beta;
+	s->mu_given = mu_given;
+	pass_rows(s);
+	memset(H, 0, (size_t)p * (size_t)p * sizeof *H);
+	for (int a = 0; a < p; a++) {
+		g[a] = s->totals[a];
+		for (int b = 0; b <= a; b++)
+			H[a * p + b] = s->totals[p + tri(a, b)];
+	}
+	return s->totals[s->slots - 1];
+}
+
+static double
+penalty(const double *beta, int p, double lambda)
+{
+	double pen = 0;
+
+	for (int k = 1; k < p; k++)
+		pen += beta[k] * beta[k];
+	return 0.5 * lambda * pen;
+}
+
+/* The penalised gradient and full Hessian from a pass's results. */
+static void
+penalise(double *g, double *H, const double *beta, int p, double lambda)
+{
+	for (int a = 1; a < p; a++) {
+		g[a] -= lambda * beta[a];
+		H[a * p + a] += lambda;
+	}
+	for (int a = 0; a < p; a++)
+		for (int b = a + 1; b < p; b++)
+			H[a * p + b] = H[b * p + a];
+}
+
+logit_status
+logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, double *mu)
+{
+	int p = d->p, want_ll = !o->plain_newton;
+	double lambda = o->C > 0 ? 1.0 / o->C : 0;
+	size_t pp = (size_t)p * (size_t)p;
+	double *H = xcalloc(pp, sizeof *H), *g = xcalloc((size_t)p, sizeof *g);
+	double *Ht = xcalloc(pp, sizeof *Ht), *gt = xcalloc((size_t)p, sizeof *gt);
+	double *step = xcalloc((size_t)p, sizeof *step);
+	double *trial = xcalloc((size_t)p, sizeof *trial);
+	double ll, obj;
+	int mu_given = o->start && o->start_mu && o->plain_newton;
+	int slots = SLOTS(p);
+	pass_state ps = { .d = d, .mu = mu, .want_ll = want_ll, .slots = slots,
+		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
+		.totals = xcalloc((size_t)slots, sizeof(double)) };
+	logit_status status = LOGIT_NOT_CONVERGED;
+
+	memset(fit, 0, sizeof *fit);
+	fit->p = p;
+	fit->beta = xcalloc((size_t)p, sizeof *fit->beta);
+	fit->se = xcalloc((size_t)p, sizeof *fit->se);
+	if (o->start)
+		memcpy(fit->beta, o->start, (size_t)p * sizeof *fit->beta);
+	if (mu_given)
+		memcpy(mu, o->start_mu, d->n * sizeof *mu);
+	ll = newton_pass(&ps, fit->beta, mu_given, g, H);
+	obj = ll - penalty(fit->beta, p, lambda);
+	penalise(g, H, fit->beta, p, lambda);
+	for (;;) {
+		double scale = 1, step_max = 0, ll_t = ll, obj_t = obj;
+		double *swap;
+
+		memcpy(Ht, H, pp * sizeof *Ht);
+		memcpy(step, g, (size_t)p * sizeof *step);
+		if (cholesky_solve(Ht, step, p, NULL) != 0) {
+			status = LOGIT_SINGULAR;
+			break;
+		}
+		for (int k = 0; k < p; k++)
+			step_max = fmax(step_max, fabs(step[k]));
+		if (step_max < o->tol) {
+			status = LOGIT_OK;
+			break;
+		}
+		if (fit->iterations >= o->max_iter)
+			break;
+		fit->iterations++;
+		/* step halving keeps every step an ascent; the pass at the
+		 * accepted point gives the next step's gradient and Hessian (and
+		 * leaves its probabilities in mu) */
+		for (int half = 0; half < 30; half++) {
+			for (int k = 0; k < p; k++)
+				trial[k] = fit->beta[k] + scale * step[k];
+			ll_t = newton_pass(&ps, trial, 0, gt, Ht);
+			obj_t = ll_t - penalty(trial, p, lambda);
+			if (o->plain_newton || obj_t >= obj - 1e-12 * fabs(obj))
+				break;
+			scale /= 2;
+		}
+		swap = fit->beta, fit->beta = trial, trial = swap;
+		swap = g, g = gt, gt = swap;
+		swap = H, H = Ht, Ht = swap;
+		ll = ll_t;
+		obj = obj_t;
+		penalise(g, H, fit->beta, p, lambda);
+	}
+	fit->converged = status == LOGIT_OK;
+	fit->loglik = o->plain_newton ? NAN : ll;
+	if (status != LOGIT_SINGULAR) {
+		/* standard errors from the (penalised) Hessian at beta */
+		double *inv = xcalloc(pp, sizeof *inv);
+
+		memcpy(Ht, H, pp * sizeof *Ht);
+		if (cholesky_solve(Ht, NULL, p, inv) == 0)
+			for (int k = 0; k < p; k++)
+				fit->se[k] = sqrt(inv[k * p + k]);
+		else
+			for (int k = 0; k < p; k++)
+				fit->se[k] = NAN;
+		free(inv);
+	}
+	free(H);
+	free(g);
+	free(Ht);
+	free(gt);
+	free(step);
+	free(trial);
+	free(ps.lanes);
+	free(ps.totals);
+	return status;
+}
+
+static ALWAYS_INLINE void
+predict_block(const double *X, size_t n, int p, const double *beta, double *ps,
+    size_t i0, int lanes)
+{
+	double eta[LANES], w[LANES];
+
+	for (int j = 0; j < lanes; j++)
+		eta[j] = beta[0];
+	for (int k = 1; k < p; k++)
+		for (int j = 0; j < lanes; j++)
+			eta[j] += beta[k] * X[(size_t)k * n + i0 + j];
+	for (int j = 0; j < lanes; j++)
+		logistic_lane(eta[j], &ps[i0 + j], &w[j]);
+}
+
+VECTOR_CLONES void
+logit_predict(const double *X, size_t n, int p, const double *beta, double *ps)
+{
+	size_t i0 = 0;
+
+	for (; i0 + LANES <= n; i0 += LANES)
+		predict_block(X, n, p, beta, ps, i0, LANES);
+	if (i0 < n)
+		predict_block(X, n, p, beta, ps, i0, (int)(n - i0));
+}
+
+double
+auc(const double *score, const uint8_t *y, size_t n)
+{
+	tally tl;
+	double rank_sum = 0, below = 0, n1 = 0, n0;
+
+	/* Mann-Whitney: sum of the treated's ranks, ties given their mean rank,
+	 * from the count of each group at each distinct score */
+	tally_init(&tl, 1);
+	if (tally_add(&tl, score, y, NULL, n) != 0) { /* beyond any memory today */
+		tally_free(&tl);
+		return NAN;
+	}
+	tally_sort(&tl);
+	for (size_t i = 0; i < tl.nvalues; i++) {
+		size_t v = tl.order[i];
+		double treated = tally_sum(&tl, v, 1, 0), count = treated + tally_sum(&tl, v, 0, 0);
+
+		rank_sum += treated * (below + (count + 1) / 2);
+		n1 += treated;
+		below += count;
+	}
+	tally_free(&tl);
+	n0 = (double)n - n1;
+	if (n1 == 0 || n0 == 0)
+		return NAN;
+	return (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0);
+}

@@ -1,0 +1,95 @@
+/* logit — logistic regression by Newton's method, and the AUC.
+ *
+ * Maximises  sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)] - |b|^2 / (2C)
+ * where b is every coefficient but the intercept. C = 0 means no penalty
+ * (maximum likelihood); C > 0 is scikit-learn's LogisticRegression(C=C)
+ * objective, whose exact optimum this finds. Standard errors are the square
+ * roots of the diagonal of the inverse (penalised) Hessian.
+ *
+ * Rows may stand for several units with the same covariates (grouped
+ * binomial data, as R's glm(cbind(treated, controls) ~ x)): the fit is the
+ * same as on the units one by one. boot fits its resamples that way.
+ *
+ * The passes over the rows are written in lanes (see lanes.h) with a
+ * branch-free exp, so the compiler vectorises them with the same bits on
+ * every instruction set. */
+#ifndef PSFLOW_LOGIT_H
+#define PSFLOW_LOGIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	double C;      /* 0: unpenalised */
+	int max_iter;  /* default 100 */
+	double tol;    /* converged at beta when every |Newton step| from it
+			  is < tol; default 1e-10 */
+	const double *start;    /* p starting coefficients (a warm start); NULL: zeros */
+	const double *start_mu; /* with start: the n fitted probabilities at start,
+				   which saves the first pass's exp */
+	int plain_newton; /* no log-likelihood, no step halving: for warm starts
+			     next to the optimum (boot's replicates); loglik is NaN */
+} logit_opts;
+
+/* n rows of covariates, column-major: x_k of row i at X[k * n + i], column
+ * 0 the intercept (all 1). Each row is one unit, treated when y[i] is 1
+ * (trials NULL), or trials[i] units of which succ[i] are treated. */
+typedef struct {
+	const double *X;
+	size_t n;
+	int p;
+	const uint8_t *y;
+	const double *trials, *succ;
+} logit_data;
+
+/* The units and treated units of rows [i0, i0 + count): the one place that
+ * reads "one unit each" or "trials and successes". Inlined into the lane
+ * loops of the logistic pass and the separation check. */
+static inline __attribute__((always_inline)) void
+logit_units(const logit_data *d, size_t i0, int count, double *units, double *treated)
+{
+	if (d->trials)
+		for (int j = 0; j < count; j++) {
+			units[j] = d->trials[i0 + j];
+			treated[j] = d->succ[i0 + j];
+		}
+	else
+		for (int j = 0; j < count; j++) {
+			units[j] = 1;
+			treated[j] = d->y[i0 + j];
+		}
+}
+
+typedef struct {
+	double *beta, *se; /* p each; owned */
+	int p;
+	int iterations;    /* Newton steps taken */
+	int converged;
+	double loglik;     /* unpenalised log-likelihood at beta */
+} logit_fit;
+
+typedef enum {
+	LOGIT_OK,
+	LOGIT_NOT_CONVERGED, /* max_iter reached */
+	LOGIT_SINGULAR,      /* the Hessian is not positive definite */
+} logit_status;
+
+void logit_opts_default(logit_opts *o);
+/* Fits; mu (n doubles) receives the fitted probabilities at fit->beta when
+ * the status is LOGIT_OK. */
+logit_status logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit,
+    double *mu);
+void logit_fit_free(logit_fit *fit);
+/* ps[i] = 1 / (1 + exp(-x_i . beta)), X column-major as above; the same
+ * values as the fit's mu. */
+void logit_predict(const double *X, size_t n, int p, const double *beta, double *ps);
+/* Area under the ROC curve of score for y (ties count one half); NaN when
+ * a group is empty (or past 2^31 distinct scores, see tally.h). */
+double auc(const double *score, const uint8_t *y, size_t n);
+
+/* Solves A x = b for a symmetric positive definite p x p A by Cholesky, in
+ * place: A is overwritten, b becomes x. Returns -1 if A is not positive
+ * definite. inverse (optional, p x p) receives A^-1. */
+int cholesky_solve(double *A, double *b, int p, double *inverse);
+
+#endif

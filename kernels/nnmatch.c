@@ -1,0 +1,538 @@
+#include "nnmatch.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bigmem.h"
+#include "xalloc.h"
+#include "hashbits.h"
+#include "keyed.h"
+
+typedef struct {
+	const keyed *c; /* controls sorted by distance value, then row */
+	size_t m;
+	size_t *right, *left; /* without replacement: next alive at or beyond */
+} pool;
+
+/* union-find with path halving: the nearest alive slot at or right of i
+ * (m when none), and at or left of i (SIZE_MAX when none) */
+static size_t
+alive_right(pool *p, size_t i)
+{
+	while (i < p->m && p->right[i] != i) {
+		p->right[i] = p->right[p->right[i]];
+		i = p->right[i];
+	}
+	return i;
+}
+
+static size_t
+alive_left(pool *p, size_t i)
+{
+	while (i != SIZE_MAX && p->left[i] != i) {
+		if (p->left[i] != SIZE_MAX)
+			p->left[i] = p->left[p->left[i]];
+		i = p->left[i];
+	}
+	return i;
+}
+
+static size_t
+lower_bound(const keyed *c, size_t m, double x)
+{
+	size_t lo = 0, hi = m;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c[mid].key < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+typedef struct {
+	double dist;
+	size_t slot, row;
+} candidate;
+
+static int
+cmp_candidate(const void *a, const void *b)
+{
+	const candidate *x = a, *y = b;
+
+	if (x->dist != y->dist)
+		return (x->dist > y->dist) - (x->dist < y->dist);
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Picks the matches of one treated unit at distance value x into out
+ * (slots in the sorted pool); returns how many. The walk outward gathers
+ * the k nearest and every control tied with the k-th; TIES_FIRST then keeps
+ * the k with the smallest (distance, row). */
+static size_t
+find_matches(pool *p, double x, const nnmatch_opts *o, candidate **out, size_t *cap)
+{
+	size_t pos = lower_bound(p->c, p->m, x), got = 0;
+	size_t L = pos == 0 ? SIZE_MAX : pos - 1, R = pos;
+	double kth = INFINITY;
+
+	if (!o->replace) {
+		R = alive_right(p, R);
+		L = L == SIZE_MAX ? SIZE_MAX : alive_left(p, L);
+	}
+	for (;;) {
+		double dl = L != SIZE_MAX ? x - p->c[L].key : INFINITY;
+		double dr = R < p->m ? p->c[R].key - x : INFINITY;
+		int take_left = dl <= dr;
+		double dist = take_left ? dl : dr;
+		size_t slot = take_left ? L : R;
+
+		if (dist == INFINITY)
+			break;
+		if (o->caliper > 0 && dist > o->caliper)
+			break;
+		if (got >= (size_t)o->k && dist != kth)
+			break;
+		if (got == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*out = xreallocarray(*out, *cap, sizeof **out);
+		}
+		(*out)[got++] = (candidate){ dist, slot, p->c[slot].index };
+		if (got == (size_t)o->k)
+			kth = dist;
+		if (take_left) {
+			L = L == 0 ? SIZE_MAX : L - 1;
+			if (!o->replace && L != SIZE_MAX)
+				L = alive_left(p, L);
+		} else {
+			R++;
+			if (!o->replace)
+				R = alive_right(p, R);
+		}
+	}
+	if (o->ties == TIES_FIRST && got > (size_t)o->k) {
+		qsort(*out, got, sizeof **out, cmp_candidate);
+		got = (size_t)o->k;
+	}
+	if (!o->replace)
+		for (size_t s = 0; s < got; s++) {
+			/* used up: later searches skip the slot */
+			size_t slot = (*out)[s].slot;
+
+			p->right[slot] = slot + 1;
+			p->left[slot] = slot == 0 ? SIZE_MAX : slot - 1;
+		}
+	return got;
+}
+
+/* Controls with the same distance value, as one unit. */
+typedef struct {
+	double value, units, ysum, ysq, share, kk;
+} tie_block;
+
+/* A treated cell, and how many control cells come before it in order of
+ * distance. */
+typedef struct {
+	size_t index, controls_before;
+} treated_cell;
+
+void
+nnmatch_work_free(nnmatch_work *work)
+{
+	bigmem_free(work->mem, work->size);
+	work->mem = NULL;
+	work->size = 0;
+}
+
+/* The work's memory, grown to at least size bytes. */
+static void *
+work_memory(nnmatch_work *work, size_t size)
+{
+	if (work->size < size) {
+		bigmem_free(work->mem, work->size);
+		work->mem = bigmem_resize(NULL, 0, size);
+		work->size = size;
+	}
+	return work->mem;
+}
+
+int
+nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
+    nnmatch_result *r, nnmatch_work *work)
+{
+	size_t n = c->n;
+	nnmatch_work own = { 0 };
+	/* the arrays below, in one block; all but blk of 8-byte elements */
+	size_t in_sorted = (n + 1) * sizeof(keyed), in_blk = (n + 2) * sizeof(tie_block);
+	size_t in_trt = (n + 1) * sizeof(treated_cell), in_index = (n + 1) * sizeof(size_t);
+	char *mem = work_memory(work ? work : &own, in_sorted + in_blk + in_trt + 3 * in_index);
+	keyed *sorted = (keyed *)mem;
+	/* blocks 1..nb, between two that no cell is nearer to than to a real
+	 * one: blk[0] at -inf, blk[nb + 1] at +inf */
+	tie_block *blk = (tie_block *)(mem + in_sorted);
+	treated_cell *trt = (treated_cell *)(mem + in_sorted + in_blk);
+	size_t *ctrl = (size_t *)(mem + in_sorted + in_blk + in_trt);
+	size_t *ctrl_block = ctrl + n + 1;
+	size_t *block_of = w ? ctrl_block + n + 1 : NULL;
+	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
+	double pairs = 0;
+	size_t m = 0, nb = 0, nt = 0, nc = 0;
+	int want_se = c->count == NULL || c->ysq != NULL, want_shares = w || want_se;
+	int in_order;
+
+	memset(r, 0, sizeof *r);
+	if (w)
+		memset(w, 0, n * sizeof *w);
+	/* every cell with units in order of distance: as they come when they
+	 * are (boot's mostly are), else sorted; then the control cells apart,
+	 * with their places in that order, and each treated cell with the
+	 * number of controls before it (no branch on which a cell is: they
+	 * come mixed) */
+	in_order = 1;
+	for (size_t i = 0; i < n && in_order; i++)
+		in_order = (c->count == NULL || c->count[i] > 0) &&
+		    !(i > 0 && c->d[i] < c->d[i - 1]);
+	if (in_order)
+		m = n;
+	else {
+		for (size_t i = 0; i < n; i++)
+			if (c->count == NULL || c->count[i] > 0)
+				sorted[m++] = (keyed){ c->d[i], i };
+		keyed_sort(sorted, m);
+	}
+	for (size_t k = 0; k < m; k++) {
+		size_t j = in_order ? k : sorted[k].index;
+		int control = !c->t[j];
+
+		ctrl[nc] = j;
+		trt[nt] = (treated_cell){ j, nc };
+		nc += (size_t)control;
+		nt += (size_t)!control;
+	}
+	/* the controls' blocks of one value, 1..nb: ties are rare, so the
+	 * branch is well predicted */
+	blk[0] = (tie_block){ -INFINITY, 0, 0, 0, 0, 0 };
+	for (size_t q = 0; q < nc; q++) {
+		size_t j = ctrl[q];
+		double key = c->d[j], yc = c->ysum[j], u = c->count ? c->count[j] : 1;
+		double sq = want_se ? c->count ? c->ysq[j] : yc * yc : 0;
+
+		if (nb == 0 || key != blk[nb].value)
+			blk[++nb] = (tie_block){ key, u, yc, sq, 0, 0 };
+		else {
+			blk[nb].units += u;
+			blk[nb].ysum += yc;
+			blk[nb].ysq += sq;
+		}
+		ctrl_block[q] = nb;
+		if (block_of)
+			block_of[j] = nb;
+	}
+	blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0, 0, 0 };
+	for (size_t q = 0; q < nt; q++) {
+		size_t i = trt[q].index, before = trt[q].controls_before;
+		double di = c->d[i];
+		/* the blocks on either side: the next control's and the one before
+		 * it. A block at the cell's own value may be either: at distance 0
+		 * it is the nearest, and used alone, on whichever side it is. */
+		size_t lo = before < nc ? ctrl_block[before] : nb + 1;
+		tie_block *left = &blk[lo - 1], *right = &blk[lo];
+		double dl = di - left->value, dr = right->value - di;
+		double dist = dl < dr ? dl : dr, cell_units, mm, sy, syy, y, mean_c;
+		int use_l, use_r;
+
+		cell_units = c->count ? c->count[i] : 1;
+		if (dist == INFINITY || (o->caliper > 0 && dist > o->caliper)) {
+			r->treated_unmatched += (size_t)cell_units;
+			continue;
+		}
+		use_l = dl == dist;
+		use_r = dr == dist;
+		mm = (use_l ? left->units : 0) + (use_r ? right->units : 0);
+		sy = (use_l ? left->ysum : 0) + (use_r ? right->ysum : 0);
+		syy = (use_l ? left->ysq : 0) + (use_r ? right->ysq : 0);
+		if (want_shares) {
+			double share = cell_units / mm, kk = cell_units / (mm * mm);
+
+			left->share += use_l ? share : 0;
+			left->kk += use_l ? kk : 0;
+			right->share += use_r ? share : 0;
+			right->kk += use_r ? kk : 0;
+		}
+		y = c->ysum[i];
+		mean_c = sy / mm;
+		if (c->count == NULL) {
+			double tau = y - mean_c;
+
+			sum_tau += tau;
+			sum_tau2 += tau * tau;
+			/* sum over the pairs of (y_i - y_j)^2 / m */
+			pair_sq += (mm * y * y - 2 * y * sy + syy) / mm;
+		} else if (want_se) {
+			/* the cell's units one by one: y -> their outcomes */
+			double cell_ysq = c->ysq[i];
+
+			sum_tau += y - cell_units * mean_c;
+			sum_tau2 += cell_ysq - 2 * mean_c * y + cell_units * mean_c * mean_c;
+			pair_sq += (mm * cell_ysq - 2 * y * sy + cell_units * syy) / mm;
+		} else
+			sum_tau += y - cell_units * mean_c;
+		if (w)
+			w[i] = 1;
+		matched += cell_units;
+		pairs += cell_units * mm;
+	}
+	r->treated_matched = (size_t)matched;
+	r->pairs = (size_t)pairs;
+	if (matched == 0) {
+		r->estimate = r->se = NAN;
+		nnmatch_work_free(&own);
+		return -1;
+	}
+	r->estimate = sum_tau / matched;
+	for (size_t k = 0; w && k < m; k++) {
+		size_t j = in_order ? k : sorted[k].index;
+
+		if (!c->t[j])
+			w[j] = blk[block_of[j]].share;
+	}
+	for (size_t b = 1; want_se && b <= nb; b++)
+		if (blk[b].share > 0) {
+			var_c += blk[b].units * (blk[b].share * blk[b].share - blk[b].kk);
+			r->controls_used += (size_t)blk[b].units;
+		}
+	s2 = pair_sq - r->estimate * sum_tau;
+	s2 = 0.5 * (s2 < 0 ? 0 : s2) / matched;
+	/* sum (tau_i - est)^2 = sum tau^2 - est sum tau */
+	r->se = want_se ? sqrt((s2 * var_c + fmax(0, sum_tau2 - r->estimate * sum_tau)) /
+	    (matched * matched)) : NAN;
+	nnmatch_work_free(&own);
+	return 0;
+}
+
+/* The general case: k nearest, ties first or all, with or without
+ * replacement, one control at a time. */
+static int
+match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r)
+{
+	keyed *controls = xmalloc((n + 1) * sizeof *controls);
+	keyed *treated = xmalloc((n + 1) * sizeof *treated);
+	double *kk = xcalloc(n + 1, sizeof *kk), *tau_i = xcalloc(n + 1, sizeof *tau_i);
+	size_t nc = 0, nt = 0, cap = 0;
+	candidate *slots = NULL;
+	double sum_tau = 0, pair_sq = 0, s2, var_c = 0, var_t = 0;
+	pool p;
+
+	memset(r, 0, sizeof *r);
+	for (size_t i = 0; i < n; i++) {
+		w[i] = 0;
+		if (t[i])
+			treated[nt++] = (keyed){ d[i], i };
+		else
+			controls[nc++] = (keyed){ d[i], i };
+	}
+	keyed_sort(controls, nc);
+	p.c = controls;
+	p.m = nc;
+	p.right = p.left = NULL;
+	if (!o->replace) {
+		p.right = xmalloc((nc + 1) * sizeof *p.right);
+		p.left = xmalloc((nc + 1) * sizeof *p.left);
+		for (size_t i = 0; i < nc; i++)
+			p.right[i] = p.left[i] = i;
+		p.right[nc] = nc; /* the end: nothing alive beyond */
+		/* greedy from the largest distance value down, then by row */
+		keyed_sort(treated, nt);
+		for (size_t a = 0, b = nt ? nt - 1 : 0; nt && a < b; a++, b--) {
+			keyed tmp = treated[a];
+
+			treated[a] = treated[b];
+			treated[b] = tmp;
+		}
+	}
+	/* matches, weights, each treated unit's tau and the pairs' squares */
+	for (size_t a = 0; a < nt; a++) {
+		size_t i = treated[a].index;
+		size_t m = find_matches(&p, d[i], o, &slots, &cap);
+		double mean_c = 0;
+
+		if (m == 0) {
+			r->treated_unmatched++;
+			tau_i[i] = NAN;
+			continue;
+		}
+		for (size_t s = 0; s < m; s++) {
+			size_t j = slots[s].row;
+			double tau_pair = y[i] - y[j];
+
+			mean_c += y[j] / (double)m;
+			pair_sq += tau_pair * tau_pair / (double)m;
+			w[j] += 1.0 / (double)m;
+			kk[j] += 1.0 / ((double)m * (double)m);
+		}
+		w[i] = 1;
+		tau_i[i] = y[i] - mean_c;
+		sum_tau += tau_i[i];
+		r->treated_matched++;
+		r->pairs += m;
+	}
+	if (r->treated_matched == 0) {
+		r->estimate = r->se = NAN;
+		free(controls), free(treated), free(kk), free(tau_i), free(slots);
+		free(p.right), free(p.left);
+		return -1;
+	}
+	r->estimate = sum_tau / (double)r->treated_matched;
+	/* sum_pairs w (tau_pair - est)^2 = S2 - 2 est S1 + est^2 sum w, with
+	 * S1 = sum of the tau_i and sum w = the matched treated count */
+	s2 = pair_sq - r->estimate * sum_tau;
+	s2 = s2 < 0 ? 0 : s2; /* rounding */
+	s2 = 0.5 * s2 / (double)r->treated_matched;
+	for (size_t i = 0; i < n; i++) {
+		if (!t[i] && w[i] > 0) {
+			var_c += w[i] * w[i] - kk[i];
+			r->controls_used++;
+		} else if (t[i] && !isnan(tau_i[i]) && w[i] > 0) {
+			double e = tau_i[i] - r->estimate;
+
+			var_t += e * e;
+		}
+	}
+	r->se = sqrt((s2 * var_c + var_t) /
+	    ((double)r->treated_matched * (double)r->treated_matched));
+	free(controls), free(treated), free(kk), free(tau_i), free(slots);
+	free(p.right), free(p.left);
+	return 0;
+}
+
+/* Rows with one treatment and one distance value (equal bits) as one cell:
+ * its count of units and outcome sums. Propensities from a model on
+ * discrete covariates take few values, so millions of rows become thousands
+ * of cells and the sort and sweep become trivial. Gives up (returns 0)
+ * once more than n / 4 cells appear: then cells would save little. */
+typedef struct {
+	uint8_t *t;
+	double *d, *count, *ysum, *ysq;
+	uint32_t *cell_of; /* each row's cell */
+	size_t n;
+} row_cells;
+
+static uint64_t
+cell_key(double d, uint8_t t)
+{
+	return bits_of(d) ^ ((uint64_t)t << 63 | t);
+}
+
+static size_t
+collapse_rows(const double *d, const uint8_t *t, const double *y, size_t n,
+    row_cells *c)
+{
+	size_t limit = n / 4, size = 64, mask;
+	uint32_t *slot; /* cell + 1; 0: empty */
+
+	memset(c, 0, sizeof *c);
+	if (n < 64 || n >= UINT32_MAX)
+		return 0;
+	while (size < 2 * limit)
+		size *= 2;
+	mask = size - 1;
+	slot = xcalloc(size, sizeof *slot);
+	c->cell_of = xmalloc(n * sizeof *c->cell_of);
+	c->t = xmalloc(limit + 1);
+	c->d = xmalloc((limit + 1) * sizeof *c->d);
+	c->count = xmalloc((limit + 1) * sizeof *c->count);
+	c->ysum = xmalloc((limit + 1) * sizeof *c->ysum);
+	c->ysq = xmalloc((limit + 1) * sizeof *c->ysq);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = cell_key(d[i], t[i]);
+		size_t s = hash_slot(key, size), k;
+
+		while (slot[s] && cell_key(c->d[slot[s] - 1], c->t[slot[s] - 1]) != key)
+			s = (s + 1) & mask;
+		if (slot[s] == 0) {
+			if (c->n == limit) {
+				free(slot);
+				free(c->cell_of), free(c->t), free(c->d);
+				free(c->count), free(c->ysum), free(c->ysq);
+				memset(c, 0, sizeof *c);
+				return 0;
+			}
+			c->t[c->n] = t[i];
+			c->d[c->n] = d[i];
+			c->count[c->n] = c->ysum[c->n] = c->ysq[c->n] = 0;
+			slot[s] = (uint32_t)++c->n;
+		}
+		k = slot[s] - 1;
+		c->cell_of[i] = (uint32_t)k;
+		c->count[k] += 1;
+		c->ysum[k] += y[i];
+		c->ysq[k] += y[i] * y[i];
+	}
+	free(slot);
+	return c->n;
+}
+
+int
+nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r)
+{
+	row_cells rc;
+	int status;
+
+	if (!nnmatch_by_blocks(o))
+		return match_walk(d, t, y, n, o, w, r);
+	if (collapse_rows(d, t, y, n, &rc) == 0) {
+		nnmatch_cells rows = { t, d, NULL, y, NULL, n };
+
+		return nnmatch_att_cells(&rows, o, w, r, NULL);
+	}
+	{
+		nnmatch_cells cells = { rc.t, rc.d, rc.count, rc.ysum, rc.ysq, rc.n };
+		double *cw = xmalloc(rc.n * sizeof *cw);
+
+		status = nnmatch_att_cells(&cells, o, cw, r, NULL);
+		for (size_t i = 0; i < n; i++)
+			w[i] = cw[rc.cell_of[i]];
+		free(cw);
+	}
+	free(rc.cell_of), free(rc.t), free(rc.d);
+	free(rc.count), free(rc.ysum), free(rc.ysq);
+	return status;
+}
+
+int
+nnmatch_by_blocks(const nnmatch_opts *o)
+{
+	return o->k == 1 && o->replace && o->ties == TIES_ALL;
+}
+
+int
+nnmatch_distance(int on_logit, double caliper_sd, const double *ps, const double *count,
+    size_t n, double *d, double *caliper_width, size_t *bad_row)
+{
+	double mean = 0, ss = 0, units = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double c = count ? count[i] : 1;
+
+		d[i] = on_logit ? log(ps[i] / (1 - ps[i])) : ps[i];
+		if (!isfinite(d[i])) {
+			*bad_row = i;
+			return -1;
+		}
+		mean += c * d[i];
+		units += c;
+	}
+	mean /= units;
+	for (size_t i = 0; caliper_sd > 0 && i < n; i++)
+		ss += (count ? count[i] : 1) * (d[i] - mean) * (d[i] - mean);
+	/* MatchIt's std.caliper: in SDs of the distance over all units */
+	*caliper_width = caliper_sd > 0 && units > 1 ?
+	    caliper_sd * sqrt(ss / (units - 1)) : 0;
+	return 0;
+}

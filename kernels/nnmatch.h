@@ -1,0 +1,89 @@
+/* nnmatch — nearest-neighbour matching of treated units to controls on one
+ * distance (the propensity or its logit), for the ATT.
+ *
+ * Each treated unit gets its k nearest controls (ties at the k-th distance:
+ * TIES_ALL takes every tied control, TIES_FIRST the lowest row); each of its
+ * m matches carries weight 1/m. Controls beyond the caliper are never
+ * matched; a treated unit with none in reach is unmatched and left out.
+ * With replacement a control may serve many treated units; without, treated
+ * units are served greedily from the largest distance value down (MatchIt's
+ * m.order = "largest") and each control is used once.
+ * Controls are sorted once and searched: O(n log n).
+ *
+ * The standard error is Abadie and Imbens' (2006) for the ATT with a
+ * homoskedastic conditional variance, as R's Matching (Var.calc = 0):
+ *   s2  = 1/2 sum_pairs w (tau_pair - est)^2 / sum_pairs w
+ *   var = [s2 sum_controls (K_j^2 - KK_j) + sum_treated (tau_i - est)^2] / N1^2
+ * K_j the sum of control j's weights, KK_j the sum of their squares. */
+#ifndef PSFLOW_NNMATCH_H
+#define PSFLOW_NNMATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { TIES_ALL, TIES_FIRST } ties_rule;
+
+typedef struct {
+	int k;
+	int replace;
+	double caliper; /* absolute width on the distance scale; <= 0: none */
+	ties_rule ties;
+} nnmatch_opts;
+
+typedef struct {
+	double estimate, se;
+	size_t treated_matched, treated_unmatched, controls_used;
+	size_t pairs;
+} nnmatch_result;
+
+/* d, t, y for n units; w (n) receives the match weights: 1 for a matched
+ * treated unit, the sum of its shares for a control, 0 otherwise. Returns 0,
+ * or -1 when no treated unit could be matched. */
+int nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r);
+
+/* k = 1 with replacement and every tie used: the match set of a treated
+ * unit is the nearest block of controls with one distance value, or the two
+ * nearest when they are equally far, so a block can be handled as a whole:
+ * O(n log n) however many controls share a propensity, and units with the
+ * same distance and treatment can come as one cell. Is o such a matching? */
+int nnmatch_by_blocks(const nnmatch_opts *o);
+
+/* Cells of units with one treatment and distance value: count[i] units
+ * (NULL: one each) whose outcomes sum to ysum[i] and their squares to
+ * ysq[i] (with count NULL: ysum[i]^2; with count and ysq NULL the standard
+ * error is not computed, NaN). boot's resamples come this way: a row drawn
+ * three times is a cell of 3 units. */
+typedef struct {
+	const uint8_t *t;
+	const double *d, *count, *ysum, *ysq;
+	size_t n;
+} nnmatch_cells;
+
+/* Working memory for nnmatch_att_cells, kept from call to call (boot matches
+ * every replicate, and its threads should not take turns at malloc). Start
+ * it as { 0 }; give it back with nnmatch_work_free. */
+typedef struct {
+	void *mem;
+	size_t size;
+} nnmatch_work;
+
+void nnmatch_work_free(nnmatch_work *work);
+
+/* nnmatch_att() for a matching nnmatch_by_blocks() accepts, on cells; w[i]
+ * receives the weight of each unit of cell i (w NULL: not wanted). Numbers
+ * as unit by unit (counts in r in units; without ysq, as boot calls it for
+ * the estimate alone, no standard error and no controls_used). work: NULL,
+ * or memory to reuse. */
+int nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
+    nnmatch_result *r, nnmatch_work *work);
+
+/* The distance matching uses (ps, or its logit when on_logit) of n rows of
+ * one unit each (count NULL) or count[i] units each, into d, and the
+ * caliper width on that scale: caliper_sd SDs of the distance over the
+ * units (MatchIt's std.caliper), 0 for none. Returns 0, or -1 when a logit
+ * is infinite (ps 0 or 1) with the row in *bad_row. */
+int nnmatch_distance(int on_logit, double caliper_sd, const double *ps,
+    const double *count, size_t n, double *d, double *caliper_width, size_t *bad_row);
+
+#endif

@@ -1,0 +1,443 @@
+/* balance — covariate balance before and after adjustment.
+ *
+ * Contract: needs the treatment and covariates (roles, or -t/-x) and reads
+ * every weight column w_* in the stream; adds nothing to the rows; makes the
+ * result balance: per covariate (each level of a categorical one) and per
+ * weighting (raw, w_ate, w_match, ...) the SMD, variance ratio and KS
+ * distance, pass/fail at the threshold, and the count of failures. It
+ * streams: per covariate, the weight each group puts on each distinct
+ * value (tally.h) is all the statistics need. */
+#include "balance.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "xalloc.h"
+#include "stage.h"
+
+/* The columns a covariate spec names: "a,b:c,d*e" -> a, b, c, d, e. */
+static int
+spec_columns(const stream_head *h, char ***out)
+{
+	int n = 0;
+
+	*out = NULL;
+	for (int i = 0; i < h->ncovariates; i++) {
+		const char *p = h->covariates[i];
+
+		while (*p) {
+			size_t len = strcspn(p, ":*");
+			int dup = 0;
+
+			for (int k = 0; k < n; k++)
+				dup |= strlen((*out)[k]) == len && strncmp((*out)[k], p, len) == 0;
+			if (!dup && len > 0) {
+				*out = xreallocarray(*out, (size_t)n + 1, sizeof **out);
+				(*out)[n++] = xstrndup(p, len);
+			}
+			p += len;
+			if (*p)
+				p++;
+		}
+	}
+	return n;
+}
+
+static const char *
+sd_name(sd_mode m)
+{
+	return m == SD_TREATED ? "treated" : m == SD_CONTROL ? "control" : "pooled";
+}
+
+typedef struct {
+	const char *name;
+	int col; /* -1: raw */
+	int failures;
+} weighting;
+
+/* What the batches leave behind: a tally per covariate column (categorical
+ * ones by level code), and the first problem of each kind, reported at the
+ * end with the messages of the checks that hold every row. */
+typedef struct {
+	int ti, nw, ncov;
+	weighting *ws;
+	int *cov;               /* column of each covariate */
+	tally *tally;           /* per covariate */
+	uint8_t *t;
+	double *x;
+	const double **w;
+	double **wbuf;          /* weights that are not f64, as doubles */
+	size_t cap;
+	treatment_check tcheck;
+	finite_check *w_check;  /* per weighting */
+	size_t *w_neg_row;
+	double *w_neg_value;
+	finite_check *x_check;  /* per covariate */
+	int failed;
+} balance_stream;
+
+#define NONE SIZE_MAX
+
+/* Weighting k's weights into bs->w[k] (as doubles), noting the first
+ * missing, NaN, infinite or negative one. */
+static void
+batch_weights(balance_stream *bs, int k, const column *wc, size_t n, size_t row0)
+{
+	const double *w = wc->data;
+
+	if (wc->type != COL_F64) { /* integer or bool weights */
+		bs->wbuf[k] = xreallocarray(bs->wbuf[k], bs->cap, sizeof *bs->wbuf[k]);
+		column_to_f64(wc, n, bs->wbuf[k]);
+		w = bs->wbuf[k];
+	}
+	bs->failed |= finite_check_batch(&bs->w_check[k], w, n, row0);
+	for (size_t r = 0; r < n && bs->w_neg_row[k] == NONE; r++)
+		if (w[r] < 0)
+			bs->w_neg_row[k] = row0 + r, bs->w_neg_value[k] = w[r];
+	bs->failed |= bs->w_neg_row[k] != NONE;
+	bs->w[k] = w;
+}
+
+/* Covariate c's values (a categorical one's level codes) into bs->x,
+ * noting missing ones. */
+static void
+batch_covariate(balance_stream *bs, int c, const column *col, size_t n, size_t row0)
+{
+	if (col->type == COL_CAT) {
+		const int32_t *code = col->data;
+
+		for (size_t r = 0; r < n; r++)
+			bs->x[r] = code[r] < 0 ? NAN : code[r];
+	} else
+		column_to_f64(col, n, bs->x);
+	bs->failed |= finite_check_batch(&bs->x_check[c], bs->x, n, row0);
+}
+
+/* Once anything is wrong the tallies stop (the run ends in an error), but
+ * the checks go on, to count and report as the held-rows checks would. */
+static void
+balance_batch(table *rows, void *ctx)
+{
+	balance_stream *bs = ctx;
+	size_t n = rows->nrows, row0 = bs->tcheck.rows;
+
+	if (n > bs->cap) {
+		bs->cap = n;
+		bs->t = xrealloc(bs->t, n);
+		bs->x = xreallocarray(bs->x, n, sizeof *bs->x);
+	}
+	bs->failed |= treatment_check_batch(&bs->tcheck, &rows->cols[bs->ti], n, bs->x,
+	    bs->t);
+	for (int k = 1; k < bs->nw; k++)
+		batch_weights(bs, k, &rows->cols[bs->ws[k].col], n, row0);
+	for (int c = 0; c < bs->ncov; c++) {
+		batch_covariate(bs, c, &rows->cols[bs->cov[c]], n, row0);
+		if (!bs->failed && tally_add(&bs->tally[c], bs->x, bs->t, bs->w, n) != 0)
+			die("covariate '%s' has more than %d distinct values: balance cannot "
+			    "tally it", rows->cols[bs->cov[c]].name, TALLY_MAX_VALUES);
+	}
+}
+
+/* The first problem met, in the order the checks on held rows met them. */
+static void
+die_on_problems(const balance_stream *bs, const stream_head *h, const table *schema)
+{
+	treatment_check_end(&bs->tcheck, h->treatment);
+	for (int k = 1; k < bs->nw; k++) {
+		finite_check_end(&bs->w_check[k], "weight", bs->ws[k].name);
+		if (bs->w_neg_row[k] != NONE)
+			die("weight column '%s' is negative (%g) at row %zu", bs->ws[k].name,
+			    bs->w_neg_value[k], bs->w_neg_row[k]);
+	}
+	for (int c = 0; c < bs->ncov; c++) {
+		const column *col = &schema->cols[bs->cov[c]];
+
+		if (bs->x_check[c].bad && col->type == COL_CAT)
+			die("covariate '%s' is missing at row %zu: remove or impute such rows "
+			    "upstream", col->name, bs->x_check[c].first);
+		finite_check_end(&bs->x_check[c], "covariate", col->name);
+	}
+}
+
+static void
+add_rows(mpseq *table, const char *label, tally *tl,
+    const balance_params *o, weighting *ws, int nw)
+{
+	double denom;
+
+	tally_sort(tl);
+	denom = balstat_sd_denominator(tl, o->sd);
+	for (int k = 0; k < nw; k++) {
+		balstat b;
+		mpseq row;
+		int pass;
+
+		balstat_compute(tl, k, denom, &b);
+		pass = fabs(b.smd) <= o->threshold;
+		ws[k].failures += !pass;
+		mpseq_map(&row);
+		mpseq_str(&row, "covariate", label);
+		mpseq_str(&row, "weight", ws[k].name);
+		mpseq_f64(&row, "mean_treated", b.mean_t);
+		mpseq_f64(&row, "mean_control", b.mean_c);
+		mpseq_f64(&row, "smd", b.smd);
+		mpseq_f64(&row, "var_ratio", b.var_ratio);
+		mpseq_f64(&row, "ks", b.ks);
+		mpseq_bool(&row, "pass", pass);
+		mpseq_take(table, NULL, &row);
+	}
+}
+
+/* The balance table: every covariate, every level of a categorical one
+ * (reference included), under every weighting. */
+static void
+balance_table(balance_stream *bs, const table *schema, const balance_params *o,
+    mpseq *table)
+{
+	mpseq_array(table);
+	for (int c = 0; c < bs->ncov; c++) {
+		const column *col = &schema->cols[bs->cov[c]];
+
+		if (col->type != COL_CAT) {
+			add_rows(table, col->name, &bs->tally[c], o, bs->ws, bs->nw);
+			continue;
+		}
+		for (int l = 0; l < col->nlevels; l++) {
+			tally level;
+			char label[256];
+
+			tally_indicator(&bs->tally[c], l, &level);
+			snprintf(label, sizeof label, "%s_%s", col->name, col->levels[l]);
+			add_rows(table, label, &level, o, bs->ws, bs->nw);
+			tally_free(&level);
+		}
+	}
+}
+
+/* The weightings (raw, then every w_* column of the input) and a tally per
+ * covariate. */
+static void
+balance_stream_open(balance_stream *bs, const table *schema)
+{
+	memset(bs, 0, sizeof *bs);
+	treatment_check_init(&bs->tcheck);
+	bs->ws = xcalloc((size_t)schema->ncols + 1, sizeof *bs->ws);
+	bs->ws[0] = (weighting){ .name = "raw", .col = -1 };
+	bs->nw = 1;
+	for (int c = 0; c < schema->ncols; c++) {
+		const column *col = &schema->cols[c];
+
+		if (strncmp(col->name, "w_", 2) != 0)
+			continue;
+		if (!column_is_numeric(col))
+			die("weight column '%s' is categorical: a weight column (w_*) must "
+			    "be numeric", col->name);
+		bs->ws[bs->nw++] = (weighting){ .name = col->name, .col = c };
+	}
+	bs->wbuf = xcalloc((size_t)bs->nw, sizeof *bs->wbuf);
+	bs->w = xcalloc((size_t)bs->nw, sizeof *bs->w);
+	bs->w_check = xcalloc((size_t)bs->nw, sizeof *bs->w_check);
+	bs->w_neg_row = xcalloc((size_t)bs->nw, sizeof *bs->w_neg_row);
+	bs->w_neg_value = xcalloc((size_t)bs->nw, sizeof *bs->w_neg_value);
+	for (int k = 0; k < bs->nw; k++)
+		bs->w_neg_row[k] = NONE;
+}
+
+static void
+balance_stream_free(balance_stream *bs)
+{
+	for (int c = 0; c < bs->ncov; c++)
+		tally_free(&bs->tally[c]);
+	free(bs->tally);
+	free(bs->x_check);
+	free(bs->cov);
+	for (int k = 0; k < bs->nw; k++)
+		free(bs->wbuf[k]);
+	free(bs->wbuf);
+	free(bs->ws);
+	free(bs->w);
+	free(bs->w_check);
+	free(bs->w_neg_row);
+	free(bs->w_neg_value);
+	free(bs->t);
+	free(bs->x);
+}
+
+/* The result: the table, and the failures per weighting and in all. */
+static void
+balance_result(const balance_stream *bs, const balance_params *o, mpseq *table,
+    mpseq *result)
+{
+	mpseq names, fails;
+	int adjusted_failures = 0;
+
+	result_begin(result, "balance", "balance");
+	mpseq_f64(result, "threshold", o->threshold);
+	mpseq_str(result, "sd", sd_name(o->sd));
+	mpseq_i64(result, "n", (int64_t)bs->tcheck.rows);
+	mpseq_array(&names);
+	mpseq_map(&fails);
+	for (int k = 0; k < bs->nw; k++) {
+		mpseq_str(&names, NULL, bs->ws[k].name);
+		mpseq_i64(&fails, bs->ws[k].name, bs->ws[k].failures);
+		if (k > 0)
+			adjusted_failures += bs->ws[k].failures;
+	}
+	mpseq_take(result, "weights", &names);
+	mpseq_take(result, "failures_by_weight", &fails);
+	/* what the threshold judges: the adjusted rows (raw when there are none) */
+	mpseq_i64(result, "failures", bs->nw > 1 ? adjusted_failures : bs->ws[0].failures);
+	mpseq_take(result, "table", table);
+}
+
+static void
+balance_run(const void *params, const stage_roles *roles, const cli_common *cli)
+{
+	const balance_params *o = params;
+	stage_input si;
+	stream_head *h;
+	balance_stream bs;
+	char **covs;
+	int ncov, ti, *cov;
+	stream_out *out;
+	mpseq result, table;
+
+	stage_open(&si, cli);
+	h = si.head;
+	stream_head_set_role(&h->treatment, roles->treatment);
+	stream_head_set_covariates(h, roles->covariates);
+	ti = stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
+	    "treatment", "-t");
+	ncov = spec_columns(h, &covs);
+	if (ncov == 0)
+		die("no covariates to check: name them with -x (or at fitps)");
+	cov = xreallocarray(NULL, (size_t)ncov, sizeof *cov);
+	for (int c = 0; c < ncov; c++) {
+		cov[c] = stage_column(&h->schema, covs[c], "covariate", "-x");
+		free(covs[c]);
+	}
+	free(covs);
+	balance_stream_open(&bs, &si.rows);
+	bs.ti = ti;
+	bs.ncov = ncov;
+	bs.cov = cov;
+	bs.x_check = xcalloc((size_t)ncov, sizeof *bs.x_check);
+	bs.tally = xcalloc((size_t)ncov, sizeof *bs.tally);
+	for (int c = 0; c < ncov; c++)
+		tally_init(&bs.tally[c], bs.nw);
+
+	stage_add_recipe(&balance_module, o, h);
+
+	out = stage_stream(&si, cli, h, balance_batch, &bs);
+	die_on_problems(&bs, h, &h->schema);
+	balance_table(&bs, &h->schema, o, &table);
+	balance_result(&bs, o, &table, &result);
+	stream_out_map(out, &result);
+	stream_out_end(out);
+
+	mpseq_free(&result);
+	balance_stream_free(&bs);
+	stage_close(&si);
+}
+
+/* The recipe entry, written and read side by side. balance makes no
+ * estimate, so boot has nothing of it to replay. */
+static void
+balance_recipe_write(const void *params, const stream_head *h, mpseq *entry)
+{
+	const balance_params *o = params;
+
+	(void)h;
+	mpseq_str(entry, "sd", sd_name(o->sd));
+	mpseq_f64(entry, "threshold", o->threshold);
+}
+
+static int
+balance_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen)
+{
+	balance_params *o = params;
+	char *sd = NULL;
+	int rc = 0;
+
+	o->sd = SD_POOLED;
+	o->threshold = 0.1;
+	if (recipe_get_str(e, "balance", "sd", &sd, why, whylen) ||
+	    recipe_get_number(e, "balance", "threshold", &o->threshold, why, whylen))
+		rc = -1;
+	else if (sd && !cli_choice(sd, "pooled,treated,control")) {
+		snprintf(why, whylen, "the recipe's balance entry has an unknown 'sd'");
+		rc = -1;
+	} else if (sd)
+		o->sd = sd[0] == 'p' ? SD_POOLED : sd[0] == 't' ? SD_TREATED : SD_CONTROL;
+	free(sd);
+	return rc;
+}
+
+static const char balance_usage[] =
+    "usage: balance [--threshold T] [--sd pooled|treated|control]\n"
+    "               [-t COL] [-x COVARIATES] [stream options]\n"
+    "\n"
+    "Checks covariate balance between treated and controls, raw and under\n"
+    "every weight column (w_*) in the stream: standardised mean difference,\n"
+    "variance ratio, Kolmogorov-Smirnov distance.\n"
+    "\n"
+    "  --threshold T      |SMD| above T fails (default 0.1)\n"
+    "  --sd MODE          SMD denominator from the unweighted groups' population\n"
+    "                     variances: pooled sqrt((v_t+v_c)/2) (default), treated\n"
+    "                     or control\n"
+    "  -t, -x             override the treatment and covariate roles\n"
+    "\n" CLI_COMMON_HELP
+    "\nexample:\n"
+    "  ... | weight --estimand ate,att | match | balance --threshold 0.05 | report\n";
+
+enum { OPT_THRESHOLD = OPT_PROGRAM_BASE, OPT_SD };
+
+static const struct option balance_longopts[] = {
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
+	{ "sd", required_argument, NULL, OPT_SD },
+	{ "treatment", required_argument, NULL, 't' },
+	{ "covariates", required_argument, NULL, 'x' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+balance_defaults(void *params)
+{
+	balance_params *o = params;
+
+	o->sd = SD_POOLED;
+	o->threshold = 0.1;
+}
+
+static void
+balance_option(void *params, stage_roles *roles, int opt, const char *arg)
+{
+	balance_params *o = params;
+
+	switch (opt) {
+	case OPT_THRESHOLD: o->threshold = cli_double("--threshold", arg, 0, 10); break;
+	case OPT_SD:
+		if (!cli_choice(arg, "pooled,treated,control"))
+			die_usage("--sd wants pooled, treated or control, not '%s'", arg);
+		o->sd = arg[0] == 'p' ? SD_POOLED : arg[0] == 't' ? SD_TREATED : SD_CONTROL;
+		break;
+	case 't': roles->treatment = arg; break;
+	case 'x': roles->covariates = arg; break;
+	}
+}
+
+const stage_module balance_module = {
+	.name = "balance",
+	.usage = balance_usage,
+	.shortopts = "t:x:",
+	.longopts = balance_longopts,
+	.params_size = sizeof(balance_params),
+	.defaults = balance_defaults,
+	.option = balance_option,
+	.recipe_write = balance_recipe_write,
+	.recipe_read = balance_recipe_read,
+	.run = balance_run,
+};

@@ -1,0 +1,18 @@
+/* balance — the balance stage's module (stages/balance.c): is the
+ * adjustment working? Balance statistics of every covariate (each level of
+ * a categorical one) for the raw data and every weight column (w_*) in the
+ * stream (balstat.h). */
+#ifndef PSFLOW_BALANCE_H
+#define PSFLOW_BALANCE_H
+
+#include "balstat.h"
+#include "module.h"
+
+typedef struct {
+	sd_mode sd;
+	double threshold;
+} balance_params;
+
+extern const stage_module balance_module;
+
+#endif

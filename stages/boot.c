@@ -1,0 +1,515 @@
+/* boot — bootstrap intervals for every estimate upstream, replaying the
+ * recipe (refitting the propensity model) on each resample.
+ *
+ * Contract: needs a stream whose recipe it can replay (each entry's module
+ * has a replay; gen and balance make no estimate and are skipped); passes
+ * rows on as they come; fills se (bootstrap SD), ci, ci_level, ci_method and
+ * replicates of each estimate a module recomputes (the analytic SE kept as
+ * se_analytic); makes the result boot (replicates run, failed and why).
+ * The stage driver is here; the replay is replay.c, the chunks and threads
+ * boot_engine.c, remote workers boot_workers.c, interval maths bootci.c. */
+#include "boot.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boot_engine.h"
+#include "boot_workers.h"
+#include "err.h"
+#include "mpo.h"
+#include "quantile.h"
+#include "replay.h"
+#include "stage.h"
+#include "xalloc.h"
+
+/* The recipe entry, written and read side by side. A stream through boot
+ * is not bootstrapped again (not_replayed). */
+static void
+boot_recipe_write(const void *params, const stream_head *h, mpseq *entry)
+{
+	const boot_params *o = params;
+
+	(void)h;
+	mpseq_i64(entry, "replicates", o->B);
+	mpseq_i64(entry, "seed", (int64_t)o->seed);
+	mpseq_str(entry, "ci", bootci_name(o->ci));
+	mpseq_f64(entry, "level", o->level);
+	mpseq_bool(entry, "fixed_ps", o->fixed_ps);
+}
+
+static int
+boot_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen)
+{
+	boot_params *o = params;
+	double B = 0, seed = 0;
+	char *ci = NULL;
+	int rc = 0;
+
+	memset(o, 0, sizeof *o);
+	o->level = 0.95;
+	if (recipe_get_number(e, "boot", "replicates", &B, why, whylen) ||
+	    recipe_get_number(e, "boot", "seed", &seed, why, whylen) ||
+	    recipe_get_str(e, "boot", "ci", &ci, why, whylen) ||
+	    recipe_get_number(e, "boot", "level", &o->level, why, whylen) ||
+	    recipe_get_bool(e, "boot", "fixed_ps", &o->fixed_ps, why, whylen))
+		rc = -1;
+	else if (ci && !cli_choice(ci, "percentile,normal,bca")) {
+		snprintf(why, whylen, "the recipe's boot entry has an unknown 'ci'");
+		rc = -1;
+	} else if (ci)
+		o->ci = ci[0] == 'p' ? BOOTCI_PERCENTILE : ci[0] == 'n' ? BOOTCI_NORMAL : BOOTCI_BCA;
+	o->B = (int)B;
+	o->seed = (uint64_t)seed;
+	free(ci);
+	return rc;
+}
+
+/* The data for remote workers: the input as a psflow stream, in memory. */
+static void
+data_message(mpseq *m, const boot_params *o, const stage_input *si, int K)
+{
+	io_out *mem = io_out_memory();
+	stream_out *out = stream_out_to(mem, STREAM_DEFAULT_BATCH_ROWS, 1);
+	size_t len;
+	void *bytes;
+
+	stream_out_head(out, si->head);
+	stream_out_rows(out, &si->rows, 0, si->rows.nrows);
+	for (int i = 0; i < si->results.n; i++)
+		stream_out_raw(out, si->results.items[i].bytes, si->results.items[i].len);
+	stream_out_end(out);
+	bytes = io_out_take(mem, &len);
+	io_out_close(&mem);
+	mpseq_map(m);
+	mpseq_str(m, "kind", "boot-data");
+	mpseq_i64(m, "seed", (int64_t)o->seed);
+	mpseq_i64(m, "replicates", o->B);
+	mpseq_i64(m, "chunk", o->chunk);
+	mpseq_i64(m, "targets", K);
+	mpseq_bool(m, "fixed_ps", o->fixed_ps);
+	msgpack_pack_bin_with_body(mpseq_key(m, "stream"), bytes, len);
+	free(bytes);
+}
+
+static int
+replay_reads(const char *column, void *plan)
+{
+	return replay_plan_reads(plan, column);
+}
+
+/* Dies unless the plan's estimates on the full data, refitted from zeros
+ * as fitps did, are the stream's own (to 1e-9). */
+static void
+full_data_check(const replay_plan *plan, const replay_data *data)
+{
+	replay_plan cold = replay_plan_cold(plan);
+	replay_scratch *s = replay_scratch_new(plan, data);
+	double *full = xcalloc((size_t)plan->ntargets + 1, sizeof *full);
+	char why[512];
+
+	if (replay_run(&cold, data, &(replay_rows){ 0 }, s, full, why, sizeof why) !=
+	    REPLICATE_OK)
+		die("replaying the recipe on the full data failed: %s", why);
+	for (int k = 0; k < plan->ntargets; k++)
+		if (!(fabs(full[k] - plan->targets[k].estimate) <=
+		    1e-9 * fmax(1, fabs(plan->targets[k].estimate))))
+			die("replaying the recipe gives %s = %.10g, but the stream says "
+			    "%.10g: the recipe does not describe this flow (a stage that "
+			    "changed the data without a recipe entry?)",
+			    plan->targets[k].name, full[k], plan->targets[k].estimate);
+	replay_scratch_free(&s);
+	free(full);
+}
+
+/* The estimates without each of G blocks of rows, for BCa's acceleration
+ * (a grouped jackknife: n refits would be too many). */
+#define JACK_GROUPS 20
+
+static void
+jackknife(const replay_plan *plan, const replay_data *data, double *theta /* G x K */)
+{
+	size_t n = data->n;
+	uint32_t *kept = xreallocarray(NULL, n + 1, sizeof *kept);
+	uint8_t *keep = xmalloc(n + 1);
+	replay_scratch *s = replay_scratch_new(plan, data);
+	char why[512];
+
+	for (int g = 0; g < JACK_GROUPS; g++) {
+		/* block g: the stream's rows g, g + G, g + 2G, ... left out; the
+		 * others once each, in their order */
+		size_t m = 0;
+
+		for (size_t i = 0; i < n; i++)
+			keep[data->pos[i]] = i % JACK_GROUPS != (size_t)g;
+		for (size_t k = 0; k < n; k++)
+			if (keep[k])
+				kept[m++] = (uint32_t)k;
+		if (replay_run(plan, data, &(replay_rows){ .list = kept, .n = m }, s,
+		    theta + (size_t)g * plan->ntargets, why, sizeof why) != REPLICATE_OK)
+			die("--ci bca: the estimates without block %d of %d rows could not "
+			    "be computed (%s): use --ci percentile", g + 1, JACK_GROUPS, why);
+	}
+	replay_scratch_free(&s);
+	free(kept);
+	free(keep);
+}
+
+/* The upstream result with se, ci and the rest filled in. */
+static void
+rewrite_result(mpseq *out, const mpraw *raw, double se, const double ci[2],
+    const boot_params *o, size_t replicates)
+{
+	static const char *replaced[] = { "se", "ci", "ci_level", "ci_method",
+		"replicates", "se_analytic" };
+	msgpack_unpacked u;
+	const msgpack_object *m;
+	msgpack_packer *pk;
+
+	mpraw_unpack(raw, &u);
+	m = &u.data;
+	mpseq_map(out);
+	for (uint32_t i = 0; i < m->via.map.size; i++) {
+		char *key = mpo_strdup(&m->via.map.ptr[i].key);
+		int skip = key == NULL;
+
+		for (size_t r = 0; key && r < sizeof replaced / sizeof *replaced; r++)
+			skip |= strcmp(key, replaced[r]) == 0;
+		if (!skip)
+			msgpack_pack_object(mpseq_key(out, key), m->via.map.ptr[i].val);
+		free(key);
+	}
+	{
+		const msgpack_object *old = mpo_get(m, "se");
+
+		pk = mpseq_key(out, "se_analytic");
+		if (old)
+			msgpack_pack_object(pk, *old);
+		else
+			msgpack_pack_nil(pk);
+	}
+	mpseq_f64(out, "se", se);
+	pk = mpseq_key(out, "ci");
+	msgpack_pack_array(pk, 2);
+	mp_pack_f64(pk, ci[0]);
+	mp_pack_f64(pk, ci[1]);
+	mpseq_f64(out, "ci_level", o->level);
+	mpseq_str(out, "ci_method", bootci_name(o->ci));
+	mpseq_i64(out, "replicates", (int64_t)replicates);
+	msgpack_unpacked_destroy(&u);
+}
+
+static void
+boot_coordinate(const boot_params *o, const cli_common *cli)
+{
+	stage_input si;
+	replay_plan plan;
+	replay_data data;
+	boot_engine e;
+	int K, failed = 0, reason_count[REPLICATE_REASONS] = { 0 };
+	double *jack = NULL;
+	pthread_t *threads;
+	mpseq recipe, bootres, *results;
+	stream_out *out;
+	int nresults = 0;
+
+	stage_open(&si, cli);
+	/* boot adds no column: the rows go on as they come, and only the
+	 * results wait for the replicates */
+	mpseq_map(&recipe);
+	mpseq_str(&recipe, "stage", boot_module.name);
+	boot_recipe_write(o, si.head, &recipe);
+	/* the replay's plan first: it says which columns to keep (remote
+	 * workers get the stream whole) */
+	replay_plan_from_recipe(&plan, si.head, o->fixed_ps);
+	out = stage_read_all_passing(&si, cli, &recipe, o->workers ? NULL : replay_reads,
+	    &plan);
+	mpseq_free(&recipe);
+	replay_plan_add_targets(&plan, &si.results);
+	replay_data_prepare(&data, &plan, &si.rows);
+	K = plan.ntargets;
+
+	replay_plan_warm_start(&plan, &data);
+
+	memset(&e, 0, sizeof e);
+	e.plan = &plan;
+	e.data = &data;
+	e.seed = o->seed;
+	e.B = o->B;
+	e.K = K;
+	e.chunk = o->chunk;
+	e.nchunks = (o->B + o->chunk - 1) / o->chunk;
+	e.values = xreallocarray(NULL, (size_t)o->B, (size_t)K * sizeof *e.values);
+	e.status = xcalloc((size_t)o->B, 1);
+	e.state = xcalloc((size_t)e.nchunks, 1);
+	e.handed_at = xcalloc((size_t)e.nchunks, sizeof *e.handed_at);
+	e.chunk_timeout = o->chunk_timeout;
+	e.last_progress = boot_now();
+	pthread_mutex_init(&e.mu, NULL);
+	pthread_cond_init(&e.cv, NULL);
+	threads = xcalloc((size_t)o->jobs + 1, sizeof *threads);
+	for (int j = 0; j < o->jobs; j++)
+		if (pthread_create(&threads[j], NULL, boot_local_thread, &e) != 0)
+			die("cannot start worker thread %d:", j + 1);
+	/* meanwhile, here: the plan must reproduce the stream's own estimates
+	 * on the full data, or the recipe does not describe the flow and the
+	 * intervals would be for something else (boot dies, and the workers'
+	 * replicates with it) */
+	full_data_check(&plan, &data);
+	if (o->workers) {
+		mpseq msg;
+
+		data_message(&msg, o, &si, K);
+		boot_serve_workers(&e, o->workers, &msg, o->idle_timeout, &cli->io, cli->quiet);
+		mpseq_free(&msg);
+	} else {
+		pthread_mutex_lock(&e.mu);
+		while (e.done_chunks < e.nchunks) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&e.cv, &e.mu, &until);
+			pthread_mutex_unlock(&e.mu);
+			boot_progress(&e, cli->quiet, 0);
+			pthread_mutex_lock(&e.mu);
+		}
+		pthread_mutex_unlock(&e.mu);
+	}
+	for (int j = 0; j < o->jobs; j++)
+		pthread_join(threads[j], NULL);
+	boot_progress(&e, cli->quiet, 1);
+
+	for (int i = 0; i < o->B; i++)
+		if (e.status[i] != REPLICATE_OK) {
+			failed++;
+			reason_count[e.status[i] < REPLICATE_REASONS ? e.status[i] : 0]++;
+		}
+	if (failed && !cli->quiet)
+		err_warn("note: %d of %d replicates failed and are left out of the "
+		    "intervals (counted in the boot result)%s%s", failed, o->B,
+		    e.why[0] ? "; e.g. " : "", e.why);
+	if (failed > o->max_failed * o->B || o->B - failed < 2)
+		die("%d of %d replicates failed (more than --max-failed %g): intervals "
+		    "from the rest would be biased. %s%s", failed, o->B, o->max_failed,
+		    e.why[0] ? "E.g. " : "", e.why);
+	if (o->ci == BOOTCI_BCA) {
+		jack = xcalloc((size_t)JACK_GROUPS * (size_t)K, sizeof *jack);
+		jackknife(&plan, &data, jack);
+	}
+
+	results = xcalloc((size_t)si.results.n + 1, sizeof *results);
+	{
+		double *v = xreallocarray(NULL, (size_t)o->B + 1, sizeof *v);
+
+		for (int i = 0; i < si.results.n; i++) {
+			int k = -1;
+
+			for (int t = 0; t < K; t++)
+				if (plan.targets[t].result == i)
+					k = t;
+			if (k < 0) {
+				stream_out_raw(out, si.results.items[i].bytes, si.results.items[i].len);
+				continue;
+			}
+			{
+				size_t m = 0;
+				double mean = 0, sd = 0, ci[2];
+
+				for (int r = 0; r < o->B; r++)
+					if (e.status[r] == REPLICATE_OK)
+						v[m++] = e.values[(size_t)r * K + (size_t)k];
+				sort_doubles(v, m);
+				for (size_t r = 0; r < m; r++)
+					mean += v[r] / (double)m;
+				for (size_t r = 0; r < m; r++)
+					sd += (v[r] - mean) * (v[r] - mean) / (double)(m - 1);
+				bootci_interval(o->ci, o->level, v, m, plan.targets[k].estimate, jack + k,
+				    (size_t)K, JACK_GROUPS, ci);
+				rewrite_result(&results[nresults], &si.results.items[i], sqrt(sd), ci,
+				    o, m);
+				stream_out_map(out, &results[nresults]);
+				mpseq_free(&results[nresults]);
+			}
+		}
+		free(v);
+		result_begin(&bootres, "boot", "boot");
+		mpseq_i64(&bootres, "replicates", o->B);
+		mpseq_i64(&bootres, "succeeded", o->B - failed);
+		mpseq_i64(&bootres, "failed", failed);
+		{
+			mpseq why_map;
+
+			mpseq_map(&why_map);
+			for (int r = 1; r < REPLICATE_REASONS; r++)
+				if (reason_count[r])
+					mpseq_i64(&why_map, replicate_reason((replicate_status)r),
+					    reason_count[r]);
+			mpseq_take(&bootres, "failures", &why_map);
+		}
+		mpseq_i64(&bootres, "seed", (int64_t)o->seed);
+		mpseq_str(&bootres, "ci_method", bootci_name(o->ci));
+		mpseq_f64(&bootres, "ci_level", o->level);
+		mpseq_str(&bootres, "propensities", plan.ps_source);
+		{
+			mpseq names;
+
+			mpseq_array(&names);
+			for (int k = 0; k < K; k++)
+				mpseq_str(&names, NULL, plan.targets[k].name);
+			mpseq_take(&bootres, "estimates", &names);
+			mpseq_array(&names);
+			for (int k = 0; k < plan.nskipped; k++)
+				mpseq_str(&names, NULL, plan.skipped[k]);
+			mpseq_take(&bootres, "stages_not_replayed", &names);
+		}
+		stream_out_map(out, &bootres);
+		mpseq_free(&bootres);
+		stream_out_end(out);
+	}
+	free(results);
+	free(threads);
+	free(jack);
+	free(e.values);
+	free(e.status);
+	free(e.state);
+	free(e.handed_at);
+	pthread_mutex_destroy(&e.mu);
+	pthread_cond_destroy(&e.cv);
+	replay_data_free(&data);
+	replay_plan_free(&plan);
+	stage_close(&si);
+}
+
+static void
+boot_run(const void *params, const stage_roles *roles, const cli_common *cli)
+{
+	boot_params o = *(const boot_params *)params;
+
+	(void)roles;
+	if (cli->io.timeout_ms >= 0) /* --timeout: how long to wait on the others */
+		o.idle_timeout = cli->io.timeout_ms / 1000.0;
+	if (o.worker) {
+		boot_worker(o.worker, cli->io.timeout_ms < 0 ? 60 : o.idle_timeout, &cli->io,
+		    cli->quiet);
+		return;
+	}
+	boot_coordinate(&o, cli);
+}
+
+static const char boot_usage[] =
+    "usage: boot [-B N] [--seed S] [-j N] [--ci percentile|normal|bca] [--level L]\n"
+    "            [--fixed-ps] [--max-failed F] [--workers ENDPOINT] [stream options]\n"
+    "       boot --worker ENDPOINT [--timeout SEC]\n"
+    "\n"
+    "Draws N resamples of the rows, replays the flow's recipe on each (refitting\n"
+    "the propensity model, recomputing weights and matches) and gives every\n"
+    "estimate upstream a bootstrap SE and confidence interval. Replicate i\n"
+    "depends on (seed, i) alone: the output is the same bytes whatever -j and\n"
+    "wherever the replicates run.\n"
+    "\n"
+    "  -B, --replicates N  resamples (default 1000)\n"
+    "  -s, --seed S        random seed (default 1)\n"
+    "  -j, --jobs N        local worker threads (default: one per core; 0 with\n"
+    "                      --workers leaves the work to remote workers)\n"
+    "  --ci METHOD         percentile (default), normal, or bca (bias-corrected\n"
+    "                      and accelerated; acceleration from a 20-block jackknife)\n"
+    "  --level L           confidence level (default 0.95)\n"
+    "  --fixed-ps          use the stream's propensities as they are, without\n"
+    "                      refitting (needed after a stage boot cannot replay)\n"
+    "  --max-failed F      fail when more than this fraction of replicates fail\n"
+    "                      (default 0.05)\n"
+    "  --workers ENDPOINT  also serve remote workers here ('@tcp://*:5557')\n"
+    "  --worker ENDPOINT   run as a remote worker of the coordinator there\n"
+    "                      ('>tcp://coordinator:5557')\n"
+    "  --chunk N           replicates per chunk handed out (default 10)\n"
+    "  --chunk-timeout SEC hand a chunk out again after SEC (default 30)\n"
+    "\n" CLI_COMMON_HELP
+    "\nexample:\n"
+    "  gen | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier \\\n"
+    "      | weight -e ate,att | match | boot -B 500 --seed 7 | report\n";
+
+enum { OPT_CI = OPT_PROGRAM_BASE, OPT_LEVEL, OPT_FIXED_PS, OPT_MAX_FAILED, OPT_WORKERS,
+	OPT_WORKER, OPT_CHUNK, OPT_CHUNK_TIMEOUT };
+
+static const struct option boot_longopts[] = {
+	{ "replicates", required_argument, NULL, 'B' },
+	{ "seed", required_argument, NULL, 's' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "ci", required_argument, NULL, OPT_CI },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "fixed-ps", no_argument, NULL, OPT_FIXED_PS },
+	{ "max-failed", required_argument, NULL, OPT_MAX_FAILED },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "chunk", required_argument, NULL, OPT_CHUNK },
+	{ "chunk-timeout", required_argument, NULL, OPT_CHUNK_TIMEOUT },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+boot_defaults(void *params)
+{
+	boot_params *o = params;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	*o = (boot_params){ .B = 1000, .seed = 1, .jobs = cores > 0 ? (int)cores : 1,
+		.ci = BOOTCI_PERCENTILE, .level = 0.95, .max_failed = 0.05, .chunk = 10,
+		.chunk_timeout = 30, .idle_timeout = 600 };
+}
+
+static void
+boot_option(void *params, stage_roles *roles, int opt, const char *arg)
+{
+	boot_params *o = params;
+
+	(void)roles;
+	switch (opt) {
+	case 'B': o->B = (int)cli_int("-B", arg, 2, 10000000); break;
+	case 's': o->seed = (uint64_t)cli_int("--seed", arg, 0, INT64_MAX); break;
+	case 'j': o->jobs = (int)cli_int("-j", arg, 0, 256); break;
+	case OPT_CI:
+		if (!cli_choice(arg, "percentile,normal,bca"))
+			die_usage("--ci wants percentile, normal or bca, not '%s'", arg);
+		o->ci = arg[0] == 'p' ? BOOTCI_PERCENTILE : arg[0] == 'n' ? BOOTCI_NORMAL :
+		    BOOTCI_BCA;
+		break;
+	case OPT_LEVEL: o->level = cli_double("--level", arg, 0.5, 0.999); break;
+	case OPT_FIXED_PS: o->fixed_ps = 1; break;
+	case OPT_MAX_FAILED: o->max_failed = cli_double("--max-failed", arg, 0, 1); break;
+	case OPT_WORKERS: o->workers = arg; break;
+	case OPT_WORKER: o->worker = arg; break;
+	case OPT_CHUNK: o->chunk = (int)cli_int("--chunk", arg, 1, 100000); break;
+	case OPT_CHUNK_TIMEOUT:
+		o->chunk_timeout = cli_double("--chunk-timeout", arg, 0.1, 86400);
+		break;
+	}
+}
+
+static void
+boot_finish(void *params)
+{
+	boot_params *o = params;
+
+	if (!o->worker && o->jobs == 0 && o->workers == NULL)
+		die_usage("-j 0 leaves no one to do the work: give --workers too");
+}
+
+const stage_module boot_module = {
+	.name = "boot",
+	.usage = boot_usage,
+	.shortopts = "B:s:j:",
+	.longopts = boot_longopts,
+	.params_size = sizeof(boot_params),
+	.defaults = boot_defaults,
+	.option = boot_option,
+	.finish = boot_finish,
+	.recipe_write = boot_recipe_write,
+	.recipe_read = boot_recipe_read,
+	.run = boot_run,
+	.not_replayed = "the stream has been through boot already",
+};

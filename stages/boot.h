@@ -1,0 +1,29 @@
+/* boot — the bootstrap stage's module (stages/boot.c): intervals for every
+ * upstream estimate, replaying the recipe on resampled rows (replay.h) in
+ * local threads (boot_engine.h) and on remote workers (boot_workers.h). */
+#ifndef PSFLOW_BOOT_H
+#define PSFLOW_BOOT_H
+
+#include <stdint.h>
+
+#include "bootci.h"
+#include "module.h"
+
+typedef struct {
+	int B;
+	uint64_t seed;
+	int jobs;             /* local threads */
+	bootci_method ci;
+	double level;
+	int fixed_ps;
+	double max_failed;    /* fraction of replicates allowed to fail */
+	int chunk;            /* replicates per chunk */
+	double chunk_timeout; /* seconds before a chunk is handed out again */
+	double idle_timeout;  /* seconds without progress before giving up */
+	const char *workers;  /* coordinator: endpoint for remote workers */
+	const char *worker;   /* run as a remote worker of the coordinator there */
+} boot_params;
+
+extern const stage_module boot_module;
+
+#endif

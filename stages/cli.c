@@ -1,0 +1,121 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bigmem.h"
+#include "err.h"
+#include "stream.h"
+
+void
+cli_common_init(cli_common *c)
+{
+	bigmem_prepare_heap();
+	c->in = "-";
+	c->out = "-";
+	io_opts_default(&c->io);
+	c->batch_rows = STREAM_DEFAULT_BATCH_ROWS;
+	c->quiet = 0;
+}
+
+int
+cli_common_option(cli_common *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_IN:
+		c->in = arg;
+		return 1;
+	case OPT_OUT:
+		c->out = arg;
+		return 1;
+	case OPT_BATCH_ROWS:
+		c->batch_rows = (size_t)cli_int("--batch-rows", arg, 1, 1 << 24);
+		return 1;
+	case OPT_MAX_MESSAGE:
+		c->io.max_message = (size_t)cli_int("--max-message", arg, 1, 4095) << 20;
+		return 1;
+	case OPT_TIMEOUT:
+		c->io.timeout_ms = (int)(cli_double("--timeout", arg, 0, 86400) * 1000);
+		return 1;
+	case OPT_LINGER:
+		c->io.linger_ms = (int)(cli_double("--linger", arg, 0, 86400) * 1000);
+		return 1;
+	case OPT_QUIET:
+		c->quiet = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void
+cli_other_option(cli_common *c, int opt, const char *arg, const char *usage)
+{
+	if (opt == 'h') {
+		fputs(usage, stdout);
+		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_DATA);
+	}
+	if (opt == OPT_VERSION) {
+		printf("%s (psflow) %s\n", err_prog(), PSFLOW_VERSION);
+		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_DATA);
+	}
+	if (!cli_common_option(c, opt, arg))
+		die_usage("unknown option");
+}
+
+void
+cli_no_operands(int argc, char **argv)
+{
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+}
+
+double
+cli_double(const char *opt, const char *arg, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno != 0 || !isfinite(v))
+		die_usage("%s wants a number, not '%s'", opt, arg);
+	if (v < lo || v > hi)
+		die_usage("%s must be between %g and %g, not %s", opt, lo, hi, arg);
+	return v;
+}
+
+long long
+cli_int(const char *opt, const char *arg, long long lo, long long hi)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0)
+		die_usage("%s wants a whole number, not '%s'", opt, arg);
+	if (v < lo || v > hi)
+		die_usage("%s must be between %lld and %lld, not %s", opt, lo, hi, arg);
+	return v;
+}
+
+int
+cli_choice(const char *word, const char *choices)
+{
+	size_t len = strlen(word);
+	const char *p = choices;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && strncmp(p, word, len) == 0)
+			return 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}

@@ -1,0 +1,75 @@
+/* cli — the options every psflow program shares, and argument parsing.
+ *
+ * Each program splices CLI_COMMON_LONGOPTS into its getopt_long table and
+ * passes options it does not know to cli_common_option(). */
+#ifndef PSFLOW_CLI_H
+#define PSFLOW_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "io.h"
+
+enum {
+	OPT_IN = 1000,
+	OPT_OUT,
+	OPT_BATCH_ROWS,
+	OPT_MAX_MESSAGE,
+	OPT_TIMEOUT,
+	OPT_LINGER,
+	OPT_QUIET,
+	OPT_VERSION,
+	OPT_PROGRAM_BASE = 1100, /* programs number their own long options from here */
+};
+
+#define CLI_COMMON_LONGOPTS                                               \
+	{ "in", required_argument, NULL, OPT_IN },                        \
+	{ "out", required_argument, NULL, OPT_OUT },                      \
+	{ "batch-rows", required_argument, NULL, OPT_BATCH_ROWS },        \
+	{ "max-message", required_argument, NULL, OPT_MAX_MESSAGE },      \
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },              \
+	{ "linger", required_argument, NULL, OPT_LINGER },                \
+	{ "quiet", no_argument, NULL, OPT_QUIET },                        \
+	{ "version", no_argument, NULL, OPT_VERSION },                    \
+	{ "help", no_argument, NULL, 'h' }
+
+#define CLI_COMMON_HELP                                                              \
+	"Stream options (every program):\n"                                           \
+	"  --in SPEC          input: '-' (stdin, default), a file, or a ZeroMQ\n"        \
+	"                     endpoint ('@tcp://*:5555' binds, '>tcp://host:5555'\n"    \
+	"                     connects; inputs bind when no prefix is given)\n"         \
+	"  --out SPEC         output, likewise (outputs connect by default)\n"          \
+	"  --batch-rows N     rows per batch written (default 8192)\n"                   \
+	"  --max-message MB   refuse messages larger than this (default 256)\n"          \
+	"  --timeout SEC      ZeroMQ input: fail after SEC seconds without a message\n"  \
+	"                     (default: wait; a peer that disconnects fails at once)\n"  \
+	"  --linger SEC       ZeroMQ output: wait up to SEC for the tail (default 60)\n" \
+	"  --quiet            no progress or notes on stderr\n"                         \
+	"  --version          the version of psflow this program is part of\n"     \
+	"  -h, --help         this help\n"
+
+typedef struct {
+	const char *in, *out;
+	io_opts io;
+	size_t batch_rows;
+	int quiet;
+} cli_common;
+
+void cli_common_init(cli_common *c);
+/* Handles a shared option; returns 1 if it was one. */
+int cli_common_option(cli_common *c, int opt, const char *arg);
+/* For the default case of a program's option switch: a shared option, or
+ * -h/--help (prints usage to stdout and exits 0), or --version (likewise),
+ * or a usage error. */
+void cli_other_option(cli_common *c, int opt, const char *arg, const char *usage);
+/* Ends parsing: unknown options and stray arguments are usage errors. */
+void cli_no_operands(int argc, char **argv);
+
+/* Numbers from the command line, checked; bad ones are usage errors naming
+ * the option. */
+double cli_double(const char *opt, const char *arg, double lo, double hi);
+long long cli_int(const char *opt, const char *arg, long long lo, long long hi);
+/* Is `word` one of the comma-separated `choices`? */
+int cli_choice(const char *word, const char *choices);
+
+#endif

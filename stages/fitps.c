@@ -1,0 +1,720 @@
+/* fitps — the propensity model: who opts in, given the covariates?
+ *
+ * Contract: needs the treatment (0/1) and covariate columns, named here or
+ * in the head's roles; adds a column `ps` (--ps-name) and the role `ps`;
+ * makes the result ps_model (terms, coefficients and standard errors,
+ * iterations, log-likelihood, AUC, ps range per group, calibration per
+ * level). With --model it scores with a saved model instead, one batch at a
+ * time, and makes ps_scored. Its replay refits the model on each
+ * replicate's groups (or holds a saved model's propensities fixed). */
+#include "fitps.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "design.h"
+#include "err.h"
+#include "mpo.h"
+#include "psfit.h"
+#include "psmodel.h"
+#include "replay.h"
+#include "stage.h"
+#include "xalloc.h"
+
+/* The message of a design that cannot be built from -x: usage errors for a
+ * malformed spec, data errors for columns that cannot be used. */
+static void
+design_or_die(design *d, const char *spec, const table *schema)
+{
+	char why[512];
+	int rc = design_from_spec(d, spec, schema, "-x", why, sizeof why);
+
+	if (rc == DESIGN_BAD_SPEC)
+		die_usage("%s", why);
+	if (rc != DESIGN_OK)
+		die("%s", why);
+}
+
+/* design_matrix, dying with the advice fitps gives on missing values. */
+static void
+matrix_or_die(const design *d, const table *t, size_t n, double *X)
+{
+	char why[512];
+	int rc = design_matrix(d, t, n, X, why, sizeof why);
+
+	if (rc == DESIGN_MISSING)
+		die("%s: remove or impute them upstream, or drop and count them with "
+		    "fitps --drop-missing", why);
+	if (rc != 0)
+		die("%s", why);
+}
+
+/* -x as one comma-separated spec, from the option or the head's roles. */
+static char *
+covariate_spec(const stream_head *h)
+{
+	size_t len = 1;
+	char *spec;
+
+	if (h->ncovariates == 0)
+		die("no covariates: name them with -x (e.g. -x engagement_tier,query_confidence)");
+	for (int i = 0; i < h->ncovariates; i++)
+		len += strlen(h->covariates[i]) + 1;
+	spec = xcalloc(len, 1);
+	for (int i = 0; i < h->ncovariates; i++) {
+		if (i)
+			strcat(spec, ",");
+		strcat(spec, h->covariates[i]);
+	}
+	return spec;
+}
+
+static void
+range_pair(mpseq *m, const char *key, double lo, double hi)
+{
+	msgpack_packer *pk = mpseq_key(m, key);
+
+	msgpack_pack_array(pk, 2);
+	mp_pack_f64(pk, lo);
+	mp_pack_f64(pk, hi);
+}
+
+/* Mean propensity and treated share per level of each categorical
+ * covariate: does the model reproduce the groups' opt-in rates? */
+static void
+calibration(mpseq *result, const table *rows, const design *d, const double *ps,
+    const uint8_t *t)
+{
+	mpseq cal;
+
+	mpseq_array(&cal);
+	for (int k = 0; k < d->nterms; k++) {
+		const char *col = d->terms[k].factors[0].column;
+		int ci = table_find(rows, col), seen = 0;
+		const column *c;
+
+		for (int j = 0; j < k; j++)
+			seen |= strcmp(d->terms[j].factors[0].column, col) == 0;
+		if (seen || ci < 0 || rows->cols[ci].type != COL_CAT)
+			continue;
+		c = &rows->cols[ci];
+		for (int l = 0; l < c->nlevels; l++) {
+			double sum = 0, treated = 0, n = 0;
+			mpseq row;
+
+			for (size_t i = 0; i < rows->nrows; i++)
+				if (((const int32_t *)c->data)[i] == l) {
+					sum += ps[i];
+					treated += t[i];
+					n++;
+				}
+			mpseq_map(&row);
+			mpseq_str(&row, "covariate", col);
+			mpseq_str(&row, "level", c->levels[l]);
+			mpseq_i64(&row, "n", (int64_t)n);
+			mpseq_f64(&row, "mean_ps", n ? sum / n : NAN);
+			mpseq_f64(&row, "treated_rate", n ? treated / n : NAN);
+			mpseq_take(&cal, NULL, &row);
+		}
+	}
+	mpseq_take(result, "calibration", &cal);
+}
+
+static void
+model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
+    const logit_opts *o, const double *ps, const uint8_t *t)
+{
+	size_t n = rows->nrows, n1 = 0;
+	double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+	mpseq terms;
+
+	for (size_t i = 0; i < n; i++) {
+		n1 += t[i];
+		lo[t[i]] = fmin(lo[t[i]], ps[i]);
+		hi[t[i]] = fmax(hi[t[i]], ps[i]);
+	}
+	result_begin(m, "fitps", "ps_model");
+	mpseq_str(m, "model", "logistic");
+	if (o->C > 0)
+		mpseq_f64(m, "l2", o->C);
+	else
+		mpseq_nil(m, "l2");
+	mpseq_i64(m, "n", (int64_t)n);
+	mpseq_i64(m, "treated", (int64_t)n1);
+	mpseq_i64(m, "controls", (int64_t)(n - n1));
+	mpseq_array(&terms);
+	for (int k = 0; k <= d->nterms; k++) {
+		mpseq term;
+
+		mpseq_map(&term);
+		mpseq_str(&term, "term", k ? d->terms[k - 1].name : "(intercept)");
+		mpseq_f64(&term, "coef", fit->beta[k]);
+		mpseq_f64(&term, "se", fit->se[k]);
+		mpseq_take(&terms, NULL, &term);
+	}
+	mpseq_take(m, "terms", &terms);
+	mpseq_i64(m, "iterations", fit->iterations);
+	mpseq_bool(m, "converged", fit->converged);
+	mpseq_f64(m, "loglik", fit->loglik);
+	mpseq_f64(m, "auc", auc(ps, t, n));
+	{
+		mpseq range;
+
+		mpseq_map(&range);
+		range_pair(&range, "treated", lo[1], hi[1]);
+		range_pair(&range, "control", lo[0], hi[0]);
+		mpseq_take(m, "ps_range", &range);
+	}
+	calibration(m, rows, d, ps, t);
+}
+
+/* Drops the rows with a missing, NaN or infinite value in any column the
+ * model uses, counting them per column, into a result. */
+static void
+drop_missing(table *rows, const stream_head *h, const design *d, mpseq *result)
+{
+	const char **cols = xcalloc((size_t)d->nterms * 8 + 3, sizeof *cols);
+	size_t *count, dropped = 0;
+	uint8_t *keep = xmalloc(rows->nrows + 1);
+	int ncols = 0;
+	mpseq by;
+
+	cols[ncols++] = h->treatment;
+	if (h->outcome)
+		cols[ncols++] = h->outcome;
+	for (int k = 0; k < d->nterms; k++)
+		for (int f = 0; f < d->terms[k].nfactors; f++) {
+			int seen = 0;
+
+			for (int c = 0; c < ncols; c++)
+				seen |= strcmp(cols[c], d->terms[k].factors[f].column) == 0;
+			if (!seen)
+				cols[ncols++] = d->terms[k].factors[f].column;
+		}
+	count = xcalloc((size_t)ncols, sizeof *count);
+	for (size_t r = 0; r < rows->nrows; r++) {
+		keep[r] = 1;
+		for (int c = 0; c < ncols; c++) {
+			const column *col = &rows->cols[table_find(rows, cols[c])];
+			int bad = column_is_missing(col, r) ||
+			    (col->type == COL_F64 && !isfinite(((const double *)col->data)[r]));
+
+			if (bad) {
+				count[c]++;
+				keep[r] = 0;
+			}
+		}
+		dropped += !keep[r];
+	}
+	table_keep_rows(rows, keep);
+	result_begin(result, "fitps", "dropped_missing");
+	mpseq_i64(result, "dropped", (int64_t)dropped);
+	mpseq_i64(result, "kept", (int64_t)rows->nrows);
+	mpseq_map(&by);
+	for (int c = 0; c < ncols; c++)
+		mpseq_i64(&by, cols[c], (int64_t)count[c]);
+	mpseq_take(result, "missing_by_column", &by);
+	free(cols);
+	free(count);
+	free(keep);
+}
+
+static void
+fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common *cli)
+{
+	stage_input si;
+	stream_head *h;
+	design d;
+	logit_fit fit;
+	uint8_t *t;
+	double *X, *ps;
+	size_t n;
+	int psi;
+	char *spec, why[512];
+	mpseq result, dropped;
+	mpseq *results[2] = { &result, &dropped };
+	int nresults = 1;
+	psmodel model;
+
+	stage_open(&si, cli);
+	h = si.head;
+	stream_head_set_role(&h->treatment, roles->treatment);
+	stream_head_set_role(&h->outcome, roles->outcome);
+	stream_head_set_covariates(h, roles->covariates);
+	stage_role(h->treatment, "treatment", "-t");
+	spec = covariate_spec(h);
+	design_or_die(&d, spec, &h->schema);
+	stage_numeric_column(&h->schema, h->treatment, "treatment", "-t");
+	if (h->outcome)
+		stage_numeric_column(&h->schema, h->outcome, "outcome", "-y");
+	stage_check_new_columns(&fitps_module, o, &h->schema, "name the new one with "
+	    "--ps-name");
+
+	stage_read_all(&si);
+	if (o->drop_missing) {
+		drop_missing(&si.rows, h, &d, &dropped);
+		nresults = 2;
+		if (!cli->quiet)
+			err_warn("note: --drop-missing left out %lld rows with missing values "
+			    "(counted in the result dropped_missing)",
+			    (long long)(stream_in_rows(si.in) - si.rows.nrows));
+	}
+	n = si.rows.nrows;
+	t = xmalloc(n + 1);
+	stage_treatment(&si.rows.cols[table_find(&si.rows, h->treatment)], n, t);
+	X = xreallocarray(NULL, n ? n : 1, ((size_t)d.nterms + 1) * sizeof *X);
+	matrix_or_die(&d, &si.rows, n, X);
+	psi = table_add_column(&si.rows, o->ps_name, COL_F64, NULL, 0);
+	ps = si.rows.cols[psi].data;
+	if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
+	    &o->logit, &fit, ps, why, sizeof why) != 0)
+		die("%s", why);
+
+	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
+	stream_head_set_role(&h->ps, o->ps_name);
+	stage_add_recipe(&fitps_module, o, h);
+
+	model_result(&result, &si.rows, &d, &fit, &o->logit, ps, t);
+	if (o->save_model) {
+		model.d = d;
+		model.beta = fit.beta;
+		model.treatment = h->treatment;
+		model.C = o->logit.C;
+		psmodel_save(&model, o->save_model);
+	}
+	stage_write(cli, h, &si.rows, &si.results, results, nresults);
+	mpseq_free(&result);
+	if (nresults == 2)
+		mpseq_free(&dropped);
+	logit_fit_free(&fit);
+	design_free(&d);
+	free(X);
+	free(t);
+	free(spec);
+	stage_close(&si);
+}
+
+typedef struct {
+	const psmodel *model;
+	int psi;
+	double *X;
+	size_t cap;
+	double lo, hi;
+	size_t n;
+} scorer;
+
+static void
+score_batch(table *rows, void *ctx)
+{
+	scorer *s = ctx;
+	size_t p = (size_t)s->model->d.nterms + 1;
+	double *ps = rows->cols[s->psi].data;
+
+	if (rows->nrows > s->cap) {
+		s->cap = rows->nrows;
+		s->X = xreallocarray(s->X, s->cap, p * sizeof *s->X);
+	}
+	matrix_or_die(&s->model->d, rows, rows->nrows, s->X);
+	logit_predict(s->X, rows->nrows, (int)p, s->model->beta, ps);
+	for (size_t i = 0; i < rows->nrows; i++) {
+		s->lo = fmin(s->lo, ps[i]);
+		s->hi = fmax(s->hi, ps[i]);
+	}
+	s->n += rows->nrows;
+}
+
+/* Scoring holds one batch at a time: memory does not grow with the stream. */
+static void
+score_and_write(const fitps_params *o, const stage_roles *roles, const cli_common *cli)
+{
+	stage_input si;
+	stream_head *h;
+	psmodel model;
+	scorer s = { .lo = INFINITY, .hi = -INFINITY };
+	stream_out *out;
+	mpseq result;
+
+	psmodel_load(&model, o->model);
+	stage_open(&si, cli);
+	h = si.head;
+	if (table_find(&h->schema, o->ps_name) >= 0)
+		die("the stream already has a column '%s': name the new one with "
+		    "--ps-name", o->ps_name);
+	for (int k = 0; k < model.d.nterms; k++)
+		for (int f = 0; f < model.d.terms[k].nfactors; f++)
+			stage_column(&h->schema, model.d.terms[k].factors[f].column,
+			    "model covariate", "the stream (it must have the columns "
+			    "the model was fitted on)");
+	stream_head_set_role(&h->treatment, model.treatment);
+	stream_head_set_role(&h->treatment, roles->treatment);
+	stream_head_set_role(&h->outcome, roles->outcome);
+	stream_head_set_role(&h->ps, o->ps_name);
+	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
+	s.model = &model;
+	s.psi = table_add_column(&si.rows, o->ps_name, COL_F64, NULL, 0);
+	{
+		fitps_params scoring = *o;
+
+		scoring.loaded = &model;
+		stage_add_recipe(&fitps_module, &scoring, h);
+	}
+
+	out = stage_stream(&si, cli, h, score_batch, &s);
+	result_begin(&result, "fitps", "ps_scored");
+	mpseq_str(&result, "model_file", o->model);
+	mpseq_i64(&result, "n", (int64_t)s.n);
+	{
+		msgpack_packer *pk = mpseq_key(&result, "ps_range");
+
+		msgpack_pack_array(pk, 2);
+		mp_pack_f64(pk, s.n ? s.lo : NAN);
+		mp_pack_f64(pk, s.n ? s.hi : NAN);
+	}
+	stream_out_map(out, &result);
+	stream_out_end(out);
+	mpseq_free(&result);
+	free(s.X);
+	psmodel_free(&model);
+	stage_close(&si);
+}
+
+static void
+fitps_run(const void *params, const stage_roles *roles, const cli_common *cli)
+{
+	const fitps_params *o = params;
+
+	if (o->model)
+		score_and_write(o, roles, cli);
+	else
+		fit_and_write(o, roles, cli);
+}
+
+static int
+fitps_adds(const void *params, const char **names, int max)
+{
+	const fitps_params *o = params;
+
+	if (max < 1)
+		return 0;
+	names[0] = o->ps_name;
+	return 1;
+}
+
+/* The recipe entry, written and read side by side: a fit's options, or a
+ * saved model's scoring with the model inline. */
+static void
+fitps_recipe_write(const void *params, const stream_head *h, mpseq *entry)
+{
+	const fitps_params *o = params;
+
+	if (o->loaded) {
+		mpseq inline_model;
+
+		mpseq_str(entry, "ps", o->ps_name);
+		mpseq_map(&inline_model);
+		psmodel_pack(o->loaded, &inline_model);
+		mpseq_take(entry, "model", &inline_model);
+		return;
+	}
+	mpseq_str(entry, "treatment", h->treatment);
+	{
+		char *spec = covariate_spec(h);
+
+		mpseq_str(entry, "covariates", spec);
+		free(spec);
+	}
+	if (o->logit.C > 0)
+		mpseq_f64(entry, "l2", o->logit.C);
+	else
+		mpseq_nil(entry, "l2");
+	mpseq_i64(entry, "max_iter", o->logit.max_iter);
+	mpseq_f64(entry, "tol", o->logit.tol);
+	mpseq_str(entry, "ps", o->ps_name);
+	mpseq_bool(entry, "drop_missing", o->drop_missing);
+}
+
+static int
+fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen)
+{
+	fitps_params *o = params;
+	double max_iter = 100;
+
+	memset(o, 0, sizeof *o);
+	logit_opts_default(&o->logit);
+	o->ps_name = "ps";
+	if (mpo_get(e, "model")) {
+		/* a saved model scores each row the same whatever the resample */
+		o->scored = 1;
+		return 0;
+	}
+	if (recipe_get_str(e, "fitps", "covariates", &o->spec, why, whylen) ||
+	    recipe_get_number(e, "fitps", "l2", &o->logit.C, why, whylen) ||
+	    recipe_get_number(e, "fitps", "max_iter", &max_iter, why, whylen) ||
+	    recipe_get_number(e, "fitps", "tol", &o->logit.tol, why, whylen) ||
+	    recipe_get_bool(e, "fitps", "drop_missing", &o->drop_missing, why, whylen))
+		return -1;
+	o->logit.max_iter = (int)max_iter;
+	if (!(max_iter >= 1 && max_iter <= 10000) || !(o->logit.tol > 0) ||
+	    !(o->logit.C >= 0)) {
+		snprintf(why, whylen, "the recipe's fitps entry has a max_iter, tol or l2 "
+		    "out of range");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+fitps_params_free(void *params)
+{
+	fitps_params *o = params;
+
+	free(o->spec);
+	design_free(&o->replay_design);
+	free(o->warm);
+	free(o->warm_mu);
+	free(o->witnesses);
+	o->spec = NULL;
+	o->warm = o->warm_mu = NULL;
+	o->witnesses = NULL;
+}
+
+/* Replay: the propensities of a replicate, refitted on its groups. */
+static int
+fitps_prepare(void *params, const stream_head *h, int fixed_ps, int *refits,
+    const char **ps_source, char *why, size_t whylen)
+{
+	fitps_params *o = params;
+
+	*refits = 0;
+	if (o->scored) {
+		*ps_source = "fixed: scored with a saved model";
+		return 0;
+	}
+	if (fixed_ps) {
+		*ps_source = "fixed: the stream's propensities (--fixed-ps)";
+		return 0;
+	}
+	if (o->spec == NULL) {
+		snprintf(why, whylen, "the recipe's fitps entry has no covariates");
+		return -1;
+	}
+	if (design_from_spec(&o->replay_design, o->spec, &h->schema,
+	    "the recipe's fitps entry", why, whylen) != DESIGN_OK)
+		return -1;
+	*refits = 1;
+	*ps_source = "refitted in every replicate";
+	return 0;
+}
+
+static int
+fitps_columns(const void *params)
+{
+	const fitps_params *o = params;
+
+	return o->replay_design.nterms + 1;
+}
+
+static int
+fitps_matrix(const void *params, const table *rows, double *X, char *why, size_t whylen)
+{
+	const fitps_params *o = params;
+	int rc = design_matrix(&o->replay_design, rows, rows->nrows, X, why, whylen);
+
+	if (rc == DESIGN_MISSING) {
+		size_t len = strlen(why);
+
+		snprintf(why + len, whylen - len, ": remove or impute them upstream, or "
+		    "drop and count them with fitps --drop-missing");
+	}
+	return rc;
+}
+
+static int
+fitps_reads(const void *params, const char *column)
+{
+	const design *d = &((const fitps_params *)params)->replay_design;
+
+	for (int k = 0; k < d->nterms; k++)
+		for (int f = 0; f < d->terms[k].nfactors; f++)
+			if (strcmp(column, d->terms[k].factors[f].column) == 0)
+				return 1;
+	return 0;
+}
+
+static logit_data
+grouped(const replay_groups *g)
+{
+	return (logit_data){ .X = g->X, .n = g->n, .p = g->p, .trials = g->units,
+		.succ = g->treated };
+}
+
+static int
+fitps_warm_fit(void *params, const replay_groups *g, double *mu)
+{
+	fitps_params *o = params;
+	logit_opts cold = o->logit;
+	logit_data ld = grouped(g);
+	logit_fit fit;
+	char why[512];
+	int rc;
+
+	cold.start = NULL;
+	cold.start_mu = NULL;
+	rc = psfit_fit(&o->replay_design, &ld, &cold, &fit, mu, why, sizeof why);
+	if (rc == 0) {
+		o->warm = fit.beta;
+		fit.beta = NULL;
+	}
+	logit_fit_free(&fit);
+	return rc;
+}
+
+static void
+fitps_warm_keep(void *params, const replay_groups *g, double *mu)
+{
+	fitps_params *o = params;
+	logit_data ld = grouped(g);
+
+	o->warm_mu = mu;
+	o->witnesses = xmalloc(sizeof *o->witnesses);
+	psfit_witnesses_find(o->witnesses, &o->replay_design, &ld);
+}
+
+static int
+fitps_fit(const void *params, const replay_groups *g, int cold, double *ps, char *why,
+    size_t whylen)
+{
+	const fitps_params *o = params;
+	logit_opts opts = o->logit;
+	logit_data ld = grouped(g);
+	logit_fit fit;
+	int rc;
+
+	if (!cold && o->warm_mu) {
+		opts.start = o->warm;
+		opts.start_mu = o->warm_mu;
+		opts.plain_newton = 1;
+	}
+	rc = psfit_fit_witnessed(&o->replay_design, &ld, &opts, cold ? NULL : o->witnesses,
+	    &fit, ps, why, whylen);
+	logit_fit_free(&fit);
+	return rc;
+}
+
+static const replay_ps_ops fitps_ps_ops = {
+	.prepare = fitps_prepare,
+	.columns = fitps_columns,
+	.matrix = fitps_matrix,
+	.reads = fitps_reads,
+	.warm_fit = fitps_warm_fit,
+	.warm_keep = fitps_warm_keep,
+	.fit = fitps_fit,
+};
+
+static const replay_ops fitps_replay = {
+	.ps = &fitps_ps_ops,
+};
+
+/* Options. */
+enum { OPT_L2 = OPT_PROGRAM_BASE, OPT_PS_NAME, OPT_MAX_ITER, OPT_TOL, OPT_SAVE, OPT_MODEL,
+	OPT_DROP_MISSING };
+
+static const struct option fitps_longopts[] = {
+	{ "treatment", required_argument, NULL, 't' },
+	{ "outcome", required_argument, NULL, 'y' },
+	{ "covariates", required_argument, NULL, 'x' },
+	{ "l2", required_argument, NULL, OPT_L2 },
+	{ "ps-name", required_argument, NULL, OPT_PS_NAME },
+	{ "max-iter", required_argument, NULL, OPT_MAX_ITER },
+	{ "tol", required_argument, NULL, OPT_TOL },
+	{ "save-model", required_argument, NULL, OPT_SAVE },
+	{ "model", required_argument, NULL, OPT_MODEL },
+	{ "drop-missing", no_argument, NULL, OPT_DROP_MISSING },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char fitps_usage[] =
+    "usage: fitps -t TREATMENT -x COVARIATES [-y OUTCOME] [options]\n"
+    "       fitps --model FILE [options]\n"
+    "\n"
+    "Fits a logistic propensity model (Newton's method, to convergence) and\n"
+    "adds each row's propensity score. Numeric covariates enter as they are;\n"
+    "categorical ones one-hot with the first level in sorted order dropped\n"
+    "(as pandas' get_dummies(drop_first=True)); 'a:b' is an interaction and\n"
+    "'a*b' means a, b and a:b.\n"
+    "\n"
+    "  -t, --treatment COL    0/1 treatment column (kept in the stream's roles)\n"
+    "  -y, --outcome COL      outcome column, for the later stages\n"
+    "  -x, --covariates LIST  comma-separated covariates and interactions\n"
+    "  --l2 C                 L2 penalty as scikit-learn's LogisticRegression(C=C)\n"
+    "                         (intercept not penalised); default: none (exact MLE)\n"
+    "  --ps-name NAME         name of the added column (default ps)\n"
+    "  --max-iter N           Newton iterations at most (default 100)\n"
+    "  --tol T                stop when every step is below T (default 1e-10)\n"
+    "  --save-model FILE      write the fitted model to FILE\n"
+    "  --model FILE           score with a saved model: no fit, bounded memory\n"
+    "  --drop-missing         drop rows with a missing, NaN or infinite treatment,\n"
+    "                         outcome or covariate (counted in a result) instead\n"
+    "                         of stopping\n"
+    "\n" CLI_COMMON_HELP
+    "\nexample:\n"
+    "  csv2mp users.csv | fitps -t opt_in_agent_mode -y task_completed \\\n"
+    "      -x engagement_tier,query_confidence --l2 1 | weight | report\n";
+
+static void
+fitps_defaults(void *params)
+{
+	fitps_params *o = params;
+
+	memset(o, 0, sizeof *o);
+	o->ps_name = "ps";
+	logit_opts_default(&o->logit);
+}
+
+static void
+fitps_option(void *params, stage_roles *roles, int opt, const char *arg)
+{
+	fitps_params *o = params;
+
+	switch (opt) {
+	case 't': roles->treatment = arg; break;
+	case 'y': roles->outcome = arg; break;
+	case 'x': roles->covariates = arg; o->covariates_given = 1; break;
+	case OPT_L2: o->logit.C = cli_double("--l2", arg, 1e-12, 1e12); break;
+	case OPT_PS_NAME: o->ps_name = arg; break;
+	case OPT_MAX_ITER: o->logit.max_iter = (int)cli_int("--max-iter", arg, 1, 10000); break;
+	case OPT_TOL: o->logit.tol = cli_double("--tol", arg, 1e-16, 1); break;
+	case OPT_SAVE: o->save_model = arg; break;
+	case OPT_MODEL: o->model = arg; break;
+	case OPT_DROP_MISSING: o->drop_missing = 1; break;
+	}
+}
+
+static void
+fitps_finish(void *params)
+{
+	const fitps_params *o = params;
+
+	if (o->model && (o->covariates_given || o->save_model || o->logit.C > 0))
+		die_usage("--model scores with a saved model: -x, --l2 and --save-model "
+		    "do not apply");
+}
+
+const stage_module fitps_module = {
+	.name = "fitps",
+	.usage = fitps_usage,
+	.shortopts = "t:y:x:",
+	.longopts = fitps_longopts,
+	.params_size = sizeof(fitps_params),
+	.defaults = fitps_defaults,
+	.option = fitps_option,
+	.finish = fitps_finish,
+	.recipe_write = fitps_recipe_write,
+	.recipe_read = fitps_recipe_read,
+	.params_free = fitps_params_free,
+	.adds = fitps_adds,
+	.run = fitps_run,
+	.replay = &fitps_replay,
+};

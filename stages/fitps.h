@@ -1,0 +1,33 @@
+/* fitps — the propensity stage's module (stages/fitps.c): fit a propensity
+ * model on the whole stream and add its propensities, or score a stream
+ * with a saved model in bounded memory (psfit.h, design.h, psmodel.h). */
+#ifndef PSFLOW_FITPS_H
+#define PSFLOW_FITPS_H
+
+#include "design.h"
+#include "logit.h"
+#include "module.h"
+#include "psfit.h"
+#include "psmodel.h"
+
+typedef struct {
+	logit_opts logit;
+	const char *ps_name;    /* the column added */
+	int drop_missing;       /* drop rows with missing values, and count them */
+	/* the command line's (borrowed from argv) */
+	const char *save_model; /* write the fitted model here */
+	const char *model;      /* score with this model instead of fitting */
+	int covariates_given;   /* -x was given */
+	const psmodel *loaded;  /* scoring: the model, for the recipe entry */
+	/* a recipe's (owned; fitps_params_free) */
+	char *spec;             /* the model's covariates */
+	int scored;             /* the entry scored with a saved model */
+	/* the replay's (owned): the design, and the warm start of every refit */
+	design replay_design;
+	double *warm, *warm_mu;
+	psfit_witnesses *witnesses;
+} fitps_params;
+
+extern const stage_module fitps_module;
+
+#endif

@@ -1,0 +1,292 @@
+/* match — nearest-neighbour matching on the propensity score, for the ATT.
+ *
+ * Contract: needs treatment, outcome and propensity (roles, or -t/-y/--ps);
+ * adds w_match (1 for a matched treated unit, a control's summed shares, 0
+ * for the unmatched); makes the result match_att (estimate, Abadie-Imbens
+ * SE, treated matched and unmatched, controls used). Holds every row. */
+#include "match.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "replay.h"
+#include "stage.h"
+#include "xalloc.h"
+
+static int
+match_adds(const void *params, const char **names, int max)
+{
+	(void)params;
+	if (max < 1)
+		return 0;
+	names[0] = "w_match";
+	return 1;
+}
+
+static void
+match_run(const void *params, const stage_roles *roles, const cli_common *cli)
+{
+	const match_params *o = params;
+	stage_input si;
+	stage_arrays a;
+	nnmatch_opts nn = o->nn;
+	nnmatch_result r;
+	mpseq result, *results[1] = { &result };
+	double *d, *w;
+	size_t bad_row;
+	int wi;
+
+	stage_open(&si, cli);
+	stage_read_all(&si);
+	stage_arrays_get(&si, roles->treatment, roles->outcome, roles->ps, 1, &a);
+	stage_check_new_columns(&match_module, o, &si.rows, NULL);
+	d = xreallocarray(NULL, a.n + 1, sizeof *d);
+	if (nnmatch_distance(o->on_logit, o->caliper_sd, a.ps, NULL, a.n, d, &nn.caliper,
+	    &bad_row) != 0)
+		die("row %zu has a propensity of %g, whose logit is infinite: match "
+		    "--on ps, or trim such units upstream", bad_row, a.ps[bad_row]);
+	wi = table_add_column(&si.rows, "w_match", COL_F64, NULL, 0);
+	w = si.rows.cols[wi].data;
+	if (nnmatch_att(d, a.t, a.y, a.n, &nn, w, &r) != 0)
+		die("no treated unit has a control within the caliper (width %g on "
+		    "the %s scale): the groups do not overlap; widen --caliper or "
+		    "drop it", nn.caliper, o->on_logit ? "logit" : "ps");
+	if (r.treated_unmatched > 0 && !cli->quiet)
+		err_warn("note: %zu of %zu treated units found no control %s and are "
+		    "left out (w_match = 0; counted in the result)",
+		    r.treated_unmatched, r.treated_unmatched + r.treated_matched,
+		    nn.replace ? "within the caliper" : "left (or within the caliper)");
+	table_add_column(&si.head->schema, "w_match", COL_F64, NULL, 0);
+	stage_add_recipe(&match_module, o, si.head);
+
+	result_begin(&result, "match", "match_att");
+	mpseq_str(&result, "estimand", "att");
+	mpseq_f64(&result, "estimate", r.estimate);
+	mpseq_f64(&result, "se", r.se);
+	mpseq_nil(&result, "ci");
+	mpseq_i64(&result, "n", (int64_t)a.n);
+	mpseq_str(&result, "se_method", "abadie-imbens");
+	mpseq_i64(&result, "treated_matched", (int64_t)r.treated_matched);
+	mpseq_i64(&result, "treated_unmatched", (int64_t)r.treated_unmatched);
+	mpseq_i64(&result, "controls_used", (int64_t)r.controls_used);
+	mpseq_i64(&result, "pairs", (int64_t)r.pairs);
+	mpseq_i64(&result, "k", nn.k);
+	mpseq_bool(&result, "replace", nn.replace);
+	mpseq_str(&result, "on", o->on_logit ? "logit" : "ps");
+	mpseq_str(&result, "ties", nn.ties == TIES_ALL ? "all" : "first");
+	mpseq_f64(&result, "caliper_width", nn.caliper > 0 ? nn.caliper : NAN);
+	mpseq_str(&result, "weight_column", "w_match");
+	stage_write(cli, si.head, &si.rows, &si.results, results, 1);
+	mpseq_free(&result);
+	free(d);
+	stage_arrays_free(&a);
+	stage_close(&si);
+}
+
+/* The recipe entry, written and read side by side. */
+static void
+match_recipe_write(const void *params, const stream_head *h, mpseq *entry)
+{
+	const match_params *o = params;
+
+	mpseq_i64(entry, "k", o->nn.k);
+	mpseq_bool(entry, "replace", o->nn.replace);
+	mpseq_f64(entry, "caliper", o->caliper_sd > 0 ? o->caliper_sd : NAN);
+	mpseq_str(entry, "on", o->on_logit ? "logit" : "ps");
+	mpseq_str(entry, "ties", o->nn.ties == TIES_ALL ? "all" : "first");
+	recipe_write_roles(entry, h);
+}
+
+static int
+match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen)
+{
+	match_params *o = params;
+	double k = 1;
+	char *on = NULL, *ties = NULL;
+	int rc = 0;
+
+	memset(o, 0, sizeof *o);
+	if (recipe_get_number(e, "match", "k", &k, why, whylen) ||
+	    recipe_get_bool(e, "match", "replace", &o->nn.replace, why, whylen) ||
+	    recipe_get_number(e, "match", "caliper", &o->caliper_sd, why, whylen) ||
+	    recipe_get_str(e, "match", "on", &on, why, whylen) ||
+	    recipe_get_str(e, "match", "ties", &ties, why, whylen))
+		rc = -1;
+	else if (!(k >= 1 && k <= 1000 && k == (int)k)) {
+		snprintf(why, whylen, "the recipe's match entry has k = %g (a whole number "
+		    "from 1 to 1000 was written)", k);
+		rc = -1;
+	} else if ((on && !cli_choice(on, "ps,logit")) || (ties && !cli_choice(ties, "all,first"))) {
+		snprintf(why, whylen, "the recipe's match entry has an unknown 'on' or 'ties'");
+		rc = -1;
+	}
+	o->nn.k = (int)k;
+	o->on_logit = on && strcmp(on, "logit") == 0;
+	o->nn.ties = ties && strcmp(ties, "first") == 0 ? TIES_FIRST : TIES_ALL;
+	free(on);
+	free(ties);
+	return rc;
+}
+
+/* Replay: match_att on a replicate, on its cells when the matching allows
+ * (k = 1 with replacement and all ties), else on its rows in stream order
+ * (matches depend on row order). */
+static int
+match_target(const void *params, const char *name)
+{
+	(void)params;
+	return strcmp(name, "match_att") == 0 ? 0 : -1;
+}
+
+static replicate_status
+match_estimate(const void *params, int target, replay_view *v, double *out)
+{
+	const match_params *o = params;
+	nnmatch_opts nn = o->nn;
+	nnmatch_result mr;
+	size_t bad;
+
+	(void)target;
+	if (nnmatch_by_blocks(&nn)) {
+		const replay_cells *c = replay_view_cells(v);
+		/* no ysq: boot needs the estimate, not its standard error */
+		nnmatch_cells cells = { c->t, c->d, c->count, c->ysum, NULL, c->n };
+		nnmatch_work **work = (nnmatch_work **)replay_view_scratch(v);
+
+		if (*work == NULL)
+			*work = xcalloc(1, sizeof **work);
+		if (nnmatch_distance(o->on_logit, o->caliper_sd, c->ps, c->count, c->n, c->d,
+		    &nn.caliper, &bad) != 0)
+			return REPLICATE_INFINITE_WEIGHT;
+		if (nnmatch_att_cells(&cells, &nn, NULL, &mr, *work) != 0)
+			return REPLICATE_NO_MATCH;
+	} else {
+		const replay_units *u = replay_view_units(v);
+
+		if (nnmatch_distance(o->on_logit, o->caliper_sd, u->ps, NULL, u->n, u->d,
+		    &nn.caliper, &bad) != 0)
+			return REPLICATE_INFINITE_WEIGHT;
+		if (nnmatch_att(u->d, u->t, u->y, u->n, &nn, u->w, &mr) != 0)
+			return REPLICATE_NO_MATCH;
+	}
+	*out = mr.estimate;
+	return REPLICATE_OK;
+}
+
+static void
+match_scratch_free(void *scratch)
+{
+	nnmatch_work *work = scratch;
+
+	nnmatch_work_free(work);
+	free(work);
+}
+
+static const replay_ops match_replay = {
+	.target = match_target,
+	.estimate = match_estimate,
+	.scratch_free = match_scratch_free,
+};
+
+/* Options. */
+enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_ON, OPT_TIES, OPT_PS };
+
+static const struct option match_longopts[] = {
+	{ "k", required_argument, NULL, 'k' },
+	{ "no-replace", no_argument, NULL, OPT_NO_REPLACE },
+	{ "caliper", required_argument, NULL, OPT_CALIPER },
+	{ "on", required_argument, NULL, OPT_ON },
+	{ "ties", required_argument, NULL, OPT_TIES },
+	{ "treatment", required_argument, NULL, 't' },
+	{ "outcome", required_argument, NULL, 'y' },
+	{ "ps", required_argument, NULL, OPT_PS },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char match_usage[] =
+    "usage: match [-k K] [--no-replace] [--caliper C] [--on ps|logit]\n"
+    "             [--ties all|first] [-t COL] [-y COL] [--ps COL] [stream options]\n"
+    "\n"
+    "Matches each treated unit to its K nearest controls on the propensity\n"
+    "score and estimates the effect on the treated (ATT).\n"
+    "\n"
+    "  -k K               controls per treated unit (default 1)\n"
+    "  --no-replace       use each control once (greedy, largest score first)\n"
+    "  --caliper C        no match farther than C standard deviations of the\n"
+    "                     distance (MatchIt's std.caliper); default none\n"
+    "  --on ps|logit      match on the score or its logit (default ps)\n"
+    "  --ties all|first   controls tied at the K-th distance: use them all with\n"
+    "                     shared weight (default), or only the lowest row\n"
+    "  -t, -y, --ps COL   override the treatment, outcome, propensity roles\n"
+    "\n" CLI_COMMON_HELP
+    "\nexample:\n"
+    "  ... | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier \\\n"
+    "      | match -k 1 --ties all | report\n";
+
+static void
+match_defaults(void *params)
+{
+	match_params *o = params;
+
+	memset(o, 0, sizeof *o);
+	o->nn.k = 1;
+	o->nn.replace = 1;
+	o->nn.ties = TIES_ALL;
+}
+
+static void
+match_option(void *params, stage_roles *roles, int opt, const char *arg)
+{
+	match_params *o = params;
+
+	switch (opt) {
+	case 'k': o->nn.k = (int)cli_int("-k", arg, 1, 1000); break;
+	case OPT_NO_REPLACE: o->nn.replace = 0; break;
+	case OPT_CALIPER: o->caliper_sd = cli_double("--caliper", arg, 1e-9, 100); break;
+	case OPT_ON:
+		if (!cli_choice(arg, "ps,logit"))
+			die_usage("--on wants ps or logit, not '%s'", arg);
+		o->on_logit = strcmp(arg, "logit") == 0;
+		break;
+	case OPT_TIES:
+		if (!cli_choice(arg, "all,first"))
+			die_usage("--ties wants all or first, not '%s'", arg);
+		o->nn.ties = strcmp(arg, "all") == 0 ? TIES_ALL : TIES_FIRST;
+		o->ties_given = 1;
+		break;
+	case 't': roles->treatment = arg; break;
+	case 'y': roles->outcome = arg; break;
+	case OPT_PS: roles->ps = arg; break;
+	}
+}
+
+static void
+match_finish(void *params)
+{
+	match_params *o = params;
+
+	if (!o->nn.replace) {
+		if (o->ties_given && o->nn.ties == TIES_ALL)
+			die_usage("--ties all shares controls between treated units, which "
+			    "--no-replace forbids: use --ties first");
+		o->nn.ties = TIES_FIRST;
+	}
+}
+
+const stage_module match_module = {
+	.name = "match",
+	.usage = match_usage,
+	.shortopts = "k:t:y:",
+	.longopts = match_longopts,
+	.params_size = sizeof(match_params),
+	.defaults = match_defaults,
+	.option = match_option,
+	.finish = match_finish,
+	.recipe_write = match_recipe_write,
+	.recipe_read = match_recipe_read,
+	.adds = match_adds,
+	.run = match_run,
+	.replay = &match_replay,
+};

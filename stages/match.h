@@ -1,0 +1,18 @@
+/* match — the matching stage's module (stages/match.c): nearest-neighbour
+ * matching on the propensity score (or its logit) for the ATT (nnmatch.h). */
+#ifndef PSFLOW_MATCH_H
+#define PSFLOW_MATCH_H
+
+#include "module.h"
+#include "nnmatch.h"
+
+typedef struct {
+	nnmatch_opts nn;
+	double caliper_sd; /* caliper in SDs of the distance; 0: none */
+	int on_logit;
+	int ties_given;    /* the command line named --ties */
+} match_params;
+
+extern const stage_module match_module;
+
+#endif

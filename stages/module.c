@@ -1,0 +1,194 @@
+#include "module.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "mpo.h"
+#include "xalloc.h"
+
+/* The registry. Each module is defined in its own file under stages/. */
+extern const stage_module gen_module, fitps_module, weight_module, match_module,
+    balance_module, boot_module;
+
+static const stage_module *const modules[] = {
+	&gen_module, &fitps_module, &weight_module, &match_module, &balance_module,
+	&boot_module,
+};
+
+const stage_module *
+stage_module_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
+		if (strcmp(modules[i]->name, name) == 0)
+			return modules[i];
+	return NULL;
+}
+
+/* The module's long options, then the shared ones. */
+static struct option *
+all_longopts(const stage_module *m)
+{
+	static const struct option common[] = { CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	size_t own = 0, shared = sizeof common / sizeof common[0];
+	struct option *all;
+
+	while (m->longopts && m->longopts[own].name)
+		own++;
+	all = xreallocarray(NULL, own + shared, sizeof *all);
+	if (own)
+		memcpy(all, m->longopts, own * sizeof *all);
+	memcpy(all + own, common, shared * sizeof *all);
+	return all;
+}
+
+/* Is opt one of the module's own (a short option letter or a long
+ * option's val)? */
+static int
+own_option(const stage_module *m, int opt)
+{
+	if (opt > 0 && opt < 256 && opt != ':' && opt != 'h' && m->shortopts &&
+	    strchr(m->shortopts, opt))
+		return 1;
+	for (size_t i = 0; m->longopts && m->longopts[i].name; i++)
+		if (m->longopts[i].val == opt && m->longopts[i].flag == NULL)
+			return 1;
+	return 0;
+}
+
+int
+stage_main(const stage_module *m, int argc, char **argv)
+{
+	struct option *longopts = all_longopts(m);
+	char shortopts[64];
+	void *params = xcalloc(1, m->params_size);
+	stage_roles roles = { 0 };
+	cli_common cli;
+	int opt;
+
+	err_set_prog(argv[0]);
+	cli_common_init(&cli);
+	snprintf(shortopts, sizeof shortopts, "%sh", m->shortopts ? m->shortopts : "");
+	if (m->defaults)
+		m->defaults(params);
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (own_option(m, opt))
+			m->option(params, &roles, opt, optarg);
+		else
+			cli_other_option(&cli, opt, optarg, m->usage);
+	}
+	cli_no_operands(argc, argv);
+	free(longopts);
+	if (m->finish)
+		m->finish(params);
+	m->run(params, &roles, &cli);
+	if (m->params_free)
+		m->params_free(params);
+	free(params);
+	return EXIT_OK;
+}
+
+void
+stage_add_recipe(const stage_module *m, const void *params, stream_head *h)
+{
+	mpseq entry;
+
+	mpseq_map(&entry);
+	mpseq_str(&entry, "stage", m->name);
+	m->recipe_write(params, h, &entry);
+	stream_head_add_recipe(h, &entry);
+	mpseq_free(&entry);
+}
+
+void
+stage_check_new_columns(const stage_module *m, const void *params, const table *have,
+    const char *hint)
+{
+	const char *names[16];
+	int n = m->adds ? m->adds(params, names, 16) : 0;
+
+	for (int i = 0; i < n; i++)
+		if (table_find(have, names[i]) >= 0)
+			die("the stream already has a column '%s' (did %s run twice?)%s%s",
+			    names[i], m->name, hint ? ": " : "", hint ? hint : "");
+}
+
+int
+stage_claim_columns(const stage_module *m, const void *params, table *rows,
+    table *schema, const char *hint)
+{
+	const char *names[16];
+	int n = m->adds ? m->adds(params, names, 16) : 0, first = -1;
+
+	stage_check_new_columns(m, params, rows ? rows : schema, hint);
+	for (int i = 0; i < n; i++) {
+		if (rows) {
+			int at = table_add_column(rows, names[i], COL_F64, NULL, 0);
+
+			if (first < 0)
+				first = at;
+		}
+		if (schema)
+			table_add_column(schema, names[i], COL_F64, NULL, 0);
+	}
+	return first;
+}
+
+void
+recipe_write_roles(mpseq *entry, const stream_head *h)
+{
+	mpseq_str(entry, "treatment", h->treatment);
+	mpseq_str(entry, "outcome", h->outcome);
+	mpseq_str(entry, "ps", h->ps);
+}
+
+static int
+wrong_kind(const char *stage, const char *key, const char *want, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "the recipe's %s entry has a '%s' that is not %s", stage, key,
+	    want);
+	return -1;
+}
+
+int
+recipe_get_number(const msgpack_object *e, const char *stage, const char *key,
+    double *out, char *why, size_t whylen)
+{
+	const msgpack_object *o = mpo_get(e, key);
+
+	if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (mpo_number(o, out) != 0)
+		return wrong_kind(stage, key, "a number", why, whylen);
+	return 0;
+}
+
+int
+recipe_get_bool(const msgpack_object *e, const char *stage, const char *key, int *out,
+    char *why, size_t whylen)
+{
+	const msgpack_object *o = mpo_get(e, key);
+
+	if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_BOOLEAN)
+		return wrong_kind(stage, key, "true or false", why, whylen);
+	*out = o->via.boolean;
+	return 0;
+}
+
+int
+recipe_get_str(const msgpack_object *e, const char *stage, const char *key, char **out,
+    char *why, size_t whylen)
+{
+	const msgpack_object *o = mpo_get(e, key);
+
+	*out = NULL;
+	if (o == NULL || o->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	*out = mpo_strdup(o);
+	if (*out == NULL)
+		return wrong_kind(stage, key, "a string", why, whylen);
+	return 0;
+}

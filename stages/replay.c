@@ -1,0 +1,814 @@
+#include "replay.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "keyed.h"
+#include "lanes.h"
+#include "mpo.h"
+#include "rowgroup.h"
+#include "xalloc.h"
+
+static const char *reasons[REPLICATE_REASONS] = {
+	"ok",
+	"no treated unit in the resample",
+	"no control in the resample",
+	"the propensity model could not be fitted",
+	"a propensity of 0 or 1 gave an infinite weight",
+	"a group's weights summed to 0",
+	"no treated unit could be matched",
+};
+
+const char *
+replicate_reason(replicate_status s)
+{
+	return reasons[s];
+}
+
+/* The roles an entry was made with (the recipe's shared keys): a later
+ * entry's override an earlier one's. */
+static void
+take_roles(replay_plan *p, const msgpack_object *e)
+{
+	static const char *const keys[] = { "treatment", "outcome", "ps" };
+	char **dst[] = { &p->treatment, &p->outcome, &p->ps };
+
+	for (int k = 0; k < 3; k++) {
+		char *v = mpo_strdup(mpo_get(e, keys[k]));
+
+		if (v) {
+			free(*dst[k]);
+			*dst[k] = v;
+		}
+	}
+}
+
+static void
+skip(replay_plan *p, const char *stage)
+{
+	p->skipped = xreallocarray(p->skipped, (size_t)p->nskipped + 1, sizeof *p->skipped);
+	p->skipped[p->nskipped++] = xstrdup(stage);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A step of the module m, from its recipe entry e (entry i + 1). */
+static void
+add_step(replay_plan *p, const stage_module *m, const msgpack_object *e,
+    const stream_head *h, int fixed_ps, int i)
+{
+	replay_step *st;
+	char why[512];
+
+	p->steps = xreallocarray(p->steps, (size_t)p->nsteps + 1, sizeof *p->steps);
+	st = &p->steps[p->nsteps++];
+	st->module = m;
+	st->params = xcalloc(1, m->params_size);
+	if (m->recipe_read(st->params, e, why, sizeof why) != 0)
+		die("recipe entry %d (%s) cannot be replayed: %s", i + 1, m->name, why);
+	if (m->replay->ps) {
+		int refits;
+
+		if (m->replay->ps->prepare(st->params, h, fixed_ps, &refits, &p->ps_source,
+		    why, sizeof why) != 0)
+			die("recipe entry %d (%s) cannot be replayed: %s", i + 1, m->name, why);
+		p->ps_step = refits ? p->nsteps - 1 : -1;
+	}
+}
+
+void
+replay_plan_from_recipe(replay_plan *p, const stream_head *h, int fixed_ps)
+{
+	memset(p, 0, sizeof *p);
+	p->ps_step = -1;
+	p->ps_source = "fixed: the stream's propensities";
+	if (fixed_ps)
+		p->ps_source = "fixed: the stream's propensities (--fixed-ps)";
+	p->treatment = dup_or_null(h->treatment);
+	p->outcome = dup_or_null(h->outcome);
+	p->ps = dup_or_null(h->ps);
+	for (int i = 0; i < h->nrecipe; i++) {
+		msgpack_unpacked u;
+		const msgpack_object *e;
+		const stage_module *m;
+		char *stage;
+
+		mpraw_unpack(&h->recipe[i], &u);
+		e = &u.data;
+		stage = mpo_strdup(mpo_get(e, "stage"));
+		if (stage == NULL)
+			die("recipe entry %d has no stage name: cannot replay it", i + 1);
+		m = stage_module_find(stage);
+		if (m && m->not_replayed)
+			die("%s", m->not_replayed);
+		if (m && m->replay) {
+			take_roles(p, e);
+			add_step(p, m, e, h, fixed_ps, i);
+		} else if (m || fixed_ps)
+			skip(p, stage); /* makes data or no estimate: nothing to replay */
+		else
+			die("boot cannot replay the stage '%s': it is not one of psflow's, "
+			    "so its numbers cannot be recomputed on resampled data. Use "
+			    "boot --fixed-ps to take the propensities in the stream as they "
+			    "are (the intervals then ignore the propensity model's own "
+			    "uncertainty)", stage);
+		free(stage);
+		msgpack_unpacked_destroy(&u);
+	}
+}
+
+static void
+add_target(replay_plan *p, int step, int id, int result, const msgpack_object *r)
+{
+	replay_target *t;
+
+	p->targets = xreallocarray(p->targets, (size_t)p->ntargets + 1, sizeof *p->targets);
+	t = &p->targets[p->ntargets++];
+	t->step = step;
+	t->id = id;
+	t->result = result;
+	t->name = mpo_strdup(mpo_get(r, "name"));
+	if (mpo_number(mpo_get(r, "estimate"), &t->estimate) != 0)
+		t->estimate = NAN;
+}
+
+/* The last step of the stage that made result r, and its id for it. */
+static int
+target_of(const replay_plan *p, const msgpack_object *r, const char *name, int *id)
+{
+	for (int s = p->nsteps - 1; s >= 0; s--) {
+		const stage_module *m = p->steps[s].module;
+
+		if (mpo_is_str(mpo_get(r, "stage"), m->name)) {
+			*id = m->replay->target ? m->replay->target(p->steps[s].params, name) : -1;
+			return *id >= 0 ? s : -1;
+		}
+	}
+	return -1;
+}
+
+void
+replay_plan_add_targets(replay_plan *p, const rawlist *results)
+{
+	for (int i = 0; i < results->n; i++) {
+		msgpack_unpacked u;
+		const msgpack_object *r;
+		char *name;
+		int step, id;
+
+		mpraw_unpack(&results->items[i], &u);
+		r = &u.data;
+		name = mpo_strdup(mpo_get(r, "name"));
+		if (name && mpo_get(r, "estimate") && (step = target_of(p, r, name, &id)) >= 0)
+			add_target(p, step, id, i, r);
+		free(name);
+		msgpack_unpacked_destroy(&u);
+	}
+	if (p->ntargets == 0)
+		die("nothing to bootstrap: the stream has no estimate from weight or "
+		    "match (run boot after them)");
+	if (p->ps_step < 0 && p->ps == NULL)
+		die("no propensity column in the stream to hold fixed");
+}
+
+void
+replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *results,
+    int fixed_ps)
+{
+	replay_plan_from_recipe(p, h, fixed_ps);
+	replay_plan_add_targets(p, results);
+}
+
+int
+replay_plan_reads(const replay_plan *p, const char *column)
+{
+	if ((p->treatment && strcmp(column, p->treatment) == 0) ||
+	    (p->outcome && strcmp(column, p->outcome) == 0) ||
+	    (p->ps && strcmp(column, p->ps) == 0))
+		return 1;
+	if (p->ps_step >= 0) {
+		const replay_step *st = &p->steps[p->ps_step];
+
+		return st->module->replay->ps->reads(st->params, column);
+	}
+	return 0;
+}
+
+void
+replay_plan_free(replay_plan *p)
+{
+	for (int s = 0; s < p->nsteps; s++) {
+		if (p->steps[s].module->params_free)
+			p->steps[s].module->params_free(p->steps[s].params);
+		free(p->steps[s].params);
+	}
+	free(p->steps);
+	free(p->treatment);
+	free(p->outcome);
+	free(p->ps);
+	for (int i = 0; i < p->ntargets; i++)
+		free(p->targets[i].name);
+	free(p->targets);
+	for (int i = 0; i < p->nskipped; i++)
+		free(p->skipped[i]);
+	free(p->skipped);
+	memset(p, 0, sizeof *p);
+}
+
+/* Orders the rows by group (stably, a counting sort): pos[i] is stream
+ * row i's place. */
+static void
+order_by_group(replay_data *d, const uint32_t *group_of_row, const uint8_t *t,
+    const double *y)
+{
+	/* next[g]: where group g's next row goes, from the counts of the
+	 * groups before it */
+	size_t *next = xcalloc(d->ngroups + 1, sizeof *next);
+
+	for (size_t i = 0; i < d->n; i++)
+		if (group_of_row[i] + 1 < d->ngroups)
+			next[group_of_row[i] + 1]++;
+	for (size_t g = 1; g < d->ngroups; g++)
+		next[g] += next[g - 1];
+	for (size_t i = 0; i < d->n; i++) {
+		size_t k = next[group_of_row[i]]++;
+
+		d->pos[i] = k;
+		d->group[k] = group_of_row[i];
+		d->t[k] = t[i];
+		d->y[k] = y[i];
+		if (d->bit_row)
+			d->bit_row[k] = REPLAY_BIT_ROW(2 * group_of_row[i] + t[i], y[i]);
+		else
+			d->row[k] = (replay_row){ y[i], 2 * group_of_row[i] + t[i] };
+	}
+	free(next);
+}
+
+/* Each group's values (column-major, ngroups x cols): its first row's. */
+static double *
+first_of_groups(const double *X, size_t n, int cols, const uint32_t *group_of_row,
+    size_t ngroups)
+{
+	double *G = xreallocarray(NULL, ngroups + 1, (size_t)cols * sizeof *G);
+	size_t next = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (group_of_row[i] == next) { /* groups are numbered by first row */
+			for (int k = 0; k < cols; k++)
+				G[(size_t)k * ngroups + next] = X[(size_t)k * n + i];
+			next++;
+		}
+	return G;
+}
+
+static int
+outcome_is_binary(const double *y, size_t n)
+{
+	int other = 0;
+
+	for (size_t i = 0; i < n; i++)
+		other |= y[i] != 0 && y[i] != 1;
+	return !other;
+}
+
+void
+replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
+{
+	size_t n = rows->nrows;
+	uint8_t *t = xmalloc(n + 1);
+	double *y = xreallocarray(NULL, n + 1, sizeof *y);
+	uint32_t *group_of_row = xreallocarray(NULL, n + 1, sizeof *group_of_row);
+	double *X;
+	int cols;
+	const replay_step *ps_step = p->ps_step >= 0 ? &p->steps[p->ps_step] : NULL;
+	char why[512];
+
+	memset(d, 0, sizeof *d);
+	d->n = n;
+	stage_treatment(&rows->cols[stage_numeric_column(rows,
+	    stage_role(p->treatment, "treatment", "-t"), "treatment", "-t")], n, t);
+	stage_finite(&rows->cols[stage_numeric_column(rows,
+	    stage_role(p->outcome, "outcome", "-y"), "outcome", "-y")], n, y, "outcome");
+	/* the rows' covariates, or their propensity: what a group shares */
+	cols = ps_step ? ps_step->module->replay->ps->columns(ps_step->params) : 1;
+	X = xreallocarray(NULL, n + 1, (size_t)cols * sizeof *X);
+	if (ps_step) {
+		if (ps_step->module->replay->ps->matrix(ps_step->params, rows, X, why,
+		    sizeof why) != 0)
+			die("%s", why);
+	} else
+		stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity", "--ps")],
+		    n, X);
+	d->ngroups = rowgroup(X, n, cols, group_of_row);
+	if (d->ngroups == 0 && n > 0)
+		die("%zu rows are too many for boot to group (at most %u)", n,
+		    UINT32_MAX - 1);
+	if (ps_step) {
+		d->p = cols;
+		d->X = first_of_groups(X, n, cols, group_of_row, d->ngroups);
+		if (p->ps && table_find(rows, p->ps) >= 0) {
+			/* the stream's own propensities, for the full-data check
+			 * (see replay_run) */
+			stage_ps(&rows->cols[stage_numeric_column(rows, p->ps, "propensity",
+			    "--ps")], n, X);
+			d->ps = first_of_groups(X, n, 1, group_of_row, d->ngroups);
+		}
+	} else
+		d->ps = first_of_groups(X, n, 1, group_of_row, d->ngroups);
+	free(X);
+	d->t = xmalloc(n + 1);
+	d->y = xreallocarray(NULL, n + 1, sizeof *d->y);
+	d->group = xreallocarray(NULL, n + 1, sizeof *d->group);
+	d->pos = xreallocarray(NULL, n + 1, sizeof *d->pos);
+	if (outcome_is_binary(y, n) && d->ngroups < (size_t)1 << 30)
+		d->bit_row = xreallocarray(NULL, n + 1, sizeof *d->bit_row);
+	else
+		d->row = xreallocarray(NULL, n + 1, sizeof *d->row);
+	order_by_group(d, group_of_row, t, y);
+	free(group_of_row);
+	free(t);
+	free(y);
+}
+
+void
+replay_data_free(replay_data *d)
+{
+	free(d->t);
+	free(d->y);
+	free(d->row);
+	free(d->bit_row);
+	free(d->group);
+	free(d->pos);
+	free(d->X);
+	free(d->ps);
+	memset(d, 0, sizeof *d);
+}
+
+struct replay_scratch {
+	/* per group: units, treated units, propensity */
+	double *units, *treated, *ps;
+	/* per cell c (2g + t: group g's units with treatment t), zero between
+	 * replicates, for the draws to add to: a 0/1 outcome's units << 32 |
+	 * outcomes' sum (neither reaches 2^32: draws are counted in 32 bits);
+	 * any other's units at [2c] and outcomes' sum at [2c + 1] */
+	uint64_t *bit_tally;
+	double *cellsum;
+	/* the replicate's cells with units (a group's controls, a group's
+	 * treated units) in group order */
+	uint8_t *ct;
+	uint32_t *cgroup;
+	double *cps, *ccount, *cysum, *cw, *cd;
+	size_t ncells;
+	double total_units, total_treated;
+	/* the replicate's rows, for what needs them: copies of each ordered
+	 * row, then the rows themselves */
+	uint32_t *row_count;
+	size_t nrows_cap;
+	uint8_t *rt;
+	double *ry, *rps, *rw, *rd;
+	size_t nrows;
+	int rows_ready;
+	/* what the estimators see of it (replay_view) */
+	replay_cells cells_view;
+	replay_units units_view;
+	/* each step's own memory, and how to free it */
+	void **step_scratch;
+	void (**step_scratch_free)(void *);
+	int nsteps;
+};
+
+replay_scratch *
+replay_scratch_new(const replay_plan *p, const replay_data *d)
+{
+	replay_scratch *s = xcalloc(1, sizeof *s);
+	size_t u = d->ngroups + 1, cells = 2 * d->ngroups + 1, n = d->n + 1;
+
+	s->units = xreallocarray(NULL, u, sizeof *s->units);
+	s->treated = xreallocarray(NULL, u, sizeof *s->treated);
+	s->ps = xreallocarray(NULL, u, sizeof *s->ps);
+	if (d->bit_row)
+		s->bit_tally = xcalloc(cells, sizeof *s->bit_tally);
+	else
+		s->cellsum = xcalloc(2 * cells, sizeof *s->cellsum);
+	s->ct = xmalloc(cells);
+	s->cgroup = xreallocarray(NULL, cells, sizeof *s->cgroup);
+	s->cps = xreallocarray(NULL, cells, sizeof *s->cps);
+	s->ccount = xreallocarray(NULL, cells, sizeof *s->ccount);
+	s->cysum = xreallocarray(NULL, cells, sizeof *s->cysum);
+	s->cw = xreallocarray(NULL, cells, sizeof *s->cw);
+	s->cd = xreallocarray(NULL, cells, sizeof *s->cd);
+	s->nrows_cap = n; /* the rows' arrays come with the first need */
+	s->nsteps = p ? p->nsteps : 0;
+	s->step_scratch = xcalloc((size_t)s->nsteps + 1, sizeof *s->step_scratch);
+	s->step_scratch_free = xcalloc((size_t)s->nsteps + 1, sizeof *s->step_scratch_free);
+	for (int k = 0; k < s->nsteps; k++)
+		s->step_scratch_free[k] = p->steps[k].module->replay->scratch_free;
+	return s;
+}
+
+void
+replay_scratch_free(replay_scratch **sp)
+{
+	replay_scratch *s = *sp;
+
+	if (s == NULL)
+		return;
+	free(s->units), free(s->treated), free(s->ps), free(s->bit_tally), free(s->cellsum);
+	free(s->ct), free(s->cgroup), free(s->cps), free(s->ccount), free(s->cysum);
+	free(s->cw), free(s->cd);
+	for (int k = 0; k < s->nsteps; k++)
+		if (s->step_scratch[k] && s->step_scratch_free[k])
+			s->step_scratch_free[k](s->step_scratch[k]);
+	free(s->step_scratch), free(s->step_scratch_free);
+	free(s->row_count), free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
+	free(s);
+	*sp = NULL;
+}
+
+static replicate_status
+fail(replicate_status st, char *why, size_t whylen, const char *detail)
+{
+	if (why && whylen)
+		snprintf(why, whylen, "%s", detail ? detail : replicate_reason(st));
+	return st;
+}
+
+/* Where sum_cells writes. Taken by value: a store through ct (bytes may
+ * alias anything) would otherwise make the compiler reload every pointer
+ * from the scratch after it. */
+typedef struct {
+	double *units, *treated, *ccount, *cysum;
+	uint8_t *ct;
+	uint32_t *cgroup;
+} cell_lists;
+
+/* Group g's two cells (units and outcome sums c0, y0 for its controls,
+ * c1, y1 for its treated units) into the group's counts and, compacted,
+ * the list of cells with units: returns that list's new length. */
+static inline size_t
+add_group(cell_lists o, size_t g, double c0, double y0, double c1, double y1, size_t m)
+{
+	o.units[g] = c0 + c1;
+	o.treated[g] = c1;
+	o.ct[m] = 0;
+	o.cgroup[m] = (uint32_t)g;
+	o.ccount[m] = c0;
+	o.cysum[m] = y0;
+	m += c0 > 0;
+	o.ct[m] = 1;
+	o.cgroup[m] = (uint32_t)g;
+	o.ccount[m] = c1;
+	o.cysum[m] = y1;
+	return m + (c1 > 0);
+}
+
+/* body for each row k of the replicate r, once for each time it is there:
+ * k drawn from r's stream (drawn), read from its list (listed), or every
+ * row in turn. drawn and listed are constants where it is used, so each
+ * use is one plain loop. */
+#define REPLICATE_ROWS(d, r, drawn, listed, k, body) \
+	do { \
+		rng g_ = (drawn) ? *(r)->draws : (rng){ { 0 } }; \
+		size_t count_ = (drawn) || (listed) ? (r)->n : (d)->n; \
+		for (size_t j_ = 0; j_ < count_; j_++) { \
+			size_t k = (drawn) ? (size_t)rng_below(&g_, (d)->n) : \
+			    (listed) ? (size_t)(r)->list[j_] : j_; \
+			body; \
+		} \
+	} while (0)
+
+/* A 0/1 outcome's rows into the integer tallies. Drawn rows are added as
+ * drawn: the next draw's arithmetic overlaps this one's wait on memory. */
+static ALWAYS_INLINE void
+tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int drawn,
+    int listed)
+{
+	const uint32_t *bit_row = d->bit_row;
+
+	REPLICATE_ROWS(d, r, drawn, listed, k, {
+		uint32_t b = bit_row[k];
+
+		tally[b >> 1] += ((uint64_t)1 << 32) | (b & 1);
+	});
+}
+
+static ALWAYS_INLINE void
+tally_doubles(const replay_data *d, const replay_rows *r, double *cellsum, int drawn,
+    int listed)
+{
+	const replay_row *row = d->row;
+
+	REPLICATE_ROWS(d, r, drawn, listed, k, {
+		cellsum[2 * (size_t)row[k].cell] += 1;
+		cellsum[2 * (size_t)row[k].cell + 1] += row[k].y;
+	});
+}
+
+/* The replicate's rows into the tallies, with a loop of their own for
+ * each kind of row list and of outcome. */
+static ALWAYS_INLINE void
+tally_as(const replay_data *d, const replay_rows *r, replay_scratch *s, int drawn,
+    int listed)
+{
+	if (d->bit_row)
+		tally_bits(d, r, s->bit_tally, drawn, listed);
+	else
+		tally_doubles(d, r, s->cellsum, drawn, listed);
+}
+
+static void
+tally(const replay_data *d, const replay_rows *r, replay_scratch *s)
+{
+	if (r->draws)
+		tally_as(d, r, s, 1, 0);
+	else if (r->list)
+		tally_as(d, r, s, 0, 1);
+	else
+		tally_as(d, r, s, 0, 0);
+}
+
+/* The replicate's units summed into cells, then per group and, compacted,
+ * the cells with units. Draws fall on cells at random, so one addition
+ * seldom waits for another. The tallies are left zero for the next
+ * replicate. */
+static void
+sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
+{
+	size_t u = d->ngroups, m = 0;
+	double total_units = 0, total_treated = 0;
+	cell_lists out = { s->units, s->treated, s->ccount, s->cysum, s->ct, s->cgroup };
+
+	tally(d, r, s);
+	if (d->bit_row) {
+		uint64_t *t = s->bit_tally;
+
+		for (size_t g = 0; g < u; g++) {
+			uint64_t a = t[2 * g], b = t[2 * g + 1];
+
+			m = add_group(out, g, (double)(a >> 32), (double)(uint32_t)a,
+			    (double)(b >> 32), (double)(uint32_t)b, m);
+			t[2 * g] = t[2 * g + 1] = 0;
+		}
+	} else {
+		double *cellsum = s->cellsum;
+
+		for (size_t g = 0; g < u; g++) {
+			double *c = cellsum + 4 * g;
+
+			m = add_group(out, g, c[0], c[1], c[2], c[3], m);
+			c[0] = c[1] = c[2] = c[3] = 0;
+		}
+	}
+	for (size_t g = 0; g < u; g++) {
+		total_units += out.units[g];
+		total_treated += out.treated[g];
+	}
+	s->total_units = total_units;
+	s->total_treated = total_treated;
+	s->ncells = m;
+}
+
+/* Once the groups' propensities are known. Groups are numbered in order of
+ * their full-data propensity (replay_plan_warm_start), so the cells come
+ * nearly sorted by distance and matching's sort has little to do. */
+static void
+cell_propensities(replay_scratch *s)
+{
+	for (size_t m = 0; m < s->ncells; m++)
+		s->cps[m] = s->ps[s->cgroup[m]];
+}
+
+/* The replicate's rows in stream order, each copy of a row as a row. */
+static void
+expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
+{
+	size_t m = 0;
+
+	if (s->rows_ready)
+		return;
+	if (s->rt == NULL) { /* memory touched costs: only for what needs rows */
+		size_t n = s->nrows_cap;
+
+		s->row_count = xreallocarray(NULL, n, sizeof *s->row_count);
+		s->rt = xmalloc(n);
+		s->ry = xreallocarray(NULL, n, sizeof *s->ry);
+		s->rps = xreallocarray(NULL, n, sizeof *s->rps);
+		s->rw = xreallocarray(NULL, n, sizeof *s->rw);
+		s->rd = xreallocarray(NULL, n, sizeof *s->rd);
+	}
+	memset(s->row_count, 0, d->n * sizeof *s->row_count);
+	if (r->draws)
+		REPLICATE_ROWS(d, r, 1, 0, k, s->row_count[k]++);
+	else
+		REPLICATE_ROWS(d, r, 0, r->list != NULL, k, s->row_count[k]++);
+	for (size_t i = 0; i < d->n; i++) {
+		size_t k = d->pos[i];
+		uint32_t c = s->row_count[k];
+
+		for (uint32_t j = 0; j < c; j++, m++) {
+			s->rt[m] = d->t[k];
+			s->ry[m] = d->y[k];
+			s->rps[m] = s->ps[d->group[k]];
+		}
+	}
+	s->nrows = m;
+	s->rows_ready = 1;
+}
+
+/* What a step sees of a replicate. */
+struct replay_view {
+	const replay_data *d;
+	const replay_rows *r;
+	replay_scratch *s;
+	int step;
+};
+
+const replay_cells *
+replay_view_cells(replay_view *v)
+{
+	replay_scratch *s = v->s;
+
+	s->cells_view = (replay_cells){ s->ct, s->cps, s->ccount, s->cysum, s->ncells,
+		s->cw, s->cd };
+	return &s->cells_view;
+}
+
+const replay_units *
+replay_view_units(replay_view *v)
+{
+	replay_scratch *s = v->s;
+
+	expand_rows(v->d, v->r, s);
+	s->units_view = (replay_units){ s->rt, s->ry, s->rps, s->nrows, s->rw, s->rd };
+	return &s->units_view;
+}
+
+void **
+replay_view_scratch(replay_view *v)
+{
+	return &v->s->step_scratch[v->step];
+}
+
+static replay_groups
+groups_of(const replay_data *d, const replay_scratch *s)
+{
+	return (replay_groups){ d->X, d->ngroups, d->p, s->units, s->treated };
+}
+
+/* The replicate's propensities per group into s->ps: refitted by the
+ * plan's propensity step, or the stream's. */
+static replicate_status
+propensities(const replay_plan *p, const replay_data *d, const replay_rows *r,
+    replay_scratch *s, char *why, size_t whylen)
+{
+	const replay_step *st;
+	replay_groups g;
+
+	if (p->ps_step < 0) {
+		memcpy(s->ps, d->ps, d->ngroups * sizeof *s->ps);
+		return REPLICATE_OK;
+	}
+	st = &p->steps[p->ps_step];
+	g = groups_of(d, s);
+	if (st->module->replay->ps->fit(st->params, &g, p->cold, s->ps, why, whylen) != 0)
+		return REPLICATE_FIT_FAILED;
+	if (r->draws == NULL && r->list == NULL && d->ps) {
+		/* The full data: the refit must give the stream's propensities (to
+		 * the fit's tolerance), and the estimates are then taken from the
+		 * stream's own. Fits summed in another order differ in the last
+		 * bits, enough to break a tie of two distances. */
+		double worst = 0;
+
+		for (size_t k = 0; k < d->ngroups; k++)
+			worst = fmax(worst, fabs(s->ps[k] - d->ps[k]));
+		if (!(worst <= 1e-7)) {
+			snprintf(why, whylen, "refitting the recipe's model gives propensities "
+			    "up to %.3g away from the stream's: they were not made by that "
+			    "model", worst);
+			return REPLICATE_FIT_FAILED;
+		}
+		memcpy(s->ps, d->ps, d->ngroups * sizeof *s->ps);
+	}
+	return REPLICATE_OK;
+}
+
+replicate_status
+replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
+    replay_scratch *s, double *out, char *why, size_t whylen)
+{
+	char detail[512];
+	replicate_status st;
+
+	s->rows_ready = 0;
+	sum_cells(d, r, s);
+	if (s->total_treated == 0)
+		return fail(REPLICATE_NO_TREATED, why, whylen, NULL);
+	if (s->total_treated == s->total_units)
+		return fail(REPLICATE_NO_CONTROLS, why, whylen, NULL);
+	detail[0] = '\0';
+	if ((st = propensities(p, d, r, s, detail, sizeof detail)) != REPLICATE_OK)
+		return fail(st, why, whylen, detail[0] ? detail : NULL);
+	cell_propensities(s);
+	for (int k = 0; k < p->ntargets; k++) {
+		const replay_target *t = &p->targets[k];
+		const replay_step *step = &p->steps[t->step];
+		replay_view v = { d, r, s, t->step };
+
+		st = step->module->replay->estimate(step->params, t->id, &v, &out[k]);
+		if (st != REPLICATE_OK)
+			return fail(st, why, whylen, NULL);
+	}
+	return REPLICATE_OK;
+}
+
+/* v[g] = v[order[g].index] for the u groups */
+static void
+permute(double *v, const keyed *order, size_t u, double *tmp)
+{
+	for (size_t g = 0; g < u; g++)
+		tmp[g] = v[order[g].index];
+	memcpy(v, tmp, u * sizeof *tmp);
+}
+
+/* Renumbers the groups in order of their full-data propensities (ps, in
+ * group order; permuted with them). */
+static void
+order_groups(replay_data *d, double *ps)
+{
+	size_t u = d->ngroups;
+	keyed *k = xreallocarray(NULL, u + 1, sizeof *k);
+	uint32_t *renamed = xreallocarray(NULL, u + 1, sizeof *renamed);
+	uint32_t *group_of_row = xreallocarray(NULL, d->n + 1, sizeof *group_of_row);
+	uint8_t *t = xmalloc(d->n + 1);
+	double *y = xreallocarray(NULL, d->n + 1, sizeof *y);
+	double *tmp = xreallocarray(NULL, u + 1, sizeof *tmp);
+
+	for (size_t g = 0; g < u; g++)
+		k[g] = (keyed){ ps[g], g };
+	keyed_sort(k, u);
+	for (size_t g = 0; g < u; g++)
+		renamed[k[g].index] = (uint32_t)g;
+	/* the rows back in stream order, with the new numbers, then reordered */
+	for (size_t i = 0; i < d->n; i++) {
+		size_t at = d->pos[i];
+
+		group_of_row[i] = renamed[d->group[at]];
+		t[i] = d->t[at];
+		y[i] = d->y[at];
+	}
+	order_by_group(d, group_of_row, t, y);
+	for (int c = 0; c < (d->X ? d->p : 0); c++)
+		permute(d->X + (size_t)c * u, k, u, tmp);
+	if (ps != d->ps)
+		permute(ps, k, u, tmp);
+	if (d->ps)
+		permute(d->ps, k, u, tmp);
+	free(k), free(renamed), free(group_of_row), free(t), free(y), free(tmp);
+}
+
+void
+replay_plan_warm_start(replay_plan *p, replay_data *d)
+{
+	const replay_ps_ops *ops;
+	replay_step *st;
+	replay_scratch *s;
+	replay_groups g;
+	double *mu;
+
+	if (p->ps_step < 0) {
+		order_groups(d, d->ps);
+		return;
+	}
+	st = &p->steps[p->ps_step];
+	ops = st->module->replay->ps;
+	s = replay_scratch_new(NULL, d);
+	mu = xreallocarray(NULL, d->ngroups + 1, sizeof *mu);
+	sum_cells(d, &(replay_rows){ 0 }, s);
+	g = groups_of(d, s);
+	if (ops->warm_fit(st->params, &g, mu) == 0) {
+		order_groups(d, mu);
+		/* the groups' units in the new order, for the witnesses */
+		sum_cells(d, &(replay_rows){ 0 }, s);
+		g = groups_of(d, s);
+		ops->warm_keep(st->params, &g, mu);
+	} else
+		free(mu); /* every refit starts from zeros; the replicates say why */
+	replay_scratch_free(&s);
+}
+
+replay_plan
+replay_plan_cold(const replay_plan *p)
+{
+	replay_plan cold = *p;
+
+	cold.cold = 1;
+	return cold;
+}

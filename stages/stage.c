@@ -1,0 +1,372 @@
+#include "stage.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "xalloc.h"
+
+void
+rawlist_add(rawlist *l, const mpraw *raw)
+{
+	l->items = xreallocarray(l->items, (size_t)l->n + 1, sizeof *l->items);
+	mpraw_copy(&l->items[l->n++], raw->bytes, raw->len);
+}
+
+void
+rawlist_free(rawlist *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->items[i].bytes);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void
+stage_open(stage_input *si, const cli_common *cli)
+{
+	memset(si, 0, sizeof *si);
+	si->in = stream_in_open(cli->in, &cli->io);
+	si->head = stream_in_head(si->in);
+	table_init(&si->rows);
+	table_copy_schema(&si->rows, &si->head->schema);
+}
+
+void
+stage_read_all(stage_input *si)
+{
+	mpraw raw;
+
+	for (;;) {
+		stream_event ev = stream_in_next(si->in, &si->rows, &raw);
+
+		if (ev == STREAM_END)
+			return;
+		if (ev == STREAM_RESULT)
+			rawlist_add(&si->results, &raw);
+	}
+}
+
+stream_out *
+stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *recipe,
+    int (*keep)(const char *column, void *ctx), void *ctx)
+{
+	stream_out *out = si->out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+	table batch;
+	int *kept = xcalloc((size_t)si->rows.ncols + 1, sizeof *kept), nkept = 0;
+	mpraw raw;
+
+	/* the head goes out with the stage's recipe entry; si->head stays as
+	 * it came (remote boot workers replay it) */
+	stream_out_head_adding(out, si->head, recipe);
+	/* si->rows keeps only the columns asked for: memory first touched
+	 * costs more than the work on it, and the others go on unread */
+	table_init(&batch);
+	table_copy_schema(&batch, &si->rows);
+	table_free(&si->rows);
+	table_init(&si->rows);
+	for (int c = 0; c < batch.ncols; c++)
+		if (keep == NULL || keep(batch.cols[c].name, ctx)) {
+			kept[nkept++] = c;
+			table_add_column(&si->rows, batch.cols[c].name, batch.cols[c].type,
+			    batch.cols[c].levels, batch.cols[c].nlevels);
+		}
+	for (;;) {
+		stream_event ev;
+		size_t at = si->rows.nrows;
+
+		batch.nrows = 0;
+		ev = stream_in_next(si->in, &batch, &raw);
+		if (ev == STREAM_END)
+			break;
+		if (ev == STREAM_RESULT) {
+			rawlist_add(&si->results, &raw);
+			continue;
+		}
+		stream_out_rows(out, &batch, 0, batch.nrows);
+		table_set_rows_written(&si->rows, at + batch.nrows, si->rows.ncols);
+		for (int k = 0; k < nkept; k++) {
+			size_t w = coltype_width(batch.cols[kept[k]].type);
+
+			memcpy((char *)si->rows.cols[k].data + at * w, batch.cols[kept[k]].data,
+			    batch.nrows * w);
+		}
+	}
+	table_free(&batch);
+	free(kept);
+	return out;
+}
+
+stream_out *
+stage_stream(stage_input *si, const cli_common *cli, const stream_head *head,
+    stage_batch_fn fn, void *ctx)
+{
+	stream_out *out = si->out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+	mpraw raw;
+
+	stream_out_head(out, head);
+	for (;;) {
+		stream_event ev;
+
+		si->rows.nrows = 0;
+		ev = stream_in_next(si->in, &si->rows, &raw);
+		if (ev == STREAM_END)
+			return out;
+		if (ev == STREAM_RESULT)
+			stream_out_raw(out, raw.bytes, raw.len);
+		else {
+			fn(&si->rows, ctx);
+			stream_out_rows(out, &si->rows, 0, si->rows.nrows);
+		}
+	}
+}
+
+void
+stage_close(stage_input *si)
+{
+	table_free(&si->rows);
+	rawlist_free(&si->results);
+	stream_in_close(&si->in);
+}
+
+static void
+list_columns(const table *schema, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < schema->ncols && off + 4 < size; i++) {
+		int n = snprintf(buf + off, size - off, "%s%s", i ? ", " : "",
+		    schema->cols[i].name);
+
+		if (n < 0 || (size_t)n >= size - off) {
+			snprintf(buf + (size > 5 ? size - 5 : 0), 5, "...");
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (schema->ncols == 0)
+		snprintf(buf, size, "none");
+}
+
+int
+stage_column(const table *schema, const char *name, const char *role,
+    const char *option)
+{
+	int i = table_find(schema, name);
+	char cols[512];
+
+	if (i >= 0)
+		return i;
+	list_columns(schema, cols, sizeof cols);
+	die("%s column '%s' is not in the stream (it has: %s): check %s", role, name,
+	    cols, option);
+}
+
+int
+stage_numeric_column(const table *schema, const char *name, const char *role,
+    const char *option)
+{
+	int i = stage_column(schema, name, role, option);
+
+	if (!column_is_numeric(&schema->cols[i]))
+		die("%s column '%s' is categorical (cat), but must be numeric: "
+		    "check %s", role, name, option);
+	return i;
+}
+
+const char *
+stage_role(const char *value, const char *role, const char *option)
+{
+	if (value == NULL)
+		die("no %s column: name it with %s (or at an earlier stage)", role,
+		    option);
+	return value;
+}
+
+void
+stage_die_treatment_value(const char *name, size_t row, double v)
+{
+	if (isnan(v))
+		die("treatment column '%s' is missing at row %zu: remove such "
+		    "rows upstream (fitps --drop-missing drops and counts them)",
+		    name, row);
+	die("treatment column '%s' has the value %g at row %zu: it must be 0 or 1",
+	    name, v, row);
+}
+
+void
+stage_die_groups(const char *name, size_t n, size_t treated)
+{
+	if (n == 0)
+		die("the stream has no rows: nothing to estimate");
+	if (treated == 0)
+		die("no unit is treated (%s is 0 in all %zu rows): no effect can be "
+		    "estimated", name, n);
+	die("every unit is treated (%s is 1 in all %zu rows): there is no "
+	    "control group", name, n);
+}
+
+void
+stage_treatment(const column *c, size_t n, uint8_t *t)
+{
+	size_t treated = 0;
+
+	if (!column_is_numeric(c))
+		die("treatment column '%s' is categorical: it must hold 0/1 "
+		    "(or true/false)", c->name);
+	for (size_t r = 0; r < n; r++) {
+		double v = column_f64(c, r);
+
+		if (v != 0 && v != 1) /* NaN too */
+			stage_die_treatment_value(c->name, r, v);
+		t[r] = (uint8_t)v;
+		treated += t[r];
+	}
+	if (n == 0 || treated == 0 || treated == n)
+		stage_die_groups(c->name, n, treated);
+}
+
+void
+stage_die_nonfinite(const char *role, const char *name, size_t count, size_t first)
+{
+	die("%s column '%s' has %zu missing, NaN or infinite values (the first "
+	    "at row %zu): remove or impute them upstream (fitps --drop-missing "
+	    "drops and counts them)", role, name, count, first);
+}
+
+void
+treatment_check_init(treatment_check *c)
+{
+	memset(c, 0, sizeof *c);
+	c->bad_row = SIZE_MAX;
+}
+
+int
+treatment_check_batch(treatment_check *c, const column *col, size_t n,
+    double *scratch, uint8_t *t)
+{
+	column_to_f64(col, n, scratch);
+	for (size_t r = 0; r < n; r++) {
+		double v = scratch[r];
+
+		if (v != 0 && v != 1) { /* NaN too */
+			if (c->bad_row == SIZE_MAX)
+				c->bad_row = c->rows + r, c->bad_value = v;
+			v = 0;
+		}
+		t[r] = (uint8_t)v;
+		c->treated += t[r];
+	}
+	c->rows += n;
+	return c->bad_row != SIZE_MAX;
+}
+
+void
+treatment_check_end(const treatment_check *c, const char *name)
+{
+	if (c->bad_row != SIZE_MAX)
+		stage_die_treatment_value(name, c->bad_row, c->bad_value);
+	if (c->rows == 0 || c->treated == 0 || c->treated == c->rows)
+		stage_die_groups(name, c->rows, c->treated);
+}
+
+int
+finite_check_batch(finite_check *c, const double *x, size_t n, size_t row0)
+{
+	for (size_t r = 0; r < n; r++)
+		if (!isfinite(x[r]) && c->bad++ == 0)
+			c->first = row0 + r;
+	return c->bad != 0;
+}
+
+void
+finite_check_end(const finite_check *c, const char *role, const char *name)
+{
+	if (c->bad)
+		stage_die_nonfinite(role, name, c->bad, c->first);
+}
+
+void
+stage_finite(const column *c, size_t n, double *out, const char *role)
+{
+	finite_check fc = { 0, 0 };
+
+	if (!column_is_numeric(c))
+		die("%s column '%s' is categorical, but must be numeric", role, c->name);
+	column_to_f64(c, n, out);
+	finite_check_batch(&fc, out, n, 0);
+	finite_check_end(&fc, role, c->name);
+}
+
+void
+stage_write(const cli_common *cli, const stream_head *head, const table *rows,
+    const rawlist *upstream, mpseq *const *results, int nresults)
+{
+	stream_out *out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+
+	stream_out_head(out, head);
+	stream_out_rows(out, rows, 0, rows->nrows);
+	for (int i = 0; upstream && i < upstream->n; i++)
+		stream_out_raw(out, upstream->items[i].bytes, upstream->items[i].len);
+	for (int i = 0; i < nresults; i++)
+		stream_out_map(out, results[i]);
+	stream_out_end(out);
+}
+
+void
+stage_die_ps_range(const char *name, size_t row, double v)
+{
+	die("propensity column '%s' has %g at row %zu: a propensity must lie in "
+	    "[0, 1]", name, v, row);
+}
+
+void
+stage_ps(const column *c, size_t n, double *out)
+{
+	stage_finite(c, n, out, "propensity");
+	for (size_t r = 0; r < n; r++)
+		if (out[r] < 0 || out[r] > 1)
+			stage_die_ps_range(c->name, r, out[r]);
+}
+
+void
+stage_arrays_get(stage_input *si, const char *treatment, const char *outcome,
+    const char *ps, int need_ps, stage_arrays *a)
+{
+	stream_head *h = si->head;
+	int ti, yi, pi = -1;
+
+	stream_head_set_role(&h->treatment, treatment);
+	stream_head_set_role(&h->outcome, outcome);
+	stream_head_set_role(&h->ps, ps);
+	ti = stage_numeric_column(&si->rows,
+	    stage_role(h->treatment, "treatment", "-t"), "treatment", "-t");
+	yi = stage_numeric_column(&si->rows,
+	    stage_role(h->outcome, "outcome", "-y"), "outcome", "-y");
+	if (need_ps)
+		pi = stage_numeric_column(&si->rows, stage_role(h->ps, "propensity "
+		    "(run fitps first)", "--ps"), "propensity", "--ps");
+	memset(a, 0, sizeof *a);
+	a->n = si->rows.nrows;
+	a->t = xmalloc(a->n + 1);
+	a->y = xreallocarray(NULL, a->n + 1, sizeof *a->y);
+	stage_treatment(&si->rows.cols[ti], a->n, a->t);
+	stage_finite(&si->rows.cols[yi], a->n, a->y, "outcome");
+	if (pi >= 0) {
+		a->ps = xreallocarray(NULL, a->n + 1, sizeof *a->ps);
+		stage_ps(&si->rows.cols[pi], a->n, a->ps);
+	}
+}
+
+void
+stage_arrays_free(stage_arrays *a)
+{
+	free(a->t);
+	free(a->y);
+	free(a->ps);
+	memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,516 @@
+/* weight — inverse-probability weights and the weighted effect.
+ *
+ * Contract: needs treatment, outcome and propensity (roles set by fitps, or
+ * -t/-y/--ps); adds a column w_<estimand> per estimand; makes the results
+ * naive (unweighted difference) and ipw_<estimand> (Hajek estimate with its
+ * standard error, effective sample size, largest weights, trimmed and
+ * truncated counts). It streams, one batch in memory at a time, unless
+ * --truncate or --stabilize need every row (a quantile, a share). */
+#include "weight.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "mpo.h"
+#include "replay.h"
+#include "stage.h"
+#include "xalloc.h"
+
+static void
+group_pair(mpseq *m, const char *key, double control, double treated)
+{
+	mpseq g;
+
+	mpseq_map(&g);
+	mpseq_f64(&g, "treated", treated);
+	mpseq_f64(&g, "control", control);
+	mpseq_take(m, key, &g);
+}
+
+static void
+estimate_fields(mpseq *m, const char *estimand, const ipw_summary *s)
+{
+	mpseq_str(m, "estimand", estimand);
+	mpseq_f64(m, "estimate", s->estimate);
+	mpseq_f64(m, "se", s->se);
+	mpseq_nil(m, "ci");
+	mpseq_i64(m, "n", (int64_t)(s->n[0] + s->n[1]));
+	group_pair(m, "mean_outcome", s->mean[0], s->mean[1]);
+	group_pair(m, "n_group", (double)s->n[0], (double)s->n[1]);
+}
+
+static void
+naive_result(mpseq *m, const ipw_summary *s)
+{
+	result_begin(m, "weight", "naive");
+	estimate_fields(m, "naive", s);
+}
+
+static void
+ipw_result(mpseq *m, const weight_params *o, estimand e, const ipw_summary *s,
+    const size_t trimmed[2], size_t capped)
+{
+	char col[16], name[16];
+
+	snprintf(col, sizeof col, "w_%s", estimand_name(e));
+	snprintf(name, sizeof name, "ipw_%s", estimand_name(e));
+	result_begin(m, "weight", name);
+	estimate_fields(m, estimand_name(e), s);
+	mpseq_str(m, "weight_column", col);
+	group_pair(m, "ess", s->ess[0], s->ess[1]);
+	group_pair(m, "sum_weight", s->sum_w[0], s->sum_w[1]);
+	group_pair(m, "max_weight", s->max_w[0], s->max_w[1]);
+	group_pair(m, "trimmed", (double)trimmed[0], (double)trimmed[1]);
+	mpseq_i64(m, "truncated", (int64_t)capped);
+	mpseq_bool(m, "stabilized", o->adjust.stabilize && e == EST_ATE);
+}
+
+_Noreturn static void
+die_infinite(estimand e, size_t row, int treated, double ps)
+{
+	die("row %zu (%s) has a propensity of %g, so its %s weight is infinite: "
+	    "exclude such units with --trim (e.g. --trim 0.01,0.99)", row,
+	    treated ? "treated" : "control", ps, estimand_name(e));
+}
+
+_Noreturn static void
+die_zero_weight(estimand e, const ipw_summary *s)
+{
+	die("ipw_%s: every %s unit has weight 0 (all trimmed?): widen --trim",
+	    estimand_name(e), s->sum_w[1] > 0 ? "control" : "treated");
+}
+
+/* --truncate and --stabilize need every row (a quantile, a share). */
+static void
+weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
+    const int *wcol)
+{
+	stage_arrays a;
+	mpseq results[EST_COUNT + 1], *list[EST_COUNT + 1];
+	int nresults = 0;
+	double *ones;
+	ipw_summary s;
+
+	stage_read_all(si);
+	stage_arrays_get(si, NULL, NULL, NULL, 1, &a);
+	ones = xreallocarray(NULL, a.n + 1, sizeof *ones);
+	for (size_t i = 0; i < a.n; i++)
+		ones[i] = 1;
+	ipw_effect(ones, a.t, a.y, a.n, &s);
+	free(ones);
+	naive_result(&results[nresults], &s);
+	list[nresults] = &results[nresults];
+	nresults++;
+	for (int e = 0; e < EST_COUNT; e++) {
+		size_t trimmed[2], capped, bad;
+		double *w;
+
+		if (!o->estimands[e])
+			continue;
+		w = si->rows.cols[wcol[e]].data;
+		if (ipw_adjusted_weights(&o->adjust, (estimand)e, a.t, a.ps, NULL, a.n, w, trimmed, &capped,
+		    &bad) != 0)
+			die_infinite((estimand)e, bad, a.t[bad], a.ps[bad]);
+		if (ipw_effect(w, a.t, a.y, a.n, &s) != 0)
+			die_zero_weight((estimand)e, &s);
+		ipw_result(&results[nresults], o, (estimand)e, &s, trimmed, capped);
+		list[nresults] = &results[nresults];
+		nresults++;
+	}
+	stage_write(cli, si->head, &si->rows, &si->results, list, nresults);
+	for (int i = 0; i < nresults; i++)
+		mpseq_free(&results[i]);
+	stage_arrays_free(&a);
+}
+
+/* Streaming: sums per estimand, one batch in memory at a time. Problems
+ * are noted as they are met and reported at the end with the same
+ * messages (and counts) as when all rows are held. */
+typedef struct {
+	const weight_params *o;
+	const int *wcol;
+	int ti, yi, pi;
+	ipw_accum acc[EST_COUNT + 1]; /* [EST_COUNT]: the naive difference */
+	size_t trimmed[EST_COUNT][2];
+	uint8_t *t;
+	double *y, *ps, *ones;
+	size_t cap;
+	treatment_check tcheck;
+	finite_check y_check, ps_check;
+	size_t range_row, inf_row[EST_COUNT];
+	double range_value, inf_ps[EST_COUNT];
+	int inf_treated[EST_COUNT];
+	int failed;
+} weight_stream;
+
+#define NONE SIZE_MAX
+
+static void
+weight_batch(table *rows, void *ctx)
+{
+	weight_stream *ws = ctx;
+	size_t n = rows->nrows, row0 = ws->tcheck.rows;
+
+	if (n > ws->cap) {
+		ws->cap = n;
+		ws->t = xrealloc(ws->t, n);
+		ws->y = xreallocarray(ws->y, n, sizeof *ws->y);
+		ws->ps = xreallocarray(ws->ps, n, sizeof *ws->ps);
+		ws->ones = xreallocarray(ws->ones, n, sizeof *ws->ones);
+		for (size_t r = 0; r < n; r++)
+			ws->ones[r] = 1;
+	}
+	ws->failed |= treatment_check_batch(&ws->tcheck, &rows->cols[ws->ti], n, ws->y, ws->t);
+	column_to_f64(&rows->cols[ws->yi], n, ws->y);
+	column_to_f64(&rows->cols[ws->pi], n, ws->ps);
+	ws->failed |= finite_check_batch(&ws->y_check, ws->y, n, row0);
+	ws->failed |= finite_check_batch(&ws->ps_check, ws->ps, n, row0);
+	for (size_t r = 0; r < n && ws->range_row == NONE; r++)
+		if (ws->ps[r] < 0 || ws->ps[r] > 1)
+			ws->range_row = row0 + r, ws->range_value = ws->ps[r];
+	ws->failed |= ws->range_row != NONE;
+	if (ws->failed) /* the run ends in an error: only the checks go on */
+		return;
+	ipw_accum_add(&ws->acc[EST_COUNT], ws->ones, ws->t, ws->y, n);
+	for (int e = 0; e < EST_COUNT; e++) {
+		size_t trimmed[2], capped, bad;
+		double *w = rows->cols[ws->wcol[e] >= 0 ? ws->wcol[e] : 0].data;
+
+		if (!ws->o->estimands[e])
+			continue;
+		if (ipw_adjusted_weights(&ws->o->adjust, (estimand)e, ws->t, ws->ps, NULL, n, w, trimmed,
+		    &capped, &bad) != 0) {
+			if (ws->inf_row[e] == NONE) {
+				ws->inf_row[e] = row0 + bad;
+				ws->inf_treated[e] = ws->t[bad];
+				ws->inf_ps[e] = ws->ps[bad];
+			}
+			ws->failed = 1;
+			continue;
+		}
+		ws->trimmed[e][0] += trimmed[0];
+		ws->trimmed[e][1] += trimmed[1];
+		ipw_accum_add(&ws->acc[e], w, ws->t, ws->y, n);
+	}
+}
+
+static void
+weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
+    const int *wcol, int ti, int yi, int pi)
+{
+	weight_stream ws = { .o = o, .wcol = wcol, .ti = ti, .yi = yi, .pi = pi,
+		.range_row = NONE };
+	stream_out *out;
+	ipw_summary s;
+	mpseq m;
+	const stream_head *h = si->head;
+
+	for (int e = 0; e <= EST_COUNT; e++)
+		ipw_accum_init(&ws.acc[e]);
+	for (int e = 0; e < EST_COUNT; e++)
+		ws.inf_row[e] = NONE;
+	treatment_check_init(&ws.tcheck);
+	out = stage_stream(si, cli, h, weight_batch, &ws);
+	/* the same checks, in the same order, as weight_all_rows */
+	treatment_check_end(&ws.tcheck, h->treatment);
+	finite_check_end(&ws.y_check, "outcome", h->outcome);
+	finite_check_end(&ws.ps_check, "propensity", h->ps);
+	if (ws.range_row != NONE)
+		stage_die_ps_range(h->ps, ws.range_row, ws.range_value);
+	for (int e = 0; e < EST_COUNT; e++)
+		if (ws.inf_row[e] != NONE)
+			die_infinite((estimand)e, ws.inf_row[e], ws.inf_treated[e], ws.inf_ps[e]);
+	ipw_accum_finish(&ws.acc[EST_COUNT], &s);
+	naive_result(&m, &s);
+	stream_out_map(out, &m);
+	mpseq_free(&m);
+	for (int e = 0; e < EST_COUNT; e++) {
+		if (!o->estimands[e])
+			continue;
+		if (ipw_accum_finish(&ws.acc[e], &s) != 0)
+			die_zero_weight((estimand)e, &s);
+		ipw_result(&m, o, (estimand)e, &s, ws.trimmed[e], 0);
+		stream_out_map(out, &m);
+		mpseq_free(&m);
+	}
+	stream_out_end(out);
+	free(ws.t);
+	free(ws.y);
+	free(ws.ps);
+	free(ws.ones);
+}
+
+/* The column of each estimand: w_ate, ... */
+static const char *const weight_columns[EST_COUNT] = {
+	[EST_ATE] = "w_ate", [EST_ATT] = "w_att", [EST_ATC] = "w_atc", [EST_ATO] = "w_ato",
+};
+
+static int
+weight_adds(const void *params, const char **names, int max)
+{
+	const weight_params *o = params;
+	int n = 0;
+
+	for (int e = 0; e < EST_COUNT && n < max; e++)
+		if (o->estimands[e])
+			names[n++] = weight_columns[e];
+	return n;
+}
+
+static void
+weight_run(const void *params, const stage_roles *roles, const cli_common *cli)
+{
+	const weight_params *o = params;
+	stage_input si;
+	stream_head *h;
+	int wcol[EST_COUNT], ti, yi, pi, first;
+
+	stage_open(&si, cli);
+	h = si.head;
+	stream_head_set_role(&h->treatment, roles->treatment);
+	stream_head_set_role(&h->outcome, roles->outcome);
+	stream_head_set_role(&h->ps, roles->ps);
+	ti = stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
+	    "treatment", "-t");
+	yi = stage_numeric_column(&si.rows, stage_role(h->outcome, "outcome", "-y"),
+	    "outcome", "-y");
+	pi = stage_numeric_column(&si.rows, stage_role(h->ps, "propensity (run fitps "
+	    "first)", "--ps"), "propensity", "--ps");
+	first = stage_claim_columns(&weight_module, o, &si.rows, &h->schema, NULL);
+	for (int e = 0, k = 0; e < EST_COUNT; e++)
+		wcol[e] = o->estimands[e] ? first + k++ : -1;
+	stage_add_recipe(&weight_module, o, h);
+	if (o->adjust.truncate_q > 0 || o->adjust.stabilize)
+		weight_all_rows(o, cli, &si, wcol);
+	else
+		weight_streaming(o, cli, &si, wcol, ti, yi, pi);
+	stage_close(&si);
+}
+
+/* The recipe entry, written and read side by side. */
+static void
+weight_recipe_write(const void *params, const stream_head *h, mpseq *entry)
+{
+	const weight_params *o = params;
+	msgpack_packer *pk;
+	int k = 0;
+
+	pk = mpseq_key(entry, "estimands");
+	for (int e = 0; e < EST_COUNT; e++)
+		k += o->estimands[e];
+	msgpack_pack_array(pk, (size_t)k);
+	for (int e = 0; e < EST_COUNT; e++)
+		if (o->estimands[e])
+			mp_pack_cstr(pk, estimand_name((estimand)e));
+	if (o->adjust.trim_hi > 0) {
+		pk = mpseq_key(entry, "trim");
+		msgpack_pack_array(pk, 2);
+		msgpack_pack_double(pk, o->adjust.trim_lo);
+		msgpack_pack_double(pk, o->adjust.trim_hi);
+	} else
+		mpseq_nil(entry, "trim");
+	if (o->adjust.truncate_q > 0)
+		mpseq_f64(entry, "truncate", o->adjust.truncate_q);
+	else
+		mpseq_nil(entry, "truncate");
+	mpseq_bool(entry, "stabilize", o->adjust.stabilize);
+	recipe_write_roles(entry, h);
+}
+
+static int
+weight_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen)
+{
+	weight_params *o = params;
+	const msgpack_object *list = mpo_get(e, "estimands"), *trim = mpo_get(e, "trim");
+
+	memset(o, 0, sizeof *o);
+	if (list == NULL || list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size == 0) {
+		snprintf(why, whylen, "the recipe's weight entry has no list of estimands");
+		return -1;
+	}
+	for (uint32_t i = 0; i < list->via.array.size; i++) {
+		char *name = mpo_strdup(&list->via.array.ptr[i]);
+		estimand est;
+		int known = name && estimand_parse(name, &est) == 0;
+
+		free(name);
+		if (!known) {
+			snprintf(why, whylen, "the recipe's weight entry names an unknown estimand");
+			return -1;
+		}
+		o->estimands[est] = 1;
+	}
+	if (trim && trim->type != MSGPACK_OBJECT_NIL) {
+		if (trim->type != MSGPACK_OBJECT_ARRAY || trim->via.array.size != 2 ||
+		    mpo_number(&trim->via.array.ptr[0], &o->adjust.trim_lo) != 0 ||
+		    mpo_number(&trim->via.array.ptr[1], &o->adjust.trim_hi) != 0) {
+			snprintf(why, whylen, "the recipe's weight entry has a 'trim' that is "
+			    "not [LO, HI]");
+			return -1;
+		}
+	}
+	if (recipe_get_number(e, "weight", "truncate", &o->adjust.truncate_q, why, whylen) ||
+	    recipe_get_bool(e, "weight", "stabilize", &o->adjust.stabilize, why, whylen))
+		return -1;
+	return 0;
+}
+
+/* Replay: naive and ipw_<estimand> on a replicate. */
+#define TARGET_NAIVE EST_COUNT
+
+static int
+weight_target(const void *params, const char *name)
+{
+	const weight_params *o = params;
+	estimand e;
+
+	if (strcmp(name, "naive") == 0)
+		return TARGET_NAIVE;
+	if (strncmp(name, "ipw_", 4) == 0 && estimand_parse(name + 4, &e) == 0 &&
+	    o->estimands[e])
+		return (int)e;
+	return -1;
+}
+
+static replicate_status
+weight_estimate(const void *params, int target, replay_view *v, double *out)
+{
+	const weight_params *o = params;
+	const replay_cells *c = replay_view_cells(v);
+	estimand e = (estimand)target;
+	size_t trimmed[2], capped, bad;
+	ipw_summary sum;
+
+	if (target == TARGET_NAIVE)
+		return ipw_estimate_cells(NULL, c->t, c->count, c->ysum, c->n, out) == 0 ?
+		    REPLICATE_OK : REPLICATE_ZERO_WEIGHT;
+	if (o->adjust.truncate_q > 0) { /* a quantile over units: on the rows */
+		const replay_units *u = replay_view_units(v);
+
+		if (ipw_adjusted_weights(&o->adjust, e, u->t, u->ps, NULL, u->n, u->w, trimmed,
+		    &capped, &bad) != 0)
+			return REPLICATE_INFINITE_WEIGHT;
+		if (ipw_effect(u->w, u->t, u->y, u->n, &sum) != 0)
+			return REPLICATE_ZERO_WEIGHT;
+		*out = sum.estimate;
+		return REPLICATE_OK;
+	}
+	if (ipw_adjusted_weights(&o->adjust, e, c->t, c->ps, c->count, c->n, c->w, trimmed,
+	    &capped, &bad) != 0)
+		return REPLICATE_INFINITE_WEIGHT;
+	if (ipw_estimate_cells(c->w, c->t, c->count, c->ysum, c->n, out) != 0)
+		return REPLICATE_ZERO_WEIGHT;
+	return REPLICATE_OK;
+}
+
+static const replay_ops weight_replay = {
+	.target = weight_target,
+	.estimate = weight_estimate,
+};
+
+/* Options. */
+enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE, OPT_PS };
+
+static const struct option weight_longopts[] = {
+	{ "estimand", required_argument, NULL, 'e' },
+	{ "trim", required_argument, NULL, OPT_TRIM },
+	{ "truncate", required_argument, NULL, OPT_TRUNCATE },
+	{ "stabilize", no_argument, NULL, OPT_STABILIZE },
+	{ "treatment", required_argument, NULL, 't' },
+	{ "outcome", required_argument, NULL, 'y' },
+	{ "ps", required_argument, NULL, OPT_PS },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char weight_usage[] =
+    "usage: weight [--estimand LIST] [--trim LO,HI] [--truncate Q] [--stabilize]\n"
+    "              [-t COL] [-y COL] [--ps COL] [stream options]\n"
+    "\n"
+    "Adds inverse-probability weights and estimates the effect as the\n"
+    "difference of weighted (Hajek, normalised) outcome means.\n"
+    "\n"
+    "  -e, --estimand LIST  comma-separated: ate, att, atc, ato (overlap);\n"
+    "                       default ate. Adds columns w_ate, w_att, ...\n"
+    "  --trim LO,HI         rows with ps outside [LO, HI] get weight 0 (counted)\n"
+    "  --truncate Q         cap each group's weights at their Q-quantile\n"
+    "  --stabilize          multiply ATE weights by the share of their group\n"
+    "  -t, -y, --ps COL     override the treatment, outcome, propensity roles\n"
+    "\n" CLI_COMMON_HELP
+    "\nexample:\n"
+    "  gen | fitps -t opt_in_agent_mode -y task_completed \\\n"
+    "      -x engagement_tier,query_confidence | weight --estimand ate,att | report\n";
+
+static void
+weight_defaults(void *params)
+{
+	weight_params *o = params;
+
+	memset(o, 0, sizeof *o);
+	o->estimands[EST_ATE] = 1;
+}
+
+static void
+parse_estimands(weight_params *o, const char *list)
+{
+	char buf[256], *tok, *save;
+
+	if (strlen(list) >= sizeof buf)
+		die_usage("--estimand list too long");
+	strcpy(buf, list);
+	memset(o->estimands, 0, sizeof o->estimands);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		estimand e;
+
+		if (estimand_parse(tok, &e) != 0)
+			die_usage("unknown estimand '%s' (ate, att, atc or ato)", tok);
+		o->estimands[e] = 1;
+	}
+}
+
+static void
+weight_option(void *params, stage_roles *roles, int opt, const char *arg)
+{
+	weight_params *o = params;
+
+	switch (opt) {
+	case 'e': parse_estimands(o, arg); break;
+	case 't': roles->treatment = arg; break;
+	case 'y': roles->outcome = arg; break;
+	case OPT_PS: roles->ps = arg; break;
+	case OPT_TRIM: {
+		char lo[64];
+		const char *comma = strchr(arg, ',');
+
+		if (comma == NULL)
+			die_usage("--trim wants LO,HI (e.g. 0.05,0.95)");
+		snprintf(lo, sizeof lo, "%.*s", (int)(comma - arg), arg);
+		o->adjust.trim_lo = cli_double("--trim LO", lo, 0, 1);
+		o->adjust.trim_hi = cli_double("--trim HI", comma + 1, 0, 1);
+		if (o->adjust.trim_lo >= o->adjust.trim_hi)
+			die_usage("--trim wants LO < HI");
+		break;
+	}
+	case OPT_TRUNCATE:
+		o->adjust.truncate_q = cli_double("--truncate", arg, 0.5, 1);
+		break;
+	case OPT_STABILIZE: o->adjust.stabilize = 1; break;
+	}
+}
+
+const stage_module weight_module = {
+	.name = "weight",
+	.usage = weight_usage,
+	.shortopts = "e:t:y:",
+	.longopts = weight_longopts,
+	.params_size = sizeof(weight_params),
+	.defaults = weight_defaults,
+	.option = weight_option,
+	.recipe_write = weight_recipe_write,
+	.recipe_read = weight_recipe_read,
+	.adds = weight_adds,
+	.run = weight_run,
+	.replay = &weight_replay,
+};

@@ -1,0 +1,17 @@
+/* weight — the weighting stage's module (stages/weight.c): a weight column
+ * per estimand and the weighted (Hajek) effects, after optional trimming,
+ * truncation and stabilisation (ipw.h). */
+#ifndef PSFLOW_WEIGHT_H
+#define PSFLOW_WEIGHT_H
+
+#include "ipw.h"
+#include "module.h"
+
+typedef struct {
+	int estimands[EST_COUNT]; /* which to compute */
+	ipw_opts adjust;
+} weight_params;
+
+extern const stage_module weight_module;
+
+#endif

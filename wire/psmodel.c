@@ -1,0 +1,152 @@
+#include "psmodel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bigmem.h"
+#include "csv.h"
+#include "err.h"
+#include "xalloc.h"
+#include "mpscan.h"
+
+#define MODEL_KIND "psflow-model"
+
+void
+psmodel_free(psmodel *m)
+{
+	design_free(&m->d);
+	free(m->beta);
+	free(m->treatment);
+	memset(m, 0, sizeof *m);
+}
+
+void
+psmodel_pack(const psmodel *m, mpseq *map)
+{
+	mpseq terms;
+
+	mpseq_str(map, "kind", MODEL_KIND);
+	mpseq_i64(map, "version", 1);
+	mpseq_str(map, "treatment", m->treatment);
+	if (m->C > 0)
+		mpseq_f64(map, "l2", m->C);
+	else
+		mpseq_nil(map, "l2");
+	mpseq_f64(map, "intercept", m->beta[0]);
+	mpseq_array(&terms);
+	for (int k = 0; k < m->d.nterms; k++) {
+		const design_term *t = &m->d.terms[k];
+		mpseq term, factors;
+
+		mpseq_map(&term);
+		mpseq_str(&term, "name", t->name);
+		mpseq_array(&factors);
+		for (int f = 0; f < t->nfactors; f++) {
+			msgpack_packer *pk = mpseq_item(&factors);
+
+			msgpack_pack_array(pk, 2);
+			mp_pack_cstr(pk, t->factors[f].column);
+			mp_pack_cstr(pk, t->factors[f].level);
+		}
+		mpseq_take(&term, "factors", &factors);
+		mpseq_f64(&term, "coef", m->beta[k + 1]);
+		mpseq_take(&terms, NULL, &term);
+	}
+	mpseq_take(map, "terms", &terms);
+}
+
+void
+psmodel_save(const psmodel *m, const char *path)
+{
+	mpseq map;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL)
+		die("cannot write the model to '%s':", path);
+	mpseq_map(&map);
+	psmodel_pack(m, &map);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	mpseq_pack(&map, &pk);
+	if (fwrite(sb.data, 1, sb.size, f) != sb.size || fclose(f) != 0)
+		die("writing the model to '%s':", path);
+	msgpack_sbuffer_destroy(&sb);
+	mpseq_free(&map);
+}
+
+_Noreturn static void
+bad_model(const char *where, const char *what)
+{
+	die("%s: not a psflow model: %s (make one with fitps --save-model)", where, what);
+}
+
+void
+psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
+{
+	const msgpack_object *terms = mpo_get(o, "terms"), *l2 = mpo_get(o, "l2");
+	double b0;
+
+	memset(m, 0, sizeof *m);
+	if (!mpo_is_str(mpo_get(o, "kind"), MODEL_KIND))
+		bad_model(where, "its kind is not " MODEL_KIND);
+	if (terms == NULL || terms->type != MSGPACK_OBJECT_ARRAY)
+		bad_model(where, "'terms' must be an array");
+	if (mpo_number(mpo_get(o, "intercept"), &b0) != 0)
+		bad_model(where, "'intercept' must be a number");
+	m->treatment = mpo_strdup(mpo_get(o, "treatment"));
+	if (l2 != NULL && l2->type != MSGPACK_OBJECT_NIL && mpo_number(l2, &m->C) != 0)
+		bad_model(where, "'l2' must be a number or nil");
+	m->beta = xcalloc(terms->via.array.size + 1, sizeof *m->beta);
+	m->beta[0] = b0;
+	for (uint32_t k = 0; k < terms->via.array.size; k++) {
+		const msgpack_object *t = &terms->via.array.ptr[k];
+		const msgpack_object *fs = mpo_get(t, "factors");
+		design_factor *f;
+		uint32_t nf;
+
+		if (fs == NULL || fs->type != MSGPACK_OBJECT_ARRAY || fs->via.array.size == 0)
+			bad_model(where, "each term needs 'factors'");
+		if (mpo_number(mpo_get(t, "coef"), &m->beta[k + 1]) != 0)
+			bad_model(where, "each term needs a numeric 'coef'");
+		nf = fs->via.array.size;
+		f = xcalloc(nf, sizeof *f);
+		for (uint32_t i = 0; i < nf; i++) {
+			const msgpack_object *pair = &fs->via.array.ptr[i];
+
+			if (pair->type != MSGPACK_OBJECT_ARRAY || pair->via.array.size != 2 ||
+			    (f[i].column = mpo_strdup(&pair->via.array.ptr[0])) == NULL)
+				bad_model(where, "a factor must be [column, level or nil]");
+			f[i].level = mpo_strdup(&pair->via.array.ptr[1]);
+		}
+		design_add_term(&m->d, f, (int)nf);
+		for (uint32_t i = 0; i < nf; i++) {
+			free(f[i].column);
+			free(f[i].level);
+		}
+		free(f);
+	}
+	if (m->d.nterms != (int)terms->via.array.size)
+		bad_model(where, "two terms have the same name");
+}
+
+void
+psmodel_load(psmodel *m, const char *path)
+{
+	size_t len, cap, objlen = 0, off = 0;
+	char *bytes = slurp(path, &len, &cap);
+	msgpack_unpacked u;
+	mpscan_status st = mpscan((const uint8_t *)bytes, len, 64u << 20, &objlen);
+
+	if (st != MPSCAN_OK)
+		bad_model(path, mpscan_strerror(st));
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, bytes, objlen, &off) != MSGPACK_UNPACK_SUCCESS ||
+	    u.data.type != MSGPACK_OBJECT_MAP)
+		bad_model(path, "it is not a MessagePack map");
+	psmodel_from_object(m, &u.data, path);
+	msgpack_unpacked_destroy(&u);
+	bigmem_free(bytes, cap);
+}
