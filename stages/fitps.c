@@ -443,7 +443,9 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 
 	memset(o, 0, sizeof *o);
 	logit_opts_default(&o->logit);
-	o->ps_name = "ps";
+	if (recipe_get_str(e, "fitps", "ps", &o->ps_read, why, whylen))
+		return -1;
+	o->ps_name = o->ps_read ? o->ps_read : "ps";
 	if (mpo_get(e, "model")) {
 		/* a saved model scores each row the same whatever the resample */
 		o->scored = 1;
@@ -471,11 +473,12 @@ fitps_params_free(void *params)
 	fitps_params *o = params;
 
 	free(o->spec);
+	free(o->ps_read);
 	design_free(&o->replay_design);
 	free(o->warm);
 	free(o->warm_mu);
 	free(o->witnesses);
-	o->spec = NULL;
+	o->spec = o->ps_read = NULL;
 	o->warm = o->warm_mu = NULL;
 	o->witnesses = NULL;
 }

@@ -21,6 +21,7 @@ typedef struct {
 	const psmodel *loaded;  /* scoring: the model, for the recipe entry */
 	/* a recipe's (owned; fitps_params_free) */
 	char *spec;             /* the model's covariates */
+	char *ps_read;          /* the column it added (ps_name points here) */
 	int scored;             /* the entry scored with a saved model */
 	/* the replay's (owned): the design, and the warm start of every refit */
 	design replay_design;

@@ -135,8 +135,9 @@ boot --worker ">tcp://127.0.0.1:$port" --quiet 2>/dev/null & survivor=$!
 start=$(date +%s.%N)
 boot -B 1000 --seed 5 -j 0 --chunk 5 --chunk-timeout 1 --workers "@tcp://127.0.0.1:$port" \
 	<"$work/small.mp" >"$work/killed.mp"
+killed_rc=$?
 elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
-check "a run whose worker was killed (kill -9) still finishes" test -s "$work/killed.mp"
+check "a run whose worker was killed (kill -9) still finishes (exit $killed_rc)" test "$killed_rc" -eq 0
 check "  ... and the kill came mid-run (the run took ${elapsed} s)" awk -v e="$elapsed" 'BEGIN { exit !(e > 0.6) }'
 same "  ... with every replicate counted once: same bytes as an undisturbed run" \
 	"$work/local1000.mp" "$work/killed.mp"

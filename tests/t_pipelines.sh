@@ -19,7 +19,8 @@ fi
 csv2mp "$REF_CSV" | $PY "$top/pipelines/foreign-fitps.py" -t opt_in_agent_mode \
 	-x engagement_tier,query_confidence | weight -y task_completed -e ate,att | match |
 	balance | report --json >"$work/foreign.json"
-check "a Python stage swapped in for fitps: the flow runs to the end" test -s "$work/foreign.json"
+foreign_rc=$?
+check "a Python stage swapped in for fitps: the flow runs to the end (exit $foreign_rc)" test "$foreign_rc" -eq 0
 check "  ... its ps_model result and recipe entry travel on" $PY - "$work/foreign.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what psflow needs from Debian's archive when it is missing.
 #   build: libzmq and msgpack-c (found with pkg-config)
-#   test:  python3-msgpack for the interop tests (used from /usr/bin/python3)
+#   test:  python3-msgpack for the interop tests (used from /usr/bin/python3),
+#          valgrind, GNU time, man-db and col for the man pages
 #   foreign: python3-sklearn for the foreign-stage example (best effort)
 #   fuzz:  AFL++ for make fuzz
 #   bench: python3-sklearn, -pandas, -numpy for the reference implementations
@@ -18,6 +19,9 @@ test)
 	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 	[ -x /usr/bin/time ] || need="$need time"
+	# the man pages are rendered by the install test
+	command -v man >/dev/null 2>&1 || need="$need man-db"
+	command -v col >/dev/null 2>&1 || need="$need bsdextrautils"
 	;;
 foreign)
 	# for the foreign-stage example and its test; the test skips without it

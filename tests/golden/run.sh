@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# Runs the golden flows of flows.test (see its head) and compares each
-# flow's `report --json` with expected/NAME.json, byte for byte. Prints
-# "ok - NAME" or "not ok - NAME" with the first difference. --update writes
-# the expected files instead. Needs the programs on PATH.
+# Runs the golden tests: every *.test file here, entries of four lines (jq's
+# tests/jq.test is the model), separated by blank lines ('#' lines are
+# comments):
+#   a name
+#   the input: `csv FILE [csv2mp ARGS]` (a CSV in the repository),
+#     `text CSV [-- csv2mp ARGS]` (CSV inline, no spaces, \n for a line
+#     break, through csv2mp), `none` (no input), or a command of psflow programs that
+#     makes a stream (`gen -n 2000 | fitps -x ...`)
+#   the command: psflow programs between pipes, reading that input
+#   the expected result: `= FILE` (the command's output through
+#     `report --json` is expected/FILE, byte for byte), or
+#     `! CODE REGEX` (the command exits CODE and says REGEX, grep -E, on
+#     stderr, without a sign of a crash)
+# Prints "ok - NAME" or "not ok - NAME" with the evidence. --update rewrites
+# the expected files of the `=` entries (only when a change of numbers is
+# meant: say so in the commit). Needs the programs on PATH.
 set -u
 set -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,34 +24,38 @@ update=no
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-run_flow() { # name, input, flow
-	local name=$1 input=$2 flow=$3 src
-	case $input in
-	gen\ *) src="$input" ;;
-	csv\ *)
-		set -- $input
-		src="csv2mp ${*:3} '$top/$2'"
+# the input as a shell command
+input_command() { # input line
+	local kind=${1%% *} rest=${1#* }
+	case $kind in
+	none) echo "cat /dev/null" ;;
+	csv)
+		set -- $rest
+		echo "csv2mp ${*:2} '$top/$1'"
 		;;
-	*)
-		echo "not ok - golden $name: the input line must start 'gen ' or 'csv ': $input"
-		return
+	text)
+		# text CSV [-- ARGS]: the CSV (no spaces), then csv2mp's arguments
+		local csv=${rest%% -- *} args=
+		[[ $rest == *" -- "* ]] && args=${rest#* -- }
+		echo "printf '%b' '$csv' | csv2mp $args"
 		;;
+	gen | fitps | weight | match | balance | boot | csv2mp) echo "$1" ;;
+	*) return 1 ;;
 	esac
-	if ! bash -o pipefail -c "$src | $flow | report --json" >"$work/$name.json" 2>"$work/$name.err"; then
-		echo "not ok - golden $name: the flow failed"
-		sed 's/^/#   /' "$work/$name.err" | tail -5
-		return
-	fi
+}
+
+compare_json() { # name, expected file's name, output
+	local name=$1 file=$2 got=$3 want="$here/expected/$2"
 	if [ "$update" = yes ]; then
-		cp "$work/$name.json" "$here/expected/$name.json"
+		cp "$got" "$want"
 		echo "ok - golden $name: expected output written"
-	elif [ ! -f "$here/expected/$name.json" ]; then
-		echo "not ok - golden $name: no expected/$name.json (run with --update)"
-	elif cmp -s "$work/$name.json" "$here/expected/$name.json"; then
+	elif [ ! -f "$want" ]; then
+		echo "not ok - golden $name: no expected/$file (run with --update)"
+	elif cmp -s "$got" "$want"; then
 		echo "ok - golden $name"
 	else
-		echo "not ok - golden $name: report --json differs from expected/$name.json"
-		/usr/bin/python3 - "$here/expected/$name.json" "$work/$name.json" <<'PY'
+		echo "not ok - golden $name: report --json differs from expected/$file"
+		/usr/bin/python3 - "$want" "$got" <<'PY'
 import json, sys
 def walk(a, b, path):
     if type(a) != type(b):
@@ -67,22 +83,65 @@ PY
 	fi
 }
 
-# entries: name, input, flow, then a blank line; '#' lines are comments
-name= input= n=0
-while IFS= read -r line || [ -n "$line" ]; do
-	case $line in \#*) continue ;; esac
-	if [ -z "$line" ]; then
-		[ -n "$name" ] && echo "not ok - golden $name: entry without a flow line"
-		name= input=
-		continue
+run_entry() { # name, input, command, expected
+	local name=$1 src cmd=$3 want=$4 rc
+	if ! src=$(input_command "$2"); then
+		echo "not ok - golden $name: unknown input '$2'"
+		return
 	fi
-	if [ -z "$name" ]; then name=$line
-	elif [ -z "$input" ]; then input=$line
-	else
-		run_flow "$name" "$input" "$line"
-		n=$((n + 1))
-		name= input=
-	fi
-done <"$here/flows.test"
-[ -n "$name" ] && echo "not ok - golden $name: entry without a flow line"
-[ "$n" -gt 0 ] || echo "not ok - golden: flows.test has no entry"
+	case $want in
+	=\ *)
+		if ! bash -o pipefail -c "$src | $cmd | report --json" >"$work/out.json" 2>"$work/err"; then
+			echo "not ok - golden $name: the command failed: $cmd"
+			sed 's/^/#   /' "$work/err" | tail -5
+			return
+		fi
+		local file=${want#= }
+		if [[ " $used " == *" $file "* ]]; then
+			echo "not ok - golden $name: expected/$file is another entry's"
+			return
+		fi
+		used="$used $file"
+		compare_json "$name" "$file" "$work/out.json"
+		;;
+	!\ *)
+		set -- ${want#! }
+		local code=$1 pattern=${want#! $1 }
+		bash -o pipefail -c "$src | $cmd" >/dev/null 2>"$work/err"
+		rc=$?
+		if [ "$rc" -ne "$code" ]; then
+			echo "not ok - golden $name: expected exit $code, got $rc: $cmd"
+			sed 's/^/#   /' "$work/err" | tail -5
+		elif ! grep -Eq -- "$pattern" "$work/err"; then
+			echo "not ok - golden $name: stderr lacks /$pattern/"
+			sed 's/^/#   /' "$work/err" | tail -5
+		elif grep -Eq 'Sanitizer|runtime error|Segmentation|core dumped' "$work/err"; then
+			echo "not ok - golden $name: crashed"
+			sed 's/^/#   /' "$work/err" | head -5
+		else
+			echo "ok - golden $name"
+		fi
+		;;
+	*) echo "not ok - golden $name: the expected line must start '= ' or '! '" ;;
+	esac
+}
+
+n=0 used=
+for file in "$here"/*.test; do
+	lines=()
+	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in \#*) continue ;; esac
+		if [ -n "$line" ]; then
+			lines+=("$line")
+			continue
+		fi
+		if [ ${#lines[@]} -eq 4 ]; then
+			run_entry "${lines[@]}"
+			n=$((n + 1))
+		elif [ ${#lines[@]} -gt 0 ]; then
+			echo "not ok - golden ${lines[0]}: $(basename "$file"): an entry has four lines, not ${#lines[@]}"
+		fi
+		lines=()
+	done < <(cat "$file"; echo)
+done
+[ "$n" -gt 0 ] || echo "not ok - golden: no entry in $here/*.test"

@@ -1,12 +1,13 @@
 /* nnmatch: matching with ties, caliper and without replacement, by hand.
  *
- * controls (d, y): c0 (.30, 0)  c1 (.50, 1)  c2 (.50, 0)  c3 (.90, 1)
- * treated  (d, y): t0 (.50, 1)  t1 (.70, 1)  t2 (.95, 0)
+ * controls (d, y): c0 (.25, 0)  c1 (.5, 1)  c2 (.5, 0)  c3 (1, 1)
+ * treated  (d, y): t0 (.5, 1)  t1 (.75, 1)  t2 (1.0625, 0)
+ * (distances exactly representable in binary, so that the three-way tie
+ * of t1 is a tie: .7 - .5 and .9 - .7 would not be equal)
  * ties all, k = 1:
  *   t0 -> c1, c2 (both at 0): tau = 1 - 1/2 = 1/2
- *   t1 -> c1, c2 at .20 and c3 at .20: distances .2, .2, .2 (all tie)
- *         tau = 1 - 2/3 = 1/3
- *   t2 -> c3 (.05): tau = 0 - 1 = -1
+ *   t1 -> c1, c2 at .25 and c3 at .25 (all tie): tau = 1 - 2/3 = 1/3
+ *   t2 -> c3 (.0625): tau = 0 - 1 = -1
  *   ATT = (1/2 + 1/3 - 1) / 3 = -1/18
  *   w: c0 0, c1 1/2 + 1/3, c2 1/2 + 1/3, c3 1/3 + 1
  * Cells: the same units as (t, d) cells with counts and outcome sums give
@@ -21,18 +22,15 @@ int
 main(void)
 {
 	/* rows: c0 c1 c2 c3 t0 t1 t2 */
-	const double d[7] = { .30, .50, .50, .90, .50, .70, .95 };
 	const double y[7] = { 0, 1, 0, 1, 1, 1, 0 };
 	const uint8_t t[7] = { 0, 0, 0, 0, 1, 1, 1 };
 	nnmatch_opts o = { .k = 1, .replace = 1, .caliper = 0, .ties = TIES_ALL };
 	nnmatch_result r;
 	double w[7];
 
-	/* .7 - .5 and .9 - .7 are not equal in binary floating point: use
-	 * exactly representable distances for the three-way tie */
-	const double d2[7] = { .25, .5, .5, 1.0, .5, .75, 1.0625 };
+	const double d[7] = { .25, .5, .5, 1.0, .5, .75, 1.0625 };
 
-	CHECK(nnmatch_att(d2, t, y, 7, &o, w, &r) == 0, "matches");
+	CHECK(nnmatch_att(d, t, y, 7, &o, w, &r) == 0, "matches");
 	CHECK_NEAR(r.estimate, -1.0 / 18, 1e-12, "ATT with all ties = -1/18");
 	CHECK_NEAR(w[1], 0.5 + 1.0 / 3, 1e-12, "c1 weight = 1/2 + 1/3");
 	CHECK_NEAR(w[3], 1.0 / 3 + 1, 1e-12, "c3 weight = 1/3 + 1");
@@ -53,20 +51,20 @@ main(void)
 		CHECK_NEAR(r.se, sqrt((s2 * vc + vt) / 9), 1e-12, "Abadie-Imbens SE by hand");
 	}
 	o.ties = TIES_FIRST;
-	nnmatch_att(d2, t, y, 7, &o, w, &r);
+	nnmatch_att(d, t, y, 7, &o, w, &r);
 	/* t0 -> c1 (lower row of the tie), t1 -> c1 (tie .25 on both sides,
 	 * lower row), t2 -> c3: ATT = ((1-1) + (1-1) + (0-1)) / 3 */
 	CHECK_NEAR(r.estimate, -1.0 / 3, 1e-12, "ties first: lowest row wins");
 	o.ties = TIES_ALL;
 	o.caliper = 0.1;
-	nnmatch_att(d2, t, y, 7, &o, w, &r);
+	nnmatch_att(d, t, y, 7, &o, w, &r);
 	CHECK(r.treated_matched == 2 && r.treated_unmatched == 1 && w[5] == 0,
 	    "caliper .1 leaves t1 (nearest at .25) unmatched");
 	o.caliper = 0.01;
 	CHECK(nnmatch_att((const double[]){ .1, .2, .8, .9 }, (const uint8_t[]){ 0, 0, 1, 1 },
 	    y, 4, &o, w, &r) == -1, "no control within the caliper: -1");
 	o = (nnmatch_opts){ .k = 1, .replace = 0, .ties = TIES_FIRST };
-	nnmatch_att(d2, t, y, 7, &o, w, &r);
+	nnmatch_att(d, t, y, 7, &o, w, &r);
 	/* greedy from the largest: t2 (1.0625) -> c3; t1 (.75) -> c1 (tie with
 	 * c2 at .25, lower row); t0 (.5) -> c2 */
 	CHECK(w[3] == 1 && w[1] == 1 && w[2] == 1 && w[0] == 0,
@@ -82,7 +80,6 @@ main(void)
 		CHECK(r.treated_matched == 1 && r.treated_unmatched == 1,
 		    "one control, two treated: one unmatched");
 	}
-	(void)d;
 	{
 		/* units: the seven rows plus a second copy of t0, as cells */
 		const double dr[8] = { .25, .5, .5, 1.0, .5, .75, 1.0625, .5 };
@@ -178,6 +175,24 @@ main(void)
 		for (int i = 0; i < N; i++)
 			same_w &= fabs(wa[i] - wb[i]) < 1e-12;
 		CHECK(same_w, "collapsed: every row's weight");
+	}
+	{
+		/* nnmatch_distance: ps .5, .2, .8 with counts 2, 1, 1 (4 units).
+		 * On the logit: 0, -log 4, log 4; mean over units 0; SD over
+		 * units sqrt((2 log^2 4) / 3); caliper 0.5 SDs of that. */
+		const double ps[3] = { .5, .2, .8 }, count[3] = { 2, 1, 1 };
+		double dd[3], width = -1, l4 = log(4);
+		size_t bad = 99;
+
+		CHECK(nnmatch_distance(1, 0.5, ps, count, 3, dd, &width, &bad) == 0 &&
+		    dd[0] == 0 && fabs(dd[1] + l4) < 1e-15 && fabs(dd[2] - l4) < 1e-15,
+		    "nnmatch_distance: logit of .5, .2, .8 is 0, -log 4, log 4");
+		CHECK_NEAR(width, 0.5 * sqrt(2 * l4 * l4 / 3), 1e-15,
+		    "nnmatch_distance: caliper 0.5 SD over units, counts weighing");
+		CHECK(nnmatch_distance(0, 0, ps, NULL, 3, dd, &width, &bad) == 0 && width == 0 &&
+		    dd[1] == .2, "nnmatch_distance: on ps, no caliper: width 0");
+		CHECK(nnmatch_distance(1, 0, (const double[]){ .3, 1 }, NULL, 2, dd, &width,
+		    &bad) == -1 && bad == 1, "nnmatch_distance: ps 1 has no logit: row 1");
 	}
 	CHECK_DONE();
 }

@@ -1,0 +1,96 @@
+/* design: terms from a spec, the model matrix by hand, and every problem
+ * returned as a status and a message naming where the spec came from (the
+ * kernel never exits). */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "design.h"
+
+int
+main(void)
+{
+	table t;
+	design d;
+	char why[512];
+	double X[3 * 4];
+	char *levels[] = { "b", "a", "c" }; /* sorted: a b c; a dropped */
+
+	table_init(&t);
+	table_add_column(&t, "x", COL_F64, NULL, 0);
+	table_add_column(&t, "g", COL_CAT, levels, 3);
+	table_add_column(&t, "one", COL_CAT, levels, 1);
+	table_set_rows(&t, 3);
+	{
+		double *x = t.cols[0].data;
+		int32_t *g = t.cols[1].data, *one = t.cols[2].data;
+
+		x[0] = 1.5, x[1] = -2, x[2] = 4;
+		g[0] = 0, g[1] = 1, g[2] = 2; /* b a c */
+		one[0] = one[1] = one[2] = 0;
+	}
+	CHECK(design_from_spec(&d, "x,g", &t, "-x", why, sizeof why) == DESIGN_OK &&
+	    d.nterms == 3 && strcmp(d.terms[0].name, "x") == 0 &&
+	    strcmp(d.terms[1].name, "g_b") == 0 && strcmp(d.terms[2].name, "g_c") == 0,
+	    "x,g: x, g_b, g_c (the first sorted level, a, dropped)");
+	CHECK(design_matrix(&d, &t, 3, X, why, sizeof why) == 0 &&
+	    X[0] == 1 && X[1] == 1 && X[2] == 1 && X[3] == 1.5 && X[4] == -2 && X[5] == 4 &&
+	    X[6] == 1 && X[7] == 0 && X[8] == 0 && X[9] == 0 && X[10] == 0 && X[11] == 1,
+	    "the matrix by hand: intercept, x, g == b, g == c, column-major");
+	design_free(&d);
+	CHECK(design_from_spec(&d, "x:g", &t, "-x", why, sizeof why) == DESIGN_OK &&
+	    d.nterms == 2 && strcmp(d.terms[0].name, "x:g_b") == 0,
+	    "x:g: x times each dummy");
+	CHECK(design_matrix(&d, &t, 3, X, why, sizeof why) == 0 && X[3] == 1.5 && X[4] == 0 &&
+	    X[8] == 4, "x:g's columns: 1.5 0 0 | 0 0 4");
+	design_free(&d);
+	CHECK(design_from_spec(&d, "x*g", &t, "-x", why, sizeof why) == DESIGN_OK &&
+	    d.nterms == 5, "x*g: x, g_b, g_c, x:g_b, x:g_c");
+	design_free(&d);
+
+	CHECK(design_from_spec(&d, "nope", &t, "-x", why, sizeof why) == DESIGN_BAD_DATA &&
+	    strstr(why, "covariate 'nope' (from -x) is not in the stream") && d.nterms == 0,
+	    "a missing column: DESIGN_BAD_DATA, named, from -x");
+	CHECK(design_from_spec(&d, "x,nope", &t, "the recipe's fitps entry", why,
+	    sizeof why) == DESIGN_BAD_DATA &&
+	    strstr(why, "(from the recipe's fitps entry)") && !strstr(why, "-x"),
+	    "the same from a recipe names the recipe, not -x");
+	CHECK(design_from_spec(&d, "x,one", &t, "-x", why, sizeof why) == DESIGN_BAD_DATA &&
+	    strstr(why, "'one' has only one level") && strstr(why, "drop it from -x"),
+	    "a categorical covariate with one level");
+	CHECK(design_from_spec(&d, "x,,g", &t, "-x", why, sizeof why) == DESIGN_BAD_SPEC &&
+	    strstr(why, "-x has an empty item"), "an empty item: DESIGN_BAD_SPEC");
+	CHECK(design_from_spec(&d, "x*g:x", &t, "-x", why, sizeof why) == DESIGN_BAD_SPEC &&
+	    strstr(why, "mixes '*' and ':'"), "'*' and ':' in one item");
+	CHECK(design_from_spec(&d, "x:", &t, "-x", why, sizeof why) == DESIGN_BAD_SPEC &&
+	    strstr(why, "has an empty part"), "an empty part");
+	CHECK(design_from_spec(&d, "a:b:c:d:e:f:g:h:i", &t, "-x", why, sizeof why) ==
+	    DESIGN_BAD_SPEC && strstr(why, "more than 8 parts"), "more than 8 parts");
+
+	design_from_spec(&d, "x,g", &t, "-x", why, sizeof why);
+	((double *)t.cols[0].data)[1] = NAN;
+	((int32_t *)t.cols[1].data)[2] = -1; /* missing */
+	CHECK(design_matrix(&d, &t, 3, X, why, sizeof why) == DESIGN_MISSING &&
+	    strstr(why, "covariate 'x' has 1 missing, NaN or infinite values (the first at row 1)"),
+	    "a NaN: DESIGN_MISSING with the count and the first row");
+	((double *)t.cols[0].data)[1] = 0;
+	CHECK(design_matrix(&d, &t, 3, X, why, sizeof why) == DESIGN_MISSING &&
+	    strstr(why, "covariate 'g' has 1 missing") && strstr(why, "row 2"),
+	    "a missing level: DESIGN_MISSING, row 2");
+	{
+		table other;
+
+		table_init(&other);
+		table_add_column(&other, "x", COL_F64, NULL, 0);
+		table_add_column(&other, "g", COL_F64, NULL, 0);
+		table_set_rows(&other, 3);
+		memset(other.cols[0].data, 0, 3 * sizeof(double));
+		CHECK(design_matrix(&d, &other, 3, X, why, sizeof why) == -1 &&
+		    strstr(why, "'g' was categorical when the model was fitted"),
+		    "a model's categorical column that is numeric here: -1");
+		table_free(&other);
+	}
+	design_free(&d);
+	table_free(&t);
+	CHECK_DONE();
+}
