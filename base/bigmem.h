@@ -11,7 +11,10 @@
  * advised once at start (bigmem_prepare_heap), and the x-allocators (xalloc.h)
  * advise every block of BIGMEM_MIN bytes or more they hand out. Callers
  * pass the size they hold, which is what decides where a block lives. Dies
- * when memory runs out. */
+ * when memory runs out.
+ *
+ * Ownership: a block from bigmem_resize() is the caller's, released with
+ * bigmem_free() and its size. (rule: base/README.md) */
 #ifndef PSFLOW_BIGMEM_H
 #define PSFLOW_BIGMEM_H
 

@@ -2,7 +2,9 @@
  *
  * Every message is "PROG: problem[: what to do]" on stderr. Data and runtime
  * errors exit EXIT_DATA (1), bad command lines EXIT_USAGE (2). Only the
- * stage layer and the programs call die(): kernels return a status. */
+ * stage layer and the programs call die(): kernels return a status.
+ *
+ * Ownership: nothing is allocated; the program name is copied once. (rule: base/README.md) */
 #ifndef PSFLOW_ERR_H
 #define PSFLOW_ERR_H
 

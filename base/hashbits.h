@@ -1,6 +1,8 @@
 /* hashbits — the bits of a double, and a slot for 64 bits in a table of a
  * power of two: what the open-addressing tables (tally, rowgroup, match's
- * cells) and keyed's radix sort share. */
+ * cells) and keyed's radix sort share.
+ *
+ * Ownership: inline arithmetic only; nothing is allocated. (rule: base/README.md) */
 #ifndef PSFLOW_HASHBITS_H
 #define PSFLOW_HASHBITS_H
 

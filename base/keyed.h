@@ -1,6 +1,9 @@
 /* keyed — a value and the row it came from, sorted by value then row, so
  * that equal values keep a deterministic order. No global state: safe in
- * threads, as qsort with a global key array is not. */
+ * threads, as qsort with a global key array is not.
+ *
+ * Ownership: the caller's array is sorted in place; scratch is the sort's
+ * own. (rule: base/README.md) */
 #ifndef PSFLOW_KEYED_H
 #define PSFLOW_KEYED_H
 

@@ -1,5 +1,7 @@
 /* texttable — rows of text cells printed as an aligned table or as a
- * Markdown pipe table. Cells are copied. */
+ * Markdown pipe table. Cells are copied.
+ *
+ * Ownership: a texttable owns copies of its cells (texttable_free). (rule: base/README.md) */
 #ifndef PSFLOW_TEXTTABLE_H
 #define PSFLOW_TEXTTABLE_H
 

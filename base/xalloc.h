@@ -1,6 +1,8 @@
 /* xalloc — allocation that never returns NULL: running out of memory is a
  * runtime error (die). Blocks of BIGMEM_MIN bytes or more are advised for
- * huge pages before the caller touches them (bigmem.h). Free with free(). */
+ * huge pages before the caller touches them (bigmem.h). Free with free().
+ *
+ * Ownership: the caller owns what these return (free() it). (rule: base/README.md) */
 #ifndef PSFLOW_XALLOC_H
 #define PSFLOW_XALLOC_H
 

@@ -10,7 +10,9 @@
  *
  * Every statistic is a function of the weight each group puts on each
  * distinct value, so balance keeps a tally per covariate (tally.h) and
- * forgets the rows. */
+ * forgets the rows.
+ *
+ * Ownership: tallies are borrowed; results are values. (rule: base/README.md) */
 #ifndef PSFLOW_BALSTAT_H
 #define PSFLOW_BALSTAT_H
 

@@ -3,7 +3,9 @@
  * (Efron 1987: bias from the share of replicates below the estimate,
  * acceleration from jackknife estimates). The normal distribution's cdf and
  * quantile (Acklam's approximation polished by one Newton step: |error| <
- * 1e-15 in double precision) are here too. Never exits. */
+ * 1e-15 in double precision) are here too. Never exits.
+ *
+ * Ownership: the replicate arrays are borrowed; nothing is allocated. (rule: base/README.md) */
 #ifndef PSFLOW_BOOTCI_H
 #define PSFLOW_BOOTCI_H
 

@@ -1,7 +1,9 @@
 /* gendata — the synthetic opt-in study behind `gen`.
  *
  * Rows are made one after another from a single random stream, so the
- * values depend on the seed and the row count only, not on batching. */
+ * values depend on the seed and the row count only, not on batching.
+ *
+ * Ownership: the table is the caller's; rows are appended to it. (rule: base/README.md) */
 #ifndef PSFLOW_GENDATA_H
 #define PSFLOW_GENDATA_H
 

@@ -8,7 +8,10 @@
  * linearises each mean with the weights held fixed:
  *   var(mean_g) = sum_g w_i^2 (y_i - mean_g)^2 / (sum_g w_i)^2
  * which ignores that the propensities were estimated (boot's intervals
- * include that). */
+ * include that).
+ *
+ * Ownership: every array is the caller's; accumulators and summaries are
+ * values. (rule: base/README.md) */
 #ifndef PSFLOW_IPW_H
 #define PSFLOW_IPW_H
 

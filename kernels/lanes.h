@@ -7,7 +7,9 @@
  * files that hold such loops are compiled with -O3 -fno-trapping-math (see
  * the Makefile), and VECTOR_CLONES builds a function for AVX-512, AVX2 and
  * baseline x86-64, chosen when the program loads. C11 without contraction
- * (no fused multiply-add) keeps each clone's arithmetic identical. */
+ * (no fused multiply-add) keeps each clone's arithmetic identical.
+ *
+ * Ownership: macros and inline code only. (rule: base/README.md) */
 #ifndef PSFLOW_LANES_H
 #define PSFLOW_LANES_H
 

@@ -12,7 +12,10 @@
  *
  * The passes over the rows are written in lanes (see lanes.h) with a
  * branch-free exp, so the compiler vectorises them with the same bits on
- * every instruction set. */
+ * every instruction set.
+ *
+ * Ownership: data and options are borrowed; a logit_fit owns its
+ * coefficients and covariance (logit_fit_free), start points are borrowed. (rule: base/README.md) */
 #ifndef PSFLOW_LOGIT_H
 #define PSFLOW_LOGIT_H
 

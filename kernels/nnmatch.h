@@ -14,7 +14,10 @@
  * homoskedastic conditional variance, as R's Matching (Var.calc = 0):
  *   s2  = 1/2 sum_pairs w (tau_pair - est)^2 / sum_pairs w
  *   var = [s2 sum_controls (K_j^2 - KK_j) + sum_treated (tau_i - est)^2] / N1^2
- * K_j the sum of control j's weights, KK_j the sum of their squares. */
+ * K_j the sum of control j's weights, KK_j the sum of their squares.
+ *
+ * Ownership: arrays are borrowed and w is the caller's; an nnmatch_work is
+ * the caller's, reused across calls (nnmatch_work_free). (rule: base/README.md) */
 #ifndef PSFLOW_NNMATCH_H
 #define PSFLOW_NNMATCH_H
 

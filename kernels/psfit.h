@@ -1,6 +1,9 @@
 /* psfit — fit a propensity model and check it is usable: the shared core of
  * `fitps` and of `boot`'s replays. It never exits: problems come back as a
- * message, so a stage can die with it and boot can count it. */
+ * message, so a stage can die with it and boot can count it.
+ *
+ * Ownership: design, data and witnesses are borrowed; the fit is the
+ * caller's (logit_fit_free). (rule: base/README.md) */
 #ifndef PSFLOW_PSFIT_H
 #define PSFLOW_PSFIT_H
 

@@ -1,4 +1,6 @@
-/* quantile — sorting doubles and R's type-7 quantiles of sorted values. */
+/* quantile — sorting doubles and R's type-7 quantiles of sorted values.
+ *
+ * Ownership: the caller's array is sorted in place. (rule: base/README.md) */
 #ifndef PSFLOW_QUANTILE_H
 #define PSFLOW_QUANTILE_H
 

@@ -1,7 +1,9 @@
 /* rng — xoshiro256** seeded through splitmix64; deterministic everywhere.
  *
  * rng_stream(seed, i) gives a generator that depends on (seed, i) alone, so
- * replicate i of a bootstrap draws the same numbers whichever worker runs it. */
+ * replicate i of a bootstrap draws the same numbers whichever worker runs it.
+ *
+ * Ownership: a generator is a value; copy it to replay a stream. (rule: base/README.md) */
 #ifndef PSFLOW_RNG_H
 #define PSFLOW_RNG_H
 

@@ -3,7 +3,10 @@
  * each with its count of units).
  *
  * Rows are equal when every value has the same bits; the matrices here hold
- * no NaN. Groups are numbered from 0 in the order of their first row. */
+ * no NaN. Groups are numbered from 0 in the order of their first row.
+ *
+ * Ownership: X is borrowed, group is the caller's array; the hash table is
+ * freed before returning. (rule: base/README.md) */
 #ifndef PSFLOW_ROWGROUP_H
 #define PSFLOW_ROWGROUP_H
 

@@ -4,7 +4,10 @@
  * and then forgotten; a tally grows with the number of distinct values
  * (three levels of a category, ten thousand values of a score rounded to
  * four places), not with the rows. Weighted means, variances, empirical
- * CDFs and rank statistics are all functions of it. */
+ * CDFs and rank statistics are all functions of it.
+ *
+ * Ownership: a tally owns its values and sums (tally_free); rows added are
+ * read, not kept. (rule: base/README.md) */
 #ifndef PSFLOW_TALLY_H
 #define PSFLOW_TALLY_H
 

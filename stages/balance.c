@@ -340,7 +340,7 @@ balance_run(const void *params, const stage_roles *roles, const cli_common *cli)
 
 	mpseq_free(&result);
 	balance_stream_free(&bs);
-	stage_close(&si);
+	stage_input_free(&si);
 }
 
 /* The recipe entry, written and read side by side. balance makes no

@@ -1,7 +1,9 @@
 /* balance — the balance stage's module (stages/balance.c): is the
  * adjustment working? Balance statistics of every covariate (each level of
  * a categorical one) for the raw data and every weight column (w_*) in the
- * stream (balstat.h). */
+ * stream (balstat.h).
+ *
+ * Ownership: balance_params is a value. (rule: base/README.md) */
 #ifndef PSFLOW_BALANCE_H
 #define PSFLOW_BALANCE_H
 

@@ -84,7 +84,7 @@ data_message(mpseq *m, const boot_params *o, const stage_input *si, int K)
 		stream_out_raw(out, si->results.items[i].bytes, si->results.items[i].len);
 	stream_out_end(out);
 	bytes = io_out_take(mem, &len);
-	io_out_close(&mem);
+	io_out_free(mem);
 	mpseq_map(m);
 	mpseq_str(m, "kind", "boot-data");
 	mpseq_i64(m, "seed", (int64_t)o->seed);
@@ -122,7 +122,7 @@ full_data_check(const replay_plan *plan, const replay_data *data)
 			    "%.10g: the recipe does not describe this flow (a stage that "
 			    "changed the data without a recipe entry?)",
 			    plan->targets[k].name, full[k], plan->targets[k].estimate);
-	replay_scratch_free(&s);
+	replay_scratch_free(s);
 	free(full);
 }
 
@@ -154,7 +154,7 @@ jackknife(const replay_plan *plan, const replay_data *data, double *theta /* G x
 			die("--ci bca: the estimates without block %d of %d rows could not "
 			    "be computed (%s): use --ci percentile", g + 1, JACK_GROUPS, why);
 	}
-	replay_scratch_free(&s);
+	replay_scratch_free(s);
 	free(kept);
 	free(keep);
 }
@@ -382,7 +382,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	pthread_cond_destroy(&e.cv);
 	replay_data_free(&data);
 	replay_plan_free(&plan);
-	stage_close(&si);
+	stage_input_free(&si);
 }
 
 static void

@@ -1,6 +1,8 @@
 /* boot — the bootstrap stage's module (stages/boot.c): intervals for every
  * upstream estimate, replaying the recipe on resampled rows (replay.h) in
- * local threads (boot_engine.h) and on remote workers (boot_workers.h). */
+ * local threads (boot_engine.h) and on remote workers (boot_workers.h).
+ *
+ * Ownership: boot_params borrows its endpoint strings from argv. (rule: base/README.md) */
 #ifndef PSFLOW_BOOT_H
 #define PSFLOW_BOOT_H
 

@@ -144,7 +144,7 @@ boot_local_thread(void *arg)
 		boot_compute_chunk(e, c, s, vals, st, why, sizeof why);
 		boot_engine_complete(e, c, vals, st, why);
 	}
-	replay_scratch_free(&s);
+	replay_scratch_free(s);
 	free(vals);
 	free(st);
 	return NULL;

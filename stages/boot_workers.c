@@ -147,7 +147,7 @@ boot_serve_workers(boot_engine *e, const char *spec, const mpseq *data_msg,
 			zmq_msg_close(&body);
 		}
 	}
-	io_zmq_peer_close(&sock);
+	io_zmq_peer_free(sock);
 }
 
 /* Waits for one frame; -1 after the timeout. */
@@ -258,11 +258,11 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	}
 	if (!quiet)
 		err_warn("the coordinator says the run is complete");
-	replay_scratch_free(&s);
+	replay_scratch_free(s);
 	free(vals);
 	free(st);
 	replay_data_free(&data);
 	replay_plan_free(&plan);
-	stage_close(&si);
-	io_zmq_peer_close(&sock);
+	stage_input_free(&si);
+	io_zmq_peer_free(sock);
 }

@@ -1,5 +1,8 @@
 /* boot_workers — the protocol between a boot coordinator and its remote
- * workers (PROTOCOL.md, "boot workers"), over io's peer sockets. */
+ * workers (PROTOCOL.md, "boot workers"), over io's peer sockets.
+ *
+ * Ownership: the engine and the data message are borrowed; the sockets are
+ * opened and freed inside. (rule: base/README.md) */
 #ifndef PSFLOW_BOOT_WORKERS_H
 #define PSFLOW_BOOT_WORKERS_H
 

@@ -1,7 +1,9 @@
 /* cli — the options every psflow program shares, and argument parsing.
  *
  * Each program splices CLI_COMMON_LONGOPTS into its getopt_long table and
- * passes options it does not know to cli_common_option(). */
+ * passes options it does not know to cli_common_option().
+ *
+ * Ownership: a cli_common borrows its strings from argv. (rule: base/README.md) */
 #ifndef PSFLOW_CLI_H
 #define PSFLOW_CLI_H
 

@@ -293,7 +293,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	free(X);
 	free(t);
 	free(spec);
-	stage_close(&si);
+	stage_input_free(&si);
 }
 
 typedef struct {
@@ -377,7 +377,7 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	mpseq_free(&result);
 	free(s.X);
 	psmodel_free(&model);
-	stage_close(&si);
+	stage_input_free(&si);
 }
 
 static void

@@ -1,6 +1,10 @@
 /* fitps — the propensity stage's module (stages/fitps.c): fit a propensity
  * model on the whole stream and add its propensities, or score a stream
- * with a saved model in bounded memory (psfit.h, design.h, psmodel.h). */
+ * with a saved model in bounded memory (psfit.h, design.h, psmodel.h).
+ *
+ * Ownership: command-line strings are borrowed from argv; what recipe_read
+ * and the replay make inside fitps_params is owned and released by the
+ * module's params_free. (rule: base/README.md) */
 #ifndef PSFLOW_FITPS_H
 #define PSFLOW_FITPS_H
 

@@ -82,7 +82,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	mpseq_free(&result);
 	free(d);
 	stage_arrays_free(&a);
-	stage_close(&si);
+	stage_input_free(&si);
 }
 
 /* The recipe entry, written and read side by side. */

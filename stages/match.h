@@ -1,5 +1,7 @@
 /* match — the matching stage's module (stages/match.c): nearest-neighbour
- * matching on the propensity score (or its logit) for the ATT (nnmatch.h). */
+ * matching on the propensity score (or its logit) for the ATT (nnmatch.h).
+ *
+ * Ownership: match_params is a value. (rule: base/README.md) */
 #ifndef PSFLOW_MATCH_H
 #define PSFLOW_MATCH_H
 

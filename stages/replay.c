@@ -415,10 +415,8 @@ replay_scratch_new(const replay_plan *p, const replay_data *d)
 }
 
 void
-replay_scratch_free(replay_scratch **sp)
+replay_scratch_free(replay_scratch *s)
 {
-	replay_scratch *s = *sp;
-
 	if (s == NULL)
 		return;
 	free(s->units), free(s->treated), free(s->ps), free(s->bit_tally), free(s->cellsum);
@@ -430,7 +428,6 @@ replay_scratch_free(replay_scratch **sp)
 	free(s->step_scratch), free(s->step_scratch_free);
 	free(s->row_count), free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
 	free(s);
-	*sp = NULL;
 }
 
 static replicate_status
@@ -801,7 +798,7 @@ replay_plan_warm_start(replay_plan *p, replay_data *d)
 		ops->warm_keep(st->params, &g, mu);
 	} else
 		free(mu); /* every refit starts from zeros; the replicates say why */
-	replay_scratch_free(&s);
+	replay_scratch_free(s);
 }
 
 replay_plan

@@ -203,7 +203,7 @@ replay_plan replay_plan_cold(const replay_plan *p);
 
 typedef struct replay_scratch replay_scratch;
 replay_scratch *replay_scratch_new(const replay_plan *p, const replay_data *d);
-void replay_scratch_free(replay_scratch **s);
+void replay_scratch_free(replay_scratch *s);
 
 /* Which ordered rows a replicate has, a row once for each time it is
  * there: n rows drawn with replacement (rng_below(d->n), from a copy of

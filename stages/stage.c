@@ -125,11 +125,12 @@ stage_stream(stage_input *si, const cli_common *cli, const stream_head *head,
 }
 
 void
-stage_close(stage_input *si)
+stage_input_free(stage_input *si)
 {
 	table_free(&si->rows);
 	rawlist_free(&si->results);
-	stream_in_close(&si->in);
+	stream_in_free(si->in);
+	si->in = NULL;
 }
 
 static void

@@ -41,7 +41,7 @@ void stage_read_all(stage_input *si);
  * si->results) and the end. */
 stream_out *stage_read_all_passing(stage_input *si, const cli_common *cli,
     const mpseq *recipe, int (*keep)(const char *column, void *ctx), void *ctx);
-void stage_close(stage_input *si);
+void stage_input_free(stage_input *si);
 
 /* Streaming: writes `head`, then for each batch calls fn (si->rows holds
  * that batch only, with any columns the stage added after the input's) and

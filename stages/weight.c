@@ -287,7 +287,7 @@ weight_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		weight_all_rows(o, cli, &si, wcol);
 	else
 		weight_streaming(o, cli, &si, wcol, ti, yi, pi);
-	stage_close(&si);
+	stage_input_free(&si);
 }
 
 /* The recipe entry, written and read side by side. */

@@ -1,6 +1,8 @@
 /* weight — the weighting stage's module (stages/weight.c): a weight column
  * per estimand and the weighted (Hajek) effects, after optional trimming,
- * truncation and stabilisation (ipw.h). */
+ * truncation and stabilisation (ipw.h).
+ *
+ * Ownership: weight_params is a value (nothing inside to free). (rule: base/README.md) */
 #ifndef PSFLOW_WEIGHT_H
 #define PSFLOW_WEIGHT_H
 

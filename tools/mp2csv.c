@@ -108,7 +108,7 @@ main(int argc, char **argv)
 		err_warn("note: the stream's %d result message(s) are not rows and are "
 		    "not in the CSV (mpcat shows them)", results);
 	table_free(&rows);
-	stream_in_close(&in);
+	stream_in_free(in);
 	if (fflush(f) != 0 || ferror(f) || (f != stdout && fclose(f) != 0))
 		die("writing %s:", cli.out);
 	return EXIT_OK;

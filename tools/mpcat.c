@@ -140,7 +140,7 @@ main(int argc, char **argv)
 	printf("{\"kind\":\"end\",\"rows\":%" PRIu64 ",\"batches\":%" PRIu64 "}\n",
 	    stream_in_rows(in), batches);
 	table_free(&rows);
-	stream_in_close(&in);
+	stream_in_free(in);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die("writing stdout:");
 	return EXIT_OK;

@@ -576,7 +576,7 @@ main(int argc, char **argv)
 	objlist_free(&recipe);
 	msgpack_unpacked_destroy(&meta);
 	table_free(&rows);
-	stream_in_close(&in);
+	stream_in_free(in);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die("writing stdout:");
 	return EXIT_OK;

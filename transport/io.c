@@ -162,11 +162,10 @@ io_zmq_peer_open(const char *spec, int coordinator, const io_opts *o, const char
 }
 
 void
-io_zmq_peer_close(void **sock)
+io_zmq_peer_free(void *sock)
 {
-	if (*sock)
-		zmq_release(*sock);
-	*sock = NULL;
+	if (sock)
+		zmq_release(sock);
 }
 
 /* A pipe holds 64 kB by default: a stage moving hundreds of megabytes then
@@ -406,10 +405,8 @@ io_in_next(io_in *in, const uint8_t **data, size_t *len)
 }
 
 void
-io_in_close(io_in **inp)
+io_in_free(io_in *in)
 {
-	io_in *in = *inp;
-
 	if (in == NULL)
 		return;
 	if (in->sock) {
@@ -425,7 +422,6 @@ io_in_close(io_in **inp)
 	}
 	free(in->name);
 	free(in);
-	*inp = NULL;
 }
 
 io_out *
@@ -537,10 +533,8 @@ io_out_write(io_out *out, const void *data, size_t len)
 }
 
 void
-io_out_close(io_out **outp)
+io_out_free(io_out *out)
 {
-	io_out *out = *outp;
-
 	if (out == NULL)
 		return;
 	free(out->mem);
@@ -550,5 +544,4 @@ io_out_close(io_out **outp)
 		die("closing %s:", out->name);
 	free(out->name);
 	free(out);
-	*outp = NULL;
 }

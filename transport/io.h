@@ -54,7 +54,7 @@ void *io_out_take(io_out *out, size_t *len);
 io_status io_in_next(io_in *in, const uint8_t **data, size_t *len);
 int io_in_is_zmq(const io_in *in);
 const char *io_in_name(const io_in *in);
-void io_in_close(io_in **in);
+void io_in_free(io_in *in);
 
 /* Writes one message; dies when the reader has gone (EPIPE) or on error. */
 void io_out_write(io_out *out, const void *data, size_t len);
@@ -62,17 +62,17 @@ void io_out_write(io_out *out, const void *data, size_t len);
  * them together where the transport allows (a file or pipe). */
 void io_out_writev(io_out *out, const struct iovec *iov, int n);
 /* Flushes and closes; dies when the data could not be written out. */
-void io_out_close(io_out **out);
+void io_out_free(io_out *out);
 
 /* A request-and-answer socket for boot's remote workers, over the same
  * endpoint specs, limits (max_message as ZMQ_MAXMSGSIZE) and linger as the
  * data sockets: a ROUTER for the coordinator (binds by default), a DEALER
  * for a worker (connects by default). Dies naming the endpoint and purpose
  * (" for workers") when it cannot be bound or connected. The socket is
- * libzmq's: send and receive with zmq_msg_* (zmqlib.c); close it here. */
+ * libzmq's: send and receive with zmq_msg_* (zmqlib.c); free it here. */
 void *io_zmq_peer_open(const char *spec, int coordinator, const io_opts *o,
     const char *purpose);
-void io_zmq_peer_close(void **sock);
+void io_zmq_peer_free(void *sock);
 
 /* Is this spec a ZeroMQ endpoint? */
 int io_is_zmq_spec(const char *spec);

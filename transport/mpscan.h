@@ -5,7 +5,9 @@
  * walks the bytes first and checks every length against the bytes present,
  * a size cap, a nesting bound and a bound on the number of objects, so that
  * what reaches msgpack_unpack_next() is known to be whole and modest.
- * It allocates nothing and reads no byte past `avail`. */
+ * It allocates nothing and reads no byte past `avail`.
+ *
+ * Ownership: the bytes are borrowed; nothing is allocated. (rule: base/README.md) */
 #ifndef PSFLOW_MPSCAN_H
 #define PSFLOW_MPSCAN_H
 

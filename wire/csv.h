@@ -5,7 +5,9 @@
  * lines at the end are ignored (elsewhere a blank line is a record of one
  * empty field). Fields point into the text, or into the reader's
  * scratch buffer when they had to be unquoted: they are valid until the next
- * csv_next(). The reader does not own the text. */
+ * csv_next(). The reader does not own the text.
+ *
+ * Ownership: see above; csv_free releases the scratch. (rule: base/README.md) */
 #ifndef PSFLOW_CSV_H
 #define PSFLOW_CSV_H
 

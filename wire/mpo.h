@@ -4,7 +4,10 @@
  * point into the bytes they came from; copy what must outlive them.
  * Building: an mpseq collects the entries of one map or array in its own
  * buffer, so entries can be added without knowing their count up front;
- * mpseq_pack() then writes header and entries into another packer. */
+ * mpseq_pack() then writes header and entries into another packer.
+ *
+ * Ownership: decoded objects point into the caller's bytes; an mpseq owns
+ * its buffer (mpseq_free), mpseq_take moves one into another. (rule: base/README.md) */
 #ifndef PSFLOW_MPO_H
 #define PSFLOW_MPO_H
 

@@ -611,10 +611,8 @@ stream_in_next(stream_in *s, table *rows, mpraw *raw)
 }
 
 void
-stream_in_close(stream_in **sp)
+stream_in_free(stream_in *s)
 {
-	stream_in *s = *sp;
-
 	if (s == NULL)
 		return;
 	for (int i = 0; i < s->schema.ncols; i++)
@@ -624,9 +622,8 @@ stream_in_close(stream_in **sp)
 	free(s->head_raw.bytes);
 	stream_head_free(&s->head);
 	msgpack_unpacked_destroy(&s->unpacked);
-	io_in_close(&s->io);
+	io_in_free(s->io);
 	free(s);
-	*sp = NULL;
 }
 
 /* ---- writer -------------------------------------------------------------- */
@@ -818,7 +815,7 @@ stream_out_end(stream_out *o)
 	msgpack_pack_uint64(pk, o->batches);
 	flush_message(o);
 	if (!o->keep_io)
-		io_out_close(&o->io);
+		io_out_free(o->io);
 	msgpack_sbuffer_destroy(&o->sb);
 	free(o);
 }

@@ -78,7 +78,7 @@ const mpraw *stream_in_head_raw(const stream_in *s);
  * RESULT: *raw points at the result's bytes. END: counts were checked. */
 stream_event stream_in_next(stream_in *s, table *rows, mpraw *raw);
 uint64_t stream_in_rows(const stream_in *s);
-void stream_in_close(stream_in **s);
+void stream_in_free(stream_in *s);
 
 typedef struct stream_out stream_out;
 
