@@ -15,6 +15,20 @@
 #include "stage.h"
 #include "xalloc.h"
 
+/* The distances and the caliper's width on their scale: C SDs of the
+ * distance, or C itself with --raw-caliper. */
+static int
+match_distances(const match_params *o, const double *ps, const double *count, size_t n,
+    double *d, double *width, size_t *bad)
+{
+	int rc = nnmatch_distance(o->on_logit, o->raw_caliper ? 0 : o->caliper_sd, ps, count, n,
+	    d, width, bad);
+
+	if (o->raw_caliper)
+		*width = o->caliper_sd;
+	return rc;
+}
+
 static int
 match_adds(const void *params, const char **names, int max)
 {
@@ -43,8 +57,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	stage_arrays_get(&si, roles->treatment, roles->outcome, roles->ps, 1, &a);
 	stage_check_new_columns(&match_module, o, &si.rows, NULL);
 	d = xreallocarray(NULL, a.n + 1, sizeof *d);
-	if (nnmatch_distance(o->on_logit, o->caliper_sd, a.ps, NULL, a.n, d, &nn.caliper,
-	    &bad_row) != 0)
+	if (match_distances(o, a.ps, NULL, a.n, d, &nn.caliper, &bad_row) != 0)
 		die("row %zu has a propensity of %g, whose logit is infinite: match "
 		    "--on ps, or trim such units upstream", bad_row, a.ps[bad_row]);
 	wi = table_add_column(&si.rows, "w_match", COL_F64, NULL, 0);
@@ -94,6 +107,8 @@ match_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	mpseq_i64(entry, "k", o->nn.k);
 	mpseq_bool(entry, "replace", o->nn.replace);
 	mpseq_f64(entry, "caliper", o->caliper_sd > 0 ? o->caliper_sd : NAN);
+	if (o->raw_caliper) /* absent: in SDs, as streams before it */
+		mpseq_bool(entry, "raw_caliper", 1);
 	mpseq_str(entry, "on", o->on_logit ? "logit" : "ps");
 	mpseq_str(entry, "ties", o->nn.ties == TIES_ALL ? "all" : "first");
 	recipe_write_roles(entry, h);
@@ -111,6 +126,7 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 	if (recipe_get_number(e, "match", "k", &k, why, whylen) ||
 	    recipe_get_bool(e, "match", "replace", &o->nn.replace, why, whylen) ||
 	    recipe_get_number(e, "match", "caliper", &o->caliper_sd, why, whylen) ||
+	    recipe_get_bool(e, "match", "raw_caliper", &o->raw_caliper, why, whylen) ||
 	    recipe_get_str(e, "match", "on", &on, why, whylen) ||
 	    recipe_get_str(e, "match", "ties", &ties, why, whylen))
 		rc = -1;
@@ -157,16 +173,14 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 
 		if (*work == NULL)
 			*work = xcalloc(1, sizeof **work);
-		if (nnmatch_distance(o->on_logit, o->caliper_sd, c->ps, c->count, c->n, c->d,
-		    &nn.caliper, &bad) != 0)
+		if (match_distances(o, c->ps, c->count, c->n, c->d, &nn.caliper, &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
 		if (nnmatch_att_cells(&cells, &nn, NULL, &mr, *work) != 0)
 			return REPLICATE_NO_MATCH;
 	} else {
 		const replay_units *u = replay_view_units(v);
 
-		if (nnmatch_distance(o->on_logit, o->caliper_sd, u->ps, NULL, u->n, u->d,
-		    &nn.caliper, &bad) != 0)
+		if (match_distances(o, u->ps, NULL, u->n, u->d, &nn.caliper, &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
 		if (nnmatch_att(u->d, u->t, u->y, u->n, &nn, u->w, &mr) != 0)
 			return REPLICATE_NO_MATCH;
@@ -191,12 +205,14 @@ static const replay_ops match_replay = {
 };
 
 /* Options. */
-enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_ON, OPT_TIES, OPT_PS };
+enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_RAW_CALIPER, OPT_ON, OPT_TIES,
+	OPT_PS };
 
 static const struct option match_longopts[] = {
 	{ "k", required_argument, NULL, 'k' },
 	{ "no-replace", no_argument, NULL, OPT_NO_REPLACE },
 	{ "caliper", required_argument, NULL, OPT_CALIPER },
+	{ "raw-caliper", no_argument, NULL, OPT_RAW_CALIPER },
 	{ "on", required_argument, NULL, OPT_ON },
 	{ "ties", required_argument, NULL, OPT_TIES },
 	{ "treatment", required_argument, NULL, 't' },
@@ -206,7 +222,7 @@ static const struct option match_longopts[] = {
 };
 
 static const char match_usage[] =
-    "usage: match [-k K] [--no-replace] [--caliper C] [--on ps|logit]\n"
+    "usage: match [-k K] [--no-replace] [--caliper C [--raw-caliper]] [--on ps|logit]\n"
     "             [--ties all|first] [-t COL] [-y COL] [--ps COL] [stream options]\n"
     "\n"
     "Matches each treated unit to its K nearest controls on the propensity\n"
@@ -216,6 +232,8 @@ static const char match_usage[] =
     "  --no-replace       use each control once (greedy, largest score first)\n"
     "  --caliper C        no match farther than C standard deviations of the\n"
     "                     distance (MatchIt's std.caliper); default none\n"
+    "  --raw-caliper      C is in units of the distance itself (ps, or its logit\n"
+    "                     with --on logit), not SDs (std.caliper = FALSE)\n"
     "  --on ps|logit      match on the score or its logit (default ps)\n"
     "  --ties all|first   controls tied at the K-th distance: use them all with\n"
     "                     shared weight (default), or only the lowest row\n"
@@ -245,6 +263,7 @@ match_option(void *params, stage_roles *roles, int opt, const char *arg)
 	case 'k': o->nn.k = (int)cli_int("-k", arg, 1, 1000); break;
 	case OPT_NO_REPLACE: o->nn.replace = 0; break;
 	case OPT_CALIPER: o->caliper_sd = cli_double("--caliper", arg, 1e-9, 100); break;
+	case OPT_RAW_CALIPER: o->raw_caliper = 1; break;
 	case OPT_ON:
 		if (!cli_choice(arg, "ps,logit"))
 			die_usage("--on wants ps or logit, not '%s'", arg);
@@ -267,6 +286,8 @@ match_finish(void *params)
 {
 	match_params *o = params;
 
+	if (o->raw_caliper && !(o->caliper_sd > 0))
+		die_usage("--raw-caliper says what --caliper's width is in: give --caliper too");
 	if (!o->nn.replace) {
 		if (o->ties_given && o->nn.ties == TIES_ALL)
 			die_usage("--ties all shares controls between treated units, which "

@@ -11,6 +11,7 @@
 typedef struct {
 	nnmatch_opts nn;
 	double caliper_sd; /* caliper in SDs of the distance; 0: none */
+	int raw_caliper;   /* caliper_sd is in units of the distance instead */
 	int on_logit;
 	int ties_given;    /* the command line named --ties */
 } match_params;

@@ -227,3 +227,15 @@ else
 fi
 
 fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, foreign, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"
+
+# --raw-caliper: a width in units of the distance; the same width given in
+# SDs matches the same units
+match --caliper 0.0001 --quiet <"$work/fit.mp" | report --json >"$work/sdcal.json"
+width=$(jget "$work/sdcal.json" "repr([r for r in d['results'] if r['name'] == 'match_att'][0]['caliper_width'])")
+match --caliper "$width" --raw-caliper --quiet <"$work/fit.mp" | report --json >"$work/rawcal.json"
+check "match --raw-caliper W matches as --caliper in SDs of the same width W ($width)" $PY -c "
+import json
+a, b = ([r for r in json.load(open(f))['results'] if r['name'] == 'match_att'][0] for f in ('$work/sdcal.json', '$work/rawcal.json'))
+assert a['treated_unmatched'] == 188 and a['caliper_width'] == b['caliper_width'], (a, b)
+for k in ('estimate', 'se', 'treated_matched', 'treated_unmatched', 'controls_used', 'pairs'):
+    assert a[k] == b[k], k"
