@@ -37,7 +37,7 @@ INCLUDES = $(LAYERS:%=-I%)
 HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack 2>/dev/null && echo yes)
 # (The goals that install them first, and those that need no compiler, are
 # let through: their sub-make checks again.)
-ifeq ($(filter deps clean uninstall test test-deps demo check-asan fuzz,$(MAKECMDGOALS))$(HAVE_PKGS),)
+ifeq ($(filter deps clean uninstall test test-deps demo check-asan check-asan-clang fuzz,$(MAKECMDGOALS))$(HAVE_PKGS),)
 $(error libzmq and msgpack-c were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev and libmsgpack-dev), or install them yourself)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack 2>/dev/null)
@@ -57,7 +57,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES := $(PROGRAMS:%=$(BUILD)/man/psflow-%.1) $(BUILD)/man/psflow.1
 
-.PHONY: all deps test test-deps check-asan check-valgrind demo bench fuzz man \
+.PHONY: all deps test test-deps check-asan check-asan-clang check-valgrind demo bench fuzz man \
 	install uninstall clean
 all: $(PROGRAM_BINS) $(BIN)/psflow $(UNITS)
 
@@ -142,13 +142,19 @@ test: test-deps
 	@$(MAKE) --no-print-directory all man
 	@BIN=$(abspath $(BIN)) UNITS=$(abspath $(BUILD)/tests) MAN=$(abspath $(BUILD)/man) tests/run.sh
 
-# The same tests against a sanitizer build (separate objects and binaries).
+# The same tests against a sanitizer build (separate objects and binaries);
+# check-asan-clang the same with clang.
+ASAN_BUILD ?= build/asan
 check-asan: test-deps
-	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin \
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/bin \
 	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" all man
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    BIN=$(abspath build/asan/bin) UNITS=$(abspath build/asan/tests) \
-	    MAN=$(abspath build/asan/man) tests/run.sh
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 PSFLOW_SANITIZER=asan \
+	    BIN=$(abspath $(ASAN_BUILD)/bin) UNITS=$(abspath $(ASAN_BUILD)/tests) \
+	    MAN=$(abspath $(ASAN_BUILD)/man) tests/run.sh
+
+check-asan-clang:
+	@tools/install-deps.sh clang
+	@$(MAKE) --no-print-directory CC=clang ASAN_BUILD=build/asan-clang check-asan
 
 # The end-to-end study with every program under valgrind's memcheck.
 check-valgrind: all

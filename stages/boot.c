@@ -328,8 +328,8 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 					mean += v[r] / (double)m;
 				for (size_t r = 0; r < m; r++)
 					sd += (v[r] - mean) * (v[r] - mean) / (double)(m - 1);
-				bootci_interval(o->ci, o->level, v, m, plan.targets[k].estimate, jack + k,
-				    (size_t)K, JACK_GROUPS, ci);
+				bootci_interval(o->ci, o->level, v, m, plan.targets[k].estimate,
+				    jack ? jack + k : NULL, (size_t)K, JACK_GROUPS, ci);
 				rewrite_result(&results[nresults], &si.results.items[i], sqrt(sd), ci,
 				    o, m);
 				stream_out_map(out, &results[nresults]);

@@ -281,6 +281,20 @@ alter "$work/small.mp" "$work/nocov.mp" "del [e for e in recipe if e['stage'] ==
 fails "a fitps entry without covariates" 1 "the recipe's fitps entry has no covariates" "boot -B 5 <'$work/nocov.mp'"
 alter "$work/small.mp" "$work/badest.mp" "[e for e in recipe if e['stage'] == 'weight'][0]['estimands'] = ['atx']"
 fails "a weight entry with an unknown estimand" 1 "the recipe's weight entry names an unknown estimand" "boot -B 5 <'$work/badest.mp'"
+alter "$work/small.mp" "$work/missingcov.mp" "[e for e in recipe if e['stage'] == 'fitps'][0]['covariates'] = 'engagement_tier,nope'"
+fails "a fitps entry naming a column not in the stream: the message names the recipe, not -x" 1 \
+	"recipe entry 2 \\(fitps\\) cannot be replayed: covariate 'nope' \\(from the recipe's fitps entry\\) is not in the stream" \
+	"boot -B 5 <'$work/missingcov.mp'"
+check "  ... and says nothing of -x, which the user never typed to boot" bash -c "! grep -q -- '-x' '$work/fails.err'"
+alter "$work/small.mp" "$work/badspec.mp" "[e for e in recipe if e['stage'] == 'fitps'][0]['covariates'] = 'engagement_tier,,query_confidence'"
+fails "a fitps entry with a malformed spec is a data error of the recipe (exit 1, not a usage error)" 1 \
+	"recipe entry 2 \\(fitps\\) cannot be replayed: the recipe's fitps entry has an empty item" \
+	"boot -B 5 <'$work/badspec.mp'"
+alter "$work/small.mp" "$work/badtol.mp" "[e for e in recipe if e['stage'] == 'fitps'][0]['tol'] = 'small'"
+fails "a fitps entry whose tol is text" 1 "recipe entry 2 \\(fitps\\) cannot be replayed: the recipe's fitps entry has a 'tol' that is not a number" \
+	"boot -B 5 <'$work/badtol.mp'"
+alter "$work/small.mp" "$work/badk.mp" "[e for e in recipe if e['stage'] == 'match'][0]['k'] = 0"
+fails "a match entry with k = 0" 1 "the recipe's match entry has k = 0" "boot -B 5 <'$work/badk.mp'"
 alter "$work/small.mp" "$work/othermodel.mp" "[e for e in recipe if e['stage'] == 'fitps'][0]['covariates'] = 'engagement_tier'"
 fails "propensities the recipe's model did not make" 1 \
 	"replaying the recipe on the full data failed: refitting the recipe's model gives propensities up to .* away from the stream's" \

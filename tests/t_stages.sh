@@ -210,9 +210,11 @@ fails "csv2mp: a header column twice" 1 "header: column 'a' appears twice" "prin
 # allocator.
 # ldd's output is read whole: under pipefail, `ldd | grep -q` fails when grep
 # exits on the first match while ldd still writes (SIGPIPE), as it did in CI.
+# (clang links ASan in statically: the sanitizer targets say so in
+# PSFLOW_SANITIZER as well)
 case $(ldd "$(command -v weight)" 2>/dev/null) in
 *libasan*) asan_build=yes ;;
-*) asan_build=no ;;
+*) asan_build=${PSFLOW_SANITIZER:+yes} ;;
 esac
 if [ "$asan_build" = yes ]; then
 	skip "a stage's memory sits on huge pages" "sanitizer build: ASan brings its own allocator"
@@ -226,7 +228,7 @@ else
 		test "$faults" -lt 250
 fi
 
-fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, foreign, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"
+fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, foreign, clang, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"
 
 # --raw-caliper: a width in units of the distance; the same width given in
 # SDs matches the same units

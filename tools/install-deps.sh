@@ -4,6 +4,7 @@
 #   test:  python3-msgpack for the interop tests (used from /usr/bin/python3),
 #          valgrind, GNU time, man-db and col for the man pages
 #   foreign: python3-sklearn for the foreign-stage example (best effort)
+#   clang: clang and its sanitizer runtimes for make check-asan-clang
 #   fuzz:  AFL++ for make fuzz
 #   bench: python3-sklearn, -pandas, -numpy for the reference implementations
 set -eu
@@ -28,6 +29,12 @@ foreign)
 	/usr/bin/python3 -c 'import sklearn, numpy' 2>/dev/null ||
 		need="$need python3-sklearn python3-numpy"
 	;;
+clang)
+	# check-asan-clang: clang and its sanitizer runtimes
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	echo 'int main(void){return 0;}' | clang -x c -fsanitize=address,undefined -o /dev/null - \
+		2>/dev/null || need="$need libclang-rt-14-dev"
+	;;
 fuzz)
 	command -v afl-fuzz >/dev/null 2>&1 || need="$need afl++"
 	;;
@@ -37,7 +44,7 @@ bench)
 	[ -x /usr/bin/time ] || need="$need time"
 	;;
 *)
-	echo "install-deps.sh: unknown set '$1' (build, test, foreign, fuzz or bench)" >&2
+	echo "install-deps.sh: unknown set '$1' (build, test, foreign, clang, fuzz or bench)" >&2
 	exit 2
 	;;
 esac

@@ -527,12 +527,12 @@ decode_batch(stream_in *s, const msgpack_object *m, table *rows)
 		int ci = name ? table_find(schema, name) : -1;
 		char detail[200];
 
-		if (ci < 0) {
+		if (ci < 0)
 			snprintf(detail, sizeof detail, "column '%.100s' is not in the "
 			    "head", name ? name : "(not a string)");
+		free(name); /* before bad() exits: leak checkers count it otherwise */
+		if (ci < 0)
 			bad(s, "bad batch", detail);
-		}
-		free(name);
 		if (seen[ci]++)
 			bad_column(s, &rows->cols[ci], "appears twice");
 		if (v->type == MSGPACK_OBJECT_BIN)
