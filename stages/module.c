@@ -8,24 +8,6 @@
 #include "mpo.h"
 #include "xalloc.h"
 
-/* The registry. Each module is defined in its own file under stages/. */
-extern const stage_module gen_module, fitps_module, weight_module, match_module,
-    balance_module, boot_module;
-
-static const stage_module *const modules[] = {
-	&gen_module, &fitps_module, &weight_module, &match_module, &balance_module,
-	&boot_module,
-};
-
-const stage_module *
-stage_module_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
-		if (strcmp(modules[i]->name, name) == 0)
-			return modules[i];
-	return NULL;
-}
-
 /* The module's long options, then the shared ones. */
 static struct option *
 all_longopts(const stage_module *m)
