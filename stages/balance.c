@@ -398,8 +398,6 @@ enum { OPT_THRESHOLD = OPT_PROGRAM_BASE, OPT_SD };
 static const struct option balance_longopts[] = {
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "sd", required_argument, NULL, OPT_SD },
-	{ "treatment", required_argument, NULL, 't' },
-	{ "covariates", required_argument, NULL, 'x' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -413,7 +411,7 @@ balance_defaults(void *params)
 }
 
 static void
-balance_option(void *params, stage_roles *roles, int opt, const char *arg)
+balance_option(void *params, int opt, const char *arg)
 {
 	balance_params *o = params;
 
@@ -424,15 +422,14 @@ balance_option(void *params, stage_roles *roles, int opt, const char *arg)
 			die_usage("--sd wants pooled, treated or control, not '%s'", arg);
 		o->sd = arg[0] == 'p' ? SD_POOLED : arg[0] == 't' ? SD_TREATED : SD_CONTROL;
 		break;
-	case 't': roles->treatment = arg; break;
-	case 'x': roles->covariates = arg; break;
 	}
 }
 
 const stage_module balance_module = {
 	.name = "balance",
 	.usage = balance_usage,
-	.shortopts = "t:x:",
+	.shortopts = "",
+	.role_options = ROLE_TREATMENT | ROLE_COVARIATES,
 	.longopts = balance_longopts,
 	.params_size = sizeof(balance_params),
 	.defaults = balance_defaults,

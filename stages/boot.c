@@ -463,11 +463,10 @@ boot_defaults(void *params)
 }
 
 static void
-boot_option(void *params, stage_roles *roles, int opt, const char *arg)
+boot_option(void *params, int opt, const char *arg)
 {
 	boot_params *o = params;
 
-	(void)roles;
 	switch (opt) {
 	case 'B': o->B = (int)cli_int("-B", arg, 2, 10000000); break;
 	case 's': o->seed = (uint64_t)cli_int("--seed", arg, 0, INT64_MAX); break;
@@ -491,10 +490,11 @@ boot_option(void *params, stage_roles *roles, int opt, const char *arg)
 }
 
 static void
-boot_finish(void *params)
+boot_finish(void *params, const stage_roles *roles)
 {
 	boot_params *o = params;
 
+	(void)roles;
 	if (!o->worker && o->jobs == 0 && o->workers == NULL)
 		die_usage("-j 0 leaves no one to do the work: give --workers too");
 }

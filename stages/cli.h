@@ -21,6 +21,7 @@ enum {
 	OPT_LINGER,
 	OPT_QUIET,
 	OPT_VERSION,
+	OPT_ROLE_PS, /* --ps, for the stages that take role overrides (module.h) */
 	OPT_PROGRAM_BASE = 1100, /* programs number their own long options from here */
 };
 

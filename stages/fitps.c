@@ -625,9 +625,6 @@ enum { OPT_L2 = OPT_PROGRAM_BASE, OPT_PS_NAME, OPT_MAX_ITER, OPT_TOL, OPT_SAVE, 
 	OPT_DROP_MISSING };
 
 static const struct option fitps_longopts[] = {
-	{ "treatment", required_argument, NULL, 't' },
-	{ "outcome", required_argument, NULL, 'y' },
-	{ "covariates", required_argument, NULL, 'x' },
 	{ "l2", required_argument, NULL, OPT_L2 },
 	{ "ps-name", required_argument, NULL, OPT_PS_NAME },
 	{ "max-iter", required_argument, NULL, OPT_MAX_ITER },
@@ -677,14 +674,11 @@ fitps_defaults(void *params)
 }
 
 static void
-fitps_option(void *params, stage_roles *roles, int opt, const char *arg)
+fitps_option(void *params, int opt, const char *arg)
 {
 	fitps_params *o = params;
 
 	switch (opt) {
-	case 't': roles->treatment = arg; break;
-	case 'y': roles->outcome = arg; break;
-	case 'x': roles->covariates = arg; o->covariates_given = 1; break;
 	case OPT_L2: o->logit.C = cli_double("--l2", arg, 1e-12, 1e12); break;
 	case OPT_PS_NAME: o->ps_name = arg; break;
 	case OPT_MAX_ITER: o->logit.max_iter = (int)cli_int("--max-iter", arg, 1, 10000); break;
@@ -696,11 +690,11 @@ fitps_option(void *params, stage_roles *roles, int opt, const char *arg)
 }
 
 static void
-fitps_finish(void *params)
+fitps_finish(void *params, const stage_roles *roles)
 {
 	const fitps_params *o = params;
 
-	if (o->model && (o->covariates_given || o->save_model || o->logit.C > 0))
+	if (o->model && (roles->covariates || o->save_model || o->logit.C > 0))
 		die_usage("--model scores with a saved model: -x, --l2 and --save-model "
 		    "do not apply");
 }
@@ -708,7 +702,8 @@ fitps_finish(void *params)
 const stage_module fitps_module = {
 	.name = "fitps",
 	.usage = fitps_usage,
-	.shortopts = "t:y:x:",
+	.shortopts = "",
+	.role_options = ROLE_TREATMENT | ROLE_OUTCOME | ROLE_COVARIATES,
 	.longopts = fitps_longopts,
 	.params_size = sizeof(fitps_params),
 	.defaults = fitps_defaults,

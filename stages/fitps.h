@@ -21,7 +21,6 @@ typedef struct {
 	/* the command line's (borrowed from argv) */
 	const char *save_model; /* write the fitted model here */
 	const char *model;      /* score with this model instead of fitting */
-	int covariates_given;   /* -x was given */
 	const psmodel *loaded;  /* scoring: the model, for the recipe entry */
 	/* a recipe's (owned; fitps_params_free) */
 	char *spec;             /* the model's covariates */

@@ -139,11 +139,10 @@ gen_defaults(void *params)
 }
 
 static void
-gen_option(void *params, stage_roles *roles, int opt, const char *arg)
+gen_option(void *params, int opt, const char *arg)
 {
 	gendata_opts *g = params;
 
-	(void)roles;
 	switch (opt) {
 	case 'n': g->rows = (uint64_t)cli_int("--rows", arg, 0, 1ll << 40); break;
 	case 's': g->seed = (uint64_t)cli_int("--seed", arg, 0, INT64_MAX); break;

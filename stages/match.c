@@ -205,8 +205,7 @@ static const replay_ops match_replay = {
 };
 
 /* Options. */
-enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_RAW_CALIPER, OPT_ON, OPT_TIES,
-	OPT_PS };
+enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_RAW_CALIPER, OPT_ON, OPT_TIES };
 
 static const struct option match_longopts[] = {
 	{ "k", required_argument, NULL, 'k' },
@@ -215,9 +214,6 @@ static const struct option match_longopts[] = {
 	{ "raw-caliper", no_argument, NULL, OPT_RAW_CALIPER },
 	{ "on", required_argument, NULL, OPT_ON },
 	{ "ties", required_argument, NULL, OPT_TIES },
-	{ "treatment", required_argument, NULL, 't' },
-	{ "outcome", required_argument, NULL, 'y' },
-	{ "ps", required_argument, NULL, OPT_PS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -255,7 +251,7 @@ match_defaults(void *params)
 }
 
 static void
-match_option(void *params, stage_roles *roles, int opt, const char *arg)
+match_option(void *params, int opt, const char *arg)
 {
 	match_params *o = params;
 
@@ -275,17 +271,15 @@ match_option(void *params, stage_roles *roles, int opt, const char *arg)
 		o->nn.ties = strcmp(arg, "all") == 0 ? TIES_ALL : TIES_FIRST;
 		o->ties_given = 1;
 		break;
-	case 't': roles->treatment = arg; break;
-	case 'y': roles->outcome = arg; break;
-	case OPT_PS: roles->ps = arg; break;
 	}
 }
 
 static void
-match_finish(void *params)
+match_finish(void *params, const stage_roles *roles)
 {
 	match_params *o = params;
 
+	(void)roles;
 	if (o->raw_caliper && !(o->caliper_sd > 0))
 		die_usage("--raw-caliper says what --caliper's width is in: give --caliper too");
 	if (!o->nn.replace) {
@@ -299,7 +293,8 @@ match_finish(void *params)
 const stage_module match_module = {
 	.name = "match",
 	.usage = match_usage,
-	.shortopts = "k:t:y:",
+	.shortopts = "k:",
+	.role_options = ROLE_TREATMENT | ROLE_OUTCOME | ROLE_PS,
 	.longopts = match_longopts,
 	.params_size = sizeof(match_params),
 	.defaults = match_defaults,

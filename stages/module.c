@@ -8,21 +8,53 @@
 #include "mpo.h"
 #include "xalloc.h"
 
-/* The module's long options, then the shared ones. */
+/* The role overrides, each with the flag that lets a module take it. */
+static const struct {
+	unsigned role;
+	struct option opt;
+} role_longopts[] = {
+	{ ROLE_TREATMENT, { "treatment", required_argument, NULL, 't' } },
+	{ ROLE_OUTCOME, { "outcome", required_argument, NULL, 'y' } },
+	{ ROLE_PS, { "ps", required_argument, NULL, OPT_ROLE_PS } },
+	{ ROLE_COVARIATES, { "covariates", required_argument, NULL, 'x' } },
+};
+#define NROLES (sizeof role_longopts / sizeof role_longopts[0])
+
+/* The module's long options, its role overrides, then the shared ones. */
 static struct option *
 all_longopts(const stage_module *m)
 {
 	static const struct option common[] = { CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
-	size_t own = 0, shared = sizeof common / sizeof common[0];
+	size_t own = 0, shared = sizeof common / sizeof common[0], n;
 	struct option *all;
 
 	while (m->longopts && m->longopts[own].name)
 		own++;
-	all = xreallocarray(NULL, own + shared, sizeof *all);
+	all = xreallocarray(NULL, own + NROLES + shared, sizeof *all);
 	if (own)
 		memcpy(all, m->longopts, own * sizeof *all);
-	memcpy(all + own, common, shared * sizeof *all);
+	n = own;
+	for (size_t r = 0; r < NROLES; r++)
+		if (m->role_options & role_longopts[r].role)
+			all[n++] = role_longopts[r].opt;
+	memcpy(all + n, common, shared * sizeof *all);
 	return all;
+}
+
+/* A role override the module takes: into roles, returning 1. */
+static int
+role_option(const stage_module *m, stage_roles *roles, int opt, const char *arg)
+{
+	for (size_t r = 0; r < NROLES; r++) {
+		const char **slot[] = { &roles->treatment, &roles->outcome, &roles->ps,
+			&roles->covariates };
+
+		if ((m->role_options & role_longopts[r].role) && role_longopts[r].opt.val == opt) {
+			*slot[r] = arg;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Is opt one of the module's own (a short option letter or a long
@@ -51,19 +83,24 @@ stage_main(const stage_module *m, int argc, char **argv)
 
 	err_set_prog(argv[0]);
 	cli_common_init(&cli);
-	snprintf(shortopts, sizeof shortopts, "%sh", m->shortopts ? m->shortopts : "");
+	snprintf(shortopts, sizeof shortopts, "%s%s%s%sh", m->shortopts ? m->shortopts : "",
+	    m->role_options & ROLE_TREATMENT ? "t:" : "",
+	    m->role_options & ROLE_OUTCOME ? "y:" : "",
+	    m->role_options & ROLE_COVARIATES ? "x:" : "");
 	if (m->defaults)
 		m->defaults(params);
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (role_option(m, &roles, opt, optarg))
+			continue;
 		if (own_option(m, opt))
-			m->option(params, &roles, opt, optarg);
+			m->option(params, opt, optarg);
 		else
 			cli_other_option(&cli, opt, optarg, m->usage);
 	}
 	cli_no_operands(argc, argv);
 	free(longopts);
 	if (m->finish)
-		m->finish(params);
+		m->finish(params, &roles);
 	m->run(params, &roles, &cli);
 	if (m->params_free)
 		m->params_free(params);

@@ -35,6 +35,15 @@ typedef struct {
 	const char *treatment, *outcome, *ps, *covariates;
 } stage_roles;
 
+/* The role overrides a stage takes (stage_module.role_options); stage_main
+ * parses them for it: -t/--treatment, -y/--outcome, --ps, -x/--covariates. */
+enum {
+	ROLE_TREATMENT = 1 << 0,
+	ROLE_OUTCOME = 1 << 1,
+	ROLE_PS = 1 << 2,
+	ROLE_COVARIATES = 1 << 3,
+};
+
 struct replay_ops; /* replay.h */
 
 typedef struct stage_module {
@@ -42,13 +51,14 @@ typedef struct stage_module {
 	const char *usage;             /* --help, ending with an example */
 	const char *shortopts;         /* its own short options, getopt's syntax */
 	const struct option *longopts; /* its own long options, { NULL } last */
+	unsigned role_options;         /* ROLE_*: the role overrides it takes */
 	size_t params_size;
 	void (*defaults)(void *params);
 	/* One of its options (the val of its longopts, or a short one); a bad
 	 * value is a usage error (die_usage: this is the stage layer). */
-	void (*option)(void *params, stage_roles *roles, int opt, const char *arg);
+	void (*option)(void *params, int opt, const char *arg);
 	/* After the last option: checks of options against each other. */
-	void (*finish)(void *params);
+	void (*finish)(void *params, const stage_roles *roles);
 	/* The recipe entry after its "stage" key: every option that changes
 	 * the numbers, and the roles as they are in h. */
 	void (*recipe_write)(const void *params, const stream_head *h, mpseq *entry);

@@ -412,16 +412,13 @@ static const replay_ops weight_replay = {
 };
 
 /* Options. */
-enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE, OPT_PS };
+enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE };
 
 static const struct option weight_longopts[] = {
 	{ "estimand", required_argument, NULL, 'e' },
 	{ "trim", required_argument, NULL, OPT_TRIM },
 	{ "truncate", required_argument, NULL, OPT_TRUNCATE },
 	{ "stabilize", no_argument, NULL, OPT_STABILIZE },
-	{ "treatment", required_argument, NULL, 't' },
-	{ "outcome", required_argument, NULL, 'y' },
-	{ "ps", required_argument, NULL, OPT_PS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -471,15 +468,12 @@ parse_estimands(weight_params *o, const char *list)
 }
 
 static void
-weight_option(void *params, stage_roles *roles, int opt, const char *arg)
+weight_option(void *params, int opt, const char *arg)
 {
 	weight_params *o = params;
 
 	switch (opt) {
 	case 'e': parse_estimands(o, arg); break;
-	case 't': roles->treatment = arg; break;
-	case 'y': roles->outcome = arg; break;
-	case OPT_PS: roles->ps = arg; break;
 	case OPT_TRIM: {
 		char lo[64];
 		const char *comma = strchr(arg, ',');
@@ -503,7 +497,8 @@ weight_option(void *params, stage_roles *roles, int opt, const char *arg)
 const stage_module weight_module = {
 	.name = "weight",
 	.usage = weight_usage,
-	.shortopts = "e:t:y:",
+	.shortopts = "e:",
+	.role_options = ROLE_TREATMENT | ROLE_OUTCOME | ROLE_PS,
 	.longopts = weight_longopts,
 	.params_size = sizeof(weight_params),
 	.defaults = weight_defaults,

@@ -96,9 +96,9 @@ with_options(const stage_module *m, stage_roles *roles, const int *opts,
 	if (m->defaults)
 		m->defaults(p);
 	for (int i = 0; i < n; i++)
-		m->option(p, roles, opts[i], args[i]);
+		m->option(p, opts[i], args[i]);
 	if (m->finish)
-		m->finish(p);
+		m->finish(p, roles);
 	return p;
 }
 
