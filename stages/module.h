@@ -51,7 +51,8 @@ typedef struct stage_module {
 	const char *usage;             /* --help, ending with an example */
 	const char *shortopts;         /* its own short options, getopt's syntax */
 	const struct option *longopts; /* its own long options, { NULL } last */
-	unsigned role_options;         /* ROLE_*: the role overrides it takes */
+	unsigned role_options;         /* ROLE_*: the roles it reads, each of which
+					  the command line may override */
 	size_t params_size;
 	void (*defaults)(void *params);
 	/* One of its options (the val of its longopts, or a short one); a bad
@@ -81,6 +82,8 @@ typedef struct stage_module {
 /* The modules psflow has, for boot's replay and the programs. NULL when
  * `name` is none of them. */
 const stage_module *stage_module_find(const char *name);
+/* The i-th of them (from 0), NULL past the last. */
+const stage_module *stage_module_at(int i);
 
 /* A stage program's main: parses the module's options with the stream
  * options every program shares, then runs it. */

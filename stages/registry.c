@@ -22,3 +22,8 @@ stage_module_find(const char *name)
 	return NULL;
 }
 
+const stage_module *
+stage_module_at(int i)
+{
+	return i >= 0 && (size_t)i < sizeof modules / sizeof modules[0] ? modules[i] : NULL;
+}

@@ -155,9 +155,18 @@ replay_plan_add_targets(replay_plan *p, const rawlist *results)
 		free(name);
 		msgpack_unpacked_destroy(&u);
 	}
-	if (p->ntargets == 0)
-		die("nothing to bootstrap: the stream has no estimate from weight or "
-		    "match (run boot after them)");
+	if (p->ntargets == 0) {
+		char names[256] = "";
+		const stage_module *m;
+
+		/* the stages whose estimates boot recomputes, from the registry */
+		for (int i = 0; (m = stage_module_at(i)) != NULL; i++)
+			if (m->replay && m->replay->estimate)
+				snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				    names[0] ? " or " : "", m->name);
+		die("nothing to bootstrap: the stream has no estimate from %s (run boot "
+		    "after them)", names);
+	}
 	if (p->ps_step < 0 && p->ps == NULL)
 		die("no propensity column in the stream to hold fixed");
 }
