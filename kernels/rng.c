@@ -54,3 +54,24 @@ rng_beta_int(rng *r, int a, int b)
 
 	return x + y > 0 ? x / (x + y) : 0.5;
 }
+
+double
+rng_normal(rng *r)
+{
+	double u1 = 1.0 - rng_uniform(r), u2 = rng_uniform(r); /* u1 in (0, 1] */
+
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+uint64_t
+rng_poisson(rng *r, double lambda)
+{
+	double limit = exp(-lambda), prod = 1.0 - rng_uniform(r);
+	uint64_t k = 0;
+
+	while (prod > limit) {
+		k++;
+		prod *= 1.0 - rng_uniform(r);
+	}
+	return k;
+}

@@ -63,5 +63,10 @@ rng_below(rng *r, uint64_t n)
 double rng_gamma_int(rng *r, int k);
 /* Beta(a, b) for whole a, b >= 1. */
 double rng_beta_int(rng *r, int a, int b);
+/* Standard normal: Box-Muller on two uniforms, the cosine branch (one
+ * value per call, so a stream's draws do not depend on a cache). */
+double rng_normal(rng *r);
+/* Poisson(lambda), 0 <= lambda <= 100: Knuth's product of uniforms. */
+uint64_t rng_poisson(rng *r, double lambda);
 
 #endif

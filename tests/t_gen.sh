@@ -36,3 +36,66 @@ check "--help prints usage and an example, exit 0" bash -c "gen --help | grep -q
 fails "a bad -n is a usage error" 2 "--rows wants a whole number, not 'many'" "gen -n many"
 fails "an unknown option is a usage error" 2 "try 'gen --help'" "gen --frobnicate"
 fails "a stray argument is a usage error" 2 "unexpected argument 'extra'" "gen extra"
+
+# -- scenarios (gen --scenario): each deterministic whatever the batch size,
+# with its columns and the sample's truth; what each breaks is in
+# t_breaks.sh
+gen -n 200000 --seed 42 | cksum >"$work/ref.sum"
+check "--scenario reference is the default, bytes unchanged" bash -c \
+	"gen -n 200000 --seed 42 --scenario reference | cksum | cmp -s - '$work/ref.sum'"
+# (cksum of the reference stream before the scenarios existed, 200,000 users,
+# seed 42: the reference data's generator must not move)
+check "the reference stream is the same bytes as before the scenarios" \
+	test "$(cut -d' ' -f1-2 "$work/ref.sum")" = "$(cat "$TESTS/golden/gen-reference-200000.cksum")"
+for s in realistic hidden-confounder no-overlap misspecified spillover; do
+	gen -n 30000 --seed 5 --scenario "$s" --batch-rows 4096 | mp2csv 2>/dev/null >"$work/$s-a.csv"
+	gen -n 30000 --seed 5 --scenario "$s" --batch-rows 333 | mp2csv 2>/dev/null >"$work/$s-b.csv"
+	same "$s: identical values whatever the batch size" "$work/$s-a.csv" "$work/$s-b.csv"
+	gen -n 30000 --seed 5 --scenario "$s" | mpcat | head -1 >"$work/$s.head"
+done
+check "each scenario's head names it and holds the sample's truth, computed from the users' own effects" \
+	$PY - "$work" <<'PY'
+import csv, json, sys
+work = sys.argv[1]
+for s in ("realistic", "hidden-confounder", "no-overlap", "misspecified", "spillover"):
+    h = json.loads(open(f"{work}/{s}.head").read())
+    assert h["meta"]["scenario"] == s and h["recipe"][0]["scenario"] == s, h["meta"]
+    t = h["meta"]["truth"]
+    assert set(("ate", "att", "atc")) <= set(t), t
+    if s == "realistic":
+        assert t["att"] > t["ate"] + 0.01, t          # the effect varies: ATT != ATE
+    else:
+        assert abs(t["ate"] - 0.08) < 0.002 and abs(t["att"] - 0.08) < 0.002, (s, t)
+PY
+check "realistic: continuous and count covariates, almost every row distinct" $PY - "$work/realistic-a.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+keys = {(r["engagement_tier"], r["past_engagement_score"], r["account_age_months"], r["feature_usage_count"]) for r in rows}
+assert len(keys) > 0.9 * len(rows), len(keys)
+score = [float(r["past_engagement_score"]) for r in rows]
+assert 0 <= min(score) and max(score) <= 100
+assert all(int(r["account_age_months"]) >= 1 and int(r["feature_usage_count"]) >= 0 for r in rows)
+# within a tier the effect is E x .5 / 1 / 1.75 (light / medium / heavy)
+PY
+check "no-overlap: the heavy tier almost always opts in, the light almost never" $PY - "$work/no-overlap-a.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+rate = lambda t: sum(int(r["opt_in_agent_mode"]) for r in rows if r["engagement_tier"] == t) / sum(r["engagement_tier"] == t for r in rows)
+assert rate("heavy") > 0.98 and rate("light") < 0.02, (rate("heavy"), rate("light"))
+PY
+check "spillover: workspaces of 2 to 300 users, numbered in order" $PY - "$work/spillover-a.csv" <<'PY'
+import collections, csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+size = collections.Counter(int(r["workspace_id"]) for r in rows)
+ids = [int(r["workspace_id"]) for r in rows]
+assert ids == sorted(ids) and ids[0] == 0
+sizes = [size[w] for w in sorted(size)][:-1]   # the last may be cut at -n
+assert min(sizes) >= 2 and max(sizes) <= 300 and max(sizes) > 50, (min(sizes), max(sizes))
+PY
+gen -n 100 --scenario hidden-confounder --reveal | mpcat | head -1 >"$work/reveal.head"
+check "hidden-confounder --reveal adds the column motivation (not a covariate role)" \
+	bash -c "grep -q '{\"name\":\"motivation\",\"type\":\"i64\"}' '$work/reveal.head' && ! grep -q '\"covariates\":\[[^]]*motivation' '$work/reveal.head'"
+check "hidden-confounder without --reveal has no motivation column" bash -c "! grep -q '\"name\":\"motivation\"' '$work/hidden-confounder.head'"
+fails "an unknown scenario is a usage error" 2 "unknown scenario 'chaos'" "gen --scenario chaos"
+fails "--reveal outside the hidden-confounder scenario is a usage error" 2 "give --scenario hidden-confounder" "gen --reveal"
+fails "--spillover outside the spillover scenario is a usage error" 2 "give --scenario spillover" "gen --spillover 0.1"
