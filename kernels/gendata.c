@@ -12,9 +12,15 @@ enum { HEAVY, LIGHT, MEDIUM };
 
 static const double tier_share[] = { [LIGHT] = 0.55, [MEDIUM] = 0.30, [HEAVY] = 0.15 };
 static const double opt_in_rate[] = { [LIGHT] = 0.12, [MEDIUM] = 0.35, [HEAVY] = 0.65 };
-static const double no_overlap_rate[] = { [LIGHT] = 0.01, [MEDIUM] = 0.35, [HEAVY] = 0.99 };
 static const double base_completion[] = { [LIGHT] = 0.35, [MEDIUM] = 0.55, [HEAVY] = 0.70 };
 static const double noise_halfwidth = 0.05;
+
+/* no-overlap: accounts whose admins switched the feature on for everyone
+ * (enterprise, 10%) or off (restricted, 10%): opt-in .99 and .01 */
+static char *const account_levels[] = { "enterprise", "restricted", "standard" };
+enum { ENTERPRISE, RESTRICTED, STANDARD };
+static const double account_opt_in[] = { [ENTERPRISE] = 0.99, [RESTRICTED] = 0.01 };
+static const double account_outcome[] = { [ENTERPRISE] = 0.10, [RESTRICTED] = -0.10 };
 
 /* realistic: engagement score by tier, and the effect's share by tier */
 static const double score_mean[] = { [LIGHT] = 35, [MEDIUM] = 55, [HEAVY] = 75 };
@@ -43,6 +49,7 @@ typedef struct {
 	int tier;
 	double confidence, score;
 	int64_t age, usage, trait, workspace, opt_in, done;
+	int account;
 	double tau;
 } user;
 
@@ -60,8 +67,8 @@ struct gendata {
 	uint64_t made;
 	workspace ws;
 	/* the columns of the table gendata_schema made, or -1 */
-	int c_id, c_workspace, c_tier, c_score, c_age, c_usage, c_opt_in, c_confidence,
-	    c_done, c_trait;
+	int c_id, c_workspace, c_tier, c_account, c_score, c_age, c_usage, c_opt_in,
+	    c_confidence, c_done, c_trait;
 };
 
 const char *
@@ -98,6 +105,7 @@ gendata_covariates(gendata_scenario s)
 {
 	return s == SCENARIO_REALISTIC ?
 	    "engagement_tier,past_engagement_score,account_age_months,feature_usage_count" :
+	    s == SCENARIO_NO_OVERLAP ? "engagement_tier,query_confidence,account_type" :
 	    "engagement_tier,query_confidence";
 }
 
@@ -130,11 +138,13 @@ gendata_schema(const gendata *cgen, table *t)
 	gendata_scenario s = gen->o.scenario;
 
 	gen->c_workspace = gen->c_score = gen->c_age = gen->c_usage = gen->c_confidence =
-	    gen->c_trait = -1;
+	    gen->c_trait = gen->c_account = -1;
 	gen->c_id = add(t, "user_id", COL_I64, NULL, 0);
 	if (s == SCENARIO_SPILLOVER)
 		gen->c_workspace = add(t, "workspace_id", COL_I64, NULL, 0);
 	gen->c_tier = add(t, "engagement_tier", COL_CAT, tier_levels, 3);
+	if (s == SCENARIO_NO_OVERLAP)
+		gen->c_account = add(t, "account_type", COL_CAT, account_levels, 3);
 	if (s == SCENARIO_REALISTIC) {
 		gen->c_score = add(t, "past_engagement_score", COL_F64, NULL, 0);
 		gen->c_age = add(t, "account_age_months", COL_I64, NULL, 0);
@@ -200,16 +210,32 @@ noise(rng *r)
 }
 
 /* The reference study's draws, in its order (the reference stream is the
- * same bytes as before the scenarios), with the opt-in rates given. */
+ * same bytes as before the scenarios). */
 static void
-reference_user(gendata *gen, user *u, const double *rate)
+reference_user(gendata *gen, user *u)
 {
 	rng *r = &gen->r;
 
 	u->tier = draw_tier(r);
 	u->confidence = draw_confidence(r);
-	u->opt_in = rng_uniform(r) < rate[u->tier];
+	u->opt_in = rng_uniform(r) < opt_in_rate[u->tier];
 	outcome(r, u, base_completion[u->tier], noise(r), gen->o.effect);
+}
+
+static void
+no_overlap_user(gendata *gen, user *u)
+{
+	rng *r = &gen->r;
+	double a;
+
+	u->tier = draw_tier(r);
+	u->confidence = draw_confidence(r);
+	a = rng_uniform(r);
+	u->account = a < 0.1 ? ENTERPRISE : a < 0.2 ? RESTRICTED : STANDARD;
+	u->opt_in = rng_uniform(r) < (u->account == STANDARD ? opt_in_rate[u->tier] :
+	    account_opt_in[u->account]);
+	outcome(r, u, base_completion[u->tier] + (u->account == STANDARD ? 0 :
+	    account_outcome[u->account]), noise(r), gen->o.effect);
 }
 
 static void
@@ -304,8 +330,8 @@ next_user(gendata *gen, user *u)
 {
 	memset(u, 0, sizeof *u);
 	switch (gen->o.scenario) {
-	case SCENARIO_REFERENCE: reference_user(gen, u, opt_in_rate); break;
-	case SCENARIO_NO_OVERLAP: reference_user(gen, u, no_overlap_rate); break;
+	case SCENARIO_REFERENCE: reference_user(gen, u); break;
+	case SCENARIO_NO_OVERLAP: no_overlap_user(gen, u); break;
 	case SCENARIO_REALISTIC: realistic_user(gen, u); break;
 	case SCENARIO_HIDDEN_CONFOUNDER: hidden_confounder_user(gen, u); break;
 	case SCENARIO_MISSPECIFIED: misspecified_user(gen, u); break;
@@ -346,6 +372,8 @@ gendata_fill(gendata *gen, table *t, size_t n, double *tau)
 		put_i64(t, gen->c_id, row, (int64_t)gen->made);
 		put_i64(t, gen->c_workspace, row, u.workspace);
 		((int32_t *)t->cols[gen->c_tier].data)[row] = u.tier;
+		if (gen->c_account >= 0)
+			((int32_t *)t->cols[gen->c_account].data)[row] = u.account;
 		put_f64(t, gen->c_score, row, u.score);
 		put_i64(t, gen->c_age, row, u.age);
 		put_i64(t, gen->c_usage, row, u.usage);

@@ -20,7 +20,10 @@
  *                      notes, 30% of users) that raises opt-in (log-odds
  *                      + 1.5 S) and completion (+ .15 S); the column
  *                      `motivation` only with reveal
- *   no-overlap         the reference with opt-in .01/.35/.99 by tier
+ *   no-overlap         the reference plus account_type: admins switched the
+ *                      feature on for every user of enterprise accounts (10%,
+ *                      opt-in .99) and off for restricted ones (10%, .01),
+ *                      whose completion differs (+/- .10)
  *   misspecified       opt-in depends on tier x query_confidence (heavy users
  *                      with complex queries, low confidence, opt in; light
  *                      ones pass), and so does completion

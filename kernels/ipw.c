@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "xalloc.h"
+#include "keyed.h"
 #include "lanes.h"
 #include "quantile.h"
 
@@ -251,4 +252,93 @@ ipw_adjusted_weights(const ipw_opts *o, estimand e, const uint8_t *t, const doub
 			w[i] *= t[i] ? share1 : 1 - share1;
 	*capped = o->truncate_q > 0 ? ipw_truncate(w, t, n, o->truncate_q) : 0;
 	return 0;
+}
+
+void
+ipw_positivity_init(ipw_positivity *p, double lo, double hi)
+{
+	*p = (ipw_positivity){ .lo = lo, .hi = hi };
+}
+
+void
+ipw_positivity_add(ipw_positivity *p, const uint8_t *t, const double *ps,
+    const double *count, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		double c = count ? count[i] : 1;
+
+		p->n[t[i] != 0] += c;
+		p->outside[t[i] != 0] += (ps[i] < p->lo || ps[i] > p->hi) ? c : 0;
+	}
+}
+
+double
+ipw_positivity_share(const ipw_positivity *p, int g)
+{
+	return p->n[g] > 0 ? p->outside[g] / p->n[g] : 0;
+}
+
+/* Group j of the sorted g values: its value and units, from k[*i] on. */
+static double
+next_group(const keyed *k, size_t n, const double *count, size_t *i, double *units)
+{
+	double g = k[*i].key, c = 0;
+
+	for (; *i < n && k[*i].key == g; (*i)++)
+		c += count ? count[k[*i].index] : 1;
+	*units = c;
+	return g;
+}
+
+double
+ipw_crump_alpha(const double *ps, const double *count, size_t n)
+{
+	keyed *k = xreallocarray(NULL, n + 1, sizeof *k);
+	double units = 0, sum = 0, best = INFINITY, alpha = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k[i] = (keyed){ 1 / (ps[i] * (1 - ps[i])), i };
+	keyed_sort(k, n);
+	/* Keeping the units of the smallest g, S of them summing to sum: the
+	 * variance bound is sum / units^2. Its minimum over the cut-offs is
+	 * where g first passes (about) twice the mean of the values kept: the
+	 * root of gamma = 2 E[g | g <= gamma] with the smallest variance when
+	 * discrete propensities give that equation several. Ties keep more. */
+	for (size_t i = 0; i < n && isfinite(k[i].key);) {
+		double c, g = next_group(k, n, count, &i, &c), v;
+
+		units += c;
+		sum += c * g;
+		v = sum / (units * units);
+		if (v <= best) {
+			double next = i < n ? k[i].key : INFINITY, gamma = 2 * sum / units;
+
+			best = v;
+			if (i == n) {
+				alpha = 0; /* everything kept */
+				continue;
+			}
+			/* the band's edge between this value and the next */
+			if (!(gamma >= g && gamma < next))
+				gamma = isfinite(next) ? (g + next) / 2 : 2 * g;
+			alpha = 0.5 - sqrt(0.25 - 1 / gamma);
+		}
+	}
+	free(k);
+	return alpha;
+}
+
+ipw_opts
+ipw_resolve(const ipw_opts *o, const double *ps, const double *count, size_t n)
+{
+	ipw_opts r = *o;
+
+	if (o->trim_auto) {
+		double alpha = ipw_crump_alpha(ps, count, n);
+
+		r.trim_auto = 0;
+		r.trim_lo = alpha;
+		r.trim_hi = alpha > 0 ? 1 - alpha : 0;
+	}
+	return r;
 }

@@ -89,15 +89,45 @@ int ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
  * units with positive weight; returns how many weights were capped. */
 size_t ipw_truncate(double *w, const uint8_t *t, size_t n, double q);
 
+/* Positivity: how many units of each group have a propensity outside the
+ * band [lo, hi] (0.05 and 0.95 by default), a batch at a time. */
+typedef struct {
+	double lo, hi;
+	double n[2], outside[2]; /* units: [0] controls, [1] treated */
+} ipw_positivity;
+
+void ipw_positivity_init(ipw_positivity *p, double lo, double hi);
+/* n units (count NULL: one each, else count[i] each). */
+void ipw_positivity_add(ipw_positivity *p, const uint8_t *t, const double *ps,
+    const double *count, size_t n);
+/* The share of group g outside the band (0 for an empty group). */
+double ipw_positivity_share(const ipw_positivity *p, int g);
+
 /* What weight does to the weights after computing them: trimming (units
  * with ps outside [trim_lo, trim_hi] get 0, when trim_hi > 0), ATE
  * stabilisation (times the share of the unit's group), truncation (each
  * group's weights capped at their truncate_q-quantile, when > 0). */
 typedef struct {
 	double trim_lo, trim_hi;
+	int trim_auto;      /* the band from Crump et al.'s rule (ipw_resolve) */
 	double truncate_q;
 	int stabilize;
 } ipw_opts;
+
+/* Crump, Hotz, Imbens and Mitnik (2009, Biometrika)'s optimal trimming for
+ * the ATE: the units with e outside [alpha, 1 - alpha] are left out, alpha
+ * = 1/2 - sqrt(1/4 - 1/gamma) with gamma = 2 E[g | g <= gamma], g =
+ * 1/(e(1-e)): the band that minimises the sample analogue of the variance
+ * bound, E[g; kept] / P(kept)^2, over the cut-offs in g (0 when keeping all
+ * is best: about when max g <= 2 mean g). Where discrete propensities give
+ * the equation several roots, the one of least variance. Units with e of 0
+ * or 1 are always left out. Over n units of one each (count NULL) or
+ * count[i] each; equal g are summed as one value times its count, so rows
+ * and cells of the same units give the same bits. */
+double ipw_crump_alpha(const double *ps, const double *count, size_t n);
+/* The options with trim_auto replaced by the band Crump's rule gives on
+ * these units (trim_hi 0: none). */
+ipw_opts ipw_resolve(const ipw_opts *o, const double *ps, const double *count, size_t n);
 
 /* The weights of one estimand after the options, for n rows of one unit
  * each (count NULL) or count[i] units each (boot's cells; not with

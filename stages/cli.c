@@ -102,6 +102,23 @@ cli_int(const char *opt, const char *arg, long long lo, long long hi)
 	return v;
 }
 
+void
+cli_band(const char *opt, const char *arg, double *lo, double *hi)
+{
+	char what[64], first[64];
+	const char *comma = strchr(arg, ',');
+
+	if (comma == NULL)
+		die_usage("%s wants LO,HI (e.g. 0.05,0.95)", opt);
+	snprintf(first, sizeof first, "%.*s", (int)(comma - arg), arg);
+	snprintf(what, sizeof what, "%s LO", opt);
+	*lo = cli_double(what, first, 0, 1);
+	snprintf(what, sizeof what, "%s HI", opt);
+	*hi = cli_double(what, comma + 1, 0, 1);
+	if (*lo >= *hi)
+		die_usage("%s wants LO < HI", opt);
+}
+
 int
 cli_choice(const char *word, const char *choices)
 {

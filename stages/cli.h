@@ -72,6 +72,8 @@ void cli_no_operands(int argc, char **argv);
  * the option. */
 double cli_double(const char *opt, const char *arg, double lo, double hi);
 long long cli_int(const char *opt, const char *arg, long long lo, long long hi);
+/* "LO,HI" with 0 <= LO < HI <= 1 (a band of propensities), for opt. */
+void cli_band(const char *opt, const char *arg, double *lo, double *hi);
 /* Is `word` one of the comma-separated `choices`? */
 int cli_choice(const char *word, const char *choices);
 

@@ -124,8 +124,10 @@ calibration(mpseq *result, const table *rows, const design *d, const double *ps,
 
 static void
 model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
-    const logit_opts *o, const double *ps, const uint8_t *t)
+    const fitps_params *p, const double *ps, const uint8_t *t, int quiet)
 {
+	const logit_opts *o = &p->logit;
+	ipw_positivity pos;
 	size_t n = rows->nrows, n1 = 0;
 	double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
 	mpseq terms;
@@ -167,6 +169,9 @@ model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
 		range_pair(&range, "control", lo[0], hi[0]);
 		mpseq_take(m, "ps_range", &range);
 	}
+	ipw_positivity_init(&pos, p->band[0], p->band[1]);
+	ipw_positivity_add(&pos, t, ps, NULL, n);
+	stage_positivity(m, &pos, quiet);
 	calibration(m, rows, d, ps, t);
 }
 
@@ -276,7 +281,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	stream_head_set_role(&h->ps, o->ps_name);
 	stage_add_recipe(&fitps_module, o, h);
 
-	model_result(&result, &si.rows, &d, &fit, &o->logit, ps, t);
+	model_result(&result, &si.rows, &d, &fit, o, ps, t, cli->quiet);
 	if (o->save_model) {
 		model.d = d;
 		model.beta = fit.beta;
@@ -622,7 +627,7 @@ static const replay_ops fitps_replay = {
 
 /* Options. */
 enum { OPT_L2 = OPT_PROGRAM_BASE, OPT_PS_NAME, OPT_MAX_ITER, OPT_TOL, OPT_SAVE, OPT_MODEL,
-	OPT_DROP_MISSING };
+	OPT_DROP_MISSING, OPT_BAND };
 
 static const struct option fitps_longopts[] = {
 	{ "l2", required_argument, NULL, OPT_L2 },
@@ -632,6 +637,7 @@ static const struct option fitps_longopts[] = {
 	{ "save-model", required_argument, NULL, OPT_SAVE },
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "drop-missing", no_argument, NULL, OPT_DROP_MISSING },
+	{ "band", required_argument, NULL, OPT_BAND },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -658,6 +664,9 @@ static const char fitps_usage[] =
     "  --drop-missing         drop rows with a missing, NaN or infinite treatment,\n"
     "                         outcome or covariate (counted in a result) instead\n"
     "                         of stopping\n"
+    "  --band LO,HI           positivity check: report the share of each group with\n"
+    "                         ps outside [LO, HI] and warn past 2% (default\n"
+    "                         0.05,0.95)\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  csv2mp users.csv | fitps -t opt_in_agent_mode -y task_completed \\\n"
@@ -670,6 +679,8 @@ fitps_defaults(void *params)
 
 	memset(o, 0, sizeof *o);
 	o->ps_name = "ps";
+	o->band[0] = POSITIVITY_LO;
+	o->band[1] = POSITIVITY_HI;
 	logit_opts_default(&o->logit);
 }
 
@@ -686,6 +697,7 @@ fitps_option(void *params, int opt, const char *arg)
 	case OPT_SAVE: o->save_model = arg; break;
 	case OPT_MODEL: o->model = arg; break;
 	case OPT_DROP_MISSING: o->drop_missing = 1; break;
+	case OPT_BAND: cli_band("--band", arg, &o->band[0], &o->band[1]); break;
 	}
 }
 

@@ -18,6 +18,7 @@ typedef struct {
 	logit_opts logit;
 	const char *ps_name;    /* the column added */
 	int drop_missing;       /* drop rows with missing values, and count them */
+	double band[2];         /* the positivity check's (not in the recipe) */
 	/* the command line's (borrowed from argv) */
 	const char *save_model; /* write the fitted model here */
 	const char *model;      /* score with this model instead of fitting */

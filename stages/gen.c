@@ -76,6 +76,8 @@ confounder_of(gendata_scenario s)
 	case SCENARIO_MISSPECIFIED: return "engagement_tier x query_confidence";
 	case SCENARIO_SPILLOVER: return "engagement_tier and the workspace's culture; "
 	    "teammates' opt-ins raise the outcome";
+	case SCENARIO_NO_OVERLAP: return "engagement_tier and account_type (admins switch "
+	    "the feature on or off)";
 	default: return "engagement_tier";
 	}
 }
@@ -221,7 +223,9 @@ static const char gen_usage[] =
     "                     opt-in and completion; the estimates are biased, and\n"
     "                     --reveal adds it as the column motivation (put it in\n"
     "                     -x to remove the bias); --confounding S scales it (1)\n"
-    "  no-overlap         opt-in .01 / .35 / .99 by tier: propensities near 0\n"
+    "  no-overlap         account_type: admins switched the feature on for every\n"
+    "                     user of enterprise accounts (10%, opt-in .99) and off\n"
+    "                     for restricted ones (10%, .01): propensities near 0\n"
     "                     and 1, weights explode, matching runs out of controls\n"
     "  misspecified       opt-in depends on tier x query_confidence (heavy users\n"
     "                     with complex queries opt in, light ones pass): a main-\n"

@@ -371,3 +371,29 @@ stage_arrays_free(stage_arrays *a)
 	free(a->ps);
 	memset(a, 0, sizeof *a);
 }
+
+void
+stage_positivity(mpseq *result, const ipw_positivity *p, int quiet)
+{
+	double treated = ipw_positivity_share(p, 1), control = ipw_positivity_share(p, 0);
+	mpseq pos, outside;
+	msgpack_packer *pk;
+
+	mpseq_map(&pos);
+	pk = mpseq_key(&pos, "band");
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_double(pk, p->lo);
+	msgpack_pack_double(pk, p->hi);
+	mpseq_map(&outside);
+	mpseq_f64(&outside, "treated", treated);
+	mpseq_f64(&outside, "control", control);
+	mpseq_take(&pos, "outside", &outside);
+	mpseq_bool(&pos, "warning", treated > POSITIVITY_WARN || control > POSITIVITY_WARN);
+	mpseq_take(result, "positivity", &pos);
+	if (!quiet && (treated > POSITIVITY_WARN || control > POSITIVITY_WARN))
+		err_warn("warning: positivity: %.1f%% of the treated and %.1f%% of the controls "
+		    "have a propensity outside [%g, %g]: there the groups hardly overlap, "
+		    "weights get large and matches far; weight --trim auto leaves such "
+		    "units out (Crump et al.'s rule)", 100 * treated, 100 * control, p->lo,
+		    p->hi);
+}

@@ -8,6 +8,7 @@
 #define PSFLOW_STAGE_H
 
 #include "cli.h"
+#include "ipw.h"
 #include "stream.h"
 
 typedef struct {
@@ -118,6 +119,20 @@ typedef struct {
 void stage_arrays_get(stage_input *si, const char *treatment, const char *outcome,
     const char *ps, int need_ps, stage_arrays *a);
 void stage_arrays_free(stage_arrays *a);
+
+/* The positivity check's band by default: [0.05, 0.95]. */
+#define POSITIVITY_LO 0.05
+#define POSITIVITY_HI 0.95
+/* A positivity warning is given past this share of either group outside
+ * the band. */
+#define POSITIVITY_WARN 0.02
+/* An effective-sample-size warning is given below this share of a group. */
+#define ESS_WARN 0.2
+
+/* Adds "positivity" to a result: the band and each group's share outside
+ * it; warns on stderr (unless quiet) when either share passes
+ * POSITIVITY_WARN, naming the shares and what to do. */
+void stage_positivity(mpseq *result, const ipw_positivity *p, int quiet);
 
 /* Writes head (with this stage's recipe entry already added), then rows,
  * upstream results, then the given results (NULL-terminated), then end. */

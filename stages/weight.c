@@ -42,6 +42,36 @@ estimate_fields(mpseq *m, const char *estimand, const ipw_summary *s)
 	group_pair(m, "n_group", (double)s->n[0], (double)s->n[1]);
 }
 
+/* The positivity warning, once for the stage (the results carry the
+ * shares). */
+static void
+positivity_warning(const ipw_positivity *pos, int quiet)
+{
+	mpseq scratch;
+
+	mpseq_map(&scratch);
+	stage_positivity(&scratch, pos, quiet);
+	mpseq_free(&scratch);
+}
+
+/* Each group's effective sample size as a share of its units, with a
+ * warning when the weights leave a group with less than a fifth. */
+static void
+ess_share(mpseq *m, estimand e, const ipw_summary *s, int quiet)
+{
+	double share[2];
+
+	for (int g = 0; g < 2; g++)
+		share[g] = s->n[g] ? s->ess[g] / (double)s->n[g] : 0;
+	group_pair(m, "ess_share", share[0], share[1]);
+	for (int g = 0; g < 2; g++)
+		if (!quiet && share[g] < ESS_WARN)
+			err_warn("warning: under w_%s the %s' effective sample size is %.0f of "
+			    "%zu (%.1f%%): a few units carry the estimate; look at the weights "
+			    "(--trim auto, a better model)", estimand_name(e),
+			    g ? "treated" : "controls", s->ess[g], s->n[g], 100 * share[g]);
+}
+
 static void
 naive_result(mpseq *m, const ipw_summary *s)
 {
@@ -50,8 +80,9 @@ naive_result(mpseq *m, const ipw_summary *s)
 }
 
 static void
-ipw_result(mpseq *m, const weight_params *o, estimand e, const ipw_summary *s,
-    const size_t trimmed[2], size_t capped)
+ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
+    const ipw_summary *s, const size_t trimmed[2], size_t capped,
+    const ipw_positivity *pos, int quiet)
 {
 	char col[16], name[16];
 
@@ -64,8 +95,18 @@ ipw_result(mpseq *m, const weight_params *o, estimand e, const ipw_summary *s,
 	group_pair(m, "sum_weight", s->sum_w[0], s->sum_w[1]);
 	group_pair(m, "max_weight", s->max_w[0], s->max_w[1]);
 	group_pair(m, "trimmed", (double)trimmed[0], (double)trimmed[1]);
+	if (o->adjust.trim_auto) { /* the band the rule chose */
+		msgpack_packer *pk = mpseq_key(m, "trim_band");
+
+		msgpack_pack_array(pk, 2);
+		mp_pack_f64(pk, used->trim_lo);
+		mp_pack_f64(pk, used->trim_hi > 0 ? used->trim_hi : 1);
+		mpseq_str(m, "trim_rule", "crump");
+	}
 	mpseq_i64(m, "truncated", (int64_t)capped);
 	mpseq_bool(m, "stabilized", o->adjust.stabilize && e == EST_ATE);
+	ess_share(m, e, s, quiet);
+	stage_positivity(m, pos, 1); /* warned once, by the stage */
 }
 
 _Noreturn static void
@@ -93,6 +134,8 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 	int nresults = 0;
 	double *ones;
 	ipw_summary s;
+	ipw_opts used;
+	ipw_positivity pos;
 
 	stage_read_all(si);
 	stage_arrays_get(si, NULL, NULL, NULL, 1, &a);
@@ -104,6 +147,10 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 	naive_result(&results[nresults], &s);
 	list[nresults] = &results[nresults];
 	nresults++;
+	used = ipw_resolve(&o->adjust, a.ps, NULL, a.n);
+	ipw_positivity_init(&pos, o->band[0], o->band[1]);
+	ipw_positivity_add(&pos, a.t, a.ps, NULL, a.n);
+	positivity_warning(&pos, cli->quiet);
 	for (int e = 0; e < EST_COUNT; e++) {
 		size_t trimmed[2], capped, bad;
 		double *w;
@@ -111,12 +158,13 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 		if (!o->estimands[e])
 			continue;
 		w = si->rows.cols[wcol[e]].data;
-		if (ipw_adjusted_weights(&o->adjust, (estimand)e, a.t, a.ps, NULL, a.n, w, trimmed, &capped,
-		    &bad) != 0)
+		if (ipw_adjusted_weights(&used, (estimand)e, a.t, a.ps, NULL, a.n, w, trimmed,
+		    &capped, &bad) != 0)
 			die_infinite((estimand)e, bad, a.t[bad], a.ps[bad]);
 		if (ipw_effect(w, a.t, a.y, a.n, &s) != 0)
 			die_zero_weight((estimand)e, &s);
-		ipw_result(&results[nresults], o, (estimand)e, &s, trimmed, capped);
+		ipw_result(&results[nresults], o, &used, (estimand)e, &s, trimmed, capped, &pos,
+		    cli->quiet);
 		list[nresults] = &results[nresults];
 		nresults++;
 	}
@@ -140,6 +188,7 @@ typedef struct {
 	size_t cap;
 	treatment_check tcheck;
 	finite_check y_check, ps_check;
+	ipw_positivity pos;
 	size_t range_row, inf_row[EST_COUNT];
 	double range_value, inf_ps[EST_COUNT];
 	int inf_treated[EST_COUNT];
@@ -175,6 +224,7 @@ weight_batch(table *rows, void *ctx)
 	if (ws->failed) /* the run ends in an error: only the checks go on */
 		return;
 	ipw_accum_add(&ws->acc[EST_COUNT], ws->ones, ws->t, ws->y, n);
+	ipw_positivity_add(&ws->pos, ws->t, ws->ps, NULL, n);
 	for (int e = 0; e < EST_COUNT; e++) {
 		size_t trimmed[2], capped, bad;
 		double *w = rows->cols[ws->wcol[e] >= 0 ? ws->wcol[e] : 0].data;
@@ -213,6 +263,7 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 	for (int e = 0; e < EST_COUNT; e++)
 		ws.inf_row[e] = NONE;
 	treatment_check_init(&ws.tcheck);
+	ipw_positivity_init(&ws.pos, o->band[0], o->band[1]);
 	out = stage_stream(si, cli, h, weight_batch, &ws);
 	/* the same checks, in the same order, as weight_all_rows */
 	treatment_check_end(&ws.tcheck, h->treatment);
@@ -227,12 +278,14 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 	naive_result(&m, &s);
 	stream_out_map(out, &m);
 	mpseq_free(&m);
+	positivity_warning(&ws.pos, cli->quiet);
 	for (int e = 0; e < EST_COUNT; e++) {
 		if (!o->estimands[e])
 			continue;
 		if (ipw_accum_finish(&ws.acc[e], &s) != 0)
 			die_zero_weight((estimand)e, &s);
-		ipw_result(&m, o, (estimand)e, &s, ws.trimmed[e], 0);
+		ipw_result(&m, o, &o->adjust, (estimand)e, &s, ws.trimmed[e], 0, &ws.pos,
+		    cli->quiet);
 		stream_out_map(out, &m);
 		mpseq_free(&m);
 	}
@@ -283,7 +336,7 @@ weight_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	for (int e = 0, k = 0; e < EST_COUNT; e++)
 		wcol[e] = o->estimands[e] ? first + k++ : -1;
 	stage_add_recipe(&weight_module, o, h);
-	if (o->adjust.truncate_q > 0 || o->adjust.stabilize)
+	if (o->adjust.truncate_q > 0 || o->adjust.stabilize || o->adjust.trim_auto)
 		weight_all_rows(o, cli, &si, wcol);
 	else
 		weight_streaming(o, cli, &si, wcol, ti, yi, pi);
@@ -305,7 +358,9 @@ weight_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	for (int e = 0; e < EST_COUNT; e++)
 		if (o->estimands[e])
 			mp_pack_cstr(pk, estimand_name((estimand)e));
-	if (o->adjust.trim_hi > 0) {
+	if (o->adjust.trim_auto)
+		mpseq_str(entry, "trim", "auto");
+	else if (o->adjust.trim_hi > 0) {
 		pk = mpseq_key(entry, "trim");
 		msgpack_pack_array(pk, 2);
 		msgpack_pack_double(pk, o->adjust.trim_lo);
@@ -327,6 +382,8 @@ weight_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyl
 	const msgpack_object *list = mpo_get(e, "estimands"), *trim = mpo_get(e, "trim");
 
 	memset(o, 0, sizeof *o);
+	o->band[0] = POSITIVITY_LO;
+	o->band[1] = POSITIVITY_HI;
 	if (list == NULL || list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size == 0) {
 		snprintf(why, whylen, "the recipe's weight entry has no list of estimands");
 		return -1;
@@ -343,12 +400,14 @@ weight_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyl
 		}
 		o->estimands[est] = 1;
 	}
-	if (trim && trim->type != MSGPACK_OBJECT_NIL) {
+	if (mpo_is_str(trim, "auto"))
+		o->adjust.trim_auto = 1;
+	else if (trim && trim->type != MSGPACK_OBJECT_NIL) {
 		if (trim->type != MSGPACK_OBJECT_ARRAY || trim->via.array.size != 2 ||
 		    mpo_number(&trim->via.array.ptr[0], &o->adjust.trim_lo) != 0 ||
 		    mpo_number(&trim->via.array.ptr[1], &o->adjust.trim_hi) != 0) {
 			snprintf(why, whylen, "the recipe's weight entry has a 'trim' that is "
-			    "not [LO, HI]");
+			    "not [LO, HI] or \"auto\"");
 			return -1;
 		}
 	}
@@ -383,14 +442,16 @@ weight_estimate(const void *params, int target, replay_view *v, double *out)
 	estimand e = (estimand)target;
 	size_t trimmed[2], capped, bad;
 	ipw_summary sum;
+	ipw_opts used;
 
 	if (target == TARGET_NAIVE)
 		return ipw_estimate_cells(NULL, c->t, c->count, c->ysum, c->n, out) == 0 ?
 		    REPLICATE_OK : REPLICATE_ZERO_WEIGHT;
 	if (o->adjust.truncate_q > 0) { /* a quantile over units: on the rows */
 		const replay_units *u = replay_view_units(v);
+		ipw_opts used = ipw_resolve(&o->adjust, u->ps, NULL, u->n);
 
-		if (ipw_adjusted_weights(&o->adjust, e, u->t, u->ps, NULL, u->n, u->w, trimmed,
+		if (ipw_adjusted_weights(&used, e, u->t, u->ps, NULL, u->n, u->w, trimmed,
 		    &capped, &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
 		if (ipw_effect(u->w, u->t, u->y, u->n, &sum) != 0)
@@ -398,7 +459,8 @@ weight_estimate(const void *params, int target, replay_view *v, double *out)
 		*out = sum.estimate;
 		return REPLICATE_OK;
 	}
-	if (ipw_adjusted_weights(&o->adjust, e, c->t, c->ps, c->count, c->n, c->w, trimmed,
+	used = ipw_resolve(&o->adjust, c->ps, c->count, c->n);
+	if (ipw_adjusted_weights(&used, e, c->t, c->ps, c->count, c->n, c->w, trimmed,
 	    &capped, &bad) != 0)
 		return REPLICATE_INFINITE_WEIGHT;
 	if (ipw_estimate_cells(c->w, c->t, c->count, c->ysum, c->n, out) != 0)
@@ -412,19 +474,20 @@ static const replay_ops weight_replay = {
 };
 
 /* Options. */
-enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE };
+enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE, OPT_BAND };
 
 static const struct option weight_longopts[] = {
 	{ "estimand", required_argument, NULL, 'e' },
 	{ "trim", required_argument, NULL, OPT_TRIM },
 	{ "truncate", required_argument, NULL, OPT_TRUNCATE },
 	{ "stabilize", no_argument, NULL, OPT_STABILIZE },
+	{ "band", required_argument, NULL, OPT_BAND },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char weight_usage[] =
-    "usage: weight [--estimand LIST] [--trim LO,HI] [--truncate Q] [--stabilize]\n"
-    "              [-t COL] [-y COL] [--ps COL] [stream options]\n"
+    "usage: weight [--estimand LIST] [--trim LO,HI|auto] [--truncate Q] [--stabilize]\n"
+    "              [--band LO,HI] [-t COL] [-y COL] [--ps COL] [stream options]\n"
     "\n"
     "Adds inverse-probability weights and estimates the effect as the\n"
     "difference of weighted (Hajek, normalised) outcome means.\n"
@@ -432,8 +495,12 @@ static const char weight_usage[] =
     "  -e, --estimand LIST  comma-separated: ate, att, atc, ato (overlap);\n"
     "                       default ate. Adds columns w_ate, w_att, ...\n"
     "  --trim LO,HI         rows with ps outside [LO, HI] get weight 0 (counted)\n"
+    "  --trim auto          the band by Crump et al. (2009)'s optimal rule,\n"
+    "                       chosen on the data (and on each bootstrap resample)\n"
     "  --truncate Q         cap each group's weights at their Q-quantile\n"
     "  --stabilize          multiply ATE weights by the share of their group\n"
+    "  --band LO,HI         positivity check: report the share of each group with\n"
+    "                       ps outside [LO, HI] and warn past 2% (default 0.05,0.95)\n"
     "  -t, -y, --ps COL     override the treatment, outcome, propensity roles\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
@@ -447,6 +514,8 @@ weight_defaults(void *params)
 
 	memset(o, 0, sizeof *o);
 	o->estimands[EST_ATE] = 1;
+	o->band[0] = POSITIVITY_LO;
+	o->band[1] = POSITIVITY_HI;
 }
 
 static void
@@ -474,19 +543,12 @@ weight_option(void *params, int opt, const char *arg)
 
 	switch (opt) {
 	case 'e': parse_estimands(o, arg); break;
-	case OPT_TRIM: {
-		char lo[64];
-		const char *comma = strchr(arg, ',');
-
-		if (comma == NULL)
-			die_usage("--trim wants LO,HI (e.g. 0.05,0.95)");
-		snprintf(lo, sizeof lo, "%.*s", (int)(comma - arg), arg);
-		o->adjust.trim_lo = cli_double("--trim LO", lo, 0, 1);
-		o->adjust.trim_hi = cli_double("--trim HI", comma + 1, 0, 1);
-		if (o->adjust.trim_lo >= o->adjust.trim_hi)
-			die_usage("--trim wants LO < HI");
+	case OPT_TRIM:
+		o->adjust.trim_auto = strcmp(arg, "auto") == 0;
+		if (!o->adjust.trim_auto)
+			cli_band("--trim", arg, &o->adjust.trim_lo, &o->adjust.trim_hi);
 		break;
-	}
+	case OPT_BAND: cli_band("--band", arg, &o->band[0], &o->band[1]); break;
 	case OPT_TRUNCATE:
 		o->adjust.truncate_q = cli_double("--truncate", arg, 0.5, 1);
 		break;

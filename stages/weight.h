@@ -12,6 +12,7 @@
 typedef struct {
 	int estimands[EST_COUNT]; /* which to compute */
 	ipw_opts adjust;
+	double band[2];           /* the positivity check's (not in the recipe) */
 } weight_params;
 
 extern const stage_module weight_module;

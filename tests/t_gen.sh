@@ -77,11 +77,13 @@ assert 0 <= min(score) and max(score) <= 100
 assert all(int(r["account_age_months"]) >= 1 and int(r["feature_usage_count"]) >= 0 for r in rows)
 # within a tier the effect is E x .5 / 1 / 1.75 (light / medium / heavy)
 PY
-check "no-overlap: the heavy tier almost always opts in, the light almost never" $PY - "$work/no-overlap-a.csv" <<'PY'
+check "no-overlap: enterprise accounts almost always opt in, restricted ones almost never" $PY - "$work/no-overlap-a.csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-rate = lambda t: sum(int(r["opt_in_agent_mode"]) for r in rows if r["engagement_tier"] == t) / sum(r["engagement_tier"] == t for r in rows)
-assert rate("heavy") > 0.98 and rate("light") < 0.02, (rate("heavy"), rate("light"))
+share = lambda a: sum(r["account_type"] == a for r in rows) / len(rows)
+rate = lambda a: sum(int(r["opt_in_agent_mode"]) for r in rows if r["account_type"] == a) / sum(r["account_type"] == a for r in rows)
+assert abs(share("enterprise") - 0.1) < 0.01 and abs(share("restricted") - 0.1) < 0.01
+assert rate("enterprise") > 0.98 and rate("restricted") < 0.02, (rate("enterprise"), rate("restricted"))
 PY
 check "spillover: workspaces of 2 to 300 users, numbered in order" $PY - "$work/spillover-a.csv" <<'PY'
 import collections, csv, sys

@@ -125,5 +125,39 @@ main(void)
 		CHECK(ipw_adjusted_weights(&o, EST_ATE, t5, ps5, count5, 5, w5, trimmed, &capped,
 		    &bad) == -2, "ipw_adjusted_weights: truncation on cells is refused (-2)");
 	}
+	{
+		/* Crump's rule by hand: ps .5 .5 .5 .1 .02, g = 4 4 4 11.11 51.02.
+		 * Keeping the k smallest, sum g / units^2: 12/9 = 1.33, 23.11/16 =
+		 * 1.44, 74.13/25 = 2.97: keep the three 4s; gamma = 2 x mean = 8,
+		 * alpha = 1/2 - sqrt(1/4 - 1/8) */
+		const double ps[5] = { .5, .1, .5, .02, .5 };
+		const double cells[3] = { .5, .1, .02 }, count[3] = { 3, 1, 1 };
+		const double mild[4] = { .3, .4, .5, .6 };
+		double a = ipw_crump_alpha(ps, NULL, 5);
+		ipw_opts o = { .trim_auto = 1 }, r;
+
+		CHECK(fabs(a - (0.5 - sqrt(0.125))) < 1e-15, "Crump: alpha = 1/2 - sqrt(1/8) by hand");
+		CHECK(ipw_crump_alpha(cells, count, 3) == a,
+		    "Crump: the same units as cells with counts give the same bits");
+		CHECK(ipw_crump_alpha(mild, NULL, 4) == 0,
+		    "Crump: ps .3 .4 .5 .6 (max g < 2 mean g): nothing trimmed");
+		r = ipw_resolve(&o, ps, NULL, 5);
+		CHECK(!r.trim_auto && r.trim_lo == a && r.trim_hi == 1 - a,
+		    "ipw_resolve: --trim auto becomes the band [alpha, 1 - alpha]");
+		CHECK(ipw_crump_alpha((const double[]){ .5, .5, 1, .4 }, NULL, 4) > 0,
+		    "Crump: a propensity of 1 is always left out");
+	}
+	{
+		/* positivity: band [.05, .95]; treated ps .5 .97 (1 of 2 out),
+		 * controls .01 .2 .3 with counts 2 1 1 (2 of 4 out) */
+		ipw_positivity p;
+		const uint8_t t[5] = { 1, 1, 0, 0, 0 };
+		const double ps[5] = { .5, .97, .01, .2, .3 }, count[5] = { 1, 1, 2, 1, 1 };
+
+		ipw_positivity_init(&p, 0.05, 0.95);
+		ipw_positivity_add(&p, t, ps, count, 5);
+		CHECK(ipw_positivity_share(&p, 1) == 0.5 && ipw_positivity_share(&p, 0) == 0.5,
+		    "positivity: the share of each group's units outside the band");
+	}
 	CHECK_DONE();
 }
