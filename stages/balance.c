@@ -61,9 +61,20 @@ typedef struct {
 /* What the batches leave behind: a tally per covariate column (categorical
  * ones by level code), and the first problem of each kind, reported at the
  * end with the messages of the checks that hold every row. */
+/* A product of two covariates, or a numeric one's square (--interactions):
+ * each factor a numeric covariate (level -1) or a level's indicator. */
+typedef struct {
+	int c[2], level[2];
+	char *label;
+} product;
+
 typedef struct {
 	int ti, nw, ncov;
 	weighting *ws;
+	product *products;      /* --interactions: the products, and a tally each */
+	int nproducts;
+	tally *ptally;
+	double **xv;            /* --interactions: each covariate's values */
 	int *cov;               /* column of each covariate */
 	tally *tally;           /* per covariate */
 	uint8_t *t;
@@ -138,7 +149,82 @@ balance_batch(table *rows, void *ctx)
 		if (!bs->failed && tally_add(&bs->tally[c], bs->x, bs->t, bs->w, n) != 0)
 			die("covariate '%s' has more than %d distinct values: balance cannot "
 			    "tally it", rows->cols[bs->cov[c]].name, TALLY_MAX_VALUES);
+		if (bs->nproducts) {
+			bs->xv[c] = xreallocarray(bs->xv[c], bs->cap, sizeof *bs->xv[c]);
+			memcpy(bs->xv[c], bs->x, n * sizeof *bs->x);
+		}
 	}
+	for (int k = 0; k < bs->nproducts && !bs->failed; k++) {
+		const product *p = &bs->products[k];
+
+		for (size_t r = 0; r < n; r++) {
+			double v = 1;
+
+			for (int f = 0; f < 2; f++) {
+				double x = bs->xv[p->c[f]][r];
+
+				v *= p->level[f] < 0 ? x : x == p->level[f];
+			}
+			bs->x[r] = v;
+		}
+		if (tally_add(&bs->ptally[k], bs->x, bs->t, bs->w, n) != 0)
+			die("'%s' has more than %d distinct values: balance cannot tally it",
+			    p->label, TALLY_MAX_VALUES);
+	}
+}
+
+/* A factor's label: a numeric covariate's name, or name_level. */
+static void
+factor_label(char *buf, size_t size, const column *col, int level)
+{
+	if (level < 0)
+		snprintf(buf, size, "%s", col->name);
+	else
+		snprintf(buf, size, "%s_%s", col->name, col->levels[level]);
+}
+
+static void
+add_product(balance_stream *bs, const table *schema, int c0, int l0, int c1, int l1)
+{
+	char a[256], b[256], label[520];
+	product *p;
+
+	factor_label(a, sizeof a, &schema->cols[bs->cov[c0]], l0);
+	factor_label(b, sizeof b, &schema->cols[bs->cov[c1]], l1);
+	if (c0 == c1)
+		snprintf(label, sizeof label, "%s^2", a);
+	else
+		snprintf(label, sizeof label, "%s:%s", a, b);
+	bs->products = xreallocarray(bs->products, (size_t)bs->nproducts + 1,
+	    sizeof *bs->products);
+	p = &bs->products[bs->nproducts++];
+	*p = (product){ { c0, c1 }, { l0, l1 }, xstrdup(label) };
+}
+
+/* cobalt's int = TRUE, poly = 2: every numeric covariate's square, and the
+ * products of every pair of covariates, a categorical one by each of its
+ * levels (no product of two levels of one covariate). */
+static void
+make_products(balance_stream *bs, const table *schema)
+{
+	for (int c = 0; c < bs->ncov; c++)
+		if (schema->cols[bs->cov[c]].type != COL_CAT)
+			add_product(bs, schema, c, -1, c, -1);
+	for (int c0 = 0; c0 < bs->ncov; c0++)
+		for (int c1 = c0 + 1; c1 < bs->ncov; c1++) {
+			const column *a = &schema->cols[bs->cov[c0]], *b = &schema->cols[bs->cov[c1]];
+			int na = a->type == COL_CAT ? a->nlevels : 1;
+			int nb = b->type == COL_CAT ? b->nlevels : 1;
+
+			for (int i = 0; i < na; i++)
+				for (int j = 0; j < nb; j++)
+					add_product(bs, schema, c0, a->type == COL_CAT ? i : -1, c1,
+					    b->type == COL_CAT ? j : -1);
+		}
+	bs->ptally = xcalloc((size_t)bs->nproducts + 1, sizeof *bs->ptally);
+	for (int k = 0; k < bs->nproducts; k++)
+		tally_init(&bs->ptally[k], bs->nw);
+	bs->xv = xcalloc((size_t)bs->ncov, sizeof *bs->xv);
 }
 
 /* The first problem met, in the order the checks on held rows met them. */
@@ -164,7 +250,7 @@ die_on_problems(const balance_stream *bs, const stream_head *h, const table *sch
 
 static void
 add_rows(mpseq *table, const char *label, tally *tl,
-    const balance_params *o, weighting *ws, int nw)
+    const balance_params *o, weighting *ws, int nw, const char *term)
 {
 	double denom;
 
@@ -180,6 +266,8 @@ add_rows(mpseq *table, const char *label, tally *tl,
 		ws[k].failures += !pass;
 		mpseq_map(&row);
 		mpseq_str(&row, "covariate", label);
+		if (term) /* a product or square (--interactions) */
+			mpseq_str(&row, "term", term);
 		mpseq_str(&row, "weight", ws[k].name);
 		mpseq_f64(&row, "mean_treated", b.mean_t);
 		mpseq_f64(&row, "mean_control", b.mean_c);
@@ -202,7 +290,7 @@ balance_table(balance_stream *bs, const table *schema, const balance_params *o,
 		const column *col = &schema->cols[bs->cov[c]];
 
 		if (col->type != COL_CAT) {
-			add_rows(table, col->name, &bs->tally[c], o, bs->ws, bs->nw);
+			add_rows(table, col->name, &bs->tally[c], o, bs->ws, bs->nw, NULL);
 			continue;
 		}
 		for (int l = 0; l < col->nlevels; l++) {
@@ -211,9 +299,15 @@ balance_table(balance_stream *bs, const table *schema, const balance_params *o,
 
 			tally_indicator(&bs->tally[c], l, &level);
 			snprintf(label, sizeof label, "%s_%s", col->name, col->levels[l]);
-			add_rows(table, label, &level, o, bs->ws, bs->nw);
+			add_rows(table, label, &level, o, bs->ws, bs->nw, NULL);
 			tally_free(&level);
 		}
+	}
+	for (int k = 0; k < bs->nproducts; k++) {
+		const product *p = &bs->products[k];
+
+		add_rows(table, p->label, &bs->ptally[k], o, bs->ws, bs->nw,
+		    p->c[0] == p->c[1] ? "square" : "interaction");
 	}
 }
 
@@ -252,6 +346,15 @@ balance_stream_free(balance_stream *bs)
 	for (int c = 0; c < bs->ncov; c++)
 		tally_free(&bs->tally[c]);
 	free(bs->tally);
+	for (int k = 0; k < bs->nproducts; k++) {
+		tally_free(&bs->ptally[k]);
+		free(bs->products[k].label);
+	}
+	free(bs->products);
+	free(bs->ptally);
+	for (int c = 0; bs->xv && c < bs->ncov; c++)
+		free(bs->xv[c]);
+	free(bs->xv);
 	free(bs->x_check);
 	free(bs->cov);
 	for (int k = 0; k < bs->nw; k++)
@@ -328,6 +431,8 @@ balance_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	bs.tally = xcalloc((size_t)ncov, sizeof *bs.tally);
 	for (int c = 0; c < ncov; c++)
 		tally_init(&bs.tally[c], bs.nw);
+	if (o->interactions)
+		make_products(&bs, &h->schema);
 
 	stage_add_recipe(&balance_module, o, h);
 
@@ -353,6 +458,8 @@ balance_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	(void)h;
 	mpseq_str(entry, "sd", sd_name(o->sd));
 	mpseq_f64(entry, "threshold", o->threshold);
+	if (o->interactions) /* absent: main terms only, as streams before it */
+		mpseq_bool(entry, "interactions", 1);
 }
 
 static int
@@ -365,7 +472,8 @@ balance_recipe_read(void *params, const msgpack_object *e, char *why, size_t why
 	o->sd = SD_POOLED;
 	o->threshold = 0.1;
 	if (recipe_get_str(e, "balance", "sd", &sd, why, whylen) ||
-	    recipe_get_number(e, "balance", "threshold", &o->threshold, why, whylen))
+	    recipe_get_number(e, "balance", "threshold", &o->threshold, why, whylen) ||
+	    recipe_get_bool(e, "balance", "interactions", &o->interactions, why, whylen))
 		rc = -1;
 	else if (sd && !cli_choice(sd, "pooled,treated,control")) {
 		snprintf(why, whylen, "the recipe's balance entry has an unknown 'sd'");
@@ -377,7 +485,7 @@ balance_recipe_read(void *params, const msgpack_object *e, char *why, size_t why
 }
 
 static const char balance_usage[] =
-    "usage: balance [--threshold T] [--sd pooled|treated|control]\n"
+    "usage: balance [--threshold T] [--sd pooled|treated|control] [--interactions]\n"
     "               [-t COL] [-x COVARIATES] [stream options]\n"
     "\n"
     "Checks covariate balance between treated and controls, raw and under\n"
@@ -388,16 +496,21 @@ static const char balance_usage[] =
     "  --sd MODE          SMD denominator from the unweighted groups' population\n"
     "                     variances: pooled sqrt((v_t+v_c)/2) (default), treated\n"
     "                     or control\n"
+    "  --interactions     also the products of every pair of covariates (each\n"
+    "                     level of a categorical one) and the squares of the\n"
+    "                     numeric ones (cobalt's int = TRUE, poly = 2): balance\n"
+    "                     a main-effects model leaves on them fails like any\n"
     "  -t, -x             override the treatment and covariate roles\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  ... | weight --estimand ate,att | match | balance --threshold 0.05 | report\n";
 
-enum { OPT_THRESHOLD = OPT_PROGRAM_BASE, OPT_SD };
+enum { OPT_THRESHOLD = OPT_PROGRAM_BASE, OPT_SD, OPT_INTERACTIONS };
 
 static const struct option balance_longopts[] = {
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "sd", required_argument, NULL, OPT_SD },
+	{ "interactions", no_argument, NULL, OPT_INTERACTIONS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -422,6 +535,7 @@ balance_option(void *params, int opt, const char *arg)
 			die_usage("--sd wants pooled, treated or control, not '%s'", arg);
 		o->sd = arg[0] == 'p' ? SD_POOLED : arg[0] == 't' ? SD_TREATED : SD_CONTROL;
 		break;
+	case OPT_INTERACTIONS: o->interactions = 1; break;
 	}
 }
 

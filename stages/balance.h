@@ -13,6 +13,7 @@
 typedef struct {
 	sd_mode sd;
 	double threshold;
+	int interactions;  /* products of covariates and squares too */
 } balance_params;
 
 extern const stage_module balance_module;
