@@ -318,7 +318,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
  * replacement, one control at a time. */
 static int
 match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
-    const nnmatch_opts *o, double *w, nnmatch_result *r)
+    const nnmatch_opts *o, double *w, nnmatch_result *r, int64_t *set)
 {
 	keyed *controls = xmalloc((n + 1) * sizeof *controls);
 	keyed *treated = xmalloc((n + 1) * sizeof *treated);
@@ -331,6 +331,8 @@ match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
 	memset(r, 0, sizeof *r);
 	for (size_t i = 0; i < n; i++) {
 		w[i] = 0;
+		if (set)
+			set[i] = -1;
 		if (t[i])
 			treated[nt++] = (keyed){ d[i], i };
 		else
@@ -366,10 +368,14 @@ match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
 			tau_i[i] = NAN;
 			continue;
 		}
+		if (set && !o->replace) /* each control serves one set at most */
+			set[i] = (int64_t)a;
 		for (size_t s = 0; s < m; s++) {
 			size_t j = slots[s].row;
 			double tau_pair = y[i] - y[j];
 
+			if (set && !o->replace)
+				set[j] = (int64_t)a;
 			mean_c += y[j] / (double)m;
 			pair_sq += tau_pair * tau_pair / (double)m;
 			w[j] += 1.0 / (double)m;
@@ -485,7 +491,7 @@ nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
 	int status;
 
 	if (!nnmatch_by_blocks(o))
-		return match_walk(d, t, y, n, o, w, r);
+		return match_walk(d, t, y, n, o, w, r, NULL);
 	if (collapse_rows(d, t, y, n, &rc) == 0) {
 		nnmatch_cells rows = { t, d, NULL, y, NULL, n };
 
@@ -535,4 +541,13 @@ nnmatch_distance(int on_logit, double caliper_sd, const double *ps, const double
 	*caliper_width = caliper_sd > 0 && units > 1 ?
 	    caliper_sd * sqrt(ss / (units - 1)) : 0;
 	return 0;
+}
+
+int
+nnmatch_att_sets(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r, int64_t *set)
+{
+	if (o->replace)
+		return -2;
+	return match_walk(d, t, y, n, o, w, r, set);
 }

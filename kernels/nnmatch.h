@@ -44,6 +44,12 @@ typedef struct {
  * or -1 when no treated unit could be matched. */
 int nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
     const nnmatch_opts *o, double *w, nnmatch_result *r);
+/* The same without replacement, with each unit's matched set into set
+ * (n): the number of its treated unit in matching order, the same for the
+ * treated unit and its controls, -1 for the unmatched. -2 (nothing done)
+ * with replacement, where a control can serve several sets. */
+int nnmatch_att_sets(const double *d, const uint8_t *t, const double *y, size_t n,
+    const nnmatch_opts *o, double *w, nnmatch_result *r, int64_t *set);
 
 /* k = 1 with replacement and every tie used: the match set of a treated
  * unit is the nearest block of controls with one distance value, or the two

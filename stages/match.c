@@ -29,14 +29,20 @@ match_distances(const match_params *o, const double *ps, const double *count, si
 	return rc;
 }
 
+/* w_match, and without replacement match_set: the number of each unit's
+ * matched set (its treated unit's, in matching order), for what needs the
+ * pairs themselves (sensitivity's Rosenbaum bounds). */
 static int
 match_adds(const void *params, const char **names, int max)
 {
-	(void)params;
-	if (max < 1)
-		return 0;
-	names[0] = "w_match";
-	return 1;
+	const match_params *o = params;
+	int n = 0;
+
+	if (n < max)
+		names[n++] = "w_match";
+	if (!o->nn.replace && n < max)
+		names[n++] = "match_set";
+	return n;
 }
 
 static void
@@ -48,9 +54,10 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	nnmatch_opts nn = o->nn;
 	nnmatch_result r;
 	mpseq result, *results[1] = { &result };
-	double *d, *w;
+	double *d, *w, treated_mean = 0;
 	size_t bad_row;
-	int wi;
+	int wi, si_set = -1, rc;
+	int64_t *set = NULL;
 
 	stage_open(&si, cli);
 	stage_read_all(&si);
@@ -61,8 +68,18 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		die("row %zu has a propensity of %g, whose logit is infinite: match "
 		    "--on ps, or trim such units upstream", bad_row, a.ps[bad_row]);
 	wi = table_add_column(&si.rows, "w_match", COL_F64, NULL, 0);
+	if (!nn.replace)
+		si_set = table_add_column(&si.rows, "match_set", COL_I64, NULL, 0);
 	w = si.rows.cols[wi].data;
-	if (nnmatch_att(d, a.t, a.y, a.n, &nn, w, &r) != 0)
+	if (si_set >= 0) {
+		set = si.rows.cols[si_set].data;
+		rc = nnmatch_att_sets(d, a.t, a.y, a.n, &nn, w, &r, set);
+		for (size_t i = 0; i < a.n; i++)
+			if (set[i] < 0)
+				set[i] = I64_MISSING; /* unmatched */
+	} else
+		rc = nnmatch_att(d, a.t, a.y, a.n, &nn, w, &r);
+	if (rc != 0)
 		die("no treated unit has a control within the caliper (width %g on "
 		    "the %s scale): the groups do not overlap; widen --caliper or "
 		    "drop it", nn.caliper, o->on_logit ? "logit" : "ps");
@@ -72,7 +89,14 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		    r.treated_unmatched, r.treated_unmatched + r.treated_matched,
 		    nn.replace ? "within the caliper" : "left (or within the caliper)");
 	table_add_column(&si.head->schema, "w_match", COL_F64, NULL, 0);
+	if (si_set >= 0)
+		table_add_column(&si.head->schema, "match_set", COL_I64, NULL, 0);
 	stage_add_recipe(&match_module, o, si.head);
+	/* the matched treated units' mean outcome, and the controls' it is
+	 * compared with (for sensitivity's risk ratio) */
+	for (size_t i = 0; i < a.n; i++)
+		if (a.t[i] && w[i] > 0)
+			treated_mean += a.y[i] / (double)r.treated_matched;
 
 	result_begin(&result, "match", "match_att");
 	mpseq_str(&result, "estimand", "att");
@@ -80,6 +104,14 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	mpseq_f64(&result, "se", r.se);
 	mpseq_nil(&result, "ci");
 	mpseq_i64(&result, "n", (int64_t)a.n);
+	{
+		mpseq means;
+
+		mpseq_map(&means);
+		mpseq_f64(&means, "treated", treated_mean);
+		mpseq_f64(&means, "control", treated_mean - r.estimate);
+		mpseq_take(&result, "mean_outcome", &means);
+	}
 	mpseq_str(&result, "se_method", "abadie-imbens");
 	mpseq_i64(&result, "treated_matched", (int64_t)r.treated_matched);
 	mpseq_i64(&result, "treated_unmatched", (int64_t)r.treated_unmatched);
@@ -91,6 +123,8 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	mpseq_str(&result, "ties", nn.ties == TIES_ALL ? "all" : "first");
 	mpseq_f64(&result, "caliper_width", nn.caliper > 0 ? nn.caliper : NAN);
 	mpseq_str(&result, "weight_column", "w_match");
+	if (si_set >= 0)
+		mpseq_str(&result, "set_column", "match_set");
 	stage_write(cli, si.head, &si.rows, &si.results, results, 1);
 	mpseq_free(&result);
 	free(d);
