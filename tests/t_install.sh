@@ -5,7 +5,7 @@
 top=$(cd "$TESTS/.." && pwd)
 build=$(dirname "${MAN:?MAN must name the directory of the built man pages}")
 stage="$work/stage"
-programs="gen fitps weight match balance boot report csv2mp mp2csv mpcat"
+programs="gen fitps weight match balance boot sensitivity report csv2mp mp2csv mpcat"
 
 if ! make -C "$top" --no-print-directory install DESTDIR="$stage" PREFIX=/opt/psf \
     BIN="$BIN" BUILD="$build" >"$work/install.log" 2>&1; then

@@ -2,7 +2,7 @@
 # (the single-command checks of bad input are golden data: golden/stages.test).
 . "$TESTS/lib.sh"
 
-for p in gen fitps weight match balance boot report csv2mp mp2csv mpcat; do
+for p in gen fitps weight match balance boot sensitivity report csv2mp mp2csv mpcat; do
 	check "$p --help prints usage with an example" bash -c "$p --help | grep -q '^usage: ' && $p --help | grep -q 'example:'"
 	fails "$p: an unknown option is a usage error (exit 2)" 2 "try '$p --help'" "$p --no-such-option </dev/null"
 done

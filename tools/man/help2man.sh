@@ -32,6 +32,6 @@ if [ "$name" != psflow ]; then
 	printf '.SH SEE ALSO\n.BR psflow (1)\n'
 else
 	printf '.SH SEE ALSO\n'
-	printf '%s\n' "$help" | awk '/^programs:/ { on = 1; next } on && /^$/ { exit } on { print $1 }' |
+	printf '%s\n' "$help" | awk '/^programs:/ { on = 1; next } on && /^$/ { exit } on && /^  [a-z]/ { print $1 }' |
 		while read -r p; do printf '.BR psflow-%s (1)\n' "$p"; done
 fi

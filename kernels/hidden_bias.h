@@ -1,4 +1,4 @@
-/* sensitivity — how strong a hidden confounder would have to be to explain
+/* hidden_bias — how strong a hidden confounder would have to be to explain
  * an estimate away.
  *
  *   E-value (VanderWeele and Ding 2017, Annals of Internal Medicine): for a
@@ -14,8 +14,8 @@
  *   and the largest Gamma at which the effect stays significant.
  *
  * Ownership: arrays are borrowed; nothing is kept. (rule: base/README.md) */
-#ifndef PSFLOW_SENSITIVITY_H
-#define PSFLOW_SENSITIVITY_H
+#ifndef PSFLOW_HIDDEN_BIAS_H
+#define PSFLOW_HIDDEN_BIAS_H
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-#include "sensitivity.h"
+#include "hidden_bias.h"
 
 #include <math.h>
 #include <stdlib.h>
