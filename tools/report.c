@@ -217,6 +217,20 @@ ps_model(const msgpack_object *r)
 			    num(c, sizeof c, &co->via.array.ptr[0], 4, 0),
 			    num(d, sizeof d, &co->via.array.ptr[1], 4, 0));
 	}
+	{
+		const msgpack_object *pos = mpo_get(r, "positivity");
+		double lo = NAN, hi = NAN, tr = NAN, co = NAN;
+		const msgpack_object *band = pos ? mpo_get(pos, "band") : NULL;
+
+		if (band && band->type == MSGPACK_OBJECT_ARRAY && band->via.array.size == 2) {
+			mpo_number(&band->via.array.ptr[0], &lo);
+			mpo_number(&band->via.array.ptr[1], &hi);
+			mpo_number(mpo_get(mpo_get(pos, "outside"), "treated"), &tr);
+			mpo_number(mpo_get(mpo_get(pos, "outside"), "control"), &co);
+			printf("%spositivity: %.1f%% of the treated and %.1f%% of the controls "
+			    "outside [%g, %g]\n", markdown ? "\n" : "  ", 100 * tr, 100 * co, lo, hi);
+		}
+	}
 	if (markdown)
 		putchar('\n');
 	if (terms && terms->type == MSGPACK_OBJECT_ARRAY && terms->via.array.size > 0) {
@@ -409,6 +423,151 @@ bootstrap(const msgpack_object *r)
 		    str(f, sizeof f, &fails->via.map.ptr[k].key));
 }
 
+/* The sensitivity result: E-values, the tipping points, Rosenbaum's bound. */
+static void
+sensitivity(const msgpack_object *r)
+{
+	static const char *hdr[] = { "estimate", "value", "CI", "RR", "E-value",
+		"E-value (CI)" };
+	const msgpack_object *rows = mpo_get(r, "estimates"), *rb = mpo_get(r, "rosenbaum");
+	char a[64], b[64], c[160], d[64], e[64], f[64], g[160];
+	texttable t;
+
+	heading("Sensitivity to a hidden confounder");
+	if (!rows || rows->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	printf("%sE-value: the risk ratio a hidden confounder would need with both treatment "
+	    "and outcome to explain the estimate away (%s outcome)\n", markdown ? "" : "  ",
+	    str(a, sizeof a, mpo_get(r, "outcome")));
+	if (markdown)
+		putchar('\n');
+	texttable_init(&t, 6, hdr, "lrlrrr");
+	for (uint32_t i = 0; i < rows->via.array.size; i++) {
+		const msgpack_object *row = &rows->via.array.ptr[i], *ci = mpo_get(row, "ci");
+		const char *cells[6] = { str(a, sizeof a, mpo_get(row, "estimate")),
+			num(b, sizeof b, mpo_get(row, "value"), digits, 1), "-",
+			num(d, sizeof d, mpo_get(row, "rr"), 3, 0),
+			num(e, sizeof e, mpo_get(row, "evalue"), 3, 0),
+			num(f, sizeof f, mpo_get(row, "evalue_ci"), 3, 0) };
+
+		if (ci && ci->type == MSGPACK_OBJECT_ARRAY && ci->via.array.size == 2) {
+			char lo[64], hi[64];
+
+			snprintf(c, sizeof c, "[%s, %s]", num(lo, sizeof lo, &ci->via.array.ptr[0],
+			    digits, 1), num(hi, sizeof hi, &ci->via.array.ptr[1], digits, 1));
+			cells[2] = c;
+		}
+		texttable_row(&t, cells);
+	}
+	print_table(&t);
+	{
+		/* the tipping points: the outcome effect a trait would need, by how
+		 * much more common it is among the treated */
+		const msgpack_object *first = rows->via.array.size ?
+		    mpo_get(&rows->via.array.ptr[0], "tipping") : NULL;
+		uint32_t nd = first && first->type == MSGPACK_OBJECT_ARRAY ? first->via.array.size : 0;
+		const char *th[8] = { "estimate" };
+		char heads[8][96];
+
+		if (nd > 0 && nd < 8) {
+			printf("%sTipping points: the effect on the outcome a hidden binary trait "
+			    "would need to move each estimate to 0, by how much more common it is "
+			    "among the treated (p1 - p0)\n", markdown ? "\n" : "\n  ");
+			if (markdown)
+				putchar('\n');
+			for (uint32_t k = 0; k < nd; k++) {
+				snprintf(heads[k], sizeof heads[k], "p1-p0 %s",
+				    num(a, sizeof a, mpo_get(&first->via.array.ptr[k],
+				    "prevalence_difference"), 1, 0));
+				th[k + 1] = heads[k];
+			}
+			texttable_init(&t, (int)nd + 1, th, "lrrrrrrr");
+			for (uint32_t i = 0; i < rows->via.array.size; i++) {
+				const msgpack_object *tip = mpo_get(&rows->via.array.ptr[i], "tipping");
+				char cellbuf[8][64];
+				const char *cells[8];
+
+				cells[0] = str(cellbuf[0], sizeof cellbuf[0],
+				    mpo_get(&rows->via.array.ptr[i], "estimate"));
+				for (uint32_t k = 0; k < nd; k++)
+					cells[k + 1] = tip && tip->type == MSGPACK_OBJECT_ARRAY &&
+					    k < tip->via.array.size ? num(cellbuf[k + 1], sizeof cellbuf[k + 1],
+					    mpo_get(&tip->via.array.ptr[k], "effect_to_null"), 3, 1) : "-";
+				texttable_row(&t, cells);
+			}
+			print_table(&t);
+		}
+	}
+	if (rb && rb->type == MSGPACK_OBJECT_MAP) {
+		const msgpack_object *computed = mpo_get(rb, "computed");
+
+		if (computed && computed->type == MSGPACK_OBJECT_BOOLEAN && computed->via.boolean)
+			printf("%sRosenbaum bounds (%s, %s pairs): p = %s at Gamma 1; the effect stays "
+			    "significant at %s up to Gamma %s\n", markdown ? "\n" : "\n  ",
+			    str(a, sizeof a, mpo_get(rb, "test")), str(b, sizeof b, mpo_get(rb, "pairs")),
+			    num(c, sizeof c, mpo_get(rb, "p_gamma_1"), 4, 0),
+			    str(d, sizeof d, mpo_get(rb, "alpha")),
+			    num(e, sizeof e, mpo_get(rb, "gamma"), 3, 0));
+		else
+			printf("%sRosenbaum bounds: not computed: %s\n", markdown ? "\n" : "\n  ",
+			    str(g, sizeof g, mpo_get(rb, "why")));
+	}
+}
+
+/* What the results warn of, in one place. */
+static void
+warnings(const objlist *res)
+{
+	int any = 0;
+	char a[160];
+
+	for (int i = 0; i < res->n; i++) {
+		const msgpack_object *r = obj(res, i), *pos = mpo_get(r, "positivity");
+		const msgpack_object *w = pos ? mpo_get(pos, "warning") : NULL;
+		double tr = NAN, co = NAN;
+
+		if (w && w->type == MSGPACK_OBJECT_BOOLEAN && w->via.boolean &&
+		    mpo_is_str(mpo_get(r, "name"), "ps_model")) {
+			mpo_number(mpo_get(mpo_get(pos, "outside"), "treated"), &tr);
+			mpo_number(mpo_get(mpo_get(pos, "outside"), "control"), &co);
+			if (!any)
+				heading("Warnings");
+			any = 1;
+			printf("%spositivity: %.1f%% of the treated and %.1f%% of the controls have a "
+			    "propensity outside the band: weights get large there (weight --trim "
+			    "auto)\n", markdown ? "- " : "  ", 100 * tr, 100 * co);
+		}
+		if (mpo_get(r, "ess_share")) {
+			double s[2] = { NAN, NAN };
+
+			mpo_number(pair_get(r, "ess_share", "control"), &s[0]);
+			mpo_number(pair_get(r, "ess_share", "treated"), &s[1]);
+			for (int g = 0; g < 2; g++)
+				if (s[g] < 0.2) {
+					if (!any)
+						heading("Warnings");
+					any = 1;
+					printf("%s%s: the %s' effective sample size is %.1f%% of their "
+					    "units\n", markdown ? "- " : "  ",
+					    str(a, sizeof a, mpo_get(r, "name")),
+					    g ? "treated" : "controls", 100 * s[g]);
+				}
+		}
+		if (mpo_is_str(mpo_get(r, "name"), "balance")) {
+			int64_t f = 0;
+
+			if (mpo_int(mpo_get(r, "failures"), &f) == 0 && f > 0) {
+				if (!any)
+					heading("Warnings");
+				any = 1;
+				printf("%sbalance: %lld rows fail the threshold after adjustment "
+				    "(the Balance table marks them)\n", markdown ? "- " : "  ",
+				    (long long)f);
+			}
+		}
+	}
+}
+
 /* Results no section above knows, printed key by key. */
 static void
 others(const objlist *res)
@@ -421,6 +580,7 @@ others(const objlist *res)
 
 		if (mpo_get(r, "estimate") || mpo_get(r, "terms") ||
 		    mpo_is_str(mpo_get(r, "name"), "balance") ||
+		    mpo_is_str(mpo_get(r, "name"), "sensitivity") ||
 		    mpo_is_str(mpo_get(r, "name"), "boot"))
 			continue;
 		if (!any)
@@ -467,6 +627,9 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 
 		if (markdown)
 			putchar('\n');
+		if (mpo_get(meta, "scenario"))
+			printf("%sscenario: %s\n", markdown ? "" : "  ",
+			    str(b, sizeof b, mpo_get(meta, "scenario")));
 		printf("%struth (from %s): ATE %s, ATT %s\n", markdown ? "" : "  ",
 		    str(a, sizeof a, mpo_get(meta, "source")),
 		    num(b, sizeof b, mpo_get(truth, "ate"), digits, 1),
@@ -484,7 +647,11 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 	for (int i = 0; i < res->n; i++)
 		if (mpo_is_str(mpo_get(obj(res, i), "name"), "boot"))
 			bootstrap(obj(res, i));
+	for (int i = 0; i < res->n; i++)
+		if (mpo_is_str(mpo_get(obj(res, i), "name"), "sensitivity"))
+			sensitivity(obj(res, i));
 	others(res);
+	warnings(res);
 }
 
 static void
