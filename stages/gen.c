@@ -261,9 +261,6 @@ static const struct option gen_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Which options were given, for the checks across them. */
-static int given_reveal, given_confounding, given_spillover;
-
 static void
 gen_defaults(void *params)
 {
@@ -287,14 +284,12 @@ gen_option(void *params, int opt, const char *arg)
 			die_usage("unknown scenario '%s' (reference, realistic, hidden-confounder, "
 			    "no-overlap, misspecified or spillover)", arg);
 		break;
-	case OPT_REVEAL: g->reveal = given_reveal = 1; break;
+	case OPT_REVEAL: g->reveal = 1; break;
 	case OPT_CONFOUNDING:
 		g->confounding = cli_double("--confounding", arg, 0, 3);
-		given_confounding = 1;
 		break;
 	case OPT_SPILLOVER:
 		g->spillover = cli_double("--spillover", arg, 0, 0.2);
-		given_spillover = 1;
 		break;
 	}
 }
@@ -305,10 +300,11 @@ gen_finish(void *params, const stage_roles *roles)
 	const gendata_opts *g = params;
 
 	(void)roles;
-	if ((given_reveal || given_confounding) && g->scenario != SCENARIO_HIDDEN_CONFOUNDER)
+	/* (options left at their defaults are not told apart from none) */
+	if ((g->reveal || g->confounding != 1) && g->scenario != SCENARIO_HIDDEN_CONFOUNDER)
 		die_usage("--reveal and --confounding shape the hidden-confounder scenario: "
 		    "give --scenario hidden-confounder");
-	if (given_spillover && g->scenario != SCENARIO_SPILLOVER)
+	if (g->spillover != 0.1 && g->scenario != SCENARIO_SPILLOVER)
 		die_usage("--spillover shapes the spillover scenario: give --scenario spillover");
 }
 

@@ -100,4 +100,4 @@ check "hidden-confounder --reveal adds the column motivation (not a covariate ro
 check "hidden-confounder without --reveal has no motivation column" bash -c "! grep -q '\"name\":\"motivation\"' '$work/hidden-confounder.head'"
 fails "an unknown scenario is a usage error" 2 "unknown scenario 'chaos'" "gen --scenario chaos"
 fails "--reveal outside the hidden-confounder scenario is a usage error" 2 "give --scenario hidden-confounder" "gen --reveal"
-fails "--spillover outside the spillover scenario is a usage error" 2 "give --scenario spillover" "gen --spillover 0.1"
+fails "--spillover outside the spillover scenario is a usage error" 2 "give --scenario spillover" "gen --spillover 0.15"

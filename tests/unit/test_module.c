@@ -12,6 +12,7 @@
 #include "match.h"
 #include "balance.h"
 #include "replay.h"
+#include "sensitivity.h"
 #include "weight.h"
 
 /* The recipe entry module m writes for params, with the head's roles. */
@@ -115,7 +116,7 @@ int
 main(void)
 {
 	const stage_module *all[] = { &gen_module, &fitps_module, &weight_module,
-		&match_module, &balance_module, &boot_module };
+		&match_module, &balance_module, &boot_module, &sensitivity_module };
 	stream_head h;
 	stage_roles roles = { 0 };
 	char why[256];
@@ -140,6 +141,7 @@ main(void)
 	CHECK(stage_module_find("foreign-fitps") == NULL, "a stage not psflow's: not found");
 	CHECK(boot_module.replay == NULL && boot_module.not_replayed != NULL &&
 	    gen_module.replay == NULL && balance_module.replay == NULL &&
+	    sensitivity_module.replay == NULL && sensitivity_module.not_replayed == NULL &&
 	    fitps_module.replay && fitps_module.replay->ps && weight_module.replay &&
 	    match_module.replay, "replays: fitps makes propensities, weight and match "
 	    "estimate, gen and balance have nothing to replay, boot refuses");
@@ -191,12 +193,39 @@ main(void)
 		free(p);
 	}
 	{
-		const int o[] = { option_val(&balance_module, "sd"),
-			option_val(&balance_module, "threshold") };
-		const char *a[] = { "control", "0.05" };
-		void *p = with_options(&balance_module, &roles, o, a, 2);
+		const int o[] = { option_val(&gen_module, "scenario"), option_val(&gen_module, "reveal"),
+			option_val(&gen_module, "confounding") };
+		const char *a[] = { "hidden-confounder", NULL, "2" };
+		void *p = with_options(&gen_module, &roles, o, a, 3);
 
-		CHECK(round_trip(&balance_module, p, &h), "balance: --sd --threshold read back");
+		CHECK(round_trip(&gen_module, p, &h), "gen: --scenario --reveal --confounding read back");
+		free(p);
+	}
+	{
+		const int o[] = { option_val(&weight_module, "trim") };
+		const char *a[] = { "auto" };
+		void *p = with_options(&weight_module, &roles, o, a, 1);
+
+		CHECK(((weight_params *)p)->adjust.trim_auto && round_trip(&weight_module, p, &h),
+		    "weight: --trim auto reads back as written");
+		free(p);
+	}
+	{
+		const int o[] = { option_val(&sensitivity_module, "alpha"),
+			option_val(&sensitivity_module, "gamma-max") };
+		const char *a[] = { "0.1", "5" };
+		void *p = with_options(&sensitivity_module, &roles, o, a, 2);
+
+		CHECK(round_trip(&sensitivity_module, p, &h), "sensitivity: --alpha --gamma-max read back");
+		free(p);
+	}
+	{
+		const int o[] = { option_val(&balance_module, "sd"),
+			option_val(&balance_module, "threshold"), option_val(&balance_module, "interactions") };
+		const char *a[] = { "control", "0.05", NULL };
+		void *p = with_options(&balance_module, &roles, o, a, 3);
+
+		CHECK(round_trip(&balance_module, p, &h), "balance: --sd --threshold --interactions read back");
 		free(p);
 	}
 
