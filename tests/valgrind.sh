@@ -20,6 +20,15 @@ vg gen gen -n 3000 --seed 4 |
 	vg boot boot -B 20 -j 2 --seed 1 |
 	vg report report >"$log/report.txt"
 rc=$?
+# the scenarios' paths: trimming by Crump's rule, pairs, interactions, sensitivity
+vg gen2 gen -n 3000 --seed 5 --scenario no-overlap |
+	vg fitps2 fitps --quiet |
+	vg weight2 weight -e ate --trim auto --quiet |
+	vg match2 match -k 1 --no-replace --quiet |
+	vg balance2 balance --interactions |
+	vg boot2 boot -B 10 --seed 2 --quiet |
+	vg sensitivity sensitivity |
+	vg report2 report >"$log/report2.txt" || rc=1
 printf 't,x\n1,0.5\n0,"a, b"\n' | vg csv2mp csv2mp --cat x | vg mp2csv mp2csv >/dev/null || rc=1
 vg mpcat mpcat --sizes <"$top/tests/fuzz/seeds/plain.mp" >/dev/null || rc=1
 for f in "$log"/*.log; do
@@ -29,8 +38,8 @@ for f in "$log"/*.log; do
 		rc=1
 	fi
 done
-if [ "$rc" -eq 0 ] && grep -q ipw_ate "$log/report.txt"; then
-	echo "valgrind: the study ran clean under memcheck (10 programs, no error, no leak)"
+if [ "$rc" -eq 0 ] && grep -q ipw_ate "$log/report.txt" && grep -q Rosenbaum "$log/report2.txt"; then
+	echo "valgrind: the study and a scenario's ran clean under memcheck (11 programs, no error, no leak)"
 else
 	echo "valgrind: FAILED (exit $rc)"
 	exit 1
