@@ -193,10 +193,7 @@ rewrite_result(mpseq *out, const mpraw *raw, double se, const double ci[2],
 			msgpack_pack_nil(pk);
 	}
 	mpseq_f64(out, "se", se);
-	pk = mpseq_key(out, "ci");
-	msgpack_pack_array(pk, 2);
-	mp_pack_f64(pk, ci[0]);
-	mp_pack_f64(pk, ci[1]);
+	mpseq_f64_pair(out, "ci", ci[0], ci[1]);
 	mpseq_f64(out, "ci_level", o->level);
 	mpseq_str(out, "ci_method", bootci_name(o->ci));
 	mpseq_i64(out, "replicates", (int64_t)replicates);

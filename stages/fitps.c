@@ -71,16 +71,6 @@ covariate_spec(const stream_head *h)
 	return spec;
 }
 
-static void
-range_pair(mpseq *m, const char *key, double lo, double hi)
-{
-	msgpack_packer *pk = mpseq_key(m, key);
-
-	msgpack_pack_array(pk, 2);
-	mp_pack_f64(pk, lo);
-	mp_pack_f64(pk, hi);
-}
-
 /* Mean propensity and treated share per level of each categorical
  * covariate: does the model reproduce the groups' opt-in rates? */
 static void
@@ -165,8 +155,8 @@ model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
 		mpseq range;
 
 		mpseq_map(&range);
-		range_pair(&range, "treated", lo[1], hi[1]);
-		range_pair(&range, "control", lo[0], hi[0]);
+		mpseq_f64_pair(&range, "treated", lo[1], hi[1]);
+		mpseq_f64_pair(&range, "control", lo[0], hi[0]);
 		mpseq_take(m, "ps_range", &range);
 	}
 	ipw_positivity_init(&pos, p->band[0], p->band[1]);
@@ -370,13 +360,7 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	result_begin(&result, "fitps", "ps_scored");
 	mpseq_str(&result, "model_file", o->model);
 	mpseq_i64(&result, "n", (int64_t)s.n);
-	{
-		msgpack_packer *pk = mpseq_key(&result, "ps_range");
-
-		msgpack_pack_array(pk, 2);
-		mp_pack_f64(pk, s.n ? s.lo : NAN);
-		mp_pack_f64(pk, s.n ? s.hi : NAN);
-	}
+	mpseq_f64_pair(&result, "ps_range", s.n ? s.lo : NAN, s.n ? s.hi : NAN);
 	stream_out_map(out, &result);
 	stream_out_end(out);
 	mpseq_free(&result);

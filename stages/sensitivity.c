@@ -66,16 +66,6 @@ risk_ratio(const outcome_facts *f, double d, double m0)
 	return exp(0.91 * d / f->sd);
 }
 
-static void
-nums(mpseq *m, const char *key, double a, double b)
-{
-	msgpack_packer *pk = mpseq_key(m, key);
-
-	msgpack_pack_array(pk, 2);
-	mp_pack_f64(pk, a);
-	mp_pack_f64(pk, b);
-}
-
 /* One upstream estimate's row; 0, or -1 when r is not an estimate. */
 static int
 estimate_row(mpseq *rows, const msgpack_object *r, const outcome_facts *f,
@@ -123,7 +113,7 @@ estimate_row(mpseq *rows, const msgpack_object *r, const outcome_facts *f,
 	mpseq_str(&row, "stage", stage);
 	mpseq_str(&row, "estimand", estimand);
 	mpseq_f64(&row, "value", est);
-	nums(&row, "ci", lo, hi);
+	mpseq_f64_pair(&row, "ci", lo, hi);
 	mpseq_str(&row, "ci_from", ci_from);
 	mpseq_str(&row, "rr_from", f->binary ? "the estimand's outcome means" :
 	    "exp(0.91 d), d the difference over the pooled SD");

@@ -377,13 +377,9 @@ stage_positivity(mpseq *result, const ipw_positivity *p, int quiet)
 {
 	double treated = ipw_positivity_share(p, 1), control = ipw_positivity_share(p, 0);
 	mpseq pos, outside;
-	msgpack_packer *pk;
 
 	mpseq_map(&pos);
-	pk = mpseq_key(&pos, "band");
-	msgpack_pack_array(pk, 2);
-	msgpack_pack_double(pk, p->lo);
-	msgpack_pack_double(pk, p->hi);
+	mpseq_f64_pair(&pos, "band", p->lo, p->hi);
 	mpseq_map(&outside);
 	mpseq_f64(&outside, "treated", treated);
 	mpseq_f64(&outside, "control", control);

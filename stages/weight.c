@@ -96,11 +96,7 @@ ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
 	group_pair(m, "max_weight", s->max_w[0], s->max_w[1]);
 	group_pair(m, "trimmed", (double)trimmed[0], (double)trimmed[1]);
 	if (o->adjust.trim_auto) { /* the band the rule chose */
-		msgpack_packer *pk = mpseq_key(m, "trim_band");
-
-		msgpack_pack_array(pk, 2);
-		mp_pack_f64(pk, used->trim_lo);
-		mp_pack_f64(pk, used->trim_hi > 0 ? used->trim_hi : 1);
+		mpseq_f64_pair(m, "trim_band", used->trim_lo, used->trim_hi > 0 ? used->trim_hi : 1);
 		mpseq_str(m, "trim_rule", "crump");
 	}
 	mpseq_i64(m, "truncated", (int64_t)capped);
@@ -360,12 +356,9 @@ weight_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 			mp_pack_cstr(pk, estimand_name((estimand)e));
 	if (o->adjust.trim_auto)
 		mpseq_str(entry, "trim", "auto");
-	else if (o->adjust.trim_hi > 0) {
-		pk = mpseq_key(entry, "trim");
-		msgpack_pack_array(pk, 2);
-		msgpack_pack_double(pk, o->adjust.trim_lo);
-		msgpack_pack_double(pk, o->adjust.trim_hi);
-	} else
+	else if (o->adjust.trim_hi > 0)
+		mpseq_f64_pair(entry, "trim", o->adjust.trim_lo, o->adjust.trim_hi);
+	else
 		mpseq_nil(entry, "trim");
 	if (o->adjust.truncate_q > 0)
 		mpseq_f64(entry, "truncate", o->adjust.truncate_q);

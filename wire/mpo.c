@@ -341,3 +341,13 @@ mpseq_free(mpseq *s)
 	msgpack_sbuffer_destroy(&s->sb);
 	memset(s, 0, sizeof *s);
 }
+
+void
+mpseq_f64_pair(mpseq *s, const char *key, double a, double b)
+{
+	msgpack_packer *pk = mpseq_key(s, key);
+
+	msgpack_pack_array(pk, 2);
+	mp_pack_f64(pk, a);
+	mp_pack_f64(pk, b);
+}

@@ -56,6 +56,9 @@ void mpseq_f64(mpseq *s, const char *key, double value);
 void mpseq_i64(mpseq *s, const char *key, int64_t value);
 void mpseq_bool(mpseq *s, const char *key, int value);
 void mpseq_nil(mpseq *s, const char *key);
+/* [a, b] as the value of key: a pair of doubles (NaN as nil), as ranges,
+ * bands and intervals are written. */
+void mpseq_f64_pair(mpseq *s, const char *key, double a, double b);
 /* Moves `inner` in as the value of `key` (map) or as the next item (array,
  * key NULL), and frees it. */
 void mpseq_take(mpseq *s, const char *key, mpseq *inner);
