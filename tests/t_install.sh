@@ -8,7 +8,7 @@ stage="$work/stage"
 programs="gen fitps weight match balance boot sensitivity report csv2mp mp2csv mpcat"
 
 if ! make -C "$top" --no-print-directory install DESTDIR="$stage" PREFIX=/opt/psf \
-    BIN="$BIN" BUILD="$build" >"$work/install.log" 2>&1; then
+    BIN="$BIN" BUILD="$build" INSTALL_ONLY=1 >"$work/install.log" 2>&1; then
 	not_ok "make install DESTDIR=... PREFIX=/opt/psf" "$(tail -5 "$work/install.log")"
 	exit 0
 fi
@@ -59,6 +59,6 @@ PY
 done
 
 make -C "$top" --no-print-directory uninstall DESTDIR="$stage" PREFIX=/opt/psf \
-	BIN="$BIN" BUILD="$build" >"$work/uninstall.log" 2>&1
+	BIN="$BIN" BUILD="$build" INSTALL_ONLY=1 >"$work/uninstall.log" 2>&1
 left=$(find "$stage" -type f | sed "s|$stage||")
 check "make uninstall removes every file it installed${left:+ (left: $left)}" test -z "$left"
