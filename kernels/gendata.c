@@ -358,12 +358,48 @@ put_f64(table *t, int c, size_t row, double v)
 		((double *)t->cols[c].data)[row] = v;
 }
 
+/* The reference study straight into its columns: the generic path's user
+ * record and per-column branches cost half again as much, and gen streams
+ * millions of these. The same draws, in the same order. */
+static void
+fill_reference(gendata *gen, table *t, size_t at, size_t n, double *tau)
+{
+	int64_t *id = (int64_t *)t->cols[gen->c_id].data + at;
+	int32_t *tier = (int32_t *)t->cols[gen->c_tier].data + at;
+	int64_t *opt_in = (int64_t *)t->cols[gen->c_opt_in].data + at;
+	double *conf = (double *)t->cols[gen->c_confidence].data + at;
+	int64_t *done = (int64_t *)t->cols[gen->c_done].data + at;
+	rng *r = &gen->r;
+
+	for (size_t i = 0; i < n; i++) {
+		int k = draw_tier(r);
+		double jitter, p;
+
+		id[i] = (int64_t)(gen->made + i);
+		tier[i] = k;
+		conf[i] = draw_confidence(r);
+		opt_in[i] = rng_uniform(r) < opt_in_rate[k];
+		jitter = noise(r);
+		/* summed as outcome() sums: base + E x opt-in + jitter */
+		p = clip(base_completion[k] + gen->o.effect * (double)opt_in[i] + jitter);
+		done[i] = rng_uniform(r) < p;
+		if (tau)
+			tau[i] = clip(base_completion[k] + gen->o.effect + jitter) -
+			    clip(base_completion[k] + 0.0 + jitter);
+	}
+	gen->made += n;
+}
+
 void
 gendata_fill(gendata *gen, table *t, size_t n, double *tau)
 {
 	size_t at = t->nrows;
 
 	table_set_rows(t, at + n);
+	if (gen->o.scenario == SCENARIO_REFERENCE) {
+		fill_reference(gen, t, at, n, tau);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t row = at + i;
 		user u;

@@ -260,16 +260,54 @@ ipw_positivity_init(ipw_positivity *p, double lo, double hi)
 	*p = (ipw_positivity){ .lo = lo, .hi = hi };
 }
 
+/* The sums of ipw_positivity_add, one unit a row or count[i] each; two
+ * loops so that the common one (units) vectorises. */
+VECTOR_CLONES static void
+positivity_sums(const uint8_t *t, const double *ps, const double *count, size_t n,
+    double lo, double hi, double sum[4])
+{
+	double all = 0, n1 = 0, out = 0, out1 = 0;
+
+	if (count == NULL) {
+		/* whole units: integer sums, which vectorise as they are */
+		uint64_t c1 = 0, co = 0, co1 = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			uint64_t tr = t[i] != 0, o = (ps[i] < lo) | (ps[i] > hi);
+
+			c1 += tr;
+			co += o;
+			co1 += o & tr;
+		}
+		n1 = (double)c1, out = (double)co, out1 = (double)co1;
+	} else
+		for (size_t i = 0; i < n; i++) {
+			double c = count[i], tr = (double)t[i];
+			double o = c * (double)((ps[i] < lo) | (ps[i] > hi));
+
+			all += c;
+			n1 += c * tr;
+			out += o;
+			out1 += o * tr;
+		}
+	sum[0] = count ? all : (double)n;
+	sum[1] = n1;
+	sum[2] = out;
+	sum[3] = out1;
+}
+
 void
 ipw_positivity_add(ipw_positivity *p, const uint8_t *t, const double *ps,
     const double *count, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		double c = count ? count[i] : 1;
+	double sum[4];
 
-		p->n[t[i] != 0] += c;
-		p->outside[t[i] != 0] += (ps[i] < p->lo || ps[i] > p->hi) ? c : 0;
-	}
+	/* without branches on the data: weight streams every row through here */
+	positivity_sums(t, ps, count, n, p->lo, p->hi, sum);
+	p->n[1] += sum[1];
+	p->n[0] += sum[0] - sum[1];
+	p->outside[1] += sum[3];
+	p->outside[0] += sum[2] - sum[3];
 }
 
 double
