@@ -191,35 +191,32 @@ draw_confidence(rng *r)
 	return round(rng_beta_int(r, 5, 2) * 1e4) / 1e4;
 }
 
-/* The outcome: completion with probability base + effect x opt-in +
- * noise, clipped to [.01, .99] (summed in that order: the reference stream
- * keeps its bits); tau is what opting in adds after the clip. */
+/* Completion's probability: base + effect x opt-in + jitter, clipped to
+ * [.01, .99] (summed in that order: the reference stream keeps its bits). */
+static inline double
+completion(double base, double effect, int64_t opt_in, double jitter)
+{
+	return clip(base + effect * (double)opt_in + jitter);
+}
+
+/* What opting in adds to that probability, after the clip. */
+static inline double
+own_effect(double base, double effect, double jitter)
+{
+	return completion(base, effect, 1, jitter) - completion(base, effect, 0, jitter);
+}
+
 static void
 outcome(rng *r, user *u, double base, double jitter, double effect)
 {
-	double p = clip(base + effect * (double)u->opt_in + jitter);
-
-	u->tau = clip(base + effect + jitter) - clip(base + 0.0 + jitter);
-	u->done = rng_uniform(r) < p;
+	u->tau = own_effect(base, effect, jitter);
+	u->done = rng_uniform(r) < completion(base, effect, u->opt_in, jitter);
 }
 
 static double
 noise(rng *r)
 {
 	return noise_halfwidth * (2 * rng_uniform(r) - 1);
-}
-
-/* The reference study's draws, in its order (the reference stream is the
- * same bytes as before the scenarios). */
-static void
-reference_user(gendata *gen, user *u)
-{
-	rng *r = &gen->r;
-
-	u->tier = draw_tier(r);
-	u->confidence = draw_confidence(r);
-	u->opt_in = rng_uniform(r) < opt_in_rate[u->tier];
-	outcome(r, u, base_completion[u->tier], noise(r), gen->o.effect);
 }
 
 static void
@@ -330,7 +327,6 @@ next_user(gendata *gen, user *u)
 {
 	memset(u, 0, sizeof *u);
 	switch (gen->o.scenario) {
-	case SCENARIO_REFERENCE: reference_user(gen, u); break;
 	case SCENARIO_NO_OVERLAP: no_overlap_user(gen, u); break;
 	case SCENARIO_REALISTIC: realistic_user(gen, u); break;
 	case SCENARIO_HIDDEN_CONFOUNDER: hidden_confounder_user(gen, u); break;
@@ -340,6 +336,7 @@ next_user(gendata *gen, user *u)
 			next_workspace(gen);
 		*u = gen->ws.member[gen->ws.next++];
 		break;
+	case SCENARIO_REFERENCE: /* fill_reference: straight into the columns */
 	case SCENARIO_COUNT: break;
 	}
 }
@@ -360,7 +357,8 @@ put_f64(table *t, int c, size_t row, double v)
 
 /* The reference study straight into its columns: the generic path's user
  * record and per-column branches cost half again as much, and gen streams
- * millions of these. The same draws, in the same order. */
+ * millions of these. Its draws in their order since before the scenarios:
+ * tier, confidence, opt-in, jitter, completion. */
 static void
 fill_reference(gendata *gen, table *t, size_t at, size_t n, double *tau)
 {
@@ -380,12 +378,10 @@ fill_reference(gendata *gen, table *t, size_t at, size_t n, double *tau)
 		conf[i] = draw_confidence(r);
 		opt_in[i] = rng_uniform(r) < opt_in_rate[k];
 		jitter = noise(r);
-		/* summed as outcome() sums: base + E x opt-in + jitter */
-		p = clip(base_completion[k] + gen->o.effect * (double)opt_in[i] + jitter);
+		p = completion(base_completion[k], gen->o.effect, opt_in[i], jitter);
 		done[i] = rng_uniform(r) < p;
 		if (tau)
-			tau[i] = clip(base_completion[k] + gen->o.effect + jitter) -
-			    clip(base_completion[k] + 0.0 + jitter);
+			tau[i] = own_effect(base_completion[k], gen->o.effect, jitter);
 	}
 	gen->made += n;
 }

@@ -217,9 +217,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	stage_open(&si, cli);
 	/* boot adds no column: the rows go on as they come, and only the
 	 * results wait for the replicates */
-	mpseq_map(&recipe);
-	mpseq_str(&recipe, "stage", boot_module.name);
-	boot_recipe_write(o, si.head, &recipe);
+	stage_recipe_entry(&boot_module, o, si.head, &recipe);
 	/* the replay's plan first: it says which columns to keep (remote
 	 * workers get the stream whole) */
 	replay_plan_from_recipe(&plan, si.head, o->fixed_ps);

@@ -484,10 +484,8 @@ fitps_prepare(void *params, const stream_head *h, int fixed_ps, int *refits,
 		*ps_source = "fixed: scored with a saved model";
 		return 0;
 	}
-	if (fixed_ps) {
-		*ps_source = "fixed: the stream's propensities (--fixed-ps)";
+	if (fixed_ps) /* the plan says so already */
 		return 0;
-	}
 	if (o->spec == NULL) {
 		snprintf(why, whylen, "the recipe's fitps entry has no covariates");
 		return -1;

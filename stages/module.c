@@ -1,5 +1,6 @@
 #include "module.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +9,20 @@
 #include "mpo.h"
 #include "xalloc.h"
 
-/* The role overrides, each with the flag that lets a module take it. */
+/* The role overrides: the flag that lets a module take one, its option,
+ * and where it goes in stage_roles. */
 static const struct {
 	unsigned role;
 	struct option opt;
+	size_t slot;
 } role_longopts[] = {
-	{ ROLE_TREATMENT, { "treatment", required_argument, NULL, 't' } },
-	{ ROLE_OUTCOME, { "outcome", required_argument, NULL, 'y' } },
-	{ ROLE_PS, { "ps", required_argument, NULL, OPT_ROLE_PS } },
-	{ ROLE_COVARIATES, { "covariates", required_argument, NULL, 'x' } },
+	{ ROLE_TREATMENT, { "treatment", required_argument, NULL, 't' },
+		offsetof(stage_roles, treatment) },
+	{ ROLE_OUTCOME, { "outcome", required_argument, NULL, 'y' },
+		offsetof(stage_roles, outcome) },
+	{ ROLE_PS, { "ps", required_argument, NULL, OPT_ROLE_PS }, offsetof(stage_roles, ps) },
+	{ ROLE_COVARIATES, { "covariates", required_argument, NULL, 'x' },
+		offsetof(stage_roles, covariates) },
 };
 #define NROLES (sizeof role_longopts / sizeof role_longopts[0])
 
@@ -45,15 +51,11 @@ all_longopts(const stage_module *m)
 static int
 role_option(const stage_module *m, stage_roles *roles, int opt, const char *arg)
 {
-	for (size_t r = 0; r < NROLES; r++) {
-		const char **slot[] = { &roles->treatment, &roles->outcome, &roles->ps,
-			&roles->covariates };
-
+	for (size_t r = 0; r < NROLES; r++)
 		if ((m->role_options & role_longopts[r].role) && role_longopts[r].opt.val == opt) {
-			*slot[r] = arg;
+			*(const char **)((char *)roles + role_longopts[r].slot) = arg;
 			return 1;
 		}
-	}
 	return 0;
 }
 
@@ -79,14 +81,17 @@ stage_main(const stage_module *m, int argc, char **argv)
 	void *params = xcalloc(1, m->params_size);
 	stage_roles roles = { 0 };
 	cli_common cli;
-	int opt;
+	int opt, len;
 
 	err_set_prog(argv[0]);
 	cli_common_init(&cli);
-	snprintf(shortopts, sizeof shortopts, "%s%s%s%sh", m->shortopts ? m->shortopts : "",
-	    m->role_options & ROLE_TREATMENT ? "t:" : "",
-	    m->role_options & ROLE_OUTCOME ? "y:" : "",
-	    m->role_options & ROLE_COVARIATES ? "x:" : "");
+	/* its own short options, those of the roles it takes, and -h */
+	len = snprintf(shortopts, sizeof shortopts, "%s", m->shortopts ? m->shortopts : "");
+	for (size_t r = 0; r < NROLES; r++)
+		if ((m->role_options & role_longopts[r].role) && role_longopts[r].opt.val < 256)
+			len += snprintf(shortopts + len, sizeof shortopts - (size_t)len, "%c:",
+			    role_longopts[r].opt.val);
+	snprintf(shortopts + len, sizeof shortopts - (size_t)len, "h");
 	if (m->defaults)
 		m->defaults(params);
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -109,13 +114,20 @@ stage_main(const stage_module *m, int argc, char **argv)
 }
 
 void
+stage_recipe_entry(const stage_module *m, const void *params, const stream_head *h,
+    mpseq *entry)
+{
+	mpseq_map(entry);
+	mpseq_str(entry, "stage", m->name);
+	m->recipe_write(params, h, entry);
+}
+
+void
 stage_add_recipe(const stage_module *m, const void *params, stream_head *h)
 {
 	mpseq entry;
 
-	mpseq_map(&entry);
-	mpseq_str(&entry, "stage", m->name);
-	m->recipe_write(params, h, &entry);
+	stage_recipe_entry(m, params, h, &entry);
 	stream_head_add_recipe(h, &entry);
 	mpseq_free(&entry);
 }
@@ -138,18 +150,12 @@ stage_claim_columns(const stage_module *m, const void *params, table *rows,
     table *schema, const char *hint)
 {
 	const char *names[16];
-	int n = m->adds ? m->adds(params, names, 16) : 0, first = -1;
+	int n = m->adds ? m->adds(params, names, 16) : 0, first = rows->ncols;
 
-	stage_check_new_columns(m, params, rows ? rows : schema, hint);
+	stage_check_new_columns(m, params, rows, hint);
 	for (int i = 0; i < n; i++) {
-		if (rows) {
-			int at = table_add_column(rows, names[i], COL_F64, NULL, 0);
-
-			if (first < 0)
-				first = at;
-		}
-		if (schema)
-			table_add_column(schema, names[i], COL_F64, NULL, 0);
+		table_add_column(rows, names[i], COL_F64, NULL, 0);
+		table_add_column(schema, names[i], COL_F64, NULL, 0);
 	}
 	return first;
 }

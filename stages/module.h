@@ -89,17 +89,19 @@ const stage_module *stage_module_at(int i);
  * options every program shares, then runs it. */
 int stage_main(const stage_module *m, int argc, char **argv);
 
-/* Adds m's recipe entry ("stage": name, then recipe_write's keys) to h. */
+/* m's recipe entry ("stage": name, then recipe_write's keys) into entry
+ * (a new map: free it), or added to h. */
+void stage_recipe_entry(const stage_module *m, const void *params, const stream_head *h,
+    mpseq *entry);
 void stage_add_recipe(const stage_module *m, const void *params, stream_head *h);
 
 /* Dies when `have` has a column m adds ("did NAME run twice?", then hint
  * when given). */
 void stage_check_new_columns(const stage_module *m, const void *params,
     const table *have, const char *hint);
-/* The columns m adds, added to rows and to schema (each may be NULL); dies
- * when the stream has one already ("did NAME run twice?", then hint when
- * given). Returns the first added column's index in rows (they are
- * consecutive), or -1 when rows is NULL. */
+/* The columns m adds (as f64), added to rows and to schema; dies when the
+ * stream has one already ("did NAME run twice?", then hint when given).
+ * Returns the first added column's index in rows (they are consecutive). */
 int stage_claim_columns(const stage_module *m, const void *params, table *rows,
     table *schema, const char *hint);
 

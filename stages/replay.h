@@ -81,8 +81,9 @@ void **replay_view_scratch(replay_view *v);
 /* A step that makes the propensities (fitps). */
 typedef struct {
 	/* After recipe_read: does the replay refit (1) or take the stream's
-	 * propensities as fixed (0)? ps_source says how they are had, for the
-	 * result. Returns -1 with why when the entry cannot be replayed. */
+	 * propensities as fixed (0)? ps_source, when set, says how they are
+	 * had, for the result (else the plan's default stands). Returns -1
+	 * with why when the entry cannot be replayed. */
 	int (*prepare)(void *params, const stream_head *h, int fixed_ps, int *refits,
 	    const char **ps_source, char *why, size_t whylen);
 	/* What rows of one group share: the columns of X (intercept first). */

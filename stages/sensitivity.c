@@ -279,9 +279,7 @@ sensitivity_run(const void *params, const stage_roles *roles, const cli_common *
 	stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
 	    "treatment", "-t");
 	stage_numeric_column(&si.rows, stage_role(h->outcome, "outcome", "-y"), "outcome", "-y");
-	mpseq_map(&recipe);
-	mpseq_str(&recipe, "stage", sensitivity_module.name);
-	sensitivity_module.recipe_write(o, h, &recipe);
+	stage_recipe_entry(&sensitivity_module, o, h, &recipe);
 	out = stage_read_all_passing(&si, cli, &recipe, keep_column, h);
 	mpseq_free(&recipe);
 	stage_arrays_get(&si, NULL, NULL, NULL, 0, &a);

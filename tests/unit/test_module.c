@@ -15,15 +15,6 @@
 #include "sensitivity.h"
 #include "weight.h"
 
-/* The recipe entry module m writes for params, with the head's roles. */
-static void
-entry_bytes(const stage_module *m, const void *params, const stream_head *h, mpseq *e)
-{
-	mpseq_map(e);
-	mpseq_str(e, "stage", m->name);
-	m->recipe_write(params, h, e);
-}
-
 /* write -> read -> write gives the same bytes */
 static int
 round_trip(const stage_module *m, const void *params, const stream_head *h)
@@ -37,7 +28,7 @@ round_trip(const stage_module *m, const void *params, const stream_head *h)
 	void *back = calloc(1, m->params_size);
 	int same;
 
-	entry_bytes(m, params, h, &a);
+	stage_recipe_entry(m, params, h, &a);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	mpseq_pack(&a, &pk);
@@ -45,7 +36,7 @@ round_trip(const stage_module *m, const void *params, const stream_head *h)
 	msgpack_unpack_next(&u, sb.data, sb.size, &off);
 	same = m->recipe_read(back, &u.data, why, sizeof why) == 0;
 	if (same) {
-		entry_bytes(m, back, h, &b);
+		stage_recipe_entry(m, back, h, &b);
 		same = a.sb.size == b.sb.size && memcmp(a.sb.data, b.sb.data, a.sb.size) == 0;
 		mpseq_free(&b);
 	} else
