@@ -30,13 +30,11 @@ rosenbaum_sign_p(size_t wins, size_t discordant, double gamma)
 
 	if (wins == 0)
 		return 1;
-	/* the upper tail, summed from its far end (small terms first) */
-	for (size_t k = discordant; k >= wins && k <= discordant; k--) {
+	/* the upper tail, P(X >= wins), summed from its far end: in a tail
+	 * the smallest terms come first */
+	for (size_t k = discordant + 1; k-- > wins;)
 		tail += exp(log_choose((double)discordant, (double)k) + (double)k * log(p) +
 		    (double)(discordant - k) * log1p(-p));
-		if (k == 0)
-			break;
-	}
 	return fmin(1, tail);
 }
 

@@ -161,7 +161,8 @@ model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
 	}
 	ipw_positivity_init(&pos, p->band[0], p->band[1]);
 	ipw_positivity_add(&pos, t, ps, NULL, n);
-	stage_positivity(m, &pos, quiet);
+	stage_positivity(m, &pos);
+	stage_positivity_warn(&pos, quiet);
 	calibration(m, rows, d, ps, t);
 }
 

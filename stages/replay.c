@@ -182,6 +182,7 @@ struct replay_scratch {
 	double *ry, *rps, *rw, *rd;
 	size_t nrows;
 	int rows_ready;
+	uint64_t serial;        /* replay_run calls so far: a replicate's number here */
 	/* what the estimators see of it (replay_view) */
 	replay_cells cells_view;
 	replay_units units_view;
@@ -460,6 +461,12 @@ replay_view_scratch(replay_view *v)
 	return &v->s->step_scratch[v->step];
 }
 
+uint64_t
+replay_view_replicate(const replay_view *v)
+{
+	return v->s->serial;
+}
+
 static replay_groups
 groups_of(const replay_data *d, const replay_scratch *s)
 {
@@ -511,6 +518,7 @@ replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
 	replicate_status st;
 
 	s->rows_ready = 0;
+	s->serial++;
 	sum_cells(d, r, s);
 	if (s->total_treated == 0)
 		return fail(REPLICATE_NO_TREATED, why, whylen, NULL);

@@ -77,6 +77,9 @@ const replay_units *replay_view_units(replay_view *v);
 /* The calling step's own memory in this thread, NULL at first; the step's
  * scratch_free gives it back when the thread's scratch goes. */
 void **replay_view_scratch(replay_view *v);
+/* Which replicate this is in the thread (a number that changes with each
+ * replay_run), for a step that keeps what its targets share. */
+uint64_t replay_view_replicate(const replay_view *v);
 
 /* A step that makes the propensities (fitps). */
 typedef struct {

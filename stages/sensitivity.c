@@ -181,12 +181,13 @@ rosenbaum(mpseq *result, const table *rows, const stream_head *h, const rawlist 
 
 		mpraw_unpack(&results->items[i], &u);
 		if (mpo_is_str(mpo_get(&u.data, "name"), "match_att")) {
+			const msgpack_object *rep = mpo_get(&u.data, "replace");
+
 			found = 1;
 			mpo_number(mpo_get(&u.data, "estimate"), &est);
 			k = mpo_int(mpo_get(&u.data, "k"), &kk) == 0 ? (int)kk : 0;
-			replace = !(mpo_get(&u.data, "replace") &&
-			    mpo_get(&u.data, "replace")->type == MSGPACK_OBJECT_BOOLEAN &&
-			    !mpo_get(&u.data, "replace")->via.boolean);
+			/* pairs only without replacement: anything else counts as with */
+			replace = !(rep && rep->type == MSGPACK_OBJECT_BOOLEAN && !rep->via.boolean);
 		}
 		msgpack_unpacked_destroy(&u);
 	}

@@ -372,24 +372,36 @@ stage_arrays_free(stage_arrays *a)
 	memset(a, 0, sizeof *a);
 }
 
-void
-stage_positivity(mpseq *result, const ipw_positivity *p, int quiet)
+/* Is a group's share outside the band past the warning's mark? */
+static int
+positivity_poor(const ipw_positivity *p)
 {
-	double treated = ipw_positivity_share(p, 1), control = ipw_positivity_share(p, 0);
+	return ipw_positivity_share(p, 1) > POSITIVITY_WARN ||
+	    ipw_positivity_share(p, 0) > POSITIVITY_WARN;
+}
+
+void
+stage_positivity(mpseq *result, const ipw_positivity *p)
+{
 	mpseq pos, outside;
 
 	mpseq_map(&pos);
 	mpseq_f64_pair(&pos, "band", p->lo, p->hi);
 	mpseq_map(&outside);
-	mpseq_f64(&outside, "treated", treated);
-	mpseq_f64(&outside, "control", control);
+	mpseq_f64(&outside, "treated", ipw_positivity_share(p, 1));
+	mpseq_f64(&outside, "control", ipw_positivity_share(p, 0));
 	mpseq_take(&pos, "outside", &outside);
-	mpseq_bool(&pos, "warning", treated > POSITIVITY_WARN || control > POSITIVITY_WARN);
+	mpseq_bool(&pos, "warning", positivity_poor(p));
 	mpseq_take(result, "positivity", &pos);
-	if (!quiet && (treated > POSITIVITY_WARN || control > POSITIVITY_WARN))
+}
+
+void
+stage_positivity_warn(const ipw_positivity *p, int quiet)
+{
+	if (!quiet && positivity_poor(p))
 		err_warn("warning: positivity: %.1f%% of the treated and %.1f%% of the controls "
 		    "have a propensity outside [%g, %g]: there the groups hardly overlap, "
 		    "weights get large and matches far; weight --trim auto leaves such "
-		    "units out (Crump et al.'s rule)", 100 * treated, 100 * control, p->lo,
-		    p->hi);
+		    "units out (Crump et al.'s rule)", 100 * ipw_positivity_share(p, 1),
+		    100 * ipw_positivity_share(p, 0), p->lo, p->hi);
 }

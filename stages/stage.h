@@ -129,10 +129,12 @@ void stage_arrays_free(stage_arrays *a);
 /* An effective-sample-size warning is given below this share of a group. */
 #define ESS_WARN 0.2
 
-/* Adds "positivity" to a result: the band and each group's share outside
- * it; warns on stderr (unless quiet) when either share passes
+/* Adds "positivity" to a result: the band, each group's share outside it,
+ * and whether either share passes POSITIVITY_WARN. */
+void stage_positivity(mpseq *result, const ipw_positivity *p);
+/* The warning on stderr (unless quiet) when either share passes
  * POSITIVITY_WARN, naming the shares and what to do. */
-void stage_positivity(mpseq *result, const ipw_positivity *p, int quiet);
+void stage_positivity_warn(const ipw_positivity *p, int quiet);
 
 /* Writes head (with this stage's recipe entry already added), then rows,
  * upstream results, then the given results (NULL-terminated), then end. */

@@ -42,18 +42,6 @@ estimate_fields(mpseq *m, const char *estimand, const ipw_summary *s)
 	group_pair(m, "n_group", (double)s->n[0], (double)s->n[1]);
 }
 
-/* The positivity warning, once for the stage (the results carry the
- * shares). */
-static void
-positivity_warning(const ipw_positivity *pos, int quiet)
-{
-	mpseq scratch;
-
-	mpseq_map(&scratch);
-	stage_positivity(&scratch, pos, quiet);
-	mpseq_free(&scratch);
-}
-
 /* Each group's effective sample size as a share of its units, with a
  * warning when the weights leave a group with less than a fifth. */
 static void
@@ -102,7 +90,7 @@ ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
 	mpseq_i64(m, "truncated", (int64_t)capped);
 	mpseq_bool(m, "stabilized", o->adjust.stabilize && e == EST_ATE);
 	ess_share(m, e, s, quiet);
-	stage_positivity(m, pos, 1); /* warned once, by the stage */
+	stage_positivity(m, pos); /* warned once, by the stage */
 }
 
 _Noreturn static void
@@ -146,7 +134,7 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 	used = ipw_resolve(&o->adjust, a.ps, NULL, a.n);
 	ipw_positivity_init(&pos, o->band[0], o->band[1]);
 	ipw_positivity_add(&pos, a.t, a.ps, NULL, a.n);
-	positivity_warning(&pos, cli->quiet);
+	stage_positivity_warn(&pos, cli->quiet);
 	for (int e = 0; e < EST_COUNT; e++) {
 		size_t trimmed[2], capped, bad;
 		double *w;
@@ -274,7 +262,7 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 	naive_result(&m, &s);
 	stream_out_map(out, &m);
 	mpseq_free(&m);
-	positivity_warning(&ws.pos, cli->quiet);
+	stage_positivity_warn(&ws.pos, cli->quiet);
 	for (int e = 0; e < EST_COUNT; e++) {
 		if (!o->estimands[e])
 			continue;
@@ -427,6 +415,32 @@ weight_target(const void *params, const char *name)
 	return -1;
 }
 
+/* The options a replicate's weights use: --trim auto's band is chosen once
+ * per replicate (a sort of its units) and shared by its estimands. */
+typedef struct {
+	uint64_t replicate;
+	ipw_opts used;
+} weight_scratch;
+
+static const ipw_opts *
+replicate_opts(const weight_params *o, replay_view *v, const double *ps,
+    const double *count, size_t n)
+{
+	weight_scratch **ws = (weight_scratch **)replay_view_scratch(v);
+
+	if (!o->adjust.trim_auto)
+		return &o->adjust;
+	if (*ws == NULL) {
+		*ws = xcalloc(1, sizeof **ws);
+		(*ws)->replicate = replay_view_replicate(v) - 1;
+	}
+	if ((*ws)->replicate != replay_view_replicate(v)) {
+		(*ws)->used = ipw_resolve(&o->adjust, ps, count, n);
+		(*ws)->replicate = replay_view_replicate(v);
+	}
+	return &(*ws)->used;
+}
+
 static replicate_status
 weight_estimate(const void *params, int target, replay_view *v, double *out)
 {
@@ -435,26 +449,23 @@ weight_estimate(const void *params, int target, replay_view *v, double *out)
 	estimand e = (estimand)target;
 	size_t trimmed[2], capped, bad;
 	ipw_summary sum;
-	ipw_opts used;
 
 	if (target == TARGET_NAIVE)
 		return ipw_estimate_cells(NULL, c->t, c->count, c->ysum, c->n, out) == 0 ?
 		    REPLICATE_OK : REPLICATE_ZERO_WEIGHT;
 	if (o->adjust.truncate_q > 0) { /* a quantile over units: on the rows */
 		const replay_units *u = replay_view_units(v);
-		ipw_opts used = ipw_resolve(&o->adjust, u->ps, NULL, u->n);
 
-		if (ipw_adjusted_weights(&used, e, u->t, u->ps, NULL, u->n, u->w, trimmed,
-		    &capped, &bad) != 0)
+		if (ipw_adjusted_weights(replicate_opts(o, v, u->ps, NULL, u->n), e, u->t, u->ps,
+		    NULL, u->n, u->w, trimmed, &capped, &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
 		if (ipw_effect(u->w, u->t, u->y, u->n, &sum) != 0)
 			return REPLICATE_ZERO_WEIGHT;
 		*out = sum.estimate;
 		return REPLICATE_OK;
 	}
-	used = ipw_resolve(&o->adjust, c->ps, c->count, c->n);
-	if (ipw_adjusted_weights(&used, e, c->t, c->ps, c->count, c->n, c->w, trimmed,
-	    &capped, &bad) != 0)
+	if (ipw_adjusted_weights(replicate_opts(o, v, c->ps, c->count, c->n), e, c->t, c->ps,
+	    c->count, c->n, c->w, trimmed, &capped, &bad) != 0)
 		return REPLICATE_INFINITE_WEIGHT;
 	if (ipw_estimate_cells(c->w, c->t, c->count, c->ysum, c->n, out) != 0)
 		return REPLICATE_ZERO_WEIGHT;
@@ -464,6 +475,7 @@ weight_estimate(const void *params, int target, replay_view *v, double *out)
 static const replay_ops weight_replay = {
 	.target = weight_target,
 	.estimate = weight_estimate,
+	.scratch_free = free,
 };
 
 /* Options. */

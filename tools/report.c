@@ -5,6 +5,7 @@
  * weighting and matching diagnostics, the balance table, and any other
  * result. --json prints one JSON document instead, --markdown pipe tables. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "err.h"
 #include "xalloc.h"
 #include "mpo.h"
+#include "stage.h"
 #include "stream.h"
 #include "texttable.h"
 
@@ -514,6 +516,24 @@ sensitivity(const msgpack_object *r)
 	}
 }
 
+/* One line of the Warnings section, which starts with the first. */
+static void warning_line(int *any, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+warning_line(int *any, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!*any)
+		heading("Warnings");
+	*any = 1;
+	fputs(markdown ? "- " : "  ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
 /* What the results warn of, in one place. */
 static void
 warnings(const objlist *res)
@@ -524,47 +544,28 @@ warnings(const objlist *res)
 	for (int i = 0; i < res->n; i++) {
 		const msgpack_object *r = obj(res, i), *pos = mpo_get(r, "positivity");
 		const msgpack_object *w = pos ? mpo_get(pos, "warning") : NULL;
-		double tr = NAN, co = NAN;
+		double tr = NAN, co = NAN, s[2] = { NAN, NAN };
+		int64_t f = 0;
 
 		if (w && w->type == MSGPACK_OBJECT_BOOLEAN && w->via.boolean &&
 		    mpo_is_str(mpo_get(r, "name"), "ps_model")) {
 			mpo_number(mpo_get(mpo_get(pos, "outside"), "treated"), &tr);
 			mpo_number(mpo_get(mpo_get(pos, "outside"), "control"), &co);
-			if (!any)
-				heading("Warnings");
-			any = 1;
-			printf("%spositivity: %.1f%% of the treated and %.1f%% of the controls have a "
-			    "propensity outside the band: weights get large there (weight --trim "
-			    "auto)\n", markdown ? "- " : "  ", 100 * tr, 100 * co);
+			warning_line(&any, "positivity: %.1f%% of the treated and %.1f%% of the "
+			    "controls have a propensity outside the band: weights get large there "
+			    "(weight --trim auto)", 100 * tr, 100 * co);
 		}
-		if (mpo_get(r, "ess_share")) {
-			double s[2] = { NAN, NAN };
-
-			mpo_number(pair_get(r, "ess_share", "control"), &s[0]);
-			mpo_number(pair_get(r, "ess_share", "treated"), &s[1]);
-			for (int g = 0; g < 2; g++)
-				if (s[g] < 0.2) {
-					if (!any)
-						heading("Warnings");
-					any = 1;
-					printf("%s%s: the %s' effective sample size is %.1f%% of their "
-					    "units\n", markdown ? "- " : "  ",
-					    str(a, sizeof a, mpo_get(r, "name")),
-					    g ? "treated" : "controls", 100 * s[g]);
-				}
-		}
-		if (mpo_is_str(mpo_get(r, "name"), "balance")) {
-			int64_t f = 0;
-
-			if (mpo_int(mpo_get(r, "failures"), &f) == 0 && f > 0) {
-				if (!any)
-					heading("Warnings");
-				any = 1;
-				printf("%sbalance: %lld rows fail the threshold after adjustment "
-				    "(the Balance table marks them)\n", markdown ? "- " : "  ",
-				    (long long)f);
-			}
-		}
+		mpo_number(pair_get(r, "ess_share", "control"), &s[0]);
+		mpo_number(pair_get(r, "ess_share", "treated"), &s[1]);
+		for (int g = 0; g < 2; g++)
+			if (s[g] < ESS_WARN)
+				warning_line(&any, "%s: the %s' effective sample size is %.1f%% of their "
+				    "units", str(a, sizeof a, mpo_get(r, "name")),
+				    g ? "treated" : "controls", 100 * s[g]);
+		if (mpo_is_str(mpo_get(r, "name"), "balance") &&
+		    mpo_int(mpo_get(r, "failures"), &f) == 0 && f > 0)
+			warning_line(&any, "balance: %lld rows fail the threshold after adjustment "
+			    "(the Balance table marks them)", (long long)f);
 	}
 }
 
