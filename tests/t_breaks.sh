@@ -57,6 +57,16 @@ fails "fitps warns of poor overlap on stderr" 0 "fitps: warning: positivity: .* 
 fails "weight warns when a group's effective sample size is under a fifth" 0 "under w_att the controls' effective sample size is" \
 	"weight -e att <'$work/no.mp' >/dev/null"
 
+weight -e ate,att --quiet <"$work/no.mp" | balance | sensitivity | report >"$work/no.txt"
+check "report on no-overlap: a Warnings section names positivity, the effective sample size and balance" \
+	bash -c "sed -n '/^Warnings/,\$p' '$work/no.txt' | grep -q '^  positivity: ' &&
+	    sed -n '/^Warnings/,\$p' '$work/no.txt' | grep -q \"ipw_att: the controls' effective sample size is\" &&
+	    sed -n '/^Warnings/,\$p' '$work/no.txt' | grep -q '^  balance: .* rows fail the threshold after adjustment'"
+check "  ... and the sensitivity section prints the E-values and says why no Rosenbaum bounds" \
+	bash -c "grep -q '^Sensitivity to a hidden confounder' '$work/no.txt' && grep -q 'Rosenbaum bounds: not computed: no matching estimate upstream' '$work/no.txt'"
+gen -n 20000 --seed 3 | fitps --quiet | weight -e ate --quiet | balance | report >"$work/ref.txt"
+check "report on the reference study: no Warnings section" bash -c "! grep -q '^Warnings' '$work/ref.txt'"
+
 # independent checks of the new numbers
 mp2csv <"$work/no.mp" >"$work/no.csv" 2>/dev/null
 check "Crump's band agrees with a grid search of the variance bound (numpy)" $PY - "$work/no.csv" "$work/crump.json" <<'PY'

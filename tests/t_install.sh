@@ -29,6 +29,11 @@ check "every program's --version agrees with psflow's" bash -c "
 	for p in $programs; do '$psf' \$p --version | grep -qx \"\$p (psflow) \$v\" || exit 1; done"
 fails "psflow with no program is a usage error" 2 "name a program to run" "'$psf'"
 fails "psflow with an unknown program is a usage error" 2 "'nope' is not a psflow program" "'$psf' nope"
+fails "psflow with an unknown option is a usage error" 2 "unknown option '--frob'" "'$psf' --frob"
+mkdir -p "$work/lonely/bin" && cp "$psf" "$work/lonely/bin/psflow"
+fails "psflow without its programs beside it says where it looked" 1 \
+	"the program 'gen' is not installed beside psflow \\(looked in .*/lonely/bin/../libexec/psflow and .*/lonely/bin\\): reinstall psflow" \
+	"'$work/lonely/bin/psflow' gen"
 # the staged copy runs the study from where it lies (DESTDIR), through libexec
 "$psf" gen -n 3000 --seed 8 | "$psf" fitps -x engagement_tier,query_confidence |
 	"$psf" weight -e ate,att | "$psf" match | "$psf" balance | "$psf" boot -B 20 --quiet |

@@ -261,6 +261,25 @@ main(void)
 		mpseq_str(&e, "sd", "median");
 		CHECK(read_entry(&balance_module, &e, why, sizeof why) == -1 &&
 		    strstr(why, "unknown 'sd'"), "balance: an unknown sd");
+		mpseq_map(&e);
+		mpseq_str(&e, "scenario", "chaos");
+		CHECK(read_entry(&gen_module, &e, why, sizeof why) == -1 &&
+		    strstr(why, "gen entry names an unknown scenario"), "gen: an unknown scenario");
+		mpseq_map(&e);
+		mpseq_str(&e, "ci", "studentized");
+		CHECK(read_entry(&boot_module, &e, why, sizeof why) == -1 &&
+		    strstr(why, "boot entry has an unknown 'ci'"), "boot: an unknown ci");
+		mpseq_map(&e);
+		mpseq_str(&e, "alpha", "small");
+		CHECK(read_entry(&sensitivity_module, &e, why, sizeof why) == -1 &&
+		    strstr(why, "sensitivity entry has a 'alpha' that is not a number"),
+		    "sensitivity: alpha as text");
+		mpseq_map(&e);
+		msgpack_pack_array(mpseq_key(&e, "estimands"), 1);
+		mp_pack_cstr(&e.pk, "ate");
+		mpseq_str(&e, "trim", "auto");
+		CHECK(read_entry(&weight_module, &e, why, sizeof why) == 0,
+		    "weight: trim \"auto\" reads");
 	}
 	h.treatment = h.outcome = h.ps = NULL;
 	stream_head_free(&h);
