@@ -127,6 +127,22 @@ pair_get(const msgpack_object *m, const char *key, const char *group)
 	return mpo_get(mpo_get(m, key), group);
 }
 
+/* An interval [lo, hi] as "[+lo, +hi]" (digits decimals) after prefix, or
+ * "-" when ci is not one. */
+static char *
+interval(char *buf, size_t size, const char *prefix, const msgpack_object *ci)
+{
+	double lo, hi;
+
+	if (ci && ci->type == MSGPACK_OBJECT_ARRAY && ci->via.array.size == 2 &&
+	    mpo_number(&ci->via.array.ptr[0], &lo) == 0 &&
+	    mpo_number(&ci->via.array.ptr[1], &hi) == 0)
+		snprintf(buf, size, "%s[%+.*f, %+.*f]", prefix, digits, lo, digits, hi);
+	else
+		snprintf(buf, size, "-");
+	return buf;
+}
+
 /* ---- sections ------------------------------------------------------------ */
 
 static void
@@ -142,19 +158,18 @@ estimates(const objlist *res, const msgpack_object *truth)
 		const msgpack_object *r = obj(res, i), *ci = mpo_get(r, "ci");
 		char name[64], stage[64], est[64], e[32], se[32], cis[80], n[32], tr[32], bias[32];
 		const char *cells[9];
-		double x, truth_v, lo, hi, level = 0.95;
+		double x, truth_v, level = 0.95;
 
 		if (mpo_get(r, "estimate") == NULL)
 			continue;
 		any = 1;
 		str(est, sizeof est, mpo_get(r, "estimand"));
-		snprintf(cis, sizeof cis, "-");
-		if (ci && ci->type == MSGPACK_OBJECT_ARRAY && ci->via.array.size == 2 &&
-		    mpo_number(&ci->via.array.ptr[0], &lo) == 0 &&
-		    mpo_number(&ci->via.array.ptr[1], &hi) == 0) {
+		{
+			char level_text[16];
+
 			mpo_number(mpo_get(r, "ci_level"), &level);
-			snprintf(cis, sizeof cis, "%.0f%% [%+.*f, %+.*f]", 100 * level,
-			    digits, lo, digits, hi);
+			snprintf(level_text, sizeof level_text, "%.0f%% ", 100 * level);
+			interval(cis, sizeof cis, level_text, ci);
 		}
 		snprintf(tr, sizeof tr, "-");
 		snprintf(bias, sizeof bias, "-");
@@ -445,20 +460,14 @@ sensitivity(const msgpack_object *r)
 		putchar('\n');
 	texttable_init(&t, 6, hdr, "lrlrrr");
 	for (uint32_t i = 0; i < rows->via.array.size; i++) {
-		const msgpack_object *row = &rows->via.array.ptr[i], *ci = mpo_get(row, "ci");
+		const msgpack_object *row = &rows->via.array.ptr[i];
 		const char *cells[6] = { str(a, sizeof a, mpo_get(row, "estimate")),
-			num(b, sizeof b, mpo_get(row, "value"), digits, 1), "-",
+			num(b, sizeof b, mpo_get(row, "value"), digits, 1),
+			interval(c, sizeof c, "", mpo_get(row, "ci")),
 			num(d, sizeof d, mpo_get(row, "rr"), 3, 0),
 			num(e, sizeof e, mpo_get(row, "evalue"), 3, 0),
 			num(f, sizeof f, mpo_get(row, "evalue_ci"), 3, 0) };
 
-		if (ci && ci->type == MSGPACK_OBJECT_ARRAY && ci->via.array.size == 2) {
-			char lo[64], hi[64];
-
-			snprintf(c, sizeof c, "[%s, %s]", num(lo, sizeof lo, &ci->via.array.ptr[0],
-			    digits, 1), num(hi, sizeof hi, &ci->via.array.ptr[1], digits, 1));
-			cells[2] = c;
-		}
 		texttable_row(&t, cells);
 	}
 	print_table(&t);
