@@ -335,9 +335,8 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	psmodel_load(&model, o->model);
 	stage_open(&si, cli);
 	h = si.head;
-	if (table_find(&h->schema, o->ps_name) >= 0)
-		die("the stream already has a column '%s': name the new one with "
-		    "--ps-name", o->ps_name);
+	stage_check_new_columns(&fitps_module, o, &h->schema, "name the new one with "
+	    "--ps-name");
 	for (int k = 0; k < model.d.nterms; k++)
 		for (int f = 0; f < model.d.terms[k].nfactors; f++)
 			stage_column(&h->schema, model.d.terms[k].factors[f].column,

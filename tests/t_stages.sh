@@ -37,6 +37,7 @@ same "fitps --model reproduces the fitted propensities" "$work/fit.csv" "$work/s
 fitps --model "$work/m.psm" --batch-rows 1000 <"$work/g.mp" | mpcat --sizes | grep -c '"kind":"batch"' >"$work/nb"
 check "scoring streams batch by batch" test "$(cat "$work/nb")" -eq 22
 fails "--model with a file that is not a model" 1 "not a psflow model" "fitps --model '$work/g.mp' <'$work/g.mp'"
+fails "--model on a stream that has ps already" 1 "already has a column 'ps' \\(did fitps run twice\\?\\): name the new one with --ps-name" "fitps --model '$work/m.psm' <'$work/fit.mp'"
 gen -n 100 | fitps --model "$work/m.psm" | weight | report >"$work/scored.txt"
 check "a scored stream flows on into weight" grep -q ipw_ate "$work/scored.txt"
 
