@@ -57,7 +57,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES := $(PROGRAMS:%=$(BUILD)/man/psflow-%.1) $(BUILD)/man/psflow.1
 
-.PHONY: all deps test test-deps check-asan check-asan-clang check-valgrind demo bench fuzz man \
+
+.PHONY: FORCE all deps test test-deps check-asan check-asan-clang check-valgrind demo bench fuzz man \
 	install uninstall clean
 all: $(PROGRAM_BINS) $(BIN)/psflow $(UNITS)
 
@@ -97,7 +98,13 @@ $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libpsflow.a
 
 # The front command: `psflow PROGRAM ARGS` runs the program of that name
 # from beside it (bin/) or from LIBEXECDIR once installed.
-$(BUILD)/psflow.o: tools/psflow/psflow.c
+# The list of programs psflow knows, rewritten only when it changes, so that
+# a new program rebuilds the front command.
+$(BUILD)/programs.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo "$(PROGRAMS)" | cmp -s - $@ 2>/dev/null || echo "$(PROGRAMS)" >$@
+FORCE:
+$(BUILD)/psflow.o: tools/psflow/psflow.c $(BUILD)/programs.list
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(COMPILE) -DPSFLOW_BINDIR='"$(BINDIR)"' -DPSFLOW_LIBEXECDIR='"$(LIBEXECDIR)"' \
