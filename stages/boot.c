@@ -200,6 +200,30 @@ rewrite_result(mpseq *out, const mpraw *raw, double se, const double ci[2],
 	msgpack_unpacked_destroy(&u);
 }
 
+/* The first `keep` succeeded replicates' estimates, by estimate name, in
+ * replicate order (so the same at any -j): a sample of the bootstrap
+ * distribution of bounded size for report's plots. */
+static void
+draws_field(mpseq *result, const boot_engine *e, int K, const replay_plan *plan, int keep)
+{
+	mpseq draws, values;
+	int kept = 0;
+
+	mpseq_map(&draws);
+	for (int k = 0; k < K; k++) {
+		kept = 0;
+		mpseq_array(&values);
+		for (int r = 0; r < e->B && kept < keep; r++)
+			if (e->status[r] == REPLICATE_OK) {
+				mp_pack_f64(mpseq_item(&values), e->values[(size_t)r * K + (size_t)k]);
+				kept++;
+			}
+		mpseq_take(&draws, plan->targets[k].name, &values);
+	}
+	mpseq_i64(result, "draws_kept", kept);
+	mpseq_take(result, "draws", &draws);
+}
+
 static void
 boot_coordinate(const boot_params *o, const cli_common *cli)
 {
@@ -362,6 +386,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 				mpseq_str(&names, NULL, plan.skipped[k]);
 			mpseq_take(&bootres, "stages_not_replayed", &names);
 		}
+		draws_field(&bootres, &e, K, &plan, o->draws);
 		stream_out_map(out, &bootres);
 		mpseq_free(&bootres);
 		stream_out_end(out);
@@ -423,13 +448,16 @@ static const char boot_usage[] =
     "                      ('>tcp://coordinator:5557')\n"
     "  --chunk N           replicates per chunk handed out (default 10)\n"
     "  --chunk-timeout SEC hand a chunk out again after SEC (default 30)\n"
+    "  --draws N           keep the first N replicate estimates of each estimate in\n"
+    "                      the result boot, for report's plots (default 2000; 0:\n"
+    "                      none)\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  gen | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier \\\n"
     "      | weight -e ate,att | match | boot -B 500 --seed 7 | report\n";
 
 enum { OPT_CI = OPT_PROGRAM_BASE, OPT_LEVEL, OPT_FIXED_PS, OPT_MAX_FAILED, OPT_WORKERS,
-	OPT_WORKER, OPT_CHUNK, OPT_CHUNK_TIMEOUT };
+	OPT_WORKER, OPT_CHUNK, OPT_CHUNK_TIMEOUT, OPT_DRAWS };
 
 static const struct option boot_longopts[] = {
 	{ "replicates", required_argument, NULL, 'B' },
@@ -443,6 +471,7 @@ static const struct option boot_longopts[] = {
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "chunk-timeout", required_argument, NULL, OPT_CHUNK_TIMEOUT },
+	{ "draws", required_argument, NULL, OPT_DRAWS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -454,7 +483,7 @@ boot_defaults(void *params)
 
 	*o = (boot_params){ .B = 1000, .seed = 1, .jobs = cores > 0 ? (int)cores : 1,
 		.ci = BOOTCI_PERCENTILE, .level = 0.95, .max_failed = 0.05, .chunk = 10,
-		.chunk_timeout = 30, .idle_timeout = 600 };
+		.chunk_timeout = 30, .idle_timeout = 600, .draws = 2000 };
 }
 
 static void
@@ -481,6 +510,7 @@ boot_option(void *params, int opt, const char *arg)
 	case OPT_CHUNK_TIMEOUT:
 		o->chunk_timeout = cli_double("--chunk-timeout", arg, 0.1, 86400);
 		break;
+	case OPT_DRAWS: o->draws = (int)cli_int("--draws", arg, 0, 1000000); break;
 	}
 }
 

@@ -24,6 +24,7 @@ typedef struct {
 	double idle_timeout;  /* seconds without progress before giving up */
 	const char *workers;  /* coordinator: endpoint for remote workers */
 	const char *worker;   /* run as a remote worker of the coordinator there */
+	int draws;            /* replicate estimates kept in the result, each */
 } boot_params;
 
 extern const stage_module boot_module;

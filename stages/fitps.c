@@ -163,6 +163,13 @@ model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
 	ipw_positivity_add(&pos, t, ps, NULL, n);
 	stage_positivity(m, &pos);
 	stage_positivity_warn(&pos, quiet);
+	{
+		pshist hist;
+
+		pshist_init(&hist);
+		pshist_add(&hist, t, ps, NULL, n);
+		stage_ps_hist(m, &hist);
+	}
 	calibration(m, rows, d, ps, t);
 }
 

@@ -125,6 +125,13 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	mpseq_str(&result, "weight_column", "w_match");
 	if (si_set >= 0)
 		mpseq_str(&result, "set_column", "match_set");
+	{
+		pshist hist;
+
+		pshist_init(&hist);
+		pshist_add(&hist, a.t, a.ps, w, a.n);
+		stage_ps_hist(&result, &hist);
+	}
 	stage_write(cli, si.head, &si.rows, &si.results, results, 1);
 	mpseq_free(&result);
 	free(d);

@@ -405,3 +405,24 @@ stage_positivity_warn(const ipw_positivity *p, int quiet)
 		    "units out (Crump et al.'s rule)", 100 * ipw_positivity_share(p, 1),
 		    100 * ipw_positivity_share(p, 0), p->lo, p->hi);
 }
+
+void
+stage_ps_hist(mpseq *result, const pshist *h)
+{
+	mpseq hist, group;
+	int first, last;
+	static const char *const names[2] = { "control", "treated" };
+
+	if (pshist_span(h, &first, &last) != 0)
+		return;
+	mpseq_map(&hist);
+	mpseq_i64(&hist, "bins", PSHIST_BINS);
+	mpseq_i64(&hist, "first", first);
+	for (int g = 1; g >= 0; g--) {
+		mpseq_array(&group);
+		for (int b = first; b <= last; b++)
+			mp_pack_f64(mpseq_item(&group), h->sum[g][b]);
+		mpseq_take(&hist, names[g], &group);
+	}
+	mpseq_take(result, "ps_hist", &hist);
+}

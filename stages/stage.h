@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "ipw.h"
+#include "pshist.h"
 #include "stream.h"
 
 typedef struct {
@@ -135,6 +136,11 @@ void stage_positivity(mpseq *result, const ipw_positivity *p);
 /* The warning on stderr (unless quiet) when either share passes
  * POSITIVITY_WARN, naming the shares and what to do. */
 void stage_positivity_warn(const ipw_positivity *p, int quiet);
+
+/* Adds "ps_hist" to a result: the propensity's bins by group (PROTOCOL.md:
+ * bins, first, treated, control; the occupied bins only), for report's
+ * overlap plot. Nothing is added when every bin is empty. */
+void stage_ps_hist(mpseq *result, const pshist *h);
 
 /* Writes head (with this stage's recipe entry already added), then rows,
  * upstream results, then the given results (NULL-terminated), then end. */

@@ -61,16 +61,17 @@ ess_share(mpseq *m, estimand e, const ipw_summary *s, int quiet)
 }
 
 static void
-naive_result(mpseq *m, const ipw_summary *s)
+naive_result(mpseq *m, const ipw_summary *s, const pshist *hist)
 {
 	result_begin(m, "weight", "naive");
 	estimate_fields(m, "naive", s);
+	stage_ps_hist(m, hist);
 }
 
 static void
 ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
     const ipw_summary *s, const size_t trimmed[2], size_t capped,
-    const ipw_positivity *pos, int quiet)
+    const ipw_positivity *pos, const pshist *hist, int quiet)
 {
 	char col[16], name[16];
 
@@ -86,11 +87,15 @@ ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
 	if (o->adjust.trim_auto) { /* the band the rule chose */
 		mpseq_f64_pair(m, "trim_band", used->trim_lo, used->trim_hi > 0 ? used->trim_hi : 1);
 		mpseq_str(m, "trim_rule", "crump");
+	} else if (used->trim_hi > 0) { /* --trim LO,HI: for the overlap plot */
+		mpseq_f64_pair(m, "trim_band", used->trim_lo, used->trim_hi);
+		mpseq_str(m, "trim_rule", "fixed");
 	}
 	mpseq_i64(m, "truncated", (int64_t)capped);
 	mpseq_bool(m, "stabilized", o->adjust.stabilize && e == EST_ATE);
 	ess_share(m, e, s, quiet);
 	stage_positivity(m, pos); /* warned once, by the stage */
+	stage_ps_hist(m, hist);
 }
 
 _Noreturn static void
@@ -120,6 +125,7 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 	ipw_summary s;
 	ipw_opts used;
 	ipw_positivity pos;
+	pshist hist;
 
 	stage_read_all(si);
 	stage_arrays_get(si, NULL, NULL, NULL, 1, &a);
@@ -128,7 +134,9 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 		ones[i] = 1;
 	ipw_effect(ones, a.t, a.y, a.n, &s);
 	free(ones);
-	naive_result(&results[nresults], &s);
+	pshist_init(&hist);
+	pshist_add(&hist, a.t, a.ps, NULL, a.n);
+	naive_result(&results[nresults], &s, &hist);
 	list[nresults] = &results[nresults];
 	nresults++;
 	used = ipw_resolve(&o->adjust, a.ps, NULL, a.n);
@@ -147,8 +155,10 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 			die_infinite((estimand)e, bad, a.t[bad], a.ps[bad]);
 		if (ipw_effect(w, a.t, a.y, a.n, &s) != 0)
 			die_zero_weight((estimand)e, &s);
+		pshist_init(&hist);
+		pshist_add(&hist, a.t, a.ps, w, a.n);
 		ipw_result(&results[nresults], o, &used, (estimand)e, &s, trimmed, capped, &pos,
-		    cli->quiet);
+		    &hist, cli->quiet);
 		list[nresults] = &results[nresults];
 		nresults++;
 	}
@@ -166,6 +176,7 @@ typedef struct {
 	const int *wcol;
 	int ti, yi, pi;
 	ipw_accum acc[EST_COUNT + 1]; /* [EST_COUNT]: the naive difference */
+	pshist hist[EST_COUNT + 1];
 	size_t trimmed[EST_COUNT][2];
 	uint8_t *t;
 	double *y, *ps, *ones;
@@ -208,6 +219,7 @@ weight_batch(table *rows, void *ctx)
 	if (ws->failed) /* the run ends in an error: only the checks go on */
 		return;
 	ipw_accum_add(&ws->acc[EST_COUNT], ws->ones, ws->t, ws->y, n);
+	pshist_add(&ws->hist[EST_COUNT], ws->t, ws->ps, NULL, n);
 	ipw_positivity_add(&ws->pos, ws->t, ws->ps, NULL, n);
 	for (int e = 0; e < EST_COUNT; e++) {
 		size_t trimmed[2], capped, bad;
@@ -228,6 +240,7 @@ weight_batch(table *rows, void *ctx)
 		ws->trimmed[e][0] += trimmed[0];
 		ws->trimmed[e][1] += trimmed[1];
 		ipw_accum_add(&ws->acc[e], w, ws->t, ws->y, n);
+		pshist_add(&ws->hist[e], ws->t, ws->ps, w, n);
 	}
 }
 
@@ -242,8 +255,10 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 	mpseq m;
 	const stream_head *h = si->head;
 
-	for (int e = 0; e <= EST_COUNT; e++)
+	for (int e = 0; e <= EST_COUNT; e++) {
 		ipw_accum_init(&ws.acc[e]);
+		pshist_init(&ws.hist[e]);
+	}
 	for (int e = 0; e < EST_COUNT; e++)
 		ws.inf_row[e] = NONE;
 	treatment_check_init(&ws.tcheck);
@@ -259,7 +274,7 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 		if (ws.inf_row[e] != NONE)
 			die_infinite((estimand)e, ws.inf_row[e], ws.inf_treated[e], ws.inf_ps[e]);
 	ipw_accum_finish(&ws.acc[EST_COUNT], &s);
-	naive_result(&m, &s);
+	naive_result(&m, &s, &ws.hist[EST_COUNT]);
 	stream_out_map(out, &m);
 	mpseq_free(&m);
 	stage_positivity_warn(&ws.pos, cli->quiet);
@@ -269,7 +284,7 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 		if (ipw_accum_finish(&ws.acc[e], &s) != 0)
 			die_zero_weight((estimand)e, &s);
 		ipw_result(&m, o, &o->adjust, (estimand)e, &s, ws.trimmed[e], 0, &ws.pos,
-		    cli->quiet);
+		    &ws.hist[e], cli->quiet);
 		stream_out_map(out, &m);
 		mpseq_free(&m);
 	}
