@@ -34,11 +34,11 @@ INCLUDES = $(LAYERS:%=-I%)
 
 # pkg-config finds the system libraries; without them the build stops and
 # says how to get them (`make deps`), it never installs by itself.
-HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack 2>/dev/null && echo yes)
+HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack librsvg-2.0 cairo 2>/dev/null && echo yes)
 # (The goals that install them first, and those that need no compiler, are
 # let through: their sub-make checks again.)
 ifeq ($(filter deps clean uninstall test test-deps demo check-asan check-asan-clang fuzz,$(MAKECMDGOALS))$(HAVE_PKGS),)
-$(error libzmq and msgpack-c were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev and libmsgpack-dev), or install them yourself)
+$(error libzmq, msgpack-c, librsvg or cairo were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev and librsvg2-dev), or install them yourself)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs msgpack 2>/dev/null)
@@ -95,6 +95,19 @@ $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libpsflow.a
 	@mkdir -p $(BIN)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(LINK) $^ -o $@ $(LDLIBS)
+
+# report draws its figures with the code in tools/report/ and renders PNG
+# with librsvg and cairo (only report links them).
+REPORT_SRC := $(wildcard tools/report/*.c)
+REPORT_OBJ := $(REPORT_SRC:%.c=$(BUILD)/%.o)
+RSVG_CFLAGS = $(shell pkg-config --cflags librsvg-2.0 cairo 2>/dev/null)
+RSVG_LIBS   = $(shell pkg-config --libs librsvg-2.0 cairo 2>/dev/null)
+$(BUILD)/tools/report/png.o: KERNEL_CFLAGS = $(RSVG_CFLAGS)
+$(BUILD)/tools/report.o $(REPORT_OBJ): INCLUDES += -Itools
+$(BIN)/report: $(BUILD)/tools/report.o $(REPORT_OBJ) $(BUILD)/libpsflow.a
+	@mkdir -p $(BIN)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(LINK) $^ -o $@ $(LDLIBS) $(RSVG_LIBS)
 
 # The front command: `psflow PROGRAM ARGS` runs the program of that name
 # from beside it (bin/) or from LIBEXECDIR once installed.
@@ -189,6 +202,6 @@ fuzz:
 clean:
 	rm -rf build bin deps
 
--include $(LIB_OBJ:.o=.d) $(PROGRAMS:%=$(BUILD)/filters/%.d) $(PROGRAMS:%=$(BUILD)/tools/%.d) \
+-include $(LIB_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(PROGRAMS:%=$(BUILD)/filters/%.d) $(PROGRAMS:%=$(BUILD)/tools/%.d) \
 	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/psflow.d
 .SECONDARY:

@@ -539,6 +539,21 @@ balance_option(void *params, int opt, const char *arg)
 	}
 }
 
+/* The options that make the entry again (cmdline.h). */
+static int
+balance_command(const void *params, const void *defaults, cmdline *cmd)
+{
+	const balance_params *o = params, *d = defaults;
+
+	if (o->sd != d->sd)
+		cmdline_opt(cmd, "--sd", sd_name(o->sd));
+	if (o->threshold != d->threshold)
+		cmdline_num(cmd, "--threshold", o->threshold);
+	if (o->interactions)
+		cmdline_word(cmd, "--interactions");
+	return 0;
+}
+
 const stage_module balance_module = {
 	.name = "balance",
 	.usage = balance_usage,
@@ -550,5 +565,6 @@ const stage_module balance_module = {
 	.option = balance_option,
 	.recipe_write = balance_recipe_write,
 	.recipe_read = balance_recipe_read,
+	.command = balance_command,
 	.run = balance_run,
 };

@@ -524,6 +524,29 @@ boot_finish(void *params, const stage_roles *roles)
 		die_usage("-j 0 leaves no one to do the work: give --workers too");
 }
 
+/* The options that make the entry again (cmdline.h); where the replicates
+ * ran (-j, workers) changes no number and is not in the recipe. */
+static int
+boot_command(const void *params, const void *defaults, cmdline *cmd)
+{
+	const boot_params *o = params, *d = defaults;
+	char n[32];
+
+	snprintf(n, sizeof n, "%d", o->B);
+	cmdline_opt(cmd, "-B", n);
+	if (o->seed != d->seed) {
+		snprintf(n, sizeof n, "%llu", (unsigned long long)o->seed);
+		cmdline_opt(cmd, "--seed", n);
+	}
+	if (o->ci != d->ci)
+		cmdline_opt(cmd, "--ci", bootci_name(o->ci));
+	if (o->level != d->level)
+		cmdline_num(cmd, "--level", o->level);
+	if (o->fixed_ps)
+		cmdline_word(cmd, "--fixed-ps");
+	return 0;
+}
+
 const stage_module boot_module = {
 	.name = "boot",
 	.usage = boot_usage,
@@ -535,6 +558,7 @@ const stage_module boot_module = {
 	.finish = boot_finish,
 	.recipe_write = boot_recipe_write,
 	.recipe_read = boot_recipe_read,
+	.command = boot_command,
 	.run = boot_run,
 	.not_replayed = "the stream has been through boot already",
 };

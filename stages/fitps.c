@@ -700,6 +700,34 @@ fitps_finish(void *params, const stage_roles *roles)
 		    "do not apply");
 }
 
+/* The options that make the entry again (cmdline.h); a scored entry's
+ * model is inline in the recipe, not a file a command line could name. */
+static int
+fitps_command(const void *params, const void *defaults, cmdline *cmd)
+{
+	const fitps_params *o = params, *d = defaults;
+
+	if (o->scored) {
+		cmdline_opt(cmd, "--model", "MODEL_FILE");
+		return -1;
+	}
+	if (o->logit.C != d->logit.C)
+		cmdline_num(cmd, "--l2", o->logit.C);
+	if (o->logit.max_iter != d->logit.max_iter) {
+		char n[16];
+
+		snprintf(n, sizeof n, "%d", o->logit.max_iter);
+		cmdline_opt(cmd, "--max-iter", n);
+	}
+	if (o->logit.tol != d->logit.tol)
+		cmdline_num(cmd, "--tol", o->logit.tol);
+	if (strcmp(o->ps_name, d->ps_name) != 0)
+		cmdline_opt(cmd, "--ps-name", o->ps_name);
+	if (o->drop_missing)
+		cmdline_word(cmd, "--drop-missing");
+	return 0;
+}
+
 const stage_module fitps_module = {
 	.name = "fitps",
 	.usage = fitps_usage,
@@ -712,6 +740,7 @@ const stage_module fitps_module = {
 	.finish = fitps_finish,
 	.recipe_write = fitps_recipe_write,
 	.recipe_read = fitps_recipe_read,
+	.command = fitps_command,
 	.params_free = fitps_params_free,
 	.adds = fitps_adds,
 	.run = fitps_run,

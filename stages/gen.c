@@ -308,6 +308,30 @@ gen_finish(void *params, const stage_roles *roles)
 		die_usage("--spillover shapes the spillover scenario: give --scenario spillover");
 }
 
+/* The options that make the entry again (cmdline.h). */
+static int
+gen_command(const void *params, const void *defaults, cmdline *cmd)
+{
+	const gendata_opts *g = params, *d = defaults;
+	char n[32];
+
+	snprintf(n, sizeof n, "%llu", (unsigned long long)g->rows);
+	cmdline_opt(cmd, "-n", n);
+	snprintf(n, sizeof n, "%llu", (unsigned long long)g->seed);
+	cmdline_opt(cmd, "--seed", n);
+	if (g->effect != d->effect)
+		cmdline_num(cmd, "--effect", g->effect);
+	if (g->scenario != d->scenario)
+		cmdline_opt(cmd, "--scenario", gendata_scenario_name(g->scenario));
+	if (g->scenario == SCENARIO_HIDDEN_CONFOUNDER && g->confounding != d->confounding)
+		cmdline_num(cmd, "--confounding", g->confounding);
+	if (g->scenario == SCENARIO_HIDDEN_CONFOUNDER && g->reveal)
+		cmdline_word(cmd, "--reveal");
+	if (g->scenario == SCENARIO_SPILLOVER && g->spillover != d->spillover)
+		cmdline_num(cmd, "--spillover", g->spillover);
+	return 0;
+}
+
 const stage_module gen_module = {
 	.name = "gen",
 	.usage = gen_usage,
@@ -319,5 +343,6 @@ const stage_module gen_module = {
 	.finish = gen_finish,
 	.recipe_write = gen_recipe_write,
 	.recipe_read = gen_recipe_read,
+	.command = gen_command,
 	.run = gen_run,
 };

@@ -331,6 +331,31 @@ match_finish(void *params, const stage_roles *roles)
 	}
 }
 
+/* The options that make the entry again (cmdline.h). */
+static int
+match_command(const void *params, const void *defaults, cmdline *cmd)
+{
+	const match_params *o = params, *d = defaults;
+
+	if (o->nn.k != d->nn.k) {
+		char k[16];
+
+		snprintf(k, sizeof k, "%d", o->nn.k);
+		cmdline_opt(cmd, "-k", k);
+	}
+	if (!o->nn.replace)
+		cmdline_word(cmd, "--no-replace");
+	if (o->caliper_sd > 0)
+		cmdline_num(cmd, "--caliper", o->caliper_sd);
+	if (o->raw_caliper)
+		cmdline_word(cmd, "--raw-caliper");
+	if (o->on_logit)
+		cmdline_opt(cmd, "--on", "logit");
+	if (o->nn.ties != d->nn.ties)
+		cmdline_opt(cmd, "--ties", o->nn.ties == TIES_ALL ? "all" : "first");
+	return 0;
+}
+
 const stage_module match_module = {
 	.name = "match",
 	.usage = match_usage,
@@ -343,6 +368,7 @@ const stage_module match_module = {
 	.finish = match_finish,
 	.recipe_write = match_recipe_write,
 	.recipe_read = match_recipe_read,
+	.command = match_command,
 	.adds = match_adds,
 	.run = match_run,
 	.replay = &match_replay,

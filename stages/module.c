@@ -160,6 +160,80 @@ stage_claim_columns(const stage_module *m, const void *params, table *rows,
 	return first;
 }
 
+int
+stage_command_line(const msgpack_object *const *entries, int n, cmdline *cmd, char *why,
+    size_t whylen)
+{
+	/* the role keys of recipe entries, the flag of each, its role bit */
+	static const struct {
+		const char *key, *flag;
+		unsigned role;
+	} roles[] = {
+		{ "treatment", "-t", ROLE_TREATMENT }, { "outcome", "-y", ROLE_OUTCOME },
+		{ "ps", "--ps", ROLE_PS }, { "covariates", "-x", ROLE_COVARIATES },
+	};
+	char *current[4] = { NULL, NULL, NULL, NULL }, problem[256];
+	int incomplete = 0;
+
+	why[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		const msgpack_object *e = entries[i];
+		char *name = mpo_strdup(mpo_get(e, "stage"));
+		const stage_module *m = name ? stage_module_find(name) : NULL;
+
+		if (i > 0)
+			cmdline_raw(cmd, " \\\n  | ");
+		cmdline_word(cmd, name ? name : "?");
+		problem[0] = '\0';
+		if (m == NULL)
+			snprintf(problem, sizeof problem, "stage %s is not one of psflow's: "
+			    "put its options back by hand", name ? name : "(unnamed)");
+		else {
+			void *params = xcalloc(1, m->params_size);
+			void *defaults = xcalloc(1, m->params_size);
+
+			m->defaults(params);
+			m->defaults(defaults);
+			if (m->recipe_read && m->recipe_read(params, e, problem, sizeof problem) != 0)
+				;
+			else if (m->command && m->command(params, defaults, cmd) != 0)
+				snprintf(problem, sizeof problem, "%s's entry cannot be rerun from "
+				    "its options alone (a saved model: give --model FILE)", name);
+			if (m->params_free)
+				m->params_free(params);
+			free(params);
+			free(defaults);
+		}
+		for (size_t r = 0; r < sizeof roles / sizeof *roles; r++) {
+			char *v = NULL, bad[256];
+
+			if (recipe_get_str(e, name ? name : "?", roles[r].key, &v, bad,
+			    sizeof bad) != 0) {
+				if (!problem[0])
+					snprintf(problem, sizeof problem, "%s", bad);
+				continue;
+			}
+			if (v == NULL)
+				continue;
+			/* a role the stage takes, and that changes here: given; any
+			 * role the entry names is the stream's from then on */
+			if (m && (m->role_options & roles[r].role) &&
+			    (current[r] == NULL || strcmp(current[r], v) != 0))
+				cmdline_opt(cmd, roles[r].flag, v);
+			free(current[r]);
+			current[r] = v;
+		}
+		if (problem[0]) {
+			if (incomplete++ == 0)
+				snprintf(why, whylen, "%s", problem);
+		}
+		free(name);
+	}
+	for (int r = 0; r < 4; r++)
+		free(current[r]);
+	return incomplete;
+}
+
 void
 recipe_write_roles(mpseq *entry, const stream_head *h)
 {

@@ -28,6 +28,7 @@
 #include <msgpack.h>
 
 #include "cli.h"
+#include "cmdline.h"
 #include "stream.h"
 
 /* Role overrides from the command line; NULL keeps the head's. */
@@ -77,6 +78,13 @@ typedef struct stage_module {
 	 * balance) or, with not_replayed set, cannot be replayed at all. */
 	const struct replay_ops *replay;
 	const char *not_replayed;
+	/* The options that make params again where they differ from defaults
+	 * (the block defaults() sets), as words of a command line a colleague
+	 * can rerun (report); the roles are stage_command_line's. Returns 0, or
+	 * -1 when the entry cannot be rerun from its options alone (a saved
+	 * model that is inline in the recipe but not a file). NULL: no options
+	 * change its numbers. */
+	int (*command)(const void *params, const void *defaults, cmdline *cmd);
 } stage_module;
 
 /* The modules psflow has, for boot's replay and the programs. NULL when
@@ -104,6 +112,16 @@ void stage_check_new_columns(const stage_module *m, const void *params,
  * Returns the first added column's index in rows (they are consecutive). */
 int stage_claim_columns(const stage_module *m, const void *params, table *rows,
     table *schema, const char *hint);
+
+/* The recipe entries as a shell pipeline, stage after stage (" \\\n  | "
+ * between them): each entry's program, its options (its module's command)
+ * and the roles (-t, -y, --ps, -x) that entry was made with where they
+ * differ from the ones the stream already had. Returns how many entries
+ * could not be written whole: a stage no module knows (a foreign one,
+ * written as its name), a corrupt entry, a command that returned -1; the
+ * first such problem is in why. */
+int stage_command_line(const msgpack_object *const *entries, int n, cmdline *cmd,
+    char *why, size_t whylen);
 
 /* The recipe's shared keys: the roles an entry was made with. */
 void recipe_write_roles(mpseq *entry, const stream_head *h);

@@ -389,6 +389,19 @@ sensitivity_option(void *params, int opt, const char *arg)
 	}
 }
 
+/* The options that make the entry again (cmdline.h). */
+static int
+sensitivity_command(const void *params, const void *defaults, cmdline *cmd)
+{
+	const sensitivity_params *o = params, *d = defaults;
+
+	if (o->alpha != d->alpha)
+		cmdline_num(cmd, "--alpha", o->alpha);
+	if (o->gamma_max != d->gamma_max)
+		cmdline_num(cmd, "--gamma-max", o->gamma_max);
+	return 0;
+}
+
 const stage_module sensitivity_module = {
 	.name = "sensitivity",
 	.usage = sensitivity_usage,
@@ -400,5 +413,6 @@ const stage_module sensitivity_module = {
 	.option = sensitivity_option,
 	.recipe_write = sensitivity_recipe_write,
 	.recipe_read = sensitivity_recipe_read,
+	.command = sensitivity_command,
 	.run = sensitivity_run,
 };

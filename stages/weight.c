@@ -576,6 +576,31 @@ weight_option(void *params, int opt, const char *arg)
 	}
 }
 
+/* The options that make the entry again (cmdline.h). */
+static int
+weight_command(const void *params, const void *defaults, cmdline *cmd)
+{
+	const weight_params *o = params;
+	char list[64] = "";
+
+	(void)defaults;
+	for (int e = 0; e < EST_COUNT; e++)
+		if (o->estimands[e])
+			snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+			    list[0] ? "," : "", estimand_name((estimand)e));
+	if (strcmp(list, "ate") != 0)
+		cmdline_opt(cmd, "-e", list);
+	if (o->adjust.trim_auto)
+		cmdline_opt(cmd, "--trim", "auto");
+	else if (o->adjust.trim_hi > 0)
+		cmdline_num_pair(cmd, "--trim", o->adjust.trim_lo, o->adjust.trim_hi);
+	if (o->adjust.truncate_q > 0)
+		cmdline_num(cmd, "--truncate", o->adjust.truncate_q);
+	if (o->adjust.stabilize)
+		cmdline_word(cmd, "--stabilize");
+	return 0;
+}
+
 const stage_module weight_module = {
 	.name = "weight",
 	.usage = weight_usage,
@@ -587,6 +612,7 @@ const stage_module weight_module = {
 	.option = weight_option,
 	.recipe_write = weight_recipe_write,
 	.recipe_read = weight_recipe_read,
+	.command = weight_command,
 	.adds = weight_adds,
 	.run = weight_run,
 	.replay = &weight_replay,

@@ -4,13 +4,17 @@
  * CI and, when the head carries the truth, the bias), the propensity model,
  * weighting and matching diagnostics, the balance table, and any other
  * result. --json prints one JSON document instead, --markdown pipe tables. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "cmdline.h"
+#include "module.h"
 #include "err.h"
 #include "xalloc.h"
 #include "mpo.h"
@@ -18,24 +22,40 @@
 #include "stream.h"
 #include "texttable.h"
 
+#include "report/figures.h"
+#include "report/page.h"
+#include "report/png.h"
+
 static const char usage_text[] =
-    "usage: report [--json | --markdown] [--digits N] [stream options]\n"
+    "usage: report [--json | --markdown] [--digits N] [--html FILE] [--svg DIR]\n"
+    "              [--png DIR] [stream options]\n"
     "\n"
     "Prints the results of a psflow stream as tables: estimates with standard\n"
     "errors, intervals and (when the stream came from gen) bias against the\n"
-    "truth; the propensity model; weights and matches; covariate balance.\n"
+    "truth; the propensity model; weights and matches; covariate balance; the\n"
+    "flow as a command line to rerun. And draws them: the estimates with their\n"
+    "intervals, a Love plot of balance, the propensity overlap by group and\n"
+    "weighting, the bootstrap distributions.\n"
     "\n"
     "  --json             one JSON document: rows, meta, recipe, results\n"
     "  --markdown         Markdown tables, for pasting into a document\n"
     "  --digits N         decimals for estimates (default 4)\n"
+    "  --html FILE        also write one self-contained HTML page (inline SVG and\n"
+    "                     CSS, no script, nothing fetched) with the figures and\n"
+    "                     the tables; '-' writes it to stdout instead of the text\n"
+    "  --svg DIR          also write each figure as DIR/NAME.svg (estimates, love,\n"
+    "                     overlap, bootstrap: those the stream has data for)\n"
+    "  --png DIR          also write each figure as DIR/NAME.png (librsvg), at\n"
+    "                     twice its size\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  gen | fitps -t opt_in_agent_mode -y task_completed \\\n"
     "      -x engagement_tier,query_confidence | weight -e ate,att | match | balance | report\n";
 
-enum { OPT_JSON = OPT_PROGRAM_BASE, OPT_MARKDOWN, OPT_DIGITS };
+enum { OPT_JSON = OPT_PROGRAM_BASE, OPT_MARKDOWN, OPT_DIGITS, OPT_HTML, OPT_SVG, OPT_PNG };
 
 static int markdown, digits = 4;
+static FILE *out; /* where the sections print: stdout, or the page's buffer */
 
 /* Decoded results. msgpack-c's strings point into the bytes they were
  * decoded from, and the reader reuses its buffer: each entry keeps its own
@@ -109,15 +129,15 @@ static void
 heading(const char *title)
 {
 	if (markdown)
-		printf("\n### %s\n\n", title);
+		fprintf(out, "\n### %s\n\n", title);
 	else
-		printf("\n%s\n", title);
+		fprintf(out, "\n%s\n", title);
 }
 
 static void
 print_table(texttable *t)
 {
-	texttable_print(t, stdout, markdown, markdown ? "" : "  ");
+	texttable_print(t, out, markdown, markdown ? "" : "  ");
 	texttable_free(t);
 }
 
@@ -213,13 +233,13 @@ ps_model(const msgpack_object *r)
 	    mpo_get(r, "l2") && mpo_get(r, "l2")->type != MSGPACK_OBJECT_NIL ?
 	    str(c, sizeof c, mpo_get(r, "l2")) : "");
 	heading(title);
-	fputs(markdown ? "" : "  ", stdout);
+	fputs(markdown ? "" : "  ", out);
 	if (mpo_get(r, "iterations"))
-		printf("%s iterations, converged: %s, log-likelihood %s, ",
+		fprintf(out, "%s iterations, converged: %s, log-likelihood %s, ",
 		    str(a, sizeof a, mpo_get(r, "iterations")),
 		    str(b, sizeof b, mpo_get(r, "converged")),
 		    num(c, sizeof c, mpo_get(r, "loglik"), 2, 0));
-	printf("n %s, AUC %s\n", str(e, sizeof e, mpo_get(r, "n")),
+	fprintf(out, "n %s, AUC %s\n", str(e, sizeof e, mpo_get(r, "n")),
 	    num(d, sizeof d, mpo_get(r, "auc"), 4, 0));
 	{
 		const msgpack_object *tr = pair_get(r, "ps_range", "treated");
@@ -227,7 +247,7 @@ ps_model(const msgpack_object *r)
 
 		if (tr && co && tr->type == MSGPACK_OBJECT_ARRAY && tr->via.array.size == 2 &&
 		    co->type == MSGPACK_OBJECT_ARRAY && co->via.array.size == 2)
-			printf("%sps range: treated %s - %s, control %s - %s\n",
+			fprintf(out, "%sps range: treated %s - %s, control %s - %s\n",
 			    markdown ? "\n" : "  ",
 			    num(a, sizeof a, &tr->via.array.ptr[0], 4, 0),
 			    num(b, sizeof b, &tr->via.array.ptr[1], 4, 0),
@@ -244,12 +264,12 @@ ps_model(const msgpack_object *r)
 			mpo_number(&band->via.array.ptr[1], &hi);
 			mpo_number(mpo_get(mpo_get(pos, "outside"), "treated"), &tr);
 			mpo_number(mpo_get(mpo_get(pos, "outside"), "control"), &co);
-			printf("%spositivity: %.1f%% of the treated and %.1f%% of the controls "
+			fprintf(out, "%spositivity: %.1f%% of the treated and %.1f%% of the controls "
 			    "outside [%g, %g]\n", markdown ? "\n" : "  ", 100 * tr, 100 * co, lo, hi);
 		}
 	}
 	if (markdown)
-		putchar('\n');
+		fputc('\n', out);
 	if (terms && terms->type == MSGPACK_OBJECT_ARRAY && terms->via.array.size > 0) {
 		texttable_init(&t, 3, hdr, "lrr");
 		for (uint32_t i = 0; i < terms->via.array.size; i++) {
@@ -263,10 +283,10 @@ ps_model(const msgpack_object *r)
 		print_table(&t);
 	}
 	if (cal && cal->type == MSGPACK_OBJECT_ARRAY && cal->via.array.size > 0) {
-		printf("%sCalibration: mean propensity against the treated share, by level\n",
+		fprintf(out, "%sCalibration: mean propensity against the treated share, by level\n",
 		    markdown ? "\n" : "\n  ");
 		if (markdown)
-			putchar('\n');
+			fputc('\n', out);
 		texttable_init(&t, 5, cal_hdr, "llrrr");
 		for (uint32_t i = 0; i < cal->via.array.size; i++) {
 			const msgpack_object *row = &cal->via.array.ptr[i];
@@ -402,16 +422,16 @@ balance(const msgpack_object *r)
 		free(buf);
 	}
 	print_table(&t);
-	printf("%sfailures: %s (raw included: ", markdown ? "\n" : "  ",
+	fprintf(out, "%sfailures: %s (raw included: ", markdown ? "\n" : "  ",
 	    str(a, sizeof a, mpo_get(r, "failures")));
 	{
 		const msgpack_object *f = mpo_get(r, "failures_by_weight");
 
 		for (uint32_t k = 0; f && f->type == MSGPACK_OBJECT_MAP && k < f->via.map.size; k++)
-			printf("%s%s %s", k ? ", " : "", str(a, sizeof a, &f->via.map.ptr[k].key),
+			fprintf(out, "%s%s %s", k ? ", " : "", str(a, sizeof a, &f->via.map.ptr[k].key),
 			    str(b, sizeof b, &f->via.map.ptr[k].val));
 	}
-	printf(")\n");
+	fprintf(out, ")\n");
 	for (int k = 0; k < nw; k++)
 		free((char *)hdr[k + 1]);
 	free(hdr);
@@ -427,15 +447,15 @@ bootstrap(const msgpack_object *r)
 
 	mpo_number(mpo_get(r, "ci_level"), &level);
 	heading("Bootstrap");
-	printf("%s%s replicates (%s succeeded, %s failed), %s %.0f%% intervals, seed %s\n",
+	fprintf(out, "%s%s replicates (%s succeeded, %s failed), %s %.0f%% intervals, seed %s\n",
 	    markdown ? "" : "  ", str(a, sizeof a, mpo_get(r, "replicates")),
 	    str(b, sizeof b, mpo_get(r, "succeeded")), str(c, sizeof c, mpo_get(r, "failed")),
 	    str(d, sizeof d, mpo_get(r, "ci_method")), 100 * level,
 	    str(f, sizeof f, mpo_get(r, "seed")));
-	printf("%spropensities: %s\n", markdown ? "\n" : "  ",
+	fprintf(out, "%spropensities: %s\n", markdown ? "\n" : "  ",
 	    str(f, sizeof f, mpo_get(r, "propensities")));
 	for (uint32_t k = 0; fails && fails->type == MSGPACK_OBJECT_MAP && k < fails->via.map.size; k++)
-		printf("%sfailed: %s x %s\n", markdown ? "\n" : "  ",
+		fprintf(out, "%sfailed: %s x %s\n", markdown ? "\n" : "  ",
 		    str(a, sizeof a, &fails->via.map.ptr[k].val),
 		    str(f, sizeof f, &fails->via.map.ptr[k].key));
 }
@@ -453,11 +473,11 @@ sensitivity(const msgpack_object *r)
 	heading("Sensitivity to a hidden confounder");
 	if (!rows || rows->type != MSGPACK_OBJECT_ARRAY)
 		return;
-	printf("%sE-value: the risk ratio a hidden confounder would need with both treatment "
+	fprintf(out, "%sE-value: the risk ratio a hidden confounder would need with both treatment "
 	    "and outcome to explain the estimate away (%s outcome)\n", markdown ? "" : "  ",
 	    str(a, sizeof a, mpo_get(r, "outcome")));
 	if (markdown)
-		putchar('\n');
+		fputc('\n', out);
 	texttable_init(&t, 6, hdr, "lrlrrr");
 	for (uint32_t i = 0; i < rows->via.array.size; i++) {
 		const msgpack_object *row = &rows->via.array.ptr[i];
@@ -481,11 +501,11 @@ sensitivity(const msgpack_object *r)
 		char heads[8][96];
 
 		if (nd > 0 && nd < 8) {
-			printf("%sTipping points: the effect on the outcome a hidden binary trait "
+			fprintf(out, "%sTipping points: the effect on the outcome a hidden binary trait "
 			    "would need to move each estimate to 0, by how much more common it is "
 			    "among the treated (p1 - p0)\n", markdown ? "\n" : "\n  ");
 			if (markdown)
-				putchar('\n');
+				fputc('\n', out);
 			for (uint32_t k = 0; k < nd; k++) {
 				snprintf(heads[k], sizeof heads[k], "p1-p0 %s",
 				    num(a, sizeof a, mpo_get(&first->via.array.ptr[k],
@@ -513,14 +533,14 @@ sensitivity(const msgpack_object *r)
 		const msgpack_object *computed = mpo_get(rb, "computed");
 
 		if (computed && computed->type == MSGPACK_OBJECT_BOOLEAN && computed->via.boolean)
-			printf("%sRosenbaum bounds (%s, %s pairs): p = %s at Gamma 1; the effect stays "
+			fprintf(out, "%sRosenbaum bounds (%s, %s pairs): p = %s at Gamma 1; the effect stays "
 			    "significant at %s up to Gamma %s\n", markdown ? "\n" : "\n  ",
 			    str(a, sizeof a, mpo_get(rb, "test")), str(b, sizeof b, mpo_get(rb, "pairs")),
 			    num(c, sizeof c, mpo_get(rb, "p_gamma_1"), 4, 0),
 			    str(d, sizeof d, mpo_get(rb, "alpha")),
 			    num(e, sizeof e, mpo_get(rb, "gamma"), 3, 0));
 		else
-			printf("%sRosenbaum bounds: not computed: %s\n", markdown ? "\n" : "\n  ",
+			fprintf(out, "%sRosenbaum bounds: not computed: %s\n", markdown ? "\n" : "\n  ",
 			    str(g, sizeof g, mpo_get(rb, "why")));
 	}
 }
@@ -536,11 +556,11 @@ warning_line(int *any, const char *fmt, ...)
 	if (!*any)
 		heading("Warnings");
 	*any = 1;
-	fputs(markdown ? "- " : "  ", stdout);
+	fputs(markdown ? "- " : "  ", out);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(out, fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	fputc('\n', out);
 }
 
 /* What the results warn of, in one place. */
@@ -596,7 +616,7 @@ others(const objlist *res)
 		if (!any)
 			heading("Other results");
 		any = 1;
-		printf("%s%s (%s):", markdown ? "- " : "  ", str(a, sizeof a, mpo_get(r, "name")),
+		fprintf(out, "%s%s (%s):", markdown ? "- " : "  ", str(a, sizeof a, mpo_get(r, "name")),
 		    str(b, sizeof b, mpo_get(r, "stage")));
 		for (uint32_t k = 0; k < r->via.map.size; k++) {
 			const msgpack_object *key = &r->via.map.ptr[k].key, *v = &r->via.map.ptr[k].val;
@@ -604,14 +624,60 @@ others(const objlist *res)
 			if (mpo_is_str(key, "kind") || mpo_is_str(key, "name") ||
 			    mpo_is_str(key, "stage"))
 				continue;
-			printf(" %s=", str(a, sizeof a, key));
+			fprintf(out, " %s=", str(a, sizeof a, key));
 			if (v->type == MSGPACK_OBJECT_MAP || v->type == MSGPACK_OBJECT_ARRAY)
-				mpo_json(stdout, v);
+				mpo_json(out, v);
 			else
-				fputs(str(b, sizeof b, v), stdout);
+				fputs(str(b, sizeof b, v), out);
 		}
-		putchar('\n');
+		fputc('\n', out);
 	}
+}
+
+/* The recipe as a command line (stages/module.h): the stream's source
+ * first when the recipe has it (gen), else a note that the input comes
+ * from outside. Returns how many entries are not whole, why in why. */
+static int
+recipe_command(const objlist *recipe, cmdline *cmd, char *why, size_t whylen)
+{
+	const msgpack_object **entries = xcalloc((size_t)recipe->n + 1, sizeof *entries);
+	int bad;
+
+	for (int i = 0; i < recipe->n; i++)
+		entries[i] = obj(recipe, i);
+	if (recipe->n == 0 || !mpo_is_str(mpo_get(entries[0], "stage"), "gen"))
+		cmdline_raw(cmd, "# the input came from outside psflow's recipe (csv2mp FILE, "
+		    "a file): pipe it into\n");
+	bad = stage_command_line(entries, recipe->n, cmd, why, whylen);
+	free(entries);
+	return bad;
+}
+
+static void
+rerun(const objlist *recipe)
+{
+	cmdline cmd;
+	char why[256];
+	const char *p;
+
+	if (recipe->n == 0)
+		return;
+	cmdline_init(&cmd);
+	heading("Rerun this flow");
+	if (recipe_command(recipe, &cmd, why, sizeof why) > 0)
+		fprintf(out, "%snot whole: %s\n", markdown ? "" : "  ", why);
+	if (markdown)
+		fputs("\n```\n", out);
+	for (p = cmd.text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		fprintf(out, "%s%.*s\n", markdown ? "" : "  ", (int)len, p);
+		p += len + (nl != NULL);
+	}
+	if (markdown)
+		fputs("```\n", out);
+	cmdline_free(&cmd);
 }
 
 static void
@@ -621,26 +687,26 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 	const msgpack_object *truth = mpo_get(meta, "truth");
 	char a[64];
 
-	printf(markdown ? "## psflow report: %llu rows\n\n" : "psflow report: %llu rows\n",
+	fprintf(out, markdown ? "## psflow report: %llu rows\n\n" : "psflow report: %llu rows\n",
 	    (unsigned long long)rows);
-	printf("%sflow: ", markdown ? "" : "  ");
+	fprintf(out, "%sflow: ", markdown ? "" : "  ");
 	for (int i = 0; i < recipe->n; i++)
-		printf("%s%s", i ? " | " : "", str(a, sizeof a, mpo_get(obj(recipe, i), "stage")));
-	printf("%s\n", recipe->n ? "" : "(no recipe)");
+		fprintf(out, "%s%s", i ? " | " : "", str(a, sizeof a, mpo_get(obj(recipe, i), "stage")));
+	fprintf(out, "%s\n", recipe->n ? "" : "(no recipe)");
 	if (markdown)
-		putchar('\n');
-	printf("%sroles: treatment %s, outcome %s, propensity %s\n", markdown ? "" : "  ",
+		fputc('\n', out);
+	fprintf(out, "%sroles: treatment %s, outcome %s, propensity %s\n", markdown ? "" : "  ",
 	    h->treatment ? h->treatment : "-", h->outcome ? h->outcome : "-",
 	    h->ps ? h->ps : "-");
 	if (truth) {
 		char b[64], c[64];
 
 		if (markdown)
-			putchar('\n');
+			fputc('\n', out);
 		if (mpo_get(meta, "scenario"))
-			printf("%sscenario: %s\n", markdown ? "" : "  ",
+			fprintf(out, "%sscenario: %s\n", markdown ? "" : "  ",
 			    str(b, sizeof b, mpo_get(meta, "scenario")));
-		printf("%struth (from %s): ATE %s, ATT %s\n", markdown ? "" : "  ",
+		fprintf(out, "%struth (from %s): ATE %s, ATT %s\n", markdown ? "" : "  ",
 		    str(a, sizeof a, mpo_get(meta, "source")),
 		    num(b, sizeof b, mpo_get(truth, "ate"), digits, 1),
 		    num(c, sizeof c, mpo_get(truth, "att"), digits, 1));
@@ -662,34 +728,151 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 			sensitivity(obj(res, i));
 	others(res);
 	warnings(res);
+	rerun(recipe);
 }
 
 static void
 print_json(const msgpack_object *meta, const objlist *recipe, const objlist *res,
     const stream_head *h, uint64_t rows, uint64_t batches)
 {
-	printf("{\"rows\":%llu,\"batches\":%llu,\"roles\":{\"treatment\":",
+	fprintf(out, "{\"rows\":%llu,\"batches\":%llu,\"roles\":{\"treatment\":",
 	    (unsigned long long)rows, (unsigned long long)batches);
-	h->treatment ? json_string(stdout, h->treatment, strlen(h->treatment)) : (void)fputs("null", stdout);
-	fputs(",\"outcome\":", stdout);
-	h->outcome ? json_string(stdout, h->outcome, strlen(h->outcome)) : (void)fputs("null", stdout);
-	fputs(",\"ps\":", stdout);
-	h->ps ? json_string(stdout, h->ps, strlen(h->ps)) : (void)fputs("null", stdout);
-	fputs("},\"meta\":", stdout);
-	mpo_json(stdout, meta);
-	fputs(",\"recipe\":[", stdout);
+	h->treatment ? json_string(out, h->treatment, strlen(h->treatment)) : (void)fputs("null", out);
+	fputs(",\"outcome\":", out);
+	h->outcome ? json_string(out, h->outcome, strlen(h->outcome)) : (void)fputs("null", out);
+	fputs(",\"ps\":", out);
+	h->ps ? json_string(out, h->ps, strlen(h->ps)) : (void)fputs("null", out);
+	fputs("},\"meta\":", out);
+	mpo_json(out, meta);
+	fputs(",\"recipe\":[", out);
 	for (int i = 0; i < recipe->n; i++) {
 		if (i)
-			putchar(',');
-		mpo_json(stdout, obj(recipe, i));
+			fputc(',', out);
+		mpo_json(out, obj(recipe, i));
 	}
-	fputs("],\"results\":[", stdout);
+	fputs("],\"results\":[", out);
 	for (int i = 0; i < res->n; i++) {
 		if (i)
-			putchar(',');
-		mpo_json(stdout, obj(res, i));
+			fputc(',', out);
+		mpo_json(out, obj(res, i));
 	}
-	puts("]}");
+	fputs("]}\n", out);
+}
+
+static void
+check_dir(const char *opt, const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		die_usage("%s %s: not a directory (make it first)", opt, dir);
+}
+
+/* One figure's SVG into a new string, or NULL when the results hold
+ * nothing to draw it from. */
+static char *
+figure_svg(const figure *fig, const report_results *rr, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (f == NULL)
+		die("open_memstream:");
+	if (fig->draw(f, rr) != 0) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0)
+		die("drawing %s:", fig->id);
+	return buf;
+}
+
+static void
+write_file(const char *path, const char *bytes, size_t len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+
+	if (f == NULL)
+		die("cannot write %s:", path);
+	if (fwrite(bytes, 1, len, f) != len || fflush(f) != 0 || ferror(f))
+		die("writing %s:", path);
+	if (f != stdout && fclose(f) != 0)
+		die("writing %s:", path);
+}
+
+/* --html, --svg and --png: the figures, drawn once. */
+static void
+pictures(const char *html, const char *svg_dir, const char *png_dir, const stream_head *h,
+    const msgpack_object *meta, const objlist *recipe, const objlist *res, uint64_t rows)
+{
+	const msgpack_object **results = xcalloc((size_t)res->n + 1, sizeof *results);
+	report_results rr = { .results = results, .nresults = res->n,
+		.truth = mpo_get(meta, "truth"), .digits = digits };
+	char *svg[8] = { NULL }, path[4096], why[512];
+	size_t len[8] = { 0 };
+	int nfig = 0;
+
+	for (int i = 0; i < res->n; i++)
+		results[i] = obj(res, i);
+	for (; report_figures[nfig].id; nfig++)
+		svg[nfig] = figure_svg(&report_figures[nfig], &rr, &len[nfig]);
+	for (int k = 0; k < nfig; k++) {
+		if (!svg[k])
+			continue;
+		if (svg_dir) {
+			snprintf(path, sizeof path, "%s/%s.svg", svg_dir, report_figures[k].id);
+			write_file(path, svg[k], len[k]);
+		}
+		if (png_dir) {
+			snprintf(path, sizeof path, "%s/%s.png", png_dir, report_figures[k].id);
+			if (svg_write_png(svg[k], len[k], 2, path, why, sizeof why) != 0)
+				die("--png: %s", why);
+		}
+	}
+	if (html) {
+		char *text = NULL, *page = NULL, flow[1024] = "", a[64];
+		size_t text_len = 0, page_len = 0;
+		FILE *saved = out, *f;
+		int saved_markdown = markdown;
+		cmdline cmd;
+		report_page p;
+
+		/* the text report, for the page's tables */
+		if ((out = open_memstream(&text, &text_len)) == NULL)
+			die("open_memstream:");
+		markdown = 0;
+		print_text(h, meta, recipe, res, rows);
+		if (fclose(out) != 0)
+			die("formatting the tables:");
+		out = saved;
+		markdown = saved_markdown;
+		for (int i = 0; i < recipe->n; i++)
+			snprintf(flow + strlen(flow), sizeof flow - strlen(flow), "%s%s", i ? " | " : "",
+			    str(a, sizeof a, mpo_get(obj(recipe, i), "stage")));
+		cmdline_init(&cmd);
+		why[0] = '\0';
+		p = (report_page){ .results = &rr, .treatment = h->treatment, .outcome = h->outcome,
+			.rows = rows, .flow = recipe->n ? flow : "(no recipe)", .text_report = text,
+			.svg = (const char *const *)svg };
+		p.command_note = recipe_command(recipe, &cmd, why, sizeof why) > 0 ? why : NULL;
+		p.command = cmd.text;
+		if (mpo_get(meta, "scenario") && mpo_get(meta, "scenario")->type == MSGPACK_OBJECT_STR)
+			p.scenario = mpo_strdup(mpo_get(meta, "scenario"));
+		if ((f = open_memstream(&page, &page_len)) == NULL)
+			die("open_memstream:");
+		report_page_write(f, &p);
+		if (fclose(f) != 0)
+			die("writing the page:");
+		write_file(html, page, page_len);
+		free((char *)p.scenario);
+		cmdline_free(&cmd);
+		free(text);
+		free(page);
+	}
+	for (int k = 0; k < nfig; k++)
+		free(svg[k]);
+	free(results);
 }
 
 int
@@ -699,11 +882,15 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "markdown", no_argument, NULL, OPT_MARKDOWN },
 		{ "digits", required_argument, NULL, OPT_DIGITS },
+		{ "html", required_argument, NULL, OPT_HTML },
+		{ "svg", required_argument, NULL, OPT_SVG },
+		{ "png", required_argument, NULL, OPT_PNG },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	cli_common cli;
 	int opt, json = 0;
+	const char *html = NULL, *svg_dir = NULL, *png_dir = NULL;
 	stream_in *in;
 	stream_head *h;
 	objlist res = { 0 }, recipe = { 0 };
@@ -719,6 +906,9 @@ main(int argc, char **argv)
 		case OPT_JSON: json = 1; break;
 		case OPT_MARKDOWN: markdown = 1; break;
 		case OPT_DIGITS: digits = (int)cli_int("--digits", optarg, 0, 12); break;
+		case OPT_HTML: html = optarg; break;
+		case OPT_SVG: svg_dir = optarg; break;
+		case OPT_PNG: png_dir = optarg; break;
 		default:
 			cli_other_option(&cli, opt, optarg, usage_text);
 		}
@@ -726,6 +916,15 @@ main(int argc, char **argv)
 	cli_no_operands(argc, argv);
 	if (json && markdown)
 		die_usage("--json and --markdown exclude each other");
+	if (html && strcmp(html, "-") == 0 && (json || markdown))
+		die_usage("--html - writes the page to stdout: drop --json or --markdown, or "
+		    "give --html a file");
+	out = stdout;
+	/* the directories first: a typo should not cost a whole stream */
+	if (svg_dir)
+		check_dir("--svg", svg_dir);
+	if (png_dir)
+		check_dir("--png", png_dir);
 	in = stream_in_open(cli.in, &cli.io);
 	h = stream_in_head(in);
 	table_init(&rows);
@@ -745,9 +944,11 @@ main(int argc, char **argv)
 	mpraw_unpack(&h->meta, &meta);
 	for (int i = 0; i < h->nrecipe; i++)
 		objlist_add(&recipe, &h->recipe[i]);
+	if (html || svg_dir || png_dir)
+		pictures(html, svg_dir, png_dir, h, &meta.data, &recipe, &res, stream_in_rows(in));
 	if (json)
 		print_json(&meta.data, &recipe, &res, h, stream_in_rows(in), batches);
-	else
+	else if (!(html && strcmp(html, "-") == 0))
 		print_text(h, &meta.data, &recipe, &res, stream_in_rows(in));
 	objlist_free(&res);
 	objlist_free(&recipe);
