@@ -157,6 +157,7 @@ test-deps:
 	@tools/install-deps.sh build
 	@tools/install-deps.sh test
 	@tools/install-deps.sh foreign || echo "make: python3-sklearn could not be installed: the foreign-stage test will be skipped" >&2
+	@tools/install-deps.sh browser || echo "make: chromium could not be installed: the browser test will be skipped" >&2
 
 # `make test` is the README's second command: it installs what the tests
 # need (test-deps), then builds (a sub-make, which sees the libraries).

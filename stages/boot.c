@@ -210,7 +210,7 @@ draws_field(mpseq *result, const boot_engine *e, int K, const replay_plan *plan,
 	int kept = 0;
 
 	mpseq_map(&draws);
-	for (int k = 0; k < K; k++) {
+	for (int k = 0; k < K && keep > 0; k++) {
 		kept = 0;
 		mpseq_array(&values);
 		for (int r = 0; r < e->B && kept < keep; r++)

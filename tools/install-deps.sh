@@ -1,9 +1,12 @@
 #!/bin/sh
 # Installs what psflow needs from Debian's archive when it is missing.
-#   build: libzmq and msgpack-c (found with pkg-config)
-#   test:  python3-msgpack for the interop tests (used from /usr/bin/python3),
+#   build: libzmq, msgpack-c, librsvg and cairo (found with pkg-config)
+#   test:  python3-msgpack for the interop tests and python3-numpy for the
+#          checks by hand (used from /usr/bin/python3),
 #          valgrind, GNU time, man-db and col for the man pages
 #   foreign: python3-sklearn for the foreign-stage example (best effort)
+#   browser: chromium for the report's browser test (best effort: the test
+#          skips without it)
 #   clang: clang and its sanitizer runtimes for make check-asan-clang
 #   fuzz:  AFL++ for make fuzz
 #   bench: python3-sklearn, -pandas, -numpy for the reference implementations
@@ -15,9 +18,11 @@ build)
 	command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 	pkg-config --exists libzmq 2>/dev/null || need="$need libzmq3-dev"
 	pkg-config --exists msgpack 2>/dev/null || need="$need libmsgpack-dev"
+	pkg-config --exists librsvg-2.0 cairo 2>/dev/null || need="$need librsvg2-dev libcairo2-dev"
 	;;
 test)
 	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
+	/usr/bin/python3 -c 'import numpy' 2>/dev/null || need="$need python3-numpy"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 	[ -x /usr/bin/time ] || need="$need time"
 	# the man pages are rendered by the install test
@@ -28,6 +33,9 @@ foreign)
 	# for the foreign-stage example and its test; the test skips without it
 	/usr/bin/python3 -c 'import sklearn, numpy' 2>/dev/null ||
 		need="$need python3-sklearn python3-numpy"
+	;;
+browser)
+	command -v chromium >/dev/null 2>&1 || need="$need chromium"
 	;;
 clang)
 	# check-asan-clang: clang and its sanitizer runtimes
@@ -44,7 +52,7 @@ bench)
 	[ -x /usr/bin/time ] || need="$need time"
 	;;
 *)
-	echo "install-deps.sh: unknown set '$1' (build, test, foreign, clang, fuzz or bench)" >&2
+	echo "install-deps.sh: unknown set '$1' (build, test, foreign, browser, clang, fuzz or bench)" >&2
 	exit 2
 	;;
 esac
