@@ -58,7 +58,7 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES := $(PROGRAMS:%=$(BUILD)/man/psflow-%.1) $(BUILD)/man/psflow.1
 
 
-.PHONY: FORCE all deps test test-deps check-asan check-asan-clang check-valgrind demo bench fuzz man \
+.PHONY: FORCE all deps test test-deps check-asan check-asan-clang check-valgrind demo bench fuzz man readme-figure \
 	install uninstall clean
 all: $(PROGRAM_BINS) $(BIN)/psflow $(UNITS)
 
@@ -192,6 +192,14 @@ demo:
 
 bench: all
 	@tools/bench/run.sh
+
+# The README's picture: the reference study's report --html page, as
+# headless Chromium renders it (needs chromium: tools/install-deps.sh browser).
+readme-figure: all
+	@mkdir -p $(BUILD)
+	@REPORT_HTML=$(BUILD)/optin-report.html pipelines/optin-study.sh >/dev/null
+	@/usr/bin/python3 tests/py/browser.py $(BUILD)/optin-report.html docs/report.png 1 >/dev/null
+	@echo "docs/report.png: the report of pipelines/optin-study.sh"
 
 # AFL++ on the stream reader, FUZZ_SECONDS long (tests/fuzz/run.sh).
 fuzz:

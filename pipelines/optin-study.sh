@@ -2,6 +2,8 @@
 # The opt-in study on synthetic users whose true effect is known:
 #   gen | fitps | weight | match | balance | boot | report
 # usage: pipelines/optin-study.sh [ROWS [SEED]]   (default 50000 42)
+# BOOT_REPS (default 500) sets boot -B; REPORT_HTML=FILE also writes the
+# report's HTML page there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 PATH="${PSFLOW_BIN:-$here/bin}:$PATH"
@@ -13,4 +15,4 @@ gen -n "$rows" --seed "$seed" |
 	match -k 1 --ties all |
 	balance --threshold 0.1 |
 	boot -B "${BOOT_REPS:-500}" --seed 42 |
-	report
+	report ${REPORT_HTML:+--html "$REPORT_HTML"}
