@@ -160,3 +160,18 @@ fails "--html into a file that cannot be made: exit 1, named" 1 "cannot write $w
 	"report --html $work/nope/x.html <'$work/flow.mp'"
 fails "--html - with --json: usage error" 2 "--html - writes the page to stdout" \
 	"report --html - --json <'$work/flow.mp'"
+
+# a recipe the command line cannot rerun whole: a foreign stage, a saved model
+gen -n 500 --seed 1 | $PY -c '
+import sys, msgpack
+out = sys.stdout.buffer
+for m in msgpack.Unpacker(sys.stdin.buffer, raw=False, strict_map_key=False):
+    if m.get("kind") == "head":
+        m["recipe"].append({"stage": "dowhy-fit", "method": "gbm"})
+    out.write(msgpack.packb(m, use_bin_type=True))' | report >"$work/foreign.txt"
+check "a foreign stage in the recipe: the command line names it and says it is not whole" \
+	bash -c "grep -q \"not whole: stage dowhy-fit is not one of psflow's: put its options back by hand\" '$work/foreign.txt' && grep -q '| dowhy-fit\$' '$work/foreign.txt'"
+gen -n 2000 --seed 1 | fitps -t opt_in_agent_mode -x engagement_tier --save-model "$work/m.psm" --quiet >/dev/null
+gen -n 2000 --seed 2 | fitps --model "$work/m.psm" --quiet | report >"$work/scored.txt"
+check "a saved model inline in the recipe: the command line asks for the model file" \
+	bash -c "grep -q 'cannot be rerun from its options alone (a saved model: give --model FILE)' '$work/scored.txt' && grep -q 'fitps --model MODEL_FILE' '$work/scored.txt'"
