@@ -667,7 +667,7 @@ rerun(const objlist *recipe)
 	if (recipe_command(recipe, &cmd, why, sizeof why) > 0)
 		fprintf(out, "%snot whole: %s\n", markdown ? "" : "  ", why);
 	if (markdown)
-		fputs("\n```\n", out);
+		fputs("```\n", out);
 	for (p = cmd.text; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);

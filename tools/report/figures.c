@@ -43,8 +43,8 @@ text(char *buf, size_t size, const msgpack_object *o)
 	return buf;
 }
 
-static int
-interval_of(const msgpack_object *r, double ci[2])
+int
+report_interval(const msgpack_object *r, double ci[2])
 {
 	const msgpack_object *c = mpo_get(r, "ci");
 
@@ -109,7 +109,7 @@ draw_estimates(FILE *f, const report_results *r)
 			continue;
 		n++;
 		lo = fmin(lo, e), hi = fmax(hi, e);
-		if (interval_of(r->results[i], ci) == 0)
+		if (report_interval(r->results[i], ci) == 0)
 			lo = fmin(lo, ci[0]), hi = fmax(hi, ci[1]);
 		if (report_truth(r, r->results[i], &t) == 0) {
 			lo = fmin(lo, t), hi = fmax(hi, t);
@@ -152,7 +152,7 @@ draw_estimates(FILE *f, const report_results *r)
 		text(name, sizeof name, mpo_get(res, "name"));
 		text(stage, sizeof stage, mpo_get(res, "stage"));
 		naive = strcmp(name, "naive") == 0;
-		has_ci = interval_of(res, ci) == 0;
+		has_ci = report_interval(res, ci) == 0;
 		fputs("<g class=\"estimate\" data-name=\"", f);
 		svg_escape_str(f, name);
 		fputs("\">\n", f);
@@ -590,7 +590,7 @@ draw_boot(FILE *f, const report_results *r)
 		res = find_named(r, name);
 		if (res) {
 			est = number_or(mpo_get(res, "estimate"), NAN);
-			if (interval_of(res, ci) != 0)
+			if (report_interval(res, ci) != 0)
 				ci[0] = ci[1] = NAN;
 			if (report_truth(r, res, &truth) != 0)
 				truth = NAN;

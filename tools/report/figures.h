@@ -38,6 +38,9 @@ typedef struct {
 /* The figures in the page's order; NULL id after the last. */
 extern const figure report_figures[];
 
+/* A result's ci as two finite numbers: 0, or -1 when it has none. */
+int report_interval(const msgpack_object *result, double ci[2]);
+
 /* The truth an estimate is judged against (the naive difference against
  * the ATE): 0 with *truth set, or -1. */
 int report_truth(const report_results *r, const msgpack_object *result, double *truth);

@@ -29,17 +29,6 @@ static const char style[] =
     "@media print{body{margin:0;max-width:none}section{break-inside:avoid}"
     "pre{white-space:pre-wrap}}";
 
-static int
-ci_of(const msgpack_object *r, double ci[2])
-{
-	const msgpack_object *c = mpo_get(r, "ci");
-
-	return c && c->type == MSGPACK_OBJECT_ARRAY && c->via.array.size == 2 &&
-	    mpo_number(&c->via.array.ptr[0], &ci[0]) == 0 &&
-	    mpo_number(&c->via.array.ptr[1], &ci[1]) == 0 && isfinite(ci[0]) &&
-	    isfinite(ci[1]) ? 0 : -1;
-}
-
 static void
 card(FILE *f, const char *cls, const char *label, const msgpack_object *r, double value,
     int digits)
@@ -49,7 +38,7 @@ card(FILE *f, const char *cls, const char *label, const msgpack_object *r, doubl
 	fprintf(f, "<div class=\"card %s\"><div class=\"label\">", cls);
 	svg_escape_str(f, label);
 	fprintf(f, "</div><div class=\"value\">%+.*f</div>", digits, value);
-	if (r && ci_of(r, ci) == 0) {
+	if (r && report_interval(r, ci) == 0) {
 		mpo_number(mpo_get(r, "ci_level"), &level);
 		fprintf(f, "<div class=\"ci\">%.0f%% CI [%+.*f, %+.*f]</div>", 100 * level, digits,
 		    ci[0], digits, ci[1]);
