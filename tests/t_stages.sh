@@ -237,7 +237,7 @@ else
 		test "$faults" -lt 250
 fi
 
-fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, foreign, clang, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"
+fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, foreign, browser, clang, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"
 
 # --raw-caliper: a width in units of the distance; the same width given in
 # SDs matches the same units
