@@ -52,10 +52,25 @@ sd_name(sd_mode m)
 	return m == SD_TREATED ? "treated" : m == SD_CONTROL ? "control" : "pooled";
 }
 
+/* The SD a weighting's estimand takes, as cobalt's s.d.denom: the treated
+ * units' for the ATT (w_att, and matching: w_match), the controls' for the
+ * ATC, pooled for the ATE, the overlap weights and any other column. */
+static sd_mode
+estimand_sd(const char *weight_column)
+{
+	if (strcmp(weight_column, "w_att") == 0 || strcmp(weight_column, "w_match") == 0)
+		return SD_TREATED;
+	if (strcmp(weight_column, "w_atc") == 0)
+		return SD_CONTROL;
+	return SD_POOLED;
+}
+
 typedef struct {
 	const char *name;
 	int col; /* -1: raw */
 	int failures;
+	sd_mode sd;         /* its SMD's denominator */
+	double sum_w2[2];   /* its squared weights' sums, by group */
 } weighting;
 
 /* What the batches leave behind: a tally per covariate column (categorical
@@ -142,8 +157,11 @@ balance_batch(table *rows, void *ctx)
 	}
 	bs->failed |= treatment_check_batch(&bs->tcheck, &rows->cols[bs->ti], n, bs->x,
 	    bs->t);
-	for (int k = 1; k < bs->nw; k++)
+	for (int k = 1; k < bs->nw; k++) {
 		batch_weights(bs, k, &rows->cols[bs->ws[k].col], n, row0);
+		for (size_t r = 0; r < n && !bs->failed; r++)
+			bs->ws[k].sum_w2[bs->t[r]] += bs->w[k][r] * bs->w[k][r];
+	}
 	for (int c = 0; c < bs->ncov; c++) {
 		batch_covariate(bs, c, &rows->cols[bs->cov[c]], n, row0);
 		if (!bs->failed && tally_add(&bs->tally[c], bs->x, bs->t, bs->w, n) != 0)
@@ -252,16 +270,17 @@ static void
 add_rows(mpseq *table, const char *label, tally *tl,
     const balance_params *o, weighting *ws, int nw, const char *term)
 {
-	double denom;
+	double denom[3];
 
 	tally_sort(tl);
-	denom = balstat_sd_denominator(tl, o->sd);
+	for (int m = 0; m < 3; m++)
+		denom[m] = balstat_sd_denominator(tl, (sd_mode)m, o->variance);
 	for (int k = 0; k < nw; k++) {
 		balstat b;
 		mpseq row;
 		int pass;
 
-		balstat_compute(tl, k, denom, &b);
+		balstat_compute(tl, k, denom[ws[k].sd], o->variance, ws[k].sum_w2, &b);
 		pass = fabs(b.smd) <= o->threshold;
 		ws[k].failures += !pass;
 		mpseq_map(&row);
@@ -272,7 +291,10 @@ add_rows(mpseq *table, const char *label, tally *tl,
 		mpseq_f64(&row, "mean_treated", b.mean_t);
 		mpseq_f64(&row, "mean_control", b.mean_c);
 		mpseq_f64(&row, "smd", b.smd);
-		mpseq_f64(&row, "var_ratio", b.var_ratio);
+		if (isnan(b.var_ratio)) /* a binary covariate's, or a group's variance 0 */
+			mpseq_nil(&row, "var_ratio");
+		else
+			mpseq_f64(&row, "var_ratio", b.var_ratio);
 		mpseq_f64(&row, "ks", b.ks);
 		mpseq_bool(&row, "pass", pass);
 		mpseq_take(table, NULL, &row);
@@ -314,7 +336,7 @@ balance_table(balance_stream *bs, const table *schema, const balance_params *o,
 /* The weightings (raw, then every w_* column of the input) and a tally per
  * covariate. */
 static void
-balance_stream_open(balance_stream *bs, const table *schema)
+balance_stream_open(balance_stream *bs, const table *schema, const balance_params *o)
 {
 	memset(bs, 0, sizeof *bs);
 	treatment_check_init(&bs->tcheck);
@@ -332,6 +354,17 @@ balance_stream_open(balance_stream *bs, const table *schema)
 		bs->ws[bs->nw++] = (weighting){ .name = col->name, .col = c };
 	}
 	bs->wbuf = xcalloc((size_t)bs->nw, sizeof *bs->wbuf);
+	{
+		/* each weighting's SD; raw's: the one the weightings share, pooled
+		 * when they differ (or there are none) */
+		int shared = bs->nw > 1;
+
+		for (int k = 1; k < bs->nw; k++) {
+			bs->ws[k].sd = o->sd_auto ? estimand_sd(bs->ws[k].name) : o->sd;
+			shared &= bs->ws[k].sd == bs->ws[1].sd;
+		}
+		bs->ws[0].sd = !o->sd_auto ? o->sd : shared ? bs->ws[1].sd : SD_POOLED;
+	}
 	bs->w = xcalloc((size_t)bs->nw, sizeof *bs->w);
 	bs->w_check = xcalloc((size_t)bs->nw, sizeof *bs->w_check);
 	bs->w_neg_row = xcalloc((size_t)bs->nw, sizeof *bs->w_neg_row);
@@ -377,19 +410,25 @@ balance_result(const balance_stream *bs, const balance_params *o, mpseq *table,
 	mpseq names, fails;
 	int adjusted_failures = 0;
 
+	mpseq sds;
+
 	result_begin(result, "balance", "balance");
 	mpseq_f64(result, "threshold", o->threshold);
-	mpseq_str(result, "sd", sd_name(o->sd));
+	mpseq_str(result, "sd", o->sd_auto ? "auto" : sd_name(o->sd));
+	mpseq_str(result, "variance", o->variance == BALSTAT_SAMPLE ? "sample" : "population");
 	mpseq_i64(result, "n", (int64_t)bs->tcheck.rows);
 	mpseq_array(&names);
 	mpseq_map(&fails);
+	mpseq_map(&sds);
 	for (int k = 0; k < bs->nw; k++) {
 		mpseq_str(&names, NULL, bs->ws[k].name);
 		mpseq_i64(&fails, bs->ws[k].name, bs->ws[k].failures);
+		mpseq_str(&sds, bs->ws[k].name, sd_name(bs->ws[k].sd));
 		if (k > 0)
 			adjusted_failures += bs->ws[k].failures;
 	}
 	mpseq_take(result, "weights", &names);
+	mpseq_take(result, "sd_by_weight", &sds);
 	mpseq_take(result, "failures_by_weight", &fails);
 	/* what the threshold judges: the adjusted rows (raw when there are none) */
 	mpseq_i64(result, "failures", bs->nw > 1 ? adjusted_failures : bs->ws[0].failures);
@@ -423,7 +462,7 @@ balance_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		free(covs[c]);
 	}
 	free(covs);
-	balance_stream_open(&bs, &si.rows);
+	balance_stream_open(&bs, &si.rows, o);
 	bs.ti = ti;
 	bs.ncov = ncov;
 	bs.cov = cov;
@@ -456,46 +495,74 @@ balance_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	const balance_params *o = params;
 
 	(void)h;
-	mpseq_str(entry, "sd", sd_name(o->sd));
+	mpseq_str(entry, "sd", o->sd_auto ? "auto" : sd_name(o->sd));
+	mpseq_str(entry, "variance", o->variance == BALSTAT_SAMPLE ? "sample" : "population");
 	mpseq_f64(entry, "threshold", o->threshold);
 	if (o->interactions) /* absent: main terms only, as streams before it */
 		mpseq_bool(entry, "interactions", 1);
+}
+
+static void
+sd_parse(balance_params *o, const char *arg)
+{
+	o->sd_auto = arg[0] == 'a';
+	o->sd = arg[0] == 't' ? SD_TREATED : arg[0] == 'c' ? SD_CONTROL : SD_POOLED;
 }
 
 static int
 balance_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen)
 {
 	balance_params *o = params;
-	char *sd = NULL;
+	char *sd = NULL, *variance = NULL;
 	int rc = 0;
 
-	o->sd = SD_POOLED;
-	o->threshold = 0.1;
+	/* a key absent: as streams before it (one SD, population variances) */
+	*o = (balance_params){ .sd = SD_POOLED, .variance = BALSTAT_POPULATION,
+		.threshold = 0.1 };
 	if (recipe_get_str(e, "balance", "sd", &sd, why, whylen) ||
+	    recipe_get_str(e, "balance", "variance", &variance, why, whylen) ||
 	    recipe_get_number(e, "balance", "threshold", &o->threshold, why, whylen) ||
 	    recipe_get_bool(e, "balance", "interactions", &o->interactions, why, whylen))
 		rc = -1;
-	else if (sd && !cli_choice(sd, "pooled,treated,control")) {
-		snprintf(why, whylen, "the recipe's balance entry has an unknown 'sd'");
+	else if ((sd && !cli_choice(sd, "auto,pooled,treated,control")) ||
+	    (variance && !cli_choice(variance, "sample,population"))) {
+		snprintf(why, whylen, "the recipe's balance entry has an unknown 'sd' or "
+		    "'variance'");
 		rc = -1;
-	} else if (sd)
-		o->sd = sd[0] == 'p' ? SD_POOLED : sd[0] == 't' ? SD_TREATED : SD_CONTROL;
+	} else {
+		if (sd)
+			sd_parse(o, sd);
+		if (variance)
+			o->variance = variance[0] == 's' ? BALSTAT_SAMPLE : BALSTAT_POPULATION;
+	}
 	free(sd);
+	free(variance);
 	return rc;
 }
 
 static const char balance_usage[] =
-    "usage: balance [--threshold T] [--sd pooled|treated|control] [--interactions]\n"
-    "               [-t COL] [-x COVARIATES] [stream options]\n"
+    "usage: balance [--threshold T] [--sd auto|pooled|treated|control]\n"
+    "               [--population] [--interactions] [-t COL] [-x COVARIATES]\n"
+    "               [stream options]\n"
     "\n"
     "Checks covariate balance between treated and controls, raw and under\n"
     "every weight column (w_*) in the stream: standardised mean difference,\n"
     "variance ratio, Kolmogorov-Smirnov distance.\n"
     "\n"
     "  --threshold T      |SMD| above T fails (default 0.1)\n"
-    "  --sd MODE          SMD denominator from the unweighted groups' population\n"
-    "                     variances: pooled sqrt((v_t+v_c)/2) (default), treated\n"
-    "                     or control\n"
+    "  --sd MODE          SMD denominator, from the unweighted groups: auto\n"
+    "                     (default, as cobalt and MatchIt: each weighting's\n"
+    "                     estimand's, the treated SD for w_att and w_match, the\n"
+    "                     controls' for w_atc, pooled sqrt((v_t+v_c)/2) for the\n"
+    "                     rest; raw rows take the weightings' one when they\n"
+    "                     share it, else pooled), or pooled, treated or control\n"
+    "                     for every row\n"
+    "  --population       population variances (divide by n, not n - 1) and\n"
+    "                     variance ratios for binary covariates too: psflow\n"
+    "                     0.14's conventions, and the reference study's. By\n"
+    "                     default a binary covariate's variance is p(1 - p) and\n"
+    "                     it has no ratio; others have weighted sample variances\n"
+    "                     (R's cov.wt, unbiased)\n"
     "  --interactions     also the products of every pair of covariates (each\n"
     "                     level of a categorical one) and the squares of the\n"
     "                     numeric ones (cobalt's int = TRUE, poly = 2): balance\n"
@@ -505,12 +572,13 @@ static const char balance_usage[] =
     "\nexample:\n"
     "  ... | weight --estimand ate,att | match | balance --threshold 0.05 | report\n";
 
-enum { OPT_THRESHOLD = OPT_PROGRAM_BASE, OPT_SD, OPT_INTERACTIONS };
+enum { OPT_THRESHOLD = OPT_PROGRAM_BASE, OPT_SD, OPT_INTERACTIONS, OPT_POPULATION };
 
 static const struct option balance_longopts[] = {
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "sd", required_argument, NULL, OPT_SD },
 	{ "interactions", no_argument, NULL, OPT_INTERACTIONS },
+	{ "population", no_argument, NULL, OPT_POPULATION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -519,8 +587,8 @@ balance_defaults(void *params)
 {
 	balance_params *o = params;
 
-	o->sd = SD_POOLED;
-	o->threshold = 0.1;
+	*o = (balance_params){ .sd_auto = 1, .sd = SD_POOLED, .variance = BALSTAT_SAMPLE,
+		.threshold = 0.1 };
 }
 
 static void
@@ -531,11 +599,12 @@ balance_option(void *params, int opt, const char *arg)
 	switch (opt) {
 	case OPT_THRESHOLD: o->threshold = cli_double("--threshold", arg, 0, 10); break;
 	case OPT_SD:
-		if (!cli_choice(arg, "pooled,treated,control"))
-			die_usage("--sd wants pooled, treated or control, not '%s'", arg);
-		o->sd = arg[0] == 'p' ? SD_POOLED : arg[0] == 't' ? SD_TREATED : SD_CONTROL;
+		if (!cli_choice(arg, "auto,pooled,treated,control"))
+			die_usage("--sd wants auto, pooled, treated or control, not '%s'", arg);
+		sd_parse(o, arg);
 		break;
 	case OPT_INTERACTIONS: o->interactions = 1; break;
+	case OPT_POPULATION: o->variance = BALSTAT_POPULATION; break;
 	}
 }
 
@@ -545,8 +614,10 @@ balance_command(const void *params, const void *defaults, cmdline *cmd)
 {
 	const balance_params *o = params, *d = defaults;
 
-	if (o->sd != d->sd)
-		cmdline_opt(cmd, "--sd", sd_name(o->sd));
+	if (o->sd_auto != d->sd_auto || (!o->sd_auto && o->sd != d->sd))
+		cmdline_opt(cmd, "--sd", o->sd_auto ? "auto" : sd_name(o->sd));
+	if (o->variance != d->variance)
+		cmdline_word(cmd, "--population");
 	if (o->threshold != d->threshold)
 		cmdline_num(cmd, "--threshold", o->threshold);
 	if (o->interactions)

@@ -11,7 +11,9 @@
 #include "module.h"
 
 typedef struct {
-	sd_mode sd;
+	int sd_auto;       /* each weighting's SD from its estimand (default) */
+	sd_mode sd;        /* else this one for every row */
+	balstat_variance variance;
 	double threshold;
 	int interactions;  /* products of covariates and squares too */
 } balance_params;

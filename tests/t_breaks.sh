@@ -138,9 +138,11 @@ qc = np.array([float(r["query_confidence"]) for r in rows])
 heavy = np.array([r["engagement_tier"] == "heavy" for r in rows], float)
 table = [r for r in json.load(open(sys.argv[2]))["results"] if r["name"] == "balance"][0]["table"]
 for label, x in (("engagement_tier_heavy:query_confidence", heavy * qc), ("query_confidence^2", qc * qc)):
-    sd = np.sqrt((x[t].var() + x[~t].var()) / 2)
+    # pooled sample SD (w_ate: the ATE's), cov.wt's unbiased weighted variances
+    sd = np.sqrt((x[t].var(ddof=1) + x[~t].var(ddof=1)) / 2)
     mt, mc = np.average(x[t], weights=w[t]), np.average(x[~t], weights=w[~t])
-    vt = np.average((x[t] - mt) ** 2, weights=w[t]); vc = np.average((x[~t] - mc) ** 2, weights=w[~t])
+    def wvar(v, u, m): return (u * (v - m) ** 2).sum() / (u.sum() - (u * u).sum() / u.sum())
+    vt, vc = wvar(x[t], w[t], mt), wvar(x[~t], w[~t], mc)
     row = [r for r in table if r["covariate"] == label and r["weight"] == "w_ate"][0]
     assert abs(row["smd"] - (mt - mc) / sd) < 1e-9 and abs(row["var_ratio"] - vt / vc) < 1e-9, (label, row)
 PY

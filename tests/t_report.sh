@@ -175,3 +175,10 @@ gen -n 2000 --seed 1 | fitps -t opt_in_agent_mode -x engagement_tier --save-mode
 gen -n 2000 --seed 2 | fitps --model "$work/m.psm" --quiet | report >"$work/scored.txt"
 check "a saved model inline in the recipe: the command line asks for the model file" \
 	bash -c "grep -q 'cannot be rerun from its options alone (a saved model: give --model FILE)' '$work/scored.txt' && grep -q 'fitps --model MODEL_FILE' '$work/scored.txt'"
+
+# the balance section's count says what it counts
+report <"$work/flow.mp" >"$work/flow.txt"
+check "report's balance count: after adjustment, per weighting, and raw apart as not counted" \
+	grep -Eq '^  failures after adjustment: [0-9]+ \(w_ate [0-9]+, w_att [0-9]+, w_match [0-9]+\); raw, not counted: [0-9]+$' "$work/flow.txt"
+check "  ... and the title names each weighting's SD (cobalt's s.d.denom by estimand)" \
+	grep -q 'SD raw pooled, w_ate pooled, w_att treated, w_match treated' "$work/flow.txt"

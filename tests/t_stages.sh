@@ -84,19 +84,26 @@ cols = {k: np.concatenate(v) for k, v in cols.items()}
 t = cols["opt_in_agent_mode"] == 1
 x = cols["query_confidence"]
 table = [r for r in json.load(open(sys.argv[2]))["results"] if r["name"] == "balance"][0]["table"]
-sd = np.sqrt((x[t].var() + x[~t].var()) / 2)
+# cobalt's conventions: the SD of each weighting's estimand from the raw
+# groups' sample variances (raw takes pooled: the weightings' estimands
+# differ), weighted variances as R's cov.wt(method = "unbiased")
+sd = {"pooled": np.sqrt((x[t].var(ddof=1) + x[~t].var(ddof=1)) / 2), "treated": x[t].std(ddof=1)}
+sd_of = {"raw": "pooled", "w_ate": "pooled", "w_att": "treated", "w_match": "treated"}
+def wvar(v, w):
+    m = np.average(v, weights=w)
+    S, S2 = w.sum(), (w * w).sum()
+    return (w * (v - m) ** 2).sum() / (S - S2 / S)
 for wname in ("raw", "w_ate", "w_att", "w_match"):
     w = np.ones_like(x) if wname == "raw" else cols[wname]
     mt, mc = np.average(x[t], weights=w[t]), np.average(x[~t], weights=w[~t])
-    vt = np.average((x[t] - mt) ** 2, weights=w[t])
-    vc = np.average((x[~t] - mc) ** 2, weights=w[~t])
+    vt, vc = wvar(x[t], w[t]), wvar(x[~t], w[~t])
     grid = np.unique(x)
     def cdf(sel):
         s = np.cumsum(np.bincount(np.searchsorted(grid, x[sel]), w[sel], len(grid)))
         return s / s[-1]
     ks = np.abs(cdf(t) - cdf(~t)).max()
     row = [r for r in table if r["covariate"] == "query_confidence" and r["weight"] == wname][0]
-    for key, want in (("smd", (mt - mc) / sd), ("var_ratio", vt / vc), ("ks", ks)):
+    for key, want in (("smd", (mt - mc) / sd[sd_of[wname]]), ("var_ratio", vt / vc), ("ks", ks)):
         assert abs(row[key] - want) < 1e-9, (wname, key, row[key], want)
 PY
 printf 't,y,x,g,w_ate\n0,1,0.5,a,1\n1,0,0.25,b,2\n1,1,,a,1\n0,0,0.75,b,1\n' >"$work/balnan.csv"

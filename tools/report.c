@@ -397,8 +397,19 @@ balance(const msgpack_object *r)
 		hdr[k + 1] = mpo_strdup(&weights->via.array.ptr[k]);
 		align[k + 1] = 'r';
 	}
-	snprintf(title, sizeof title, "Balance (|SMD| <= %s passes; SD %s; x marks a failure)",
-	    str(a, sizeof a, mpo_get(r, "threshold")), str(b, sizeof b, mpo_get(r, "sd")));
+	{
+		/* the SMDs' denominators: one, or each weighting's (--sd auto) */
+		const msgpack_object *sds = mpo_get(r, "sd_by_weight");
+		char sd_text[256] = "";
+
+		for (uint32_t k = 0; sds && sds->type == MSGPACK_OBJECT_MAP && k < sds->via.map.size; k++)
+			snprintf(sd_text + strlen(sd_text), sizeof sd_text - strlen(sd_text), "%s%s %s",
+			    k ? ", " : "", str(a, sizeof a, &sds->via.map.ptr[k].key),
+			    str(b, sizeof b, &sds->via.map.ptr[k].val));
+		snprintf(title, sizeof title, "Balance (|SMD| <= %s passes; SD %s; x marks a failure)",
+		    str(a, sizeof a, mpo_get(r, "threshold")), sd_text[0] && mpo_is_str(mpo_get(r,
+		    "sd"), "auto") ? sd_text : str(b, sizeof b, mpo_get(r, "sd")));
+	}
 	heading(title);
 	texttable_init(&t, nw + 1, hdr, align);
 	for (uint32_t i = 0; i < rows->via.array.size; i += (uint32_t)nw) {
@@ -422,16 +433,27 @@ balance(const msgpack_object *r)
 		free(buf);
 	}
 	print_table(&t);
-	fprintf(out, "%sfailures: %s (raw included: ", markdown ? "\n" : "  ",
-	    str(a, sizeof a, mpo_get(r, "failures")));
 	{
+		/* the failures the threshold judges: the adjusted rows' (raw's
+		 * only when nothing is adjusted), raw's beside them, not counted */
 		const msgpack_object *f = mpo_get(r, "failures_by_weight");
+		int adjusted = 0;
 
-		for (uint32_t k = 0; f && f->type == MSGPACK_OBJECT_MAP && k < f->via.map.size; k++)
-			fprintf(out, "%s%s %s", k ? ", " : "", str(a, sizeof a, &f->via.map.ptr[k].key),
-			    str(b, sizeof b, &f->via.map.ptr[k].val));
+		fprintf(out, "%sfailures%s: %s", markdown ? "\n" : "  ", nw > 1 ?
+		    " after adjustment" : " (nothing adjusted: raw)",
+		    str(a, sizeof a, mpo_get(r, "failures")));
+		for (uint32_t k = 0; nw > 1 && f && f->type == MSGPACK_OBJECT_MAP && k < f->via.map.size; k++) {
+			if (mpo_is_str(&f->via.map.ptr[k].key, "raw"))
+				continue;
+			fprintf(out, "%s%s %s", adjusted++ ? ", " : " (", str(a, sizeof a,
+			    &f->via.map.ptr[k].key), str(b, sizeof b, &f->via.map.ptr[k].val));
+		}
+		if (adjusted)
+			fputc(')', out);
+		if (nw > 1 && mpo_get(f, "raw"))
+			fprintf(out, "; raw, not counted: %s", str(a, sizeof a, mpo_get(f, "raw")));
+		fputc('\n', out);
 	}
-	fprintf(out, ")\n");
 	for (int k = 0; k < nw; k++)
 		free((char *)hdr[k + 1]);
 	free(hdr);

@@ -34,25 +34,43 @@ main(void)
 	}
 	CHECK(tl.nvalues == 4, "four distinct values (2 twice)");
 	tally_sort(&tl);
-	den = balstat_sd_denominator(&tl, SD_POOLED);
+	den = balstat_sd_denominator(&tl, SD_POOLED, BALSTAT_POPULATION);
 	CHECK_NEAR(den, sqrt(5.0 / 6), 1e-12, "pooled SD from population variances");
-	CHECK_NEAR(balstat_sd_denominator(&tl, SD_TREATED), sqrt(2.0 / 3), 1e-12,
+	CHECK_NEAR(balstat_sd_denominator(&tl, SD_TREATED, BALSTAT_POPULATION), sqrt(2.0 / 3), 1e-12,
 	    "treated SD");
-	CHECK_NEAR(balstat_sd_denominator(&tl, SD_CONTROL), 1, 1e-12, "control SD");
-	balstat_compute(&tl, 0, den, &b);
+	CHECK_NEAR(balstat_sd_denominator(&tl, SD_CONTROL, BALSTAT_POPULATION), 1, 1e-12, "control SD");
+	/* sample variances: treated 1, 2, 3 -> 1; controls 2, 4 -> 2 */
+	CHECK_NEAR(balstat_sd_denominator(&tl, SD_POOLED, BALSTAT_SAMPLE), sqrt(1.5), 1e-12,
+	    "pooled SD from sample variances: sqrt((1 + 2) / 2)");
+	CHECK_NEAR(balstat_sd_denominator(&tl, SD_TREATED, BALSTAT_SAMPLE), 1, 1e-12,
+	    "treated sample SD 1");
+	{
+		/* weighted sample variance, cov.wt's unbiased form: treated w 1,1,2
+		 * (S 4, S2 6): 11/16 * 4 / (4 - 6/4) = 1.1; controls w 1,1 (S 2, S2
+		 * 2): 1 * 2 / (2 - 1) = 2; ratio 0.55 */
+		const double sum_w2[2] = { 2, 6 };
+		balstat bs;
+
+		balstat_compute(&tl, 1, 1, BALSTAT_SAMPLE, sum_w2, &bs);
+		CHECK_NEAR(bs.var_ratio, 0.55, 1e-12, "weighted sample variance ratio 1.1 / 2");
+		CHECK(!bs.binary, "1 2 3 4 is not binary");
+		balstat_compute(&tl, 0, 1, BALSTAT_SAMPLE, NULL, &bs);
+		CHECK_NEAR(bs.var_ratio, 0.5, 1e-12, "unweighted: sample variances 1 / 2");
+	}
+	balstat_compute(&tl, 0, den, BALSTAT_POPULATION, NULL, &b);
 	CHECK_NEAR(b.mean_t, 2, 1e-12, "raw treated mean");
 	CHECK_NEAR(b.mean_c, 3, 1e-12, "raw control mean");
 	CHECK_NEAR(b.smd, -1 / sqrt(5.0 / 6), 1e-12, "raw SMD");
 	CHECK_NEAR(b.var_ratio, 2.0 / 3, 1e-12, "raw variance ratio");
 	/* unweighted KS: x=1: 1/3-0; x=2: 2/3-1/2; x=3: 1-1/2 = 1/2 */
 	CHECK_NEAR(b.ks, 0.5, 1e-12, "raw KS");
-	balstat_compute(&tl, 1, den, &b);
+	balstat_compute(&tl, 1, den, BALSTAT_POPULATION, NULL, &b);
 	CHECK_NEAR(b.smd, (9.0 / 4 - 3) / sqrt(5.0 / 6), 1e-12, "weighted SMD");
 	CHECK_NEAR(b.var_ratio, (11.0 / 16) / 1, 1e-12, "weighted variance ratio");
 	CHECK_NEAR(b.ks, 0.5, 1e-12, "weighted KS");
 	/* controls weighted 3:1 -> at x=2 F_c = 3/4, F_t = 1/2 -> 1/4;
 	 * x=1: 1/4; x=3: 1 - 3/4 = 1/4 */
-	balstat_compute(&tl, 2, den, &b);
+	balstat_compute(&tl, 2, den, BALSTAT_POPULATION, NULL, &b);
 	CHECK_NEAR(b.ks, 0.25, 1e-12, "weighted KS with unequal control weights");
 
 	/* the indicator x == 2: treated 0,1,0 -> mean 1/3, var 2/9; controls
@@ -64,12 +82,18 @@ main(void)
 		tally_indicator(&tl, 2, &ind);
 		CHECK(ind.nvalues == 2, "an indicator has two values");
 		tally_sort(&ind);
-		d = balstat_sd_denominator(&ind, SD_POOLED);
+		d = balstat_sd_denominator(&ind, SD_POOLED, BALSTAT_POPULATION);
 		CHECK_NEAR(d, sqrt((2.0 / 9 + 0.25) / 2), 1e-12, "indicator's pooled SD");
-		balstat_compute(&ind, 0, d, &b);
+		balstat_compute(&ind, 0, d, BALSTAT_POPULATION, NULL, &b);
 		CHECK_NEAR(b.smd, (1.0 / 3 - 0.5) / d, 1e-12, "indicator's raw SMD");
 		/* F at 0: treated 2/3, controls 1/2 */
 		CHECK_NEAR(b.ks, 1.0 / 6, 1e-12, "indicator's raw KS");
+		/* a binary covariate keeps p(1 - p) and has no variance ratio */
+		CHECK(balstat_binary(&ind), "an indicator is binary");
+		CHECK_NEAR(balstat_sd_denominator(&ind, SD_POOLED, BALSTAT_SAMPLE), d, 1e-15,
+		    "a binary covariate's SD is sqrt(p(1 - p)) with sample variances too");
+		balstat_compute(&ind, 0, d, BALSTAT_SAMPLE, NULL, &b);
+		CHECK(isnan(b.var_ratio), "no variance ratio for a binary covariate");
 		tally_free(&ind);
 	}
 	tally_free(&tl);
@@ -84,7 +108,7 @@ main(void)
 		tally_add(&tl, z, g, raw, 2);
 		CHECK(tl.nvalues == 1, "-0 and 0 are one value");
 		tally_sort(&tl);
-		balstat_compute(&tl, 0, 1, &b);
+		balstat_compute(&tl, 0, 1, BALSTAT_POPULATION, NULL, &b);
 		CHECK(b.ks == 0, "KS 0 between -0 and 0");
 		tally_free(&tl);
 	}
@@ -109,9 +133,9 @@ main(void)
 		{
 			double sd = sqrt((1000.0 * 1000 - 1) / 12);
 
-			CHECK_NEAR(balstat_sd_denominator(&tl, SD_POOLED), sd, 1e-9,
+			CHECK_NEAR(balstat_sd_denominator(&tl, SD_POOLED, BALSTAT_POPULATION), sd, 1e-9,
 			    "SD of 1000 consecutive integers");
-			balstat_compute(&tl, 0, sd, &b);
+			balstat_compute(&tl, 0, sd, BALSTAT_POPULATION, NULL, &b);
 			CHECK_NEAR(b.smd, 500 / sd, 1e-12, "SMD over 1500 values");
 			CHECK_NEAR(b.var_ratio, 1, 1e-12, "equal variances");
 			CHECK_NEAR(b.ks, 0.5, 1e-12, "KS over 1500 values");

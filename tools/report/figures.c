@@ -323,6 +323,7 @@ draw_love(FILE *f, const report_results *r)
 	}
 	svg_text(f, (left + right) / 2, height - 4, "middle", "axis-title",
 	    "absolute standardised mean difference (SD %s)", mpo_is_str(mpo_get(b, "sd"),
+	    "auto") ? "by each weighting's estimand" : mpo_is_str(mpo_get(b, "sd"),
 	    "treated") ? "of the treated" : mpo_is_str(mpo_get(b, "sd"), "control") ?
 	    "of the controls" : "pooled");
 	svg_close(f);
