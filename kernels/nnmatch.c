@@ -69,14 +69,38 @@ cmp_candidate(const void *a, const void *b)
 	return (x->row > y->row) - (x->row < y->row);
 }
 
-/* Picks the matches of one treated unit at distance value x into out
- * (slots in the sorted pool); returns how many. The walk outward gathers
- * the k nearest and every control tied with the k-th; TIES_FIRST then keeps
- * the k with the smallest (distance, row). */
+/* Picks the matches of one treated unit (distance value x, its row) into
+ * out (slots in the sorted pool); returns how many. The walk outward takes
+ * the nearer side first, the left (smaller value) on a tie. TIES_MATCHIT
+ * starts from the unit's place among the controls and stops at k (so of
+ * equidistant controls the one next to it in that order comes first);
+ * otherwise the walk gathers the k nearest and every control tied with the
+ * k-th, and TIES_FIRST then keeps the k with the smallest (distance, row). */
+/* The first control after (x, row) in the pool's order (value, then row):
+ * where a treated unit at x of that row sits among the controls, as in
+ * MatchIt's one sort of every unit. */
 static size_t
-find_matches(pool *p, double x, const nnmatch_opts *o, candidate **out, size_t *cap)
+position_of(const keyed *c, size_t m, double x, size_t row)
 {
-	size_t pos = lower_bound(p->c, p->m, x), got = 0;
+	size_t lo = 0, hi = m;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c[mid].key < x || (c[mid].key == x && c[mid].index < row))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t
+find_matches(pool *p, double x, size_t row, const nnmatch_opts *o, candidate **out,
+    size_t *cap)
+{
+	size_t pos = o->ties == TIES_MATCHIT ? position_of(p->c, p->m, x, row) :
+	    lower_bound(p->c, p->m, x), got = 0;
 	size_t L = pos == 0 ? SIZE_MAX : pos - 1, R = pos;
 	double kth = INFINITY;
 
@@ -95,7 +119,7 @@ find_matches(pool *p, double x, const nnmatch_opts *o, candidate **out, size_t *
 			break;
 		if (o->caliper > 0 && dist > o->caliper)
 			break;
-		if (got >= (size_t)o->k && dist != kth)
+		if (got >= (size_t)o->k && (dist != kth || o->ties == TIES_MATCHIT))
 			break;
 		if (got == *cap) {
 			*cap = *cap ? *cap * 2 : 16;
@@ -314,8 +338,13 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	return 0;
 }
 
-/* The general case: k nearest, ties first or all, with or without
- * replacement, one control at a time. */
+/* The general case: k nearest, any ties rule, with or without
+ * replacement, one control at a time. With replacement each treated unit
+ * takes its k at once (no unit's matches change another's); without, as
+ * MatchIt does, in k rounds: every treated unit, in order of its distance
+ * value from the largest down (equal values: the lowest row first, as R's
+ * order(decreasing = TRUE)), takes one control per round while any is
+ * left, so controls run short for the last rounds, not for whole units. */
 static int
 match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
     const nnmatch_opts *o, double *w, nnmatch_result *r, int64_t *set)
@@ -323,7 +352,12 @@ match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
 	keyed *controls = xmalloc((n + 1) * sizeof *controls);
 	keyed *treated = xmalloc((n + 1) * sizeof *treated);
 	double *kk = xcalloc(n + 1, sizeof *kk), *tau_i = xcalloc(n + 1, sizeof *tau_i);
+	double *mean_c = xcalloc(n + 1, sizeof *mean_c);
+	size_t *got = xcalloc(n + 1, sizeof *got); /* matches per treated row */
+	size_t *pair_t = NULL, *pair_c = NULL, npairs = 0, pairs_cap = 0;
 	size_t nc = 0, nt = 0, cap = 0;
+	int rounds = o->replace ? 1 : o->k;
+	nnmatch_opts per_round = *o;
 	candidate *slots = NULL;
 	double sum_tau = 0, pair_sq = 0, s2, var_c = 0, var_t = 0;
 	pool p;
@@ -334,7 +368,7 @@ match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
 		if (set)
 			set[i] = -1;
 		if (t[i])
-			treated[nt++] = (keyed){ d[i], i };
+			treated[nt++] = (keyed){ -d[i], i }; /* largest first, then row */
 		else
 			controls[nc++] = (keyed){ d[i], i };
 	}
@@ -348,45 +382,53 @@ match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
 		for (size_t i = 0; i < nc; i++)
 			p.right[i] = p.left[i] = i;
 		p.right[nc] = nc; /* the end: nothing alive beyond */
-		/* greedy from the largest distance value down, then by row */
 		keyed_sort(treated, nt);
-		for (size_t a = 0, b = nt ? nt - 1 : 0; nt && a < b; a++, b--) {
-			keyed tmp = treated[a];
-
-			treated[a] = treated[b];
-			treated[b] = tmp;
-		}
+		per_round.k = 1;
 	}
-	/* matches, weights, each treated unit's tau and the pairs' squares */
+	/* the matches, as (treated row, control row) pairs in the order found */
+	for (int round = 0; round < rounds; round++)
+		for (size_t a = 0; a < nt; a++) {
+			size_t i = treated[a].index;
+			size_t m = find_matches(&p, d[i], i, o->replace ? o : &per_round, &slots, &cap);
+
+			if (npairs + m > pairs_cap) {
+				pairs_cap = (npairs + m) * 2 + 16;
+				pair_t = xreallocarray(pair_t, pairs_cap, sizeof *pair_t);
+				pair_c = xreallocarray(pair_c, pairs_cap, sizeof *pair_c);
+			}
+			for (size_t s = 0; s < m; s++) {
+				pair_t[npairs] = i;
+				pair_c[npairs++] = slots[s].row;
+			}
+			got[i] += m;
+			if (set && !o->replace && m > 0) /* each control serves one set at most */
+				set[i] = set[slots[0].row] = (int64_t)a;
+		}
+	/* weights, each treated unit's tau and the pairs' squares */
+	for (size_t q = 0; q < npairs; q++) {
+		size_t i = pair_t[q], j = pair_c[q];
+		double m = (double)got[i], tau_pair = y[i] - y[j];
+
+		mean_c[i] += y[j] / m;
+		pair_sq += tau_pair * tau_pair / m;
+		w[j] += 1.0 / m;
+		kk[j] += 1.0 / (m * m);
+	}
 	for (size_t a = 0; a < nt; a++) {
 		size_t i = treated[a].index;
-		size_t m = find_matches(&p, d[i], o, &slots, &cap);
-		double mean_c = 0;
 
-		if (m == 0) {
+		if (got[i] == 0) {
 			r->treated_unmatched++;
 			tau_i[i] = NAN;
 			continue;
 		}
-		if (set && !o->replace) /* each control serves one set at most */
-			set[i] = (int64_t)a;
-		for (size_t s = 0; s < m; s++) {
-			size_t j = slots[s].row;
-			double tau_pair = y[i] - y[j];
-
-			if (set && !o->replace)
-				set[j] = (int64_t)a;
-			mean_c += y[j] / (double)m;
-			pair_sq += tau_pair * tau_pair / (double)m;
-			w[j] += 1.0 / (double)m;
-			kk[j] += 1.0 / ((double)m * (double)m);
-		}
 		w[i] = 1;
-		tau_i[i] = y[i] - mean_c;
+		tau_i[i] = y[i] - mean_c[i];
 		sum_tau += tau_i[i];
 		r->treated_matched++;
-		r->pairs += m;
+		r->pairs += got[i];
 	}
+	free(mean_c), free(got), free(pair_t), free(pair_c);
 	if (r->treated_matched == 0) {
 		r->estimate = r->se = NAN;
 		free(controls), free(treated), free(kk), free(tau_i), free(slots);

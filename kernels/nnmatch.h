@@ -1,13 +1,18 @@
 /* nnmatch — nearest-neighbour matching of treated units to controls on one
  * distance (the propensity or its logit), for the ATT.
  *
- * Each treated unit gets its k nearest controls (ties at the k-th distance:
- * TIES_ALL takes every tied control, TIES_FIRST the lowest row); each of its
- * m matches carries weight 1/m. Controls beyond the caliper are never
- * matched; a treated unit with none in reach is unmatched and left out.
- * With replacement a control may serve many treated units; without, treated
- * units are served greedily from the largest distance value down (MatchIt's
- * m.order = "largest") and each control is used once.
+ * Each treated unit gets its k nearest controls; of controls equally far:
+ * TIES_ALL takes every one tied at the k-th distance (each sharing the
+ * weight), TIES_FIRST the lowest row, TIES_MATCHIT the one next to the unit
+ * in MatchIt's order of all units by distance value then row (the nearer
+ * side first, the smaller value on a tie: MatchIt's find_left/find_right).
+ * Each of a unit's m matches carries weight 1/m. Controls beyond the
+ * caliper are never matched; a treated unit with none in reach is
+ * unmatched and left out. With replacement a control may serve many
+ * treated units; without, as MatchIt, in k rounds of one control each:
+ * treated units served greedily from the largest distance value down
+ * (m.order = "largest"; equal values lowest row first) and each control
+ * used once, so a short supply of controls cuts the last rounds.
  * Controls are sorted once and searched: O(n log n).
  *
  * The standard error is Abadie and Imbens' (2006) for the ATT with a
@@ -24,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { TIES_ALL, TIES_FIRST } ties_rule;
+typedef enum { TIES_ALL, TIES_FIRST, TIES_MATCHIT } ties_rule;
 
 typedef struct {
 	int k;

@@ -29,6 +29,12 @@ match_distances(const match_params *o, const double *ps, const double *count, si
 	return rc;
 }
 
+static const char *
+ties_name(ties_rule r)
+{
+	return r == TIES_ALL ? "all" : r == TIES_FIRST ? "first" : "matchit";
+}
+
 /* w_match, and without replacement match_set: the number of each unit's
  * matched set (its treated unit's, in matching order), for what needs the
  * pairs themselves (sensitivity's Rosenbaum bounds). */
@@ -120,7 +126,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	mpseq_i64(&result, "k", nn.k);
 	mpseq_bool(&result, "replace", nn.replace);
 	mpseq_str(&result, "on", o->on_logit ? "logit" : "ps");
-	mpseq_str(&result, "ties", nn.ties == TIES_ALL ? "all" : "first");
+	mpseq_str(&result, "ties", ties_name(nn.ties));
 	mpseq_f64(&result, "caliper_width", nn.caliper > 0 ? nn.caliper : NAN);
 	mpseq_str(&result, "weight_column", "w_match");
 	if (si_set >= 0)
@@ -151,7 +157,7 @@ match_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	if (o->raw_caliper) /* absent: in SDs, as streams before it */
 		mpseq_bool(entry, "raw_caliper", 1);
 	mpseq_str(entry, "on", o->on_logit ? "logit" : "ps");
-	mpseq_str(entry, "ties", o->nn.ties == TIES_ALL ? "all" : "first");
+	mpseq_str(entry, "ties", ties_name(o->nn.ties));
 	recipe_write_roles(entry, h);
 }
 
@@ -175,13 +181,14 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 		snprintf(why, whylen, "the recipe's match entry has k = %g (a whole number "
 		    "from 1 to 1000 was written)", k);
 		rc = -1;
-	} else if ((on && !cli_choice(on, "ps,logit")) || (ties && !cli_choice(ties, "all,first"))) {
+	} else if ((on && !cli_choice(on, "ps,logit")) || (ties && !cli_choice(ties, "all,first,matchit"))) {
 		snprintf(why, whylen, "the recipe's match entry has an unknown 'on' or 'ties'");
 		rc = -1;
 	}
 	o->nn.k = (int)k;
 	o->on_logit = on && strcmp(on, "logit") == 0;
-	o->nn.ties = ties && strcmp(ties, "first") == 0 ? TIES_FIRST : TIES_ALL;
+	o->nn.ties = ties && strcmp(ties, "first") == 0 ? TIES_FIRST :
+	    ties && strcmp(ties, "matchit") == 0 ? TIES_MATCHIT : TIES_ALL;
 	free(on);
 	free(ties);
 	return rc;
@@ -260,20 +267,27 @@ static const struct option match_longopts[] = {
 
 static const char match_usage[] =
     "usage: match [-k K] [--no-replace] [--caliper C [--raw-caliper]] [--on ps|logit]\n"
-    "             [--ties all|first] [-t COL] [-y COL] [--ps COL] [stream options]\n"
+    "             [--ties all|first|matchit] [-t COL] [-y COL] [--ps COL]\n"
+    "             [stream options]\n"
     "\n"
     "Matches each treated unit to its K nearest controls on the propensity\n"
     "score and estimates the effect on the treated (ATT).\n"
     "\n"
     "  -k K               controls per treated unit (default 1)\n"
-    "  --no-replace       use each control once (greedy, largest score first)\n"
+    "  --no-replace       use each control once, as MatchIt: K rounds in which\n"
+    "                     each treated unit (largest score first; equal scores\n"
+    "                     lowest row first) takes its nearest control left\n"
     "  --caliper C        no match farther than C standard deviations of the\n"
     "                     distance (MatchIt's std.caliper); default none\n"
     "  --raw-caliper      C is in units of the distance itself (ps, or its logit\n"
     "                     with --on logit), not SDs (std.caliper = FALSE)\n"
     "  --on ps|logit      match on the score or its logit (default ps)\n"
-    "  --ties all|first   controls tied at the K-th distance: use them all with\n"
-    "                     shared weight (default), or only the lowest row\n"
+    "  --ties RULE        of controls equally far: all (default with replacement)\n"
+    "                     uses every one tied at the K-th distance with shared\n"
+    "                     weight; first the lowest row (default without\n"
+    "                     replacement); matchit the one next to the treated\n"
+    "                     unit in the order of all units by score, then row\n"
+    "                     (the smaller score on a tie), as MatchIt\n"
     "  -t, -y, --ps COL   override the treatment, outcome, propensity roles\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
@@ -307,9 +321,10 @@ match_option(void *params, int opt, const char *arg)
 		o->on_logit = strcmp(arg, "logit") == 0;
 		break;
 	case OPT_TIES:
-		if (!cli_choice(arg, "all,first"))
-			die_usage("--ties wants all or first, not '%s'", arg);
-		o->nn.ties = strcmp(arg, "all") == 0 ? TIES_ALL : TIES_FIRST;
+		if (!cli_choice(arg, "all,first,matchit"))
+			die_usage("--ties wants all, first or matchit, not '%s'", arg);
+		o->nn.ties = strcmp(arg, "all") == 0 ? TIES_ALL : strcmp(arg, "first") == 0 ?
+		    TIES_FIRST : TIES_MATCHIT;
 		o->ties_given = 1;
 		break;
 	}
@@ -326,8 +341,9 @@ match_finish(void *params, const stage_roles *roles)
 	if (!o->nn.replace) {
 		if (o->ties_given && o->nn.ties == TIES_ALL)
 			die_usage("--ties all shares controls between treated units, which "
-			    "--no-replace forbids: use --ties first");
-		o->nn.ties = TIES_FIRST;
+			    "--no-replace forbids: use --ties first or matchit");
+		if (!o->ties_given)
+			o->nn.ties = TIES_FIRST;
 	}
 }
 
@@ -352,7 +368,7 @@ match_command(const void *params, const void *defaults, cmdline *cmd)
 	if (o->on_logit)
 		cmdline_opt(cmd, "--on", "logit");
 	if (o->nn.ties != d->nn.ties)
-		cmdline_opt(cmd, "--ties", o->nn.ties == TIES_ALL ? "all" : "first");
+		cmdline_opt(cmd, "--ties", ties_name(o->nn.ties));
 	return 0;
 }
 

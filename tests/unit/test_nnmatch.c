@@ -194,5 +194,56 @@ main(void)
 		CHECK(nnmatch_distance(1, 0, (const double[]){ .3, 1 }, NULL, 2, dd, &width,
 		    &bad) == -1 && bad == 1, "nnmatch_distance: ps 1 has no logit: row 1");
 	}
+	{
+		/* MatchIt's rounds without replacement: t0 (d .875) and t1 (.75),
+		 * controls c0 (.8125, y 1) and c1 (.5, y 0), k = 2. Round 1: t0
+		 * (largest first) takes c0, t1 takes c1; round 2: none is left. All
+		 * K at once would give t0 both and leave t1 unmatched. */
+		const double d2[4] = { .875, .75, .8125, .5 }, y2[4] = { 1, 1, 1, 0 };
+		const uint8_t t2[4] = { 1, 1, 0, 0 };
+		int64_t set[4];
+		nnmatch_opts no = { .k = 2, .replace = 0, .ties = TIES_FIRST };
+
+		CHECK(nnmatch_att_sets(d2, t2, y2, 4, &no, w, &r, set) == 0 &&
+		    r.treated_matched == 2 && r.treated_unmatched == 0,
+		    "no replacement, k 2: rounds give every treated unit a first control");
+		CHECK(set[0] == 0 && set[2] == 0 && set[1] == 1 && set[3] == 1,
+		    "  ... t0 with c0 (set 0), t1 with c1 (set 1)");
+		CHECK_NEAR(r.estimate, ((1 - 1) + (1 - 0)) / 2.0, 1e-15, "  ... ATT (0 + 1) / 2");
+	}
+	{
+		/* equal scores among the treated: the lowest row is served first
+		 * (R's order(decreasing = TRUE)); one control for two */
+		const double d2[3] = { .5, .5, .5 }, y2[3] = { 1, 0, 0 };
+		const uint8_t t2[3] = { 1, 1, 0 };
+		int64_t set[3];
+		nnmatch_opts no = { .k = 1, .replace = 0, .ties = TIES_FIRST };
+
+		CHECK(nnmatch_att_sets(d2, t2, y2, 3, &no, w, &r, set) == 0 && set[0] == 0 &&
+		    set[2] == 0 && set[1] == -1 && w[0] == 1 && w[1] == 0,
+		    "treated units with equal scores: row 0 before row 1");
+	}
+	{
+		/* the ties rules: treated t at .5 (row 2) between c0, c1 at .25
+		 * (rows 0, 1; y 0, 1) and c3 at .75 (row 3, y 1), all .25 away.
+		 * first: the lowest row, c0; matchit: the left side first, and on
+		 * it the control next to t in the order by score then row, c1;
+		 * all: the three, each 1/3 */
+		const double d2[4] = { .25, .25, .5, .75 }, y2[4] = { 0, 1, 1, 1 };
+		const uint8_t t2[4] = { 0, 0, 1, 0 };
+		nnmatch_opts ro = { .k = 1, .replace = 1, .ties = TIES_FIRST };
+
+		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && w[0] == 1 && w[1] == 0 &&
+		    w[3] == 0 && r.estimate == 1, "--ties first: the lowest row (c0)");
+		ro.ties = TIES_MATCHIT;
+		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && w[0] == 0 && w[1] == 1 &&
+		    w[3] == 0 && r.estimate == 0, "--ties matchit: next to it on the left (c1)");
+		ro.k = 2;
+		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && w[0] == 0.5 && w[1] == 0.5 &&
+		    w[3] == 0, "--ties matchit, k 2: then the next on the left (c0), not c3");
+		ro = (nnmatch_opts){ .k = 1, .replace = 1, .ties = TIES_ALL };
+		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && fabs(w[0] - 1.0 / 3) < 1e-15 &&
+		    fabs(w[3] - 1.0 / 3) < 1e-15, "--ties all: the three, a third each");
+	}
 	CHECK_DONE();
 }
