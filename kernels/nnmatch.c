@@ -21,8 +21,13 @@ static size_t
 alive_right(pool *p, size_t i)
 {
 	while (i < p->m && p->right[i] != i) {
-		p->right[i] = p->right[p->right[i]];
-		i = p->right[i];
+		size_t next = p->right[i];
+
+		/* path splitting; a link to m (past a stratum's last slot) ends
+		 * there, and the slot beyond belongs to another stratum */
+		if (next < p->m)
+			p->right[i] = p->right[next];
+		i = next;
 	}
 	return i;
 }
@@ -338,59 +343,159 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	return 0;
 }
 
-/* The general case: k nearest, any ties rule, with or without
- * replacement, one control at a time. With replacement each treated unit
- * takes its k at once (no unit's matches change another's); without, as
- * MatchIt does, in k rounds: every treated unit, in order of its distance
- * value from the largest down (equal values: the lowest row first, as R's
- * order(decreasing = TRUE)), takes one control per round while any is
- * left, so controls run short for the last rounds, not for whole units. */
-static int
-match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
-    const nnmatch_opts *o, double *w, nnmatch_result *r, int64_t *set)
+/* The nearest controls of treated unit i by the Mahalanobis distance (Z,
+ * whitened) among the alive controls of its stratum, slots [lo, hi) of the
+ * pool, within the caliper on d: the k nearest and, with TIES_ALL, every
+ * one tied with the k-th; otherwise ties go to the lowest row. */
+static size_t
+find_mahalanobis(const nnmatch_problem *pb, const pool *p, size_t lo, size_t hi,
+    const uint8_t *used, size_t i, const nnmatch_opts *o, candidate **out, size_t *cap)
 {
+	size_t got = 0, keep;
+
+	for (size_t slot = lo; slot < hi; slot++) {
+		size_t j = p->c[slot].index;
+		double dist = 0;
+
+		if (used && used[j])
+			continue;
+		if (o->caliper > 0 && fabs(pb->d[i] - pb->d[j]) > o->caliper)
+			continue;
+		for (int c = 0; c < pb->q; c++) {
+			double e = pb->Z[(size_t)c * pb->n + i] - pb->Z[(size_t)c * pb->n + j];
+
+			dist += e * e;
+		}
+		if (got == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*out = xreallocarray(*out, *cap, sizeof **out);
+		}
+		(*out)[got++] = (candidate){ dist, slot, j };
+	}
+	qsort(*out, got, sizeof **out, cmp_candidate);
+	keep = got < (size_t)o->k ? got : (size_t)o->k;
+	if (o->ties == TIES_ALL)
+		while (keep > 0 && keep < got && (*out)[keep].dist == (*out)[keep - 1].dist)
+			keep++;
+	return keep;
+}
+
+/* The general case: k nearest, any ties rule, with or without
+ * replacement, one control at a time; within strata, and on the
+ * Mahalanobis distance, when the problem says so. With replacement each
+ * treated unit takes its k at once (no unit's matches change another's);
+ * without, as MatchIt does, in k rounds: every treated unit, in order of
+ * its distance value from the largest down (equal values: the lowest row
+ * first, as R's order(decreasing = TRUE)), takes one control per round
+ * while any is left, so controls run short for the last rounds, not for
+ * whole units. */
+static int
+match_walk(const nnmatch_problem *pb, const nnmatch_opts *o, double *w, nnmatch_result *r,
+    int64_t *set, nnmatch_pairs *pairs_out)
+{
+	const double *d = pb->d, *y = pb->y;
+	const uint8_t *t = pb->t;
+	size_t n = pb->n;
 	keyed *controls = xmalloc((n + 1) * sizeof *controls);
 	keyed *treated = xmalloc((n + 1) * sizeof *treated);
 	double *kk = xcalloc(n + 1, sizeof *kk), *tau_i = xcalloc(n + 1, sizeof *tau_i);
 	double *mean_c = xcalloc(n + 1, sizeof *mean_c);
 	size_t *got = xcalloc(n + 1, sizeof *got); /* matches per treated row */
 	size_t *pair_t = NULL, *pair_c = NULL, npairs = 0, pairs_cap = 0;
-	size_t nc = 0, nt = 0, cap = 0;
+	size_t nc = 0, nt = 0, cap = 0, nstrata = 1;
+	size_t *seg_lo = NULL, *seg_hi = NULL; /* each stratum's slots in the pool */
+	size_t *stratum_of = NULL;              /* a row's stratum, 0 .. nstrata-1 */
+	uint8_t *used = NULL;                   /* Mahalanobis without replacement */
 	int rounds = o->replace ? 1 : o->k;
 	nnmatch_opts per_round = *o;
 	candidate *slots = NULL;
 	double sum_tau = 0, pair_sq = 0, s2, var_c = 0, var_t = 0;
-	pool p;
+	pool all;
 
 	memset(r, 0, sizeof *r);
+	stratum_of = xcalloc(n + 1, sizeof *stratum_of);
+	if (pb->stratum) {
+		/* strata numbered in order of their values */
+		keyed *st = xmalloc((n + 1) * sizeof *st);
+
+		for (size_t i = 0; i < n; i++)
+			st[i] = (keyed){ (double)pb->stratum[i], i };
+		keyed_sort(st, n);
+		nstrata = 0;
+		for (size_t q = 0; q < n; q++) {
+			if (q == 0 || st[q].key != st[q - 1].key)
+				nstrata++;
+			stratum_of[st[q].index] = nstrata - 1;
+		}
+		free(st);
+		if (nstrata == 0)
+			nstrata = 1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		w[i] = 0;
 		if (set)
 			set[i] = -1;
 		if (t[i])
 			treated[nt++] = (keyed){ -d[i], i }; /* largest first, then row */
-		else
+		else /* by stratum, then distance value, then row */
 			controls[nc++] = (keyed){ d[i], i };
 	}
-	keyed_sort(controls, nc);
-	p.c = controls;
-	p.m = nc;
-	p.right = p.left = NULL;
+	{
+		/* controls grouped by stratum (a counting sort keeps row order),
+		 * each stratum's sorted by distance value then row */
+		size_t *count = xcalloc(nstrata + 1, sizeof *count);
+		keyed *by = xmalloc((nc + 1) * sizeof *by);
+
+		for (size_t q = 0; q < nc; q++)
+			count[stratum_of[controls[q].index] + 1]++;
+		for (size_t g = 0; g < nstrata; g++)
+			count[g + 1] += count[g];
+		seg_lo = xcalloc(nstrata + 1, sizeof *seg_lo);
+		seg_hi = xcalloc(nstrata + 1, sizeof *seg_hi);
+		for (size_t g = 0; g < nstrata; g++)
+			seg_lo[g] = seg_hi[g] = count[g];
+		for (size_t q = 0; q < nc; q++)
+			by[seg_hi[stratum_of[controls[q].index]]++] = controls[q];
+		for (size_t g = 0; g < nstrata; g++)
+			keyed_sort(by + seg_lo[g], seg_hi[g] - seg_lo[g]);
+		free(controls);
+		controls = by;
+		free(count);
+	}
+	all.c = controls;
+	all.m = nc;
+	all.right = all.left = NULL;
 	if (!o->replace) {
-		p.right = xmalloc((nc + 1) * sizeof *p.right);
-		p.left = xmalloc((nc + 1) * sizeof *p.left);
-		for (size_t i = 0; i < nc; i++)
-			p.right[i] = p.left[i] = i;
-		p.right[nc] = nc; /* the end: nothing alive beyond */
+		/* each stratum's slots link within the stratum (relative indexes) */
+		all.right = xmalloc((nc + 1) * sizeof *all.right);
+		all.left = xmalloc((nc + 1) * sizeof *all.left);
+		for (size_t g = 0; g < nstrata; g++)
+			for (size_t q = seg_lo[g]; q < seg_hi[g]; q++)
+				all.right[q] = all.left[q] = q - seg_lo[g];
+		all.right[nc] = 0;
 		keyed_sort(treated, nt);
 		per_round.k = 1;
+		if (pb->Z)
+			used = xcalloc(n + 1, 1);
 	}
 	/* the matches, as (treated row, control row) pairs in the order found */
 	for (int round = 0; round < rounds; round++)
 		for (size_t a = 0; a < nt; a++) {
-			size_t i = treated[a].index;
-			size_t m = find_matches(&p, d[i], i, o->replace ? o : &per_round, &slots, &cap);
+			size_t i = treated[a].index, g = stratum_of[i], m;
+			const nnmatch_opts *oo = o->replace ? o : &per_round;
 
+			if (pb->Z) {
+				m = find_mahalanobis(pb, &all, seg_lo[g], seg_hi[g], used, i, oo,
+				    &slots, &cap);
+				for (size_t s = 0; used && s < m; s++)
+					used[slots[s].row] = 1;
+			} else {
+				pool p = { all.c + seg_lo[g], seg_hi[g] - seg_lo[g],
+					all.right ? all.right + seg_lo[g] : NULL,
+					all.left ? all.left + seg_lo[g] : NULL };
+
+				m = find_matches(&p, d[i], i, oo, &slots, &cap);
+			}
 			if (npairs + m > pairs_cap) {
 				pairs_cap = (npairs + m) * 2 + 16;
 				pair_t = xreallocarray(pair_t, pairs_cap, sizeof *pair_t);
@@ -428,11 +533,21 @@ match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
 		r->treated_matched++;
 		r->pairs += got[i];
 	}
+	if (pairs_out) {
+		pairs_out->treated = pair_t;
+		pairs_out->control = pair_c;
+		pairs_out->weight = xreallocarray(NULL, npairs + 1, sizeof *pairs_out->weight);
+		for (size_t q = 0; q < npairs; q++)
+			pairs_out->weight[q] = 1.0 / (double)got[pair_t[q]];
+		pairs_out->n = npairs;
+		pair_t = pair_c = NULL;
+	}
 	free(mean_c), free(got), free(pair_t), free(pair_c);
+	free(seg_lo), free(seg_hi), free(stratum_of), free(used);
 	if (r->treated_matched == 0) {
 		r->estimate = r->se = NAN;
 		free(controls), free(treated), free(kk), free(tau_i), free(slots);
-		free(p.right), free(p.left);
+		free(all.right), free(all.left);
 		return -1;
 	}
 	r->estimate = sum_tau / (double)r->treated_matched;
@@ -454,7 +569,7 @@ match_walk(const double *d, const uint8_t *t, const double *y, size_t n,
 	r->se = sqrt((s2 * var_c + var_t) /
 	    ((double)r->treated_matched * (double)r->treated_matched));
 	free(controls), free(treated), free(kk), free(tau_i), free(slots);
-	free(p.right), free(p.left);
+	free(all.right), free(all.left);
 	return 0;
 }
 
@@ -532,8 +647,11 @@ nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
 	row_cells rc;
 	int status;
 
-	if (!nnmatch_by_blocks(o))
-		return match_walk(d, t, y, n, o, w, r, NULL);
+	if (!nnmatch_by_blocks(o)) {
+		nnmatch_problem pb = { .d = d, .t = t, .y = y, .n = n };
+
+		return match_walk(&pb, o, w, r, NULL, NULL);
+	}
 	if (collapse_rows(d, t, y, n, &rc) == 0) {
 		nnmatch_cells rows = { t, d, NULL, y, NULL, n };
 
@@ -589,7 +707,96 @@ int
 nnmatch_att_sets(const double *d, const uint8_t *t, const double *y, size_t n,
     const nnmatch_opts *o, double *w, nnmatch_result *r, int64_t *set)
 {
+	nnmatch_problem pb = { .d = d, .t = t, .y = y, .n = n };
+
 	if (o->replace)
 		return -2;
-	return match_walk(d, t, y, n, o, w, r, set);
+	return match_walk(&pb, o, w, r, set, NULL);
+}
+
+int
+nnmatch_att_problem(const nnmatch_problem *pb, const nnmatch_opts *o, double *w,
+    nnmatch_result *r, int64_t *set, nnmatch_pairs *pairs)
+{
+	if (pairs)
+		memset(pairs, 0, sizeof *pairs);
+	if (pb->q > 0 && pb->Z == NULL)
+		return -2;
+	if (nnmatch_by_blocks(o) && !pb->stratum && !pb->Z && !pairs && !set)
+		return nnmatch_att(pb->d, pb->t, pb->y, pb->n, o, w, r);
+	return match_walk(pb, o, w, r, o->replace ? NULL : set, pairs);
+}
+
+void
+nnmatch_pairs_free(nnmatch_pairs *p)
+{
+	free(p->treated);
+	free(p->control);
+	free(p->weight);
+	memset(p, 0, sizeof *p);
+}
+
+int
+nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, double *Z)
+{
+	double *S = xcalloc((size_t)q * (size_t)q + 1, sizeof *S);
+	double mean[2][64] = { { 0 } }, units[2] = { 0, 0 };
+	int rc = 0;
+
+	if (q < 1 || q > 64 || n < 3) {
+		free(S);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		units[t[i] != 0] += 1;
+		for (int c = 0; c < q; c++)
+			mean[t[i] != 0][c] += X[(size_t)c * n + i];
+	}
+	for (int g = 0; g < 2; g++)
+		for (int c = 0; c < q; c++)
+			mean[g][c] = units[g] > 0 ? mean[g][c] / units[g] : 0;
+	/* the pooled within-group covariance, each group about its own means */
+	for (size_t i = 0; i < n; i++) {
+		int g = t[i] != 0;
+
+		for (int a = 0; a < q; a++)
+			for (int b = 0; b <= a; b++)
+				S[a * q + b] += (X[(size_t)a * n + i] - mean[g][a]) *
+				    (X[(size_t)b * n + i] - mean[g][b]);
+	}
+	for (int a = 0; a < q; a++)
+		for (int b = 0; b <= a; b++)
+			S[a * q + b] /= (double)(n - 2);
+	/* its Cholesky factor L (lower), in place */
+	for (int j = 0; j < q && rc == 0; j++) {
+		double diag = S[j * q + j];
+
+		for (int k = 0; k < j; k++)
+			diag -= S[j * q + k] * S[j * q + k];
+		/* relative to the variance: a covariate that is constant, or a
+		 * combination of the others, leaves (almost) nothing */
+		if (!(diag > 1e-12 * fabs(S[j * q + j])) || !(diag > 0)) {
+			rc = -1;
+			break;
+		}
+		S[j * q + j] = sqrt(diag);
+		for (int i = j + 1; i < q; i++) {
+			double v = S[i * q + j];
+
+			for (int k = 0; k < j; k++)
+				v -= S[i * q + k] * S[j * q + k];
+			S[i * q + j] = v / S[j * q + j];
+		}
+	}
+	/* z = L^-1 x, row by row: |z_i - z_j|^2 = (x_i - x_j)' S^-1 (x_i - x_j) */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		for (int a = 0; a < q; a++) {
+			double v = X[(size_t)a * n + i];
+
+			for (int b = 0; b < a; b++)
+				v -= S[a * q + b] * Z[(size_t)b * n + i];
+			Z[(size_t)a * n + i] = v / S[a * q + a];
+		}
+	free(S);
+	return rc;
 }

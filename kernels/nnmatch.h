@@ -56,6 +56,47 @@ int nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
 int nnmatch_att_sets(const double *d, const uint8_t *t, const double *y, size_t n,
     const nnmatch_opts *o, double *w, nnmatch_result *r, int64_t *set);
 
+/* A matching problem in full: the distance d (the score: it orders the
+ * treated units, bounds the caliper, and is what is matched on unless Z is
+ * given), within strata (stratum: rows match only rows of equal value,
+ * MatchIt's exact; NULL: one stratum), on the Euclidean distance of Z (n x
+ * q, column-major), the covariates whitened for the Mahalanobis distance
+ * (nnmatch_mahalanobis), with the caliper still on d: MatchIt's mahvars.
+ * On Z the search is exhaustive, O(n1 n0 q); of equally near controls the
+ * lowest row comes first (TIES_ALL: all tied with the k-th). */
+typedef struct {
+	const double *d;
+	const uint8_t *t;
+	const double *y;
+	size_t n;
+	const int64_t *stratum;
+	const double *Z;
+	int q;
+} nnmatch_problem;
+
+/* The matched pairs, in the order found: control[i] serves treated[i] with
+ * weight[i] (1/m for a treated unit's m controls). Owned (nnmatch_pairs_free). */
+typedef struct {
+	size_t *treated, *control;
+	double *weight;
+	size_t n;
+} nnmatch_pairs;
+void nnmatch_pairs_free(nnmatch_pairs *p);
+
+/* nnmatch_att for the problem, the sets (without replacement; set may be
+ * NULL, and is not touched with replacement) and the pairs (NULL: not
+ * wanted) too. Returns 0, or -1 when no treated unit could be matched. */
+int nnmatch_att_problem(const nnmatch_problem *pb, const nnmatch_opts *o, double *w,
+    nnmatch_result *r, int64_t *set, nnmatch_pairs *pairs);
+
+/* The Mahalanobis distance as a Euclidean one: Z (n x q, column-major) is
+ * X (n x q) times the inverse of the Cholesky factor of the pooled
+ * within-group covariance (each group centred on its own means; divisor
+ * n - 2), as MatchIt's mahalanobis_dist. Returns 0, or -1 when the
+ * covariance is singular (a constant covariate, or one a combination of
+ * others). */
+int nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, double *Z);
+
 /* k = 1 with replacement and every tie used: the match set of a treated
  * unit is the nearest block of controls with one distance value, or the two
  * nearest when they are equally far, so a block can be handled as a whole:

@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
+#include "design.h"
 #include "err.h"
+#include "mpo.h"
 #include "replay.h"
+#include "rowgroup.h"
 #include "stage.h"
 #include "xalloc.h"
 
@@ -27,6 +31,132 @@ match_distances(const match_params *o, const double *ps, const double *count, si
 	if (o->raw_caliper)
 		*width = o->caliper_sd;
 	return rc;
+}
+
+/* The design of a column spec (fitps's syntax) against the rows' schema,
+ * without its intercept: n x q, column-major, into *X. origin names where
+ * the spec came from. Returns q, or -1 with why. */
+static int
+spec_matrix(const char *spec, const table *rows, const char *origin, double **X, char *why,
+    size_t whylen)
+{
+	design des;
+	double *full;
+	size_t n = rows->nrows;
+	int q;
+
+	if (design_from_spec(&des, spec, rows, origin, why, whylen) != DESIGN_OK)
+		return -1;
+	q = des.nterms;
+	full = xreallocarray(NULL, n + 1, ((size_t)q + 1) * sizeof *full);
+	if (design_matrix(&des, rows, n, full, why, whylen) != 0) {
+		design_free(&des);
+		free(full);
+		return -1;
+	}
+	*X = xreallocarray(NULL, n + 1, ((size_t)q + 1) * sizeof **X);
+	memcpy(*X, full + n, (size_t)q * n * sizeof *full);
+	free(full);
+	design_free(&des);
+	return q;
+}
+
+/* The rows' strata (--exact: numbered by equal values of its columns, in
+ * order of first appearance; NULL without) and covariates (--mahalanobis,
+ * n x q). Returns 0, or -1 with why. */
+static int
+match_row_data(const char *exact, const char *mahal, const table *rows, int64_t **stratum,
+    double **X, int *q, char *why, size_t whylen)
+{
+	size_t n = rows->nrows;
+
+	*stratum = NULL;
+	*X = NULL;
+	*q = 0;
+	if (exact) {
+		double *E;
+		int qe = spec_matrix(exact, rows, "--exact", &E, why, whylen);
+		uint32_t *g;
+
+		if (qe < 0)
+			return -1;
+		g = xreallocarray(NULL, n + 1, sizeof *g);
+		if (qe > 0 && rowgroup(E, n, qe, g) == 0 && n > 0) {
+			snprintf(why, whylen, "--exact: too many rows to group");
+			free(E), free(g);
+			return -1;
+		}
+		*stratum = xreallocarray(NULL, n + 1, sizeof **stratum);
+		for (size_t i = 0; i < n; i++)
+			(*stratum)[i] = qe > 0 ? (int64_t)g[i] : 0;
+		free(E), free(g);
+	}
+	if (mahal) {
+		if ((*q = spec_matrix(mahal, rows, "--mahalanobis", X, why, whylen)) < 0) {
+			free(*stratum);
+			*stratum = NULL;
+			return -1;
+		}
+		if (*q == 0 || *q > 64) {
+			snprintf(why, whylen, "--mahalanobis wants 1 to 64 covariate terms, not %d", *q);
+			free(*stratum), free(*X);
+			*stratum = NULL, *X = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The whitened covariates of n units (unit i is stream row row[i], or i
+ * when row is NULL) into a new array; NULL when the covariance is
+ * singular. */
+static double *
+whitened(const double *row_x, size_t nrows, int q, const size_t *row, const uint8_t *t,
+    size_t n)
+{
+	double *X = xreallocarray(NULL, n + 1, (size_t)q * sizeof *X);
+	double *Z = xreallocarray(NULL, n + 1, (size_t)q * sizeof *Z);
+
+	for (int c = 0; c < q; c++)
+		for (size_t i = 0; i < n; i++)
+			X[(size_t)c * n + i] = row_x[(size_t)c * nrows + (row ? row[i] : i)];
+	if (nnmatch_mahalanobis(X, t, n, q, Z) != 0) {
+		free(Z);
+		Z = NULL;
+	}
+	free(X);
+	return Z;
+}
+
+/* --pairs FILE: one line per pair, as MatchIt's get_matches() in long form. */
+static void
+write_pairs(const char *path, const nnmatch_pairs *pairs, const int64_t *set,
+    const table *rows, const char *id_col)
+{
+	FILE *f = fopen(path, "w");
+	int idc = id_col ? table_find(rows, id_col) : -1;
+
+	if (f == NULL)
+		die("--pairs: cannot write %s:", path);
+	if (id_col && idc < 0)
+		die("--pairs-id: no column '%s' in the stream", id_col);
+	fprintf(f, "match_set,treated_row,control_row,weight%s\n", idc >= 0 ?
+	    ",treated_id,control_id" : "");
+	for (size_t q = 0; q < pairs->n; q++) {
+		size_t a = pairs->treated[q], b = pairs->control[q];
+
+		fprintf(f, "%lld,%zu,%zu,%.17g", set ? (long long)set[a] : -1LL, a, b,
+		    pairs->weight[q]);
+		if (idc >= 0) {
+			fputc(',', f);
+			csv_write_cell(f, &rows->cols[idc], a);
+			fputc(',', f);
+			csv_write_cell(f, &rows->cols[idc], b);
+		}
+		fputc('\n', f);
+	}
+	if (fflush(f) != 0 || ferror(f) || fclose(f) != 0)
+		die("--pairs: writing %s:", path);
 }
 
 static const char *
@@ -77,14 +207,38 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	if (!nn.replace)
 		si_set = table_add_column(&si.rows, "match_set", COL_I64, NULL, 0);
 	w = si.rows.cols[wi].data;
-	if (si_set >= 0) {
+	if (si_set >= 0)
 		set = si.rows.cols[si_set].data;
+	if (o->exact || o->mahal || o->pairs) {
+		/* strata, the Mahalanobis distance, or the pairs: the general walk */
+		nnmatch_problem pb = { .d = d, .t = a.t, .y = a.y, .n = a.n };
+		nnmatch_pairs pairs;
+		int64_t *stratum;
+		double *X, *Z = NULL;
+		char why[512];
+
+		if (match_row_data(o->exact, o->mahal, &si.rows, &stratum, &X, &pb.q, why,
+		    sizeof why) != 0)
+			die("%s", why);
+		if (pb.q > 0 && (Z = whitened(X, a.n, pb.q, NULL, a.t, a.n)) == NULL)
+			die("--mahalanobis %s: the covariates' pooled covariance is singular (a "
+			    "constant covariate, or one that is a combination of others): drop it",
+			    o->mahal);
+		pb.stratum = stratum;
+		pb.Z = Z;
+		rc = nnmatch_att_problem(&pb, &nn, w, &r, set, o->pairs ? &pairs : NULL);
+		if (rc == 0 && o->pairs)
+			write_pairs(o->pairs, &pairs, set, &si.rows, o->pairs_id);
+		if (o->pairs)
+			nnmatch_pairs_free(&pairs);
+		free(stratum), free(X), free(Z);
+	} else if (si_set >= 0)
 		rc = nnmatch_att_sets(d, a.t, a.y, a.n, &nn, w, &r, set);
-		for (size_t i = 0; i < a.n; i++)
-			if (set[i] < 0)
-				set[i] = I64_MISSING; /* unmatched */
-	} else
+	else
 		rc = nnmatch_att(d, a.t, a.y, a.n, &nn, w, &r);
+	for (size_t i = 0; set && i < a.n; i++)
+		if (set[i] < 0)
+			set[i] = I64_MISSING; /* unmatched */
 	if (rc != 0)
 		die("no treated unit has a control within the caliper (width %g on "
 		    "the %s scale): the groups do not overlap; widen --caliper or "
@@ -158,6 +312,10 @@ match_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 		mpseq_bool(entry, "raw_caliper", 1);
 	mpseq_str(entry, "on", o->on_logit ? "logit" : "ps");
 	mpseq_str(entry, "ties", ties_name(o->nn.ties));
+	if (o->exact) /* absent: none, as streams before them */
+		mpseq_str(entry, "exact", o->exact);
+	if (o->mahal)
+		mpseq_str(entry, "mahalanobis", o->mahal);
 	recipe_write_roles(entry, h);
 }
 
@@ -175,7 +333,9 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 	    recipe_get_number(e, "match", "caliper", &o->caliper_sd, why, whylen) ||
 	    recipe_get_bool(e, "match", "raw_caliper", &o->raw_caliper, why, whylen) ||
 	    recipe_get_str(e, "match", "on", &on, why, whylen) ||
-	    recipe_get_str(e, "match", "ties", &ties, why, whylen))
+	    recipe_get_str(e, "match", "ties", &ties, why, whylen) ||
+	    recipe_get_str(e, "match", "exact", &o->exact_read, why, whylen) ||
+	    recipe_get_str(e, "match", "mahalanobis", &o->mahal_read, why, whylen))
 		rc = -1;
 	else if (!(k >= 1 && k <= 1000 && k == (int)k)) {
 		snprintf(why, whylen, "the recipe's match entry has k = %g (a whole number "
@@ -186,6 +346,8 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 		rc = -1;
 	}
 	o->nn.k = (int)k;
+	o->exact = o->exact_read;
+	o->mahal = o->mahal_read;
 	o->on_logit = on && strcmp(on, "logit") == 0;
 	o->nn.ties = ties && strcmp(ties, "first") == 0 ? TIES_FIRST :
 	    ties && strcmp(ties, "matchit") == 0 ? TIES_MATCHIT : TIES_ALL;
@@ -213,7 +375,7 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 	size_t bad;
 
 	(void)target;
-	if (nnmatch_by_blocks(&nn)) {
+	if (nnmatch_by_blocks(&nn) && !o->exact && !o->mahal) {
 		const replay_cells *c = replay_view_cells(v);
 		/* no ysq: boot needs the estimate, not its standard error */
 		nnmatch_cells cells = { c->t, c->d, c->count, c->ysum, NULL, c->n };
@@ -227,10 +389,28 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 			return REPLICATE_NO_MATCH;
 	} else {
 		const replay_units *u = replay_view_units(v);
+		nnmatch_problem pb = { .d = u->d, .t = u->t, .y = u->y, .n = u->n, .q = o->q };
+		int64_t *stratum = NULL;
+		double *Z = NULL;
+		int rc;
 
 		if (match_distances(o, u->ps, NULL, u->n, u->d, &nn.caliper, &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
-		if (nnmatch_att(u->d, u->t, u->y, u->n, &nn, u->w, &mr) != 0)
+		if (o->row_stratum) { /* each unit in its row's stratum */
+			stratum = xreallocarray(NULL, u->n + 1, sizeof *stratum);
+			for (size_t i = 0; i < u->n; i++)
+				stratum[i] = o->row_stratum[u->row[i]];
+		}
+		/* the covariance of the resample's own units, as the stage's */
+		if (o->q > 0 && (Z = whitened(o->row_x, o->nrows, o->q, u->row, u->t, u->n)) == NULL) {
+			free(stratum);
+			return REPLICATE_FIT_FAILED;
+		}
+		pb.stratum = stratum;
+		pb.Z = Z;
+		rc = nnmatch_att_problem(&pb, &nn, u->w, &mr, NULL, NULL);
+		free(stratum), free(Z);
+		if (rc != 0)
 			return REPLICATE_NO_MATCH;
 	}
 	*out = mr.estimate;
@@ -246,14 +426,68 @@ match_scratch_free(void *scratch)
 	free(work);
 }
 
+/* --exact and --mahalanobis read columns beyond the roles: boot keeps
+ * them, and each row's stratum and covariates are kept here, once. */
+static int
+match_reads(const void *params, const char *column)
+{
+	const match_params *o = params;
+	const char *specs[2] = { o->exact, o->mahal };
+
+	for (int k = 0; k < 2; k++) {
+		const char *p = specs[k];
+		size_t len = strlen(column);
+
+		/* a spec item names the column alone or in a product (a*b, a:b) */
+		while (p && (p = strstr(p, column)) != NULL) {
+			int start = p == specs[k] || strchr(",*:", p[-1]);
+			int end = p[len] == '\0' || strchr(",*:", p[len]);
+
+			if (start && end)
+				return 1;
+			p += len;
+		}
+	}
+	return 0;
+}
+
+static int
+match_prepare_rows(void *params, const table *rows, char *why, size_t whylen)
+{
+	match_params *o = params;
+
+	if (!o->exact && !o->mahal)
+		return 0;
+	o->nrows = rows->nrows;
+	return match_row_data(o->exact, o->mahal, rows, &o->row_stratum, &o->row_x, &o->q,
+	    why, whylen);
+}
+
+static void
+match_params_free(void *params)
+{
+	match_params *o = params;
+
+	free(o->exact_read);
+	free(o->mahal_read);
+	free(o->row_stratum);
+	free(o->row_x);
+	o->exact_read = o->mahal_read = NULL;
+	o->row_stratum = NULL;
+	o->row_x = NULL;
+}
+
 static const replay_ops match_replay = {
 	.target = match_target,
 	.estimate = match_estimate,
 	.scratch_free = match_scratch_free,
+	.reads = match_reads,
+	.prepare_rows = match_prepare_rows,
 };
 
 /* Options. */
-enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_RAW_CALIPER, OPT_ON, OPT_TIES };
+enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_RAW_CALIPER, OPT_ON, OPT_TIES,
+	OPT_EXACT, OPT_MAHAL, OPT_PAIRS, OPT_PAIRS_ID };
 
 static const struct option match_longopts[] = {
 	{ "k", required_argument, NULL, 'k' },
@@ -262,12 +496,17 @@ static const struct option match_longopts[] = {
 	{ "raw-caliper", no_argument, NULL, OPT_RAW_CALIPER },
 	{ "on", required_argument, NULL, OPT_ON },
 	{ "ties", required_argument, NULL, OPT_TIES },
+	{ "exact", required_argument, NULL, OPT_EXACT },
+	{ "mahalanobis", required_argument, NULL, OPT_MAHAL },
+	{ "pairs", required_argument, NULL, OPT_PAIRS },
+	{ "pairs-id", required_argument, NULL, OPT_PAIRS_ID },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char match_usage[] =
     "usage: match [-k K] [--no-replace] [--caliper C [--raw-caliper]] [--on ps|logit]\n"
-    "             [--ties all|first|matchit] [-t COL] [-y COL] [--ps COL]\n"
+    "             [--ties all|first|matchit] [--exact COLS] [--mahalanobis COLS]\n"
+    "             [--pairs FILE [--pairs-id COL]] [-t COL] [-y COL] [--ps COL]\n"
     "             [stream options]\n"
     "\n"
     "Matches each treated unit to its K nearest controls on the propensity\n"
@@ -288,6 +527,17 @@ static const char match_usage[] =
     "                     replacement); matchit the one next to the treated\n"
     "                     unit in the order of all units by score, then row\n"
     "                     (the smaller score on a tie), as MatchIt\n"
+    "  --exact COLS       match only within equal values of these columns\n"
+    "                     (MatchIt's exact; fitps's -x syntax)\n"
+    "  --mahalanobis COLS match on the Mahalanobis distance of these covariates\n"
+    "                     (pooled within-group covariance, as MatchIt), the\n"
+    "                     score still ordering the treated and bounding\n"
+    "                     --caliper (MatchIt's mahvars); O(n1 n0): slow past a\n"
+    "                     few hundred thousand pairs of units\n"
+    "  --pairs FILE       write every matched pair as CSV (match_set,\n"
+    "                     treated_row, control_row, weight; rows from 0): the\n"
+    "                     long form of MatchIt's get_matches()\n"
+    "  --pairs-id COL     add this column's values of both rows (a user id)\n"
     "  -t, -y, --ps COL   override the treatment, outcome, propensity roles\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
@@ -327,6 +577,10 @@ match_option(void *params, int opt, const char *arg)
 		    TIES_FIRST : TIES_MATCHIT;
 		o->ties_given = 1;
 		break;
+	case OPT_EXACT: o->exact = arg; break;
+	case OPT_MAHAL: o->mahal = arg; break;
+	case OPT_PAIRS: o->pairs = arg; break;
+	case OPT_PAIRS_ID: o->pairs_id = arg; break;
 	}
 }
 
@@ -338,6 +592,8 @@ match_finish(void *params, const stage_roles *roles)
 	(void)roles;
 	if (o->raw_caliper && !(o->caliper_sd > 0))
 		die_usage("--raw-caliper says what --caliper's width is in: give --caliper too");
+	if (o->pairs_id && !o->pairs)
+		die_usage("--pairs-id names the rows of --pairs: give --pairs FILE too");
 	if (!o->nn.replace) {
 		if (o->ties_given && o->nn.ties == TIES_ALL)
 			die_usage("--ties all shares controls between treated units, which "
@@ -367,8 +623,12 @@ match_command(const void *params, const void *defaults, cmdline *cmd)
 		cmdline_word(cmd, "--raw-caliper");
 	if (o->on_logit)
 		cmdline_opt(cmd, "--on", "logit");
-	if (o->nn.ties != d->nn.ties)
+	if (o->nn.ties != d->nn.ties && !(!o->nn.replace && o->nn.ties == TIES_FIRST))
 		cmdline_opt(cmd, "--ties", ties_name(o->nn.ties));
+	if (o->exact)
+		cmdline_opt(cmd, "--exact", o->exact);
+	if (o->mahal)
+		cmdline_opt(cmd, "--mahalanobis", o->mahal);
 	return 0;
 }
 
@@ -388,4 +648,5 @@ const stage_module match_module = {
 	.adds = match_adds,
 	.run = match_run,
 	.replay = &match_replay,
+	.params_free = match_params_free,
 };

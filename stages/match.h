@@ -14,6 +14,17 @@ typedef struct {
 	int raw_caliper;   /* caliper_sd is in units of the distance instead */
 	int on_logit;
 	int ties_given;    /* the command line named --ties */
+	const char *exact; /* --exact: match within equal values of these */
+	const char *mahal; /* --mahalanobis: match on these covariates */
+	const char *pairs; /* --pairs FILE: the matched pairs as CSV */
+	const char *pairs_id; /* --pairs-id COL: name the rows by this column */
+	/* a recipe's (owned; match_params_free) */
+	char *exact_read, *mahal_read;
+	/* the replay's (owned): each stream row's stratum and covariates */
+	int64_t *row_stratum;
+	double *row_x;      /* nrows x q, column-major */
+	size_t nrows;
+	int q;
 } match_params;
 
 extern const stage_module match_module;

@@ -142,6 +142,13 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 	free(group_of_row);
 	free(t);
 	free(y);
+	for (int k = 0; k < p->nsteps; k++) {
+		const replay_step *st = &p->steps[k];
+
+		if (st->module->replay && st->module->replay->prepare_rows &&
+		    st->module->replay->prepare_rows(st->params, rows, why, sizeof why) != 0)
+			die("%s", why);
+	}
 }
 
 void
@@ -180,6 +187,7 @@ struct replay_scratch {
 	size_t nrows_cap;
 	uint8_t *rt;
 	double *ry, *rps, *rw, *rd;
+	size_t *rrow;
 	size_t nrows;
 	int rows_ready;
 	uint64_t serial;        /* replay_run calls so far: a replicate's number here */
@@ -234,6 +242,7 @@ replay_scratch_free(replay_scratch *s)
 			s->step_scratch_free[k](s->step_scratch[k]);
 	free(s->step_scratch), free(s->step_scratch_free);
 	free(s->row_count), free(s->rt), free(s->ry), free(s->rps), free(s->rw), free(s->rd);
+	free(s->rrow);
 	free(s);
 }
 
@@ -407,6 +416,7 @@ expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		s->rps = xreallocarray(NULL, n, sizeof *s->rps);
 		s->rw = xreallocarray(NULL, n, sizeof *s->rw);
 		s->rd = xreallocarray(NULL, n, sizeof *s->rd);
+		s->rrow = xreallocarray(NULL, n, sizeof *s->rrow);
 	}
 	memset(s->row_count, 0, d->n * sizeof *s->row_count);
 	if (r->draws)
@@ -421,6 +431,7 @@ expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
 			s->rt[m] = d->t[k];
 			s->ry[m] = d->y[k];
 			s->rps[m] = s->ps[d->group[k]];
+			s->rrow[m] = i;
 		}
 	}
 	s->nrows = m;
@@ -451,7 +462,7 @@ replay_view_units(replay_view *v)
 	replay_scratch *s = v->s;
 
 	expand_rows(v->d, v->r, s);
-	s->units_view = (replay_units){ s->rt, s->ry, s->rps, s->nrows, s->rw, s->rd };
+	s->units_view = (replay_units){ s->rt, s->ry, s->rps, s->nrows, s->rw, s->rd, s->rrow };
 	return &s->units_view;
 }
 

@@ -62,12 +62,15 @@ typedef struct {
 	double *w, *d;
 } replay_cells;
 
-/* The replicate's rows in stream order, each copy of a drawn row a row. */
+/* The replicate's rows in stream order, each copy of a drawn row a row;
+ * row[i] is unit i's row in the stream (what a step's own per-row data,
+ * kept by its prepare_rows, is indexed by). */
 typedef struct {
 	const uint8_t *t;
 	const double *y, *ps;
 	size_t n;
 	double *w, *d;
+	const size_t *row;
 } replay_units;
 
 typedef struct replay_view replay_view;
@@ -109,6 +112,13 @@ typedef struct {
 
 typedef struct replay_ops {
 	const replay_ps_ops *ps; /* NULL: the step uses propensities */
+	/* A step that reads columns beyond the roles (match --exact, its
+	 * covariates for the Mahalanobis distance): does it read this one (so
+	 * that boot keeps it)? And, once, the whole stream's rows in stream
+	 * order, from which it keeps what it needs per row inside its params
+	 * (freed by params_free); returns -1 with why on bad data. NULL: none. */
+	int (*reads)(const void *params, const char *column);
+	int (*prepare_rows)(void *params, const table *rows, char *why, size_t whylen);
 	/* Which of the step's results (by name) it recomputes: its own id for
 	 * it (>= 0), or -1. */
 	int (*target)(const void *params, const char *result_name);

@@ -189,7 +189,15 @@ replay_plan_reads(const replay_plan *p, const char *column)
 	if (p->ps_step >= 0) {
 		const replay_step *st = &p->steps[p->ps_step];
 
-		return st->module->replay->ps->reads(st->params, column);
+		if (st->module->replay->ps->reads(st->params, column))
+			return 1;
+	}
+	for (int k = 0; k < p->nsteps; k++) {
+		const replay_step *st = &p->steps[k];
+
+		if (st->module->replay && st->module->replay->reads &&
+		    st->module->replay->reads(st->params, column))
+			return 1;
 	}
 	return 0;
 }

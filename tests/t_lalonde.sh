@@ -92,3 +92,79 @@ csv2mp "$LALONDE" | fitps -t treat -y re78 -x "$X" --quiet | mp2csv 2>/dev/null 
 check "fitps on LaLonde: the propensities of R's glm to 1e-7" $PY -c "
 import csv; rows = list(csv.DictReader(open('$work/fit.csv')))
 assert max(abs(float(r['ps']) - float(r['ps_glm'])) for r in rows) < 1e-7"
+
+# --exact: within equal values, as MatchIt's exact (a control of another
+# value is skipped and the search goes on)
+for spec in "married 1" "married,nodegree 2"; do
+	set -- $spec
+	csv2mp "$LALONDE" | match -t treat -y re78 --ps ps_glm -k "$2" --no-replace --ties matchit --exact "$1" --quiet |
+		report --json >"$work/ex.json"
+	$PY "$TESTS/py/matchit_nn.py" "$LALONDE" treat ps_glm re78 "$2" --exact "$1" >"$work/exref.json"
+	$PY "$TESTS/py/matchit_nn.py" "$LALONDE" treat ps_glm re78 "$2" --exact "$1" --int-abs >"$work/exabs.json"
+	near "--exact $1 -k $2: ATT as MatchIt's documented algorithm" \
+		"$(jget "$work/ex.json" "[r['estimate'] for r in d['results'] if r['name'] == 'match_att'][0]")" \
+		"$(jget "$work/exref.json" "d['estimate']")" 1e-6
+	want=$([ "$1" = married ] && echo 835.5859191892 || echo 713.3819627297)
+	near "  ... and MatchIt 4.5.1's figure its integer-abs form ($want)" "$(jget "$work/exabs.json" "d['estimate']")" "$want" 1e-6
+done
+
+# --mahalanobis: MatchIt's mahvars (the Mahalanobis distance of the
+# covariates, pooled within-group covariance; treated in order of ps).
+# MatchIt 4.5.1 on this file: no replacement 551.1914174054, with
+# replacement 880.0934926486 (its ties: the first control)
+near "--mahalanobis age,educ,re74,re75 --no-replace: ATT as MatchIt 4.5.1's mahvars" \
+	"$(csv2mp "$LALONDE" | match -t treat -y re78 --ps ps_glm --no-replace --mahalanobis age,educ,re74,re75 --quiet | report --json >"$work/mh.json"; jget "$work/mh.json" "[r['estimate'] for r in d['results'] if r['name'] == 'match_att'][0]")" \
+	551.1914174054 1e-6
+near "  ... with replacement, --ties first: as MatchIt" \
+	"$(csv2mp "$LALONDE" | match -t treat -y re78 --ps ps_glm --ties first --mahalanobis age,educ,re74,re75 --quiet | report --json >"$work/mh2.json"; jget "$work/mh2.json" "[r['estimate'] for r in d['results'] if r['name'] == 'match_att'][0]")" \
+	880.0934926486 1e-6
+check "--mahalanobis: the distance is Mahalanobis with the pooled within-group covariance (numpy, the nearest of each treated unit)" \
+	$PY - "$LALONDE" "$work" <<'PY'
+import csv, json, sys, numpy as np
+rows = list(csv.DictReader(open(sys.argv[1])))
+X = np.array([[float(r[c]) for c in ("age", "educ", "re74", "re75")] for r in rows])
+t = np.array([r["treat"] == "1" for r in rows])
+Xc = X.copy()
+for g in (t, ~t):
+    Xc[g] -= X[g].mean(axis=0)
+S = Xc.T @ Xc / (len(rows) - 2)
+Si = np.linalg.inv(S)
+y = np.array([float(r["re78"]) for r in rows])
+# with replacement, ties first: each treated unit's nearest control, lowest row on ties
+ctrl = np.nonzero(~t)[0]
+taus = []
+for i in np.nonzero(t)[0]:
+    D = X[ctrl] - X[i]
+    dist = np.einsum("ij,jk,ik->i", D, Si, D)
+    taus.append(y[i] - y[ctrl[np.argmin(dist)]])
+got = [r for r in json.load(open(sys.argv[2] + "/mh2.json"))["results"] if r["name"] == "match_att"][0]
+assert abs(np.mean(taus) - got["estimate"]) < 1e-6, (np.mean(taus), got["estimate"])
+PY
+
+# --pairs: the pairs as MatchIt's get_matches(), named by a column
+csv2mp "$LALONDE" | match -t treat -y re78 --ps ps_glm -k 2 --no-replace --ties matchit --pairs "$work/pairs.csv" \
+	--pairs-id age --quiet | mp2csv >"$work/p.csv" 2>/dev/null
+check "--pairs: one line per pair, the pairs of match_set, weights 1/m, the id column's values" $PY - "$work/pairs.csv" "$work/p.csv" "$work/ref2.json" <<'PY'
+import csv, json, sys
+pairs = list(csv.DictReader(open(sys.argv[1])))
+rows = list(csv.DictReader(open(sys.argv[2])))
+ref = json.load(open(sys.argv[3]))
+assert {(int(p["treated_row"]), int(p["control_row"])) for p in pairs} == {(a, b) for a, b, _ in ref["pairs"]}
+for p in pairs:
+    a, b = int(p["treated_row"]), int(p["control_row"])
+    assert rows[a]["match_set"] == rows[b]["match_set"] == p["match_set"]
+    assert p["treated_id"] == rows[a]["age"] and p["control_id"] == rows[b]["age"]
+    m = sum(1 for q in pairs if q["treated_row"] == p["treated_row"])
+    assert abs(float(p["weight"]) - 1 / m) < 1e-15
+PY
+fails "--pairs-id without --pairs: usage error" 2 "give --pairs FILE too" "csv2mp '$LALONDE' | match -t treat -y re78 --ps ps_glm --pairs-id age"
+printf 't,y,ps,x,c\n1,1,.6,1,5\n0,0,.5,2,5\n1,1,.4,3,5\n0,1,.3,5,5\n0,0,.55,4,5\n' | csv2mp >"$work/const.mp"
+fails "--mahalanobis on a constant covariate: singular, named" 1 "--mahalanobis x,c: the covariates' pooled covariance is singular" \
+	"match -t t -y y --ps ps --mahalanobis x,c <'$work/const.mp'"
+
+# boot replays --exact and --mahalanobis (its full-data check reproduces them)
+csv2mp "$LALONDE" | fitps -t treat -y re78 -x "$X" --quiet | match --exact married --mahalanobis age,educ,re74,re75 --ties first --quiet |
+	boot -B 20 --quiet | report --json >"$work/mboot.json"
+check "boot replays match --exact --mahalanobis: an interval for match_att" $PY -c "
+import json; r = [r for r in json.load(open('$work/mboot.json'))['results'] if r['name'] == 'match_att'][0]
+assert r['ci'][0] < r['estimate'] < r['ci'][1] and r['replicates'] == 20, r"

@@ -26,34 +26,13 @@ static const char usage_text[] =
 static void
 write_rows(FILE *f, const table *t)
 {
-	char buf[40];
-
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (int i = 0; i < t->ncols; i++) {
 			const column *c = &t->cols[i];
 
 			if (i)
 				fputc(',', f);
-			if (column_is_missing(c, r))
-				continue;
-			switch (c->type) {
-			case COL_F64:
-				format_double(buf, sizeof buf, ((const double *)c->data)[r]);
-				fputs(buf, f);
-				break;
-			case COL_I64:
-				fprintf(f, "%" PRId64, ((const int64_t *)c->data)[r]);
-				break;
-			case COL_BOOL:
-				fputs(((const uint8_t *)c->data)[r] ? "true" : "false", f);
-				break;
-			case COL_CAT: {
-				const char *l = c->levels[((const int32_t *)c->data)[r]];
-
-				csv_write_field(f, l, strlen(l));
-				break;
-			}
-			}
+			csv_write_cell(f, c, r);
 		}
 		fputc('\n', f);
 	}

@@ -1,6 +1,7 @@
 #include "csv.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "bigmem.h"
 #include "err.h"
+#include "mpo.h"
 #include "xalloc.h"
 
 void
@@ -196,4 +198,31 @@ csv_write_field(FILE *f, const char *p, size_t len)
 		fputc(p[i], f);
 	}
 	fputc('"', f);
+}
+
+void
+csv_write_cell(FILE *f, const column *c, size_t r)
+{
+	char buf[40];
+
+	if (column_is_missing(c, r))
+		return;
+	switch (c->type) {
+	case COL_F64:
+		format_double(buf, sizeof buf, ((const double *)c->data)[r]);
+		fputs(buf, f);
+		break;
+	case COL_I64:
+		fprintf(f, "%" PRId64, ((const int64_t *)c->data)[r]);
+		break;
+	case COL_BOOL:
+		fputs(((const uint8_t *)c->data)[r] ? "true" : "false", f);
+		break;
+	case COL_CAT: {
+		const char *l = c->levels[((const int32_t *)c->data)[r]];
+
+		csv_write_field(f, l, strlen(l));
+		break;
+	}
+	}
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "table.h"
+
 typedef struct {
 	const char *p;
 	size_t len;
@@ -42,5 +44,8 @@ char *slurp(const char *path, size_t *len, size_t *cap);
 
 /* Writes a field to f, quoted when it must be. */
 void csv_write_field(FILE *f, const char *p, size_t len);
+/* Row r of column c as a CSV field (empty when missing; doubles in the
+ * shortest form that reads back the same; categories quoted when needed). */
+void csv_write_cell(FILE *f, const column *c, size_t r);
 
 #endif

@@ -15,7 +15,12 @@ the left on a tie.
 compares truncated integers: it always takes the left candidate when both
 exist, and its caliper never binds (MatchIt issue #163).
 
-usage: matchit_nn.py CSV TREAT_COL DISTANCE_COL OUTCOME_COL RATIO [--caliper W] [--int-abs]
+--exact COLS (comma-separated) matches within equal values of those
+columns: a control of another value is skipped and the search goes on, as
+MatchIt's exact.
+
+usage: matchit_nn.py CSV TREAT_COL DISTANCE_COL OUTCOME_COL RATIO [--caliper W]
+       [--exact COLS] [--int-abs]
 prints JSON: treated_matched, controls_used, estimate (the ATT with MatchIt's
 weights) and pairs [[treated row, control row, round], ...] (0-based rows).
 """
@@ -24,7 +29,7 @@ import json
 import sys
 
 
-def match(treat, dist, ratio, caliper=None, int_abs=False):
+def match(treat, dist, ratio, caliper=None, int_abs=False, exact=None):
     n = len(treat)
     order = sorted(range(n), key=lambda i: (dist[i], i))
     pos = {u: p for p, u in enumerate(order)}
@@ -39,7 +44,7 @@ def match(treat, dist, ratio, caliper=None, int_abs=False):
                 p = pos[i] + step
                 while 0 <= p < n:
                     u = order[p]
-                    if treat[u] or used[u]:
+                    if treat[u] or used[u] or (exact and exact[u] != exact[i]):
                         p += step
                         continue
                     if caliper is not None and gap(dist[i], dist[u]) > caliper:
@@ -76,7 +81,11 @@ def main():
     treat = [r[tcol] in ("1", "TRUE", "true") for r in rows]
     dist = [float(r[dcol]) for r in rows]
     y = [float(r[ycol]) for r in rows]
-    pairs = match(treat, dist, ratio, caliper, "--int-abs" in a)
+    exact = None
+    if "--exact" in a:
+        cols = a[a.index("--exact") + 1].split(",")
+        exact = [tuple(r[c] for c in cols) for r in rows]
+    pairs = match(treat, dist, ratio, caliper, "--int-abs" in a, exact)
     matched, estimate = att(pairs, treat, y)
     print(json.dumps({"treated_matched": matched, "controls_used": len(pairs),
                       "estimate": estimate, "pairs": pairs}))
