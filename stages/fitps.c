@@ -55,19 +55,10 @@ matrix_or_die(const design *d, const table *t, size_t n, double *X)
 static char *
 covariate_spec(const stream_head *h)
 {
-	size_t len = 1;
-	char *spec;
+	char *spec = stage_covariate_spec(h);
 
-	if (h->ncovariates == 0)
+	if (spec == NULL)
 		die("no covariates: name them with -x (e.g. -x engagement_tier,query_confidence)");
-	for (int i = 0; i < h->ncovariates; i++)
-		len += strlen(h->covariates[i]) + 1;
-	spec = xcalloc(len, 1);
-	for (int i = 0; i < h->ncovariates; i++) {
-		if (i)
-			strcat(spec, ",");
-		strcat(spec, h->covariates[i]);
-	}
 	return spec;
 }
 

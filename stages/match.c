@@ -61,6 +61,37 @@ spec_matrix(const char *spec, const table *rows, const char *origin, double **X,
 	return q;
 }
 
+/* The design of a spec with its intercept (column 0): n x p into *X.
+ * Returns p, or -1 with why. */
+static int
+spec_design(const char *spec, const table *rows, const char *origin, double **X, char *why,
+    size_t whylen)
+{
+	design des;
+	int p;
+
+	if (design_from_spec(&des, spec, rows, origin, why, whylen) != DESIGN_OK)
+		return -1;
+	p = des.nterms + 1;
+	*X = xreallocarray(NULL, rows->nrows + 1, (size_t)p * sizeof **X);
+	if (design_matrix(&des, rows, rows->nrows, *X, why, whylen) != 0) {
+		free(*X);
+		*X = NULL;
+		p = -1;
+	}
+	design_free(&des);
+	return p;
+}
+
+static int
+binary_outcome(const double *y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (y[i] != 0 && y[i] != 1)
+			return 0;
+	return 1;
+}
+
 /* The rows' strata (--exact: numbered by equal values of its columns, in
  * order of first appearance; NULL without) and covariates (--mahalanobis,
  * n x q). Returns 0, or -1 with why. */
@@ -189,7 +220,10 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	stage_arrays a;
 	nnmatch_opts nn = o->nn;
 	nnmatch_result r;
-	mpseq result, *results[1] = { &result };
+	mpseq result, results2, *results[2] = { &result, NULL };
+	int nresults = 1;
+	match_params rec = *o;
+	char *owned_formula = NULL;
 	double *d, *w, treated_mean = 0;
 	size_t bad_row;
 	int wi, si_set = -1, rc;
@@ -199,6 +233,16 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	stage_read_all(&si);
 	stage_arrays_get(&si, roles->treatment, roles->outcome, roles->ps, 1, &a);
 	stage_check_new_columns(&match_module, o, &si.rows, NULL);
+	if (o->adjust) {
+		/* --adjust's terms and family as resolved, for the recipe */
+		if (!rec.adjust_formula && !(rec.adjust_formula = owned_formula =
+		    stage_covariate_spec(si.head)))
+			die("--adjust: no terms for the outcome model: give --adjust-formula (or "
+			    "-x at fitps)");
+		if (rec.adjust_family_auto)
+			rec.adjust_family = binary_outcome(a.y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR;
+		rec.adjust_family_auto = 0;
+	}
 	d = xreallocarray(NULL, a.n + 1, sizeof *d);
 	if (match_distances(o, a.ps, NULL, a.n, d, &nn.caliper, &bad_row) != 0)
 		die("row %zu has a propensity of %g, whose logit is infinite: match "
@@ -251,7 +295,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	table_add_column(&si.head->schema, "w_match", COL_F64, NULL, 0);
 	if (si_set >= 0)
 		table_add_column(&si.head->schema, "match_set", COL_I64, NULL, 0);
-	stage_add_recipe(&match_module, o, si.head);
+	stage_add_recipe(&match_module, &rec, si.head);
 	/* the matched treated units' mean outcome, and the controls' it is
 	 * compared with (for sensitivity's risk ratio) */
 	for (size_t i = 0; i < a.n; i++)
@@ -292,8 +336,43 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		pshist_add(&hist, a.t, a.ps, w, a.n);
 		stage_ps_hist(&result, &hist);
 	}
-	stage_write(cli, si.head, &si.rows, &si.results, results, 1);
+	if (o->adjust) {
+		/* MatchIt's recommended outcome model on the matched sample */
+		const char *formula = rec.adjust_formula;
+		char why[512];
+		double *X, *b1, *b0, estimate;
+		int p, rc;
+
+		if ((p = spec_design(formula, &si.rows, "--adjust-formula", &X, why, sizeof why)) < 0)
+			die("%s", why);
+		b1 = xcalloc((size_t)p, sizeof *b1);
+		b0 = xcalloc((size_t)p, sizeof *b0);
+		if ((rc = outreg_adjusted_att(rec.adjust_family, X, a.n, p, a.t, a.y, w, b1, b0,
+		    &estimate)) != OUTREG_OK)
+			die("--adjust: the outcome model '%s' cannot be fitted on the matched %s "
+			    "(%s): drop terms, or --adjust-family linear", formula,
+			    rc == OUTREG_EMPTY ? "sample" : "units", rc == OUTREG_SINGULAR ?
+			    "a term constant in an arm, or a combination of others" :
+			    rc == OUTREG_NO_FIT ? "the logistic fit did not converge" : "an arm is empty");
+		result_begin(&results2, "match", "match_reg_att");
+		mpseq_str(&results2, "estimand", "att");
+		mpseq_f64(&results2, "estimate", estimate);
+		mpseq_nil(&results2, "se");
+		mpseq_nil(&results2, "ci");
+		mpseq_i64(&results2, "n", (int64_t)a.n);
+		mpseq_str(&results2, "se_method", "none (boot gives one)");
+		mpseq_str(&results2, "outcome_model", outreg_family_name(rec.adjust_family));
+		mpseq_str(&results2, "formula", formula);
+		mpseq_str(&results2, "weight_column", "w_match");
+		results[1] = &results2;
+		nresults = 2;
+		free(X), free(b1), free(b0);
+	}
+	stage_write(cli, si.head, &si.rows, &si.results, results, nresults);
 	mpseq_free(&result);
+	if (nresults == 2)
+		mpseq_free(&results2);
+	free(owned_formula);
 	free(d);
 	stage_arrays_free(&a);
 	stage_input_free(&si);
@@ -316,6 +395,10 @@ match_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 		mpseq_str(entry, "exact", o->exact);
 	if (o->mahal)
 		mpseq_str(entry, "mahalanobis", o->mahal);
+	if (o->adjust && !o->adjust_family_auto) { /* as resolved by the run */
+		mpseq_str(entry, "adjust_formula", o->adjust_formula);
+		mpseq_str(entry, "adjust_family", outreg_family_name(o->adjust_family));
+	}
 	recipe_write_roles(entry, h);
 }
 
@@ -324,7 +407,7 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 {
 	match_params *o = params;
 	double k = 1;
-	char *on = NULL, *ties = NULL;
+	char *on = NULL, *ties = NULL, *family = NULL;
 	int rc = 0;
 
 	memset(o, 0, sizeof *o);
@@ -335,8 +418,15 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 	    recipe_get_str(e, "match", "on", &on, why, whylen) ||
 	    recipe_get_str(e, "match", "ties", &ties, why, whylen) ||
 	    recipe_get_str(e, "match", "exact", &o->exact_read, why, whylen) ||
-	    recipe_get_str(e, "match", "mahalanobis", &o->mahal_read, why, whylen))
+	    recipe_get_str(e, "match", "mahalanobis", &o->mahal_read, why, whylen) ||
+	    recipe_get_str(e, "match", "adjust_formula", &o->adjust_read, why, whylen) ||
+	    recipe_get_str(e, "match", "adjust_family", &family, why, whylen))
 		rc = -1;
+	else if (o->adjust_read && (!family || !cli_choice(family, "linear,logistic"))) {
+		snprintf(why, whylen, "the recipe's match entry has an adjust_formula without a "
+		    "family (linear or logistic)");
+		rc = -1;
+	}
 	else if (!(k >= 1 && k <= 1000 && k == (int)k)) {
 		snprintf(why, whylen, "the recipe's match entry has k = %g (a whole number "
 		    "from 1 to 1000 was written)", k);
@@ -348,6 +438,12 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 	o->nn.k = (int)k;
 	o->exact = o->exact_read;
 	o->mahal = o->mahal_read;
+	if (o->adjust_read) {
+		o->adjust = 1;
+		o->adjust_formula = o->adjust_read;
+		o->adjust_family = strcmp(family, "logistic") == 0 ? OUTREG_LOGISTIC : OUTREG_LINEAR;
+	}
+	free(family);
 	o->on_logit = on && strcmp(on, "logit") == 0;
 	o->nn.ties = ties && strcmp(ties, "first") == 0 ? TIES_FIRST :
 	    ties && strcmp(ties, "matchit") == 0 ? TIES_MATCHIT : TIES_ALL;
@@ -362,8 +458,11 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 static int
 match_target(const void *params, const char *name)
 {
-	(void)params;
-	return strcmp(name, "match_att") == 0 ? 0 : -1;
+	const match_params *o = params;
+
+	if (strcmp(name, "match_att") == 0)
+		return 0;
+	return o->adjust && strcmp(name, "match_reg_att") == 0 ? 1 : -1;
 }
 
 static replicate_status
@@ -374,8 +473,7 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 	nnmatch_result mr;
 	size_t bad;
 
-	(void)target;
-	if (nnmatch_by_blocks(&nn) && !o->exact && !o->mahal) {
+	if (nnmatch_by_blocks(&nn) && !o->exact && !o->mahal && target == 0) {
 		const replay_cells *c = replay_view_cells(v);
 		/* no ysq: boot needs the estimate, not its standard error */
 		nnmatch_cells cells = { c->t, c->d, c->count, c->ysum, NULL, c->n };
@@ -412,6 +510,20 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 		free(stratum), free(Z);
 		if (rc != 0)
 			return REPLICATE_NO_MATCH;
+		if (target == 1) { /* the regression on the resample's matched units */
+			size_t n = u->n;
+			int p = o->p_adj;
+			double *X = xreallocarray(NULL, n + 1, (size_t)p * sizeof *X);
+			double *b1 = xcalloc((size_t)p, sizeof *b1), *b0 = xcalloc((size_t)p, sizeof *b0);
+
+			for (int c = 0; c < p; c++)
+				for (size_t i = 0; i < n; i++)
+					X[(size_t)c * n + i] = o->row_adj[(size_t)c * o->nrows + u->row[i]];
+			rc = outreg_adjusted_att(o->adjust_family, X, n, p, u->t, u->y, u->w, b1, b0,
+			    out);
+			free(X), free(b1), free(b0);
+			return rc == OUTREG_OK ? REPLICATE_OK : REPLICATE_FIT_FAILED;
+		}
 	}
 	*out = mr.estimate;
 	return REPLICATE_OK;
@@ -434,21 +546,10 @@ match_reads(const void *params, const char *column)
 	const match_params *o = params;
 	const char *specs[2] = { o->exact, o->mahal };
 
-	for (int k = 0; k < 2; k++) {
-		const char *p = specs[k];
-		size_t len = strlen(column);
-
-		/* a spec item names the column alone or in a product (a*b, a:b) */
-		while (p && (p = strstr(p, column)) != NULL) {
-			int start = p == specs[k] || strchr(",*:", p[-1]);
-			int end = p[len] == '\0' || strchr(",*:", p[len]);
-
-			if (start && end)
-				return 1;
-			p += len;
-		}
-	}
-	return 0;
+	for (int k = 0; k < 2; k++)
+		if (specs[k] && spec_names_column(specs[k], column))
+			return 1;
+	return o->adjust && o->adjust_formula && spec_names_column(o->adjust_formula, column);
 }
 
 static int
@@ -456,9 +557,12 @@ match_prepare_rows(void *params, const table *rows, char *why, size_t whylen)
 {
 	match_params *o = params;
 
+	o->nrows = rows->nrows;
+	if (o->adjust && (o->p_adj = spec_design(o->adjust_formula, rows, "the recipe's "
+	    "match entry", &o->row_adj, why, whylen)) < 0)
+		return -1;
 	if (!o->exact && !o->mahal)
 		return 0;
-	o->nrows = rows->nrows;
 	return match_row_data(o->exact, o->mahal, rows, &o->row_stratum, &o->row_x, &o->q,
 	    why, whylen);
 }
@@ -470,11 +574,13 @@ match_params_free(void *params)
 
 	free(o->exact_read);
 	free(o->mahal_read);
+	free(o->adjust_read);
 	free(o->row_stratum);
 	free(o->row_x);
-	o->exact_read = o->mahal_read = NULL;
+	free(o->row_adj);
+	o->exact_read = o->mahal_read = o->adjust_read = NULL;
 	o->row_stratum = NULL;
-	o->row_x = NULL;
+	o->row_x = o->row_adj = NULL;
 }
 
 static const replay_ops match_replay = {
@@ -487,7 +593,8 @@ static const replay_ops match_replay = {
 
 /* Options. */
 enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_RAW_CALIPER, OPT_ON, OPT_TIES,
-	OPT_EXACT, OPT_MAHAL, OPT_PAIRS, OPT_PAIRS_ID };
+	OPT_EXACT, OPT_MAHAL, OPT_PAIRS, OPT_PAIRS_ID, OPT_ADJUST, OPT_ADJUST_FORMULA,
+	OPT_ADJUST_FAMILY };
 
 static const struct option match_longopts[] = {
 	{ "k", required_argument, NULL, 'k' },
@@ -500,13 +607,17 @@ static const struct option match_longopts[] = {
 	{ "mahalanobis", required_argument, NULL, OPT_MAHAL },
 	{ "pairs", required_argument, NULL, OPT_PAIRS },
 	{ "pairs-id", required_argument, NULL, OPT_PAIRS_ID },
+	{ "adjust", no_argument, NULL, OPT_ADJUST },
+	{ "adjust-formula", required_argument, NULL, OPT_ADJUST_FORMULA },
+	{ "adjust-family", required_argument, NULL, OPT_ADJUST_FAMILY },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char match_usage[] =
     "usage: match [-k K] [--no-replace] [--caliper C [--raw-caliper]] [--on ps|logit]\n"
     "             [--ties all|first|matchit] [--exact COLS] [--mahalanobis COLS]\n"
-    "             [--pairs FILE [--pairs-id COL]] [-t COL] [-y COL] [--ps COL]\n"
+    "             [--pairs FILE [--pairs-id COL]] [--adjust [--adjust-formula TERMS]\n"
+    "             [--adjust-family F]] [-t COL] [-y COL] [--ps COL]\n"
     "             [stream options]\n"
     "\n"
     "Matches each treated unit to its K nearest controls on the propensity\n"
@@ -538,6 +649,14 @@ static const char match_usage[] =
     "                     treated_row, control_row, weight; rows from 0): the\n"
     "                     long form of MatchIt's get_matches()\n"
     "  --pairs-id COL     add this column's values of both rows (a user id)\n"
+    "  --adjust           also match_reg_att: the outcome regression on the\n"
+    "                     matched sample that MatchIt's vignette recommends\n"
+    "                     (Y ~ T * X weighted by w_match; the effect averaged\n"
+    "                     over the matched treated units); boot gives its SE\n"
+    "  --adjust-formula TERMS  its X (fitps's -x syntax; default the stream's\n"
+    "                     covariates)\n"
+    "  --adjust-family F  auto (logistic for a 0/1 outcome, else linear),\n"
+    "                     linear or logistic\n"
     "  -t, -y, --ps COL   override the treatment, outcome, propensity roles\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
@@ -553,6 +672,7 @@ match_defaults(void *params)
 	o->nn.k = 1;
 	o->nn.replace = 1;
 	o->nn.ties = TIES_ALL;
+	o->adjust_family_auto = 1;
 }
 
 static void
@@ -581,6 +701,15 @@ match_option(void *params, int opt, const char *arg)
 	case OPT_MAHAL: o->mahal = arg; break;
 	case OPT_PAIRS: o->pairs = arg; break;
 	case OPT_PAIRS_ID: o->pairs_id = arg; break;
+	case OPT_ADJUST: o->adjust = 1; break;
+	case OPT_ADJUST_FORMULA: o->adjust = 1; o->adjust_formula = arg; break;
+	case OPT_ADJUST_FAMILY:
+		if (!cli_choice(arg, "auto,linear,logistic"))
+			die_usage("--adjust-family wants auto, linear or logistic, not '%s'", arg);
+		o->adjust = 1;
+		o->adjust_family_auto = arg[0] == 'a';
+		o->adjust_family = arg[1] == 'o' ? OUTREG_LOGISTIC : OUTREG_LINEAR;
+		break;
 	}
 }
 
@@ -629,6 +758,10 @@ match_command(const void *params, const void *defaults, cmdline *cmd)
 		cmdline_opt(cmd, "--exact", o->exact);
 	if (o->mahal)
 		cmdline_opt(cmd, "--mahalanobis", o->mahal);
+	if (o->adjust) {
+		cmdline_opt(cmd, "--adjust-formula", o->adjust_formula);
+		cmdline_opt(cmd, "--adjust-family", outreg_family_name(o->adjust_family));
+	}
 	return 0;
 }
 

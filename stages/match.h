@@ -7,6 +7,7 @@
 
 #include "module.h"
 #include "nnmatch.h"
+#include "outreg.h"
 
 typedef struct {
 	nnmatch_opts nn;
@@ -18,13 +19,19 @@ typedef struct {
 	const char *mahal; /* --mahalanobis: match on these covariates */
 	const char *pairs; /* --pairs FILE: the matched pairs as CSV */
 	const char *pairs_id; /* --pairs-id COL: name the rows by this column */
+	int adjust;           /* --adjust: the regression on the matched sample too */
+	const char *adjust_formula; /* its terms; NULL: the stream's covariates */
+	int adjust_family_auto;
+	outreg_family adjust_family;
 	/* a recipe's (owned; match_params_free) */
-	char *exact_read, *mahal_read;
+	char *exact_read, *mahal_read, *adjust_read;
 	/* the replay's (owned): each stream row's stratum and covariates */
 	int64_t *row_stratum;
 	double *row_x;      /* nrows x q, column-major */
 	size_t nrows;
 	int q;
+	double *row_adj;    /* --adjust's design, nrows x p_adj, intercept first */
+	int p_adj;
 } match_params;
 
 extern const stage_module match_module;

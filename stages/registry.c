@@ -6,11 +6,11 @@
 #include "module.h"
 
 extern const stage_module gen_module, fitps_module, weight_module, match_module,
-    balance_module, boot_module, sensitivity_module;
+    balance_module, boot_module, sensitivity_module, aipw_module;
 
 static const stage_module *const modules[] = {
 	&gen_module, &fitps_module, &weight_module, &match_module, &balance_module,
-	&boot_module, &sensitivity_module,
+	&boot_module, &sensitivity_module, &aipw_module,
 };
 
 const stage_module *

@@ -426,3 +426,39 @@ stage_ps_hist(mpseq *result, const pshist *h)
 	}
 	mpseq_take(result, "ps_hist", &hist);
 }
+
+char *
+stage_covariate_spec(const stream_head *h)
+{
+	size_t len = 1;
+	char *spec;
+
+	if (h->ncovariates == 0)
+		return NULL;
+	for (int i = 0; i < h->ncovariates; i++)
+		len += strlen(h->covariates[i]) + 1;
+	spec = xcalloc(len, 1);
+	for (int i = 0; i < h->ncovariates; i++) {
+		if (i)
+			strcat(spec, ",");
+		strcat(spec, h->covariates[i]);
+	}
+	return spec;
+}
+
+int
+spec_names_column(const char *spec, const char *column)
+{
+	size_t len = strlen(column);
+
+	for (const char *p = spec; *p;) {
+		size_t item = strcspn(p, ",:*");
+
+		if (item == len && strncmp(p, column, len) == 0)
+			return 1;
+		p += item;
+		if (*p)
+			p++;
+	}
+	return 0;
+}

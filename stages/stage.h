@@ -137,6 +137,13 @@ void stage_positivity(mpseq *result, const ipw_positivity *p);
  * POSITIVITY_WARN, naming the shares and what to do. */
 void stage_positivity_warn(const ipw_positivity *p, int quiet);
 
+/* The head's covariates as one comma-separated -x spec (allocated), or
+ * NULL when it has none. */
+char *stage_covariate_spec(const stream_head *h);
+/* Does the spec (fitps's -x syntax: items a, a:b, a*b, comma-separated)
+ * name the column? */
+int spec_names_column(const char *spec, const char *column);
+
 /* Adds "ps_hist" to a result: the propensity's bins by group (PROTOCOL.md:
  * bins, first, treated, control; the occupied bins only), for report's
  * overlap plot. Nothing is added when every bin is empty. */

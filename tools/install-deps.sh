@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what psflow needs from Debian's archive when it is missing.
 #   build: libzmq, msgpack-c, librsvg and cairo (found with pkg-config)
-#   test:  python3-msgpack for the interop tests and python3-numpy for the
-#          checks by hand (used from /usr/bin/python3),
+#   test:  python3-msgpack for the interop tests, python3-numpy and
+#          python3-statsmodels for the independent checks (used from
+#          /usr/bin/python3),
 #          valgrind, GNU time, man-db and col for the man pages
 #   foreign: python3-sklearn for the foreign-stage example (best effort)
 #   browser: chromium for the report's browser test (best effort: the test
@@ -23,6 +24,7 @@ build)
 test)
 	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
 	/usr/bin/python3 -c 'import numpy' 2>/dev/null || need="$need python3-numpy"
+	/usr/bin/python3 -c 'import statsmodels' 2>/dev/null || need="$need python3-statsmodels"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 	[ -x /usr/bin/time ] || need="$need time"
 	# the man pages are rendered by the install test
