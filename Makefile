@@ -34,18 +34,22 @@ INCLUDES = $(LAYERS:%=-I%)
 
 # pkg-config finds the system libraries; without them the build stops and
 # says how to get them (`make deps`), it never installs by itself.
-HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack librsvg-2.0 cairo 2>/dev/null && echo yes)
+HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack librsvg-2.0 cairo xgboost 2>/dev/null && echo yes)
 # (The goals that install them first, and those that need no compiler, are
 # let through: their sub-make checks again.)
 ifeq ($(filter deps clean uninstall test test-deps demo check-asan check-asan-clang fuzz,$(MAKECMDGOALS))$(HAVE_PKGS),)
-$(error libzmq, msgpack-c, librsvg or cairo were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev and librsvg2-dev), or install them yourself)
+$(error libzmq, msgpack-c, librsvg, cairo or xgboost were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev, librsvg2-dev and libxgboost-dev), or install them yourself)
 endif
-PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack xgboost 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs msgpack 2>/dev/null)
 LDLIBS    += $(PKG_LIBS) -ldl -lm -lpthread
 # libzmq is not linked but opened on first use (transport/zmqlib.c), by the
 # soname of the library pkg-config finds.
 ZMQ_SONAME = $(shell objdump -p "$$(pkg-config --variable=libdir libzmq)/libzmq.so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
+# libxgboost likewise (kernels/xgblib.c), opened when a program first boosts;
+# found where the linker finds it (Debian's xgboost.pc names /usr/lib, but
+# the library is in the multiarch directory).
+XGB_SONAME = $(shell objdump -p "$$($(CC) -print-file-name=libxgboost.so)" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 
 LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -78,6 +82,7 @@ $(BUILD)/%.o: %.c
 # blends (no floating-point trap is ever enabled). Same bits as -O2.
 LANE_OBJ = $(BUILD)/kernels/logit.o $(BUILD)/kernels/psfit.o $(BUILD)/kernels/ipw.o
 $(LANE_OBJ): KERNEL_CFLAGS = -O3 -fno-trapping-math
+$(BUILD)/kernels/xgblib.o: KERNEL_CFLAGS = -DPSFLOW_XGB_SONAME='"$(or $(XGB_SONAME),$(error libxgboost.so not found by $(CC) -print-file-name (libxgboost-dev)))"'
 $(BUILD)/transport/zmqlib.o: KERNEL_CFLAGS = -DPSFLOW_ZMQ_SONAME='"$(or $(ZMQ_SONAME),$(error libzmq.so not found where pkg-config says (libzmq3-dev)))"'
 
 $(BUILD)/libpsflow.a: $(LIB_OBJ)

@@ -16,6 +16,7 @@
 
 #include "design.h"
 #include "err.h"
+#include "rowgroup.h"
 #include "mpo.h"
 #include "psfit.h"
 #include "psmodel.h"
@@ -103,44 +104,20 @@ calibration(mpseq *result, const table *rows, const design *d, const double *ps,
 	mpseq_take(result, "calibration", &cal);
 }
 
+/* What every propensity model's result has: counts, AUC, the ps range by
+ * group, positivity, the histogram, the calibration by level. */
 static void
-model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
-    const fitps_params *p, const double *ps, const uint8_t *t, int quiet)
+model_summary(mpseq *m, const table *rows, const design *d, const fitps_params *p,
+    const double *ps, const uint8_t *t, int quiet)
 {
-	const logit_opts *o = &p->logit;
 	ipw_positivity pos;
-	size_t n = rows->nrows, n1 = 0;
+	size_t n = rows->nrows;
 	double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
-	mpseq terms;
 
 	for (size_t i = 0; i < n; i++) {
-		n1 += t[i];
 		lo[t[i]] = fmin(lo[t[i]], ps[i]);
 		hi[t[i]] = fmax(hi[t[i]], ps[i]);
 	}
-	result_begin(m, "fitps", "ps_model");
-	mpseq_str(m, "model", "logistic");
-	if (o->C > 0)
-		mpseq_f64(m, "l2", o->C);
-	else
-		mpseq_nil(m, "l2");
-	mpseq_i64(m, "n", (int64_t)n);
-	mpseq_i64(m, "treated", (int64_t)n1);
-	mpseq_i64(m, "controls", (int64_t)(n - n1));
-	mpseq_array(&terms);
-	for (int k = 0; k <= d->nterms; k++) {
-		mpseq term;
-
-		mpseq_map(&term);
-		mpseq_str(&term, "term", k ? d->terms[k - 1].name : "(intercept)");
-		mpseq_f64(&term, "coef", fit->beta[k]);
-		mpseq_f64(&term, "se", fit->se[k]);
-		mpseq_take(&terms, NULL, &term);
-	}
-	mpseq_take(m, "terms", &terms);
-	mpseq_i64(m, "iterations", fit->iterations);
-	mpseq_bool(m, "converged", fit->converged);
-	mpseq_f64(m, "loglik", fit->loglik);
 	mpseq_f64(m, "auc", auc(ps, t, n));
 	{
 		mpseq range;
@@ -162,6 +139,115 @@ model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
 		stage_ps_hist(m, &hist);
 	}
 	calibration(m, rows, d, ps, t);
+}
+
+static void
+model_counts(mpseq *m, const uint8_t *t, size_t n)
+{
+	size_t n1 = 0;
+
+	for (size_t i = 0; i < n; i++)
+		n1 += t[i];
+	mpseq_i64(m, "n", (int64_t)n);
+	mpseq_i64(m, "treated", (int64_t)n1);
+	mpseq_i64(m, "controls", (int64_t)(n - n1));
+}
+
+static void
+model_result(mpseq *m, const table *rows, const design *d, const logit_fit *fit,
+    const fitps_params *p, const double *ps, const uint8_t *t, int quiet)
+{
+	const logit_opts *o = &p->logit;
+	mpseq terms;
+
+	result_begin(m, "fitps", "ps_model");
+	mpseq_str(m, "model", "logistic");
+	if (o->C > 0)
+		mpseq_f64(m, "l2", o->C);
+	else
+		mpseq_nil(m, "l2");
+	model_counts(m, t, rows->nrows);
+	mpseq_array(&terms);
+	for (int k = 0; k <= d->nterms; k++) {
+		mpseq term;
+
+		mpseq_map(&term);
+		mpseq_str(&term, "term", k ? d->terms[k - 1].name : "(intercept)");
+		mpseq_f64(&term, "coef", fit->beta[k]);
+		mpseq_f64(&term, "se", fit->se[k]);
+		mpseq_take(&terms, NULL, &term);
+	}
+	mpseq_take(m, "terms", &terms);
+	mpseq_i64(m, "iterations", fit->iterations);
+	mpseq_bool(m, "converged", fit->converged);
+	mpseq_f64(m, "loglik", fit->loglik);
+	model_summary(m, rows, d, p, ps, t, quiet);
+}
+
+/* A boosted model's result: its options, the trees chosen and the balance
+ * criterion after each tree (twang's plot of the stop method). */
+static void
+gbm_result(mpseq *m, const table *rows, const design *d, const fitps_params *p,
+    const gbm_model *g, const double *curve, double criterion, const double *ps,
+    const uint8_t *t, int quiet)
+{
+	mpseq list;
+
+	result_begin(m, "fitps", "ps_model");
+	mpseq_str(m, "model", "gbm");
+	mpseq_str(m, "library", "XGBoost (C API), exact greedy, one thread");
+	model_counts(m, t, rows->nrows);
+	mpseq_i64(m, "trees", g->trees);
+	mpseq_i64(m, "trees_max", p->gbm.trees);
+	mpseq_i64(m, "depth", p->gbm.depth);
+	mpseq_f64(m, "eta", p->gbm.eta);
+	mpseq_f64(m, "subsample", p->gbm.subsample);
+	mpseq_i64(m, "seed", (int64_t)p->gbm.seed);
+	mpseq_str(m, "stop", gbm_stop_name(p->gbm.stop));
+	if (p->gbm.stop != GBM_STOP_NONE) {
+		mpseq_str(m, "stop_estimand", p->gbm.stop_att ? "att" : "ate");
+		mpseq_f64(m, "criterion", criterion);
+		mpseq_array(&list);
+		for (int k = 0; k < p->gbm.trees; k++)
+			mp_pack_f64(mpseq_item(&list), curve[k]);
+		mpseq_take(m, "criterion_by_trees", &list);
+	}
+	mpseq_array(&list);
+	for (int k = 0; k < d->nterms; k++)
+		mpseq_str(&list, NULL, d->terms[k].name);
+	mpseq_take(m, "features", &list);
+	model_summary(m, rows, d, p, ps, t, quiet);
+}
+
+/* The boosted fit of the rows: on their distinct covariate rows, each with
+ * its units and treated units (gbm.h), the propensities back per row. */
+static void
+gbm_fit_rows(const fitps_params *o, const double *X, size_t n, int p, const uint8_t *t,
+    gbm_model *g, double *ps, double *curve, double *criterion)
+{
+	uint32_t *group = xreallocarray(NULL, n + 1, sizeof *group);
+	size_t ng = rowgroup(X, n, p, group);
+	double *G, *units, *treated, *gps;
+	char why[512];
+
+	if (ng == 0 && n > 0)
+		die("%zu rows are too many to group for boosting", n);
+	G = xreallocarray(NULL, ng + 1, (size_t)p * sizeof *G);
+	units = xcalloc(ng + 1, sizeof *units);
+	treated = xcalloc(ng + 1, sizeof *treated);
+	gps = xreallocarray(NULL, ng + 1, sizeof *gps);
+	for (size_t i = 0; i < n; i++) {
+		units[group[i]] += 1;
+		treated[group[i]] += t[i];
+		for (int c = 0; c < p; c++)
+			G[(size_t)c * ng + group[i]] = X[(size_t)c * n + i];
+	}
+	if (gbm_fit(&o->gbm, G, ng, p, units, treated, g, gps, curve, criterion, why,
+	    sizeof why) != 0)
+		die("%s", why);
+	for (size_t i = 0; i < n; i++)
+		ps[i] = gps[group[i]];
+	free(group), free(G), free(units), free(treated), free(gps);
 }
 
 /* Drops the rows with a missing, NaN or infinite value in any column the
@@ -262,21 +348,47 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	matrix_or_die(&d, &si.rows, n, X);
 	psi = table_add_column(&si.rows, o->ps_name, COL_F64, NULL, 0);
 	ps = si.rows.cols[psi].data;
-	if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
-	    &o->logit, &fit, ps, why, sizeof why) != 0)
-		die("%s", why);
+	memset(&fit, 0, sizeof fit);
+	memset(&model, 0, sizeof model);
+	if (o->boosted) {
+		gbm_model g;
+		double *curve = xcalloc((size_t)o->gbm.trees + 1, sizeof *curve), criterion;
+		fitps_params rec = *o;
 
-	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
-	stream_head_set_role(&h->ps, o->ps_name);
-	stage_add_recipe(&fitps_module, o, h);
-
-	model_result(&result, &si.rows, &d, &fit, o, ps, t, cli->quiet);
-	if (o->save_model) {
-		model.d = d;
-		model.beta = fit.beta;
-		model.treatment = h->treatment;
-		model.C = o->logit.C;
-		psmodel_save(&model, o->save_model);
+		gbm_fit_rows(o, X, n, d.nterms + 1, t, &g, ps, curve, &criterion);
+		table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
+		stream_head_set_role(&h->ps, o->ps_name);
+		/* the recipe: the trees chosen, refitted as they are by boot */
+		rec.gbm_trees_max = o->gbm.trees;
+		rec.gbm.trees = g.trees;
+		stage_add_recipe(&fitps_module, &rec, h);
+		gbm_result(&result, &si.rows, &d, o, &g, curve, criterion, ps, t, cli->quiet);
+		if (o->save_model) {
+			model.d = d;
+			model.treatment = h->treatment;
+			model.trees = g.trees;
+			if (gbm_save(&g, &model.xgb, &model.xgb_len, why, sizeof why) != 0)
+				die("%s", why);
+			psmodel_save(&model, o->save_model);
+			free(model.xgb);
+		}
+		gbm_model_free(&g);
+		free(curve);
+	} else {
+		if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
+		    &o->logit, &fit, ps, why, sizeof why) != 0)
+			die("%s", why);
+		table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
+		stream_head_set_role(&h->ps, o->ps_name);
+		stage_add_recipe(&fitps_module, o, h);
+		model_result(&result, &si.rows, &d, &fit, o, ps, t, cli->quiet);
+		if (o->save_model) {
+			model.d = d;
+			model.beta = fit.beta;
+			model.treatment = h->treatment;
+			model.C = o->logit.C;
+			psmodel_save(&model, o->save_model);
+		}
 	}
 	stage_write(cli, h, &si.rows, &si.results, results, nresults);
 	mpseq_free(&result);
@@ -292,6 +404,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 
 typedef struct {
 	const psmodel *model;
+	const gbm_model *boosted; /* the model's booster, for a gbm model */
 	int psi;
 	double *X;
 	size_t cap;
@@ -311,7 +424,13 @@ score_batch(table *rows, void *ctx)
 		s->X = xreallocarray(s->X, s->cap, p * sizeof *s->X);
 	}
 	matrix_or_die(&s->model->d, rows, rows->nrows, s->X);
-	logit_predict(s->X, rows->nrows, (int)p, s->model->beta, ps);
+	if (s->boosted) {
+		char why[512];
+
+		if (gbm_predict(s->boosted, s->X, rows->nrows, (int)p, ps, why, sizeof why) != 0)
+			die("%s", why);
+	} else
+		logit_predict(s->X, rows->nrows, (int)p, s->model->beta, ps);
 	for (size_t i = 0; i < rows->nrows; i++) {
 		s->lo = fmin(s->lo, ps[i]);
 		s->hi = fmax(s->hi, ps[i]);
@@ -330,7 +449,16 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	stream_out *out;
 	mpseq result;
 
+	gbm_model boosted = { 0 };
+
 	psmodel_load(&model, o->model);
+	if (model.xgb) {
+		char why[512];
+
+		if (gbm_load(&boosted, model.xgb, model.xgb_len, model.trees, why, sizeof why) != 0)
+			die("%s: %s", o->model, why);
+		s.boosted = &boosted;
+	}
 	stage_open(&si, cli);
 	h = si.head;
 	stage_check_new_columns(&fitps_module, o, &h->schema, "name the new one with "
@@ -363,6 +491,7 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	stream_out_end(out);
 	mpseq_free(&result);
 	free(s.X);
+	gbm_model_free(&boosted);
 	psmodel_free(&model);
 	stage_input_free(&si);
 }
@@ -412,6 +541,20 @@ fitps_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 		mpseq_str(entry, "covariates", spec);
 		free(spec);
 	}
+	if (o->boosted) { /* absent: logistic, as streams before boosting */
+		mpseq_str(entry, "learner", "gbm");
+		mpseq_i64(entry, "trees", o->gbm.trees);
+		mpseq_i64(entry, "trees_max", o->gbm_trees_max);
+		mpseq_i64(entry, "depth", o->gbm.depth);
+		mpseq_f64(entry, "eta", o->gbm.eta);
+		mpseq_f64(entry, "subsample", o->gbm.subsample);
+		mpseq_i64(entry, "seed", (int64_t)o->gbm.seed);
+		mpseq_str(entry, "stop", gbm_stop_name(o->gbm.stop));
+		mpseq_str(entry, "stop_estimand", o->gbm.stop_att ? "att" : "ate");
+		mpseq_str(entry, "ps", o->ps_name);
+		mpseq_bool(entry, "drop_missing", o->drop_missing);
+		return;
+	}
 	if (o->logit.C > 0)
 		mpseq_f64(entry, "l2", o->logit.C);
 	else
@@ -436,6 +579,47 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 	if (mpo_get(e, "model")) {
 		/* a saved model scores each row the same whatever the resample */
 		o->scored = 1;
+		return 0;
+	}
+	if (mpo_get(e, "learner")) {
+		double trees = 0, trees_max = 0, depth = 0, seed = 0;
+		char *stop = NULL, *est = NULL;
+		int bad;
+
+		if (!mpo_is_str(mpo_get(e, "learner"), "gbm")) {
+			snprintf(why, whylen, "the recipe's fitps entry names an unknown learner");
+			return -1;
+		}
+		o->boosted = 1;
+		gbm_opts_default(&o->gbm);
+		if (recipe_get_str(e, "fitps", "covariates", &o->spec, why, whylen) ||
+		    recipe_get_number(e, "fitps", "trees", &trees, why, whylen) ||
+		    recipe_get_number(e, "fitps", "trees_max", &trees_max, why, whylen) ||
+		    recipe_get_number(e, "fitps", "depth", &depth, why, whylen) ||
+		    recipe_get_number(e, "fitps", "eta", &o->gbm.eta, why, whylen) ||
+		    recipe_get_number(e, "fitps", "subsample", &o->gbm.subsample, why, whylen) ||
+		    recipe_get_number(e, "fitps", "seed", &seed, why, whylen) ||
+		    recipe_get_str(e, "fitps", "stop", &stop, why, whylen) ||
+		    recipe_get_str(e, "fitps", "stop_estimand", &est, why, whylen) ||
+		    recipe_get_bool(e, "fitps", "drop_missing", &o->drop_missing, why, whylen)) {
+			free(stop), free(est);
+			return -1;
+		}
+		bad = !(trees >= 1 && trees <= 100000 && trees == (int)trees) ||
+		    !(depth >= 1 && depth <= 20 && depth == (int)depth) || !(o->gbm.eta > 0) ||
+		    !(o->gbm.subsample > 0 && o->gbm.subsample <= 1) || !(seed >= 0) ||
+		    !stop || gbm_stop_parse(stop, &o->gbm.stop) != 0;
+		o->gbm.trees = (int)trees;
+		o->gbm_trees_max = (int)trees_max;
+		o->gbm.depth = (int)depth;
+		o->gbm.seed = (uint64_t)seed;
+		o->gbm.stop_att = est && strcmp(est, "att") == 0;
+		free(stop), free(est);
+		if (bad) {
+			snprintf(why, whylen, "the recipe's fitps entry has boosting options out of "
+			    "range");
+			return -1;
+		}
 		return 0;
 	}
 	if (recipe_get_str(e, "fitps", "covariates", &o->spec, why, whylen) ||
@@ -538,6 +722,26 @@ grouped(const replay_groups *g)
 		.succ = g->treated };
 }
 
+/* A replicate's boosted fit: the trees the stage chose, no choosing again
+ * (a fixed number of rounds: the stage's first trees are those), on the
+ * groups drawn. */
+static int
+boosted_fit(const fitps_params *o, const replay_groups *g, double *ps, char *why,
+    size_t whylen)
+{
+	gbm_opts fixed = o->gbm;
+	gbm_model m;
+	double criterion;
+	int rc;
+
+	fixed.stop = GBM_STOP_NONE;
+	rc = gbm_fit(&fixed, g->X, g->n, g->p, g->units, g->treated, &m, ps, NULL, &criterion,
+	    why, whylen);
+	if (rc == 0)
+		gbm_model_free(&m);
+	return rc;
+}
+
 static int
 fitps_warm_fit(void *params, const replay_groups *g, double *mu)
 {
@@ -548,6 +752,8 @@ fitps_warm_fit(void *params, const replay_groups *g, double *mu)
 	char why[512];
 	int rc;
 
+	if (o->boosted) /* the groups' order only: nothing to start from */
+		return boosted_fit(o, g, mu, why, sizeof why);
 	cold.start = NULL;
 	cold.start_mu = NULL;
 	rc = psfit_fit(&o->replay_design, &ld, &cold, &fit, mu, why, sizeof why);
@@ -566,6 +772,8 @@ fitps_warm_keep(void *params, const replay_groups *g, double *mu)
 	logit_data ld = grouped(g);
 
 	o->warm_mu = mu;
+	if (o->boosted)
+		return;
 	o->witnesses = xmalloc(sizeof *o->witnesses);
 	psfit_witnesses_find(o->witnesses, &o->replay_design, &ld);
 }
@@ -580,6 +788,8 @@ fitps_fit(const void *params, const replay_groups *g, int cold, double *ps, char
 	logit_fit fit;
 	int rc;
 
+	if (o->boosted)
+		return boosted_fit(o, g, ps, why, whylen);
 	if (!cold && o->warm_mu) {
 		opts.start = o->warm;
 		opts.start_mu = o->warm_mu;
@@ -606,6 +816,8 @@ static const replay_ops fitps_replay = {
 };
 
 /* Options. */
+enum { OPT_LEARNER = OPT_PROGRAM_BASE + 40, OPT_TREES, OPT_DEPTH, OPT_ETA, OPT_SUBSAMPLE,
+	OPT_SEED, OPT_STOP, OPT_STOP_ESTIMAND };
 enum { OPT_L2 = OPT_PROGRAM_BASE, OPT_PS_NAME, OPT_MAX_ITER, OPT_TOL, OPT_SAVE, OPT_MODEL,
 	OPT_DROP_MISSING, OPT_BAND };
 
@@ -618,6 +830,14 @@ static const struct option fitps_longopts[] = {
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "drop-missing", no_argument, NULL, OPT_DROP_MISSING },
 	{ "band", required_argument, NULL, OPT_BAND },
+	{ "learner", required_argument, NULL, OPT_LEARNER },
+	{ "trees", required_argument, NULL, OPT_TREES },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
+	{ "eta", required_argument, NULL, OPT_ETA },
+	{ "subsample", required_argument, NULL, OPT_SUBSAMPLE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "stop", required_argument, NULL, OPT_STOP },
+	{ "stop-estimand", required_argument, NULL, OPT_STOP_ESTIMAND },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -625,7 +845,8 @@ static const char fitps_usage[] =
     "usage: fitps -t TREATMENT -x COVARIATES [-y OUTCOME] [options]\n"
     "       fitps --model FILE [options]\n"
     "\n"
-    "Fits a logistic propensity model (Newton's method, to convergence) and\n"
+    "Fits a logistic propensity model (Newton's method, to convergence), or a\n"
+    "boosted one (--learner gbm), and\n"
     "adds each row's propensity score. Numeric covariates enter as they are;\n"
     "categorical ones one-hot with the first level in sorted order dropped\n"
     "(as pandas' get_dummies(drop_first=True)); 'a:b' is an interaction and\n"
@@ -647,6 +868,19 @@ static const char fitps_usage[] =
     "  --band LO,HI           positivity check: report the share of each group with\n"
     "                         ps outside [LO, HI] and warn past 2% (default\n"
     "                         0.05,0.95)\n"
+    "  --learner gbm          a boosted model instead: XGBoost's gradient boosting\n"
+    "                         (binary:logistic, exact greedy splits, one thread;\n"
+    "                         fitted on the distinct covariate rows with their\n"
+    "                         counts), the trees chosen for balance as twang:\n"
+    "  --trees N              trees at most (default 500)\n"
+    "  --depth D              max_depth (default 3)\n"
+    "  --eta X                learning rate (default 0.1)\n"
+    "  --subsample F          share of the distinct rows each tree sees (default 1)\n"
+    "  --seed S               XGBoost's seed (default 0): the same bytes each run\n"
+    "  --stop METHOD          es.mean (default): the tree count with the smallest\n"
+    "                         mean |SMD| of the weighted covariates; ks.max: the\n"
+    "                         smallest largest KS; none: all N trees\n"
+    "  --stop-estimand E      the weights the choice balances: ate (default) or att\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  csv2mp users.csv | fitps -t opt_in_agent_mode -y task_completed \\\n"
@@ -662,6 +896,7 @@ fitps_defaults(void *params)
 	o->band[0] = POSITIVITY_LO;
 	o->band[1] = POSITIVITY_HI;
 	logit_opts_default(&o->logit);
+	gbm_opts_default(&o->gbm);
 }
 
 static void
@@ -678,6 +913,30 @@ fitps_option(void *params, int opt, const char *arg)
 	case OPT_MODEL: o->model = arg; break;
 	case OPT_DROP_MISSING: o->drop_missing = 1; break;
 	case OPT_BAND: cli_band("--band", arg, &o->band[0], &o->band[1]); break;
+	case OPT_LEARNER:
+		if (!cli_choice(arg, "logistic,gbm"))
+			die_usage("--learner wants logistic or gbm, not '%s'", arg);
+		o->boosted = strcmp(arg, "gbm") == 0;
+		break;
+	case OPT_TREES: o->gbm.trees = (int)cli_int("--trees", arg, 1, 100000); o->gbm_given = 1; break;
+	case OPT_DEPTH: o->gbm.depth = (int)cli_int("--depth", arg, 1, 20); o->gbm_given = 1; break;
+	case OPT_ETA: o->gbm.eta = cli_double("--eta", arg, 1e-6, 1); o->gbm_given = 1; break;
+	case OPT_SUBSAMPLE:
+		o->gbm.subsample = cli_double("--subsample", arg, 0.01, 1);
+		o->gbm_given = 1;
+		break;
+	case OPT_SEED: o->gbm.seed = (uint64_t)cli_int("--seed", arg, 0, INT32_MAX); o->gbm_given = 1; break;
+	case OPT_STOP:
+		if (gbm_stop_parse(arg, &o->gbm.stop) != 0)
+			die_usage("--stop wants es.mean, ks.max or none, not '%s'", arg);
+		o->gbm_given = 1;
+		break;
+	case OPT_STOP_ESTIMAND:
+		if (!cli_choice(arg, "ate,att"))
+			die_usage("--stop-estimand wants ate or att, not '%s'", arg);
+		o->gbm.stop_att = strcmp(arg, "att") == 0;
+		o->gbm_given = 1;
+		break;
 	}
 }
 
@@ -689,6 +948,15 @@ fitps_finish(void *params, const stage_roles *roles)
 	if (o->model && (roles->covariates || o->save_model || o->logit.C > 0))
 		die_usage("--model scores with a saved model: -x, --l2 and --save-model "
 		    "do not apply");
+	if (o->gbm_given && !o->boosted)
+		die_usage("--trees, --depth, --eta, --subsample, --seed and --stop are "
+		    "boosting's: give --learner gbm");
+	if (o->boosted && (o->logit.C > 0 || o->logit.max_iter != 100 || o->logit.tol != 1e-10))
+		die_usage("--l2, --max-iter and --tol are the logistic model's, not "
+		    "--learner gbm's");
+	if (o->boosted && o->model)
+		die_usage("--model scores with a saved model (its learner is in the file): "
+		    "drop --learner");
 }
 
 /* The options that make the entry again (cmdline.h); a scored entry's
@@ -701,6 +969,23 @@ fitps_command(const void *params, const void *defaults, cmdline *cmd)
 	if (o->scored) {
 		cmdline_opt(cmd, "--model", "MODEL_FILE");
 		return -1;
+	}
+	if (o->boosted) {
+		char n[32];
+
+		cmdline_opt(cmd, "--learner", "gbm");
+		/* the trees the choice was among, and how it chose: the same run */
+		snprintf(n, sizeof n, "%d", o->gbm_trees_max > 0 ? o->gbm_trees_max : o->gbm.trees);
+		cmdline_opt(cmd, "--trees", n);
+		cmdline_opt(cmd, "--stop", gbm_stop_name(o->gbm.stop));
+		if (o->gbm.stop != GBM_STOP_NONE && o->gbm.stop_att)
+			cmdline_opt(cmd, "--stop-estimand", "att");
+		snprintf(n, sizeof n, "%d", o->gbm.depth);
+		cmdline_opt(cmd, "--depth", n);
+		cmdline_num(cmd, "--eta", o->gbm.eta);
+		cmdline_num(cmd, "--subsample", o->gbm.subsample);
+		snprintf(n, sizeof n, "%llu", (unsigned long long)o->gbm.seed);
+		cmdline_opt(cmd, "--seed", n);
 	}
 	if (o->logit.C != d->logit.C)
 		cmdline_num(cmd, "--l2", o->logit.C);

@@ -9,6 +9,7 @@
 #define PSFLOW_FITPS_H
 
 #include "design.h"
+#include "gbm.h"
 #include "logit.h"
 #include "module.h"
 #include "psfit.h"
@@ -16,6 +17,10 @@
 
 typedef struct {
 	logit_opts logit;
+	int boosted;            /* --learner gbm */
+	int gbm_given;          /* a boosting option was given */
+	gbm_opts gbm;           /* its options; a recipe's trees are those chosen */
+	int gbm_trees_max;      /* the recipe's: the trees the choice was among */
 	const char *ps_name;    /* the column added */
 	int drop_missing;       /* drop rows with missing values, and count them */
 	double band[2];         /* the positivity check's (not in the recipe) */

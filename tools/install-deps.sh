@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs what psflow needs from Debian's archive when it is missing.
-#   build: libzmq, msgpack-c, librsvg and cairo (found with pkg-config)
-#   test:  python3-msgpack for the interop tests, python3-numpy and
-#          python3-statsmodels for the independent checks (used from
-#          /usr/bin/python3),
+#   build: libzmq, msgpack-c, librsvg and cairo, xgboost (found with pkg-config)
+#   test:  python3-msgpack for the interop tests, python3-numpy,
+#          python3-statsmodels and python3-xgboost for the independent
+#          checks (used from /usr/bin/python3),
 #          valgrind, GNU time, man-db and col for the man pages
 #   foreign: python3-sklearn for the foreign-stage example (best effort)
 #   browser: chromium for the report's browser test (best effort: the test
@@ -20,11 +20,13 @@ build)
 	pkg-config --exists libzmq 2>/dev/null || need="$need libzmq3-dev"
 	pkg-config --exists msgpack 2>/dev/null || need="$need libmsgpack-dev"
 	pkg-config --exists librsvg-2.0 cairo 2>/dev/null || need="$need librsvg2-dev libcairo2-dev"
+	pkg-config --exists xgboost 2>/dev/null || need="$need libxgboost-dev"
 	;;
 test)
 	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
 	/usr/bin/python3 -c 'import numpy' 2>/dev/null || need="$need python3-numpy"
 	/usr/bin/python3 -c 'import statsmodels' 2>/dev/null || need="$need python3-statsmodels"
+	/usr/bin/python3 -c 'import xgboost' 2>/dev/null || need="$need python3-xgboost"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 	[ -x /usr/bin/time ] || need="$need time"
 	# the man pages are rendered by the install test

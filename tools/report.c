@@ -239,6 +239,19 @@ ps_model(const msgpack_object *r)
 		    str(a, sizeof a, mpo_get(r, "iterations")),
 		    str(b, sizeof b, mpo_get(r, "converged")),
 		    num(c, sizeof c, mpo_get(r, "loglik"), 2, 0));
+	if (mpo_get(r, "trees")) { /* a boosted model: how many trees, chosen how */
+		char f[64], g[64];
+
+		fprintf(out, "%s trees of %s", str(a, sizeof a, mpo_get(r, "trees")),
+		    str(b, sizeof b, mpo_get(r, "trees_max")));
+		if (!mpo_is_str(mpo_get(r, "stop"), "none"))
+			fprintf(out, " (stop %s, %s weights: %s)", str(c, sizeof c, mpo_get(r, "stop")),
+			    str(f, sizeof f, mpo_get(r, "stop_estimand")),
+			    num(g, sizeof g, mpo_get(r, "criterion"), 4, 0));
+		fprintf(out, ", depth %s, eta %s, subsample %s, seed %s, ",
+		    str(a, sizeof a, mpo_get(r, "depth")), str(b, sizeof b, mpo_get(r, "eta")),
+		    str(c, sizeof c, mpo_get(r, "subsample")), str(f, sizeof f, mpo_get(r, "seed")));
+	}
 	fprintf(out, "n %s, AUC %s\n", str(e, sizeof e, mpo_get(r, "n")),
 	    num(d, sizeof d, mpo_get(r, "auc"), 4, 0));
 	{
@@ -631,6 +644,7 @@ others(const objlist *res)
 		char a[64], b[64];
 
 		if (mpo_get(r, "estimate") || mpo_get(r, "terms") ||
+		    mpo_is_str(mpo_get(r, "name"), "ps_model") ||
 		    mpo_is_str(mpo_get(r, "name"), "balance") ||
 		    mpo_is_str(mpo_get(r, "name"), "sensitivity") ||
 		    mpo_is_str(mpo_get(r, "name"), "boot"))
@@ -735,7 +749,8 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 	}
 	estimates(res, truth);
 	for (int i = 0; i < res->n; i++)
-		if (mpo_get(obj(res, i), "terms"))
+		if (mpo_get(obj(res, i), "terms") || mpo_is_str(mpo_get(obj(res, i), "name"),
+		    "ps_model"))
 			ps_model(obj(res, i));
 	weight_details(res);
 	match_details(res);

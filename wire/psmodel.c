@@ -18,6 +18,7 @@ psmodel_free(psmodel *m)
 	design_free(&m->d);
 	free(m->beta);
 	free(m->treatment);
+	free(m->xgb);
 	memset(m, 0, sizeof *m);
 }
 
@@ -29,11 +30,17 @@ psmodel_pack(const psmodel *m, mpseq *map)
 	mpseq_str(map, "kind", MODEL_KIND);
 	mpseq_i64(map, "version", 1);
 	mpseq_str(map, "treatment", m->treatment);
-	if (m->C > 0)
-		mpseq_f64(map, "l2", m->C);
-	else
-		mpseq_nil(map, "l2");
-	mpseq_f64(map, "intercept", m->beta[0]);
+	if (m->xgb) {
+		mpseq_str(map, "learner", "gbm");
+		mpseq_i64(map, "trees", m->trees);
+		msgpack_pack_bin_with_body(mpseq_key(map, "xgboost"), m->xgb, m->xgb_len);
+	} else { /* no "learner": logistic, as files before boosting */
+		if (m->C > 0)
+			mpseq_f64(map, "l2", m->C);
+		else
+			mpseq_nil(map, "l2");
+		mpseq_f64(map, "intercept", m->beta[0]);
+	}
 	mpseq_array(&terms);
 	for (int k = 0; k < m->d.nterms; k++) {
 		const design_term *t = &m->d.terms[k];
@@ -50,7 +57,8 @@ psmodel_pack(const psmodel *m, mpseq *map)
 			mp_pack_cstr(pk, t->factors[f].level);
 		}
 		mpseq_take(&term, "factors", &factors);
-		mpseq_f64(&term, "coef", m->beta[k + 1]);
+		if (!m->xgb)
+			mpseq_f64(&term, "coef", m->beta[k + 1]);
 		mpseq_take(&terms, NULL, &term);
 	}
 	mpseq_take(map, "terms", &terms);
@@ -87,14 +95,30 @@ void
 psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 {
 	const msgpack_object *terms = mpo_get(o, "terms"), *l2 = mpo_get(o, "l2");
-	double b0;
+	const msgpack_object *learner = mpo_get(o, "learner");
+	double b0 = 0, trees;
+	int boosted = mpo_is_str(learner, "gbm");
 
 	memset(m, 0, sizeof *m);
 	if (!mpo_is_str(mpo_get(o, "kind"), MODEL_KIND))
 		bad_model(where, "its kind is not " MODEL_KIND);
+	if (learner && !boosted && !mpo_is_str(learner, "logistic"))
+		bad_model(where, "its learner is neither logistic nor gbm");
 	if (terms == NULL || terms->type != MSGPACK_OBJECT_ARRAY)
 		bad_model(where, "'terms' must be an array");
-	if (mpo_number(mpo_get(o, "intercept"), &b0) != 0)
+	if (boosted) {
+		const msgpack_object *x = mpo_get(o, "xgboost");
+
+		if (x == NULL || x->type != MSGPACK_OBJECT_BIN || x->via.bin.size == 0)
+			bad_model(where, "a gbm model needs its 'xgboost' bytes");
+		if (mpo_number(mpo_get(o, "trees"), &trees) != 0 || !(trees >= 1 && trees <= 1e6) ||
+		    trees != (int)trees)
+			bad_model(where, "a gbm model needs a whole number of 'trees'");
+		m->trees = (int)trees;
+		m->xgb_len = x->via.bin.size;
+		m->xgb = xmalloc(m->xgb_len);
+		memcpy(m->xgb, x->via.bin.ptr, m->xgb_len);
+	} else if (mpo_number(mpo_get(o, "intercept"), &b0) != 0)
 		bad_model(where, "'intercept' must be a number");
 	m->treatment = mpo_strdup(mpo_get(o, "treatment"));
 	if (l2 != NULL && l2->type != MSGPACK_OBJECT_NIL && mpo_number(l2, &m->C) != 0)
@@ -109,7 +133,7 @@ psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 
 		if (fs == NULL || fs->type != MSGPACK_OBJECT_ARRAY || fs->via.array.size == 0)
 			bad_model(where, "each term needs 'factors'");
-		if (mpo_number(mpo_get(t, "coef"), &m->beta[k + 1]) != 0)
+		if (!boosted && mpo_number(mpo_get(t, "coef"), &m->beta[k + 1]) != 0)
 			bad_model(where, "each term needs a numeric 'coef'");
 		nf = fs->via.array.size;
 		f = xcalloc(nf, sizeof *f);

@@ -12,14 +12,20 @@
 
 typedef struct {
 	design d;
-	double *beta;  /* 1 + d.nterms: intercept first */
+	double *beta;  /* logistic: 1 + d.nterms, intercept first */
 	char *treatment;
 	double C;      /* 0: unpenalised */
+	/* a boosted model (learner "gbm"): XGBoost's own bytes (UBJSON) and the
+	 * trees its predictions use; xgb NULL for a logistic one */
+	char *xgb;
+	size_t xgb_len;
+	int trees;
 } psmodel;
 
 void psmodel_free(psmodel *m);
 /* The model as a map: treatment, l2, intercept, terms [{name, factors
- * [[column, level|nil]...], coef}]. */
+ * [[column, level|nil]...], coef}]; a boosted one: learner "gbm", trees,
+ * xgboost (bin), terms without coef (PROTOCOL.md). */
 void psmodel_pack(const psmodel *m, mpseq *map);
 void psmodel_save(const psmodel *m, const char *path);
 /* Reads a map made by psmodel_pack; dies naming the file and the problem. */
