@@ -394,7 +394,7 @@ balance(const msgpack_object *r)
 {
 	const msgpack_object *weights = mpo_get(r, "weights"), *rows = mpo_get(r, "table");
 	const char **hdr;
-	char *align, a[64], b[64], title[160];
+	char *align, a[64], b[64], title[400];
 	int nw;
 	texttable t;
 
