@@ -122,6 +122,24 @@ outreg_fit(outreg_family f, const double *X, size_t n, int p, const double *y,
 	    fit_linear(X, n, p, y, w, sel, beta);
 }
 
+int
+outreg_fit_arms(outreg_family f, const double *X, size_t n, int p, const uint8_t *t,
+    const double *y, const double *w, double *beta1, double *beta0)
+{
+	uint8_t *arm = xmalloc(n + 1);
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		arm[i] = t[i] != 0;
+	rc = outreg_fit(f, X, n, p, y, w, arm, beta1);
+	for (size_t i = 0; i < n; i++)
+		arm[i] = t[i] == 0;
+	if (rc == OUTREG_OK)
+		rc = outreg_fit(f, X, n, p, y, w, arm, beta0);
+	free(arm);
+	return rc;
+}
+
 void
 outreg_predict(outreg_family f, const double *X, size_t n, int p, const double *beta,
     double *out)
@@ -199,17 +217,9 @@ int
 outreg_adjusted_att(outreg_family f, const double *X, size_t n, int p, const uint8_t *t,
     const double *y, const double *w, double *beta1, double *beta0, double *estimate)
 {
-	uint8_t *arm = xmalloc(n + 1);
 	double *m = xreallocarray(NULL, n + 1, sizeof *m), sum = 0, sum_w = 0;
-	int rc;
+	int rc = outreg_fit_arms(f, X, n, p, t, y, w, beta1, beta0);
 
-	for (size_t i = 0; i < n; i++)
-		arm[i] = t[i] != 0;
-	rc = outreg_fit(f, X, n, p, y, w, arm, beta1);
-	for (size_t i = 0; i < n; i++)
-		arm[i] = t[i] == 0;
-	if (rc == OUTREG_OK)
-		rc = outreg_fit(f, X, n, p, y, w, arm, beta0);
 	if (rc == OUTREG_OK) {
 		double *m1 = xreallocarray(NULL, n + 1, sizeof *m1);
 
@@ -225,7 +235,6 @@ outreg_adjusted_att(outreg_family f, const double *X, size_t n, int p, const uin
 		if (!(sum_w > 0))
 			rc = OUTREG_EMPTY;
 	}
-	free(arm);
 	free(m);
 	return rc;
 }

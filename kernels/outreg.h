@@ -47,6 +47,10 @@ enum {
  * positive weight, into beta (p). Returns OUTREG_OK or a status. */
 int outreg_fit(outreg_family f, const double *X, size_t n, int p, const double *y,
     const double *w, const uint8_t *sel, double *beta);
+/* Both arms' models: beta1 on the treated rows (t nonzero), beta0 on the
+ * controls, each with weights w (NULL: 1). Returns OUTREG_OK or a status. */
+int outreg_fit_arms(outreg_family f, const double *X, size_t n, int p, const uint8_t *t,
+    const double *y, const double *w, double *beta1, double *beta0);
 /* The model's mean outcome for every row into out (n). */
 void outreg_predict(outreg_family f, const double *X, size_t n, int p, const double *beta,
     double *out);

@@ -35,37 +35,6 @@ formula_of(const aipw_params *o, const stream_head *h, char **owned)
 	return *owned;
 }
 
-/* The design of the formula against the rows: n x p, column-major,
- * intercept first, into a new *X; the terms' names into *d (free it).
- * Returns p, or -1 with why. */
-static int
-design_rows(const char *formula, const table *rows, design *d, double **X, char *why,
-    size_t whylen)
-{
-	int p;
-
-	if (design_from_spec(d, formula, rows, "--formula", why, whylen) != DESIGN_OK)
-		return -1;
-	p = d->nterms + 1;
-	*X = xreallocarray(NULL, rows->nrows + 1, (size_t)p * sizeof **X);
-	if (design_matrix(d, rows, rows->nrows, *X, why, whylen) != 0) {
-		free(*X);
-		*X = NULL;
-		design_free(d);
-		return -1;
-	}
-	return p;
-}
-
-static int
-outcome_binary(const double *y, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (y[i] != 0 && y[i] != 1)
-			return 0;
-	return 1;
-}
-
 /* Both arms' models and the estimates, for the stage and its replay alike;
  * m1, m0 receive the predictions. Returns OUTREG_OK, a status, or 1 when
  * the estimates cannot be made (an arm empty, a propensity of 0 or 1). */
@@ -74,17 +43,8 @@ fit_and_estimate(outreg_family f, const double *X, size_t n, int p, const uint8_
     const double *y, const double *e, double *beta1, double *beta0, double *m1, double *m0,
     outreg_estimates *est)
 {
-	uint8_t *arm = xmalloc(n + 1);
-	int rc;
+	int rc = outreg_fit_arms(f, X, n, p, t, y, NULL, beta1, beta0);
 
-	for (size_t i = 0; i < n; i++)
-		arm[i] = t[i] != 0;
-	rc = outreg_fit(f, X, n, p, y, NULL, arm, beta1);
-	for (size_t i = 0; i < n; i++)
-		arm[i] = t[i] == 0;
-	if (rc == OUTREG_OK)
-		rc = outreg_fit(f, X, n, p, y, NULL, arm, beta0);
-	free(arm);
 	if (rc != OUTREG_OK)
 		return rc;
 	outreg_predict(f, X, n, p, beta1, m1);
@@ -167,10 +127,10 @@ aipw_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	formula = formula_of(&o, si.head, &owned);
 	if (formula == NULL || formula[0] == '\0')
 		die("no outcome model: name its terms with --formula (or -x at fitps)");
-	if ((p = design_rows(formula, &si.rows, &d, &X, why, sizeof why)) < 0)
+	if ((p = stage_spec_design(formula, &si.rows, "--formula", &d, &X, why, sizeof why)) < 0)
 		die("%s", why);
 	if (o.family_auto)
-		o.family = outcome_binary(a.y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR;
+		o.family = stage_binary(a.y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR;
 	first = stage_claim_columns(&aipw_module, &o, &si.rows, &si.head->schema, NULL);
 	m1 = si.rows.cols[first].data;
 	m0 = si.rows.cols[first + 1].data;
@@ -392,7 +352,7 @@ aipw_prepare_rows(void *params, const table *rows, char *why, size_t whylen)
 	design d;
 
 	o->nrows = rows->nrows;
-	if ((o->p = design_rows(o->formula, rows, &d, &o->row_x, why, whylen)) < 0)
+	if ((o->p = stage_spec_design(o->formula, rows, "--formula", &d, &o->row_x, why, whylen)) < 0)
 		return -1;
 	design_free(&d);
 	return 0;

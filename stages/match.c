@@ -33,63 +33,22 @@ match_distances(const match_params *o, const double *ps, const double *count, si
 	return rc;
 }
 
-/* The design of a column spec (fitps's syntax) against the rows' schema,
- * without its intercept: n x q, column-major, into *X. origin names where
- * the spec came from. Returns q, or -1 with why. */
+/* The design of a spec (fitps's syntax) for the rows, without its
+ * intercept: n x q, column-major, into *X. Returns q, or -1 with why. */
 static int
 spec_matrix(const char *spec, const table *rows, const char *origin, double **X, char *why,
     size_t whylen)
 {
-	design des;
 	double *full;
 	size_t n = rows->nrows;
-	int q;
+	int p = stage_spec_design(spec, rows, origin, NULL, &full, why, whylen);
 
-	if (design_from_spec(&des, spec, rows, origin, why, whylen) != DESIGN_OK)
+	if (p < 0)
 		return -1;
-	q = des.nterms;
-	full = xreallocarray(NULL, n + 1, ((size_t)q + 1) * sizeof *full);
-	if (design_matrix(&des, rows, n, full, why, whylen) != 0) {
-		design_free(&des);
-		free(full);
-		return -1;
-	}
-	*X = xreallocarray(NULL, n + 1, ((size_t)q + 1) * sizeof **X);
-	memcpy(*X, full + n, (size_t)q * n * sizeof *full);
+	*X = xreallocarray(NULL, n + 1, (size_t)p * sizeof **X);
+	memcpy(*X, full + n, (size_t)(p - 1) * n * sizeof *full);
 	free(full);
-	design_free(&des);
-	return q;
-}
-
-/* The design of a spec with its intercept (column 0): n x p into *X.
- * Returns p, or -1 with why. */
-static int
-spec_design(const char *spec, const table *rows, const char *origin, double **X, char *why,
-    size_t whylen)
-{
-	design des;
-	int p;
-
-	if (design_from_spec(&des, spec, rows, origin, why, whylen) != DESIGN_OK)
-		return -1;
-	p = des.nterms + 1;
-	*X = xreallocarray(NULL, rows->nrows + 1, (size_t)p * sizeof **X);
-	if (design_matrix(&des, rows, rows->nrows, *X, why, whylen) != 0) {
-		free(*X);
-		*X = NULL;
-		p = -1;
-	}
-	design_free(&des);
-	return p;
-}
-
-static int
-binary_outcome(const double *y, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (y[i] != 0 && y[i] != 1)
-			return 0;
-	return 1;
+	return p - 1;
 }
 
 /* The rows' strata (--exact: numbered by equal values of its columns, in
@@ -240,7 +199,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 			die("--adjust: no terms for the outcome model: give --adjust-formula (or "
 			    "-x at fitps)");
 		if (rec.adjust_family_auto)
-			rec.adjust_family = binary_outcome(a.y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR;
+			rec.adjust_family = stage_binary(a.y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR;
 		rec.adjust_family_auto = 0;
 	}
 	d = xreallocarray(NULL, a.n + 1, sizeof *d);
@@ -343,7 +302,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		double *X, *b1, *b0, estimate;
 		int p, rc;
 
-		if ((p = spec_design(formula, &si.rows, "--adjust-formula", &X, why, sizeof why)) < 0)
+		if ((p = stage_spec_design(formula, &si.rows, "--adjust-formula", NULL, &X, why, sizeof why)) < 0)
 			die("%s", why);
 		b1 = xcalloc((size_t)p, sizeof *b1);
 		b0 = xcalloc((size_t)p, sizeof *b0);
@@ -558,8 +517,8 @@ match_prepare_rows(void *params, const table *rows, char *why, size_t whylen)
 	match_params *o = params;
 
 	o->nrows = rows->nrows;
-	if (o->adjust && (o->p_adj = spec_design(o->adjust_formula, rows, "the recipe's "
-	    "match entry", &o->row_adj, why, whylen)) < 0)
+	if (o->adjust && (o->p_adj = stage_spec_design(o->adjust_formula, rows, "the recipe's "
+	    "match entry", NULL, &o->row_adj, why, whylen)) < 0)
 		return -1;
 	if (!o->exact && !o->mahal)
 		return 0;

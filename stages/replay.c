@@ -75,16 +75,6 @@ first_of_groups(const double *X, size_t n, int cols, const uint32_t *group_of_ro
 	return G;
 }
 
-static int
-outcome_is_binary(const double *y, size_t n)
-{
-	int other = 0;
-
-	for (size_t i = 0; i < n; i++)
-		other |= y[i] != 0 && y[i] != 1;
-	return !other;
-}
-
 void
 replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 {
@@ -134,7 +124,7 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 	d->y = xreallocarray(NULL, n + 1, sizeof *d->y);
 	d->group = xreallocarray(NULL, n + 1, sizeof *d->group);
 	d->pos = xreallocarray(NULL, n + 1, sizeof *d->pos);
-	if (outcome_is_binary(y, n) && d->ngroups < (size_t)1 << 30)
+	if (stage_binary(y, n) && d->ngroups < (size_t)1 << 30)
 		d->bit_row = xreallocarray(NULL, n + 1, sizeof *d->bit_row);
 	else
 		d->row = xreallocarray(NULL, n + 1, sizeof *d->row);

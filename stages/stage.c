@@ -462,3 +462,36 @@ spec_names_column(const char *spec, const char *column)
 	}
 	return 0;
 }
+
+int
+stage_spec_design(const char *spec, const table *rows, const char *origin, design *d,
+    double **X, char *why, size_t whylen)
+{
+	design own;
+	int p;
+
+	if (d == NULL)
+		d = &own;
+	if (design_from_spec(d, spec, rows, origin, why, whylen) != DESIGN_OK)
+		return -1;
+	p = d->nterms + 1;
+	*X = xreallocarray(NULL, rows->nrows + 1, (size_t)p * sizeof **X);
+	if (design_matrix(d, rows, rows->nrows, *X, why, whylen) != 0) {
+		free(*X);
+		*X = NULL;
+		design_free(d);
+		return -1;
+	}
+	if (d == &own)
+		design_free(&own);
+	return p;
+}
+
+int
+stage_binary(const double *y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (y[i] != 0 && y[i] != 1)
+			return 0;
+	return 1;
+}

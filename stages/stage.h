@@ -8,6 +8,7 @@
 #define PSFLOW_STAGE_H
 
 #include "cli.h"
+#include "design.h"
 #include "ipw.h"
 #include "pshist.h"
 #include "stream.h"
@@ -143,6 +144,15 @@ char *stage_covariate_spec(const stream_head *h);
 /* Does the spec (fitps's -x syntax: items a, a:b, a*b, comma-separated)
  * name the column? */
 int spec_names_column(const char *spec, const char *column);
+
+/* The model matrix of a spec (fitps's -x syntax) for the rows: n x p,
+ * column-major, column 0 the intercept, into a new *X, and its terms into
+ * *d (design_free it; d NULL: not wanted). origin names where the spec came
+ * from. Returns p, or -1 with why. */
+int stage_spec_design(const char *spec, const table *rows, const char *origin, design *d,
+    double **X, char *why, size_t whylen);
+/* Are the n values all 0 or 1? */
+int stage_binary(const double *y, size_t n);
 
 /* Adds "ps_hist" to a result: the propensity's bins by group (PROTOCOL.md:
  * bins, first, treated, control; the occupied bins only), for report's
