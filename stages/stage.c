@@ -115,9 +115,10 @@ stage_stream(stage_input *si, const cli_common *cli, const stream_head *head,
 		ev = stream_in_next(si->in, &si->rows, &raw);
 		if (ev == STREAM_END)
 			return out;
-		if (ev == STREAM_RESULT)
+		if (ev == STREAM_RESULT) {
 			stream_out_raw(out, raw.bytes, raw.len);
-		else {
+			rawlist_add(&si->results, &raw); /* for what the stage reads at the end */
+		} else {
 			fn(&si->rows, ctx);
 			stream_out_rows(out, &si->rows, 0, si->rows.nrows);
 		}

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "design.h"
 #include "err.h"
+#include "ipwvar.h"
 #include "mpo.h"
 #include "replay.h"
 #include "stage.h"
@@ -35,11 +37,203 @@ estimate_fields(mpseq *m, const char *estimand, const ipw_summary *s)
 {
 	mpseq_str(m, "estimand", estimand);
 	mpseq_f64(m, "estimate", s->estimate);
-	mpseq_f64(m, "se", s->se);
 	mpseq_nil(m, "ci");
 	mpseq_i64(m, "n", (int64_t)(s->n[0] + s->n[1]));
 	group_pair(m, "mean_outcome", s->mean[0], s->mean[1]);
 	group_pair(m, "n_group", (double)s->n[0], (double)s->n[1]);
+}
+
+/* The sandwich's context: the propensity model the stream's ps came from
+ * (the recipe's last fitps entry, a logistic fit of the same column), its
+ * coefficients (the upstream ps_model), and the clusters. */
+typedef struct {
+	int ok;                  /* the model is known: the M-estimation SE */
+	const char *why_not;     /* else why the weights are held fixed */
+	design d;
+	double *beta, C;
+	int p;
+	int cluster_col;         /* -1: none */
+	const char *cluster;
+	ipwvar *var[EST_COUNT + 1]; /* [EST_COUNT]: the naive difference */
+	double *X;               /* a batch's model matrix */
+	int64_t *cl;             /* a batch's cluster ids */
+	size_t cap;
+} sandwich;
+
+static void
+sandwich_open(sandwich *sw, const weight_params *o, const stream_head *h, const table *schema)
+{
+	const msgpack_object *entry = NULL;
+	msgpack_unpacked u;
+	char why[512], *spec = NULL;
+	int have_entry = 0;
+
+	memset(sw, 0, sizeof *sw);
+	sw->cluster_col = -1;
+	sw->why_not = "the propensities' model is not in the recipe";
+	msgpack_unpacked_init(&u);
+	for (int i = h->nrecipe - 1; i >= 0 && !have_entry; i--) {
+		mpraw_unpack(&h->recipe[i], &u);
+		if (mpo_is_str(mpo_get(&u.data, "stage"), "fitps")) {
+			entry = &u.data;
+			have_entry = 1;
+		}
+	}
+	if (o->cluster) {
+		sw->cluster = o->cluster;
+		sw->cluster_col = stage_column(schema, o->cluster, "cluster", "--cluster");
+		if (schema->cols[sw->cluster_col].type == COL_F64)
+			die("cluster column '%s' is f64: give a whole-number or categorical "
+			    "column (an id)", o->cluster);
+	}
+	if (entry && (mpo_get(entry, "learner") || mpo_get(entry, "model")))
+		sw->why_not = "the propensities came from a boosted or saved model";
+	else if (entry && (!mpo_is_str(mpo_get(entry, "ps"), h->ps ? h->ps : "") ||
+	    (spec = mpo_strdup(mpo_get(entry, "covariates"))) == NULL))
+		sw->why_not = "the propensity column is not the recipe's fitps model's";
+	else if (entry) {
+		const msgpack_object *l2 = mpo_get(entry, "l2");
+
+		if (design_from_spec(&sw->d, spec, schema, "the recipe's fitps entry", why,
+		    sizeof why) != DESIGN_OK)
+			sw->why_not = "the recipe's fitps model does not fit the stream's columns";
+		else {
+			sw->p = sw->d.nterms + 1;
+			sw->beta = xcalloc((size_t)sw->p, sizeof *sw->beta);
+			if (l2 == NULL || mpo_number(l2, &sw->C) != 0)
+				sw->C = 0;
+			sw->ok = 1;
+		}
+	}
+	free(spec);
+	msgpack_unpacked_destroy(&u);
+	for (int e = 0; e < EST_COUNT; e++)
+		if (sw->ok && o->estimands[e])
+			sw->var[e] = ipwvar_new((estimand)e, sw->p);
+	if (sw->cluster)
+		sw->var[EST_COUNT] = ipwvar_new(EST_ATE, 1);
+}
+
+/* Once the upstream results are in: a penalised fit's coefficients (its
+ * penalty enters the sandwich), from fitps's ps_model. */
+static void
+sandwich_finish(sandwich *sw, const rawlist *results)
+{
+	msgpack_unpacked r;
+	int found = 0;
+
+	if (!sw->ok || !(sw->C > 0))
+		return;
+	msgpack_unpacked_init(&r);
+	for (int i = results->n - 1; i >= 0 && !found; i--) {
+		const msgpack_object *terms;
+
+		mpraw_unpack(&results->items[i], &r);
+		if (!mpo_is_str(mpo_get(&r.data, "name"), "ps_model"))
+			continue;
+		terms = mpo_get(&r.data, "terms");
+		found = terms && terms->type == MSGPACK_OBJECT_ARRAY &&
+		    terms->via.array.size == (uint32_t)sw->p;
+		for (int k = 0; found && k < sw->p; k++)
+			found = mpo_number(mpo_get(&terms->via.array.ptr[k], "coef"), &sw->beta[k]) == 0;
+	}
+	msgpack_unpacked_destroy(&r);
+	if (!found) {
+		sw->ok = 0;
+		sw->why_not = "the penalised fit's coefficients (fitps's ps_model) are not in the "
+		    "stream";
+	}
+}
+
+/* A batch's (or all rows') sums; w[e] the estimands' weights, scale the
+ * stabilisation's per group (NULL: none). */
+static void
+sandwich_add(sandwich *sw, const table *rows, size_t n, const uint8_t *t, const double *ps,
+    const double *y, double *const *w, const double *scale, const double *ones)
+{
+	char why[512];
+
+	if (!sw->ok && !sw->cluster)
+		return;
+	if (n > sw->cap) {
+		sw->cap = n;
+		sw->X = xreallocarray(sw->X, n, (size_t)(sw->p > 0 ? sw->p : 1) * sizeof *sw->X);
+		sw->cl = xreallocarray(sw->cl, n, sizeof *sw->cl);
+	}
+	if (sw->cluster) {
+		const column *c = &rows->cols[table_find(rows, sw->cluster)];
+
+		for (size_t i = 0; i < n; i++) {
+			if (column_is_missing(c, i))
+				die("cluster column '%s' is missing at row %zu", sw->cluster, i);
+			sw->cl[i] = c->type == COL_CAT ? ((const int32_t *)c->data)[i] :
+			    c->type == COL_BOOL ? ((const uint8_t *)c->data)[i] :
+			    ((const int64_t *)c->data)[i];
+		}
+		{
+			/* the naive difference: fixed weights of 1, an intercept-only X */
+			double *half = xreallocarray(NULL, n + 1, sizeof *half);
+
+			for (size_t i = 0; i < n; i++)
+				half[i] = 0.5;
+			ipwvar_add(sw->var[EST_COUNT], ones, n, t, half, y, ones, NULL, sw->cl);
+			free(half);
+		}
+	}
+	if (!sw->ok)
+		return;
+	if (design_matrix(&sw->d, rows, n, sw->X, why, sizeof why) != 0)
+		die("the sandwich SE: %s", why);
+	for (int e = 0; e < EST_COUNT; e++)
+		if (sw->var[e])
+			ipwvar_add(sw->var[e], sw->X, n, t, ps, y, w[e], e == EST_ATE ? scale : NULL,
+			    sw->cluster ? sw->cl : NULL);
+}
+
+/* The SE fields of a result: se (the sandwich, clustered with --cluster),
+ * se_method, and the weights-held-fixed SE beside it. */
+static void
+sandwich_fields(mpseq *m, const sandwich *sw, ipwvar *var, double se_fixed, int naive)
+{
+	double se;
+	size_t clusters;
+
+	if (naive) {
+		if (sw->cluster && ipwvar_se(var, NULL, 0, 1, &se, &clusters) == 0) {
+			mpseq_f64(m, "se", se);
+			mpseq_f64(m, "se_unclustered", se_fixed);
+			mpseq_str(m, "se_method", "cluster-robust");
+			mpseq_str(m, "cluster", sw->cluster);
+			mpseq_i64(m, "clusters", (int64_t)clusters);
+		} else
+			mpseq_f64(m, "se", se_fixed);
+		return;
+	}
+	if (sw->ok && var && ipwvar_se(var, sw->beta, sw->C, sw->cluster != NULL, &se,
+	    &clusters) == 0) {
+		mpseq_f64(m, "se", se);
+		mpseq_f64(m, "se_fixed_weights", se_fixed);
+		mpseq_str(m, "se_method", sw->cluster ? "M-estimation, cluster-robust (the "
+		    "propensity model's estimation included)" : "M-estimation (the propensity "
+		    "model's estimation included: Lunceford & Davidian 2004)");
+		if (sw->cluster) {
+			mpseq_str(m, "cluster", sw->cluster);
+			mpseq_i64(m, "clusters", (int64_t)clusters);
+		}
+		return;
+	}
+	mpseq_f64(m, "se", se_fixed);
+	mpseq_str(m, "se_method", "weights held fixed");
+	mpseq_str(m, "se_why", sw->why_not);
+}
+
+static void
+sandwich_free(sandwich *sw)
+{
+	for (int e = 0; e <= EST_COUNT; e++)
+		ipwvar_free(sw->var[e]);
+	design_free(&sw->d);
+	free(sw->beta), free(sw->X), free(sw->cl);
 }
 
 /* Each group's effective sample size as a share of its units, with a
@@ -61,17 +255,18 @@ ess_share(mpseq *m, estimand e, const ipw_summary *s, int quiet)
 }
 
 static void
-naive_result(mpseq *m, const ipw_summary *s, const pshist *hist)
+naive_result(mpseq *m, const ipw_summary *s, const pshist *hist, const sandwich *sw)
 {
 	result_begin(m, "weight", "naive");
 	estimate_fields(m, "naive", s);
+	sandwich_fields(m, sw, sw->var[EST_COUNT], s->se, 1);
 	stage_ps_hist(m, hist);
 }
 
 static void
 ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
     const ipw_summary *s, const size_t trimmed[2], size_t capped,
-    const ipw_positivity *pos, const pshist *hist, int quiet)
+    const ipw_positivity *pos, const pshist *hist, const sandwich *sw, int quiet)
 {
 	char col[16], name[16];
 
@@ -79,6 +274,7 @@ ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
 	snprintf(name, sizeof name, "ipw_%s", estimand_name(e));
 	result_begin(m, "weight", name);
 	estimate_fields(m, estimand_name(e), s);
+	sandwich_fields(m, sw, sw->var[e], s->se, 0);
 	mpseq_str(m, "weight_column", col);
 	group_pair(m, "ess", s->ess[0], s->ess[1]);
 	group_pair(m, "sum_weight", s->sum_w[0], s->sum_w[1]);
@@ -121,50 +317,64 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 	stage_arrays a;
 	mpseq results[EST_COUNT + 1], *list[EST_COUNT + 1];
 	int nresults = 0;
-	double *ones;
-	ipw_summary s;
+	double *ones, *w[EST_COUNT] = { NULL }, scale[2], share1 = 0;
+	ipw_summary s0, s[EST_COUNT];
 	ipw_opts used;
 	ipw_positivity pos;
-	pshist hist;
+	pshist hist0, hist[EST_COUNT];
+	size_t trimmed[EST_COUNT][2], capped[EST_COUNT];
+	sandwich sw;
 
 	stage_read_all(si);
 	stage_arrays_get(si, NULL, NULL, NULL, 1, &a);
+	sandwich_open(&sw, o, si->head, &si->rows);
 	ones = xreallocarray(NULL, a.n + 1, sizeof *ones);
-	for (size_t i = 0; i < a.n; i++)
+	for (size_t i = 0; i < a.n; i++) {
 		ones[i] = 1;
-	ipw_effect(ones, a.t, a.y, a.n, &s);
-	free(ones);
-	pshist_init(&hist);
-	pshist_add(&hist, a.t, a.ps, NULL, a.n);
-	naive_result(&results[nresults], &s, &hist);
-	list[nresults] = &results[nresults];
-	nresults++;
+		share1 += a.t[i];
+	}
+	share1 = a.n ? share1 / (double)a.n : 0;
+	scale[0] = 1 - share1, scale[1] = share1;
+	ipw_effect(ones, a.t, a.y, a.n, &s0);
+	pshist_init(&hist0);
+	pshist_add(&hist0, a.t, a.ps, NULL, a.n);
 	used = ipw_resolve(&o->adjust, a.ps, NULL, a.n);
 	ipw_positivity_init(&pos, o->band[0], o->band[1]);
 	ipw_positivity_add(&pos, a.t, a.ps, NULL, a.n);
 	stage_positivity_warn(&pos, cli->quiet);
 	for (int e = 0; e < EST_COUNT; e++) {
-		size_t trimmed[2], capped, bad;
-		double *w;
+		size_t bad;
 
 		if (!o->estimands[e])
 			continue;
-		w = si->rows.cols[wcol[e]].data;
-		if (ipw_adjusted_weights(&used, (estimand)e, a.t, a.ps, NULL, a.n, w, trimmed,
-		    &capped, &bad) != 0)
+		w[e] = si->rows.cols[wcol[e]].data;
+		if (ipw_adjusted_weights(&used, (estimand)e, a.t, a.ps, NULL, a.n, w[e], trimmed[e],
+		    &capped[e], &bad) != 0)
 			die_infinite((estimand)e, bad, a.t[bad], a.ps[bad]);
-		if (ipw_effect(w, a.t, a.y, a.n, &s) != 0)
-			die_zero_weight((estimand)e, &s);
-		pshist_init(&hist);
-		pshist_add(&hist, a.t, a.ps, w, a.n);
-		ipw_result(&results[nresults], o, &used, (estimand)e, &s, trimmed, capped, &pos,
-		    &hist, cli->quiet);
+		if (ipw_effect(w[e], a.t, a.y, a.n, &s[e]) != 0)
+			die_zero_weight((estimand)e, &s[e]);
+		pshist_init(&hist[e]);
+		pshist_add(&hist[e], a.t, a.ps, w[e], a.n);
+	}
+	sandwich_add(&sw, &si->rows, a.n, a.t, a.ps, a.y, w, o->adjust.stabilize ? scale : NULL,
+	    ones);
+	sandwich_finish(&sw, &si->results);
+	naive_result(&results[nresults], &s0, &hist0, &sw);
+	list[nresults] = &results[nresults];
+	nresults++;
+	for (int e = 0; e < EST_COUNT; e++) {
+		if (!o->estimands[e])
+			continue;
+		ipw_result(&results[nresults], o, &used, (estimand)e, &s[e], trimmed[e], capped[e],
+		    &pos, &hist[e], &sw, cli->quiet);
 		list[nresults] = &results[nresults];
 		nresults++;
 	}
 	stage_write(cli, si->head, &si->rows, &si->results, list, nresults);
 	for (int i = 0; i < nresults; i++)
 		mpseq_free(&results[i]);
+	free(ones);
+	sandwich_free(&sw);
 	stage_arrays_free(&a);
 }
 
@@ -188,6 +398,7 @@ typedef struct {
 	double range_value, inf_ps[EST_COUNT];
 	int inf_treated[EST_COUNT];
 	int failed;
+	sandwich sw;
 } weight_stream;
 
 #define NONE SIZE_MAX
@@ -242,6 +453,14 @@ weight_batch(table *rows, void *ctx)
 		ipw_accum_add(&ws->acc[e], w, ws->t, ws->y, n);
 		pshist_add(&ws->hist[e], ws->t, ws->ps, w, n);
 	}
+	if (!ws->failed) {
+		double *w[EST_COUNT] = { NULL };
+
+		for (int e = 0; e < EST_COUNT; e++)
+			if (ws->o->estimands[e])
+				w[e] = rows->cols[ws->wcol[e]].data;
+		sandwich_add(&ws->sw, rows, n, ws->t, ws->ps, ws->y, w, NULL, ws->ones);
+	}
 }
 
 static void
@@ -263,6 +482,7 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 		ws.inf_row[e] = NONE;
 	treatment_check_init(&ws.tcheck);
 	ipw_positivity_init(&ws.pos, o->band[0], o->band[1]);
+	sandwich_open(&ws.sw, o, h, &si->rows);
 	out = stage_stream(si, cli, h, weight_batch, &ws);
 	/* the same checks, in the same order, as weight_all_rows */
 	treatment_check_end(&ws.tcheck, h->treatment);
@@ -274,7 +494,8 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 		if (ws.inf_row[e] != NONE)
 			die_infinite((estimand)e, ws.inf_row[e], ws.inf_treated[e], ws.inf_ps[e]);
 	ipw_accum_finish(&ws.acc[EST_COUNT], &s);
-	naive_result(&m, &s, &ws.hist[EST_COUNT]);
+	sandwich_finish(&ws.sw, &si->results);
+	naive_result(&m, &s, &ws.hist[EST_COUNT], &ws.sw);
 	stream_out_map(out, &m);
 	mpseq_free(&m);
 	stage_positivity_warn(&ws.pos, cli->quiet);
@@ -284,11 +505,12 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 		if (ipw_accum_finish(&ws.acc[e], &s) != 0)
 			die_zero_weight((estimand)e, &s);
 		ipw_result(&m, o, &o->adjust, (estimand)e, &s, ws.trimmed[e], 0, &ws.pos,
-		    &ws.hist[e], cli->quiet);
+		    &ws.hist[e], &ws.sw, cli->quiet);
 		stream_out_map(out, &m);
 		mpseq_free(&m);
 	}
 	stream_out_end(out);
+	sandwich_free(&ws.sw);
 	free(ws.t);
 	free(ws.y);
 	free(ws.ps);
@@ -494,7 +716,7 @@ static const replay_ops weight_replay = {
 };
 
 /* Options. */
-enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE, OPT_BAND };
+enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE, OPT_BAND, OPT_CLUSTER };
 
 static const struct option weight_longopts[] = {
 	{ "estimand", required_argument, NULL, 'e' },
@@ -502,6 +724,7 @@ static const struct option weight_longopts[] = {
 	{ "truncate", required_argument, NULL, OPT_TRUNCATE },
 	{ "stabilize", no_argument, NULL, OPT_STABILIZE },
 	{ "band", required_argument, NULL, OPT_BAND },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -510,7 +733,10 @@ static const char weight_usage[] =
     "              [--band LO,HI] [-t COL] [-y COL] [--ps COL] [stream options]\n"
     "\n"
     "Adds inverse-probability weights and estimates the effect as the\n"
-    "difference of weighted (Hajek, normalised) outcome means.\n"
+    "difference of weighted (Hajek, normalised) outcome means. The SE is the\n"
+    "M-estimation sandwich that includes the estimation of the propensity model\n"
+    "(Lunceford & Davidian 2004; WeightIt's vcov = \"asympt\") when the stream's\n"
+    "ps come from fitps's logistic model, else the weights are held fixed.\n"
     "\n"
     "  -e, --estimand LIST  comma-separated: ate, att, atc, ato (overlap);\n"
     "                       default ate. Adds columns w_ate, w_att, ...\n"
@@ -521,6 +747,8 @@ static const char weight_usage[] =
     "  --stabilize          multiply ATE weights by the share of their group\n"
     "  --band LO,HI         positivity check: report the share of each group with\n"
     "                       ps outside [LO, HI] and warn past 2% (default 0.05,0.95)\n"
+    "  --cluster COL        cluster-robust SEs: units of one COL value (a workspace)\n"
+    "                       are not independent\n"
     "  -t, -y, --ps COL     override the treatment, outcome, propensity roles\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
@@ -569,6 +797,7 @@ weight_option(void *params, int opt, const char *arg)
 			cli_band("--trim", arg, &o->adjust.trim_lo, &o->adjust.trim_hi);
 		break;
 	case OPT_BAND: cli_band("--band", arg, &o->band[0], &o->band[1]); break;
+	case OPT_CLUSTER: o->cluster = arg; break;
 	case OPT_TRUNCATE:
 		o->adjust.truncate_q = cli_double("--truncate", arg, 0.5, 1);
 		break;

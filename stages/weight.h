@@ -13,6 +13,8 @@ typedef struct {
 	int estimands[EST_COUNT]; /* which to compute */
 	ipw_opts adjust;
 	double band[2];           /* the positivity check's (not in the recipe) */
+	const char *cluster;      /* --cluster COL: cluster-robust SEs (not in the
+				     recipe: it changes no estimate) */
 } weight_params;
 
 extern const stage_module weight_module;
