@@ -40,6 +40,12 @@ boot_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	mpseq_str(entry, "ci", bootci_name(o->ci));
 	mpseq_f64(entry, "level", o->level);
 	mpseq_bool(entry, "fixed_ps", o->fixed_ps);
+	if (o->resample != RESAMPLE_ROWS) { /* absent: rows, as streams before it */
+		mpseq_str(entry, "resample", resample_name(o->resample));
+		if (o->resample_column)
+			mpseq_str(entry, o->resample == RESAMPLE_CLUSTERS ? "cluster" : "key",
+			    o->resample_column);
+	}
 }
 
 static int
@@ -47,11 +53,27 @@ boot_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen
 {
 	boot_params *o = params;
 	double B = 0, seed = 0;
-	char *ci = NULL;
+	char *ci = NULL, *resample = NULL;
 	int rc = 0;
 
 	memset(o, 0, sizeof *o);
 	o->level = 0.95;
+	if (recipe_get_str(e, "boot", "resample", &resample, why, whylen) != 0)
+		return -1;
+	if (resample && strcmp(resample, "clusters") == 0) {
+		o->resample = RESAMPLE_CLUSTERS;
+		rc = recipe_get_str(e, "boot", "cluster", &o->resample_read, why, whylen);
+	} else if (resample && strcmp(resample, "poisson") == 0) {
+		o->resample = RESAMPLE_POISSON;
+		rc = recipe_get_str(e, "boot", "key", &o->resample_read, why, whylen);
+	} else if (resample) {
+		snprintf(why, whylen, "the recipe's boot entry has an unknown 'resample'");
+		rc = -1;
+	}
+	free(resample);
+	o->resample_column = o->resample_read;
+	if (rc != 0)
+		return -1;
 	if (recipe_get_number(e, "boot", "replicates", &B, why, whylen) ||
 	    recipe_get_number(e, "boot", "seed", &seed, why, whylen) ||
 	    recipe_get_str(e, "boot", "ci", &ci, why, whylen) ||
@@ -92,14 +114,28 @@ data_message(mpseq *m, const boot_params *o, const stage_input *si, int K)
 	mpseq_i64(m, "chunk", o->chunk);
 	mpseq_i64(m, "targets", K);
 	mpseq_bool(m, "fixed_ps", o->fixed_ps);
+	mpseq_str(m, "resample", resample_name(o->resample));
+	if (o->resample_column)
+		mpseq_str(m, "resample_column", o->resample_column);
+	else
+		mpseq_nil(m, "resample_column");
 	msgpack_pack_bin_with_body(mpseq_key(m, "stream"), bytes, len);
 	free(bytes);
 }
 
+/* What boot keeps of the rows: what the replay reads, and the cluster or
+ * key column. */
+typedef struct {
+	const replay_plan *plan;
+	const char *extra;
+} boot_reads_ctx;
+
 static int
-replay_reads(const char *column, void *plan)
+replay_reads(const char *column, void *ctx)
 {
-	return replay_plan_reads(plan, column);
+	const boot_reads_ctx *c = ctx;
+
+	return replay_plan_reads(c->plan, column) || (c->extra && strcmp(column, c->extra) == 0);
 }
 
 /* Dies unless the plan's estimates on the full data, refitted from zeros
@@ -230,6 +266,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	stage_input si;
 	replay_plan plan;
 	replay_data data;
+	boot_resample rs;
 	boot_engine e;
 	int K, failed = 0, reason_count[REPLICATE_REASONS] = { 0 };
 	double *jack = NULL;
@@ -245,18 +282,24 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	/* the replay's plan first: it says which columns to keep (remote
 	 * workers get the stream whole) */
 	replay_plan_from_recipe(&plan, si.head, o->fixed_ps);
-	out = stage_read_all_passing(&si, cli, &recipe, o->workers ? NULL : replay_reads,
-	    &plan);
+	{
+		boot_reads_ctx rc = { &plan, o->resample_column };
+
+		out = stage_read_all_passing(&si, cli, &recipe, o->workers ? NULL : replay_reads,
+		    &rc);
+	}
 	mpseq_free(&recipe);
 	replay_plan_add_targets(&plan, &si.results);
 	replay_data_prepare(&data, &plan, &si.rows);
 	K = plan.ntargets;
 
 	replay_plan_warm_start(&plan, &data);
+	boot_resample_prepare(&rs, o->resample, o->resample_column, &si.rows, &data);
 
 	memset(&e, 0, sizeof e);
 	e.plan = &plan;
 	e.data = &data;
+	e.resample = &rs;
 	e.seed = o->seed;
 	e.B = o->B;
 	e.K = K;
@@ -374,6 +417,16 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 		mpseq_str(&bootres, "ci_method", bootci_name(o->ci));
 		mpseq_f64(&bootres, "ci_level", o->level);
 		mpseq_str(&bootres, "propensities", plan.ps_source);
+		mpseq_str(&bootres, "resample", o->resample == RESAMPLE_CLUSTERS ?
+		    "clusters with replacement" : o->resample == RESAMPLE_POISSON ?
+		    "a Poisson(1) count per row" : "rows with replacement");
+		if (o->resample == RESAMPLE_CLUSTERS) {
+			mpseq_str(&bootres, "cluster", o->resample_column);
+			mpseq_i64(&bootres, "clusters", (int64_t)rs.nclusters);
+		}
+		if (o->resample == RESAMPLE_POISSON)
+			mpseq_str(&bootres, "key", o->resample_column ? o->resample_column :
+			    "the row's place in the stream");
 		{
 			mpseq names;
 
@@ -400,6 +453,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	free(e.handed_at);
 	pthread_mutex_destroy(&e.mu);
 	pthread_cond_destroy(&e.cv);
+	boot_resample_free(&rs);
 	replay_data_free(&data);
 	replay_plan_free(&plan);
 	stage_input_free(&si);
@@ -448,6 +502,13 @@ static const char boot_usage[] =
     "                      ('>tcp://coordinator:5557')\n"
     "  --chunk N           replicates per chunk handed out (default 10)\n"
     "  --chunk-timeout SEC hand a chunk out again after SEC (default 30)\n"
+    "  --cluster COL       resample whole clusters (users of one workspace are not\n"
+    "                      independent): as many clusters as there are, with\n"
+    "                      replacement, each with all its rows\n"
+    "  --poisson           each row gets a Poisson(1) count per replicate, drawn\n"
+    "                      from (seed, replicate, the row's key) alone\n"
+    "  --poisson-key COL   the row's key (a user id): the same row gets the same\n"
+    "                      counts wherever it is (default: its place in the stream)\n"
     "  --draws N           keep the first N replicate estimates of each estimate in\n"
     "                      the result boot, for report's plots (default 2000; 0:\n"
     "                      none)\n"
@@ -457,7 +518,8 @@ static const char boot_usage[] =
     "      | weight -e ate,att | match | boot -B 500 --seed 7 | report\n";
 
 enum { OPT_CI = OPT_PROGRAM_BASE, OPT_LEVEL, OPT_FIXED_PS, OPT_MAX_FAILED, OPT_WORKERS,
-	OPT_WORKER, OPT_CHUNK, OPT_CHUNK_TIMEOUT, OPT_DRAWS };
+	OPT_WORKER, OPT_CHUNK, OPT_CHUNK_TIMEOUT, OPT_DRAWS, OPT_CLUSTER, OPT_POISSON,
+	OPT_POISSON_KEY };
 
 static const struct option boot_longopts[] = {
 	{ "replicates", required_argument, NULL, 'B' },
@@ -472,6 +534,9 @@ static const struct option boot_longopts[] = {
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "chunk-timeout", required_argument, NULL, OPT_CHUNK_TIMEOUT },
 	{ "draws", required_argument, NULL, OPT_DRAWS },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
+	{ "poisson", no_argument, NULL, OPT_POISSON },
+	{ "poisson-key", required_argument, NULL, OPT_POISSON_KEY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -511,6 +576,21 @@ boot_option(void *params, int opt, const char *arg)
 		o->chunk_timeout = cli_double("--chunk-timeout", arg, 0.1, 86400);
 		break;
 	case OPT_DRAWS: o->draws = (int)cli_int("--draws", arg, 0, 1000000); break;
+	case OPT_CLUSTER:
+		o->resample = RESAMPLE_CLUSTERS;
+		o->resample_column = arg;
+		break;
+	case OPT_POISSON:
+		if (o->resample == RESAMPLE_CLUSTERS)
+			die_usage("--poisson and --cluster are two ways to resample: give one");
+		o->resample = RESAMPLE_POISSON;
+		break;
+	case OPT_POISSON_KEY:
+		if (o->resample == RESAMPLE_CLUSTERS)
+			die_usage("--poisson and --cluster are two ways to resample: give one");
+		o->resample = RESAMPLE_POISSON;
+		o->resample_column = arg;
+		break;
 	}
 }
 
@@ -544,7 +624,22 @@ boot_command(const void *params, const void *defaults, cmdline *cmd)
 		cmdline_num(cmd, "--level", o->level);
 	if (o->fixed_ps)
 		cmdline_word(cmd, "--fixed-ps");
+	if (o->resample == RESAMPLE_CLUSTERS)
+		cmdline_opt(cmd, "--cluster", o->resample_column);
+	else if (o->resample == RESAMPLE_POISSON && o->resample_column)
+		cmdline_opt(cmd, "--poisson-key", o->resample_column);
+	else if (o->resample == RESAMPLE_POISSON)
+		cmdline_word(cmd, "--poisson");
 	return 0;
+}
+
+static void
+boot_params_free(void *params)
+{
+	boot_params *o = params;
+
+	free(o->resample_read);
+	o->resample_read = NULL;
 }
 
 const stage_module boot_module = {
@@ -558,6 +653,7 @@ const stage_module boot_module = {
 	.finish = boot_finish,
 	.recipe_write = boot_recipe_write,
 	.recipe_read = boot_recipe_read,
+	.params_free = boot_params_free,
 	.command = boot_command,
 	.run = boot_run,
 	.not_replayed = "the stream has been through boot already",

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "boot_resample.h"
 #include "bootci.h"
 #include "module.h"
 
@@ -25,6 +26,9 @@ typedef struct {
 	const char *workers;  /* coordinator: endpoint for remote workers */
 	const char *worker;   /* run as a remote worker of the coordinator there */
 	int draws;            /* replicate estimates kept in the result, each */
+	resample_kind resample;     /* rows (default), clusters, poisson */
+	const char *resample_column; /* --cluster COL, --poisson-key COL */
+	char *resample_read;  /* a recipe's (owned; boot_params_free) */
 } boot_params;
 
 extern const stage_module boot_module;

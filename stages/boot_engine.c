@@ -90,16 +90,28 @@ boot_compute_chunk(const boot_engine *e, int c, replay_scratch *s, double *vals,
 	size_t n = e->data->n;
 	int start = c * e->chunk, replicates = boot_chunk_count(e, c);
 
+	uint32_t *list = NULL;
+	size_t cap = 0;
+
 	why[0] = '\0';
 	for (int r = 0; r < replicates; r++) {
 		rng g;
 		char detail[512];
 		double *out = vals + (size_t)r * e->K;
 
-		/* n draws with replacement */
-		rng_stream(&g, e->seed, (uint64_t)(start + r));
-		st[r] = (uint8_t)replay_run(e->plan, e->data,
-		    &(replay_rows){ .draws = &g, .n = n }, s, out, detail, sizeof detail);
+		if (e->resample && e->resample->kind != RESAMPLE_ROWS) {
+			/* whole clusters, or a Poisson count per row: a list of rows */
+			size_t m = boot_resample_list(e->resample, e->seed, (uint64_t)(start + r), n,
+			    &list, &cap);
+
+			st[r] = (uint8_t)replay_run(e->plan, e->data,
+			    &(replay_rows){ .list = list, .n = m }, s, out, detail, sizeof detail);
+		} else {
+			/* n draws with replacement */
+			rng_stream(&g, e->seed, (uint64_t)(start + r));
+			st[r] = (uint8_t)replay_run(e->plan, e->data,
+			    &(replay_rows){ .draws = &g, .n = n }, s, out, detail, sizeof detail);
+		}
 		if (st[r] != REPLICATE_OK) {
 			for (int k = 0; k < e->K; k++)
 				out[k] = NAN;
@@ -107,6 +119,7 @@ boot_compute_chunk(const boot_engine *e, int c, replay_scratch *s, double *vals,
 				snprintf(why, whylen, "replicate %d: %.400s", start + r, detail);
 		}
 	}
+	free(list);
 }
 
 void *

@@ -13,11 +13,13 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "boot_resample.h"
 #include "replay.h"
 
 typedef struct {
 	const replay_plan *plan;
 	const replay_data *data;
+	const boot_resample *resample; /* NULL: n rows with replacement */
 	uint64_t seed;
 	int B, K, chunk, nchunks;
 	double *values;   /* B x K */

@@ -178,6 +178,9 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	replay_data data;
 	boot_engine e;
 	int64_t seed, B, chunk, fixed_ps_flag = 0, K;
+	resample_kind resample = RESAMPLE_ROWS;
+	char *resample_column = NULL;
+	boot_resample rs;
 	replay_scratch *s;
 	double *vals;
 	uint8_t *st;
@@ -199,6 +202,17 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 		die("the coordinator sent no usable data");
 	if (mpo_get(m, "fixed_ps") && mpo_get(m, "fixed_ps")->type == MSGPACK_OBJECT_BOOLEAN)
 		fixed_ps_flag = mpo_get(m, "fixed_ps")->via.boolean;
+	/* how a replicate draws its rows (absent: rows, as coordinators before) */
+	if (mpo_is_str(mpo_get(m, "resample"), "clusters"))
+		resample = RESAMPLE_CLUSTERS;
+	else if (mpo_is_str(mpo_get(m, "resample"), "poisson"))
+		resample = RESAMPLE_POISSON;
+	else if (mpo_get(m, "resample") && !mpo_is_str(mpo_get(m, "resample"), "rows"))
+		die("the coordinator resamples in a way this worker does not know: different "
+		    "psflow versions?");
+	resample_column = mpo_strdup(mpo_get(m, "resample_column"));
+	if (resample == RESAMPLE_CLUSTERS && resample_column == NULL)
+		die("the coordinator resamples clusters but names no cluster column");
 	/* the data arrive as a psflow stream: read it as any stage would */
 	memset(&si, 0, sizeof si);
 	si.in = stream_in_from(io_in_memory(stream->via.bin.ptr, stream->via.bin.size,
@@ -215,9 +229,11 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 		    "different psflow versions?", plan.ntargets, (long long)K);
 	replay_data_prepare(&data, &plan, &si.rows);
 	replay_plan_warm_start(&plan, &data);
+	boot_resample_prepare(&rs, resample, resample_column, &si.rows, &data);
 	memset(&e, 0, sizeof e);
 	e.plan = &plan;
 	e.data = &data;
+	e.resample = &rs;
 	e.seed = (uint64_t)seed;
 	e.B = (int)B;
 	e.K = (int)K;
@@ -261,6 +277,8 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	replay_scratch_free(s);
 	free(vals);
 	free(st);
+	boot_resample_free(&rs);
+	free(resample_column);
 	replay_data_free(&data);
 	replay_plan_free(&plan);
 	stage_input_free(&si);

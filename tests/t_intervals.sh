@@ -38,3 +38,53 @@ import json; r = [r for r in json.load(open('$work/gbm.json'))['results'] if r['
 assert r['se_method'] == 'weights held fixed' and 'boosted' in r['se_why'], r"
 fails "weight --cluster on an f64 column: refused" 1 "cluster column 'query_confidence' is f64" \
 	"gen -n 100 | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier --quiet | weight --cluster query_confidence"
+
+# boot --cluster and --poisson: deterministic, on workers too, keyed
+gen -n 6000 --seed 3 --scenario spillover | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence \
+	--quiet | weight -e ate --quiet >"$work/sp.mp"
+boot -B 40 -j 1 --cluster workspace_id --quiet <"$work/sp.mp" >"$work/c1.mp"
+boot -B 40 -j 2 --cluster workspace_id --quiet <"$work/sp.mp" >"$work/c2.mp"
+same "boot --cluster: the same bytes at -j 1 and -j 2" "$work/c1.mp" "$work/c2.mp"
+port=$(free_port)
+boot --worker ">tcp://127.0.0.1:$port" --quiet & w1=$!
+boot -B 40 -j 0 --cluster workspace_id --workers "@tcp://127.0.0.1:$port" --quiet <"$work/sp.mp" >"$work/cw.mp"
+wait $w1
+same "  ... and on a remote worker" "$work/c1.mp" "$work/cw.mp"
+report --json <"$work/c1.mp" >"$work/c1.json"
+check "  ... the boot result names the clusters resampled" $PY -c "
+import json; b = [r for r in json.load(open('$work/c1.json'))['results'] if r['name'] == 'boot'][0]
+assert b['resample'] == 'clusters with replacement' and b['cluster'] == 'workspace_id' and b['clusters'] > 100, b"
+boot -B 60 --poisson-key user_id --quiet <"$work/sp.mp" | report --json >"$work/p1.json"
+# the same rows in the reverse order: each user keeps its counts
+$PY - "$work/sp.mp" "$work/rev.mp" <<'PY'
+import sys, msgpack
+msgs = list(msgpack.Unpacker(open(sys.argv[1], "rb"), raw=False))
+head = msgs[0]
+batches = [m for m in msgs if m["kind"] == "batch"]
+rest = [m for m in msgs[1:] if m["kind"] not in ("batch", "end")]
+types = {c["name"]: {"f64": "<f8", "i64": "<i8", "bool": "u1", "cat": "<i4"}[c["type"]] for c in head["columns"]}
+import numpy as np
+cols = {k: np.concatenate([np.frombuffer(b["columns"][k], types[k]) for b in batches]) for k in types}
+n = len(cols["user_id"])
+out = open(sys.argv[2], "wb")
+out.write(msgpack.packb(head, use_bin_type=True))
+out.write(msgpack.packb({"kind": "batch", "rows": n, "columns": {k: v[::-1].tobytes() for k, v in cols.items()}}, use_bin_type=True))
+for m in rest:
+    out.write(msgpack.packb(m, use_bin_type=True))
+out.write(msgpack.packb({"kind": "end", "rows": n, "batches": 1}, use_bin_type=True))
+PY
+boot -B 60 --poisson-key user_id --fixed-ps --quiet <"$work/rev.mp" | report --json >"$work/p2.json"
+boot -B 60 --poisson-key user_id --fixed-ps --quiet <"$work/sp.mp" | report --json >"$work/p3.json"
+check "boot --poisson-key: the rows in reverse order give the same replicates (each user its own counts)" $PY -c "
+import json
+a = [r for r in json.load(open('$work/p2.json'))['results'] if r['name'] == 'boot'][0]['draws']['ipw_ate']
+b = [r for r in json.load(open('$work/p3.json'))['results'] if r['name'] == 'boot'][0]['draws']['ipw_ate']
+assert len(a) == 60 and max(abs(x - y) for x, y in zip(a, b)) < 1e-12, max(abs(x - y) for x, y in zip(a, b))"
+check "boot --poisson: its SE near the multinomial bootstrap's (within 25%)" $PY -c "
+import json, subprocess
+p = [r for r in json.load(open('$work/p1.json'))['results'] if r['name'] == 'ipw_ate'][0]
+m = json.loads(subprocess.run(['bash', '-c', 'boot -B 60 --quiet <$work/sp.mp | report --json'], capture_output=True).stdout)
+m = [r for r in m['results'] if r['name'] == 'ipw_ate'][0]
+assert 0.75 < p['se'] / m['se'] < 1.25, (p['se'], m['se'])"
+fails "--poisson with --cluster: usage error" 2 "two ways to resample: give one" "boot --cluster a --poisson </dev/null"
+fails "boot --cluster on a column that is not there: named" 1 "cluster column 'nope' is not in the stream" "boot -B 5 --cluster nope --quiet <'$work/sp.mp'"
