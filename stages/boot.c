@@ -40,6 +40,8 @@ boot_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	mpseq_str(entry, "ci", bootci_name(o->ci));
 	mpseq_f64(entry, "level", o->level);
 	mpseq_bool(entry, "fixed_ps", o->fixed_ps);
+	if (o->matching_refit) /* absent: weighted */
+		mpseq_str(entry, "matching", "refit");
 	if (o->resample != RESAMPLE_ROWS) { /* absent: rows, as streams before it */
 		mpseq_str(entry, "resample", resample_name(o->resample));
 		if (o->resample_column)
@@ -72,6 +74,7 @@ boot_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen
 	}
 	free(resample);
 	o->resample_column = o->resample_read;
+	o->matching_refit = mpo_is_str(mpo_get(e, "matching"), "refit");
 	if (rc != 0)
 		return -1;
 	if (recipe_get_number(e, "boot", "replicates", &B, why, whylen) ||
@@ -115,6 +118,7 @@ data_message(mpseq *m, const boot_params *o, const stage_input *si, int K)
 	mpseq_i64(m, "targets", K);
 	mpseq_bool(m, "fixed_ps", o->fixed_ps);
 	mpseq_str(m, "resample", resample_name(o->resample));
+	mpseq_str(m, "matching", o->matching_refit ? "refit" : "weighted");
 	if (o->resample_column)
 		mpseq_str(m, "resample_column", o->resample_column);
 	else
@@ -198,10 +202,10 @@ jackknife(const replay_plan *plan, const replay_data *data, double *theta /* G x
 /* The upstream result with se, ci and the rest filled in. */
 static void
 rewrite_result(mpseq *out, const mpraw *raw, double se, const double ci[2],
-    const boot_params *o, size_t replicates)
+    const boot_params *o, size_t replicates, const char *method)
 {
 	static const char *replaced[] = { "se", "ci", "ci_level", "ci_method",
-		"replicates", "se_analytic" };
+		"replicates", "se_analytic", "bootstrap" };
 	msgpack_unpacked u;
 	const msgpack_object *m;
 	msgpack_packer *pk;
@@ -232,6 +236,7 @@ rewrite_result(mpseq *out, const mpraw *raw, double se, const double ci[2],
 	mpseq_f64_pair(out, "ci", ci[0], ci[1]);
 	mpseq_f64(out, "ci_level", o->level);
 	mpseq_str(out, "ci_method", bootci_name(o->ci));
+	mpseq_str(out, "bootstrap", method ? method : "the stage refitted on each resample");
 	mpseq_i64(out, "replicates", (int64_t)replicates);
 	msgpack_unpacked_destroy(&u);
 }
@@ -282,6 +287,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	/* the replay's plan first: it says which columns to keep (remote
 	 * workers get the stream whole) */
 	replay_plan_from_recipe(&plan, si.head, o->fixed_ps);
+	replay_plan_option(&plan, "matching", o->matching_refit ? "refit" : "weighted");
 	{
 		boot_reads_ctx rc = { &plan, o->resample_column };
 
@@ -290,6 +296,12 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	}
 	mpseq_free(&recipe);
 	replay_plan_add_targets(&plan, &si.results);
+	for (int k = 0; k < plan.ntargets; k++)
+		if (o->matching_refit && !cli->quiet && strncmp(plan.targets[k].name, "match_", 6) == 0)
+			err_warn("warning: --matching refit re-matches every resample: the plain "
+			    "bootstrap is not valid for nearest-neighbour matching (Abadie & Imbens "
+			    "2008), so %s's interval may not cover; the default weighted bootstrap "
+			    "is", plan.targets[k].name);
 	replay_data_prepare(&data, &plan, &si.rows);
 	K = plan.ntargets;
 
@@ -393,7 +405,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 				bootci_interval(o->ci, o->level, v, m, plan.targets[k].estimate,
 				    jack ? jack + k : NULL, (size_t)K, JACK_GROUPS, ci);
 				rewrite_result(&results[nresults], &si.results.items[i], sqrt(sd), ci,
-				    o, m);
+				    o, m, replay_plan_method(&plan, k));
 				stream_out_map(out, &results[nresults]);
 				mpseq_free(&results[nresults]);
 			}
@@ -509,6 +521,11 @@ static const char boot_usage[] =
     "                      from (seed, replicate, the row's key) alone\n"
     "  --poisson-key COL   the row's key (a user id): the same row gets the same\n"
     "                      counts wherever it is (default: its place in the stream)\n"
+    "  --matching M        match_att's intervals: weighted (default; Otsu & Rai\n"
+    "                      2017: the full data's matches kept, their linear form\n"
+    "                      reweighted by each resample, valid where re-matching is\n"
+    "                      not) or refit (re-match every resample: the plain\n"
+    "                      bootstrap, which Abadie & Imbens (2008) show invalid)\n"
     "  --draws N           keep the first N replicate estimates of each estimate in\n"
     "                      the result boot, for report's plots (default 2000; 0:\n"
     "                      none)\n"
@@ -519,7 +536,7 @@ static const char boot_usage[] =
 
 enum { OPT_CI = OPT_PROGRAM_BASE, OPT_LEVEL, OPT_FIXED_PS, OPT_MAX_FAILED, OPT_WORKERS,
 	OPT_WORKER, OPT_CHUNK, OPT_CHUNK_TIMEOUT, OPT_DRAWS, OPT_CLUSTER, OPT_POISSON,
-	OPT_POISSON_KEY };
+	OPT_POISSON_KEY, OPT_MATCHING };
 
 static const struct option boot_longopts[] = {
 	{ "replicates", required_argument, NULL, 'B' },
@@ -537,6 +554,7 @@ static const struct option boot_longopts[] = {
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "poisson", no_argument, NULL, OPT_POISSON },
 	{ "poisson-key", required_argument, NULL, OPT_POISSON_KEY },
+	{ "matching", required_argument, NULL, OPT_MATCHING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -585,6 +603,11 @@ boot_option(void *params, int opt, const char *arg)
 			die_usage("--poisson and --cluster are two ways to resample: give one");
 		o->resample = RESAMPLE_POISSON;
 		break;
+	case OPT_MATCHING:
+		if (!cli_choice(arg, "weighted,refit"))
+			die_usage("--matching wants weighted or refit, not '%s'", arg);
+		o->matching_refit = strcmp(arg, "refit") == 0;
+		break;
 	case OPT_POISSON_KEY:
 		if (o->resample == RESAMPLE_CLUSTERS)
 			die_usage("--poisson and --cluster are two ways to resample: give one");
@@ -624,6 +647,8 @@ boot_command(const void *params, const void *defaults, cmdline *cmd)
 		cmdline_num(cmd, "--level", o->level);
 	if (o->fixed_ps)
 		cmdline_word(cmd, "--fixed-ps");
+	if (o->matching_refit)
+		cmdline_opt(cmd, "--matching", "refit");
 	if (o->resample == RESAMPLE_CLUSTERS)
 		cmdline_opt(cmd, "--cluster", o->resample_column);
 	else if (o->resample == RESAMPLE_POISSON && o->resample_column)

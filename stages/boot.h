@@ -29,6 +29,7 @@ typedef struct {
 	resample_kind resample;     /* rows (default), clusters, poisson */
 	const char *resample_column; /* --cluster COL, --poisson-key COL */
 	char *resample_read;  /* a recipe's (owned; boot_params_free) */
+	int matching_refit;   /* --matching refit: re-match each resample */
 } boot_params;
 
 extern const stage_module boot_module;

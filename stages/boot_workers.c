@@ -179,6 +179,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	boot_engine e;
 	int64_t seed, B, chunk, fixed_ps_flag = 0, K;
 	resample_kind resample = RESAMPLE_ROWS;
+	int matching_refit;
 	char *resample_column = NULL;
 	boot_resample rs;
 	replay_scratch *s;
@@ -211,6 +212,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 		die("the coordinator resamples in a way this worker does not know: different "
 		    "psflow versions?");
 	resample_column = mpo_strdup(mpo_get(m, "resample_column"));
+	matching_refit = mpo_is_str(mpo_get(m, "matching"), "refit");
 	if (resample == RESAMPLE_CLUSTERS && resample_column == NULL)
 		die("the coordinator resamples clusters but names no cluster column");
 	/* the data arrive as a psflow stream: read it as any stage would */
@@ -224,6 +226,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	msgpack_unpacked_destroy(&u);
 	zmq_msg_close(&msg);
 	replay_plan_build(&plan, si.head, &si.results, (int)fixed_ps_flag);
+	replay_plan_option(&plan, "matching", matching_refit ? "refit" : "weighted");
 	if (plan.ntargets != K)
 		die("this worker's replay has %d estimates, the coordinator's %lld: "
 		    "different psflow versions?", plan.ntargets, (long long)K);

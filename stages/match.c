@@ -12,6 +12,7 @@
 
 #include "csv.h"
 #include "design.h"
+#include "keyed.h"
 #include "err.h"
 #include "mpo.h"
 #include "replay.h"
@@ -397,6 +398,11 @@ match_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 	o->nn.k = (int)k;
 	o->exact = o->exact_read;
 	o->mahal = o->mahal_read;
+	/* the roles the entry ran with, for the weighted bootstrap's terms */
+	if (rc == 0 && (recipe_get_str(e, "match", "treatment", &o->role_t, why, whylen) ||
+	    recipe_get_str(e, "match", "outcome", &o->role_y, why, whylen) ||
+	    recipe_get_str(e, "match", "ps", &o->role_ps, why, whylen)))
+		rc = -1;
 	if (o->adjust_read) {
 		o->adjust = 1;
 		o->adjust_formula = o->adjust_read;
@@ -432,6 +438,17 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 	nnmatch_result mr;
 	size_t bad;
 
+	if (o->weighted_boot && target == 0) {
+		/* the matches kept, the resample's counts reweighting the linear form:
+		 * tau* = tau + (sum of the drawn rows' zeta - sum zeta) / N1 */
+		const replay_units *u = replay_view_units(v);
+		double sum = 0;
+
+		for (size_t i = 0; i < u->n; i++)
+			sum += o->row_zeta[u->row[i]];
+		*out = o->tau_hat + (sum - o->zeta_sum) / (double)o->n1_matched;
+		return REPLICATE_OK;
+	}
 	if (nnmatch_by_blocks(&nn) && !o->exact && !o->mahal && target == 0) {
 		const replay_cells *c = replay_view_cells(v);
 		/* no ysq: boot needs the estimate, not its standard error */
@@ -511,12 +528,113 @@ match_reads(const void *params, const char *column)
 	return o->adjust && o->adjust_formula && spec_names_column(o->adjust_formula, column);
 }
 
+/* The weighted bootstrap's terms (Otsu & Rai 2017, the ATT): a matched
+ * treated unit's zeta = (y_i - the mean of its controls) - tau; a
+ * control's -K_j e_j, K_j its summed shares (w_match) and e_j = (y_j -
+ * y_l) / sqrt 2, l the nearest other control (Abadie & Imbens' estimate of
+ * the residual); 0 for the unmatched. The matching is the stage's, on the
+ * stream's propensities. */
+static int
+weighted_terms(match_params *o, const table *rows, char *why, size_t whylen)
+{
+	size_t n = rows->nrows, bad = 0;
+	uint8_t *t;
+	double *y, *ps, *d, *w, *mean_c;
+	size_t *got;
+	nnmatch_opts nn = o->nn;
+	nnmatch_result r;
+	nnmatch_pairs pairs;
+	nnmatch_problem pb;
+	int64_t *stratum;
+	double *X, *Z = NULL;
+	int q, ti, yi, pi, rc;
+
+	ti = o->role_t ? table_find(rows, o->role_t) : -1;
+	yi = o->role_y ? table_find(rows, o->role_y) : -1;
+	pi = o->role_ps ? table_find(rows, o->role_ps) : -1;
+	if (ti < 0 || yi < 0 || pi < 0) {
+		snprintf(why, whylen, "the weighted bootstrap needs the treatment, outcome and "
+		    "propensity columns");
+		return -1;
+	}
+	t = xmalloc(n + 1);
+	y = xreallocarray(NULL, n + 1, sizeof *y);
+	ps = xreallocarray(NULL, n + 1, sizeof *ps);
+	d = xreallocarray(NULL, n + 1, sizeof *d);
+	w = xreallocarray(NULL, n + 1, sizeof *w);
+	column_to_f64(&rows->cols[yi], n, y);
+	column_to_f64(&rows->cols[pi], n, ps);
+	column_to_f64(&rows->cols[ti], n, d);
+	for (size_t i = 0; i < n; i++)
+		t[i] = d[i] != 0;
+	if (match_distances(o, ps, NULL, n, d, &nn.caliper, &bad) != 0 ||
+	    match_row_data(o->exact, o->mahal, rows, &stratum, &X, &q, why, whylen) != 0) {
+		if (!why[0])
+			snprintf(why, whylen, "a propensity of 0 or 1 at row %zu", bad);
+		free(t), free(y), free(ps), free(d), free(w);
+		return -1;
+	}
+	if (q > 0)
+		Z = whitened(X, n, q, NULL, t, n);
+	pb = (nnmatch_problem){ .d = d, .t = t, .y = y, .n = n, .stratum = stratum, .Z = Z, .q = q };
+	rc = nnmatch_att_problem(&pb, &nn, w, &r, NULL, &pairs);
+	free(stratum), free(X), free(Z);
+	if (rc != 0) {
+		snprintf(why, whylen, "no treated unit could be matched on the full data");
+		free(t), free(y), free(ps), free(d), free(w);
+		return -1;
+	}
+	mean_c = xcalloc(n + 1, sizeof *mean_c);
+	got = xcalloc(n + 1, sizeof *got);
+	for (size_t k = 0; k < pairs.n; k++) {
+		mean_c[pairs.treated[k]] += pairs.weight[k] * y[pairs.control[k]];
+		got[pairs.treated[k]]++;
+	}
+	o->row_zeta = xcalloc(n + 1, sizeof *o->row_zeta);
+	o->tau_hat = r.estimate;
+	o->n1_matched = r.treated_matched;
+	{
+		/* each control's nearest other control, on the distance */
+		keyed *c = xreallocarray(NULL, n + 1, sizeof *c);
+		size_t nc = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!t[i])
+				c[nc++] = (keyed){ d[i], i };
+		keyed_sort(c, nc);
+		for (size_t k = 0; k < nc; k++) {
+			size_t j = c[k].index, l = j;
+			double best = INFINITY;
+
+			if (k > 0 && d[j] - c[k - 1].key < best)
+				best = d[j] - c[k - 1].key, l = c[k - 1].index;
+			if (k + 1 < nc && c[k + 1].key - d[j] < best)
+				l = c[k + 1].index;
+			if (w[j] > 0 && l != j)
+				o->row_zeta[j] = -w[j] * (y[j] - y[l]) / sqrt(2);
+		}
+		free(c);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (t[i] && got[i] > 0)
+			o->row_zeta[i] = y[i] - mean_c[i] - o->tau_hat;
+	o->zeta_sum = 0;
+	for (size_t i = 0; i < n; i++)
+		o->zeta_sum += o->row_zeta[i];
+	nnmatch_pairs_free(&pairs);
+	free(mean_c), free(got), free(t), free(y), free(ps), free(d), free(w);
+	return 0;
+}
+
 static int
 match_prepare_rows(void *params, const table *rows, char *why, size_t whylen)
 {
 	match_params *o = params;
 
 	o->nrows = rows->nrows;
+	why[0] = '\0';
+	if (o->weighted_boot && weighted_terms(o, rows, why, whylen) != 0)
+		return -1;
 	if (o->adjust && (o->p_adj = stage_spec_design(o->adjust_formula, rows, "the recipe's "
 	    "match entry", NULL, &o->row_adj, why, whylen)) < 0)
 		return -1;
@@ -537,9 +655,34 @@ match_params_free(void *params)
 	free(o->row_stratum);
 	free(o->row_x);
 	free(o->row_adj);
+	free(o->row_zeta);
+	free(o->role_t), free(o->role_y), free(o->role_ps);
+	o->role_t = o->role_y = o->role_ps = NULL;
+	o->row_zeta = NULL;
 	o->exact_read = o->mahal_read = o->adjust_read = NULL;
 	o->row_stratum = NULL;
 	o->row_x = o->row_adj = NULL;
+}
+
+/* boot --matching weighted|refit: match_att by the weighted bootstrap
+ * (the default: the plain one re-matches, which Abadie & Imbens (2008)
+ * show is not valid for nearest-neighbour matching) or refitted. */
+static void
+match_boot_option(void *params, const char *name, const char *value)
+{
+	match_params *o = params;
+
+	if (strcmp(name, "matching") == 0)
+		o->weighted_boot = strcmp(value, "weighted") == 0;
+}
+
+static const char *
+match_method(const void *params, int target)
+{
+	const match_params *o = params;
+
+	return o->weighted_boot && target == 0 ? "weighted bootstrap (Otsu & Rai 2017): the "
+	    "full data's matches kept, their linear form reweighted by each resample" : NULL;
 }
 
 static const replay_ops match_replay = {
@@ -548,6 +691,8 @@ static const replay_ops match_replay = {
 	.scratch_free = match_scratch_free,
 	.reads = match_reads,
 	.prepare_rows = match_prepare_rows,
+	.option = match_boot_option,
+	.method = match_method,
 };
 
 /* Options. */

@@ -32,6 +32,12 @@ typedef struct {
 	int q;
 	double *row_adj;    /* --adjust's design, nrows x p_adj, intercept first */
 	int p_adj;
+	/* boot --matching weighted (Otsu & Rai 2017): the linear form's terms
+	 * per stream row, the full data's estimate, its matched treated units */
+	int weighted_boot;
+	char *role_t, *role_y, *role_ps; /* the recipe's roles (owned) */
+	double *row_zeta, zeta_sum, tau_hat;
+	size_t n1_matched;
 } match_params;
 
 extern const stage_module match_module;

@@ -119,6 +119,11 @@ typedef struct replay_ops {
 	 * (freed by params_free); returns -1 with why on bad data. NULL: none. */
 	int (*reads)(const void *params, const char *column);
 	int (*prepare_rows)(void *params, const table *rows, char *why, size_t whylen);
+	/* A boot option the step's replay heeds (replay_plan_option), before
+	 * prepare_rows; and how a target is resampled, for its result (NULL, or
+	 * a NULL answer: the stage's computation redone on each resample). */
+	void (*option)(void *params, const char *name, const char *value);
+	const char *(*method)(const void *params, int target);
 	/* Which of the step's results (by name) it recomputes: its own id for
 	 * it (>= 0), or -1. */
 	int (*target)(const void *params, const char *result_name);
@@ -164,6 +169,10 @@ void replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *resu
  * estimates to bootstrap from the results. */
 void replay_plan_from_recipe(replay_plan *p, const stream_head *h, int fixed_ps);
 void replay_plan_add_targets(replay_plan *p, const rawlist *results);
+/* Passes a boot option (name, value) to every step that takes it. */
+void replay_plan_option(replay_plan *p, const char *name, const char *value);
+/* How target k is resampled: its step's method, or NULL (refitted). */
+const char *replay_plan_method(const replay_plan *p, int k);
 /* Does the replay read this column (a role, or a covariate it refits on)? */
 int replay_plan_reads(const replay_plan *p, const char *column);
 void replay_plan_free(replay_plan *p);

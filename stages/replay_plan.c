@@ -179,6 +179,26 @@ replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *results,
 	replay_plan_add_targets(p, results);
 }
 
+void
+replay_plan_option(replay_plan *p, const char *name, const char *value)
+{
+	for (int k = 0; k < p->nsteps; k++) {
+		const replay_step *st = &p->steps[k];
+
+		if (st->module->replay && st->module->replay->option)
+			st->module->replay->option(st->params, name, value);
+	}
+}
+
+const char *
+replay_plan_method(const replay_plan *p, int k)
+{
+	const replay_target *t = &p->targets[k];
+	const replay_step *st = &p->steps[t->step];
+
+	return st->module->replay->method ? st->module->replay->method(st->params, t->id) : NULL;
+}
+
 int
 replay_plan_reads(const replay_plan *p, const char *column)
 {
