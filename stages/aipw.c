@@ -312,7 +312,7 @@ replicate_estimates(const aipw_params *o, replay_view *v, aipw_scratch *s)
 	rc = fit_and_estimate(o->family, X, n, p, u->t, u->y, u->ps, b1, b0, m1, m0, &s->est);
 	free(X), free(m1), free(m0), free(b1), free(b0);
 	return rc == OUTREG_OK ? REPLICATE_OK : rc == 1 ? REPLICATE_INFINITE_WEIGHT :
-	    REPLICATE_FIT_FAILED;
+	    REPLICATE_OUTCOME_FAILED;
 }
 
 static replicate_status

@@ -113,7 +113,8 @@ data_message(mpseq *m, const boot_params *o, const stage_input *si, int K)
 	mpseq_map(m);
 	mpseq_str(m, "kind", "boot-data");
 	mpseq_i64(m, "seed", (int64_t)o->seed);
-	mpseq_i64(m, "replicates", o->B);
+	mpseq_i64(m, "replicates", o->range_last ? o->range_last - o->range_first + 1 : o->B);
+	mpseq_i64(m, "first", o->range_last ? o->range_first - 1 : 0);
 	mpseq_i64(m, "chunk", o->chunk);
 	mpseq_i64(m, "targets", K);
 	mpseq_bool(m, "fixed_ps", o->fixed_ps);
@@ -265,8 +266,98 @@ draws_field(mpseq *result, const boot_engine *e, int K, const replay_plan *plan,
 	mpseq_take(result, "draws", &draws);
 }
 
+/* FNV-1a over bytes, chained. */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+/* What a part of a bootstrap is computed on, as 64 bits: the replay's
+ * data (treatment, outcome, groups, covariates, propensities), the recipe,
+ * the upstream results, the resampling's clusters or keys. Parts of one
+ * stream have one digest; a part of another is refused by it. */
+static uint64_t
+stream_digest(const stage_input *si, const replay_data *d, const boot_resample *rs)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	h = fnv(h, &d->n, sizeof d->n);
+	h = fnv(h, d->t, d->n);
+	h = fnv(h, d->y, d->n * sizeof *d->y);
+	h = fnv(h, d->group, d->n * sizeof *d->group);
+	if (d->X)
+		h = fnv(h, d->X, d->ngroups * (size_t)d->p * sizeof *d->X);
+	if (d->ps)
+		h = fnv(h, d->ps, d->ngroups * sizeof *d->ps);
+	for (int i = 0; i < si->head->nrecipe; i++)
+		h = fnv(h, si->head->recipe[i].bytes, si->head->recipe[i].len);
+	for (int i = 0; i < si->results.n; i++)
+		h = fnv(h, si->results.items[i].bytes, si->results.items[i].len);
+	if (rs->rows)
+		h = fnv(h, rs->rows, d->n * sizeof *rs->rows);
+	if (rs->key)
+		h = fnv(h, rs->key, d->n * sizeof *rs->key);
+	return h;
+}
+
+/* boot --range: the stream as it came (its head without boot's entry),
+ * then the result boot_part: the replicates computed, with everything a
+ * merge needs to give the same bytes as one run. */
 static void
-boot_coordinate(const boot_params *o, const cli_common *cli)
+write_part(stream_out *out, const boot_params *o, const stage_input *si,
+    const replay_plan *plan, const boot_engine *e, uint64_t digest)
+{
+	mpseq m, names;
+	char hex[24];
+
+	for (int i = 0; i < si->results.n; i++)
+		stream_out_raw(out, si->results.items[i].bytes, si->results.items[i].len);
+	result_begin(&m, "boot", "boot_part");
+	snprintf(hex, sizeof hex, "%016llx", (unsigned long long)digest);
+	mpseq_str(&m, "digest", hex);
+	mpseq_i64(&m, "replicates", o->B);
+	mpseq_i64(&m, "first", o->range_first);
+	mpseq_i64(&m, "last", o->range_last);
+	mpseq_i64(&m, "seed", (int64_t)o->seed);
+	mpseq_str(&m, "ci", bootci_name(o->ci));
+	mpseq_f64(&m, "level", o->level);
+	mpseq_bool(&m, "fixed_ps", o->fixed_ps);
+	mpseq_f64(&m, "max_failed", o->max_failed);
+	mpseq_str(&m, "resample", resample_name(o->resample));
+	if (o->resample_column)
+		mpseq_str(&m, "resample_column", o->resample_column);
+	else
+		mpseq_nil(&m, "resample_column");
+	mpseq_str(&m, "matching", o->matching_refit ? "refit" : "weighted");
+	mpseq_i64(&m, "draws", o->draws);
+	mpseq_array(&names);
+	for (int k = 0; k < plan->ntargets; k++)
+		mpseq_str(&names, NULL, plan->targets[k].name);
+	mpseq_take(&m, "estimates", &names);
+	msgpack_pack_bin_with_body(mpseq_key(&m, "values"), e->values,
+	    (size_t)e->B * (size_t)e->K * sizeof *e->values);
+	msgpack_pack_bin_with_body(mpseq_key(&m, "status"), e->status, (size_t)e->B);
+	mpseq_str(&m, "why", e->why);
+	stream_out_map(out, &m);
+	mpseq_free(&m);
+	stream_out_end(out);
+}
+
+/* boot --merge: the parts' replicates, read and checked before the run. */
+typedef struct {
+	double *values;   /* B x K */
+	uint8_t *status;  /* B */
+	uint64_t digest;
+	char why[512];
+} merged_parts;
+
+static void
+boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts *merged)
 {
 	stage_input si;
 	replay_plan plan;
@@ -274,6 +365,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	boot_resample rs;
 	boot_engine e;
 	int K, failed = 0, reason_count[REPLICATE_REASONS] = { 0 };
+	uint64_t digest;
 	double *jack = NULL;
 	pthread_t *threads;
 	mpseq recipe, bootres, *results;
@@ -291,10 +383,26 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	{
 		boot_reads_ctx rc = { &plan, o->resample_column };
 
-		out = stage_read_all_passing(&si, cli, &recipe, o->workers ? NULL : replay_reads,
-		    &rc);
+		/* a part's head goes on as it came: the merge adds boot's entry */
+		out = stage_read_all_passing(&si, cli, o->range_last ? NULL : &recipe,
+		    o->workers ? NULL : replay_reads, &rc);
 	}
 	mpseq_free(&recipe);
+	if (merged) /* the part's own result is not the stream's */
+		for (int i = si.results.n - 1; i >= 0; i--) {
+			msgpack_unpacked u;
+			int part;
+
+			mpraw_unpack(&si.results.items[i], &u);
+			part = mpo_is_str(mpo_get(&u.data, "name"), "boot_part");
+			msgpack_unpacked_destroy(&u);
+			if (part) {
+				free(si.results.items[i].bytes);
+				memmove(&si.results.items[i], &si.results.items[i + 1],
+				    (size_t)(si.results.n - i - 1) * sizeof *si.results.items);
+				si.results.n--;
+			}
+		}
 	replay_plan_add_targets(&plan, &si.results);
 	for (int k = 0; k < plan.ntargets; k++)
 		if (o->matching_refit && !cli->quiet && strncmp(plan.targets[k].name, "match_", 6) == 0)
@@ -313,20 +421,26 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	e.data = &data;
 	e.resample = &rs;
 	e.seed = o->seed;
-	e.B = o->B;
+	e.first = o->range_last ? o->range_first - 1 : 0;
+	e.B = o->range_last ? o->range_last - o->range_first + 1 : o->B;
 	e.K = K;
 	e.chunk = o->chunk;
-	e.nchunks = (o->B + o->chunk - 1) / o->chunk;
-	e.values = xreallocarray(NULL, (size_t)o->B, (size_t)K * sizeof *e.values);
-	e.status = xcalloc((size_t)o->B, 1);
+	e.nchunks = (e.B + o->chunk - 1) / o->chunk;
+	e.values = xreallocarray(NULL, (size_t)e.B, (size_t)K * sizeof *e.values);
+	e.status = xcalloc((size_t)e.B, 1);
 	e.state = xcalloc((size_t)e.nchunks, 1);
 	e.handed_at = xcalloc((size_t)e.nchunks, sizeof *e.handed_at);
 	e.chunk_timeout = o->chunk_timeout;
 	e.last_progress = boot_now();
 	pthread_mutex_init(&e.mu, NULL);
 	pthread_cond_init(&e.cv, NULL);
+	digest = stream_digest(&si, &data, &rs);
+	if (merged && merged->digest != digest)
+		die("--merge: the parts were computed on another stream than the first part's "
+		    "rows and recipe (digest %016llx against %016llx)",
+		    (unsigned long long)merged->digest, (unsigned long long)digest);
 	threads = xcalloc((size_t)o->jobs + 1, sizeof *threads);
-	for (int j = 0; j < o->jobs; j++)
+	for (int j = 0; !merged && j < o->jobs; j++)
 		if (pthread_create(&threads[j], NULL, boot_local_thread, &e) != 0)
 			die("cannot start worker thread %d:", j + 1);
 	/* meanwhile, here: the plan must reproduce the stream's own estimates
@@ -334,7 +448,13 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	 * intervals would be for something else (boot dies, and the workers'
 	 * replicates with it) */
 	full_data_check(&plan, &data);
-	if (o->workers) {
+	if (merged) {
+		/* the parts' replicates, as the threads would have left them */
+		memcpy(e.values, merged->values, (size_t)o->B * (size_t)K * sizeof *e.values);
+		memcpy(e.status, merged->status, (size_t)o->B);
+		snprintf(e.why, sizeof e.why, "%s", merged->why);
+		e.done_chunks = e.nchunks;
+	} else if (o->workers) {
 		mpseq msg;
 
 		data_message(&msg, o, &si, K);
@@ -354,9 +474,14 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 		}
 		pthread_mutex_unlock(&e.mu);
 	}
-	for (int j = 0; j < o->jobs; j++)
+	for (int j = 0; !merged && j < o->jobs; j++)
 		pthread_join(threads[j], NULL);
-	boot_progress(&e, cli->quiet, 1);
+	if (!merged)
+		boot_progress(&e, cli->quiet, 1);
+	if (o->range_last) {
+		write_part(out, o, &si, &plan, &e, digest);
+		goto done;
+	}
 
 	for (int i = 0; i < o->B; i++)
 		if (e.status[i] != REPLICATE_OK) {
@@ -457,6 +582,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 		stream_out_end(out);
 	}
 	free(results);
+done:
 	free(threads);
 	free(jack);
 	free(e.values);
@@ -469,6 +595,170 @@ boot_coordinate(const boot_params *o, const cli_common *cli)
 	replay_data_free(&data);
 	replay_plan_free(&plan);
 	stage_input_free(&si);
+}
+
+/* One part's boot_part result, kept as its own copy. */
+typedef struct {
+	const char *path;
+	msgpack_unpacked u;
+	mpraw raw;
+	const msgpack_object *part;
+	int64_t first, last;
+} part_file;
+
+static void
+read_part(part_file *p, const cli_common *cli)
+{
+	stream_in *in = stream_in_open(p->path, &cli->io);
+	stream_head *h = stream_in_head(in);
+	table rows;
+	mpraw raw;
+
+	table_init(&rows);
+	table_copy_schema(&rows, &h->schema);
+	p->part = NULL;
+	for (;;) {
+		stream_event ev;
+
+		rows.nrows = 0;
+		ev = stream_in_next(in, &rows, &raw);
+		if (ev == STREAM_END)
+			break;
+		if (ev == STREAM_RESULT && p->part == NULL) {
+			msgpack_unpacked u;
+			int is_part;
+
+			mpraw_unpack(&raw, &u);
+			is_part = mpo_is_str(mpo_get(&u.data, "name"), "boot_part");
+			msgpack_unpacked_destroy(&u);
+			if (is_part) {
+				mpraw_copy(&p->raw, raw.bytes, raw.len);
+				mpraw_unpack(&p->raw, &p->u);
+				p->part = &p->u.data;
+			}
+		}
+	}
+	table_free(&rows);
+	stream_in_free(in);
+	if (p->part == NULL)
+		die("--merge: %s is not a part of a bootstrap (no boot_part result: make parts "
+		    "with boot --range A-B)", p->path);
+	if (mpo_int(mpo_get(p->part, "first"), &p->first) || mpo_int(mpo_get(p->part, "last"),
+	    &p->last) || p->first < 1 || p->last < p->first)
+		die("--merge: %s has no usable range", p->path);
+}
+
+static int
+by_first(const void *a, const void *b)
+{
+	const part_file *x = a, *y = b;
+
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+/* The keys every part must share, with the first's values. */
+static const char *const part_keys[] = { "digest", "replicates", "seed", "ci", "level",
+	"fixed_ps", "max_failed", "resample", "resample_column", "matching", "draws", "estimates" };
+
+static void
+boot_merge(const boot_params *cmdline_o, const cli_common *cli)
+{
+	part_file *p = xcalloc((size_t)cmdline_o->nparts, sizeof *p);
+	int n = cmdline_o->nparts, K;
+	int64_t B, seed, draws;
+	double level = 0.95, max_failed = 0.05;
+	boot_params o = *cmdline_o;
+	merged_parts mp = { 0 };
+	cli_common first = *cli;
+	char *digest, *method;
+	const msgpack_object *est;
+
+	for (int i = 0; i < n; i++) {
+		p[i].path = cmdline_o->parts[i];
+		read_part(&p[i], cli);
+	}
+	for (int i = 1; i < n; i++)
+		for (size_t k = 0; k < sizeof part_keys / sizeof *part_keys; k++) {
+			const msgpack_object *a = mpo_get(p[0].part, part_keys[k]);
+			const msgpack_object *b = mpo_get(p[i].part, part_keys[k]);
+
+			if (a == NULL || b == NULL || !msgpack_object_equal(*a, *b))
+				die("--merge: %s and %s differ in '%s': parts of another stream or run "
+				    "(every part: the same input and options but --range)", p[0].path,
+				    p[i].path, part_keys[k]);
+		}
+	qsort(p, (size_t)n, sizeof *p, by_first);
+	for (int i = 0; i < n; i++) /* moved with its object */
+		p[i].part = &p[i].u.data;
+	if (mpo_int(mpo_get(p[0].part, "replicates"), &B) || mpo_int(mpo_get(p[0].part, "seed"),
+	    &seed) || mpo_int(mpo_get(p[0].part, "draws"), &draws) ||
+	    mpo_number(mpo_get(p[0].part, "level"), &level) ||
+	    mpo_number(mpo_get(p[0].part, "max_failed"), &max_failed) || B < 2)
+		die("--merge: %s's boot_part is malformed", p[0].path);
+	for (int i = 0; i < n; i++) {
+		int64_t want = i == 0 ? 1 : p[i - 1].last + 1;
+
+		if (p[i].first < want)
+			die("--merge: %s (replicates %lld-%lld) overlaps %s", p[i].path,
+			    (long long)p[i].first, (long long)p[i].last, p[i - 1].path);
+		if (p[i].first > want)
+			die("--merge: replicates %lld-%lld are in no part (a gap)", (long long)want,
+			    (long long)p[i].first - 1);
+	}
+	if (p[n - 1].last != B)
+		die("--merge: replicates %lld-%lld are in no part (a gap at the end)",
+		    (long long)p[n - 1].last + 1, (long long)B);
+	est = mpo_get(p[0].part, "estimates");
+	K = est && est->type == MSGPACK_OBJECT_ARRAY ? (int)est->via.array.size : 0;
+	mp.values = xreallocarray(NULL, (size_t)B, (size_t)(K ? K : 1) * sizeof *mp.values);
+	mp.status = xcalloc((size_t)B, 1);
+	for (int i = 0; i < n; i++) {
+		const msgpack_object *v = mpo_get(p[i].part, "values"), *st = mpo_get(p[i].part, "status");
+		size_t count = (size_t)(p[i].last - p[i].first + 1);
+
+		if (!v || !st || v->type != MSGPACK_OBJECT_BIN || st->type != MSGPACK_OBJECT_BIN ||
+		    v->via.bin.size != count * (size_t)K * sizeof(double) || st->via.bin.size != count)
+			die("--merge: %s's replicates do not fill its range", p[i].path);
+		memcpy(mp.values + (size_t)(p[i].first - 1) * (size_t)K, v->via.bin.ptr, v->via.bin.size);
+		memcpy(mp.status + (p[i].first - 1), st->via.bin.ptr, count);
+		if (!mp.why[0] && mpo_get(p[i].part, "why") &&
+		    mpo_get(p[i].part, "why")->type == MSGPACK_OBJECT_STR)
+			snprintf(mp.why, sizeof mp.why, "%.*s", (int)mpo_get(p[i].part, "why")->via.str.size,
+			    mpo_get(p[i].part, "why")->via.str.ptr);
+	}
+	digest = mpo_strdup(mpo_get(p[0].part, "digest"));
+	mp.digest = digest ? strtoull(digest, NULL, 16) : 0;
+	free(digest);
+	/* the run the parts are of */
+	o.B = (int)B;
+	o.seed = (uint64_t)seed;
+	o.level = level;
+	o.max_failed = max_failed;
+	o.draws = (int)draws;
+	method = mpo_strdup(mpo_get(p[0].part, "ci"));
+	o.ci = method && method[0] == 'n' ? BOOTCI_NORMAL : method && method[0] == 'b' ?
+	    BOOTCI_BCA : BOOTCI_PERCENTILE;
+	free(method);
+	o.fixed_ps = mpo_get(p[0].part, "fixed_ps") &&
+	    mpo_get(p[0].part, "fixed_ps")->type == MSGPACK_OBJECT_BOOLEAN &&
+	    mpo_get(p[0].part, "fixed_ps")->via.boolean;
+	o.matching_refit = mpo_is_str(mpo_get(p[0].part, "matching"), "refit");
+	o.resample = mpo_is_str(mpo_get(p[0].part, "resample"), "clusters") ? RESAMPLE_CLUSTERS :
+	    mpo_is_str(mpo_get(p[0].part, "resample"), "poisson") ? RESAMPLE_POISSON : RESAMPLE_ROWS;
+	o.resample_read = mpo_strdup(mpo_get(p[0].part, "resample_column"));
+	o.resample_column = o.resample_read;
+	o.range_first = o.range_last = 0;
+	o.workers = NULL;
+	first.in = p[0].path;
+	boot_coordinate(&o, &first, &mp);
+	free(o.resample_read);
+	for (int i = 0; i < n; i++) {
+		msgpack_unpacked_destroy(&p[i].u);
+		free(p[i].raw.bytes);
+	}
+	free(p);
+	free(mp.values);
+	free(mp.status);
 }
 
 static void
@@ -484,13 +774,17 @@ boot_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		    cli->quiet);
 		return;
 	}
-	boot_coordinate(&o, cli);
+	if (o.merge)
+		boot_merge(&o, cli);
+	else
+		boot_coordinate(&o, cli, NULL);
 }
 
 static const char boot_usage[] =
     "usage: boot [-B N] [--seed S] [-j N] [--ci percentile|normal|bca] [--level L]\n"
     "            [--fixed-ps] [--max-failed F] [--workers ENDPOINT] [stream options]\n"
     "       boot --worker ENDPOINT [--timeout SEC]\n"
+    "       boot --range A-B [options] / boot --merge PART...\n"
     "\n"
     "Draws N resamples of the rows, replays the flow's recipe on each (refitting\n"
     "the propensity model, recomputing weights and matches) and gives every\n"
@@ -526,6 +820,12 @@ static const char boot_usage[] =
     "                      reweighted by each resample, valid where re-matching is\n"
     "                      not) or refit (re-match every resample: the plain\n"
     "                      bootstrap, which Abadie & Imbens (2008) show invalid)\n"
+    "  --range A-B         compute replicates A to B of the -B N only and write them\n"
+    "                      as a part (the stream, then the result boot_part), for a\n"
+    "                      scheduler to spread a bootstrap (Slurm arrays, parallel)\n"
+    "  --merge PART...     combine parts (any number, any order; overlaps, gaps and\n"
+    "                      parts of another stream or run are refused) into the same\n"
+    "                      bytes as one run\n"
     "  --draws N           keep the first N replicate estimates of each estimate in\n"
     "                      the result boot, for report's plots (default 2000; 0:\n"
     "                      none)\n"
@@ -536,7 +836,7 @@ static const char boot_usage[] =
 
 enum { OPT_CI = OPT_PROGRAM_BASE, OPT_LEVEL, OPT_FIXED_PS, OPT_MAX_FAILED, OPT_WORKERS,
 	OPT_WORKER, OPT_CHUNK, OPT_CHUNK_TIMEOUT, OPT_DRAWS, OPT_CLUSTER, OPT_POISSON,
-	OPT_POISSON_KEY, OPT_MATCHING };
+	OPT_POISSON_KEY, OPT_MATCHING, OPT_RANGE, OPT_MERGE };
 
 static const struct option boot_longopts[] = {
 	{ "replicates", required_argument, NULL, 'B' },
@@ -555,6 +855,8 @@ static const struct option boot_longopts[] = {
 	{ "poisson", no_argument, NULL, OPT_POISSON },
 	{ "poisson-key", required_argument, NULL, OPT_POISSON_KEY },
 	{ "matching", required_argument, NULL, OPT_MATCHING },
+	{ "range", required_argument, NULL, OPT_RANGE },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -603,6 +905,19 @@ boot_option(void *params, int opt, const char *arg)
 			die_usage("--poisson and --cluster are two ways to resample: give one");
 		o->resample = RESAMPLE_POISSON;
 		break;
+	case OPT_RANGE: {
+		char *end;
+		long a = strtol(arg, &end, 10), b = 0;
+
+		if (end != arg && *end == '-')
+			b = strtol(end + 1, &end, 10);
+		if (*end != '\0' || a < 1 || b < a || b > 10000000)
+			die_usage("--range wants A-B, replicates from 1 (e.g. 1-250), not '%s'", arg);
+		o->range_first = (int)a;
+		o->range_last = (int)b;
+		break;
+	}
+	case OPT_MERGE: o->merge = 1; break;
 	case OPT_MATCHING:
 		if (!cli_choice(arg, "weighted,refit"))
 			die_usage("--matching wants weighted or refit, not '%s'", arg);
@@ -623,8 +938,16 @@ boot_finish(void *params, const stage_roles *roles)
 	boot_params *o = params;
 
 	(void)roles;
-	if (!o->worker && o->jobs == 0 && o->workers == NULL)
+	if (!o->worker && o->jobs == 0 && o->workers == NULL && !o->merge)
 		die_usage("-j 0 leaves no one to do the work: give --workers too");
+	if (o->range_last > o->B)
+		die_usage("--range %d-%d goes past -B %d", o->range_first, o->range_last, o->B);
+	if (o->merge && o->nparts == 0)
+		die_usage("--merge wants the parts' files: boot --merge PART...");
+	if (o->nparts > 0 && !o->merge)
+		die_usage("boot reads its stream from --in or stdin; files are for --merge");
+	if (o->merge && o->range_last)
+		die_usage("--merge and --range exclude each other");
 }
 
 /* The options that make the entry again (cmdline.h); where the replicates
@@ -659,12 +982,23 @@ boot_command(const void *params, const void *defaults, cmdline *cmd)
 }
 
 static void
+boot_operand(void *params, const char *arg)
+{
+	boot_params *o = params;
+
+	o->parts = xreallocarray(o->parts, (size_t)o->nparts + 1, sizeof *o->parts);
+	o->parts[o->nparts++] = arg;
+}
+
+static void
 boot_params_free(void *params)
 {
 	boot_params *o = params;
 
 	free(o->resample_read);
+	free(o->parts);
 	o->resample_read = NULL;
+	o->parts = NULL;
 }
 
 const stage_module boot_module = {
@@ -679,6 +1013,7 @@ const stage_module boot_module = {
 	.recipe_write = boot_recipe_write,
 	.recipe_read = boot_recipe_read,
 	.params_free = boot_params_free,
+	.operand = boot_operand,
 	.command = boot_command,
 	.run = boot_run,
 	.not_replayed = "the stream has been through boot already",

@@ -30,6 +30,10 @@ typedef struct {
 	const char *resample_column; /* --cluster COL, --poisson-key COL */
 	char *resample_read;  /* a recipe's (owned; boot_params_free) */
 	int matching_refit;   /* --matching refit: re-match each resample */
+	int range_first, range_last; /* --range A-B (1-based, inclusive); 0: all */
+	int merge;            /* --merge: the parts are the operands */
+	const char **parts;
+	int nparts;
 } boot_params;
 
 extern const stage_module boot_module;

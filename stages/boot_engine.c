@@ -101,14 +101,14 @@ boot_compute_chunk(const boot_engine *e, int c, replay_scratch *s, double *vals,
 
 		if (e->resample && e->resample->kind != RESAMPLE_ROWS) {
 			/* whole clusters, or a Poisson count per row: a list of rows */
-			size_t m = boot_resample_list(e->resample, e->seed, (uint64_t)(start + r), n,
-			    &list, &cap);
+			size_t m = boot_resample_list(e->resample, e->seed,
+			    (uint64_t)(e->first + start + r), n, &list, &cap);
 
 			st[r] = (uint8_t)replay_run(e->plan, e->data,
 			    &(replay_rows){ .list = list, .n = m }, s, out, detail, sizeof detail);
 		} else {
 			/* n draws with replacement */
-			rng_stream(&g, e->seed, (uint64_t)(start + r));
+			rng_stream(&g, e->seed, (uint64_t)(e->first + start + r));
 			st[r] = (uint8_t)replay_run(e->plan, e->data,
 			    &(replay_rows){ .draws = &g, .n = n }, s, out, detail, sizeof detail);
 		}
@@ -116,7 +116,7 @@ boot_compute_chunk(const boot_engine *e, int c, replay_scratch *s, double *vals,
 			for (int k = 0; k < e->K; k++)
 				out[k] = NAN;
 			if (!why[0])
-				snprintf(why, whylen, "replicate %d: %.400s", start + r, detail);
+				snprintf(why, whylen, "replicate %d: %.400s", e->first + start + r, detail);
 		}
 	}
 	free(list);

@@ -21,6 +21,7 @@ typedef struct {
 	const replay_data *data;
 	const boot_resample *resample; /* NULL: n rows with replacement */
 	uint64_t seed;
+	int first;        /* the replicates are first .. first + B - 1 (boot --range) */
 	int B, K, chunk, nchunks;
 	double *values;   /* B x K */
 	uint8_t *status;  /* B */

@@ -177,7 +177,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	replay_plan plan;
 	replay_data data;
 	boot_engine e;
-	int64_t seed, B, chunk, fixed_ps_flag = 0, K;
+	int64_t seed, B, chunk, fixed_ps_flag = 0, K, first = 0;
 	resample_kind resample = RESAMPLE_ROWS;
 	int matching_refit;
 	char *resample_column = NULL;
@@ -213,6 +213,8 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 		    "psflow versions?");
 	resample_column = mpo_strdup(mpo_get(m, "resample_column"));
 	matching_refit = mpo_is_str(mpo_get(m, "matching"), "refit");
+	if (mpo_get(m, "first") && (mpo_int(mpo_get(m, "first"), &first) != 0 || first < 0))
+		die("the coordinator sent no usable data");
 	if (resample == RESAMPLE_CLUSTERS && resample_column == NULL)
 		die("the coordinator resamples clusters but names no cluster column");
 	/* the data arrive as a psflow stream: read it as any stage would */
@@ -238,6 +240,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	e.data = &data;
 	e.resample = &rs;
 	e.seed = (uint64_t)seed;
+	e.first = (int)first;
 	e.B = (int)B;
 	e.K = (int)K;
 	e.chunk = (int)chunk;

@@ -498,7 +498,7 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 			rc = outreg_adjusted_att(o->adjust_family, X, n, p, u->t, u->y, u->w, b1, b0,
 			    out);
 			free(X), free(b1), free(b0);
-			return rc == OUTREG_OK ? REPLICATE_OK : REPLICATE_FIT_FAILED;
+			return rc == OUTREG_OK ? REPLICATE_OK : REPLICATE_OUTCOME_FAILED;
 		}
 	}
 	*out = mr.estimate;

@@ -102,7 +102,11 @@ stage_main(const stage_module *m, int argc, char **argv)
 		else
 			cli_other_option(&cli, opt, optarg, m->usage);
 	}
-	cli_no_operands(argc, argv);
+	if (m->operand)
+		for (int i = optind; i < argc; i++)
+			m->operand(params, argv[i]);
+	else
+		cli_no_operands(argc, argv);
 	free(longopts);
 	if (m->finish)
 		m->finish(params, &roles);

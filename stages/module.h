@@ -85,6 +85,9 @@ typedef struct stage_module {
 	 * model that is inline in the recipe but not a file). NULL: no options
 	 * change its numbers. */
 	int (*command)(const void *params, const void *defaults, cmdline *cmd);
+	/* The operands after the options (boot --merge's files), one by one;
+	 * NULL: the stage takes none (an operand is a usage error). */
+	void (*operand)(void *params, const char *arg);
 } stage_module;
 
 /* The modules psflow has, for boot's replay and the programs. NULL when

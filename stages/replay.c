@@ -20,6 +20,7 @@ static const char *reasons[REPLICATE_REASONS] = {
 	"a propensity of 0 or 1 gave an infinite weight",
 	"a group's weights summed to 0",
 	"no treated unit could be matched",
+	"an outcome model could not be fitted",
 };
 
 const char *

@@ -88,3 +88,40 @@ m = [r for r in m['results'] if r['name'] == 'ipw_ate'][0]
 assert 0.75 < p['se'] / m['se'] < 1.25, (p['se'], m['se'])"
 fails "--poisson with --cluster: usage error" 2 "two ways to resample: give one" "boot --cluster a --poisson </dev/null"
 fails "boot --cluster on a column that is not there: named" 1 "cluster column 'nope' is not in the stream" "boot -B 5 --cluster nope --quiet <'$work/sp.mp'"
+
+# boot --range and --merge: parts give the same bytes as one run
+gen -n 4000 --seed 9 | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence --quiet |
+	weight -e ate,att --quiet | match --quiet >"$work/r.mp"
+boot -B 90 --seed 7 --ci bca --quiet <"$work/r.mp" >"$work/full.mp"
+boot -B 90 --seed 7 --ci bca --range 1-20 --quiet <"$work/r.mp" >"$work/p1.mp"
+boot -B 90 --seed 7 --ci bca --range 21-77 -j 1 --quiet <"$work/r.mp" >"$work/p2.mp"
+boot -B 90 --seed 7 --ci bca --range 78-90 --quiet <"$work/r.mp" >"$work/p3.mp"
+boot --merge "$work/p3.mp" "$work/p1.mp" "$work/p2.mp" --quiet >"$work/merged.mp"
+same "boot --range in three parts, --merge in any order: the same bytes as one run (BCa too)" "$work/full.mp" "$work/merged.mp"
+port=$(free_port)
+boot --worker ">tcp://127.0.0.1:$port" --quiet & w1=$!
+boot -B 90 --seed 7 --ci bca --range 21-77 -j 0 --workers "@tcp://127.0.0.1:$port" --quiet <"$work/r.mp" >"$work/p2w.mp"
+wait $w1
+boot --merge "$work/p1.mp" "$work/p2w.mp" "$work/p3.mp" --quiet >"$work/mergedw.mp"
+same "  ... a part computed by a remote worker fits in" "$work/full.mp" "$work/mergedw.mp"
+fails "--merge with a gap: refused, naming the missing replicates" 1 "replicates 21-77 are in no part" \
+	"boot --merge '$work/p1.mp' '$work/p3.mp'"
+fails "--merge with an overlap: refused" 1 "overlaps" "boot --merge '$work/p1.mp' '$work/p1.mp' '$work/p2.mp' '$work/p3.mp'"
+boot -B 90 --seed 8 --ci bca --range 21-77 --quiet <"$work/r.mp" >"$work/other-seed.mp"
+fails "--merge with a part of another run (seed): refused, naming the key" 1 "differ in 'seed'" \
+	"boot --merge '$work/p1.mp' '$work/other-seed.mp' '$work/p3.mp'"
+gen -n 4000 --seed 10 | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence --quiet |
+	weight -e ate,att --quiet | match --quiet | boot -B 90 --seed 7 --ci bca --range 21-77 --quiet >"$work/other-data.mp"
+fails "--merge with a part of another stream: refused by its digest" 1 "differ in 'digest'" \
+	"boot --merge '$work/p1.mp' '$work/other-data.mp' '$work/p3.mp'"
+fails "--merge of a stream that is no part: named" 1 "is not a part of a bootstrap" "boot --merge '$work/full.mp'"
+fails "--range past -B: usage error" 2 "--range 80-120 goes past -B 100" "boot -B 100 --range 80-120 </dev/null"
+fails "--range malformed: usage error" 2 "--range wants A-B" "boot --range 5 </dev/null"
+fails "operands without --merge: usage error" 2 "files are for --merge" "boot /tmp/x </dev/null"
+if command -v parallel >/dev/null 2>&1; then
+	"$TESTS/../pipelines/parallel-boot.sh" 6000 60 3 >"$work/par.txt" 2>"$work/par.err"
+	check "pipelines/parallel-boot.sh: GNU parallel runs the slices, the merge reports intervals" \
+		grep -Eq '^  ipw_ate +weight +ate +[-+][0-9.]+ +[0-9.]+ +95% \[' "$work/par.txt"
+else
+	skip "pipelines/parallel-boot.sh" "GNU parallel is not installed (apt-get install parallel)"
+fi

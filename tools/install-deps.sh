@@ -3,7 +3,8 @@
 #   build: libzmq, msgpack-c, librsvg and cairo, xgboost (found with pkg-config)
 #   test:  python3-msgpack for the interop tests, python3-numpy,
 #          python3-statsmodels and python3-xgboost for the independent
-#          checks (used from /usr/bin/python3),
+#          checks (used from /usr/bin/python3), GNU parallel for the
+#          scheduler example,
 #          valgrind, GNU time, man-db and col for the man pages
 #   foreign: python3-sklearn for the foreign-stage example (best effort)
 #   browser: chromium for the report's browser test (best effort: the test
@@ -28,6 +29,7 @@ test)
 	/usr/bin/python3 -c 'import statsmodels' 2>/dev/null || need="$need python3-statsmodels"
 	/usr/bin/python3 -c 'import xgboost' 2>/dev/null || need="$need python3-xgboost"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+	command -v parallel >/dev/null 2>&1 || need="$need parallel"
 	[ -x /usr/bin/time ] || need="$need time"
 	# the man pages are rendered by the install test
 	command -v man >/dev/null 2>&1 || need="$need man-db"

@@ -739,6 +739,10 @@ stream_out_head_adding(stream_out *o, const stream_head *h, const mpseq *recipe)
 {
 	mpraw entry;
 
+	if (recipe == NULL) { /* as it came */
+		write_head(o, h, NULL);
+		return;
+	}
 	mpraw_from_seq(&entry, recipe);
 	write_head(o, h, &entry);
 	free(entry.bytes);

@@ -88,6 +88,7 @@ stream_out *stream_out_open(const char *spec, const io_opts *opts, size_t batch_
 stream_out *stream_out_to(io_out *io, size_t batch_rows, int keep);
 void stream_out_head(stream_out *o, const stream_head *h);
 /* The head with one more recipe entry after h's, h left as it is. */
+/* The head with one more recipe entry (recipe NULL: the head as it is). */
 void stream_out_head_adding(stream_out *o, const stream_head *h, const mpseq *recipe);
 /* Writes rows [from, from+n) of t, in batches of at most batch_rows. */
 void stream_out_rows(stream_out *o, const table *t, size_t from, size_t n);
