@@ -102,6 +102,8 @@ def main():
     ap.add_argument("--seed0", type=int, default=1)
     ap.add_argument("--gen-args", default="", help="more gen options (--spillover 0)")
     ap.add_argument("--json")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 unless every recommended (default) method covers 93-97%%")
     args = ap.parse_args()
     tmp = os.environ.get("TMPDIR", "/tmp")
     truth = population_truth(args.scenario, args.gen_args)
@@ -134,6 +136,24 @@ def main():
               100 * r["coverage"], 100 * r["mc_error"], r["mean_width"]))
     if args.json:
         json.dump(rows, open(args.json, "w"), indent=1)
+    if args.check:
+        bad = [r for r in rows if recommended(r) and not 0.93 <= r["coverage"] <= 0.97]
+        for r in bad:
+            print("NOT COVERING 93-97%%: %s %s %.1f%%" % (r["estimate"], r["method"],
+                  100 * r["coverage"]), file=sys.stderr)
+        sys.exit(1 if bad else 0)
+
+
+def recommended(r):
+    """The interval each estimate gets by default: boot's (the weighted
+    bootstrap for matching; on clustered data the cluster bootstrap) and
+    the analytic SEs psflow reports; not the plain bootstrap of matching,
+    nor the unclustered ones on clustered data."""
+    if "plain bootstrap" in r["method"]:
+        return False
+    if r["scenario"].startswith("spillover"):
+        return "cluster" in r["method"]
+    return True
 
 
 if __name__ == "__main__":
