@@ -8,6 +8,7 @@
 #include "xalloc.h"
 #include "hashbits.h"
 #include "keyed.h"
+#include "logit.h"
 
 typedef struct {
 	const keyed *c; /* controls sorted by distance value, then row */
@@ -798,5 +799,124 @@ nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, double *
 			Z[(size_t)a * n + i] = v / S[a * q + a];
 		}
 	free(S);
+	return rc;
+}
+
+/* The k units of a sorted group (key, index) nearest to v, into idx;
+ * returns how many (fewer when the group is smaller). Ties go to the
+ * lower side, then the lower row. */
+static size_t
+nearest_k(const keyed *g, size_t ng, double v, size_t k, size_t *idx)
+{
+	size_t R = lower_bound(g, ng, v), L = R, got = 0;
+
+	while (got < k && (L > 0 || R < ng)) {
+		double dl = L > 0 ? v - g[L - 1].key : INFINITY, dr = R < ng ? g[R].key - v : INFINITY;
+
+		if (dl <= dr)
+			idx[got++] = g[--L].index;
+		else
+			idx[got++] = g[R++].index;
+	}
+	return got;
+}
+
+int
+nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
+    const double *X, size_t n, int p, int m, int l, double tau, double *adjustment)
+{
+	keyed *grp[2];
+	size_t ng[2] = { 0, 0 }, kmax = (size_t)(m > l ? m : l), *idx;
+	double *I = xcalloc((size_t)p * (size_t)p, sizeof *I), *c = xcalloc((size_t)p, sizeof *c);
+	double *d = xcalloc((size_t)p, sizeof *d), *cov[2], *z, n1 = 0, adj = 0;
+	int rc = 0;
+
+	grp[0] = xreallocarray(NULL, n + 1, sizeof(keyed));
+	grp[1] = xreallocarray(NULL, n + 1, sizeof(keyed));
+	cov[0] = xcalloc((size_t)p, sizeof(double));
+	cov[1] = xcalloc((size_t)p, sizeof(double));
+	z = xcalloc((size_t)p, sizeof *z);
+	idx = xreallocarray(NULL, kmax + 1, sizeof *idx);
+	for (size_t i = 0; i < n; i++) {
+		int g = t[i] != 0;
+
+		grp[g][ng[g]++] = (keyed){ ps[i], i };
+		n1 += g;
+	}
+	keyed_sort(grp[0], ng[0]);
+	keyed_sort(grp[1], ng[1]);
+	if (ng[0] < (size_t)l || ng[1] < (size_t)l || n1 == 0 || l < 2) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int g = t[i] != 0;
+		double e = ps[i], f = e * (1 - e), yw[2];
+
+		/* the unit's outcomes under both: its own, the other imputed */
+		for (int w = 0; w < 2; w++) {
+			if (w == g) {
+				yw[w] = y[i];
+				continue;
+			}
+			{
+				size_t got = nearest_k(grp[w], ng[w], e, (size_t)m, idx);
+				double s = 0;
+
+				for (size_t k = 0; k < got; k++)
+					s += y[idx[k]];
+				yw[w] = s / (double)got;
+			}
+		}
+		/* cov(x, y | e) in each group, over its l units nearest to e */
+		for (int w = 0; w < 2; w++) {
+			size_t got = nearest_k(grp[w], ng[w], e, (size_t)l, idx);
+			double my = 0;
+
+			for (size_t k = 0; k < got; k++)
+				my += y[idx[k]] / (double)got;
+			for (int a = 0; a < p; a++) {
+				double mx = 0, sxy = 0;
+
+				for (size_t k = 0; k < got; k++)
+					mx += X[(size_t)a * n + idx[k]] / (double)got;
+				for (size_t k = 0; k < got; k++)
+					sxy += (X[(size_t)a * n + idx[k]] - mx) * (y[idx[k]] - my);
+				cov[w][a] = sxy / (double)(got - 1);
+			}
+		}
+		for (int a = 0; a < p; a++) {
+			double xa = X[(size_t)a * n + i];
+
+			c[a] += f * (cov[1][a] + e / (1 - e) * cov[0][a]) / n1;
+			d[a] += f * xa * (yw[1] - yw[0] - tau) / n1;
+			for (int b = 0; b < p; b++)
+				I[a * p + b] += f * xa * X[(size_t)b * n + i] / (double)n;
+		}
+	}
+	/* d' I^-1 d - c' I^-1 c: two solves with the Cholesky factor */
+	{
+		double *A = xreallocarray(NULL, (size_t)p * (size_t)p, sizeof *A);
+		double *v = xreallocarray(NULL, (size_t)p, sizeof *v);
+
+		for (int pass = 0; pass < 2 && rc == 0; pass++) {
+			const double *u = pass ? c : d;
+
+			memcpy(A, I, (size_t)p * (size_t)p * sizeof *A);
+			memcpy(v, u, (size_t)p * sizeof *v);
+			if (cholesky_solve(A, v, p, NULL) != 0) {
+				rc = -1;
+				break;
+			}
+			for (int a = 0; a < p; a++)
+				adj += (pass ? -1 : 1) * u[a] * v[a];
+		}
+		free(A), free(v);
+	}
+	if (rc == 0)
+		*adjustment = adj / (double)n;
+out:
+	free(grp[0]), free(grp[1]), free(cov[0]), free(cov[1]), free(z), free(idx);
+	free(I), free(c), free(d);
 	return rc;
 }

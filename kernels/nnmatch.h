@@ -97,6 +97,20 @@ int nnmatch_att_problem(const nnmatch_problem *pb, const nnmatch_opts *o, double
  * others). */
 int nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, double *Z);
 
+/* Abadie & Imbens (2016)'s adjustment of the ATT's variance for matching
+ * on a logistic propensity estimated first (what Stata's teffects psmatch
+ * reports): Var = Var_AI2006 + (d' I^-1 d - c' I^-1 c) / N with
+ *   I = mean over units of e(1-e) x x'                (the logit's information)
+ *   d = (1/N1) sum_i e_i(1-e_i) x_i (Y_i(1) - Y_i(0) - tau)
+ *   c = (1/N1) sum_i e_i(1-e_i) [cov1_i + e_i/(1-e_i) cov0_i]
+ * Y_i(w) the unit's outcome in its own group, else the mean of its m
+ * nearest units of group w on the propensity; covw_i the sample covariance
+ * of x and y over the l units of group w nearest to e_i. X is n x p,
+ * column-major, intercept first. Returns 0 with *adjustment, or -1 when
+ * I is singular or a group has fewer than l units. */
+int nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
+    const double *X, size_t n, int p, int m, int l, double tau, double *adjustment);
+
 /* k = 1 with replacement and every tie used: the match set of a treated
  * unit is the nearest block of controls with one distance value, or the two
  * nearest when they are equally far, so a block can be handled as a whole:

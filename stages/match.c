@@ -277,6 +277,33 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		mpseq_take(&result, "mean_outcome", &means);
 	}
 	mpseq_str(&result, "se_method", "abadie-imbens");
+	{
+		/* Abadie & Imbens (2016): the logistic propensity's estimation
+		 * included, for matching with replacement on the score alone */
+		design psd;
+		double C, adj, *X = NULL;
+		const char *why_not = "only for matching with replacement on the score alone";
+		char why[512];
+		int p;
+
+		if (nn.replace && !o->exact && !o->mahal &&
+		    stage_ps_model(si.head, si.head->ps, &si.rows, &psd, &C, &why_not) == 0) {
+			why_not = NULL;
+			if (C > 0)
+				why_not = "the propensity model is penalised (--l2)";
+			else if ((p = stage_spec_design_of(&psd, &si.rows, &X, why, sizeof why)) < 0)
+				why_not = "the propensity model's columns cannot be read";
+			else if (nnmatch_ai2016_adjustment(a.ps, a.t, a.y, X, a.n, p, nn.k, 4,
+			    r.estimate, &adj) != 0)
+				why_not = "the adjustment's information matrix is singular";
+			else
+				mpseq_f64(&result, "se_ai2016", sqrt(fmax(0, r.se * r.se + adj)));
+			design_free(&psd);
+			free(X);
+		}
+		if (why_not)
+			mpseq_str(&result, "se_ai2016_why", why_not);
+	}
 	mpseq_i64(&result, "treated_matched", (int64_t)r.treated_matched);
 	mpseq_i64(&result, "treated_unmatched", (int64_t)r.treated_unmatched);
 	mpseq_i64(&result, "controls_used", (int64_t)r.controls_used);

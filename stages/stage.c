@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "mpo.h"
 #include "xalloc.h"
 
 void
@@ -489,10 +490,61 @@ stage_spec_design(const char *spec, const table *rows, const char *origin, desig
 }
 
 int
+stage_spec_design_of(const design *d, const table *rows, double **X, char *why,
+    size_t whylen)
+{
+	int p = d->nterms + 1;
+
+	*X = xreallocarray(NULL, rows->nrows + 1, (size_t)p * sizeof **X);
+	if (design_matrix(d, rows, rows->nrows, *X, why, whylen) != 0) {
+		free(*X);
+		*X = NULL;
+		return -1;
+	}
+	return p;
+}
+
+int
 stage_binary(const double *y, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (y[i] != 0 && y[i] != 1)
 			return 0;
 	return 1;
+}
+
+int
+stage_ps_model(const stream_head *h, const char *ps, const table *schema, design *d,
+    double *C, const char **why_not)
+{
+	msgpack_unpacked u;
+	const msgpack_object *entry = NULL, *l2;
+	char why[512], *spec = NULL;
+	int rc = -1;
+
+	*why_not = "the propensities' model is not in the recipe";
+	*C = 0;
+	msgpack_unpacked_init(&u);
+	for (int i = h->nrecipe - 1; i >= 0 && entry == NULL; i--) {
+		mpraw_unpack(&h->recipe[i], &u);
+		if (mpo_is_str(mpo_get(&u.data, "stage"), "fitps"))
+			entry = &u.data;
+	}
+	if (entry && (mpo_get(entry, "learner") || mpo_get(entry, "model")))
+		*why_not = "the propensities came from a boosted or saved model";
+	else if (entry && (!mpo_is_str(mpo_get(entry, "ps"), ps ? ps : "") ||
+	    (spec = mpo_strdup(mpo_get(entry, "covariates"))) == NULL))
+		*why_not = "the propensity column is not the recipe's fitps model's";
+	else if (entry && design_from_spec(d, spec, schema, "the recipe's fitps entry", why,
+	    sizeof why) != DESIGN_OK)
+		*why_not = "the recipe's fitps model does not fit the stream's columns";
+	else if (entry) {
+		l2 = mpo_get(entry, "l2");
+		if (l2 == NULL || mpo_number(l2, C) != 0)
+			*C = 0;
+		rc = 0;
+	}
+	free(spec);
+	msgpack_unpacked_destroy(&u);
+	return rc;
 }

@@ -151,6 +151,16 @@ int spec_names_column(const char *spec, const char *column);
  * from. Returns p, or -1 with why. */
 int stage_spec_design(const char *spec, const table *rows, const char *origin, design *d,
     double **X, char *why, size_t whylen);
+/* The logistic propensity model the stream's ps came from: the recipe's
+ * last fitps entry, when it fitted (not boosted, not scored) the column
+ * named ps. Returns 0 with its design against schema in d (design_free
+ * it) and its penalty in *C (0: none), or -1 with *why_not saying why
+ * there is none. */
+int stage_ps_model(const stream_head *h, const char *ps, const table *schema, design *d,
+    double *C, const char **why_not);
+/* The model matrix of a design for the rows (as stage_spec_design). */
+int stage_spec_design_of(const design *d, const table *rows, double **X, char *why,
+    size_t whylen);
 /* Are the n values all 0 or 1? */
 int stage_binary(const double *y, size_t n);
 

@@ -63,22 +63,8 @@ typedef struct {
 static void
 sandwich_open(sandwich *sw, const weight_params *o, const stream_head *h, const table *schema)
 {
-	const msgpack_object *entry = NULL;
-	msgpack_unpacked u;
-	char why[512], *spec = NULL;
-	int have_entry = 0;
-
 	memset(sw, 0, sizeof *sw);
 	sw->cluster_col = -1;
-	sw->why_not = "the propensities' model is not in the recipe";
-	msgpack_unpacked_init(&u);
-	for (int i = h->nrecipe - 1; i >= 0 && !have_entry; i--) {
-		mpraw_unpack(&h->recipe[i], &u);
-		if (mpo_is_str(mpo_get(&u.data, "stage"), "fitps")) {
-			entry = &u.data;
-			have_entry = 1;
-		}
-	}
 	if (o->cluster) {
 		sw->cluster = o->cluster;
 		sw->cluster_col = stage_column(schema, o->cluster, "cluster", "--cluster");
@@ -86,27 +72,11 @@ sandwich_open(sandwich *sw, const weight_params *o, const stream_head *h, const 
 			die("cluster column '%s' is f64: give a whole-number or categorical "
 			    "column (an id)", o->cluster);
 	}
-	if (entry && (mpo_get(entry, "learner") || mpo_get(entry, "model")))
-		sw->why_not = "the propensities came from a boosted or saved model";
-	else if (entry && (!mpo_is_str(mpo_get(entry, "ps"), h->ps ? h->ps : "") ||
-	    (spec = mpo_strdup(mpo_get(entry, "covariates"))) == NULL))
-		sw->why_not = "the propensity column is not the recipe's fitps model's";
-	else if (entry) {
-		const msgpack_object *l2 = mpo_get(entry, "l2");
-
-		if (design_from_spec(&sw->d, spec, schema, "the recipe's fitps entry", why,
-		    sizeof why) != DESIGN_OK)
-			sw->why_not = "the recipe's fitps model does not fit the stream's columns";
-		else {
-			sw->p = sw->d.nterms + 1;
-			sw->beta = xcalloc((size_t)sw->p, sizeof *sw->beta);
-			if (l2 == NULL || mpo_number(l2, &sw->C) != 0)
-				sw->C = 0;
-			sw->ok = 1;
-		}
+	if (stage_ps_model(h, h->ps, schema, &sw->d, &sw->C, &sw->why_not) == 0) {
+		sw->p = sw->d.nterms + 1;
+		sw->beta = xcalloc((size_t)sw->p, sizeof *sw->beta);
+		sw->ok = 1;
 	}
-	free(spec);
-	msgpack_unpacked_destroy(&u);
 	for (int e = 0; e < EST_COUNT; e++)
 		if (sw->ok && o->estimands[e])
 			sw->var[e] = ipwvar_new((estimand)e, sw->p);

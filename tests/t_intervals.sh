@@ -125,3 +125,15 @@ if command -v parallel >/dev/null 2>&1; then
 else
 	skip "pipelines/parallel-boot.sh" "GNU parallel is not installed (apt-get install parallel)"
 fi
+
+# match: the Abadie-Imbens (2016) SE beside the 2006 one, or why not
+gen -n 3000 --seed 4 | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence --quiet |
+	match --quiet | report --json >"$work/ai.json"
+check "match_att has se_ai2016 (the propensity's estimation included) near its AI 2006 SE" $PY -c "
+import json; r = [r for r in json.load(open('$work/ai.json'))['results'] if r['name'] == 'match_att'][0]
+assert 0.7 < r['se_ai2016'] / r['se'] < 1.3, r"
+gen -n 3000 --seed 4 | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence --l2 1 --quiet |
+	match --quiet | report --json >"$work/ai2.json"
+check "  ... a penalised model gets none, and says why" $PY -c "
+import json; r = [r for r in json.load(open('$work/ai2.json'))['results'] if r['name'] == 'match_att'][0]
+assert 'se_ai2016' not in r and r['se_ai2016_why'] == 'the propensity model is penalised (--l2)', r"

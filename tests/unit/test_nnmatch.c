@@ -245,5 +245,20 @@ main(void)
 		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && fabs(w[0] - 1.0 / 3) < 1e-15 &&
 		    fabs(w[3] - 1.0 / 3) < 1e-15, "--ties all: the three, a third each");
 	}
+	{
+		/* Abadie & Imbens (2016), intercept only (x = 1: every covariance
+		 * 0, so c = 0): four units at ps 1/2 (f = 1/4), treated y 1, 3,
+		 * controls y 0, 2; m = 1 takes the other group's lowest row. Y(1) -
+		 * Y(0): 1 - 0, 3 - 0, 1 - 0, 1 - 2; with tau 2, d = (1/2)(1/4)(-1 + 1
+		 * - 1 - 3) = -1/2, I = 1/4: adjustment (d^2 / I) / N = 1/4 */
+		const double ps4[4] = { .5, .5, .5, .5 }, y4[4] = { 1, 3, 0, 2 }, x4[4] = { 1, 1, 1, 1 };
+		const uint8_t t4[4] = { 1, 1, 0, 0 };
+		double adj = -1;
+
+		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, x4, 4, 1, 1, 2, 2, &adj) == 0 &&
+		    fabs(adj - 0.25) < 1e-15, "AI 2016 adjustment by hand: d^2 / I / N = 1/4");
+		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, x4, 4, 1, 1, 3, 2, &adj) == -1,
+		    "AI 2016: fewer than l units in a group is refused");
+	}
 	CHECK_DONE();
 }

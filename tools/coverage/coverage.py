@@ -63,8 +63,13 @@ def one(args, seed, tmp):
         se = r.get("se_analytic")
         return [r["estimate"] - Z * se, r["estimate"] + Z * se] if se else None
 
+    def ai2016(r):
+        se = r.get("se_ai2016")
+        return [r["estimate"] - Z * se, r["estimate"] + Z * se] if se else None
+
     grab("boot -B %d --seed %d --quiet <%s | report --json" % (args.boot, seed, pre),
-         lambda r: {"analytic (%s)" % analytic_name(r): analytic(r), "bootstrap": r.get("ci")})
+         lambda r: {"analytic (%s)" % analytic_name(r): analytic(r), "bootstrap": r.get("ci"),
+                    "analytic (Abadie-Imbens 2016)": ai2016(r)})
     grab("boot -B %d --seed %d --matching refit --quiet <%s 2>/dev/null | report --json"
          % (args.boot, seed, pre),
          lambda r: {"plain bootstrap (re-matched)": r.get("ci")} if r["name"].startswith("match") else {})
