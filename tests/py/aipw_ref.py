@@ -9,45 +9,25 @@ design is rebuilt from the term names of the aipw result (col, col_LEVEL,
 products a:b). Prints JSON: {name: [estimate, se or null]}, and the
 coefficients' largest difference from psflow's as "coef_diff".
 """
-import csv
 import json
+import os
 import sys
 
 import numpy as np
 import statsmodels.api as sm
 
-
-def column(rows, name, numeric):
-    if name in numeric:
-        return np.array([float(r[name]) for r in rows])
-    raise KeyError(name)
-
-
-def factor(rows, numeric, cats, name):
-    if name in numeric:
-        return numeric[name]
-    for c, values in cats.items():
-        if name.startswith(c + "_") and name[len(c) + 1:] in set(values):
-            level = name[len(c) + 1:]
-            return np.array([v == level for v in values], float)
-    raise KeyError(name)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import designref  # noqa: E402
 
 
 def main():
-    rows = list(csv.DictReader(open(sys.argv[1])))
+    rows, numeric, cats = designref.load(sys.argv[1])
     report = json.load(open(sys.argv[2]))
     roles = report["roles"]
     res = {r["name"]: r for r in report["results"] if r["stage"] == "aipw"}
     first = next(iter(res.values()))
-    numeric, cats = {}, {}
-    for k in rows[0]:
-        try:
-            numeric[k] = np.array([float(r[k]) for r in rows])
-        except ValueError:
-            cats[k] = [r[k] for r in rows]
     terms = [t["term"] for t in first["model_treated"]][1:]
-    X = np.column_stack([np.ones(len(rows))] + [
-        np.prod([factor(rows, numeric, cats, f) for f in term.split(":")], axis=0) for term in terms])
+    X = designref.matrix(numeric, cats, terms, len(rows))
     t = numeric[roles["treatment"]] == 1
     y = numeric[roles["outcome"]]
     e = numeric[roles["ps"]]

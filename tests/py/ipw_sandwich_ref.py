@@ -8,11 +8,14 @@ usage: ipw_sandwich_ref.py ROWS.csv REPORT.json [CLUSTER_COL]
 prints JSON {ipw_<estimand>: se}; a weight that is 0 in the stream while
 its formula is not (trimmed) stays 0, as psflow holds it fixed.
 """
-import csv
 import json
+import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import designref  # noqa: E402
 
 FORMS = {  # (treated weight, control weight) of e
     "ate": (lambda e: 1 / e, lambda e: 1 / (1 - e)),
@@ -23,30 +26,14 @@ FORMS = {  # (treated weight, control weight) of e
 
 
 def main():
-    rows = list(csv.DictReader(open(sys.argv[1])))
+    rows, numeric, cats = designref.load(sys.argv[1])
     report = json.load(open(sys.argv[2]))
     cluster = sys.argv[3] if len(sys.argv) > 3 else None
     roles = report["roles"]
     model = [r for r in report["results"] if r["name"] == "ps_model"][0]
     C = model["l2"] or 0
-    numeric, cats = {}, {}
-    for k in rows[0]:
-        try:
-            numeric[k] = np.array([float(r[k]) for r in rows])
-        except ValueError:
-            cats[k] = [r[k] for r in rows]
-
-    def factor(name):
-        if name in numeric:
-            return numeric[name]
-        for c, values in cats.items():
-            if name.startswith(c + "_") and name[len(c) + 1:] in set(values):
-                return np.array([v == name[len(c) + 1:] for v in values], float)
-        raise KeyError(name)
-
     terms = [t["term"] for t in model["terms"]]
-    X = np.column_stack([np.ones(len(rows))] + [np.prod([factor(f) for f in term.split(":")], axis=0)
-                                                for term in terms[1:]])
+    X = designref.matrix(numeric, cats, terms[1:], len(rows))
     beta = np.array([t["coef"] for t in model["terms"]])
     t = numeric[roles["treatment"]] == 1
     y = numeric[roles["outcome"]]

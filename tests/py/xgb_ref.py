@@ -8,37 +8,22 @@ products a:b) from the rows, trains xgboost.train on the units one by one
 treated and control counts, as psflow does) for the result's number of
 trees, and prints the largest |ps - xgboost's| over the rows as JSON.
 """
-import csv
 import json
+import os
 import sys
 
 import numpy as np
 import xgboost as xgb
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import designref  # noqa: E402
+
 
 def main():
-    rows = list(csv.DictReader(open(sys.argv[1])))
+    rows, numeric, cats = designref.load(sys.argv[1])
     report = json.load(open(sys.argv[2]))
     m = [r for r in report["results"] if r["name"] == "ps_model"][0]
-    numeric, cats = {}, {}
-    for k in rows[0]:
-        try:
-            numeric[k] = np.array([float(r[k]) for r in rows])
-        except ValueError:
-            cats[k] = [r[k] for r in rows]
-
-    def factor(name):
-        if name in numeric:
-            return numeric[name]
-        for c, values in cats.items():
-            if name.startswith(c + "_"):
-                level = name[len(c) + 1:]
-                if level in set(values):
-                    return np.array([v == level for v in values], float)
-        raise KeyError(name)
-
-    X = np.column_stack([np.prod([factor(f) for f in feat.split(":")], axis=0)
-                         for feat in m["features"]]).astype(np.float32)
+    X = designref.matrix(numeric, cats, m["features"], len(rows), intercept=False).astype(np.float32)
     t = numeric[report["roles"]["treatment"]]
     params = {"objective": "binary:logistic", "tree_method": "exact", "nthread": 1,
               "base_score": 0.5, "max_depth": m["depth"], "eta": m["eta"],
