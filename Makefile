@@ -184,7 +184,9 @@ test-slow: all
 	    --boot 200 --json $(BUILD)/coverage-realistic.json --check | tee -a $(BUILD)/coverage.md; \
 	/usr/bin/python3 tools/coverage/coverage.py --scenario spillover --gen-args "--spillover 0" \
 	    --datasets 500 --rows 2000 --boot 200 --json $(BUILD)/coverage-clustered.json --check \
-	    | tee -a $(BUILD)/coverage.md
+	    | tee -a $(BUILD)/coverage.md; \
+	/usr/bin/python3 tools/coverage/table.py $(BUILD)/coverage-reference.json \
+	    $(BUILD)/coverage-realistic.json $(BUILD)/coverage-clustered.json | tee -a $(BUILD)/coverage.md
 
 # The same tests against a sanitizer build (separate objects and binaries);
 # check-asan-clang the same with clang.
