@@ -526,6 +526,7 @@ stage_ps_model(const stream_head *h, const char *ps, const table *schema, design
 	*C = 0;
 	msgpack_unpacked_init(&u);
 	for (int i = h->nrecipe - 1; i >= 0 && entry == NULL; i--) {
+		msgpack_unpacked_destroy(&u); /* the entry before, not fitps's */
 		mpraw_unpack(&h->recipe[i], &u);
 		if (mpo_is_str(mpo_get(&u.data, "stage"), "fitps"))
 			entry = &u.data;

@@ -98,6 +98,7 @@ sandwich_finish(sandwich *sw, const rawlist *results)
 	for (int i = results->n - 1; i >= 0 && !found; i--) {
 		const msgpack_object *terms;
 
+		msgpack_unpacked_destroy(&r); /* the result before */
 		mpraw_unpack(&results->items[i], &r);
 		if (!mpo_is_str(mpo_get(&r.data, "name"), "ps_model"))
 			continue;
