@@ -45,10 +45,12 @@ xgb_failed(const char *what, char *why, size_t whylen)
 	return -1;
 }
 
-/* Rows in canonical order: by their covariates, lexicographically. */
-static const double *sort_X;
-static size_t sort_n;
-static int sort_p;
+/* Rows in canonical order: by their covariates, lexicographically. qsort
+ * has no context argument, and boot fits in several threads at once: the
+ * comparator's matrix is each thread's own. */
+static _Thread_local const double *sort_X;
+static _Thread_local size_t sort_n;
+static _Thread_local int sort_p;
 
 static int
 by_covariates(const void *a, const void *b)

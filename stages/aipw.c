@@ -120,7 +120,6 @@ aipw_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	mpseq results[4], *list[5];
 	int p, nres = 0, first, rc;
 
-	(void)cli;
 	stage_open(&si, cli);
 	stage_read_all(&si);
 	stage_arrays_get(&si, roles->treatment, roles->outcome, roles->ps, 1, &a);

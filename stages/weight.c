@@ -57,7 +57,8 @@ typedef struct {
 	ipwvar *var[EST_COUNT + 1]; /* [EST_COUNT]: the naive difference */
 	double *X;               /* a batch's model matrix */
 	int64_t *cl;             /* a batch's cluster ids */
-	size_t cap;
+	double *half;            /* 1/2s: the naive difference's propensities */
+	size_t cap, half_n;
 } sandwich;
 
 static void
@@ -130,6 +131,7 @@ sandwich_add(sandwich *sw, const table *rows, size_t n, const uint8_t *t, const 
 		sw->cap = n;
 		sw->X = xreallocarray(sw->X, n, (size_t)(sw->p > 0 ? sw->p : 1) * sizeof *sw->X);
 		sw->cl = xreallocarray(sw->cl, n, sizeof *sw->cl);
+		sw->half = xreallocarray(sw->half, n, sizeof *sw->half);
 	}
 	if (sw->cluster) {
 		const column *c = &rows->cols[table_find(rows, sw->cluster)];
@@ -141,15 +143,12 @@ sandwich_add(sandwich *sw, const table *rows, size_t n, const uint8_t *t, const 
 			    c->type == COL_BOOL ? ((const uint8_t *)c->data)[i] :
 			    ((const int64_t *)c->data)[i];
 		}
-		{
-			/* the naive difference: fixed weights of 1, an intercept-only X */
-			double *half = xreallocarray(NULL, n + 1, sizeof *half);
-
-			for (size_t i = 0; i < n; i++)
-				half[i] = 0.5;
-			ipwvar_add(sw->var[EST_COUNT], ones, n, t, half, y, ones, NULL, sw->cl);
-			free(half);
-		}
+		/* the naive difference: fixed weights of 1 (never a formula's: its
+		 * propensity of 1/2 would weigh 2), an intercept-only X */
+		for (size_t i = sw->half_n; i < n; i++)
+			sw->half[i] = 0.5;
+		sw->half_n = n > sw->half_n ? n : sw->half_n;
+		ipwvar_add(sw->var[EST_COUNT], ones, n, t, sw->half, y, ones, NULL, sw->cl);
 	}
 	if (!sw->ok)
 		return;
@@ -204,7 +203,7 @@ sandwich_free(sandwich *sw)
 	for (int e = 0; e <= EST_COUNT; e++)
 		ipwvar_free(sw->var[e]);
 	design_free(&sw->d);
-	free(sw->beta), free(sw->X), free(sw->cl);
+	free(sw->beta), free(sw->X), free(sw->cl), free(sw->half);
 }
 
 /* Each group's effective sample size as a share of its units, with a

@@ -87,3 +87,14 @@ fails "--trees without --learner gbm: usage error" 2 "boosting's: give --learner
 fails "--l2 with --learner gbm: usage error" 2 "the logistic model's, not --learner gbm's" "fitps -t t -x x --learner gbm --l2 1 </dev/null"
 fails "--stop: the choices named" 2 "--stop wants es.mean, ks.max or none" "fitps -t t -x x --learner gbm --stop best </dev/null"
 fails "--learner: the choices named" 2 "--learner wants logistic or gbm" "fitps -t t -x x --learner forest </dev/null"
+$PY -c "
+import msgpack
+m = msgpack.unpackb(open('$work/m.psm', 'rb').read(), raw=False)
+del m['xgboost']
+open('$work/bad.psm', 'wb').write(msgpack.packb(m, use_bin_type=True))
+m['xgboost'] = b'not ubjson'
+open('$work/junk.psm', 'wb').write(msgpack.packb(m, use_bin_type=True))"
+fails "a gbm model file without XGBoost's bytes: refused, named" 1 "bad.psm: not a psflow model: a gbm model needs its 'xgboost' bytes" \
+	"gen -n 100 | fitps --model '$work/bad.psm'"
+fails "a gbm model file whose bytes XGBoost cannot read: refused, named" 1 "junk.psm: XGBoost: reading the model" \
+	"gen -n 100 | fitps --model '$work/junk.psm'"
