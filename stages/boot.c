@@ -782,7 +782,9 @@ boot_run(const void *params, const stage_roles *roles, const cli_common *cli)
 
 static const char boot_usage[] =
     "usage: boot [-B N] [--seed S] [-j N] [--ci percentile|normal|bca] [--level L]\n"
-    "            [--fixed-ps] [--max-failed F] [--workers ENDPOINT] [stream options]\n"
+    "            [--fixed-ps] [--max-failed F] [--workers ENDPOINT] [--draws N]\n"
+    "            [--cluster COL | --poisson [--poisson-key COL]]\n"
+    "            [--matching weighted|refit] [stream options]\n"
     "       boot --worker ENDPOINT [--timeout SEC]\n"
     "       boot --range A-B [options] / boot --merge PART...\n"
     "\n"

@@ -843,6 +843,7 @@ static const struct option fitps_longopts[] = {
 
 static const char fitps_usage[] =
     "usage: fitps -t TREATMENT -x COVARIATES [-y OUTCOME] [options]\n"
+    "       fitps --learner gbm -t TREATMENT -x COVARIATES [--trees N] [options]\n"
     "       fitps --model FILE [options]\n"
     "\n"
     "Fits a logistic propensity model (Newton's method, to convergence), or a\n"

@@ -700,7 +700,8 @@ static const struct option weight_longopts[] = {
 
 static const char weight_usage[] =
     "usage: weight [--estimand LIST] [--trim LO,HI|auto] [--truncate Q] [--stabilize]\n"
-    "              [--band LO,HI] [-t COL] [-y COL] [--ps COL] [stream options]\n"
+    "              [--band LO,HI] [--cluster COL] [-t COL] [-y COL] [--ps COL]\n"
+    "              [stream options]\n"
     "\n"
     "Adds inverse-probability weights and estimates the effect as the\n"
     "difference of weighted (Hajek, normalised) outcome means. The SE is the\n"
