@@ -334,8 +334,10 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 			die("%s", why);
 		b1 = xcalloc((size_t)p, sizeof *b1);
 		b0 = xcalloc((size_t)p, sizeof *b0);
-		if ((rc = outreg_adjusted_att(rec.adjust_family, X, a.n, p, a.t, a.y, w, b1, b0,
-		    &estimate)) != OUTREG_OK)
+		rc = outreg_adjusted_att(rec.adjust_family, X, a.n, p, a.t, a.y, w, b1, b0, &estimate);
+		free(X), free(b1), free(b0);
+		X = b1 = b0 = NULL;
+		if (rc != OUTREG_OK)
 			die("--adjust: the outcome model '%s' cannot be fitted on the matched %s "
 			    "(%s): drop terms, or --adjust-family linear", formula,
 			    rc == OUTREG_EMPTY ? "sample" : "units", rc == OUTREG_SINGULAR ?
