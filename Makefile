@@ -18,6 +18,10 @@ DEFS     = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DPSFLOW_VERSION='"$(VERS
 BUILD   ?= build/release
 BIN     ?= bin
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# libxgboost is C++ and opened with dlopen: clang's ASan resolves its
+# __cxa_throw interceptor at start, so the C++ runtime must be loaded by then
+# or XGBoost's first exception (a model it cannot read) aborts the program.
+SAN_LIBS = -Wl,--no-as-needed -lstdc++ -Wl,--as-needed
 
 ifeq ($(V),1)
 Q =
@@ -42,7 +46,7 @@ $(error libzmq, msgpack-c, librsvg, cairo or xgboost were not found with pkg-con
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack xgboost 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs msgpack 2>/dev/null)
-LDLIBS    += $(PKG_LIBS) -ldl -lm -lpthread
+LDLIBS    += $(PKG_LIBS) -ldl -lm -lpthread $(EXTRA_LDLIBS)
 # libzmq is not linked but opened on first use (transport/zmqlib.c), by the
 # soname of the library pkg-config finds.
 ZMQ_SONAME = $(shell objdump -p "$$(pkg-config --variable=libdir libzmq)/libzmq.so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
@@ -193,7 +197,7 @@ test-slow: all
 ASAN_BUILD ?= build/asan
 check-asan: test-deps
 	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/bin \
-	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" all man
+	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDLIBS="$(SAN_LIBS)" all man
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 PSFLOW_SANITIZER=asan \
 	    BIN=$(abspath $(ASAN_BUILD)/bin) UNITS=$(abspath $(ASAN_BUILD)/tests) \
 	    MAN=$(abspath $(ASAN_BUILD)/man) tests/run.sh

@@ -38,10 +38,14 @@ gbm_opts_default(gbm_opts *o)
 		.stop = GBM_STOP_ES_MEAN, .stop_att = 0 };
 }
 
+/* XGBoost's message is its check's line followed by a stack trace of its
+ * internals: the user gets the line. */
 static int
 xgb_failed(const char *what, char *why, size_t whylen)
 {
-	snprintf(why, whylen, "XGBoost: %s: %s", what, XGBGetLastError());
+	const char *said = XGBGetLastError();
+	int line = (int)strcspn(said, "\n");
+	snprintf(why, whylen, "XGBoost: %s: %.*s", what, line, said);
 	return -1;
 }
 
