@@ -14,6 +14,7 @@ usage: foreign-fitps.py [-t TREATMENT] [-x COV1,COV2] < stream > stream"""
 import argparse
 import struct
 import sys
+import zlib
 
 import msgpack
 
@@ -114,7 +115,16 @@ def main():
         {"stage": "foreign-fitps", "model": "gradient-boosting", "treatment": treat,
          "covariates": ",".join(covs)})
     out = sys.stdout.buffer
-    pack = lambda m: out.write(msgpack.packb(m, use_bin_type=True))
+    sent = {"results": 0, "crc32": 0}
+
+    def pack(m):
+        # the end counts the results and checksums every message before it
+        b = msgpack.packb(m, use_bin_type=True)
+        if m["kind"] != "end":
+            sent["crc32"] = zlib.crc32(b, sent["crc32"])
+        sent["results"] += m["kind"] == "result"
+        out.write(b)
+
     pack(head)
     step = 65536
     for start in range(0, rows, step):
@@ -135,7 +145,8 @@ def main():
           "terms": [{"term": "importance:" + cv,
                      "coef": float(sum(v for o, v in zip(owner, model.feature_importances_)
                                        if o == cv))} for cv in covs]})
-    pack({"kind": "end", "rows": rows, "batches": (rows + step - 1) // step})
+    pack({"kind": "end", "rows": rows, "batches": (rows + step - 1) // step,
+          "results": sent["results"], "crc32": sent["crc32"]})
 
 
 if __name__ == "__main__":

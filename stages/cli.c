@@ -43,8 +43,21 @@ cli_common_option(cli_common *c, int opt, const char *arg)
 	case OPT_LINGER:
 		c->io.linger_ms = (int)(cli_double("--linger", arg, 0, 86400) * 1000);
 		return 1;
+	case OPT_CURVE_KEY:
+		c->io.curve_key = arg;
+		return 1;
+	case OPT_CURVE_SERVER:
+		c->io.curve_server = arg;
+		return 1;
+	case OPT_CURVE_ALLOW:
+		c->io.curve_allow = arg;
+		return 1;
+	case OPT_INSECURE:
+		c->io.insecure = 1;
+		return 1;
 	case OPT_QUIET:
 		c->quiet = 1;
+		c->io.quiet = 1;
 		return 1;
 	}
 	return 0;

@@ -21,6 +21,10 @@ enum {
 	OPT_LINGER,
 	OPT_QUIET,
 	OPT_VERSION,
+	OPT_CURVE_KEY,
+	OPT_CURVE_SERVER,
+	OPT_CURVE_ALLOW,
+	OPT_INSECURE,
 	OPT_ROLE_PS, /* --ps, for the stages that take role overrides (module.h) */
 	OPT_PROGRAM_BASE = 1100, /* programs number their own long options from here */
 };
@@ -32,6 +36,10 @@ enum {
 	{ "max-message", required_argument, NULL, OPT_MAX_MESSAGE },      \
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },              \
 	{ "linger", required_argument, NULL, OPT_LINGER },                \
+	{ "curve-key", required_argument, NULL, OPT_CURVE_KEY },          \
+	{ "curve-server", required_argument, NULL, OPT_CURVE_SERVER },    \
+	{ "curve-allow", required_argument, NULL, OPT_CURVE_ALLOW },      \
+	{ "insecure", no_argument, NULL, OPT_INSECURE },                  \
 	{ "quiet", no_argument, NULL, OPT_QUIET },                        \
 	{ "version", no_argument, NULL, OPT_VERSION },                    \
 	{ "help", no_argument, NULL, 'h' }
@@ -44,9 +52,17 @@ enum {
 	"  --out SPEC         output, likewise (outputs connect by default)\n"          \
 	"  --batch-rows N     rows per batch written (default 8192)\n"                   \
 	"  --max-message MB   refuse messages larger than this (default 256)\n"          \
-	"  --timeout SEC      ZeroMQ input: fail after SEC seconds without a message\n"  \
-	"                     (default: wait; a peer that disconnects fails at once)\n"  \
+	"  --timeout SEC      ZeroMQ: fail after SEC seconds without a message in, or\n" \
+	"                     without a reader taking one out (default: wait; a peer\n"  \
+	"                     that disconnects fails at once)\n"                        \
 	"  --linger SEC       ZeroMQ output: wait up to SEC for the tail (default 60)\n" \
+	"  --curve-key FILE   encrypt and authenticate ZeroMQ links (CURVE) with this\n"  \
+	"                     side's secret certificate (psflow keygen NAME)\n"         \
+	"  --curve-server KEY connecting: the binding side's public key (Z85, or its\n"  \
+	"                     NAME.key file)\n"                                          \
+	"  --curve-allow DIR  binding: let in only the keys of the certificates in DIR\n" \
+	"  --insecure         allow plain text over tcp to other hosts (refused without\n" \
+	"                     keys: a flow carries user data)\n"                          \
 	"  --quiet            no progress or notes on stderr\n"                         \
 	"  --version          the version of psflow this program is part of\n"     \
 	"  -h, --help         this help\n"

@@ -20,6 +20,8 @@ build)
 	command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 	pkg-config --exists libzmq 2>/dev/null || need="$need libzmq3-dev"
 	pkg-config --exists msgpack 2>/dev/null || need="$need libmsgpack-dev"
+	pkg-config --exists zlib 2>/dev/null || need="$need zlib1g-dev"
+	pkg-config --exists libsodium 2>/dev/null || need="$need libsodium-dev"
 	pkg-config --exists librsvg-2.0 cairo 2>/dev/null || need="$need librsvg2-dev libcairo2-dev"
 	pkg-config --exists xgboost 2>/dev/null || need="$need libxgboost-dev"
 	;;

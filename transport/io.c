@@ -14,9 +14,25 @@
 #include <zmq.h>
 
 #include "bigmem.h"
+#include "curve.h"
 #include "err.h"
 #include "xalloc.h"
 #include "mpscan.h"
+
+/* Who is connected, from a socket's monitor. A connection counts once its
+ * ZeroMQ handshake succeeded: a port scan or an HTTP request opens and
+ * closes TCP connections that never complete one, and must not look like
+ * the stage at the other end going away. The handshake event carries no
+ * descriptor, so it promotes every connection still pending: that errs
+ * towards "still connected", never towards a false disconnect. */
+typedef struct {
+	int *pending, npending;
+	int *live, nlive;
+	int had_peer;       /* a connection was live once */
+	int refused;        /* handshakes that failed (CURVE) */
+	int server;         /* the socket binds: failed handshakes are peers refused */
+	int curve;          /* the socket has keys */
+} conn_track;
 
 struct io_in {
 	char *name;
@@ -28,8 +44,8 @@ struct io_in {
 	int eof;
 	/* ZeroMQ */
 	void *sock, *monitor;
-	int timeout_ms;
-	int had_peer, peer_gone;
+	int timeout_ms, quiet;
+	conn_track peers;
 	zmq_msg_t msg;
 	int msg_live;
 	unsigned long messages;
@@ -38,7 +54,10 @@ struct io_in {
 struct io_out {
 	char *name;
 	int fd;
-	void *sock;
+	void *sock, *monitor;
+	conn_track peers;
+	size_t max_message;
+	int timeout_ms, quiet, said_waiting;
 	unsigned long messages;
 	uint8_t *mem; /* memory output */
 	size_t mem_len, mem_cap;
@@ -48,6 +67,103 @@ struct io_out {
 static void *zctx;
 static int zcount;
 
+static void
+conn_track_free(conn_track *t)
+{
+	free(t->pending);
+	free(t->live);
+	memset(t, 0, sizeof *t);
+}
+
+static void
+fd_list_add(int **list, int *n, int fd)
+{
+	*list = xreallocarray(*list, (size_t)*n + 1, sizeof **list);
+	(*list)[(*n)++] = fd;
+}
+
+static int
+fd_list_remove(int *list, int *n, int fd)
+{
+	for (int i = 0; i < *n; i++)
+		if (list[i] == fd) {
+			list[i] = list[--*n];
+			return 1;
+		}
+	return 0;
+}
+
+/* Reads pending monitor events into the tracker. A handshake that fails is
+ * a peer refused (no key, a wrong key, not on the allow-list): said once
+ * per peer, naming the endpoint. */
+static void
+drain_monitor(void *monitor, conn_track *t, const char *name, int quiet)
+{
+	for (;;) {
+		zmq_msg_t ev;
+		uint16_t event = 0;
+		uint32_t value = 0;
+
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, monitor, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		if (zmq_msg_size(&ev) >= 6) {
+			memcpy(&event, zmq_msg_data(&ev), 2);
+			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
+		}
+		switch (event) {
+		case ZMQ_EVENT_ACCEPTED:
+		case ZMQ_EVENT_CONNECTED:
+			fd_list_add(&t->pending, &t->npending, (int)value);
+			break;
+		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+			while (t->npending > 0)
+				fd_list_add(&t->live, &t->nlive, t->pending[--t->npending]);
+			t->had_peer = 1;
+			break;
+		case ZMQ_EVENT_DISCONNECTED:
+			if (!fd_list_remove(t->live, &t->nlive, (int)value))
+				fd_list_remove(t->pending, &t->npending, (int)value);
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+			/* said at the 1st, 10th, 100th ... time: a peer retrying
+			 * every 100 ms must not flood stderr */
+			t->refused++;
+			if (quiet || (t->refused != 1 && t->refused != 10 && t->refused != 100 &&
+			    t->refused % 1000 != 0))
+				break;
+			if (!t->server)
+				err_warn("%s: the binding side refused this side%s", name,
+				    event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ?
+				    "'s key (not on its --curve-allow list)" :
+				    " (it wants CURVE and this side has no keys, or --curve-server "
+				    "is not its key, or it has no keys and this side has)");
+			else if (!t->curve)
+				err_warn("%s: refused a peer that does not speak ZeroMQ's protocol "
+				    "as this side does (a port scan, another program, or a peer "
+				    "with CURVE keys)%s", name, t->refused > 1 ? " (again)" : "");
+			else if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+				/* (the allow-list names the ones it refuses itself) */
+				err_warn("%s: refused a peer whose handshake failed (it has no "
+				    "CURVE key, or not this side's server key)%s", name,
+				    t->refused > 1 ? " (again)" : "");
+			break;
+		}
+		/* each event is two frames: drop the rest */
+		while (zmq_msg_more(&ev)) {
+			zmq_msg_close(&ev);
+			zmq_msg_init(&ev);
+			if (zmq_msg_recv(&ev, monitor, 0) < 0)
+				break;
+		}
+		zmq_msg_close(&ev);
+	}
+}
+
 void
 io_opts_default(io_opts *o)
 {
@@ -55,6 +171,9 @@ io_opts_default(io_opts *o)
 	o->timeout_ms = -1;
 	o->hwm = IO_DEFAULT_HWM;
 	o->linger_ms = IO_DEFAULT_LINGER_MS;
+	o->curve_key = o->curve_server = o->curve_allow = NULL;
+	o->insecure = 0;
+	o->quiet = 0;
 }
 
 int
@@ -79,7 +198,76 @@ parse_endpoint(const char *spec, int bind_by_default, int *bind)
 	return spec;
 }
 
-/* Opens a PULL (with a monitor, returned in *monitor), PUSH, or (boot's
+int
+io_spec_is_local(const char *spec)
+{
+	int bind;
+	const char *e = parse_endpoint(spec, 0, &bind), *host, *semi;
+
+	if (strncmp(e, "tcp://", 6) != 0)
+		return 1; /* ipc:// (a file's permissions) and inproc:// */
+	host = e + 6;
+	/* tcp://source;peer names the peer after the semicolon */
+	if ((semi = strchr(host, ';')) != NULL)
+		host = semi + 1;
+	return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
+	    strncmp(host, "[::1]:", 6) == 0 || strncmp(host, "lo:", 3) == 0;
+}
+
+/* CURVE on a socket: a binding side is the server (its key pair, the
+ * allow-list through ZAP), a connecting side the client (its key pair and
+ * the server's public key). Without keys, plain text to other hosts is
+ * refused unless asked for: a flow carries user data, and a warning in a
+ * pipeline's stderr is easily missed. */
+static void
+secure_socket(void *s, const char *spec, const char *endpoint, int bind, const io_opts *o,
+    const char *purpose)
+{
+	curve_cert me;
+	char why[512], server[CURVE_Z85_LEN + 1];
+	int on = 1;
+
+	if (o->curve_key == NULL) {
+		if (o->curve_server || o->curve_allow)
+			die_usage("--curve-server and --curve-allow need --curve-key FILE "
+			    "(this side's secret certificate, from psflow keygen)");
+		if (!io_spec_is_local(spec) && !o->insecure)
+			die_usage("%s%s can be reached from other hosts and would carry the "
+			    "flow in plain text: give keys (--curve-key FILE, and %s; make them "
+			    "with psflow keygen) or --insecure to send it in the clear",
+			    endpoint, purpose ? purpose : "",
+			    bind ? "--curve-allow DIR of the keys let in" :
+			    "--curve-server KEY of the side that binds");
+		return;
+	}
+	if (!zmq_has("curve"))
+		die("this libzmq was built without CURVE: %s cannot be encrypted", endpoint);
+	if (curve_cert_load(o->curve_key, 1, &me, why, sizeof why) != 0)
+		die("--curve-key: %s", why);
+	if (bind) {
+		if (o->curve_allow == NULL)
+			die_usage("binding %s with --curve-key needs --curve-allow DIR: the "
+			    "public certificates of the peers let in", endpoint);
+		if (curve_zap_start(zctx, o->curve_allow, why, sizeof why) != 0)
+			die("%s", why);
+		zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof on);
+		zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, me.secret_key, CURVE_Z85_LEN);
+		/* a ZAP domain makes libzmq ask the allow-list about every peer */
+		zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "psflow", 6);
+	} else {
+		if (o->curve_server == NULL)
+			die_usage("connecting to %s with --curve-key needs --curve-server KEY: "
+			    "the public key (or certificate file) of the side that binds", endpoint);
+		if (curve_server_key(o->curve_server, server, why, sizeof why) != 0)
+			die("--curve-server: %s", why);
+		zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, CURVE_Z85_LEN);
+		zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, me.public_key, CURVE_Z85_LEN);
+		zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, me.secret_key, CURVE_Z85_LEN);
+	}
+	explicit_bzero(&me, sizeof me);
+}
+
+/* Opens a PULL or PUSH (with a monitor, returned in *monitor), or (boot's
  * workers) ROUTER or DEALER socket. The monitor exists before bind/connect
  * so that no handshake goes unseen. */
 static void *
@@ -96,6 +284,7 @@ zmq_open_socket(const char *spec, int type, int bind_by_default, const io_opts *
 	if ((s = zmq_socket(zctx, type)) == NULL)
 		die("cannot create a ZeroMQ socket: %s", zmq_strerror(errno));
 	zcount++;
+	secure_socket(s, spec, endpoint, bind, o, purpose);
 	if (type == ZMQ_PULL) {
 		zmq_setsockopt(s, ZMQ_RCVHWM, &o->hwm, sizeof o->hwm);
 		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
@@ -128,20 +317,40 @@ zmq_open_socket(const char *spec, int type, int bind_by_default, const io_opts *
 		char addr[64];
 		static int seq;
 
-		/* A PULL socket never hears that its peer died; the monitor does. */
+		/* PULL and PUSH never hear that their peer died; the monitor does. */
 		snprintf(addr, sizeof addr, "inproc://psflow-monitor-%d", seq++);
 		if (zmq_socket_monitor(s, addr,
-		    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0 ||
+		    ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+		    ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+		    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
 		    (*monitor = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
 		    zmq_connect(*monitor, addr) != 0)
 			die("cannot monitor %s: %s", spec, zmq_strerror(errno));
 		zcount++;
 	}
 	rc = bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint);
-	if (rc != 0)
+	if (rc != 0) {
+		int e = errno;
+
+		if (bind && e == ENODEV && strncmp(endpoint, "tcp://", 6) == 0)
+			die("cannot bind %s%s: %s (binding needs a local interface or address; "
+			    "to connect to that host, write '>%s')", endpoint, purpose ? purpose : "",
+			    zmq_strerror(e), endpoint);
 		die("cannot %s %s%s: %s", bind ? "bind" : "connect to", endpoint,
-		    purpose ? purpose : "", zmq_strerror(errno));
+		    purpose ? purpose : "", zmq_strerror(e));
+	}
 	return s;
+}
+
+const char *
+io_zmq_peer_name(void *msg)
+{
+	const char *who = zmq_msg_gets(msg, "User-Id");
+
+	if (who && who[0])
+		return who;
+	who = zmq_msg_gets(msg, "Peer-Address");
+	return who && who[0] ? who : NULL;
 }
 
 static void
@@ -150,6 +359,7 @@ zmq_release(void *sock)
 	zmq_close(sock);
 	if (--zcount == 0) {
 		zmq_ctx_term(zctx);
+		curve_zap_stop();
 		zctx = NULL;
 	}
 }
@@ -193,9 +403,12 @@ io_in_open(const char *spec, const io_opts *o)
 	in->name = xstrdup(strcmp(spec, "-") == 0 ? "stdin" : spec);
 	in->max_message = o->max_message;
 	in->timeout_ms = o->timeout_ms;
+	in->quiet = o->quiet;
 	in->fd = -1;
 	if (io_is_zmq_spec(spec)) {
 		in->sock = zmq_open_socket(spec, ZMQ_PULL, 1, o, &in->monitor, NULL);
+		in->peers.server = spec[0] != '>';
+		in->peers.curve = o->curve_key != NULL;
 		zmq_msg_init(&in->msg);
 		return in;
 	}
@@ -259,37 +472,6 @@ io_in_name(const io_in *in)
 	return in->name;
 }
 
-/* Reads pending monitor events: notes when a peer that was there has gone. */
-static void
-drain_monitor(io_in *in)
-{
-	for (;;) {
-		zmq_msg_t ev;
-		uint16_t event;
-
-		zmq_msg_init(&ev);
-		if (zmq_msg_recv(&ev, in->monitor, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&ev);
-			return;
-		}
-		if (zmq_msg_size(&ev) >= 2) {
-			memcpy(&event, zmq_msg_data(&ev), 2);
-			if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-				in->had_peer = 1, in->peer_gone = 0;
-			else if (event == ZMQ_EVENT_DISCONNECTED && in->had_peer)
-				in->peer_gone = 1;
-		}
-		/* each event is two frames: drop the rest */
-		while (zmq_msg_more(&ev)) {
-			zmq_msg_close(&ev);
-			zmq_msg_init(&ev);
-			if (zmq_msg_recv(&ev, in->monitor, 0) < 0)
-				break;
-		}
-		zmq_msg_close(&ev);
-	}
-}
-
 static io_status
 zmq_next(io_in *in, const uint8_t **data, size_t *len)
 {
@@ -317,7 +499,7 @@ zmq_next(io_in *in, const uint8_t **data, size_t *len)
 			die("polling %s: %s", in->name, zmq_strerror(errno));
 		}
 		if (items[1].revents & ZMQ_POLLIN)
-			drain_monitor(in);
+			drain_monitor(in->monitor, &in->peers, in->name, in->quiet);
 		if (items[0].revents & ZMQ_POLLIN) {
 			size_t n, objlen;
 			mpscan_status st;
@@ -344,7 +526,7 @@ zmq_next(io_in *in, const uint8_t **data, size_t *len)
 		}
 		if (rc == 0 || !(items[0].revents & ZMQ_POLLIN)) {
 			waited += slice;
-			if (in->peer_gone && waited >= grace_ms)
+			if (in->peers.had_peer && in->peers.nlive == 0 && waited >= grace_ms)
 				return IO_PEER_GONE;
 			if (in->timeout_ms >= 0 && waited >= in->timeout_ms)
 				return IO_TIMEOUT;
@@ -415,6 +597,7 @@ io_in_free(io_in *in)
 		zmq_socket_monitor(in->sock, NULL, 0);
 		zmq_release(in->monitor);
 		zmq_release(in->sock);
+		conn_track_free(&in->peers);
 	} else {
 		if (in->fd > STDIN_FILENO)
 			close(in->fd);
@@ -431,8 +614,13 @@ io_out_open(const char *spec, const io_opts *o)
 
 	out->name = xstrdup(strcmp(spec, "-") == 0 ? "stdout" : spec);
 	out->fd = -1;
+	out->max_message = o->max_message;
+	out->timeout_ms = o->timeout_ms;
+	out->quiet = o->quiet;
 	if (io_is_zmq_spec(spec)) {
-		out->sock = zmq_open_socket(spec, ZMQ_PUSH, 0, o, NULL, NULL);
+		out->sock = zmq_open_socket(spec, ZMQ_PUSH, 0, o, &out->monitor, NULL);
+		out->peers.server = spec[0] == '@';
+		out->peers.curve = o->curve_key != NULL;
 		return out;
 	}
 	/* a closed pipe must be an error we report, not a silent death */
@@ -487,6 +675,49 @@ fd_writev(io_out *out, const struct iovec *iov, int n)
 	}
 }
 
+/* Sends one message, waiting for a reader as long as --timeout allows. A
+ * reader that was connected and is gone for good (the stage after this one
+ * failed) ends the run as a closed pipe does; no reader yet is said once. */
+static void
+zmq_send_waiting(io_out *out, zmq_msg_t *msg)
+{
+	const int grace_ms = 1000, slice = 200;
+	int waited = 0;
+
+	for (;;) {
+		zmq_pollitem_t items[2] = {
+			{ out->sock, 0, ZMQ_POLLOUT, 0 },
+			{ out->monitor, 0, ZMQ_POLLIN, 0 },
+		};
+
+		if (zmq_msg_send(msg, out->sock, ZMQ_DONTWAIT) >= 0)
+			return;
+		if (errno != EAGAIN && errno != EINTR)
+			die("sending to %s: %s", out->name, zmq_strerror(errno));
+		if (zmq_poll(items, 2, slice) < 0 && errno != EINTR)
+			die("polling %s: %s", out->name, zmq_strerror(errno));
+		if (items[1].revents & ZMQ_POLLIN)
+			drain_monitor(out->monitor, &out->peers, out->name, out->quiet);
+		if (items[0].revents & ZMQ_POLLOUT)
+			continue;
+		waited += slice;
+		if (out->peers.nlive == 0) {
+			if (out->peers.had_peer && waited >= grace_ms)
+				die("the reader of %s went away after %lu messages (did a later "
+				    "stage fail?)", out->name, out->messages);
+			if (!out->quiet && !out->said_waiting && waited >= 2000) {
+				err_warn("waiting for a reader at %s", out->name);
+				out->said_waiting = 1;
+			}
+		}
+		if (out->timeout_ms >= 0 && waited >= out->timeout_ms)
+			die("no reader took message %lu from %s in %.0f s (--timeout): %s",
+			    out->messages + 1, out->name, out->timeout_ms / 1000.0,
+			    out->peers.nlive ? "the reader stopped reading" :
+			    "is the next stage running, and connected to this endpoint?");
+	}
+}
+
 void
 io_out_writev(io_out *out, const struct iovec *iov, int n)
 {
@@ -494,6 +725,13 @@ io_out_writev(io_out *out, const struct iovec *iov, int n)
 
 	for (int i = 0; i < n; i++)
 		len += iov[i].iov_len;
+	/* The reader would refuse it (over ZeroMQ, by dropping the connection,
+	 * which looks like this stage dying): say so here, where it is made. */
+	if (!out->is_mem && out->max_message && len > out->max_message)
+		die("message %lu for %s is %.1f MB, over --max-message %zu MB: write "
+		    "smaller batches (--batch-rows) or raise --max-message here and in the "
+		    "reader", out->messages + 1, out->name, len / 1048576.0,
+		    out->max_message >> 20);
 	if (out->is_mem) {
 		if (out->mem_len + len > out->mem_cap) {
 			out->mem_cap = (out->mem_len + len) * 2;
@@ -514,11 +752,7 @@ io_out_writev(io_out *out, const struct iovec *iov, int n)
 			memcpy(at, iov[i].iov_base, iov[i].iov_len);
 			at += iov[i].iov_len;
 		}
-		while (zmq_msg_send(&msg, out->sock, 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			die("sending to %s: %s", out->name, zmq_strerror(errno));
-		}
+		zmq_send_waiting(out, &msg);
 	} else
 		fd_writev(out, iov, n);
 	out->messages++;
@@ -538,8 +772,13 @@ io_out_free(io_out *out)
 	if (out == NULL)
 		return;
 	free(out->mem);
-	if (out->sock)
+	if (out->sock) {
+		drain_monitor(out->monitor, &out->peers, out->name, out->quiet);
+		zmq_socket_monitor(out->sock, NULL, 0);
+		zmq_release(out->monitor);
 		zmq_release(out->sock); /* waits up to linger for the tail */
+		conn_track_free(&out->peers);
+	}
 	else if (out->fd > STDOUT_FILENO && close(out->fd) != 0)
 		die("closing %s:", out->name);
 	free(out->name);

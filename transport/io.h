@@ -15,11 +15,21 @@
 #include <sys/uio.h>
 #include <stdint.h>
 
+/* CURVE (curve.h): a binding socket is a server and needs curve_key and
+ * curve_allow; a connecting one is a client and needs curve_key and
+ * curve_server. A tcp endpoint that other hosts can reach is refused
+ * without keys unless insecure is set: a flow carries user data. */
 typedef struct {
 	size_t max_message; /* bytes; a larger message is refused, not allocated */
-	int timeout_ms;     /* ZeroMQ input: give up after this long without a message (-1: never) */
+	int timeout_ms;     /* ZeroMQ: give up after this long without a message in,
+	                       or without a reader taking one out (-1: never) */
 	int hwm;            /* ZeroMQ high-water mark, in messages */
 	int linger_ms;      /* ZeroMQ output: how long close waits for the tail of the stream */
+	const char *curve_key;    /* this side's secret certificate file */
+	const char *curve_server; /* connecting: the server's public key or certificate */
+	const char *curve_allow;  /* binding: the client certificates let in */
+	int insecure;             /* plain text to other hosts, on purpose */
+	int quiet;                /* no notes (waiting for a reader) on stderr */
 } io_opts;
 
 #define IO_DEFAULT_MAX_MESSAGE ((size_t)256 << 20)
@@ -76,5 +86,10 @@ void io_zmq_peer_free(void *sock);
 
 /* Is this spec a ZeroMQ endpoint? */
 int io_is_zmq_spec(const char *spec);
+/* Can only this host reach it (ipc://, inproc://, tcp on a loopback address)? */
+int io_spec_is_local(const char *spec);
+/* The key a received frame's peer authenticated with (CURVE, through the
+ * allow-list), else its address, else NULL; valid while msg is. */
+const char *io_zmq_peer_name(void *msg);
 
 #endif

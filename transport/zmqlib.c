@@ -38,6 +38,12 @@ static struct {
 	int (*msg_send)(zmq_msg_t *, void *, int);
 	int (*msg_recv)(zmq_msg_t *, void *, int);
 	const char *(*strerror)(int);
+	int (*has)(const char *);
+	int (*curve_keypair)(char *, char *);
+	int (*curve_public)(char *, const char *);
+	char *(*z85_encode)(char *, const uint8_t *, size_t);
+	uint8_t *(*z85_decode)(uint8_t *, const char *);
+	const char *(*msg_gets)(const zmq_msg_t *, const char *);
 } z;
 
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
@@ -82,6 +88,12 @@ load(void)
 	BIND(msg_send, "zmq_msg_send");
 	BIND(msg_recv, "zmq_msg_recv");
 	BIND(strerror, "zmq_strerror");
+	BIND(has, "zmq_has");
+	BIND(curve_keypair, "zmq_curve_keypair");
+	BIND(curve_public, "zmq_curve_public");
+	BIND(z85_encode, "zmq_z85_encode");
+	BIND(z85_decode, "zmq_z85_decode");
+	BIND(msg_gets, "zmq_msg_gets");
 }
 
 #define LIB (pthread_once(&loaded, load), &z)
@@ -117,3 +129,24 @@ int zmq_msg_more(const zmq_msg_t *m) { return LIB->msg_more(m); }
 int zmq_msg_send(zmq_msg_t *m, void *s, int flags) { return LIB->msg_send(m, s, flags); }
 int zmq_msg_recv(zmq_msg_t *m, void *s, int flags) { return LIB->msg_recv(m, s, flags); }
 const char *zmq_strerror(int errnum) { return LIB->strerror(errnum); }
+int zmq_has(const char *capability) { return LIB->has(capability); }
+int zmq_curve_keypair(char *z85_public, char *z85_secret)
+{
+	return LIB->curve_keypair(z85_public, z85_secret);
+}
+int zmq_curve_public(char *z85_public, const char *z85_secret)
+{
+	return LIB->curve_public(z85_public, z85_secret);
+}
+char *zmq_z85_encode(char *dest, const uint8_t *data, size_t size)
+{
+	return LIB->z85_encode(dest, data, size);
+}
+uint8_t *zmq_z85_decode(uint8_t *dest, const char *string)
+{
+	return LIB->z85_decode(dest, string);
+}
+const char *zmq_msg_gets(const zmq_msg_t *m, const char *property)
+{
+	return LIB->msg_gets(m, property);
+}

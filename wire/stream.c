@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "err.h"
 #include "xalloc.h"
 
@@ -145,7 +147,8 @@ struct stream_in {
 	mpraw head_raw;
 	level_index **levels; /* per column: sorted levels of a cat column */
 	msgpack_unpacked unpacked;
-	uint64_t rows, batches, messages;
+	uint64_t rows, batches, messages, results;
+	uLong crc;        /* CRC-32 of every message before the end */
 	int ended;
 };
 
@@ -331,7 +334,8 @@ describe_stop(io_status st)
 	switch (st) {
 	case IO_EOF: return "the input ended";
 	case IO_TIMEOUT: return "no message arrived within --timeout";
-	case IO_PEER_GONE: return "the sending stage disconnected";
+	case IO_PEER_GONE: return "the sending stage disconnected (or sent a message over "
+	    "this reader's --max-message, which ZeroMQ drops with its connection)";
 	case IO_TRUNCATED: return "the input ended inside a message (truncated stream)";
 	case IO_MSG: break;
 	}
@@ -361,6 +365,7 @@ stream_in_from(io_in *io)
 		die("%s: %s before a head arrived: no stream (is the upstream stage "
 		    "running, and did it fail?)", io_in_name(s->io), describe_stop(st));
 	s->messages++;
+	s->crc = crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
 	mpraw_copy(&s->head_raw, data, len);
 	decode_head(s, unpack(s, data, len));
 	return s;
@@ -566,6 +571,29 @@ check_end(stream_in *s, const msgpack_object *m)
 		    "rows in %llu batches arrived: data were lost or duplicated",
 		    io_in_name(s->io), (long long)rows, (long long)batches,
 		    (unsigned long long)s->rows, (unsigned long long)s->batches);
+	/* results and crc32 are optional (a hand-written producer may leave
+	 * them out); psflow writes both, so an added, lost or changed message
+	 * or a flipped bit is caught here */
+	if (mpo_get(m, "results") != NULL) {
+		int64_t results;
+
+		if (mpo_int(mpo_get(m, "results"), &results) != 0)
+			bad(s, "bad end", "'results' must be an integer");
+		if ((uint64_t)results != s->results)
+			die("%s: the stream says it sent %lld results, but %llu arrived: a "
+			    "result was lost, or one was added by another sender",
+			    io_in_name(s->io), (long long)results, (unsigned long long)s->results);
+	}
+	if (mpo_get(m, "crc32") != NULL) {
+		int64_t crc;
+
+		if (mpo_int(mpo_get(m, "crc32"), &crc) != 0 || crc < 0 || crc > 0xffffffffLL)
+			bad(s, "bad end", "'crc32' must be an unsigned 32-bit integer");
+		if ((uLong)crc != s->crc)
+			die("%s: the stream's checksum does not match: its messages were "
+			    "changed on the way (CRC-32 %08llx sent, %08lx of what arrived)",
+			    io_in_name(s->io), (unsigned long long)crc, (unsigned long)s->crc);
+	}
 	s->ended = 1;
 	/* Over a byte stream, nothing may follow the end. ZeroMQ has no end
 	 * of file: the end message is all there is. */
@@ -592,18 +620,20 @@ stream_in_next(stream_in *s, table *rows, mpraw *raw)
 	s->messages++;
 	m = unpack(s, data, len);
 	kind = mpo_get(m, "kind");
+	if (mpo_is_str(kind, "end")) {
+		check_end(s, m);
+		return STREAM_END;
+	}
+	s->crc = crc32_z(s->crc, data, len);
 	if (mpo_is_str(kind, "batch")) {
 		decode_batch(s, m, rows);
 		return STREAM_BATCH;
 	}
 	if (mpo_is_str(kind, "result")) {
+		s->results++;
 		raw->bytes = (uint8_t *)data;
 		raw->len = len;
 		return STREAM_RESULT;
-	}
-	if (mpo_is_str(kind, "end")) {
-		check_end(s, m);
-		return STREAM_END;
 	}
 	if (mpo_is_str(kind, "head"))
 		bad(s, "a second head", "two streams concatenated?");
@@ -634,7 +664,8 @@ struct stream_out {
 	size_t batch_rows;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	uint64_t rows, batches;
+	uint64_t rows, batches, results;
+	uLong crc;
 	int wrote_head;
 };
 
@@ -652,6 +683,7 @@ stream_out_to(io_out *io, size_t batch_rows, int keep)
 	o->io = io;
 	o->keep_io = keep;
 	o->batch_rows = batch_rows ? batch_rows : STREAM_DEFAULT_BATCH_ROWS;
+	o->crc = crc32(0L, Z_NULL, 0);
 	msgpack_sbuffer_init(&o->sb);
 	msgpack_packer_init(&o->pk, &o->sb, msgpack_sbuffer_write);
 	return o;
@@ -660,6 +692,7 @@ stream_out_to(io_out *io, size_t batch_rows, int keep)
 static void
 flush_message(stream_out *o)
 {
+	o->crc = crc32_z(o->crc, (const Bytef *)o->sb.data, o->sb.size);
 	io_out_write(o->io, o->sb.data, o->sb.size);
 	msgpack_sbuffer_clear(&o->sb);
 }
@@ -781,6 +814,8 @@ stream_out_rows(stream_out *o, const table *t, size_t from, size_t n)
 			at = mark[i];
 		}
 		iov[piece++] = (struct iovec){ o->sb.data + at, o->sb.size - at };
+		for (int i = 0; i < piece; i++)
+			o->crc = crc32_z(o->crc, iov[i].iov_base, iov[i].iov_len);
 		io_out_writev(o->io, iov, piece);
 		msgpack_sbuffer_clear(&o->sb);
 		o->rows += take;
@@ -795,7 +830,9 @@ stream_out_rows(stream_out *o, const table *t, size_t from, size_t n)
 void
 stream_out_raw(stream_out *o, const void *bytes, size_t len)
 {
+	o->crc = crc32_z(o->crc, bytes, len);
 	io_out_write(o->io, bytes, len);
+	o->results++;
 }
 
 void
@@ -803,6 +840,7 @@ stream_out_map(stream_out *o, const mpseq *m)
 {
 	mpseq_pack(m, &o->pk);
 	flush_message(o);
+	o->results++;
 }
 
 void
@@ -810,14 +848,19 @@ stream_out_end(stream_out *o)
 {
 	msgpack_packer *pk = &o->pk;
 
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 5);
 	pack_str(pk, "kind");
 	pack_str(pk, "end");
 	pack_str(pk, "rows");
 	msgpack_pack_uint64(pk, o->rows);
 	pack_str(pk, "batches");
 	msgpack_pack_uint64(pk, o->batches);
-	flush_message(o);
+	pack_str(pk, "results");
+	msgpack_pack_uint64(pk, o->results);
+	pack_str(pk, "crc32");
+	msgpack_pack_uint32(pk, (uint32_t)o->crc);
+	io_out_write(o->io, o->sb.data, o->sb.size); /* (not in its own checksum) */
+	msgpack_sbuffer_clear(&o->sb);
 	if (!o->keep_io)
 		io_out_free(o->io);
 	msgpack_sbuffer_destroy(&o->sb);

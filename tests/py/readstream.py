@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Decodes a psflow stream with Debian's python3-msgpack, independently of
 psflow's C code, and prints it as CSV (the same text mp2csv writes), so the
-two decoders can be compared byte for byte. Checks the end's counts."""
+two decoders can be compared byte for byte. Checks the end's counts, and
+its results count and CRC-32 (zlib's) of the messages before it."""
 import math
 import struct
 import sys
+import zlib
 
 import msgpack
 
@@ -33,8 +35,23 @@ def cell(col, v):
     return "" if v < 0 else col["levels"][v]
 
 def main():
-    unpacker = msgpack.Unpacker(sys.stdin.buffer, raw=False)
-    msgs = iter(unpacker)
+    raw = sys.stdin.buffer.read()
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    unpacker.feed(raw)
+    crc, results, seen = 0, 0, [0]
+
+    def each():
+        nonlocal crc, results
+        at = 0
+        for m in unpacker:
+            end = unpacker.tell()
+            if m.get("kind") != "end":
+                crc = zlib.crc32(raw[at:end], crc)
+            results += m.get("kind") == "result"
+            at = end
+            yield m
+
+    msgs = each()
     h = next(msgs)
     assert h["kind"] == "head" and h["version"] == 1, h
     cols = h["columns"]
@@ -57,6 +74,8 @@ def main():
             batches += 1
         elif m["kind"] == "end":
             assert (m["rows"], m["batches"]) == (rows, batches), (m, rows, batches)
+            assert m.get("results", results) == results, (m, results)
+            assert m.get("crc32", crc) == crc, (m, crc)
             return
     sys.exit("readstream.py: no end message")
 
