@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bigmem.h"
+#include "hashbits.h"
 #include "err.h"
 #include "xalloc.h"
 
@@ -58,6 +59,7 @@ table_free(table *t)
 		bigmem_free(c->data, (t->cap ? t->cap : 1) * coltype_width(c->type));
 	}
 	free(t->cols);
+	free(t->name_slots);
 	table_init(t);
 }
 
@@ -84,12 +86,51 @@ fill_missing(column *c, size_t from, size_t to)
 	}
 }
 
+/* FNV-1a: column names are short and few; any fair spread will do. */
+static uint64_t
+name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h;
+}
+
+static void
+index_name(table *t, int ci)
+{
+	size_t at = hash_slot(name_hash(t->cols[ci].name), t->nslots);
+
+	while (t->name_slots[at] != 0)
+		at = (at + 1) & (t->nslots - 1);
+	t->name_slots[at] = ci + 1;
+}
+
+/* Keeps the index at most half full. */
+static void
+grow_name_index(table *t)
+{
+	if ((size_t)(t->ncols + 1) * 2 <= t->nslots)
+		return;
+	free(t->name_slots);
+	t->nslots = t->nslots ? 2 * t->nslots : 16;
+	t->name_slots = xcalloc(t->nslots, sizeof *t->name_slots);
+	for (int i = 0; i < t->ncols; i++)
+		index_name(t, i);
+}
+
 int
 table_find(const table *t, const char *name)
 {
-	for (int i = 0; i < t->ncols; i++)
-		if (strcmp(t->cols[i].name, name) == 0)
-			return i;
+	size_t at;
+
+	if (t->nslots == 0)
+		return -1;
+	for (at = hash_slot(name_hash(name), t->nslots); t->name_slots[at] != 0;
+	    at = (at + 1) & (t->nslots - 1))
+		if (strcmp(t->cols[t->name_slots[at] - 1].name, name) == 0)
+			return t->name_slots[at] - 1;
 	return -1;
 }
 
@@ -101,7 +142,11 @@ table_add_column(table *t, const char *name, coltype type, char *const *levels,
 
 	if (table_find(t, name) >= 0)
 		die("column '%s' is already in the stream: choose another name", name);
-	t->cols = xreallocarray(t->cols, (size_t)t->ncols + 1, sizeof *t->cols);
+	grow_name_index(t);
+	/* room for twice as many: a head of many columns adds them one by one */
+	if ((t->ncols & (t->ncols - 1)) == 0)
+		t->cols = xreallocarray(t->cols, t->ncols ? 2 * (size_t)t->ncols : 1,
+		    sizeof *t->cols);
 	c = &t->cols[t->ncols];
 	memset(c, 0, sizeof *c);
 	c->name = xstrdup(name);
@@ -114,6 +159,7 @@ table_add_column(table *t, const char *name, coltype type, char *const *levels,
 	}
 	c->data = bigmem_resize(NULL, 0, (t->cap ? t->cap : 1) * coltype_width(type));
 	fill_missing(c, 0, t->nrows);
+	index_name(t, t->ncols);
 	return t->ncols++;
 }
 

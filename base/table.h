@@ -31,6 +31,10 @@ typedef struct {
 	column *cols;
 	int ncols;
 	size_t nrows, cap;
+	/* names to columns (index + 1; 0 is empty), open addressing: a head of
+	 * 40,000 columns must not cost 40,000^2 string compares */
+	int *name_slots;
+	size_t nslots;
 } table;
 
 void table_init(table *t);

@@ -42,6 +42,73 @@ mpo_strdup(const msgpack_object *o)
 	return xstrndup(o->via.str.ptr, o->via.str.size);
 }
 
+static int
+cmp_key(const void *a, const void *b)
+{
+	const msgpack_object *x = *(const msgpack_object *const *)a;
+	const msgpack_object *y = *(const msgpack_object *const *)b;
+
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	if (x->type == MSGPACK_OBJECT_STR) {
+		size_t n = x->via.str.size < y->via.str.size ? x->via.str.size : y->via.str.size;
+		int c = memcmp(x->via.str.ptr, y->via.str.ptr, n);
+
+		return c ? c : (x->via.str.size > y->via.str.size) - (x->via.str.size < y->via.str.size);
+	}
+	if (x->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return (x->via.u64 > y->via.u64) - (x->via.u64 < y->via.u64);
+	if (x->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return (x->via.i64 > y->via.i64) - (x->via.i64 < y->via.i64);
+	return 0; /* other keys are refused where a key is read: never equal here */
+}
+
+/* Keys that can be equal: strings and integers (psflow reads no others). */
+static int
+same_key(const msgpack_object *x, const msgpack_object *y)
+{
+	return (x->type == MSGPACK_OBJECT_STR || x->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    x->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) && cmp_key(&x, &y) == 0;
+}
+
+const msgpack_object *
+mpo_duplicate_key(const msgpack_object *o)
+{
+	const msgpack_object *dup = NULL;
+	uint32_t n;
+
+	if (o->type == MSGPACK_OBJECT_ARRAY) {
+		for (uint32_t i = 0; i < o->via.array.size && dup == NULL; i++)
+			if (o->via.array.ptr[i].type == MSGPACK_OBJECT_MAP ||
+			    o->via.array.ptr[i].type == MSGPACK_OBJECT_ARRAY)
+				dup = mpo_duplicate_key(&o->via.array.ptr[i]);
+		return dup;
+	}
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	n = o->via.map.size;
+	if (n <= 8) {
+		/* the usual map: a few keys, compared pairwise */
+		for (uint32_t i = 0; i < n && dup == NULL; i++)
+			for (uint32_t j = i + 1; j < n && dup == NULL; j++)
+				if (same_key(&o->via.map.ptr[i].key, &o->via.map.ptr[j].key))
+					dup = &o->via.map.ptr[j].key;
+	} else {
+		const msgpack_object **keys = xreallocarray(NULL, n, sizeof *keys);
+
+		for (uint32_t i = 0; i < n; i++)
+			keys[i] = &o->via.map.ptr[i].key;
+		qsort(keys, n, sizeof *keys, cmp_key);
+		for (uint32_t i = 1; i < n && dup == NULL; i++)
+			if (same_key(keys[i - 1], keys[i]))
+				dup = keys[i];
+		free(keys);
+	}
+	for (uint32_t i = 0; i < n && dup == NULL; i++)
+		dup = mpo_duplicate_key(&o->via.map.ptr[i].val);
+	return dup;
+}
+
 int
 mpo_number(const msgpack_object *o, double *out)
 {

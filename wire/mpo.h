@@ -25,6 +25,10 @@ int mpo_number(const msgpack_object *o, double *out);
 /* 0 and the value when o is an integer (or a float with an integral value). */
 int mpo_int(const msgpack_object *o, int64_t *out);
 const char *mpo_type_name(const msgpack_object *o);
+/* A key that some map in o (at any depth) has twice, or NULL. MessagePack
+ * allows it, readers disagree on which copy wins (msgpack-c's lookups take
+ * the first, Python's dict the last): psflow refuses such messages. */
+const msgpack_object *mpo_duplicate_key(const msgpack_object *o);
 /* Writes o as JSON. bin is written as {"bin": <byte count>}; NaN and
  * infinities as null. */
 void mpo_json(FILE *f, const msgpack_object *o);

@@ -149,6 +149,7 @@ struct stream_in {
 	msgpack_unpacked unpacked;
 	uint64_t rows, batches, messages, results;
 	uLong crc;        /* CRC-32 of every message before the end */
+	char *seen;       /* per column: present in the batch being decoded */
 	int ended;
 };
 
@@ -177,6 +178,20 @@ unpack(stream_in *s, const uint8_t *data, size_t len)
 		bad(s, "undecodable message", "corrupt MessagePack");
 	if (s->unpacked.data.type != MSGPACK_OBJECT_MAP)
 		bad(s, "message is not a map", "not a psflow stream?");
+	{
+		const msgpack_object *dup = mpo_duplicate_key(&s->unpacked.data);
+
+		if (dup) {
+			char detail[200];
+
+			snprintf(detail, sizeof detail, "a map has the key '%.*s' twice "
+			    "(readers differ on which one counts)",
+			    dup->type == MSGPACK_OBJECT_STR ? (int)(dup->via.str.size < 100 ?
+			    dup->via.str.size : 100) : 9,
+			    dup->type == MSGPACK_OBJECT_STR ? dup->via.str.ptr : "(integer)");
+			bad(s, "bad message", detail);
+		}
+	}
 	return &s->unpacked.data;
 }
 
@@ -442,6 +457,8 @@ level_code(stream_in *s, int ci, const column *c, const msgpack_object *o, size_
 
 	if (o->via.str.size >= sizeof buf)
 		bad_column(s, c, "row %zu: a level longer than 255 bytes", r);
+	if (memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+		bad_column(s, c, "row %zu: a level with a NUL byte in it", r);
 	memcpy(buf, o->via.str.ptr, o->via.str.size);
 	buf[o->via.str.size] = '\0';
 	key.level = buf;
@@ -522,9 +539,15 @@ decode_batch(stream_in *s, const msgpack_object *m, table *rows)
 		bad(s, "bad batch", "'columns' must be a map of column name to data");
 	if (schema->ncols > 0 && (uint64_t)n > (uint64_t)SIZE_MAX / 16)
 		bad(s, "bad batch", "too many rows");
-	/* every column of the head is decoded below, or the batch is refused */
-	table_set_rows_written(rows, at + (size_t)n, schema->ncols);
-	seen = xcalloc((size_t)schema->ncols + 1, 1);
+	if (schema->ncols == 0 && n > 0)
+		bad(s, "bad batch", "rows without columns (the head has none)");
+	/* Every size is checked against the bytes that arrived before anything
+	 * is allocated for 'rows': a few hundred bytes must not claim a
+	 * terabyte. */
+	if (s->seen == NULL)
+		s->seen = xmalloc((size_t)schema->ncols + 1);
+	seen = s->seen;
+	memset(seen, 0, (size_t)schema->ncols + 1);
 	for (uint32_t i = 0; i < cols->via.map.size; i++) {
 		const msgpack_object *k = &cols->via.map.ptr[i].key;
 		const msgpack_object *v = &cols->via.map.ptr[i].val;
@@ -539,19 +562,35 @@ decode_batch(stream_in *s, const msgpack_object *m, table *rows)
 		if (ci < 0)
 			bad(s, "bad batch", detail);
 		if (seen[ci]++)
-			bad_column(s, &rows->cols[ci], "appears twice");
-		if (v->type == MSGPACK_OBJECT_BIN)
-			decode_bin(s, &rows->cols[ci], at, (size_t)n, v);
-		else if (v->type == MSGPACK_OBJECT_ARRAY)
-			decode_array(s, ci, &rows->cols[ci], at, (size_t)n, v);
-		else
-			bad_column(s, &rows->cols[ci], "data must be bin or an array, "
-			    "not %s", mpo_type_name(v));
+			bad_column(s, &schema->cols[ci], "appears twice");
+		if (v->type == MSGPACK_OBJECT_BIN &&
+		    v->via.bin.size != (uint64_t)n * coltype_width(schema->cols[ci].type))
+			bad_column(s, &schema->cols[ci], "binary data of %u bytes, but %lld rows "
+			    "need %llu", v->via.bin.size, (long long)n,
+			    (unsigned long long)n * coltype_width(schema->cols[ci].type));
+		else if (v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size != (uint64_t)n)
+			bad_column(s, &schema->cols[ci], "%u values, but the batch has %lld rows",
+			    v->via.array.size, (long long)n);
+		else if (v->type != MSGPACK_OBJECT_BIN && v->type != MSGPACK_OBJECT_ARRAY)
+			bad_column(s, &schema->cols[ci], "data must be bin or an array, not %s",
+			    mpo_type_name(v));
 	}
 	for (int ci = 0; ci < schema->ncols; ci++)
 		if (!seen[ci])
-			bad_column(s, &rows->cols[ci], "missing from the batch");
-	free(seen);
+			bad_column(s, &schema->cols[ci], "missing from the batch");
+	/* every column of the head is decoded below, or the batch is refused */
+	table_set_rows_written(rows, at + (size_t)n, schema->ncols);
+	for (uint32_t i = 0; i < cols->via.map.size; i++) {
+		const msgpack_object *v = &cols->via.map.ptr[i].val;
+		char *name = mpo_strdup(&cols->via.map.ptr[i].key);
+		int ci = table_find(schema, name);
+
+		free(name);
+		if (v->type == MSGPACK_OBJECT_BIN)
+			decode_bin(s, &rows->cols[ci], at, (size_t)n, v);
+		else
+			decode_array(s, ci, &rows->cols[ci], at, (size_t)n, v);
+	}
 	s->rows += (uint64_t)n;
 	s->batches++;
 }
@@ -648,6 +687,7 @@ stream_in_free(stream_in *s)
 	for (int i = 0; i < s->schema.ncols; i++)
 		free(s->levels[i]);
 	free(s->levels);
+	free(s->seen);
 	table_free(&s->schema);
 	free(s->head_raw.bytes);
 	stream_head_free(&s->head);
