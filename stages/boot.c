@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "boot_engine.h"
 #include "boot_workers.h"
 #include "err.h"
@@ -102,8 +104,13 @@ data_message(mpseq *m, const boot_params *o, const stage_input *si, int K)
 	stream_out *out = stream_out_to(mem, STREAM_DEFAULT_BATCH_ROWS, 1);
 	size_t len;
 	void *bytes;
+	uint8_t nonce[16];
+	/* the head as it came, with the columns boot kept (a view: nothing
+	 * here is freed) */
+	stream_head kept = *si->head;
 
-	stream_out_head(out, si->head);
+	kept.schema = si->rows;
+	stream_out_head(out, &kept);
 	stream_out_rows(out, &si->rows, 0, si->rows.nrows);
 	for (int i = 0; i < si->results.n; i++)
 		stream_out_raw(out, si->results.items[i].bytes, si->results.items[i].len);
@@ -112,6 +119,12 @@ data_message(mpseq *m, const boot_params *o, const stage_input *si, int K)
 	io_out_free(mem);
 	mpseq_map(m);
 	mpseq_str(m, "kind", "boot-data");
+	/* a new run has new data, even on the same stream: a worker of an
+	 * earlier coordinator on this port is refused, not mixed in */
+	if (sodium_init() < 0)
+		die("cannot start libsodium");
+	randombytes_buf(nonce, sizeof nonce);
+	msgpack_pack_bin_with_body(mpseq_key(m, "run"), nonce, sizeof nonce);
 	mpseq_i64(m, "seed", (int64_t)o->seed);
 	mpseq_i64(m, "replicates", o->range_last ? o->range_last - o->range_first + 1 : o->B);
 	mpseq_i64(m, "first", o->range_last ? o->range_first - 1 : 0);
@@ -377,7 +390,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts 
 	 * results wait for the replicates */
 	stage_recipe_entry(&boot_module, o, si.head, &recipe);
 	/* the replay's plan first: it says which columns to keep (remote
-	 * workers get the stream whole) */
+	 * workers get those too, never the rest: no user ids they do not need) */
 	replay_plan_from_recipe(&plan, si.head, o->fixed_ps);
 	replay_plan_option(&plan, "matching", o->matching_refit ? "refit" : "weighted");
 	{
@@ -385,7 +398,7 @@ boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts 
 
 		/* a part's head goes on as it came: the merge adds boot's entry */
 		out = stage_read_all_passing(&si, cli, o->range_last ? NULL : &recipe,
-		    o->workers ? NULL : replay_reads, &rc);
+		    replay_reads, &rc);
 	}
 	mpseq_free(&recipe);
 	if (merged) /* the part's own result is not the stream's */
@@ -458,7 +471,9 @@ boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts 
 		mpseq msg;
 
 		data_message(&msg, o, &si, K);
-		boot_serve_workers(&e, o->workers, &msg, o->idle_timeout, &cli->io, cli->quiet);
+		boot_serve_workers(&e, o->workers, &msg,
+		    &(boot_serve_opts){ .idle_timeout = o->idle_timeout, .verify = o->verify },
+		    &cli->io, cli->quiet);
 		mpseq_free(&msg);
 	} else {
 		pthread_mutex_lock(&e.mu);
@@ -782,7 +797,8 @@ boot_run(const void *params, const stage_roles *roles, const cli_common *cli)
 
 static const char boot_usage[] =
     "usage: boot [-B N] [--seed S] [-j N] [--ci percentile|normal|bca] [--level L]\n"
-    "            [--fixed-ps] [--max-failed F] [--workers ENDPOINT] [--draws N]\n"
+    "            [--fixed-ps] [--max-failed F] [--workers ENDPOINT [--verify N]]\n"
+    "            [--draws N]\n"
     "            [--cluster COL | --poisson [--poisson-key COL]]\n"
     "            [--matching weighted|refit] [stream options]\n"
     "       boot --worker ENDPOINT [--timeout SEC]\n"
@@ -808,6 +824,9 @@ static const char boot_usage[] =
     "  --workers ENDPOINT  also serve remote workers here ('@tcp://*:5557')\n"
     "  --worker ENDPOINT   run as a remote worker of the coordinator there\n"
     "                      ('>tcp://coordinator:5557')\n"
+    "  --verify N          recompute N replicates of every chunk a remote worker\n"
+    "                      returns, at places it cannot foresee, and drop a worker\n"
+    "                      whose numbers differ (default 1; 0 trusts the workers)\n"
     "  --chunk N           replicates per chunk handed out (default 10)\n"
     "  --chunk-timeout SEC hand a chunk out again after SEC (default 30)\n"
     "  --cluster COL       resample whole clusters (users of one workspace are not\n"
@@ -838,7 +857,7 @@ static const char boot_usage[] =
 
 enum { OPT_CI = OPT_PROGRAM_BASE, OPT_LEVEL, OPT_FIXED_PS, OPT_MAX_FAILED, OPT_WORKERS,
 	OPT_WORKER, OPT_CHUNK, OPT_CHUNK_TIMEOUT, OPT_DRAWS, OPT_CLUSTER, OPT_POISSON,
-	OPT_POISSON_KEY, OPT_MATCHING, OPT_RANGE, OPT_MERGE };
+	OPT_POISSON_KEY, OPT_MATCHING, OPT_RANGE, OPT_MERGE, OPT_VERIFY };
 
 static const struct option boot_longopts[] = {
 	{ "replicates", required_argument, NULL, 'B' },
@@ -850,6 +869,7 @@ static const struct option boot_longopts[] = {
 	{ "max-failed", required_argument, NULL, OPT_MAX_FAILED },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "verify", required_argument, NULL, OPT_VERIFY },
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "chunk-timeout", required_argument, NULL, OPT_CHUNK_TIMEOUT },
 	{ "draws", required_argument, NULL, OPT_DRAWS },
@@ -870,7 +890,7 @@ boot_defaults(void *params)
 
 	*o = (boot_params){ .B = 1000, .seed = 1, .jobs = cores > 0 ? (int)cores : 1,
 		.ci = BOOTCI_PERCENTILE, .level = 0.95, .max_failed = 0.05, .chunk = 10,
-		.chunk_timeout = 30, .idle_timeout = 600, .draws = 2000 };
+		.chunk_timeout = 30, .idle_timeout = 600, .draws = 2000, .verify = 1 };
 }
 
 static void
@@ -894,6 +914,7 @@ boot_option(void *params, int opt, const char *arg)
 	case OPT_WORKERS: o->workers = arg; break;
 	case OPT_WORKER: o->worker = arg; break;
 	case OPT_CHUNK: o->chunk = (int)cli_int("--chunk", arg, 1, 100000); break;
+	case OPT_VERIFY: o->verify = (int)cli_int("--verify", arg, 0, 100000); break;
 	case OPT_CHUNK_TIMEOUT:
 		o->chunk_timeout = cli_double("--chunk-timeout", arg, 0.1, 86400);
 		break;

@@ -25,6 +25,7 @@ typedef struct {
 	double idle_timeout;  /* seconds without progress before giving up */
 	const char *workers;  /* coordinator: endpoint for remote workers */
 	const char *worker;   /* run as a remote worker of the coordinator there */
+	int verify;           /* replicates of each remote chunk recomputed here */
 	int draws;            /* replicate estimates kept in the result, each */
 	resample_kind resample;     /* rows (default), clusters, poisson */
 	const char *resample_column; /* --cluster COL, --poisson-key COL */

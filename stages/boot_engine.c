@@ -50,13 +50,14 @@ boot_engine_take(boot_engine *e)
 }
 
 /* Keeps the first result of a chunk; later copies are dropped. */
-void
+int
 boot_engine_complete(boot_engine *e, int c, const double *vals, const uint8_t *st, const char *why)
 {
-	int n = boot_chunk_count(e, c);
+	int n = boot_chunk_count(e, c), kept = 0;
 
 	pthread_mutex_lock(&e->mu);
 	if (e->state[c] != CHUNK_DONE) {
+		kept = 1;
 		memcpy(e->values + (size_t)c * e->chunk * e->K, vals,
 		    (size_t)n * (size_t)e->K * sizeof *vals);
 		memcpy(e->status + (size_t)c * e->chunk, st, (size_t)n);
@@ -69,6 +70,7 @@ boot_engine_complete(boot_engine *e, int c, const double *vals, const uint8_t *s
 		pthread_cond_broadcast(&e->cv);
 	}
 	pthread_mutex_unlock(&e->mu);
+	return kept;
 }
 
 int
@@ -82,44 +84,67 @@ boot_engine_finished(boot_engine *e)
 	return done;
 }
 
+int
+boot_compute_replicate(const boot_engine *e, int replicate, replay_scratch *s, double *out,
+    uint32_t **list, size_t *cap, char *detail, size_t detaillen)
+{
+	size_t n = e->data->n;
+	int st;
+
+	detail[0] = '\0';
+	if (e->resample && e->resample->kind != RESAMPLE_ROWS) {
+		/* whole clusters, or a Poisson count per row: a list of rows */
+		size_t m = boot_resample_list(e->resample, e->seed,
+		    (uint64_t)(e->first + replicate), n, list, cap);
+
+		st = replay_run(e->plan, e->data, &(replay_rows){ .list = *list, .n = m }, s,
+		    out, detail, detaillen);
+	} else {
+		rng g;
+
+		/* n draws with replacement */
+		rng_stream(&g, e->seed, (uint64_t)(e->first + replicate));
+		st = replay_run(e->plan, e->data, &(replay_rows){ .draws = &g, .n = n }, s, out,
+		    detail, detaillen);
+	}
+	if (st != REPLICATE_OK)
+		for (int k = 0; k < e->K; k++)
+			out[k] = NAN;
+	return st;
+}
+
 /* Replicates of chunk c into vals/st; returns one failure's detail in why. */
 void
 boot_compute_chunk(const boot_engine *e, int c, replay_scratch *s, double *vals,
     uint8_t *st, char *why, size_t whylen)
 {
-	size_t n = e->data->n;
 	int start = c * e->chunk, replicates = boot_chunk_count(e, c);
-
 	uint32_t *list = NULL;
 	size_t cap = 0;
 
 	why[0] = '\0';
 	for (int r = 0; r < replicates; r++) {
-		rng g;
 		char detail[512];
-		double *out = vals + (size_t)r * e->K;
 
-		if (e->resample && e->resample->kind != RESAMPLE_ROWS) {
-			/* whole clusters, or a Poisson count per row: a list of rows */
-			size_t m = boot_resample_list(e->resample, e->seed,
-			    (uint64_t)(e->first + start + r), n, &list, &cap);
-
-			st[r] = (uint8_t)replay_run(e->plan, e->data,
-			    &(replay_rows){ .list = list, .n = m }, s, out, detail, sizeof detail);
-		} else {
-			/* n draws with replacement */
-			rng_stream(&g, e->seed, (uint64_t)(e->first + start + r));
-			st[r] = (uint8_t)replay_run(e->plan, e->data,
-			    &(replay_rows){ .draws = &g, .n = n }, s, out, detail, sizeof detail);
-		}
-		if (st[r] != REPLICATE_OK) {
-			for (int k = 0; k < e->K; k++)
-				out[k] = NAN;
-			if (!why[0])
-				snprintf(why, whylen, "replicate %d: %.400s", e->first + start + r, detail);
-		}
+		st[r] = (uint8_t)boot_compute_replicate(e, start + r, s, vals + (size_t)r * e->K,
+		    &list, &cap, detail, sizeof detail);
+		if (st[r] != REPLICATE_OK && !why[0])
+			snprintf(why, whylen, "replicate %d: %.400s", e->first + start + r, detail);
 	}
 	free(list);
+}
+
+void
+boot_engine_reopen(boot_engine *e, int c)
+{
+	pthread_mutex_lock(&e->mu);
+	if (e->state[c] == CHUNK_DONE) {
+		e->done_chunks--;
+		e->done_reps -= boot_chunk_count(e, c);
+	}
+	e->state[c] = CHUNK_WAITING;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
 }
 
 void *

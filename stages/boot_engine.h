@@ -41,10 +41,18 @@ double boot_now(void); /* seconds, monotonic */
 int boot_chunk_count(const boot_engine *e, int c);
 /* A waiting chunk, or one out longer than the timeout; -1: none. */
 int boot_engine_take(boot_engine *e);
-/* Keeps the first result of chunk c (n x K values, n statuses). */
-void boot_engine_complete(boot_engine *e, int c, const double *vals, const uint8_t *st,
+/* Keeps the first result of chunk c (n x K values, n statuses); 1 if this
+ * one was kept. */
+int boot_engine_complete(boot_engine *e, int c, const double *vals, const uint8_t *st,
     const char *why);
 int boot_engine_finished(boot_engine *e);
+/* Replicate `replicate` (0-based within the run) into out[0..K); its
+ * status; a failure's detail. list/cap: the caller's reusable row list. */
+int boot_compute_replicate(const boot_engine *e, int replicate, replay_scratch *s,
+    double *out, uint32_t **list, size_t *cap, char *detail, size_t detaillen);
+/* Chunk c is to be computed again (its results came from a worker found
+ * lying): waiting, and no longer counted as done. */
+void boot_engine_reopen(boot_engine *e, int c);
 /* Chunk c's replicates into vals and st; one failure's detail into why. */
 void boot_compute_chunk(const boot_engine *e, int c, replay_scratch *s, double *vals,
     uint8_t *st, char *why, size_t whylen);

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <math.h>
+
+#include <sodium.h>
 #include <zmq.h>
 
 #include "err.h"
@@ -67,26 +70,313 @@ unpack_frame(zmq_msg_t *msg, msgpack_unpacked *u)
 		return -1;
 	msgpack_unpacked_init(u);
 	if (msgpack_unpack_next(u, zmq_msg_data(msg), len, &off) != MSGPACK_UNPACK_SUCCESS ||
-	    u->data.type != MSGPACK_OBJECT_MAP) {
+	    u->data.type != MSGPACK_OBJECT_MAP || mpo_duplicate_key(&u->data) != NULL) {
 		msgpack_unpacked_destroy(u);
 		return -1;
 	}
 	return 0;
 }
 
+/* ---- the coordinator ------------------------------------------------------ */
+
+/* A peer of the coordinator's socket, by its ZeroMQ routing id. */
+typedef struct {
+	uint8_t id[256];
+	size_t idlen;
+	char name[128];
+	int greeted;  /* it was sent this run's data */
+	int dropped;  /* its numbers differed from the coordinator's */
+	int said;     /* a refusal of it was logged */
+} peer;
+
+/* Chunks remember the last few peers they were handed to: a chunk handed
+ * out again after the chunk timeout may come back from either. */
+#define CHUNK_OWNERS 4
+#define MAX_PEERS 4096
+
+typedef struct {
+	boot_engine *e;
+	void *sock;
+	const uint8_t *data;  /* the data message, packed once */
+	size_t datalen;
+	uint8_t digest[crypto_generichash_BYTES];
+	peer *peers;
+	int npeers;
+	int (*owners)[CHUNK_OWNERS]; /* per chunk: peer index + 1, 0 none */
+	int *done_by;                /* per chunk: peer index, -1 local or none */
+	int verify;                  /* replicates recomputed per remote chunk */
+	replay_scratch *scratch;
+	double *mine;
+	uint32_t *list;
+	size_t cap;
+	int quiet;
+} coordinator;
+
+static peer *
+peer_of(coordinator *co, const zmq_msg_t *id, zmq_msg_t *body)
+{
+	size_t n = zmq_msg_size(id);
+	const char *who;
+
+	if (n == 0 || n > sizeof co->peers[0].id)
+		return NULL;
+	for (int i = 0; i < co->npeers; i++)
+		if (co->peers[i].idlen == n && memcmp(co->peers[i].id, zmq_msg_data((zmq_msg_t *)id), n) == 0)
+			return &co->peers[i];
+	if (co->npeers == MAX_PEERS)
+		return NULL;
+	co->peers = xreallocarray(co->peers, (size_t)co->npeers + 1, sizeof *co->peers);
+	{
+		peer *p = &co->peers[co->npeers++];
+
+		memset(p, 0, sizeof *p);
+		memcpy(p->id, zmq_msg_data((zmq_msg_t *)id), n);
+		p->idlen = n;
+		who = io_zmq_peer_name(body);
+		if (who)
+			snprintf(p->name, sizeof p->name, "worker %d (%.100s)", co->npeers, who);
+		else
+			snprintf(p->name, sizeof p->name, "worker %d", co->npeers);
+		return p;
+	}
+}
+
+static void
+send_refusal(coordinator *co, const peer *p, const char *why)
+{
+	mpseq m;
+
+	mpseq_map(&m);
+	mpseq_str(&m, "kind", "refused");
+	mpseq_str(&m, "why", why);
+	send_map(co->sock, p->id, p->idlen, &m);
+	mpseq_free(&m);
+}
+
+/* Logs a refusal once per peer, and tells the peer why. */
+static void
+refuse(coordinator *co, peer *p, const char *why)
+{
+	if (!p->said)
+		err_warn("refused %s: %s", p->name, why);
+	p->said = 1;
+	send_refusal(co, p, why);
+}
+
+static int
+owns(const coordinator *co, int c, int who)
+{
+	for (int k = 0; k < CHUNK_OWNERS; k++)
+		if (co->owners[c][k] == who + 1)
+			return 1;
+	return 0;
+}
+
+static void
+hand_out(coordinator *co, peer *p, int c)
+{
+	int who = (int)(p - co->peers);
+	int *o = co->owners[c];
+
+	if (!owns(co, c, who)) {
+		memmove(o + 1, o, (CHUNK_OWNERS - 1) * sizeof *o);
+		o[0] = who + 1;
+	}
+	send_chunk(co->sock, p->id, p->idlen, c);
+}
+
+/* Recomputes replicate r of chunk c here; 0 when the peer's values and
+ * status for it are the coordinator's, bit for bit. */
+static int
+same_as_mine(coordinator *co, int c, int r, const double *vals, const uint8_t *st,
+    char *why, size_t whylen)
+{
+	boot_engine *e = co->e;
+	char detail[512];
+	int mine_st = boot_compute_replicate(e, c * e->chunk + r, co->scratch, co->mine,
+	    &co->list, &co->cap, detail, sizeof detail);
+
+	if (mine_st == st[r] && memcmp(co->mine, vals + (size_t)r * e->K,
+	    (size_t)e->K * sizeof *co->mine) == 0)
+		return 0;
+	if (mine_st != st[r])
+		snprintf(why, whylen, "replicate %d has status %d, the coordinator's own "
+		    "computation %d", e->first + c * e->chunk + r, st[r], mine_st);
+	else
+		for (int k = 0; k < e->K; k++)
+			if (memcmp(&co->mine[k], &vals[(size_t)r * e->K + k], sizeof *co->mine)) {
+				snprintf(why, whylen, "replicate %d's estimate %s is %.17g, the "
+				    "coordinator's own computation %.17g", e->first + c * e->chunk + r,
+				    e->plan->targets[k].name, vals[(size_t)r * e->K + k], co->mine[k]);
+				break;
+			}
+	return -1;
+}
+
+/* The peer's numbers were wrong: nothing it sent counts. */
+static void
+drop(coordinator *co, peer *p, const char *why)
+{
+	int who = (int)(p - co->peers), reopened = 0;
+
+	p->dropped = 1;
+	for (int c = 0; c < co->e->nchunks; c++)
+		if (co->done_by[c] == who) {
+			boot_engine_reopen(co->e, c);
+			co->done_by[c] = -1;
+			reopened++;
+		}
+	err_warn("dropped %s: %s; its %d earlier chunk%s will be computed again", p->name, why,
+	    reopened, reopened == 1 ? "" : "s");
+	p->said = 1;
+	send_refusal(co, p, "this worker's numbers differ from the coordinator's: dropped");
+}
+
+/* A results frame: kept only when it is for this run's data, for a chunk
+ * handed to this peer, well formed, and the replicates recomputed here
+ * (co->verify of them, at places the peer cannot foresee, and every one
+ * whose estimates are not finite) agree bit for bit. */
+static void
+take_results(coordinator *co, peer *p, const msgpack_object *m)
+{
+	boot_engine *e = co->e;
+	const msgpack_object *v = mpo_get(m, "values"), *s = mpo_get(m, "status");
+	int64_t c;
+	int n, who = (int)(p - co->peers);
+	double *vals;
+	const uint8_t *st;
+	char why[512];
+
+	if (mpo_int(mpo_get(m, "chunk"), &c) != 0 || c < 0 || c >= e->nchunks) {
+		refuse(co, p, "results for a chunk that does not exist");
+		return;
+	}
+	if (!owns(co, (int)c, who)) {
+		refuse(co, p, "results for a chunk it was not given");
+		return;
+	}
+	n = boot_chunk_count(e, (int)c);
+	if (v == NULL || v->type != MSGPACK_OBJECT_BIN || s == NULL ||
+	    s->type != MSGPACK_OBJECT_BIN || v->via.bin.size != (size_t)n * (size_t)e->K * 8 ||
+	    s->via.bin.size != (size_t)n) {
+		refuse(co, p, "malformed results (values or statuses of the wrong size)");
+		return;
+	}
+	st = (const uint8_t *)s->via.bin.ptr;
+	for (int r = 0; r < n; r++)
+		if (st[r] >= REPLICATE_REASONS) {
+			refuse(co, p, "results with a status no replicate has");
+			return;
+		}
+	vals = xmalloc(v->via.bin.size);
+	memcpy(vals, v->via.bin.ptr, v->via.bin.size);
+	{
+		int bad = 0, checked = 0;
+
+		for (int r = 0; r < n && !bad; r++) {
+			int finite = 1;
+
+			for (int k = 0; k < e->K; k++)
+				finite &= isfinite(vals[(size_t)r * e->K + k]) != 0;
+			if ((st[r] == REPLICATE_OK) != finite) {
+				bad = same_as_mine(co, (int)c, r, vals, st, why, sizeof why) != 0;
+				checked++;
+			}
+		}
+		for (int k = checked; k < co->verify && !bad; k++)
+			bad = same_as_mine(co, (int)c, (int)randombytes_uniform((uint32_t)n), vals, st,
+			    why, sizeof why) != 0;
+		if (bad) {
+			drop(co, p, why);
+			free(vals);
+			return;
+		}
+	}
+	if (boot_engine_complete(e, (int)c, vals, st, NULL))
+		co->done_by[c] = who;
+	free(vals);
+}
+
+static int
+digest_matches(const coordinator *co, const msgpack_object *m)
+{
+	const msgpack_object *d = mpo_get(m, "digest");
+
+	return d && d->type == MSGPACK_OBJECT_BIN && d->via.bin.size == sizeof co->digest &&
+	    sodium_memcmp(d->via.bin.ptr, co->digest, sizeof co->digest) == 0;
+}
+
+static void
+answer(coordinator *co, peer *p, const msgpack_object *m)
+{
+	const msgpack_object *kind = mpo_get(m, "kind");
+	boot_engine *e = co->e;
+
+	if (p->dropped) {
+		send_refusal(co, p, "this worker's numbers differed from the coordinator's: dropped");
+		return;
+	}
+	if (mpo_is_str(kind, "hello")) {
+		zmq_send(co->sock, p->id, p->idlen, ZMQ_SNDMORE);
+		zmq_send(co->sock, co->data, co->datalen, 0);
+		p->greeted = 1;
+		return;
+	}
+	if (!mpo_is_str(kind, "ready") && !mpo_is_str(kind, "results"))
+		return; /* not ours: ignored */
+	if (!p->greeted || !digest_matches(co, m)) {
+		refuse(co, p, "it computes on another stream or run than this coordinator's "
+		    "(a worker of an earlier coordinator on this port?)");
+		return;
+	}
+	if (mpo_is_str(kind, "results"))
+		take_results(co, p, m);
+	if (p->dropped)
+		return;
+	{
+		int c = boot_engine_finished(e) ? -1 : boot_engine_take(e);
+
+		if (c >= 0)
+			hand_out(co, p, c);
+		else
+			send_kind(co->sock, p->id, p->idlen, boot_engine_finished(e) ? "done" : "wait");
+	}
+}
+
 /* The coordinator's loop: answers workers until every chunk is done. */
 void
 boot_serve_workers(boot_engine *e, const char *spec, const mpseq *data_msg,
-    double idle_timeout, const io_opts *io, int quiet)
+    const boot_serve_opts *so, const io_opts *io, int quiet)
 {
-	io_opts peer = *io;
-	void *sock;
+	io_opts peer_io = *io;
 	double finished_at = 0;
+	coordinator co = { .e = e, .verify = so->verify, .quiet = quiet };
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
 
-	peer.linger_ms = 0; /* stragglers' answers are not waited for */
-	sock = io_zmq_peer_open(spec, 1, &peer, " for workers");
+	if (sodium_init() < 0)
+		die("cannot start libsodium");
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	mpseq_pack(data_msg, &pk);
+	co.data = (const uint8_t *)sb.data;
+	co.datalen = sb.size;
+	/* the worker hashes what it received; a worker of another run (each
+	 * run's data carry a random nonce) or stream has another digest */
+	crypto_generichash(co.digest, sizeof co.digest, co.data, co.datalen, NULL, 0);
+	co.owners = xcalloc((size_t)e->nchunks, sizeof *co.owners);
+	co.done_by = xreallocarray(NULL, (size_t)e->nchunks, sizeof *co.done_by);
+	for (int c = 0; c < e->nchunks; c++)
+		co.done_by[c] = -1;
+	co.scratch = replay_scratch_new(e->plan, e->data);
+	co.mine = xreallocarray(NULL, (size_t)e->K + 1, sizeof *co.mine);
+	peer_io.linger_ms = 0; /* stragglers' answers are not waited for */
+	/* what workers send is small (a chunk's results): a peer's frame past
+	 * that drops the peer before anything is allocated for it */
+	peer_io.max_message = (size_t)e->chunk * ((size_t)e->K * 8 + 1) + 65536;
+	co.sock = io_zmq_peer_open(spec, 1, &peer_io, " for workers");
 	for (;;) {
-		zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t item = { co.sock, 0, ZMQ_POLLIN, 0 };
 		int finished = boot_engine_finished(e);
 
 		boot_progress(e, quiet, 0);
@@ -95,59 +385,70 @@ boot_serve_workers(boot_engine *e, const char *spec, const mpseq *data_msg,
 		/* after the end, answer stragglers "done" for a moment */
 		if (finished && boot_now() - finished_at > 0.5)
 			break;
-		if (!finished && boot_now() - e->last_progress > idle_timeout)
+		if (!finished && boot_now() - e->last_progress > so->idle_timeout)
 			die("no replicate finished in %.0f s: are the workers alive? "
-			    "(--timeout)", idle_timeout);
+			    "(--timeout)", so->idle_timeout);
 		if (zmq_poll(&item, 1, 100) <= 0)
 			continue;
 		{
 			zmq_msg_t id, body;
 			msgpack_unpacked u;
-			const msgpack_object *m, *kind;
+			peer *p;
 
 			zmq_msg_init(&id);
 			zmq_msg_init(&body);
-			if (zmq_msg_recv(&id, sock, 0) < 0 || !zmq_msg_more(&id) ||
-			    zmq_msg_recv(&body, sock, 0) < 0 || unpack_frame(&body, &u) != 0) {
+			if (zmq_msg_recv(&id, co.sock, 0) < 0 || !zmq_msg_more(&id) ||
+			    zmq_msg_recv(&body, co.sock, 0) < 0 || zmq_msg_more(&body) ||
+			    unpack_frame(&body, &u) != 0) {
+				/* not a worker of ours: ignore it (and the rest of
+				 * its frames) */
+				while (zmq_msg_more(&body) && zmq_msg_recv(&body, co.sock, 0) >= 0)
+					;
 				zmq_msg_close(&id);
 				zmq_msg_close(&body);
-				continue; /* not a worker of ours: ignore it */
+				continue;
 			}
-			m = &u.data;
-			kind = mpo_get(m, "kind");
-			if (mpo_is_str(kind, "hello"))
-				send_map(sock, zmq_msg_data(&id), zmq_msg_size(&id), data_msg);
-			else if (mpo_is_str(kind, "results")) {
-				const msgpack_object *v = mpo_get(m, "values"), *s = mpo_get(m, "status");
-				int64_t c;
-
-				if (mpo_int(mpo_get(m, "chunk"), &c) == 0 && c >= 0 && c < e->nchunks &&
-				    v && v->type == MSGPACK_OBJECT_BIN && s &&
-				    s->type == MSGPACK_OBJECT_BIN &&
-				    v->via.bin.size == (size_t)boot_chunk_count(e, (int)c) * (size_t)e->K * 8 &&
-				    s->via.bin.size == (size_t)boot_chunk_count(e, (int)c)) {
-					double *vals = xmalloc(v->via.bin.size);
-
-					memcpy(vals, v->via.bin.ptr, v->via.bin.size);
-					boot_engine_complete(e, (int)c, vals, (const uint8_t *)s->via.bin.ptr, NULL);
-					free(vals);
-				}
-			}
-			if (mpo_is_str(kind, "ready") || mpo_is_str(kind, "results")) {
-				int c = boot_engine_finished(e) ? -1 : boot_engine_take(e);
-
-				if (c >= 0)
-					send_chunk(sock, zmq_msg_data(&id), zmq_msg_size(&id), c);
-				else
-					send_kind(sock, zmq_msg_data(&id), zmq_msg_size(&id),
-					    boot_engine_finished(e) ? "done" : "wait");
-			}
+			if ((p = peer_of(&co, &id, &body)) != NULL)
+				answer(&co, p, &u.data);
 			msgpack_unpacked_destroy(&u);
 			zmq_msg_close(&id);
 			zmq_msg_close(&body);
 		}
 	}
-	io_zmq_peer_free(sock);
+	io_zmq_peer_free(co.sock);
+	replay_scratch_free(co.scratch);
+	free(co.mine);
+	free(co.list);
+	free(co.owners);
+	free(co.done_by);
+	free(co.peers);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The coordinator refused this worker: say why, and stop. */
+static void
+refused(const msgpack_object *m, const char *endpoint)
+{
+	if (mpo_is_str(mpo_get(m, "kind"), "refused")) {
+		char *why = mpo_strdup(mpo_get(m, "why"));
+
+		err_warn("the coordinator at %s refused this worker: %.300s", endpoint,
+		    why ? why : "(no reason given)");
+		free(why);
+		exit(EXIT_DATA);
+	}
+}
+
+static void
+send_ready(void *sock, const uint8_t *digest)
+{
+	mpseq m;
+
+	mpseq_map(&m);
+	mpseq_str(&m, "kind", "ready");
+	msgpack_pack_bin_with_body(mpseq_key(&m, "digest"), digest, crypto_generichash_BYTES);
+	send_map(sock, NULL, 0, &m);
+	mpseq_free(&m);
 }
 
 /* Waits for one frame; -1 after the timeout. */
@@ -186,8 +487,11 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	double *vals;
 	uint8_t *st;
 	char why[512];
+	uint8_t digest[crypto_generichash_BYTES];
 
 	peer.linger_ms = 0;
+	if (sodium_init() < 0)
+		die("cannot start libsodium");
 	sock = io_zmq_peer_open(spec, 0, &peer, NULL);
 	send_kind(sock, NULL, 0, "hello");
 	zmq_msg_init(&msg);
@@ -195,6 +499,9 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 		die("the coordinator at %s did not answer in %.0f s (--timeout)", endpoint,
 		    idle_timeout);
 	m = &u.data;
+	refused(m, endpoint);
+	/* what was received, hashed: the coordinator checks it on every frame */
+	crypto_generichash(digest, sizeof digest, zmq_msg_data(&msg), zmq_msg_size(&msg), NULL, 0);
 	stream = mpo_get(m, "stream");
 	if (!mpo_is_str(mpo_get(m, "kind"), "boot-data") || stream == NULL ||
 	    stream->type != MSGPACK_OBJECT_BIN || mpo_int(mpo_get(m, "seed"), &seed) ||
@@ -247,7 +554,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	s = replay_scratch_new(&plan, &data);
 	vals = xreallocarray(NULL, (size_t)chunk * (size_t)K, sizeof *vals);
 	st = xmalloc((size_t)chunk);
-	send_kind(sock, NULL, 0, "ready");
+	send_ready(sock, digest);
 	while (!done) {
 		int64_t c;
 
@@ -256,6 +563,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 			die("the coordinator at %s went silent for %.0f s (--timeout)",
 			    endpoint, idle_timeout);
 		m = &u.data;
+		refused(m, endpoint);
 		if (mpo_is_str(mpo_get(m, "kind"), "chunk") &&
 		    mpo_int(mpo_get(m, "chunk"), &c) == 0 && c >= 0 && c * chunk < B) {
 			mpseq r;
@@ -265,6 +573,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 			mpseq_map(&r);
 			mpseq_str(&r, "kind", "results");
 			mpseq_i64(&r, "chunk", c);
+			msgpack_pack_bin_with_body(mpseq_key(&r, "digest"), digest, sizeof digest);
 			msgpack_pack_bin_with_body(mpseq_key(&r, "values"), vals,
 			    (size_t)replicates * (size_t)K * sizeof *vals);
 			msgpack_pack_bin_with_body(mpseq_key(&r, "status"), st, (size_t)replicates);
@@ -272,7 +581,7 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 			mpseq_free(&r);
 		} else if (mpo_is_str(mpo_get(m, "kind"), "wait")) {
 			usleep(200000);
-			send_kind(sock, NULL, 0, "ready");
+			send_ready(sock, digest);
 		} else
 			done = 1; /* "done", or anything else: stop */
 		msgpack_unpacked_destroy(&u);

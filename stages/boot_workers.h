@@ -10,11 +10,20 @@
 #include "io.h"
 #include "mpo.h"
 
+typedef struct {
+	double idle_timeout; /* seconds without progress before giving up */
+	int verify;          /* replicates of each remote chunk recomputed here */
+} boot_serve_opts;
+
 /* The coordinator's loop at spec: hands data_msg to each worker that says
  * hello and chunks of e to those ready, until every chunk is done; dies
- * after idle_timeout seconds without progress. */
+ * after idle_timeout seconds without progress. A worker's results count
+ * only for a chunk it was handed, on this run's data (the digest of the
+ * data message, which carries a random nonce, in every frame), and when
+ * so->verify of its replicates, recomputed here, agree bit for bit: a
+ * worker that disagrees is dropped and its chunks are computed again. */
 void boot_serve_workers(boot_engine *e, const char *spec, const mpseq *data_msg,
-    double idle_timeout, const io_opts *io, int quiet);
+    const boot_serve_opts *so, const io_opts *io, int quiet);
 /* Runs as a remote worker of the coordinator at spec until it says done;
  * fails after idle_timeout seconds without an answer. */
 void boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet);

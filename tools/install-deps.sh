@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what psflow needs from Debian's archive when it is missing.
-#   build: libzmq, msgpack-c, librsvg and cairo, xgboost (found with pkg-config)
+#   build: libzmq, msgpack-c, zlib, libsodium, librsvg and cairo, xgboost (found with pkg-config)
 #   test:  python3-msgpack for the interop tests, python3-numpy,
 #          python3-statsmodels and python3-xgboost for the independent
 #          checks (used from /usr/bin/python3), GNU parallel for the
@@ -30,6 +30,8 @@ test)
 	/usr/bin/python3 -c 'import numpy' 2>/dev/null || need="$need python3-numpy"
 	/usr/bin/python3 -c 'import statsmodels' 2>/dev/null || need="$need python3-statsmodels"
 	/usr/bin/python3 -c 'import xgboost' 2>/dev/null || need="$need python3-xgboost"
+	# the hostile-peer and CURVE interop tests speak ZeroMQ with pyzmq
+	/usr/bin/python3 -c 'import zmq' 2>/dev/null || need="$need python3-zmq"
 	command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 	command -v parallel >/dev/null 2>&1 || need="$need parallel"
 	[ -x /usr/bin/time ] || need="$need time"
