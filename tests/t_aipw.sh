@@ -75,7 +75,7 @@ for m in msgpack.Unpacker(sys.stdin.buffer, raw=False):
         m[\"columns\"].append({\"name\": \"k\", \"type\": \"f64\"})
     if m[\"kind\"] == \"batch\":
         m[\"columns\"][\"k\"] = [1.0] * m[\"rows\"]
-    out.write(msgpack.packb(m, use_bin_type=True))' | aipw --formula engagement_tier,k"
+    out.write(msgpack.packb(m, use_bin_type=True))' | $PY '$TESTS/py/reseal.py' | aipw --formula engagement_tier,k"
 fails "aipw before fitps: no propensity, named" 1 "no propensity \\(run fitps first\\) column" \
 	"gen -n 100 | aipw --formula engagement_tier"
 

@@ -157,12 +157,12 @@ if [ "$(id -u)" -eq 0 ] && ip netns add psflow-a-$$ 2>/dev/null; then
 	ip -n $ns_b link set vb-$$ up
 	ip -n $ns_a link set lo up
 	ip -n $ns_b link set lo up
-	ip netns exec $ns_b "$BIN/boot" --worker '>tcp://10.231.0.1:5557' --quiet --timeout 30 &
+	ip netns exec $ns_b "$BIN/boot" --worker '>tcp://10.231.0.1:5557' --insecure --quiet --timeout 30 &
 	wb=$!
 	ip netns exec $ns_a "$BIN/boot" -B 200 --seed 5 -j 0 --timeout 60 \
-		--workers '@tcp://10.231.0.1:5557' <"$work/small.mp" >"$work/netns.mp"
+		--workers '@tcp://10.231.0.1:5557' --insecure <"$work/small.mp" >"$work/netns.mp"
 	wait $wb
-	same "coordinator and worker on two hosts (network namespaces): same bytes" \
+	same "coordinator and worker on two hosts (network namespaces), plain text by --insecure: same bytes" \
 		"$work/j1.mp" "$work/netns.mp"
 	ip netns del $ns_a
 	ip netns del $ns_b
@@ -204,6 +204,7 @@ for m in msgpack.Unpacker(open(sys.argv[1], "rb"), raw=False):
         m["estimate"] += 0.01
     out.write(msgpack.packb(m, use_bin_type=True))
 PY
+$PY "$TESTS/py/reseal.py" <"$work/altered.mp" >"$work/sealed.mp" && mv "$work/sealed.mp" "$work/altered.mp"
 fails "a stream whose estimates the recipe does not reproduce is refused" 1 "replaying the recipe gives ipw_ate = .* but the stream says" \
 	"boot -B 10 <'$work/altered.mp'"
 fails "-j 0 without --workers is a usage error" 2 "-j 0 leaves no one to do the work" "boot -j 0 </dev/null"
@@ -275,6 +276,7 @@ for m in msgpack.Unpacker(open(sys.argv[1], "rb"), raw=False):
         exec(sys.argv[3])
     out.write(msgpack.packb(m, use_bin_type=True))
 PY
+	$PY "$TESTS/py/reseal.py" <"$2" >"$2.sealed" && mv "$2.sealed" "$2"
 }
 alter "$work/small.mp" "$work/nostage.mp" "del recipe[1]['stage']"
 fails "a recipe entry without a stage name" 1 "recipe entry 2 has no stage name" "boot -B 5 <'$work/nostage.mp'"

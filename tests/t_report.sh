@@ -168,7 +168,7 @@ out = sys.stdout.buffer
 for m in msgpack.Unpacker(sys.stdin.buffer, raw=False, strict_map_key=False):
     if m.get("kind") == "head":
         m["recipe"].append({"stage": "dowhy-fit", "method": "gbm"})
-    out.write(msgpack.packb(m, use_bin_type=True))' | report >"$work/foreign.txt"
+    out.write(msgpack.packb(m, use_bin_type=True))' | $PY "$TESTS/py/reseal.py" | report >"$work/foreign.txt"
 check "a foreign stage in the recipe: the command line names it and says it is not whole" \
 	bash -c "grep -q \"not whole: stage dowhy-fit is not one of psflow's: put its options back by hand\" '$work/foreign.txt' && grep -q '| dowhy-fit\$' '$work/foreign.txt'"
 gen -n 2000 --seed 1 | fitps -t opt_in_agent_mode -x engagement_tier --save-model "$work/m.psm" --quiet >/dev/null

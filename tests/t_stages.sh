@@ -129,6 +129,7 @@ order = [msgs[0]] + [m for m in msgs if m["kind"] == "result"] + \
         [m for m in msgs[1:] if m["kind"] != "result"]
 open(sys.argv[2], "wb").write(b"".join(msgpack.packb(m, use_bin_type=True) for m in order))
 PY
+$PY "$TESTS/py/reseal.py" <"$work/early.mp" >"$work/early-sealed.mp" && mv "$work/early-sealed.mp" "$work/early.mp"
 report --json <"$work/early.mp" >"$work/early.json"
 check "results before large batches survive the reader's buffer moving" $PY -c "
 import json; d = json.load(open('$work/early.json'))

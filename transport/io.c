@@ -97,7 +97,7 @@ fd_list_remove(int *list, int *n, int fd)
  * a peer refused (no key, a wrong key, not on the allow-list): said once
  * per peer, naming the endpoint. */
 static void
-drain_monitor(void *monitor, conn_track *t, const char *name, int quiet)
+drain_monitor(void *monitor, conn_track *t, const char *name)
 {
 	for (;;) {
 		zmq_msg_t ev;
@@ -133,8 +133,9 @@ drain_monitor(void *monitor, conn_track *t, const char *name, int quiet)
 			/* said at the 1st, 10th, 100th ... time: a peer retrying
 			 * every 100 ms must not flood stderr */
 			t->refused++;
-			if (quiet || (t->refused != 1 && t->refused != 10 && t->refused != 100 &&
-			    t->refused % 1000 != 0))
+			/* (said even with --quiet: who was refused is a security log) */
+			if (t->refused != 1 && t->refused != 10 && t->refused != 100 &&
+			    t->refused % 1000 != 0)
 				break;
 			if (!t->server)
 				err_warn("%s: the binding side refused this side%s", name,
@@ -240,14 +241,17 @@ secure_socket(void *s, const char *spec, const char *endpoint, int bind, const i
 			    "--curve-server KEY of the side that binds");
 		return;
 	}
+	if (bind && o->curve_allow == NULL)
+		die_usage("binding %s with --curve-key needs --curve-allow DIR: the "
+		    "public certificates of the peers let in", endpoint);
+	if (!bind && o->curve_server == NULL)
+		die_usage("connecting to %s with --curve-key needs --curve-server KEY: "
+		    "the public key (or certificate file) of the side that binds", endpoint);
 	if (!zmq_has("curve"))
 		die("this libzmq was built without CURVE: %s cannot be encrypted", endpoint);
 	if (curve_cert_load(o->curve_key, 1, &me, why, sizeof why) != 0)
 		die("--curve-key: %s", why);
 	if (bind) {
-		if (o->curve_allow == NULL)
-			die_usage("binding %s with --curve-key needs --curve-allow DIR: the "
-			    "public certificates of the peers let in", endpoint);
 		if (curve_zap_start(zctx, o->curve_allow, why, sizeof why) != 0)
 			die("%s", why);
 		zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof on);
@@ -255,9 +259,6 @@ secure_socket(void *s, const char *spec, const char *endpoint, int bind, const i
 		/* a ZAP domain makes libzmq ask the allow-list about every peer */
 		zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "psflow", 6);
 	} else {
-		if (o->curve_server == NULL)
-			die_usage("connecting to %s with --curve-key needs --curve-server KEY: "
-			    "the public key (or certificate file) of the side that binds", endpoint);
 		if (curve_server_key(o->curve_server, server, why, sizeof why) != 0)
 			die("--curve-server: %s", why);
 		zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, CURVE_Z85_LEN);
@@ -499,7 +500,7 @@ zmq_next(io_in *in, const uint8_t **data, size_t *len)
 			die("polling %s: %s", in->name, zmq_strerror(errno));
 		}
 		if (items[1].revents & ZMQ_POLLIN)
-			drain_monitor(in->monitor, &in->peers, in->name, in->quiet);
+			drain_monitor(in->monitor, &in->peers, in->name);
 		if (items[0].revents & ZMQ_POLLIN) {
 			size_t n, objlen;
 			mpscan_status st;
@@ -697,7 +698,7 @@ zmq_send_waiting(io_out *out, zmq_msg_t *msg)
 		if (zmq_poll(items, 2, slice) < 0 && errno != EINTR)
 			die("polling %s: %s", out->name, zmq_strerror(errno));
 		if (items[1].revents & ZMQ_POLLIN)
-			drain_monitor(out->monitor, &out->peers, out->name, out->quiet);
+			drain_monitor(out->monitor, &out->peers, out->name);
 		if (items[0].revents & ZMQ_POLLOUT)
 			continue;
 		waited += slice;
@@ -773,7 +774,7 @@ io_out_free(io_out *out)
 		return;
 	free(out->mem);
 	if (out->sock) {
-		drain_monitor(out->monitor, &out->peers, out->name, out->quiet);
+		drain_monitor(out->monitor, &out->peers, out->name);
 		zmq_socket_monitor(out->sock, NULL, 0);
 		zmq_release(out->monitor);
 		zmq_release(out->sock); /* waits up to linger for the tail */

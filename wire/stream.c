@@ -349,8 +349,7 @@ describe_stop(io_status st)
 	switch (st) {
 	case IO_EOF: return "the input ended";
 	case IO_TIMEOUT: return "no message arrived within --timeout";
-	case IO_PEER_GONE: return "the sending stage disconnected (or sent a message over "
-	    "this reader's --max-message, which ZeroMQ drops with its connection)";
+	case IO_PEER_GONE: return "the sending stage disconnected";
 	case IO_TRUNCATED: return "the input ended inside a message (truncated stream)";
 	case IO_MSG: break;
 	}
@@ -654,8 +653,10 @@ stream_in_next(stream_in *s, table *rows, mpraw *raw)
 	if (st != IO_MSG)
 		die("%s: %s after %llu rows in %llu batches, without an end message: "
 		    "the stream is incomplete (did the upstream stage fail or get "
-		    "killed?)", io_in_name(s->io), describe_stop(st),
-		    (unsigned long long)s->rows, (unsigned long long)s->batches);
+		    "killed%s?)", io_in_name(s->io), describe_stop(st),
+		    (unsigned long long)s->rows, (unsigned long long)s->batches,
+		    st == IO_PEER_GONE ? ", or send a message over this reader's --max-message, "
+		    "which ZeroMQ drops with its connection" : "");
 	s->messages++;
 	m = unpack(s, data, len);
 	kind = mpo_get(m, "kind");
