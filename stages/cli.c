@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 void
 cli_common_init(cli_common *c)
 {
+	/* a closed pipe is an error each program reports, never a silent
+	 * death by signal */
+	signal(SIGPIPE, SIG_IGN);
 	bigmem_prepare_heap();
 	c->in = "-";
 	c->out = "-";
@@ -76,6 +80,17 @@ cli_other_option(cli_common *c, int opt, const char *arg, const char *usage)
 	}
 	if (!cli_common_option(c, opt, arg))
 		die_usage("unknown option");
+}
+
+void
+cli_check_output(FILE *f, const char *name, int final)
+{
+	if ((final && fflush(f) != 0) || ferror(f)) {
+		if (errno == EPIPE)
+			die("the reader of %s went away (did a later program fail or stop "
+			    "reading?)", name);
+		die("writing %s:", name);
+	}
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "io.h"
 
@@ -81,6 +82,11 @@ int cli_common_option(cli_common *c, int opt, const char *arg);
  * -h/--help (prints usage to stdout and exits 0), or --version (likewise),
  * or a usage error. */
 void cli_other_option(cli_common *c, int opt, const char *arg, const char *usage);
+/* For programs that write text with stdio: a reader of f that went away
+ * (EPIPE: SIGPIPE is ignored by every program) or a failed write is an
+ * error naming `name`, as a stage's closed pipe is. Call it as output goes
+ * out, and once more at the end (which flushes). */
+void cli_check_output(FILE *f, const char *name, int final);
 /* Ends parsing: unknown options and stray arguments are usage errors. */
 void cli_no_operands(int argc, char **argv);
 

@@ -96,8 +96,12 @@ parse_i64(const char *p, size_t len, int64_t *out)
 	buf[len] = '\0';
 	errno = 0;
 	v = strtoll(buf, &end, 10);
-	if (errno != 0 || *end != '\0' || v == INT64_MIN)
+	if (*end != '\0')
 		return -1;
+	if (errno == 0 && v == INT64_MIN)
+		return -2; /* the one whole number that means "missing" in a stream */
+	if (errno != 0)
+		return -1; /* past 64 bits: a double, as a larger number is */
 	*out = v;
 	return 0;
 }
@@ -144,12 +148,17 @@ parse_f64(const char *p, size_t len, double *out)
 		return -1;
 	if (parse_plain_decimal(p, len, out) == 0)
 		return 0;
+	/* decimal notation only: strtod also reads 0x10 as 16 and "nan" */
+	if (strspn(p, "0123456789+-.eE") < len)
+		return -1;
 	memcpy(buf, p, len);
 	buf[len] = '\0';
 	errno = 0;
 	*out = strtod(buf, &end);
-	if (*end != '\0' || !isfinite(*out))
+	if (*end != '\0')
 		return -1;
+	if (!isfinite(*out))
+		return -2; /* a number, but past a double's range */
 	return 0;
 }
 
@@ -290,10 +299,17 @@ read_number(colinfo *c, const csv_field *f, size_t row, bad_value *bad,
 	}
 	c->any = 1;
 	if (c->as == AS_INT) {
-		if (parse_i64(f->p, f->len, &v) == 0) {
+		int got = parse_i64(f->p, f->len, &v);
+
+		if (got == 0) {
 			c->slot[row] = (uint64_t)v;
 			return;
 		}
+		if (got == -2)
+			die("line %zu, column %d: %.*s is the one 64-bit whole number a stream "
+			    "keeps for a missing value: leave the cell empty if it is missing, "
+			    "or read the column as doubles (--f64 COL)", r->record_line, col + 1,
+			    (int)f->len, f->p);
 		if (c->forced == COL_I64) {
 			note_bad(bad, r, col, f);
 			return;
@@ -306,9 +322,17 @@ read_number(colinfo *c, const csv_field *f, size_t row, bad_value *bad,
 		}
 		c->as = AS_FLOAT;
 	}
-	if (parse_f64(f->p, f->len, &x) == 0) {
-		memcpy(&c->slot[row], &x, sizeof x);
-		return;
+	{
+		int got = parse_f64(f->p, f->len, &x);
+
+		if (got == 0) {
+			memcpy(&c->slot[row], &x, sizeof x);
+			return;
+		}
+		if (got == -2)
+			die("line %zu, column %d: %.*s is beyond the range of a double (about "
+			    "1.8e308): rescale the column", r->record_line, col + 1,
+			    f->len > 60 ? 60 : (int)f->len, f->p);
 	}
 	if (c->forced == COL_F64) {
 		note_bad(bad, r, col, f);

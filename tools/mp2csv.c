@@ -59,6 +59,9 @@ main(int argc, char **argv)
 		cli_other_option(&cli, opt, optarg, usage_text);
 	}
 	cli_no_operands(argc, argv);
+	if (io_is_zmq_spec(cli.out))
+		die_usage("mp2csv writes CSV text, not a stream: --out is a file or '-' "
+		    "(send the stream itself with the stage's --out)");
 	if (strcmp(cli.out, "-") != 0 && (f = fopen(cli.out, "w")) == NULL)
 		die("cannot open '%s':", cli.out);
 	in = stream_in_open(cli.in, &cli.io);
@@ -78,9 +81,10 @@ main(int argc, char **argv)
 		ev = stream_in_next(in, &rows, &raw);
 		if (ev == STREAM_END)
 			break;
-		if (ev == STREAM_BATCH)
+		if (ev == STREAM_BATCH) {
 			write_rows(f, &rows);
-		else
+			cli_check_output(f, strcmp(cli.out, "-") ? cli.out : "stdout", 0);
+		} else
 			results++;
 	}
 	if (results && !cli.quiet)
@@ -88,7 +92,8 @@ main(int argc, char **argv)
 		    "not in the CSV (mpcat shows them)", results);
 	table_free(&rows);
 	stream_in_free(in);
-	if (fflush(f) != 0 || ferror(f) || (f != stdout && fclose(f) != 0))
+	cli_check_output(f, strcmp(cli.out, "-") ? cli.out : "stdout", 1);
+	if (f != stdout && fclose(f) != 0)
 		die("writing %s:", cli.out);
 	return EXIT_OK;
 }

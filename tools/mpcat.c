@@ -127,7 +127,8 @@ main(int argc, char **argv)
 		stream_event ev;
 
 		rows.nrows = 0;
-		fflush(stdout); /* what arrived whole is out before any error */
+		/* what arrived whole is out before any error */
+		cli_check_output(stdout, "stdout", 1);
 		ev = stream_in_next(in, &rows, &raw);
 		if (ev == STREAM_END)
 			break;
@@ -141,7 +142,6 @@ main(int argc, char **argv)
 	    stream_in_rows(in), batches);
 	table_free(&rows);
 	stream_in_free(in);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die("writing stdout:");
+	cli_check_output(stdout, "stdout", 1);
 	return EXIT_OK;
 }

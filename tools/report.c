@@ -401,6 +401,12 @@ balance(const msgpack_object *r)
 	if (!weights || weights->type != MSGPACK_OBJECT_ARRAY || !rows ||
 	    rows->type != MSGPACK_OBJECT_ARRAY)
 		return;
+	/* a table goes weighting by weighting: none (a foreign or damaged
+	 * result) is no table, not a loop that never ends */
+	if (weights->via.array.size == 0) {
+		err_warn("a balance result without weightings: its table is left out");
+		return;
+	}
 	nw = (int)weights->via.array.size;
 	hdr = xcalloc((size_t)nw + 1, sizeof *hdr);
 	align = xcalloc((size_t)nw + 2, 1);
@@ -408,6 +414,8 @@ balance(const msgpack_object *r)
 	align[0] = 'l';
 	for (int k = 0; k < nw; k++) {
 		hdr[k + 1] = mpo_strdup(&weights->via.array.ptr[k]);
+		if (hdr[k + 1] == NULL)
+			hdr[k + 1] = xstrdup("(unnamed)");
 		align[k + 1] = 'r';
 	}
 	{
@@ -992,7 +1000,6 @@ main(int argc, char **argv)
 	msgpack_unpacked_destroy(&meta);
 	table_free(&rows);
 	stream_in_free(in);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		die("writing stdout:");
+	cli_check_output(stdout, "stdout", 1);
 	return EXIT_OK;
 }

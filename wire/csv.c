@@ -133,8 +133,10 @@ csv_next(csv_reader *r)
 		r->line++;
 		break;
 	}
+	/* (quoted fields that were all empty left no scratch: NULL + 0 is
+	 * undefined) */
 	for (int i = 0; i < quoted_mask_n; i++)
-		r->fields[scratch_idx[i]].p = r->scratch + scratch_off[i];
+		r->fields[scratch_idx[i]].p = r->scratch ? r->scratch + scratch_off[i] : "";
 	free(scratch_off);
 	free(scratch_idx);
 	return 1;
@@ -174,6 +176,20 @@ slurp(const char *path, size_t *len, size_t *cap_out)
 	}
 	if (fd != STDIN_FILENO)
 		close(fd);
+	{
+		/* a NUL is no CSV text (a UTF-16 file, a binary one): said with
+		 * its line, never read as the end of a field */
+		const char *nul = memchr(buf, '\0', n);
+
+		if (nul) {
+			size_t line = 1;
+
+			for (const char *q = buf; q < nul; q++)
+				line += *q == '\n';
+			die("%s, line %zu: a NUL byte: this is not a CSV text file (UTF-16? "
+			    "convert it to UTF-8)", strcmp(path, "-") ? path : "stdin", line);
+		}
+	}
 	*len = n;
 	*cap_out = cap;
 	return buf;

@@ -176,6 +176,37 @@ mpo_type_name(const msgpack_object *o)
 	return "an unknown object";
 }
 
+/* The length of the UTF-8 sequence at s (n bytes left), 0 if invalid. */
+size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and past U+10FFFF are not UTF-8 */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
 void
 json_string(FILE *f, const char *s, size_t len)
 {
@@ -193,8 +224,18 @@ json_string(FILE *f, const char *s, size_t len)
 			fputs("\\r", f);
 		else if (c < 0x20)
 			fprintf(f, "\\u%04x", c);
-		else
+		else if (c < 0x80)
 			fputc(c, f);
+		else {
+			/* JSON is UTF-8: a byte that is not (a Latin-1 CSV's) is U+FFFD */
+			size_t n = utf8_len((const unsigned char *)s + i, len - i);
+
+			if (n == 0)
+				fputs("\\ufffd", f);
+			else
+				fwrite(s + i, 1, n, f);
+			i += n ? n - 1 : 0;
+		}
 	}
 	fputc('"', f);
 }

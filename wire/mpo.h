@@ -28,6 +28,9 @@ const char *mpo_type_name(const msgpack_object *o);
 /* A key that some map in o (at any depth) has twice, or NULL. MessagePack
  * allows it, readers disagree on which copy wins (msgpack-c's lookups take
  * the first, Python's dict the last): psflow refuses such messages. */
+/* The length of the UTF-8 sequence at s (n > 0 bytes left), 0 if it is
+ * not one (overlong forms, surrogates, past U+10FFFF included). */
+size_t utf8_len(const unsigned char *s, size_t n);
 const msgpack_object *mpo_duplicate_key(const msgpack_object *o);
 /* Writes o as JSON. bin is written as {"bin": <byte count>}; NaN and
  * infinities as null. */
