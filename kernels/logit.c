@@ -394,8 +394,10 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 			status = LOGIT_SINGULAR;
 			break;
 		}
+		/* relative to the coefficient: a covariate in small units has a
+		 * large one, whose last bits no step below 1e-10 can reach */
 		for (int k = 0; k < p; k++)
-			step_max = fmax(step_max, fabs(step[k]));
+			step_max = fmax(step_max, fabs(step[k]) / fmax(1, fabs(fit->beta[k])));
 		if (step_max < o->tol) {
 			status = LOGIT_OK;
 			break;

@@ -26,7 +26,7 @@ typedef struct {
 	double C;      /* 0: unpenalised */
 	int max_iter;  /* default 100 */
 	double tol;    /* converged at beta when every |Newton step| from it
-			  is < tol; default 1e-10 */
+			  is < tol * max(1, |beta_k|); default 1e-10 */
 	const double *start;    /* p starting coefficients (a warm start); NULL: zeros */
 	const double *start_mu; /* with start: the n fitted probabilities at start,
 				   which saves the first pass's exp */
