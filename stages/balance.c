@@ -451,6 +451,7 @@ balance_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	h = si.head;
 	stream_head_set_role(&h->treatment, roles->treatment);
 	stream_head_set_covariates(h, roles->covariates);
+	stage_check_roles(h);
 	ti = stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
 	    "treatment", "-t");
 	ncov = spec_columns(h, &covs);

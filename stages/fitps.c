@@ -323,6 +323,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	stream_head_set_role(&h->treatment, roles->treatment);
 	stream_head_set_role(&h->outcome, roles->outcome);
 	stream_head_set_covariates(h, roles->covariates);
+	stage_check_roles(h);
 	stage_role(h->treatment, "treatment", "-t");
 	spec = covariate_spec(h);
 	design_or_die(&d, spec, &h->schema);
@@ -471,6 +472,7 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	stream_head_set_role(&h->treatment, model.treatment);
 	stream_head_set_role(&h->treatment, roles->treatment);
 	stream_head_set_role(&h->outcome, roles->outcome);
+	stage_check_roles(h);
 	stream_head_set_role(&h->ps, o->ps_name);
 	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
 	s.model = &model;

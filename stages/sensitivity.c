@@ -277,6 +277,7 @@ sensitivity_run(const void *params, const stage_roles *roles, const cli_common *
 	h = si.head;
 	stream_head_set_role(&h->treatment, roles->treatment);
 	stream_head_set_role(&h->outcome, roles->outcome);
+	stage_check_roles(h);
 	stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
 	    "treatment", "-t");
 	stage_numeric_column(&si.rows, stage_role(h->outcome, "outcome", "-y"), "outcome", "-y");

@@ -181,6 +181,27 @@ stage_numeric_column(const table *schema, const char *name, const char *role,
 	return i;
 }
 
+void
+stage_check_roles(const stream_head *h)
+{
+	if (h->treatment && h->outcome && strcmp(h->treatment, h->outcome) == 0)
+		die_usage("-t and -y both name '%s': the treatment and the outcome must be "
+		    "two columns", h->treatment);
+	if (h->ps && ((h->treatment && strcmp(h->ps, h->treatment) == 0) ||
+	    (h->outcome && strcmp(h->ps, h->outcome) == 0)))
+		die_usage("--ps names '%s', which is the %s", h->ps,
+		    h->treatment && strcmp(h->ps, h->treatment) == 0 ? "treatment" : "outcome");
+	for (int i = 0; i < h->ncovariates; i++) {
+		const char *role = h->treatment && strcmp(h->covariates[i], h->treatment) == 0 ?
+		    "treatment (-t)" : h->outcome && strcmp(h->covariates[i], h->outcome) == 0 ?
+		    "outcome (-y)" : NULL;
+
+		if (role)
+			die_usage("-x names '%s', which is the %s: a covariate must be measured "
+			    "before the treatment, not be it or its result", h->covariates[i], role);
+	}
+}
+
 const char *
 stage_role(const char *value, const char *role, const char *option)
 {
@@ -346,6 +367,7 @@ stage_arrays_get(stage_input *si, const char *treatment, const char *outcome,
 	stream_head_set_role(&h->treatment, treatment);
 	stream_head_set_role(&h->outcome, outcome);
 	stream_head_set_role(&h->ps, ps);
+	stage_check_roles(h);
 	ti = stage_numeric_column(&si->rows,
 	    stage_role(h->treatment, "treatment", "-t"), "treatment", "-t");
 	yi = stage_numeric_column(&si->rows,

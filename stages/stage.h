@@ -63,6 +63,10 @@ int stage_numeric_column(const table *schema, const char *name, const char *role
     const char *option);
 /* A role that must be set: dies naming the option that sets it. */
 const char *stage_role(const char *value, const char *role, const char *option);
+/* Dies (usage) when two roles name one column: -t and -y alike give an
+ * "effect" of exactly 1 with SE 0; a treatment or outcome among the
+ * covariates makes the model predict it from itself. */
+void stage_check_roles(const stream_head *h);
 
 /* The treatment column as 0/1 bytes. Dies on a value that is not 0 or 1
  * (naming it and its row), on missing values, and when either group is

@@ -516,6 +516,7 @@ weight_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	h = si.head;
 	stream_head_set_role(&h->treatment, roles->treatment);
 	stream_head_set_role(&h->outcome, roles->outcome);
+	stage_check_roles(h);
 	stream_head_set_role(&h->ps, roles->ps);
 	ti = stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
 	    "treatment", "-t");
