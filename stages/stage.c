@@ -302,9 +302,16 @@ int
 finite_check_batch(finite_check *c, const double *x, size_t n, size_t row0)
 {
 	for (size_t r = 0; r < n; r++)
-		if (!isfinite(x[r]) && c->bad++ == 0)
-			c->first = row0 + r;
-	return c->bad != 0;
+		if (!(fabs(x[r]) <= STAGE_MAX_MAGNITUDE)) {
+			if (!isfinite(x[r])) {
+				if (c->bad++ == 0)
+					c->first = row0 + r;
+			} else if (c->huge++ == 0) {
+				c->huge_first = row0 + r;
+				c->huge_value = x[r];
+			}
+		}
+	return c->bad != 0 || c->huge != 0;
 }
 
 void
@@ -312,12 +319,17 @@ finite_check_end(const finite_check *c, const char *role, const char *name)
 {
 	if (c->bad)
 		stage_die_nonfinite(role, name, c->bad, c->first);
+	if (c->huge)
+		die("%s column '%s' has %zu value%s past 1e100 in magnitude (the first, %g, at "
+		    "row %zu): sums of their squares overflow, so no SE would be right; "
+		    "rescale the column (e.g. in thousands)", role, name, c->huge,
+		    c->huge == 1 ? "" : "s", c->huge_value, c->huge_first);
 }
 
 void
 stage_finite(const column *c, size_t n, double *out, const char *role)
 {
-	finite_check fc = { 0, 0 };
+	finite_check fc = { 0 };
 
 	if (!column_is_numeric(c))
 		die("%s column '%s' is categorical, but must be numeric", role, c->name);

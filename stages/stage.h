@@ -96,7 +96,14 @@ typedef struct {
 } treatment_check;
 typedef struct {
 	size_t bad, first;
+	size_t huge, huge_first; /* values past STAGE_MAX_MAGNITUDE */
+	double huge_value;
 } finite_check;
+
+/* The largest magnitude a value may have: sums of squares of a hundred
+ * million such values (variances, sandwich SEs) stay finite, where 1e154
+ * made an SE of exactly 0 and 1e307 every estimate NaN. */
+#define STAGE_MAX_MAGNITUDE 1e100
 
 void treatment_check_init(treatment_check *c);
 /* t[r]: the batch's treatment column as 0/1 (a bad value as 0); scratch
@@ -106,7 +113,8 @@ int treatment_check_batch(treatment_check *c, const column *col, size_t n,
 /* Dies as stage_treatment would, after the last batch. */
 void treatment_check_end(const treatment_check *c, const char *name);
 /* Notes missing, NaN and infinite values among x[0..n), the batch starting
- * at stream row row0. Returns nonzero once any was. */
+ * at stream row row0, and values past STAGE_MAX_MAGNITUDE. Returns nonzero
+ * once any was. */
 int finite_check_batch(finite_check *c, const double *x, size_t n, size_t row0);
 void finite_check_end(const finite_check *c, const char *role, const char *name);
 
