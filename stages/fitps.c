@@ -368,9 +368,11 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 			model.d = d;
 			model.treatment = h->treatment;
 			model.trees = g.trees;
+			psmodel_note_levels(&model, &h->schema);
 			if (gbm_save(&g, &model.xgb, &model.xgb_len, why, sizeof why) != 0)
 				die("%s", why);
 			psmodel_save(&model, o->save_model);
+			psmodel_levels_free(&model);
 			free(model.xgb);
 		}
 		gbm_model_free(&g);
@@ -388,7 +390,9 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 			model.beta = fit.beta;
 			model.treatment = h->treatment;
 			model.C = o->logit.C;
+			psmodel_note_levels(&model, &h->schema);
 			psmodel_save(&model, o->save_model);
+			psmodel_levels_free(&model);
 		}
 	}
 	stage_write(cli, h, &si.rows, &si.results, results, nresults);
@@ -405,7 +409,10 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 
 typedef struct {
 	const psmodel *model;
+	const char *model_file;
 	const gbm_model *boosted; /* the model's booster, for a gbm model */
+	int *known_col;           /* per model.known: the stream's column */
+	uint8_t **unknown;        /* ... and which of its level codes the model never saw */
 	int psi;
 	double *X;
 	size_t cap;
@@ -420,6 +427,19 @@ score_batch(table *rows, void *ctx)
 	size_t p = (size_t)s->model->d.nterms + 1;
 	double *ps = rows->cols[s->psi].data;
 
+	for (int k = 0; k < s->model->nknown; k++) {
+		const column *c = &rows->cols[s->known_col[k]];
+
+		for (size_t r = 0; r < rows->nrows; r++) {
+			int32_t code = ((const int32_t *)c->data)[r];
+
+			if (code >= 0 && s->unknown[k][code])
+				die("row %zu: column '%s' is '%s', a level the model in %s never saw "
+				    "(scored as its reference level it would be wrong): refit the "
+				    "model on data with it, or map it to a known level", (size_t)s->n + r,
+				    c->name, c->levels[code], s->model_file);
+		}
+	}
 	if (rows->nrows > s->cap) {
 		s->cap = rows->nrows;
 		s->X = xreallocarray(s->X, s->cap, p * sizeof *s->X);
@@ -476,7 +496,27 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	stream_head_set_role(&h->ps, o->ps_name);
 	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
 	s.model = &model;
+	s.model_file = o->model;
 	s.psi = table_add_column(&si.rows, o->ps_name, COL_F64, NULL, 0);
+	/* the stream's levels the model does not know, by column */
+	s.known_col = xcalloc((size_t)model.nknown + 1, sizeof *s.known_col);
+	s.unknown = xcalloc((size_t)model.nknown + 1, sizeof *s.unknown);
+	for (int k = 0; k < model.nknown; k++) {
+		const column *c = &si.rows.cols[s.known_col[k] = table_find(&si.rows,
+		    model.known[k].column)];
+
+		if (c->type != COL_CAT)
+			die("column '%s' was categorical when the model in %s was fitted, and is %s "
+			    "here", c->name, o->model, coltype_name(c->type));
+		s.unknown[k] = xcalloc((size_t)c->nlevels + 1, 1);
+		for (int l = 0; l < c->nlevels; l++) {
+			int seen = 0;
+
+			for (int m = 0; m < model.known[k].nlevels && !seen; m++)
+				seen = strcmp(c->levels[l], model.known[k].levels[m]) == 0;
+			s.unknown[k][l] = !seen;
+		}
+	}
 	{
 		fitps_params scoring = *o;
 
@@ -493,6 +533,10 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	stream_out_end(out);
 	mpseq_free(&result);
 	free(s.X);
+	for (int k = 0; k < model.nknown; k++)
+		free(s.unknown[k]);
+	free(s.unknown);
+	free(s.known_col);
 	gbm_model_free(&boosted);
 	psmodel_free(&model);
 	stage_input_free(&si);

@@ -565,6 +565,7 @@ main(int argc, char **argv)
 	cli_no_operands(argc, argv);
 
 	text = slurp(path, &len, &text_cap);
+	csv_check_text(text, len, path);
 	csv_init(&r, text, len);
 	if (!csv_next(&r))
 		die("%s is empty: a CSV needs at least a header row", path);

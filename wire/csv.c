@@ -176,23 +176,26 @@ slurp(const char *path, size_t *len, size_t *cap_out)
 	}
 	if (fd != STDIN_FILENO)
 		close(fd);
-	{
-		/* a NUL is no CSV text (a UTF-16 file, a binary one): said with
-		 * its line, never read as the end of a field */
-		const char *nul = memchr(buf, '\0', n);
-
-		if (nul) {
-			size_t line = 1;
-
-			for (const char *q = buf; q < nul; q++)
-				line += *q == '\n';
-			die("%s, line %zu: a NUL byte: this is not a CSV text file (UTF-16? "
-			    "convert it to UTF-8)", strcmp(path, "-") ? path : "stdin", line);
-		}
-	}
 	*len = n;
 	*cap_out = cap;
 	return buf;
+}
+
+void
+csv_check_text(const char *text, size_t n, const char *path)
+{
+	/* a NUL is no CSV text (a UTF-16 file, a binary one): said with its
+	 * line, never read as the end of a field */
+	const char *nul = memchr(text, '\0', n);
+
+	if (nul) {
+		size_t line = 1;
+
+		for (const char *q = text; q < nul; q++)
+			line += *q == '\n';
+		die("%s, line %zu: a NUL byte: this is not a CSV text file (UTF-16? "
+		    "convert it to UTF-8)", strcmp(path, "-") ? path : "stdin", line);
+	}
 }
 
 void

@@ -41,6 +41,8 @@ void csv_free(csv_reader *r);
 /* Reads a whole file ("-": stdin) into memory: len bytes, in a buffer of
  * cap bytes to give back with bigmem_free(text, cap). */
 char *slurp(const char *path, size_t *len, size_t *cap);
+/* Dies naming the line when the text holds a NUL byte (no CSV does). */
+void csv_check_text(const char *text, size_t n, const char *path);
 
 /* Writes a field to f, quoted when it must be. */
 void csv_write_field(FILE *f, const char *p, size_t len);

@@ -19,7 +19,52 @@ psmodel_free(psmodel *m)
 	free(m->beta);
 	free(m->treatment);
 	free(m->xgb);
+	psmodel_levels_free(m);
 	memset(m, 0, sizeof *m);
+}
+
+void
+psmodel_levels_free(psmodel *m)
+{
+	for (int i = 0; i < m->nknown; i++) {
+		for (int l = 0; l < m->known[i].nlevels; l++)
+			free(m->known[i].levels[l]);
+		free(m->known[i].levels);
+		free(m->known[i].column);
+	}
+	free(m->known);
+	m->known = NULL;
+	m->nknown = 0;
+}
+
+static int
+known_index(const psmodel *m, const char *column)
+{
+	for (int i = 0; i < m->nknown; i++)
+		if (strcmp(m->known[i].column, column) == 0)
+			return i;
+	return -1;
+}
+
+void
+psmodel_note_levels(psmodel *m, const table *schema)
+{
+	for (int k = 0; k < m->d.nterms; k++)
+		for (int f = 0; f < m->d.terms[k].nfactors; f++) {
+			const char *name = m->d.terms[k].factors[f].column;
+			int ci = table_find(schema, name);
+			psmodel_levels *lv;
+
+			if (ci < 0 || schema->cols[ci].type != COL_CAT || known_index(m, name) >= 0)
+				continue;
+			m->known = xreallocarray(m->known, (size_t)m->nknown + 1, sizeof *m->known);
+			lv = &m->known[m->nknown++];
+			lv->column = xstrdup(name);
+			lv->nlevels = schema->cols[ci].nlevels;
+			lv->levels = xcalloc((size_t)lv->nlevels + 1, sizeof *lv->levels);
+			for (int l = 0; l < lv->nlevels; l++)
+				lv->levels[l] = xstrdup(schema->cols[ci].levels[l]);
+		}
 }
 
 void
@@ -30,6 +75,19 @@ psmodel_pack(const psmodel *m, mpseq *map)
 	mpseq_str(map, "kind", MODEL_KIND);
 	mpseq_i64(map, "version", 1);
 	mpseq_str(map, "treatment", m->treatment);
+	if (m->nknown > 0) {
+		mpseq levels;
+
+		mpseq_map(&levels);
+		for (int i = 0; i < m->nknown; i++) {
+			msgpack_packer *pk = mpseq_key(&levels, m->known[i].column);
+
+			msgpack_pack_array(pk, (size_t)m->known[i].nlevels);
+			for (int l = 0; l < m->known[i].nlevels; l++)
+				mp_pack_cstr(pk, m->known[i].levels[l]);
+		}
+		mpseq_take(map, "levels", &levels);
+	}
 	if (m->xgb) {
 		mpseq_str(map, "learner", "gbm");
 		mpseq_i64(map, "trees", m->trees);
@@ -102,6 +160,41 @@ psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 	memset(m, 0, sizeof *m);
 	if (!mpo_is_str(mpo_get(o, "kind"), MODEL_KIND))
 		bad_model(where, "its kind is not " MODEL_KIND);
+	{
+		int64_t version;
+
+		if (mpo_int(mpo_get(o, "version"), &version) != 0)
+			bad_model(where, "'version' must be an integer");
+		if (version != 1)
+			die("%s: model file version %lld is not one this psflow reads (1): "
+			    "refit it with this psflow's fitps --save-model", where, (long long)version);
+	}
+	if (mpo_duplicate_key(o) != NULL)
+		bad_model(where, "a map has a key twice");
+	{
+		const msgpack_object *lv = mpo_get(o, "levels");
+
+		if (lv && lv->type != MSGPACK_OBJECT_MAP)
+			bad_model(where, "'levels' must be a map of column to its levels");
+		for (uint32_t i = 0; lv && i < lv->via.map.size; i++) {
+			const msgpack_object *a = &lv->via.map.ptr[i].val;
+			psmodel_levels *k;
+			char *column = mpo_strdup(&lv->via.map.ptr[i].key);
+
+			if (column == NULL || a->type != MSGPACK_OBJECT_ARRAY) {
+				free(column);
+				bad_model(where, "'levels' must be a map of column to its levels");
+			}
+			m->known = xreallocarray(m->known, (size_t)m->nknown + 1, sizeof *m->known);
+			k = &m->known[m->nknown++];
+			k->column = column;
+			k->levels = xcalloc((size_t)a->via.array.size + 1, sizeof *k->levels);
+			k->nlevels = 0;
+			for (uint32_t l = 0; l < a->via.array.size; l++)
+				if ((k->levels[k->nlevels++] = mpo_strdup(&a->via.array.ptr[l])) == NULL)
+					bad_model(where, "a level must be a string");
+		}
+	}
 	if (learner && !boosted && !mpo_is_str(learner, "logistic"))
 		bad_model(where, "its learner is neither logistic nor gbm");
 	if (terms == NULL || terms->type != MSGPACK_OBJECT_ARRAY)
@@ -166,6 +259,8 @@ psmodel_load(psmodel *m, const char *path)
 
 	if (st != MPSCAN_OK)
 		bad_model(path, mpscan_strerror(st));
+	if (objlen != len)
+		bad_model(path, "bytes follow the model's map (two files joined, or a damaged one?)");
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, bytes, objlen, &off) != MSGPACK_UNPACK_SUCCESS ||
 	    u.data.type != MSGPACK_OBJECT_MAP)

@@ -10,6 +10,14 @@
 #include "design.h"
 #include "mpo.h"
 
+/* A categorical covariate's levels when the model was fitted: scoring a
+ * level the model never saw as its reference level would be wrong. */
+typedef struct {
+	char *column;
+	char **levels;
+	int nlevels;
+} psmodel_levels;
+
 typedef struct {
 	design d;
 	double *beta;  /* logistic: 1 + d.nterms, intercept first */
@@ -20,15 +28,22 @@ typedef struct {
 	char *xgb;
 	size_t xgb_len;
 	int trees;
+	psmodel_levels *known; /* owned; none in files from before psflow 0.15 */
+	int nknown;
 } psmodel;
 
 void psmodel_free(psmodel *m);
+/* Notes the levels of the cat columns the terms use, from the schema fitted
+ * on (the model owns the copies; psmodel_levels_free releases only them). */
+void psmodel_note_levels(psmodel *m, const table *schema);
+void psmodel_levels_free(psmodel *m);
 /* The model as a map: treatment, l2, intercept, terms [{name, factors
  * [[column, level|nil]...], coef}]; a boosted one: learner "gbm", trees,
  * xgboost (bin), terms without coef (PROTOCOL.md). */
 void psmodel_pack(const psmodel *m, mpseq *map);
 void psmodel_save(const psmodel *m, const char *path);
-/* Reads a map made by psmodel_pack; dies naming the file and the problem. */
+/* Reads a map made by psmodel_pack; dies naming the file and the problem
+ * (a version other than 1, a duplicate key, stray bytes after the map). */
 void psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where);
 void psmodel_load(psmodel *m, const char *path);
 
