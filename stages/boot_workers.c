@@ -439,27 +439,60 @@ refused(const msgpack_object *m, const char *endpoint)
 	}
 }
 
+
+/* A worker's last request, sent again while no answer comes: a request
+ * sent on a connection that then broke (the coordinator restarted) is
+ * lost, and nothing else would tell either side. Answers are self-
+ * describing (a chunk, wait, done, refused), so a request answered twice
+ * does no harm: the coordinator keeps a chunk's first results. */
+typedef struct {
+	void *sock;
+	msgpack_sbuffer last;
+} worker_link;
+
 static void
-send_ready(void *sock, const uint8_t *digest)
+worker_send(worker_link *w, const mpseq *m)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_clear(&w->last);
+	msgpack_packer_init(&pk, &w->last, msgpack_sbuffer_write);
+	mpseq_pack(m, &pk);
+	zmq_send(w->sock, w->last.data, w->last.size, 0);
+}
+
+static void
+send_ready(worker_link *w, const uint8_t *digest)
 {
 	mpseq m;
 
 	mpseq_map(&m);
 	mpseq_str(&m, "kind", "ready");
 	msgpack_pack_bin_with_body(mpseq_key(&m, "digest"), digest, crypto_generichash_BYTES);
-	send_map(sock, NULL, 0, &m);
+	worker_send(w, &m);
 	mpseq_free(&m);
 }
 
 /* Waits for one frame; -1 after the timeout. */
 static int
-recv_map(void *sock, zmq_msg_t *msg, msgpack_unpacked *u, double timeout)
+recv_map(worker_link *w, zmq_msg_t *msg, msgpack_unpacked *u, double timeout)
 {
-	zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
+	const double resend_s = 1;
+	double waited = 0;
 
-	if (zmq_poll(&item, 1, (long)(timeout * 1000)) <= 0)
-		return -1;
-	if (zmq_msg_recv(msg, sock, 0) < 0 || unpack_frame(msg, u) != 0)
+	for (;;) {
+		zmq_pollitem_t item = { w->sock, 0, ZMQ_POLLIN, 0 };
+		double slice = fmin(resend_s, timeout - waited);
+
+		if (slice <= 0)
+			return -1;
+		if (zmq_poll(&item, 1, (long)(slice * 1000)) > 0)
+			break;
+		waited += slice;
+		if (waited < timeout)
+			zmq_send(w->sock, w->last.data, w->last.size, 0);
+	}
+	if (zmq_msg_recv(msg, w->sock, 0) < 0 || unpack_frame(msg, u) != 0)
 		die("a malformed message from the coordinator");
 	return 0;
 }
@@ -468,7 +501,7 @@ void
 boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 {
 	io_opts peer = *io;
-	void *sock;
+	worker_link w;
 	int done = 0;
 	const char *endpoint = spec + (*spec == '@' || *spec == '>');
 	zmq_msg_t msg;
@@ -492,10 +525,18 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	peer.linger_ms = 0;
 	if (sodium_init() < 0)
 		die("cannot start libsodium");
-	sock = io_zmq_peer_open(spec, 0, &peer, NULL);
-	send_kind(sock, NULL, 0, "hello");
+	w.sock = io_zmq_peer_open(spec, 0, &peer, NULL);
+	msgpack_sbuffer_init(&w.last);
+	{
+		mpseq hello;
+
+		mpseq_map(&hello);
+		mpseq_str(&hello, "kind", "hello");
+		worker_send(&w, &hello);
+		mpseq_free(&hello);
+	}
 	zmq_msg_init(&msg);
-	if (recv_map(sock, &msg, &u, idle_timeout) != 0)
+	if (recv_map(&w, &msg, &u, idle_timeout) != 0)
 		die("the coordinator at %s did not answer in %.0f s (--timeout)", endpoint,
 		    idle_timeout);
 	m = &u.data;
@@ -554,12 +595,12 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	s = replay_scratch_new(&plan, &data);
 	vals = xreallocarray(NULL, (size_t)chunk * (size_t)K, sizeof *vals);
 	st = xmalloc((size_t)chunk);
-	send_ready(sock, digest);
+	send_ready(&w, digest);
 	while (!done) {
 		int64_t c;
 
 		zmq_msg_init(&msg);
-		if (recv_map(sock, &msg, &u, idle_timeout) != 0)
+		if (recv_map(&w, &msg, &u, idle_timeout) != 0)
 			die("the coordinator at %s went silent for %.0f s (--timeout)",
 			    endpoint, idle_timeout);
 		m = &u.data;
@@ -577,11 +618,11 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 			msgpack_pack_bin_with_body(mpseq_key(&r, "values"), vals,
 			    (size_t)replicates * (size_t)K * sizeof *vals);
 			msgpack_pack_bin_with_body(mpseq_key(&r, "status"), st, (size_t)replicates);
-			send_map(sock, NULL, 0, &r);
+			worker_send(&w, &r);
 			mpseq_free(&r);
 		} else if (mpo_is_str(mpo_get(m, "kind"), "wait")) {
 			usleep(200000);
-			send_ready(sock, digest);
+			send_ready(&w, digest);
 		} else
 			done = 1; /* "done", or anything else: stop */
 		msgpack_unpacked_destroy(&u);
@@ -597,5 +638,6 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	replay_data_free(&data);
 	replay_plan_free(&plan);
 	stage_input_free(&si);
-	io_zmq_peer_free(sock);
+	msgpack_sbuffer_destroy(&w.last);
+	io_zmq_peer_free(w.sock);
 }
