@@ -63,12 +63,16 @@ PROGRAMS := $(FILTERS) $(TOOLS)
 PROGRAM_BINS := $(PROGRAMS:%=$(BIN)/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Fuzz harnesses (tests/fuzz/harness_NAME.c): replayers of the kept corpus
+# for make test, libFuzzer targets for make fuzz.
+FUZZ_NAMES   := $(patsubst tests/fuzz/harness_%.c,%,$(wildcard tests/fuzz/harness_*.c))
+FUZZ_REPLAYS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz-%)
 MANPAGES := $(PROGRAMS:%=$(BUILD)/man/psflow-%.1) $(BUILD)/man/psflow.1
 
 
-.PHONY: FORCE all deps test test-deps test-slow check-asan check-asan-clang check-valgrind demo bench fuzz man readme-figure \
+.PHONY: FORCE all deps test test-deps test-slow check-asan check-asan-clang check-valgrind demo bench fuzz fuzz-targets man readme-figure \
 	install uninstall clean
-all: $(PROGRAM_BINS) $(BIN)/psflow $(UNITS)
+all: $(PROGRAM_BINS) $(BIN)/psflow $(UNITS) $(FUZZ_REPLAYS)
 
 deps:
 	@tools/install-deps.sh build
@@ -139,6 +143,14 @@ $(BIN)/psflow: $(BUILD)/psflow.o $(BUILD)/libpsflow.a
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libpsflow.a
 	@mkdir -p $(dir $@)
 	$(Q)$(LINK) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/fuzz/%.o: INCLUDES += -Itests/fuzz
+$(BUILD)/tests/fuzz-%: $(BUILD)/tests/fuzz/harness_%.o $(BUILD)/tests/fuzz/standalone.o $(BUILD)/libpsflow.a
+	@mkdir -p $(dir $@)
+	$(Q)$(LINK) $^ -o $@ $(LDLIBS)
+$(BUILD)/fuzz-%: $(BUILD)/tests/fuzz/harness_%.o $(BUILD)/libpsflow.a
+	$(Q)$(LINK) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/fuzz-%)
 
 # Man pages are made from each program's --help, so they cannot drift.
 man: $(MANPAGES)
@@ -228,16 +240,20 @@ readme-figure: all
 	@/usr/bin/python3 tests/py/browser.py $(BUILD)/optin-report.html docs/report.png 1 >/dev/null
 	@echo "docs/report.png: the report of pipelines/optin-study.sh"
 
-# AFL++ on the stream reader, FUZZ_SECONDS long (tests/fuzz/run.sh).
+# libFuzzer (clang) on every parser of outside bytes, each harness
+# FUZZ_SECONDS long (default 60), in one process per harness, under ASan and
+# UBSan, from the corpus kept in tests/fuzz/corpus (tests/fuzz/run.sh).
 fuzz:
-	@tools/install-deps.sh fuzz
-	@$(MAKE) --no-print-directory BUILD=build/fuzz BIN=build/fuzz/bin CC=afl-clang-fast \
-	    OPT=-O1 EXTRA_CFLAGS="$(SAN_FLAGS)" build/fuzz/bin/mpcat
-	@tests/fuzz/run.sh
+	@tools/install-deps.sh clang
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
+	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    EXTRA_LDLIBS="$(SAN_LIBS)" fuzz-targets
+	@tests/fuzz/run.sh build/fuzz $(FUZZ_NAMES)
 
 clean:
 	rm -rf build bin deps
 
 -include $(LIB_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(PROGRAMS:%=$(BUILD)/filters/%.d) $(PROGRAMS:%=$(BUILD)/tools/%.d) \
-	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/psflow.d
+	$(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(BUILD)/psflow.d \
+	$(wildcard $(BUILD)/tests/fuzz/*.d)
 .SECONDARY:

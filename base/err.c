@@ -9,6 +9,13 @@
 
 
 static const char *prog = "psflow";
+static jmp_buf *jump_to;
+
+void
+err_set_jump(jmp_buf *jump)
+{
+	jump_to = jump;
+}
 
 void
 err_set_prog(const char *argv0)
@@ -42,6 +49,8 @@ die(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (jump_to)
+		longjmp(*jump_to, EXIT_DATA);
 	va_start(ap, fmt);
 	vreport(fmt, ap);
 	va_end(ap);
@@ -53,6 +62,8 @@ die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (jump_to)
+		longjmp(*jump_to, EXIT_USAGE);
 	va_start(ap, fmt);
 	vreport(fmt, ap);
 	va_end(ap);

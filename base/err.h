@@ -20,6 +20,11 @@ const char *err_prog(void);
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print and exit EXIT_USAGE, pointing the user at --help. */
 _Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For fuzz harnesses only: while a jump is set, die() and die_usage() say
+ * nothing and longjmp(*jump, EXIT_DATA or EXIT_USAGE) instead of exiting,
+ * so one process can try millions of inputs. NULL restores exiting. */
+#include <setjmp.h>
+void err_set_jump(jmp_buf *jump);
 /* Print a warning and carry on. */
 void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

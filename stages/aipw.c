@@ -229,8 +229,10 @@ aipw_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen
 		}
 	}
 	if (recipe_get_str(e, "aipw", "family", &family, why, whylen) ||
-	    recipe_get_str(e, "aipw", "formula", &o->formula_read, why, whylen))
+	    recipe_get_str(e, "aipw", "formula", &o->formula_read, why, whylen)) {
+		free(family);
 		return -1;
+	}
 	if (!family || !cli_choice(family, "linear,logistic") || !o->formula_read) {
 		snprintf(why, whylen, "the recipe's aipw entry has no family (linear or "
 		    "logistic) or no formula");

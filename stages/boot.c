@@ -90,8 +90,15 @@ boot_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen
 		rc = -1;
 	} else if (ci)
 		o->ci = ci[0] == 'p' ? BOOTCI_PERCENTILE : ci[0] == 'n' ? BOOTCI_NORMAL : BOOTCI_BCA;
-	o->B = (int)B;
-	o->seed = (uint64_t)seed;
+	if (rc == 0 && (!recipe_whole(B, 1, 1e9) || !recipe_whole(seed, 0, 18446744073709549568.0))) {
+		snprintf(why, whylen, "the recipe's boot entry has a replicates or seed that is "
+		    "not a whole number in range");
+		rc = -1;
+	}
+	if (rc == 0) {
+		o->B = (int)B;
+		o->seed = (uint64_t)seed;
+	}
 	free(ci);
 	return rc;
 }

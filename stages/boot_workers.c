@@ -27,6 +27,8 @@ send_map(void *sock, const void *identity, size_t idlen, const mpseq *m)
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
+	if (sock == NULL)
+		return;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	mpseq_pack(m, &pk);
@@ -59,22 +61,13 @@ send_chunk(void *sock, const void *identity, size_t idlen, int c)
 	mpseq_free(&m);
 }
 
+static int unpack_bytes(const uint8_t *bytes, size_t n, msgpack_unpacked *u);
+
 /* Unpacks a received frame after checking it with mpscan. */
 static int
 unpack_frame(zmq_msg_t *msg, msgpack_unpacked *u)
 {
-	size_t len, off = 0;
-
-	if (mpscan(zmq_msg_data(msg), zmq_msg_size(msg), zmq_msg_size(msg) + 1, &len) !=
-	    MPSCAN_OK || len != zmq_msg_size(msg))
-		return -1;
-	msgpack_unpacked_init(u);
-	if (msgpack_unpack_next(u, zmq_msg_data(msg), len, &off) != MSGPACK_UNPACK_SUCCESS ||
-	    u->data.type != MSGPACK_OBJECT_MAP || mpo_duplicate_key(&u->data) != NULL) {
-		msgpack_unpacked_destroy(u);
-		return -1;
-	}
-	return 0;
+	return unpack_bytes(zmq_msg_data(msg), zmq_msg_size(msg), u);
 }
 
 /* ---- the coordinator ------------------------------------------------------ */
@@ -94,9 +87,10 @@ typedef struct {
 #define CHUNK_OWNERS 4
 #define MAX_PEERS 4096
 
-typedef struct {
+struct boot_coordinator {
 	boot_engine *e;
-	void *sock;
+	void *sock;           /* NULL: answers go nowhere (a fuzz harness) */
+	msgpack_sbuffer packed;
 	const uint8_t *data;  /* the data message, packed once */
 	size_t datalen;
 	uint8_t digest[crypto_generichash_BYTES];
@@ -110,18 +104,16 @@ typedef struct {
 	uint32_t *list;
 	size_t cap;
 	int quiet;
-} coordinator;
+};
+typedef struct boot_coordinator coordinator;
 
 static peer *
-peer_of(coordinator *co, const zmq_msg_t *id, zmq_msg_t *body)
+peer_of(coordinator *co, const void *id, size_t n, const char *who)
 {
-	size_t n = zmq_msg_size(id);
-	const char *who;
-
 	if (n == 0 || n > sizeof co->peers[0].id)
 		return NULL;
 	for (int i = 0; i < co->npeers; i++)
-		if (co->peers[i].idlen == n && memcmp(co->peers[i].id, zmq_msg_data((zmq_msg_t *)id), n) == 0)
+		if (co->peers[i].idlen == n && memcmp(co->peers[i].id, id, n) == 0)
 			return &co->peers[i];
 	if (co->npeers == MAX_PEERS)
 		return NULL;
@@ -130,9 +122,8 @@ peer_of(coordinator *co, const zmq_msg_t *id, zmq_msg_t *body)
 		peer *p = &co->peers[co->npeers++];
 
 		memset(p, 0, sizeof *p);
-		memcpy(p->id, zmq_msg_data((zmq_msg_t *)id), n);
+		memcpy(p->id, id, n);
 		p->idlen = n;
-		who = io_zmq_peer_name(body);
 		if (who)
 			snprintf(p->name, sizeof p->name, "worker %d (%.100s)", co->npeers, who);
 		else
@@ -317,8 +308,10 @@ answer(coordinator *co, peer *p, const msgpack_object *m)
 		return;
 	}
 	if (mpo_is_str(kind, "hello")) {
-		zmq_send(co->sock, p->id, p->idlen, ZMQ_SNDMORE);
-		zmq_send(co->sock, co->data, co->datalen, 0);
+		if (co->sock) {
+			zmq_send(co->sock, p->id, p->idlen, ZMQ_SNDMORE);
+			zmq_send(co->sock, co->data, co->datalen, 0);
+		}
 		p->greeted = 1;
 		return;
 	}
@@ -343,6 +336,86 @@ answer(coordinator *co, peer *p, const msgpack_object *m)
 	}
 }
 
+/* Unpacks a frame's bytes after checking them with mpscan. */
+static int
+unpack_bytes(const uint8_t *bytes, size_t n, msgpack_unpacked *u)
+{
+	size_t len, off = 0;
+
+	if (mpscan(bytes, n, n + 1, &len) != MPSCAN_OK || len != n)
+		return -1;
+	msgpack_unpacked_init(u);
+	if (msgpack_unpack_next(u, (const char *)bytes, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+	    u->data.type != MSGPACK_OBJECT_MAP || mpo_duplicate_key(&u->data) != NULL) {
+		msgpack_unpacked_destroy(u);
+		return -1;
+	}
+	return 0;
+}
+
+boot_coordinator *
+boot_coordinator_new(boot_engine *e, const mpseq *data_msg, int verify, int quiet)
+{
+	coordinator *co = xcalloc(1, sizeof *co);
+	msgpack_packer pk;
+
+	if (sodium_init() < 0)
+		die("cannot start libsodium");
+	co->e = e;
+	co->verify = verify;
+	co->quiet = quiet;
+	msgpack_sbuffer_init(&co->packed);
+	msgpack_packer_init(&pk, &co->packed, msgpack_sbuffer_write);
+	mpseq_pack(data_msg, &pk);
+	co->data = (const uint8_t *)co->packed.data;
+	co->datalen = co->packed.size;
+	/* the worker hashes what it received; a worker of another run (each
+	 * run's data carry a random nonce) or stream has another digest */
+	crypto_generichash(co->digest, sizeof co->digest, co->data, co->datalen, NULL, 0);
+	co->owners = xcalloc((size_t)e->nchunks, sizeof *co->owners);
+	co->done_by = xreallocarray(NULL, (size_t)e->nchunks, sizeof *co->done_by);
+	for (int c = 0; c < e->nchunks; c++)
+		co->done_by[c] = -1;
+	co->scratch = replay_scratch_new(e->plan, e->data);
+	co->mine = xreallocarray(NULL, (size_t)e->K + 1, sizeof *co->mine);
+	return co;
+}
+
+void
+boot_coordinator_frame(boot_coordinator *co, const void *id, size_t idlen, const char *who,
+    const uint8_t *frame, size_t len)
+{
+	msgpack_unpacked u;
+	peer *p;
+
+	if (unpack_bytes(frame, len, &u) != 0)
+		return; /* not a worker of ours: ignored */
+	if ((p = peer_of(co, id, idlen, who)) != NULL)
+		answer(co, p, &u.data);
+	msgpack_unpacked_destroy(&u);
+}
+
+const uint8_t *
+boot_coordinator_digest(const boot_coordinator *co)
+{
+	return co->digest;
+}
+
+void
+boot_coordinator_free(boot_coordinator *co)
+{
+	if (co == NULL)
+		return;
+	replay_scratch_free(co->scratch);
+	free(co->mine);
+	free(co->list);
+	free(co->owners);
+	free(co->done_by);
+	free(co->peers);
+	msgpack_sbuffer_destroy(&co->packed);
+	free(co);
+}
+
 /* The coordinator's loop: answers workers until every chunk is done. */
 void
 boot_serve_workers(boot_engine *e, const char *spec, const mpseq *data_msg,
@@ -350,33 +423,15 @@ boot_serve_workers(boot_engine *e, const char *spec, const mpseq *data_msg,
 {
 	io_opts peer_io = *io;
 	double finished_at = 0;
-	coordinator co = { .e = e, .verify = so->verify, .quiet = quiet };
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	coordinator *co = boot_coordinator_new(e, data_msg, so->verify, quiet);
 
-	if (sodium_init() < 0)
-		die("cannot start libsodium");
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mpseq_pack(data_msg, &pk);
-	co.data = (const uint8_t *)sb.data;
-	co.datalen = sb.size;
-	/* the worker hashes what it received; a worker of another run (each
-	 * run's data carry a random nonce) or stream has another digest */
-	crypto_generichash(co.digest, sizeof co.digest, co.data, co.datalen, NULL, 0);
-	co.owners = xcalloc((size_t)e->nchunks, sizeof *co.owners);
-	co.done_by = xreallocarray(NULL, (size_t)e->nchunks, sizeof *co.done_by);
-	for (int c = 0; c < e->nchunks; c++)
-		co.done_by[c] = -1;
-	co.scratch = replay_scratch_new(e->plan, e->data);
-	co.mine = xreallocarray(NULL, (size_t)e->K + 1, sizeof *co.mine);
 	peer_io.linger_ms = 0; /* stragglers' answers are not waited for */
 	/* what workers send is small (a chunk's results): a peer's frame past
 	 * that drops the peer before anything is allocated for it */
 	peer_io.max_message = (size_t)e->chunk * ((size_t)e->K * 8 + 1) + 65536;
-	co.sock = io_zmq_peer_open(spec, 1, &peer_io, " for workers");
+	co->sock = io_zmq_peer_open(spec, 1, &peer_io, " for workers");
 	for (;;) {
-		zmq_pollitem_t item = { co.sock, 0, ZMQ_POLLIN, 0 };
+		zmq_pollitem_t item = { co->sock, 0, ZMQ_POLLIN, 0 };
 		int finished = boot_engine_finished(e);
 
 		boot_progress(e, quiet, 0);
@@ -392,37 +447,22 @@ boot_serve_workers(boot_engine *e, const char *spec, const mpseq *data_msg,
 			continue;
 		{
 			zmq_msg_t id, body;
-			msgpack_unpacked u;
-			peer *p;
 
 			zmq_msg_init(&id);
 			zmq_msg_init(&body);
-			if (zmq_msg_recv(&id, co.sock, 0) < 0 || !zmq_msg_more(&id) ||
-			    zmq_msg_recv(&body, co.sock, 0) < 0 || zmq_msg_more(&body) ||
-			    unpack_frame(&body, &u) != 0) {
-				/* not a worker of ours: ignore it (and the rest of
-				 * its frames) */
-				while (zmq_msg_more(&body) && zmq_msg_recv(&body, co.sock, 0) >= 0)
+			if (zmq_msg_recv(&id, co->sock, 0) >= 0 && zmq_msg_more(&id) &&
+			    zmq_msg_recv(&body, co->sock, 0) >= 0 && !zmq_msg_more(&body))
+				boot_coordinator_frame(co, zmq_msg_data(&id), zmq_msg_size(&id),
+				    io_zmq_peer_name(&body), zmq_msg_data(&body), zmq_msg_size(&body));
+			else /* not a worker of ours: its frames are dropped */
+				while (zmq_msg_more(&body) && zmq_msg_recv(&body, co->sock, 0) >= 0)
 					;
-				zmq_msg_close(&id);
-				zmq_msg_close(&body);
-				continue;
-			}
-			if ((p = peer_of(&co, &id, &body)) != NULL)
-				answer(&co, p, &u.data);
-			msgpack_unpacked_destroy(&u);
 			zmq_msg_close(&id);
 			zmq_msg_close(&body);
 		}
 	}
-	io_zmq_peer_free(co.sock);
-	replay_scratch_free(co.scratch);
-	free(co.mine);
-	free(co.list);
-	free(co.owners);
-	free(co.done_by);
-	free(co.peers);
-	msgpack_sbuffer_destroy(&sb);
+	io_zmq_peer_free(co->sock);
+	boot_coordinator_free(co);
 }
 
 /* The coordinator refused this worker: say why, and stop. */

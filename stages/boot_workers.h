@@ -24,6 +24,17 @@ typedef struct {
  * worker that disagrees is dropped and its chunks are computed again. */
 void boot_serve_workers(boot_engine *e, const char *spec, const mpseq *data_msg,
     const boot_serve_opts *so, const io_opts *io, int quiet);
+/* The coordinator's side without its socket (boot_serve_workers uses it;
+ * so does the fuzz harness, whose answers go nowhere): one frame from the
+ * peer of routing id `id` (named `who`, or NULL) at a time. */
+typedef struct boot_coordinator boot_coordinator;
+boot_coordinator *boot_coordinator_new(boot_engine *e, const mpseq *data_msg, int verify,
+    int quiet);
+void boot_coordinator_frame(boot_coordinator *co, const void *id, size_t idlen,
+    const char *who, const uint8_t *frame, size_t len);
+/* The digest a worker of this run sends in every frame. */
+const uint8_t *boot_coordinator_digest(const boot_coordinator *co);
+void boot_coordinator_free(boot_coordinator *co);
 /* Runs as a remote worker of the coordinator at spec until it says done;
  * fails after idle_timeout seconds without an answer. */
 void boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet);

@@ -651,14 +651,14 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 			free(stop), free(est);
 			return -1;
 		}
+		/* in range before any is converted (a double past an int's range
+		 * converts to nothing defined) */
 		bad = !(trees >= 1 && trees <= 100000 && trees == (int)trees) ||
+		    !(trees_max >= 0 && trees_max <= 100000 && trees_max == (int)trees_max) ||
 		    !(depth >= 1 && depth <= 20 && depth == (int)depth) || !(o->gbm.eta > 0) ||
-		    !(o->gbm.subsample > 0 && o->gbm.subsample <= 1) || !(seed >= 0) ||
+		    !(o->gbm.subsample > 0 && o->gbm.subsample <= 1) ||
+		    !(seed >= 0 && seed < 18446744073709551616.0) ||
 		    !stop || gbm_stop_parse(stop, &o->gbm.stop) != 0;
-		o->gbm.trees = (int)trees;
-		o->gbm_trees_max = (int)trees_max;
-		o->gbm.depth = (int)depth;
-		o->gbm.seed = (uint64_t)seed;
 		o->gbm.stop_att = est && strcmp(est, "att") == 0;
 		free(stop), free(est);
 		if (bad) {
@@ -666,6 +666,10 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 			    "range");
 			return -1;
 		}
+		o->gbm.trees = (int)trees;
+		o->gbm_trees_max = (int)trees_max;
+		o->gbm.depth = (int)depth;
+		o->gbm.seed = (uint64_t)seed;
 		return 0;
 	}
 	if (recipe_get_str(e, "fitps", "covariates", &o->spec, why, whylen) ||
@@ -674,13 +678,13 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 	    recipe_get_number(e, "fitps", "tol", &o->logit.tol, why, whylen) ||
 	    recipe_get_bool(e, "fitps", "drop_missing", &o->drop_missing, why, whylen))
 		return -1;
-	o->logit.max_iter = (int)max_iter;
-	if (!(max_iter >= 1 && max_iter <= 10000) || !(o->logit.tol > 0) ||
+	if (!recipe_whole(max_iter, 1, 10000) || !(o->logit.tol > 0) ||
 	    !(o->logit.C >= 0)) {
 		snprintf(why, whylen, "the recipe's fitps entry has a max_iter, tol or l2 "
 		    "out of range");
 		return -1;
 	}
+	o->logit.max_iter = (int)max_iter;
 	return 0;
 }
 

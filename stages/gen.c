@@ -194,8 +194,15 @@ gen_recipe_read(void *params, const msgpack_object *e, char *why, size_t whylen)
 		rc = -1;
 	}
 	free(scenario);
-	g->rows = (uint64_t)rows;
-	g->seed = (uint64_t)seed;
+	if (rc == 0 && (!recipe_whole(rows, 0, 1e15) || !recipe_whole(seed, 0, 18446744073709549568.0))) {
+		snprintf(why, whylen, "the recipe's gen entry has rows or a seed that is not a "
+		    "whole number in range");
+		rc = -1;
+	}
+	if (rc == 0) {
+		g->rows = (uint64_t)rows;
+		g->seed = (uint64_t)seed;
+	}
 	return rc;
 }
 

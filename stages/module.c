@@ -1,5 +1,7 @@
 #include "module.h"
 
+#include <math.h>
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +254,12 @@ wrong_kind(const char *stage, const char *key, const char *want, char *why, size
 	snprintf(why, whylen, "the recipe's %s entry has a '%s' that is not %s", stage, key,
 	    want);
 	return -1;
+}
+
+int
+recipe_whole(double v, double lo, double hi)
+{
+	return v >= lo && v <= hi && v == floor(v);
 }
 
 int

@@ -132,6 +132,9 @@ void recipe_write_roles(mpseq *entry, const stream_head *h);
 /* Reading an entry: each returns 0, or -1 with why set (naming the stage
  * and key) when the key is there but of the wrong kind. A missing key
  * leaves *out as it was (the default) unless said otherwise. */
+/* Is v a whole number in [lo, hi]? (A recipe's counts and seeds are
+ * doubles on the wire; one past a type's range converts to nothing defined.) */
+int recipe_whole(double v, double lo, double hi);
 int recipe_get_number(const msgpack_object *e, const char *stage, const char *key,
     double *out, char *why, size_t whylen);
 int recipe_get_bool(const msgpack_object *e, const char *stage, const char *key,

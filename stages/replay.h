@@ -158,6 +158,10 @@ typedef struct {
 	char **skipped;         /* stages in the recipe that are not replayed */
 	int nskipped;
 	int cold;               /* refits from zeros (replay_plan_cold) */
+	/* the recipe entry being read: held here, so that a refusal (die)
+	 * loses nothing where die does not exit (fuzzing) */
+	msgpack_unpacked entry;
+	char *entry_stage;
 } replay_plan;
 
 /* Builds the plan from the head's recipe and the upstream results. Dies

@@ -78,15 +78,16 @@ replay_plan_from_recipe(replay_plan *p, const stream_head *h, int fixed_ps)
 	p->treatment = dup_or_null(h->treatment);
 	p->outcome = dup_or_null(h->outcome);
 	p->ps = dup_or_null(h->ps);
+	msgpack_unpacked_init(&p->entry);
 	for (int i = 0; i < h->nrecipe; i++) {
-		msgpack_unpacked u;
 		const msgpack_object *e;
 		const stage_module *m;
 		char *stage;
 
-		mpraw_unpack(&h->recipe[i], &u);
-		e = &u.data;
-		stage = mpo_strdup(mpo_get(e, "stage"));
+		msgpack_unpacked_destroy(&p->entry);
+		mpraw_unpack(&h->recipe[i], &p->entry);
+		e = &p->entry.data;
+		stage = p->entry_stage = mpo_strdup(mpo_get(e, "stage"));
 		if (stage == NULL)
 			die("recipe entry %d has no stage name: cannot replay it", i + 1);
 		m = stage_module_find(stage);
@@ -104,8 +105,10 @@ replay_plan_from_recipe(replay_plan *p, const stream_head *h, int fixed_ps)
 			    "are (the intervals then ignore the propensity model's own "
 			    "uncertainty)", stage);
 		free(stage);
-		msgpack_unpacked_destroy(&u);
+		p->entry_stage = NULL;
 	}
+	msgpack_unpacked_destroy(&p->entry);
+	msgpack_unpacked_init(&p->entry);
 }
 
 static void
@@ -225,6 +228,9 @@ replay_plan_reads(const replay_plan *p, const char *column)
 void
 replay_plan_free(replay_plan *p)
 {
+	free(p->entry_stage);
+	if (p->entry.zone)
+		msgpack_unpacked_destroy(&p->entry);
 	for (int s = 0; s < p->nsteps; s++) {
 		if (p->steps[s].module->params_free)
 			p->steps[s].module->params_free(p->steps[s].params);

@@ -30,6 +30,8 @@ csv_free(csv_reader *r)
 {
 	free(r->fields);
 	free(r->scratch);
+	free(r->quoted_off);
+	free(r->quoted_idx);
 	memset(r, 0, sizeof *r);
 }
 
@@ -60,8 +62,6 @@ csv_next(csv_reader *r)
 	const char *t = r->text;
 	size_t n = r->len, used = 0;
 	int quoted_mask_n = 0;
-	size_t *scratch_off = NULL;
-	int *scratch_idx = NULL;
 
 	/* Blank lines at the end of the text are no records; elsewhere a blank
 	 * line is a record of one empty field (a missing value, or an error the
@@ -102,12 +102,15 @@ csv_next(csv_reader *r)
 				}
 				r->scratch[used++] = c;
 			}
-			scratch_off = xreallocarray(scratch_off, (size_t)quoted_mask_n + 1,
-			    sizeof *scratch_off);
-			scratch_idx = xreallocarray(scratch_idx, (size_t)quoted_mask_n + 1,
-			    sizeof *scratch_idx);
-			scratch_off[quoted_mask_n] = start;
-			scratch_idx[quoted_mask_n++] = r->nfields;
+			if (quoted_mask_n == r->quoted_cap) {
+				r->quoted_cap = r->quoted_cap ? 2 * r->quoted_cap : 16;
+				r->quoted_off = xreallocarray(r->quoted_off, (size_t)r->quoted_cap,
+				    sizeof *r->quoted_off);
+				r->quoted_idx = xreallocarray(r->quoted_idx, (size_t)r->quoted_cap,
+				    sizeof *r->quoted_idx);
+			}
+			r->quoted_off[quoted_mask_n] = start;
+			r->quoted_idx[quoted_mask_n++] = r->nfields;
 			add_field(r, NULL, used - start);
 			if (r->pos < n && t[r->pos] != ',' && t[r->pos] != '\n' &&
 			    t[r->pos] != '\r')
@@ -136,9 +139,7 @@ csv_next(csv_reader *r)
 	/* (quoted fields that were all empty left no scratch: NULL + 0 is
 	 * undefined) */
 	for (int i = 0; i < quoted_mask_n; i++)
-		r->fields[scratch_idx[i]].p = r->scratch ? r->scratch + scratch_off[i] : "";
-	free(scratch_off);
-	free(scratch_idx);
+		r->fields[r->quoted_idx[i]].p = r->scratch ? r->scratch + r->quoted_off[i] : "";
 	return 1;
 }
 

@@ -30,6 +30,10 @@ typedef struct {
 	int nfields, cap;
 	char *scratch;
 	size_t scratch_cap;
+	/* the record's quoted fields: their offsets in scratch, their indexes */
+	size_t *quoted_off;
+	int *quoted_idx;
+	int quoted_cap;
 } csv_reader;
 
 void csv_init(csv_reader *r, const char *text, size_t len);

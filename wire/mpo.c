@@ -29,15 +29,19 @@ mpo_is_str(const msgpack_object *o, const char *s)
 {
 	size_t len = strlen(s);
 
+	/* (a zero-length str may have a NULL ptr, and memcmp must not see it) */
 	return o != NULL && o->type == MSGPACK_OBJECT_STR &&
-	    o->via.str.size == len && memcmp(o->via.str.ptr, s, len) == 0;
+	    o->via.str.size == len && (len == 0 || memcmp(o->via.str.ptr, s, len) == 0);
 }
 
 char *
 mpo_strdup(const msgpack_object *o)
 {
-	if (o == NULL || o->type != MSGPACK_OBJECT_STR ||
-	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+	if (o == NULL || o->type != MSGPACK_OBJECT_STR)
+		return NULL;
+	if (o->via.str.size == 0)
+		return xstrdup(""); /* (its ptr may be NULL) */
+	if (memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
 		return NULL;
 	return xstrndup(o->via.str.ptr, o->via.str.size);
 }
@@ -52,7 +56,7 @@ cmp_key(const void *a, const void *b)
 		return x->type < y->type ? -1 : 1;
 	if (x->type == MSGPACK_OBJECT_STR) {
 		size_t n = x->via.str.size < y->via.str.size ? x->via.str.size : y->via.str.size;
-		int c = memcmp(x->via.str.ptr, y->via.str.ptr, n);
+		int c = n ? memcmp(x->via.str.ptr, y->via.str.ptr, n) : 0;
 
 		return c ? c : (x->via.str.size > y->via.str.size) - (x->via.str.size < y->via.str.size);
 	}

@@ -229,13 +229,20 @@ psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 		if (!boosted && mpo_number(mpo_get(t, "coef"), &m->beta[k + 1]) != 0)
 			bad_model(where, "each term needs a numeric 'coef'");
 		nf = fs->via.array.size;
+		/* checked whole before anything is copied: a refusal loses nothing */
+		for (uint32_t i = 0; i < nf; i++) {
+			const msgpack_object *pair = &fs->via.array.ptr[i], *col;
+
+			if (pair->type != MSGPACK_OBJECT_ARRAY || pair->via.array.size != 2 ||
+			    (col = &pair->via.array.ptr[0])->type != MSGPACK_OBJECT_STR ||
+			    (col->via.str.size && memchr(col->via.str.ptr, '\0', col->via.str.size)))
+				bad_model(where, "a factor must be [column, level or nil]");
+		}
 		f = xcalloc(nf, sizeof *f);
 		for (uint32_t i = 0; i < nf; i++) {
 			const msgpack_object *pair = &fs->via.array.ptr[i];
 
-			if (pair->type != MSGPACK_OBJECT_ARRAY || pair->via.array.size != 2 ||
-			    (f[i].column = mpo_strdup(&pair->via.array.ptr[0])) == NULL)
-				bad_model(where, "a factor must be [column, level or nil]");
+			f[i].column = mpo_strdup(&pair->via.array.ptr[0]);
 			f[i].level = mpo_strdup(&pair->via.array.ptr[1]);
 		}
 		design_add_term(&m->d, f, (int)nf);

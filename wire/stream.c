@@ -150,8 +150,26 @@ struct stream_in {
 	uint64_t rows, batches, messages, results;
 	uLong crc;        /* CRC-32 of every message before the end */
 	char *seen;       /* per column: present in the batch being decoded */
+	int nlevel_slots; /* entries of levels */
+	/* the column being decoded: held here, not in locals, so that a
+	 * refusal (die) loses nothing even where die does not exit (fuzzing) */
+	char *col_name, *col_type, **col_levels;
+	int col_nlevels;
 	int ended;
 };
+
+static void
+drop_column_parts(stream_in *s)
+{
+	free(s->col_name);
+	free(s->col_type);
+	for (int l = 0; l < s->col_nlevels; l++)
+		free(s->col_levels[l]);
+	free(s->col_levels);
+	s->col_name = s->col_type = NULL;
+	s->col_levels = NULL;
+	s->col_nlevels = 0;
+}
 
 static int
 cmp_level(const void *a, const void *b)
@@ -231,33 +249,35 @@ decode_columns(stream_in *s, const msgpack_object *cols)
 	if (cols == NULL || cols->type != MSGPACK_OBJECT_ARRAY)
 		bad(s, "bad head", "'columns' must be an array of {name, type}");
 	s->levels = xcalloc(cols->via.array.size + 1, sizeof *s->levels);
+	s->nlevel_slots = (int)cols->via.array.size;
 	for (uint32_t i = 0; i < cols->via.array.size; i++) {
 		const msgpack_object *c = &cols->via.array.ptr[i], *lv;
-		char *name = need_str(s, mpo_get(c, "name"), "a column's name");
-		char *tname = need_str(s, mpo_get(c, "type"), "a column's type");
-		char **levels = NULL;
-		int nlevels = 0;
 		coltype type;
 
-		if (coltype_parse(tname, &type) != 0) {
+		s->col_name = need_str(s, mpo_get(c, "name"), "a column's name");
+		s->col_type = need_str(s, mpo_get(c, "type"), "a column's type");
+		if (coltype_parse(s->col_type, &type) != 0) {
 			char detail[200];
 
-			snprintf(detail, sizeof detail, "column '%s' has unknown type "
-			    "'%.40s' (known: f64, i64, bool, cat)", name, tname);
+			snprintf(detail, sizeof detail, "column '%.100s' has unknown type "
+			    "'%.40s' (known: f64, i64, bool, cat)", s->col_name, s->col_type);
 			bad(s, "bad head", detail);
 		}
-		if (table_find(&h->schema, name) >= 0)
+		if (table_find(&h->schema, s->col_name) >= 0)
 			bad(s, "bad head", "two columns have the same name");
 		lv = mpo_get(c, "levels");
 		if (type == COL_CAT) {
+			int nlevels;
+
 			if (lv == NULL || lv->type != MSGPACK_OBJECT_ARRAY)
 				bad(s, "bad head", "a cat column needs 'levels', an array of strings");
 			nlevels = (int)lv->via.array.size;
-			levels = xcalloc((size_t)nlevels + 1, sizeof *levels);
+			s->col_levels = xcalloc((size_t)nlevels + 1, sizeof *s->col_levels);
 			s->levels[i] = xcalloc((size_t)nlevels + 1, sizeof **s->levels);
 			for (int l = 0; l < nlevels; l++) {
-				levels[l] = need_str(s, &lv->via.array.ptr[l], "a level");
-				s->levels[i][l].level = levels[l];
+				s->col_levels[l] = need_str(s, &lv->via.array.ptr[l], "a level");
+				s->col_nlevels = l + 1;
+				s->levels[i][l].level = s->col_levels[l];
 				s->levels[i][l].code = l;
 			}
 			qsort(s->levels[i], (size_t)nlevels, sizeof **s->levels, cmp_level);
@@ -265,20 +285,16 @@ decode_columns(stream_in *s, const msgpack_object *cols)
 				if (strcmp(s->levels[i][l - 1].level, s->levels[i][l].level) == 0)
 					bad(s, "bad head", "a cat column has a level twice");
 		}
-		table_add_column(&h->schema, name, type, levels, nlevels);
-		table_add_column(&s->schema, name, type, levels, nlevels);
+		table_add_column(&h->schema, s->col_name, type, s->col_levels, s->col_nlevels);
+		table_add_column(&s->schema, s->col_name, type, s->col_levels, s->col_nlevels);
 		if (type == COL_CAT) {
 			/* index the private schema's copies, which live as long as s */
 			column *col = &s->schema.cols[s->schema.ncols - 1];
 
-			for (int l = 0; l < nlevels; l++) {
+			for (int l = 0; l < s->col_nlevels; l++)
 				s->levels[i][l].level = col->levels[s->levels[i][l].code];
-				free(levels[l]);
-			}
 		}
-		free(levels);
-		free(name);
-		free(tname);
+		drop_column_parts(s);
 	}
 }
 
@@ -363,17 +379,33 @@ stream_in_open(const char *spec, const io_opts *opts)
 }
 
 stream_in *
-stream_in_from(io_in *io)
+stream_in_new(io_in *io)
 {
 	stream_in *s = xcalloc(1, sizeof *s);
-	const uint8_t *data;
-	size_t len;
-	io_status st;
 
 	s->io = io;
 	stream_head_init(&s->head);
 	table_init(&s->schema);
 	msgpack_unpacked_init(&s->unpacked);
+	return s;
+}
+
+stream_in *
+stream_in_from(io_in *io)
+{
+	stream_in *s = stream_in_new(io);
+
+	stream_in_read_head(s);
+	return s;
+}
+
+void
+stream_in_read_head(stream_in *s)
+{
+	const uint8_t *data;
+	size_t len;
+	io_status st;
+
 	st = io_in_next(s->io, &data, &len);
 	if (st != IO_MSG)
 		die("%s: %s before a head arrived: no stream (is the upstream stage "
@@ -382,7 +414,6 @@ stream_in_from(io_in *io)
 	s->crc = crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
 	mpraw_copy(&s->head_raw, data, len);
 	decode_head(s, unpack(s, data, len));
-	return s;
 }
 
 stream_head *
@@ -431,7 +462,8 @@ decode_bin(stream_in *s, column *c, size_t at, size_t n, const msgpack_object *o
 		bad_column(s, c, "binary data of %u bytes, but %zu rows need %zu",
 		    o->via.bin.size, n, n * w);
 	/* bin payloads sit at any offset: copy, never cast */
-	memcpy(to, o->via.bin.ptr, n * w);
+	if (n > 0 && w > 0)
+		memcpy(to, o->via.bin.ptr, n * w);
 	if (c->type == COL_BOOL) {
 		for (size_t r = 0; r < n; r++)
 			if (((uint8_t *)to)[r] > 1 && ((uint8_t *)to)[r] != BOOL_MISSING)
@@ -456,9 +488,10 @@ level_code(stream_in *s, int ci, const column *c, const msgpack_object *o, size_
 
 	if (o->via.str.size >= sizeof buf)
 		bad_column(s, c, "row %zu: a level longer than 255 bytes", r);
-	if (memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+	if (o->via.str.size && memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
 		bad_column(s, c, "row %zu: a level with a NUL byte in it", r);
-	memcpy(buf, o->via.str.ptr, o->via.str.size);
+	if (o->via.str.size)
+		memcpy(buf, o->via.str.ptr, o->via.str.size);
 	buf[o->via.str.size] = '\0';
 	key.level = buf;
 	hit = bsearch(&key, s->levels[ci], (size_t)c->nlevels, sizeof key, cmp_level);
@@ -685,10 +718,11 @@ stream_in_free(stream_in *s)
 {
 	if (s == NULL)
 		return;
-	for (int i = 0; i < s->schema.ncols; i++)
+	for (int i = 0; i < s->nlevel_slots; i++)
 		free(s->levels[i]);
 	free(s->levels);
 	free(s->seen);
+	drop_column_parts(s);
 	table_free(&s->schema);
 	free(s->head_raw.bytes);
 	stream_head_free(&s->head);

@@ -69,6 +69,10 @@ typedef struct stream_in stream_in;
 stream_in *stream_in_open(const char *spec, const io_opts *opts);
 /* The same over an opened reader, which the stream then owns. */
 stream_in *stream_in_from(io_in *io);
+/* stream_in_from in two steps (for a fuzz harness, which must hold the
+ * stream to free it when reading the head fails). */
+stream_in *stream_in_new(io_in *io);
+void stream_in_read_head(stream_in *s);
 stream_head *stream_in_head(stream_in *s);
 /* The head message's bytes as they arrived. */
 const mpraw *stream_in_head_raw(const stream_in *s);

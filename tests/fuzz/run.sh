@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# make fuzz: AFL++ against the stream reader (mpcat decodes every message
-# kind), built with AddressSanitizer and UBSan, for FUZZ_SECONDS (default 60)
-# from the seeds in tests/fuzz/seeds. Prints executions, paths, crashes and
-# hangs; exits 1 if anything crashed or hung (inputs in build/fuzz/out).
-set -euo pipefail
+# make fuzz: each harness (tests/fuzz/harness_NAME.c) under libFuzzer, in one
+# process, ASan and UBSan on, for FUZZ_SECONDS (default 60), from a copy of
+# the kept corpus (tests/fuzz/corpus/NAME). Prints executions in total and
+# per second per harness, and the sum; exits 1 if anything crashed, leaked
+# or hung (the input is in build/fuzz/crashes: add it to the kept corpus
+# once fixed, and make test replays it from then on).
+set -uo pipefail
+build=$1
+shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 seconds=${FUZZ_SECONDS:-60}
-out=build/fuzz/out
-rm -rf "$out"
-export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
-export AFL_NO_AFFINITY=1 ASAN_OPTIONS=abort_on_error=1:detect_leaks=0:symbolize=0
-afl-fuzz -i tests/fuzz/seeds -o "$out" -V "$seconds" -m none -t 2000 \
-	-- build/fuzz/bin/mpcat --sizes >build/fuzz/afl.log 2>&1 || {
-	echo "fuzz: afl-fuzz failed; see build/fuzz/afl.log" >&2
-	tail -20 build/fuzz/afl.log >&2
-	exit 1
-}
-stats=$out/default/fuzzer_stats
-get() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
-crashes=$(get saved_crashes) hangs=$(get saved_hangs)
-echo "fuzz: $(get execs_done) executions in ${seconds} s ($(get execs_per_sec)/s), $(get corpus_count) paths, $crashes crashes, $hangs hangs"
-if [ "$crashes" != 0 ] || [ "$hangs" != 0 ]; then
-	echo "fuzz: inputs that crash or hang are in $out/default/crashes and .../hangs" >&2
-	exit 1
-fi
+mkdir -p "$build/crashes"
+total=0 failed=0
+printf '%-10s %14s %12s %8s\n' harness executions "per second" findings
+for name in "$@"; do
+	work="$build/corpus/$name"
+	mkdir -p "$work"
+	cp -n tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null
+	log="$build/fuzz-$name.log"
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		"$build/fuzz-$name" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/crashes/$name-" \
+		"$work" >"$log" 2>&1
+	rc=$?
+	runs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$log")
+	rate=$(awk '/stat::average_exec_per_sec/ { print $2 }' "$log")
+	found=$(ls "$build/crashes" | grep -c "^$name-")
+	printf '%-10s %14s %12s %8s\n' "$name" "${runs:-?}" "${rate:-?}" "$found"
+	total=$((total + ${runs:-0}))
+	if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
+		failed=1
+		grep -m1 -A20 "ERROR\|runtime error\|SUMMARY" "$log" | sed 's/^/    /' | head -30
+	fi
+done
+echo "fuzz: $total executions in all, $seconds s per harness"
+exit $failed
