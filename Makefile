@@ -241,7 +241,7 @@ readme-figure: all
 	@echo "docs/report.png: the report of pipelines/optin-study.sh"
 
 # libFuzzer (clang) on every parser of outside bytes, each harness
-# FUZZ_SECONDS long (default 60), in one process per harness, under ASan and
+# FUZZ_SECONDS long (default 80), in one process per harness, under ASan and
 # UBSan, from the corpus kept in tests/fuzz/corpus (tests/fuzz/run.sh).
 fuzz:
 	@tools/install-deps.sh clang

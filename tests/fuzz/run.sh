@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make fuzz: each harness (tests/fuzz/harness_NAME.c) under libFuzzer, in one
-# process, ASan and UBSan on, for FUZZ_SECONDS (default 60), from a copy of
+# process, ASan and UBSan on, for FUZZ_SECONDS (default 80), from a copy of
 # the kept corpus (tests/fuzz/corpus/NAME). Prints executions in total and
 # per second per harness, and the sum; exits 1 if anything crashed, leaked
 # or hung (the input is in build/fuzz/crashes: add it to the kept corpus
@@ -10,7 +10,7 @@ build=$1
 shift
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-seconds=${FUZZ_SECONDS:-60}
+seconds=${FUZZ_SECONDS:-80}
 mkdir -p "$build/crashes"
 total=0 failed=0
 printf '%-10s %14s %12s %8s\n' harness executions "per second" findings
