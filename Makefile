@@ -5,7 +5,7 @@
 # and UBSan; `make bench` measures speed; `make install` (PREFIX, DESTDIR).
 # V=1 shows the commands.
 
-VERSION  = 0.14.0
+VERSION  = 0.15.0
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g

@@ -498,7 +498,9 @@ worker_send(worker_link *w, const mpseq *m)
 	msgpack_sbuffer_clear(&w->last);
 	msgpack_packer_init(&pk, &w->last, msgpack_sbuffer_write);
 	mpseq_pack(m, &pk);
-	zmq_send(w->sock, w->last.data, w->last.size, 0);
+	/* never blocks: with no connection up (a coordinator not there yet,
+	 * or one that refused this worker's key) recv_map sends it again */
+	zmq_send(w->sock, w->last.data, w->last.size, ZMQ_DONTWAIT);
 }
 
 static void
@@ -530,7 +532,7 @@ recv_map(worker_link *w, zmq_msg_t *msg, msgpack_unpacked *u, double timeout)
 			break;
 		waited += slice;
 		if (waited < timeout)
-			zmq_send(w->sock, w->last.data, w->last.size, 0);
+			zmq_send(w->sock, w->last.data, w->last.size, ZMQ_DONTWAIT);
 	}
 	if (zmq_msg_recv(msg, w->sock, 0) < 0 || unpack_frame(msg, u) != 0)
 		die("a malformed message from the coordinator");
@@ -577,8 +579,9 @@ boot_worker(const char *spec, double idle_timeout, const io_opts *io, int quiet)
 	}
 	zmq_msg_init(&msg);
 	if (recv_map(&w, &msg, &u, idle_timeout) != 0)
-		die("the coordinator at %s did not answer in %.0f s (--timeout)", endpoint,
-		    idle_timeout);
+		die("the coordinator at %s did not answer in %.0f s (--timeout)%s", endpoint,
+		    idle_timeout, io->curve_key ? ": with keys, is this worker's public key in "
+		    "the coordinator's --curve-allow directory, and --curve-server its key?" : "");
 	m = &u.data;
 	refused(m, endpoint);
 	/* what was received, hashed: the coordinator checks it on every frame */

@@ -73,3 +73,22 @@ jget() {
 free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# two_hosts TAG SUBNET: two network namespaces joined by a veth pair, hosts
+# SUBNET.1 (namespace $ns_a, interface $if_a) and SUBNET.2 ($ns_b, $if_b),
+# removed when the test ends. Returns 1 (nothing made) where namespaces are
+# not allowed (not root).
+two_hosts() {
+	ns_a=psflow-$1a-$$ ns_b=psflow-$1b-$$ if_a=$1a-$$ if_b=$1b-$$
+	[ "$(id -u)" -eq 0 ] && ip netns add $ns_a 2>/dev/null || return 1
+	trap 'ip netns del $ns_a 2>/dev/null; ip netns del $ns_b 2>/dev/null; rm -rf "$work"' EXIT
+	ip netns add $ns_b
+	ip link add $if_a type veth peer name $if_b
+	ip link set $if_a netns $ns_a
+	ip link set $if_b netns $ns_b
+	ip -n $ns_a addr add $2.1/24 dev $if_a
+	ip -n $ns_b addr add $2.2/24 dev $if_b
+	for ns in $ns_a $ns_b; do ip -n $ns link set lo up; done
+	ip -n $ns_a link set $if_a up
+	ip -n $ns_b link set $if_b up
+}

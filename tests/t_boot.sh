@@ -145,18 +145,7 @@ same "  ... with every replicate counted once: same bytes as an undisturbed run"
 wait $survivor 2>/dev/null
 
 # -- two hosts: network namespaces joined by a veth pair ----------------------
-if [ "$(id -u)" -eq 0 ] && ip netns add psflow-a-$$ 2>/dev/null; then
-	ns_a=psflow-a-$$ ns_b=psflow-b-$$
-	ip netns add $ns_b
-	ip link add va-$$ type veth peer name vb-$$
-	ip link set va-$$ netns $ns_a
-	ip link set vb-$$ netns $ns_b
-	ip -n $ns_a addr add 10.231.0.1/24 dev va-$$
-	ip -n $ns_b addr add 10.231.0.2/24 dev vb-$$
-	ip -n $ns_a link set va-$$ up
-	ip -n $ns_b link set vb-$$ up
-	ip -n $ns_a link set lo up
-	ip -n $ns_b link set lo up
+if two_hosts v 10.231.0; then
 	ip netns exec $ns_b "$BIN/boot" --worker '>tcp://10.231.0.1:5557' --insecure --quiet --timeout 30 &
 	wb=$!
 	ip netns exec $ns_a "$BIN/boot" -B 200 --seed 5 -j 0 --timeout 60 \
@@ -164,8 +153,6 @@ if [ "$(id -u)" -eq 0 ] && ip netns add psflow-a-$$ 2>/dev/null; then
 	wait $wb
 	same "coordinator and worker on two hosts (network namespaces), plain text by --insecure: same bytes" \
 		"$work/j1.mp" "$work/netns.mp"
-	ip netns del $ns_a
-	ip netns del $ns_b
 else
 	skip "two hosts in network namespaces" "ip netns is not allowed here (needs root)"
 fi
