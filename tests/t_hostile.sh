@@ -18,8 +18,9 @@ if [ $have_zmq = yes ]; then
 			<small.mp >$mode.mp 2>$mode.err &
 		coordinator=$!
 		sleep 0.3
-		$HW ">tcp://127.0.0.1:$port" $mode --secs 3 >$mode.said &
-		sleep 1
+		$HW ">tcp://127.0.0.1:$port" $mode --secs 4 >$mode.said &
+		# (the liar first: the honest worker comes when it has had chunks)
+		for i in $(seq 50); do grep -q . $mode.err 2>/dev/null && break; sleep 0.1; done
 		boot --worker ">tcp://127.0.0.1:$port" --quiet --timeout 30
 		wait $coordinator
 		check "a worker answering every chunk with $mode (status 0) is caught: exit 0" test $? -eq 0
@@ -28,8 +29,10 @@ if [ $have_zmq = yes ]; then
 		check "  ... the worker is told so" grep -q "refused: this worker's numbers differ" $mode.said
 		same "  ... and the intervals are the honest ones (same bytes as a local run)" local.mp $mode.mp
 	done
+	# (-j 0: the coordinator waits for the honest worker started after them)
 	port=$(free_port)
-	boot -B 60 --seed 2 -j 1 --workers "@tcp://127.0.0.1:$port" <small.mp >steal.mp 2>steal.err &
+	boot -B 60 --seed 2 -j 0 --workers "@tcp://127.0.0.1:$port" --timeout 60 <small.mp \
+		>steal.mp 2>steal.err &
 	coordinator=$!
 	sleep 0.3
 	check "results for a chunk nobody handed out are refused" bash -c \
@@ -38,6 +41,7 @@ if [ $have_zmq = yes ]; then
 		"$HW '>tcp://127.0.0.1:$port' stale | grep -q 'refused: it computes on another stream or run'"
 	check "the data a worker gets hold only the columns the replay reads (no user ids)" bash -c \
 		"test \"\$($HW '>tcp://127.0.0.1:$port' hello)\" = 'engagement_tier,opt_in_agent_mode,query_confidence,task_completed,ps'"
+	boot --worker ">tcp://127.0.0.1:$port" --quiet --timeout 30
 	wait $coordinator
 	same "  ... and the run is unchanged by them" local.mp steal.mp
 	check "  ... and the coordinator logged the refusals, by peer" \
@@ -67,8 +71,16 @@ worker=$!
 sleep 1.5
 kill -9 $first
 wait $first 2>/dev/null
-boot -B 600 --seed 2 -j 1 --workers "@tcp://127.0.0.1:$port" <other.mp >other-remote.mp 2>second.err
+# the next run on the port: -j 0, so that it is still there when the old
+# worker asks again (each second); an honest worker does its work
+boot -B 600 --seed 2 -j 0 --workers "@tcp://127.0.0.1:$port" --timeout 60 <other.mp \
+	>other-remote.mp 2>second.err &
+second=$!
 wait $worker
+stale_rc=$?
+boot --worker ">tcp://127.0.0.1:$port" --quiet --timeout 30
+wait $second
+(exit $stale_rc)
 check "a worker of a killed coordinator is refused by the next one: the worker stops, exit 1" test $? -eq 1
 check "  ... saying why" grep -q "refused this worker: it computes on another stream or run" stale-worker.err
 check "  ... and the coordinator names it" grep -q "refused worker 1 .*another stream or run" second.err

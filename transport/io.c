@@ -131,9 +131,12 @@ drain_monitor(void *monitor, conn_track *t, const char *name)
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
 			/* said at the 1st, 10th, 100th ... time: a peer retrying
-			 * every 100 ms must not flood stderr */
+			 * every 100 ms must not flood stderr; said even with
+			 * --quiet (who was refused is a security log). The
+			 * allow-list names the keys it refuses (AUTH) itself. */
+			if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && t->server)
+				break;
 			t->refused++;
-			/* (said even with --quiet: who was refused is a security log) */
 			if (t->refused != 1 && t->refused != 10 && t->refused != 100 &&
 			    t->refused % 1000 != 0)
 				break;
@@ -147,8 +150,7 @@ drain_monitor(void *monitor, conn_track *t, const char *name)
 				err_warn("%s: refused a peer that does not speak ZeroMQ's protocol "
 				    "as this side does (a port scan, another program, or a peer "
 				    "with CURVE keys)%s", name, t->refused > 1 ? " (again)" : "");
-			else if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-				/* (the allow-list names the ones it refuses itself) */
+			else
 				err_warn("%s: refused a peer whose handshake failed (it has no "
 				    "CURVE key, or not this side's server key)%s", name,
 				    t->refused > 1 ? " (again)" : "");
