@@ -2,6 +2,11 @@
 # `make demo`: the opt-in study on synthetic users (truth known), then on the
 # reference data set the repository carries (data/).
 set -euo pipefail
+# --help prints the comment above
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+	sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+	exit 0
+fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 ref="$here/data/synthetic_llm_logs_seed42_n50000.csv"
 

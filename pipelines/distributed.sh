@@ -17,8 +17,9 @@
 #
 # usage: pipelines/distributed.sh [--help] [ROWS [REPLICATES]]   (default 50000 500)
 set -euo pipefail
+# --help prints the comment above
 if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
-	sed -n '2,/^# usage/s/^# \{0,1\}//p' "$0"
+	sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
 	exit 0
 fi
 here=$(cd "$(dirname "$0")/.." && pwd)

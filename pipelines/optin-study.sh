@@ -5,6 +5,11 @@
 # BOOT_REPS (default 500) sets boot -B; REPORT_HTML=FILE also writes the
 # report's HTML page there.
 set -euo pipefail
+# --help prints the comment above
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+	sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+	exit 0
+fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 PATH="${PSFLOW_BIN:-$here/bin}:$PATH"
 rows=${1:-50000} seed=${2:-42}

@@ -8,6 +8,11 @@
 # usage: pipelines/parallel-boot.sh [ROWS [REPLICATES [SLICES]]]
 #        (default 50000 500 5; GNU parallel: apt-get install parallel)
 set -euo pipefail
+# --help prints the comment above
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+	sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+	exit 0
+fi
 case "${1:-}" in
 -h | --help)
 	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'

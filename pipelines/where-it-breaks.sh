@@ -8,6 +8,11 @@
 # usage: pipelines/where-it-breaks.sh [--json FILE] [ROWS [SEED]]
 #   (default 50000 users, seed 42; BOOT_REPS replicates, default 200)
 set -euo pipefail
+# --help prints the comment above
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+	sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+	exit 0
+fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 PATH="${PSFLOW_BIN:-$here/bin}:$PATH"
 json=

@@ -12,6 +12,7 @@
  * propensities. */
 #include "aipw.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,6 +421,8 @@ aipw_option(void *params, int opt, const char *arg)
 	case 'e': {
 		char *list = xstrdup(arg), *save = NULL;
 
+		for (char *c = list; *c; c++) /* ATE as ate */
+			*c = (char)tolower((unsigned char)*c);
 		o->ate = o->att = 0;
 		for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (strcmp(tok, "ate") == 0)

@@ -82,6 +82,19 @@ cli_other_option(cli_common *c, int opt, const char *arg, const char *usage)
 		die_usage("unknown option");
 }
 
+const char *
+cli_text_output(const cli_common *c)
+{
+	if (strcmp(c->out, "-") == 0)
+		return "stdout";
+	if (io_is_zmq_spec(c->out))
+		die_usage("--out wants a file or '-' here: this program writes text, not a "
+		    "stream (a stage's --out sends the stream itself)");
+	if (freopen(c->out, "w", stdout) == NULL)
+		die("cannot open output '%s':", c->out);
+	return c->out;
+}
+
 void
 cli_check_output(FILE *f, const char *name, int final)
 {

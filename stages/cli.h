@@ -82,6 +82,10 @@ int cli_common_option(cli_common *c, int opt, const char *arg);
  * -h/--help (prints usage to stdout and exits 0), or --version (likewise),
  * or a usage error. */
 void cli_other_option(cli_common *c, int opt, const char *arg, const char *usage);
+/* For programs that write text (mp2csv, mpcat, report): --out FILE puts
+ * stdout on that file; an endpoint is a usage error (text is no stream).
+ * Returns the output's name for messages ("stdout" or the path). */
+const char *cli_text_output(const cli_common *c);
 /* For programs that write text with stdio: a reader of f that went away
  * (EPIPE: SIGPIPE is ignored by every program) or a failed write is an
  * error naming `name`, as a stage's closed pipe is. Call it as output goes

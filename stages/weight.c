@@ -8,6 +8,7 @@
  * --truncate or --stabilize need every row (a quantile, a share). */
 #include "weight.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -745,7 +746,10 @@ parse_estimands(weight_params *o, const char *list)
 
 	if (strlen(list) >= sizeof buf)
 		die_usage("--estimand list too long");
-	strcpy(buf, list);
+	/* ATE as ate: estimands are named in capitals in every paper */
+	for (size_t i = 0; list[i]; i++)
+		buf[i] = (char)tolower((unsigned char)list[i]);
+	buf[strlen(list)] = '\0';
 	memset(o->estimands, 0, sizeof o->estimands);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		estimand e;

@@ -109,3 +109,27 @@ for (x, i), a, b in zip(rows, xs, ks):
     assert struct.pack("<d", a) == struct.pack("<d", float(x)), (x, a, float(x))
     assert b == int(i), (i, b)
 PY
+
+# -- text out: --out FILE, --columns -----------------------------------------
+gen -n 50 --seed 3 | fitps "${STUDY[@]}" --quiet | weight --quiet >"$work/scored.mp"
+mp2csv --columns user_id,ps,w_ate --quiet <"$work/scored.mp" >"$work/cols.csv"
+mp2csv --quiet <"$work/scored.mp" >"$work/full.csv"
+check "mp2csv --columns: the values are the full CSV's" $PY -c "
+import csv
+rows = list(csv.reader(open('$work/cols.csv')))
+full = list(csv.DictReader(open('$work/full.csv')))
+assert rows[0] == ['user_id', 'ps', 'w_ate'], rows[0]
+assert rows[1:] == [[f['user_id'], f['ps'], f['w_ate']] for f in full]"
+fails "mp2csv --columns with a column the stream lacks: usage error naming what it has" 2 \
+	"--columns: 'nope' is not in the stream \\(it has: user_id, engagement_tier" \
+	"mp2csv --columns user_id,nope <'$work/scored.mp'"
+mpcat --out "$work/cat.json" <"$work/scored.mp" >"$work/cat.stdout"
+check "mpcat --out FILE writes the file, nothing on stdout" bash -c \
+	"test ! -s '$work/cat.stdout' && test \$(wc -l <'$work/cat.json') -eq \$(mpcat <'$work/scored.mp' | wc -l)"
+report --out "$work/report.txt" <"$work/scored.mp" >"$work/report.stdout"
+check "report --out FILE writes the report there" bash -c \
+	"test ! -s '$work/report.stdout' && grep -q 'psflow report: 50 rows' '$work/report.txt'"
+for p in mp2csv mpcat report; do
+	fails "$p --out to an endpoint: refused, saying it writes text" 2 "--out wants a file or '-' here: this program writes text" \
+		"$p --out '>tcp://127.0.0.1:9' <'$work/scored.mp'"
+done

@@ -33,3 +33,9 @@ assert abs(ate - 0.085) < 0.01, ate
 PY
 fails "the foreign stage refuses a stream without an end" 1 "without an end message" \
 	"$PY '$TESTS/py/mkstream.py' no-end | $PY '$top/pipelines/foreign-fitps.py' -t n -x x"
+
+for p in "$top"/pipelines/*.sh; do
+	check "$(basename "$p") --help says what it runs, exit 0" bash -c \
+		"bash '$p' --help >'$work/help.txt' && test \$(wc -l <'$work/help.txt') -ge 2"
+done
+check "foreign-fitps.py --help, exit 0" bash -c "$PY '$top/pipelines/foreign-fitps.py' --help | grep -q usage"

@@ -258,3 +258,12 @@ a, b = ([r for r in json.load(open(f))['results'] if r['name'] == 'match_att'][0
 assert a['treated_unmatched'] == 188 and a['caliper_width'] == b['caliper_width'], (a, b)
 for k in ('estimate', 'se', 'treated_matched', 'treated_unmatched', 'controls_used', 'pairs'):
     assert a[k] == b[k], k"
+
+# estimands as papers write them
+gen -n 3000 --seed 4 | fitps "${STUDY[@]}" --quiet >"$work/cap.mp"
+weight -e ATE,Att --quiet <"$work/cap.mp" >"$work/cap-upper.mp"
+weight -e ate,att --quiet <"$work/cap.mp" >"$work/cap-lower.mp"
+same "weight -e ATE,Att is -e ate,att (same bytes)" "$work/cap-lower.mp" "$work/cap-upper.mp"
+aipw -e ATT --formula engagement_tier --quiet <"$work/cap.mp" >"$work/aipw-upper.mp"
+aipw -e att --formula engagement_tier --quiet <"$work/cap.mp" >"$work/aipw-lower.mp"
+same "aipw -e ATT is -e att" "$work/aipw-lower.mp" "$work/aipw-upper.mp"

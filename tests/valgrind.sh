@@ -30,7 +30,8 @@ vg gen2 gen -n 3000 --seed 5 --scenario no-overlap |
 	vg sensitivity sensitivity |
 	vg report2 report >"$log/report2.txt" || rc=1
 printf 't,x\n1,0.5\n0,"a, b"\n' | vg csv2mp csv2mp --cat x | vg mp2csv mp2csv >/dev/null || rc=1
-vg mpcat mpcat --sizes <"$top/tests/fuzz/seeds/plain.mp" >/dev/null || rc=1
+vg mpcat mpcat --sizes <"$top/tests/fuzz/corpus/stream/plain.mp" >/dev/null || rc=1
+vg keygen keygen --dir "$log" vgkey >/dev/null || rc=1
 for f in "$log"/*.log; do
 	if [ -s "$f" ]; then
 		echo "valgrind: $(basename "$f" .log):"
@@ -39,7 +40,7 @@ for f in "$log"/*.log; do
 	fi
 done
 if [ "$rc" -eq 0 ] && grep -q ipw_ate "$log/report.txt" && grep -q Rosenbaum "$log/report2.txt"; then
-	echo "valgrind: the study and a scenario's ran clean under memcheck (11 programs, no error, no leak)"
+	echo "valgrind: the study and a scenario's ran clean under memcheck (12 programs, no error, no leak)"
 else
 	echo "valgrind: FAILED (exit $rc)"
 	exit 1

@@ -1,11 +1,13 @@
 /* mp2csv — any psflow stream to CSV with a header row.
  *
- * Contract: reads any stream; writes every column of every row. Missing
+ * Contract: reads any stream; writes every column of every row (or the
+ * columns --columns names, in its order). Missing
  * values are empty fields; f64 values are written with the fewest digits
  * that read back as the same double. Results are not rows: their count is
  * said on stderr (see them with mpcat). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -13,35 +15,76 @@
 #include "err.h"
 #include "mpo.h"
 #include "stream.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
-    "usage: mp2csv [stream options]\n"
+    "usage: mp2csv [--columns COLS] [stream options]\n"
     "\n"
     "Writes the rows of a psflow stream as CSV with a header row to stdout\n"
     "(or --out FILE). Missing values become empty fields.\n"
+    "\n"
+    "  --columns COLS     only these columns (comma-separated), in this order\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
-    "  gen -n 1000 | fitps -t opt_in_agent_mode -x engagement_tier | mp2csv > scored.csv\n";
+    "  gen -n 1000 | fitps -t opt_in_agent_mode -x engagement_tier | weight \\\n"
+    "      | mp2csv --columns user_id,ps,w_ate --out scored.csv\n";
 
+/* The columns written: pick[0..n) indexes into the stream's. */
 static void
-write_rows(FILE *f, const table *t)
+write_rows(FILE *f, const table *t, const int *pick, int n)
 {
 	for (size_t r = 0; r < t->nrows; r++) {
-		for (int i = 0; i < t->ncols; i++) {
-			const column *c = &t->cols[i];
-
+		for (int i = 0; i < n; i++) {
 			if (i)
 				fputc(',', f);
-			csv_write_cell(f, c, r);
+			csv_write_cell(f, &t->cols[pick[i]], r);
 		}
 		fputc('\n', f);
 	}
+}
+
+/* --columns COLS as indexes into the schema; every name must be there. */
+static int *
+pick_columns(const table *schema, const char *list, int *n)
+{
+	int *pick = xcalloc((size_t)schema->ncols + 1, sizeof *pick);
+
+	*n = 0;
+	if (list == NULL) {
+		for (int i = 0; i < schema->ncols; i++)
+			pick[(*n)++] = i;
+		return pick;
+	}
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		char *name = xstrndup(p, len);
+		int ci = table_find(schema, name);
+
+		if (ci < 0) {
+			char have[512] = "";
+
+			for (int i = 0; i < schema->ncols && strlen(have) < 400; i++)
+				snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s",
+				    i ? ", " : "", schema->cols[i].name);
+			die_usage("--columns: '%s' is not in the stream (it has: %s)", name, have);
+		}
+		pick = xreallocarray(pick, (size_t)*n + 1, sizeof *pick);
+		pick[(*n)++] = ci;
+		free(name);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (*n == 0)
+		die_usage("--columns names no column");
+	return pick;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "columns", required_argument, NULL, OPT_PROGRAM_BASE },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -51,25 +94,28 @@ main(int argc, char **argv)
 	table rows;
 	mpraw raw;
 	FILE *f = stdout;
-	int opt, results = 0;
+	const char *name, *columns = NULL;
+	int opt, results = 0, *pick, npick;
 
 	err_set_prog(argv[0]);
 	cli_common_init(&cli);
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		cli_other_option(&cli, opt, optarg, usage_text);
+		if (opt == OPT_PROGRAM_BASE)
+			columns = optarg;
+		else
+			cli_other_option(&cli, opt, optarg, usage_text);
 	}
 	cli_no_operands(argc, argv);
-	if (io_is_zmq_spec(cli.out))
-		die_usage("mp2csv writes CSV text, not a stream: --out is a file or '-' "
-		    "(send the stream itself with the stage's --out)");
-	if (strcmp(cli.out, "-") != 0 && (f = fopen(cli.out, "w")) == NULL)
-		die("cannot open '%s':", cli.out);
+	name = cli_text_output(&cli);
 	in = stream_in_open(cli.in, &cli.io);
 	schema = &stream_in_head(in)->schema;
-	for (int i = 0; i < schema->ncols; i++) {
+	pick = pick_columns(schema, columns, &npick);
+	for (int i = 0; i < npick; i++) {
+		const char *col = schema->cols[pick[i]].name;
+
 		if (i)
 			fputc(',', f);
-		csv_write_field(f, schema->cols[i].name, strlen(schema->cols[i].name));
+		csv_write_field(f, col, strlen(col));
 	}
 	fputc('\n', f);
 	table_init(&rows);
@@ -82,8 +128,8 @@ main(int argc, char **argv)
 		if (ev == STREAM_END)
 			break;
 		if (ev == STREAM_BATCH) {
-			write_rows(f, &rows);
-			cli_check_output(f, strcmp(cli.out, "-") ? cli.out : "stdout", 0);
+			write_rows(f, &rows, pick, npick);
+			cli_check_output(f, name, 0);
 		} else
 			results++;
 	}
@@ -91,9 +137,8 @@ main(int argc, char **argv)
 		err_warn("note: the stream's %d result message(s) are not rows and are "
 		    "not in the CSV (mpcat shows them)", results);
 	table_free(&rows);
+	free(pick);
 	stream_in_free(in);
-	cli_check_output(f, strcmp(cli.out, "-") ? cli.out : "stdout", 1);
-	if (f != stdout && fclose(f) != 0)
-		die("writing %s:", cli.out);
+	cli_check_output(f, name, 1);
 	return EXIT_OK;
 }

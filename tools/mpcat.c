@@ -1,6 +1,6 @@
 /* mpcat — any psflow stream as JSON lines, one message per line.
  *
- * Contract: reads any stream; writes JSON to stdout. Batches are decoded by
+ * Contract: reads any stream; writes JSON to stdout (or --out FILE). Batches are decoded by
  * the head's schema (cat values as their level, missing values as null).
  * It checks the stream as every stage does, so a broken stream ends with an
  * error after the messages that arrived whole. */
@@ -105,6 +105,7 @@ main(int argc, char **argv)
 	};
 	cli_common cli;
 	int opt, sizes = 0;
+	const char *name;
 	uint64_t batches = 0;
 	stream_in *in;
 	table rows;
@@ -119,6 +120,7 @@ main(int argc, char **argv)
 			cli_other_option(&cli, opt, optarg, usage_text);
 	}
 	cli_no_operands(argc, argv);
+	name = cli_text_output(&cli);
 	in = stream_in_open(cli.in, &cli.io);
 	print_raw(stream_in_head_raw(in));
 	table_init(&rows);
@@ -128,7 +130,7 @@ main(int argc, char **argv)
 
 		rows.nrows = 0;
 		/* what arrived whole is out before any error */
-		cli_check_output(stdout, "stdout", 1);
+		cli_check_output(stdout, name, 1);
 		ev = stream_in_next(in, &rows, &raw);
 		if (ev == STREAM_END)
 			break;
@@ -142,6 +144,6 @@ main(int argc, char **argv)
 	    stream_in_rows(in), batches);
 	table_free(&rows);
 	stream_in_free(in);
-	cli_check_output(stdout, "stdout", 1);
+	cli_check_output(stdout, name, 1);
 	return EXIT_OK;
 }

@@ -56,6 +56,7 @@ enum { OPT_JSON = OPT_PROGRAM_BASE, OPT_MARKDOWN, OPT_DIGITS, OPT_HTML, OPT_SVG,
 
 static int markdown, digits = 4;
 static FILE *out; /* where the sections print: stdout, or the page's buffer */
+static const char *out_name = "stdout"; /* stdout's name in messages (--out FILE) */
 
 /* Decoded results. msgpack-c's strings point into the bytes they were
  * decoded from, and the reader reuses its buffer: each entry keeps its own
@@ -964,6 +965,7 @@ main(int argc, char **argv)
 	if (html && strcmp(html, "-") == 0 && (json || markdown))
 		die_usage("--html - writes the page to stdout: drop --json or --markdown, or "
 		    "give --html a file");
+	out_name = cli_text_output(&cli);
 	out = stdout;
 	/* the directories first: a typo should not cost a whole stream */
 	if (svg_dir)
@@ -1000,6 +1002,6 @@ main(int argc, char **argv)
 	msgpack_unpacked_destroy(&meta);
 	table_free(&rows);
 	stream_in_free(in);
-	cli_check_output(stdout, "stdout", 1);
+	cli_check_output(stdout, out_name, 1);
 	return EXIT_OK;
 }

@@ -44,7 +44,7 @@ struct io_in {
 	int eof;
 	/* ZeroMQ */
 	void *sock, *monitor;
-	int timeout_ms, quiet;
+	int timeout_ms;
 	conn_track peers;
 	zmq_msg_t msg;
 	int msg_live;
@@ -406,7 +406,6 @@ io_in_open(const char *spec, const io_opts *o)
 	in->name = xstrdup(strcmp(spec, "-") == 0 ? "stdin" : spec);
 	in->max_message = o->max_message;
 	in->timeout_ms = o->timeout_ms;
-	in->quiet = o->quiet;
 	in->fd = -1;
 	if (io_is_zmq_spec(spec)) {
 		in->sock = zmq_open_socket(spec, ZMQ_PULL, 1, o, &in->monitor, NULL);
