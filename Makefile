@@ -38,11 +38,11 @@ INCLUDES = $(LAYERS:%=-I%)
 
 # pkg-config finds the system libraries; without them the build stops and
 # says how to get them (`make deps`), it never installs by itself.
-HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack zlib libsodium librsvg-2.0 cairo xgboost 2>/dev/null && echo yes)
+HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack zlib libsodium librsvg-2.0 cairo xgboost libpq sqlite3 2>/dev/null && echo yes)
 # (The goals that install them first, and those that need no compiler, are
 # let through: their sub-make checks again.)
 ifeq ($(filter deps clean uninstall test test-deps demo check-asan check-asan-clang fuzz,$(MAKECMDGOALS))$(HAVE_PKGS),)
-$(error libzmq, msgpack-c, zlib, libsodium, librsvg, cairo or xgboost were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev, zlib1g-dev, libsodium-dev, librsvg2-dev and libxgboost-dev), or install them yourself)
+$(error libzmq, msgpack-c, zlib, libsodium, librsvg, cairo, xgboost, libpq or sqlite3 were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev, zlib1g-dev, libsodium-dev, librsvg2-dev, libxgboost-dev, libpq-dev and libsqlite3-dev), or install them yourself)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack zlib libsodium xgboost 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs msgpack zlib libsodium 2>/dev/null)
@@ -122,6 +122,14 @@ $(BIN)/report: $(BUILD)/tools/report.o $(REPORT_OBJ) $(BUILD)/libpsflow.a
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(LINK) $^ -o $@ $(LDLIBS) $(RSVG_LIBS)
 
+# The database converters link the database's own client library (only they).
+PQ_CFLAGS = $(shell pkg-config --cflags libpq 2>/dev/null)
+PQ_LIBS   = $(shell pkg-config --libs libpq 2>/dev/null)
+SQLITE_LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null)
+$(BUILD)/tools/pg2mp.o $(BUILD)/tools/mp2pg.o: KERNEL_CFLAGS = $(PQ_CFLAGS)
+$(BIN)/pg2mp $(BIN)/mp2pg: LDLIBS += $(PQ_LIBS)
+$(BIN)/sqlite2mp $(BIN)/mp2sqlite: LDLIBS += $(SQLITE_LIBS)
+
 # The front command: `psflow PROGRAM ARGS` runs the program of that name
 # from beside it (bin/) or from LIBEXECDIR once installed.
 # The list of programs psflow knows, rewritten only when it changes, so that
@@ -179,6 +187,7 @@ test-deps:
 	@tools/install-deps.sh test
 	@tools/install-deps.sh foreign || echo "make: python3-sklearn could not be installed: the foreign-stage test will be skipped" >&2
 	@tools/install-deps.sh browser || echo "make: chromium could not be installed: the browser test will be skipped" >&2
+	@tools/install-deps.sh db || echo "make: postgresql could not be installed: the PostgreSQL tests will be skipped" >&2
 
 # `make test` is the README's second command: it installs what the tests
 # need (test-deps), then builds (a sub-make, which sees the libraries).
@@ -244,7 +253,7 @@ readme-figure: all
 # FUZZ_SECONDS long (default 80), in one process per harness, under ASan and
 # UBSan, from the corpus kept in tests/fuzz/corpus (tests/fuzz/run.sh).
 fuzz:
-	@tools/install-deps.sh clang
+	@tools/install-deps.sh fuzz
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT=-O1 \
 	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    EXTRA_LDLIBS="$(SAN_LIBS)" fuzz-targets

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs what psflow needs from Debian's archive when it is missing.
-#   build: libzmq, msgpack-c, zlib, libsodium, librsvg and cairo, xgboost (found with pkg-config)
+#   build: libzmq, msgpack-c, zlib, libsodium, librsvg and cairo, xgboost,
+#          libpq, sqlite3 (found with pkg-config)
+#   db:    a PostgreSQL server for the database tests
 #   test:  python3-msgpack for the interop tests, python3-numpy,
 #          python3-statsmodels and python3-xgboost for the independent
 #          checks (used from /usr/bin/python3), GNU parallel for the
@@ -10,7 +12,7 @@
 #   browser: chromium for the report's browser test (best effort: the test
 #          skips without it)
 #   clang: clang and its sanitizer runtimes for make check-asan-clang
-#   fuzz:  AFL++ for make fuzz
+#   fuzz:  clang (libFuzzer) for make fuzz
 #   bench: python3-sklearn, -pandas, -numpy for the reference implementations
 set -eu
 
@@ -24,6 +26,13 @@ build)
 	pkg-config --exists libsodium 2>/dev/null || need="$need libsodium-dev"
 	pkg-config --exists librsvg-2.0 cairo 2>/dev/null || need="$need librsvg2-dev libcairo2-dev"
 	pkg-config --exists xgboost 2>/dev/null || need="$need libxgboost-dev"
+	pkg-config --exists libpq 2>/dev/null || need="$need libpq-dev"
+	pkg-config --exists sqlite3 2>/dev/null || need="$need libsqlite3-dev"
+	;;
+db)
+	# the database tests start their own PostgreSQL server (initdb, pg_ctl)
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need="$need postgresql"
+	command -v sqlite3 >/dev/null 2>&1 || need="$need sqlite3"
 	;;
 test)
 	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
@@ -54,7 +63,8 @@ clang)
 		2>/dev/null || need="$need libclang-rt-14-dev"
 	;;
 fuzz)
-	command -v afl-fuzz >/dev/null 2>&1 || need="$need afl++"
+	# make fuzz: libFuzzer comes with clang
+	command -v clang >/dev/null 2>&1 || need="$need clang"
 	;;
 bench)
 	/usr/bin/python3 -c 'import sklearn, pandas, numpy' 2>/dev/null ||
@@ -62,7 +72,7 @@ bench)
 	[ -x /usr/bin/time ] || need="$need time"
 	;;
 *)
-	echo "install-deps.sh: unknown set '$1' (build, test, foreign, browser, clang, fuzz or bench)" >&2
+	echo "install-deps.sh: unknown set '$1' (build, test, db, foreign, browser, clang, fuzz or bench)" >&2
 	exit 2
 	;;
 esac
