@@ -317,7 +317,7 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 			}
 			if (bad) {
 				snprintf(why, whylen, "covariate '%s' has %zu missing, NaN or "
-				    "infinite values (the first at row %zu)", fa->column, bad,
+				    "infinite values (the first at row %zu, counting from 0)", fa->column, bad,
 				    first);
 				return DESIGN_MISSING;
 			}

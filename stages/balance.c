@@ -253,15 +253,15 @@ die_on_problems(const balance_stream *bs, const stream_head *h, const table *sch
 	for (int k = 1; k < bs->nw; k++) {
 		finite_check_end(&bs->w_check[k], "weight", bs->ws[k].name);
 		if (bs->w_neg_row[k] != NONE)
-			die("weight column '%s' is negative (%g) at row %zu", bs->ws[k].name,
-			    bs->w_neg_value[k], bs->w_neg_row[k]);
+			die("weight column '%s' is negative (%g) at %s", bs->ws[k].name,
+			    bs->w_neg_value[k], stage_row(bs->w_neg_row[k]));
 	}
 	for (int c = 0; c < bs->ncov; c++) {
 		const column *col = &schema->cols[bs->cov[c]];
 
 		if (bs->x_check[c].bad && col->type == COL_CAT)
-			die("covariate '%s' is missing at row %zu: remove or impute such rows "
-			    "upstream", col->name, bs->x_check[c].first);
+			die("covariate '%s' is missing at %s: remove or impute such rows "
+			    "upstream", col->name, stage_row(bs->x_check[c].first));
 		finite_check_end(&bs->x_check[c], "covariate", col->name);
 	}
 }

@@ -87,8 +87,8 @@ boot_resample_prepare(boot_resample *rs, resample_kind kind, const char *colname
 		c = &rows->cols[ci];
 		for (size_t i = 0; i < n; i++)
 			if (column_is_missing(c, i))
-				die("%s column '%s' is missing at row %zu", kind == RESAMPLE_CLUSTERS ?
-				    "cluster" : "key", colname, i);
+				die("%s column '%s' is missing at %s", kind == RESAMPLE_CLUSTERS ?
+				    "cluster" : "key", colname, stage_row(i));
 	}
 	if (kind == RESAMPLE_POISSON) {
 		rs->key = xreallocarray(NULL, n + 1, sizeof *rs->key);

@@ -301,6 +301,33 @@ drop_missing(table *rows, const stream_head *h, const design *d, mpseq *result)
 	free(keep);
 }
 
+/* A category of hundreds of levels in -x is a dummy per level, and rarely
+ * meant (an id, or dates read as text: 899 dummies took 4.5 minutes once,
+ * with no word): said, naming the column, once. */
+#define MANY_LEVELS 200
+
+static void
+warn_many_levels(const design *d, const table *schema, int quiet)
+{
+	for (int k = 0; k < d->nterms && !quiet; k++)
+		for (int f = 0; f < d->terms[k].nfactors; f++) {
+			const char *col = d->terms[k].factors[f].column;
+			int ci = table_find(schema, col), seen = 0;
+
+			for (int j = 0; j < k && !seen; j++)
+				for (int g = 0; g < d->terms[j].nfactors; g++)
+					seen |= strcmp(d->terms[j].factors[g].column, col) == 0;
+			for (int g = 0; g < f; g++)
+				seen |= strcmp(d->terms[k].factors[g].column, col) == 0;
+			if (!seen && ci >= 0 && schema->cols[ci].type == COL_CAT &&
+			    schema->cols[ci].nlevels > MANY_LEVELS)
+				err_warn("warning: covariate '%s' is categorical with %d levels: %d "
+				    "dummies, slow to fit and rarely meant (an id? dates? csv2mp reads "
+				    "ISO dates as days; --f64 reads numbers kept as text)", col,
+				    schema->cols[ci].nlevels, schema->cols[ci].nlevels - 1);
+		}
+}
+
 static void
 fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common *cli)
 {
@@ -327,6 +354,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	stage_role(h->treatment, "treatment", "-t");
 	spec = covariate_spec(h);
 	design_or_die(&d, spec, &h->schema);
+	warn_many_levels(&d, &h->schema, cli->quiet);
 	stage_numeric_column(&h->schema, h->treatment, "treatment", "-t");
 	if (h->outcome)
 		stage_numeric_column(&h->schema, h->outcome, "outcome", "-y");
@@ -336,6 +364,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	stage_read_all(&si);
 	if (o->drop_missing) {
 		drop_missing(&si.rows, h, &d, &dropped);
+		stage_rows_renumbered(h);
 		nresults = 2;
 		if (!cli->quiet)
 			err_warn("note: --drop-missing left out %lld rows with missing values "
@@ -434,9 +463,9 @@ score_batch(table *rows, void *ctx)
 			int32_t code = ((const int32_t *)c->data)[r];
 
 			if (code >= 0 && s->unknown[k][code])
-				die("row %zu: column '%s' is '%s', a level the model in %s never saw "
+				die("%s: column '%s' is '%s', a level the model in %s never saw "
 				    "(scored as its reference level it would be wrong): refit the "
-				    "model on data with it, or map it to a known level", (size_t)s->n + r,
+				    "model on data with it, or map it to a known level", stage_row((size_t)s->n + r),
 				    c->name, c->levels[code], s->model_file);
 		}
 	}

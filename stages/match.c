@@ -205,8 +205,8 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	}
 	d = xreallocarray(NULL, a.n + 1, sizeof *d);
 	if (match_distances(o, a.ps, NULL, a.n, d, &nn.caliper, &bad_row) != 0)
-		die("row %zu has a propensity of %g, whose logit is infinite: match "
-		    "--on ps, or trim such units upstream", bad_row, a.ps[bad_row]);
+		die("%s has a propensity of %g, whose logit is infinite: match "
+		    "--on ps, or trim such units upstream", stage_row(bad_row), a.ps[bad_row]);
 	wi = table_add_column(&si.rows, "w_match", COL_F64, NULL, 0);
 	if (!nn.replace)
 		si_set = table_add_column(&si.rows, "match_set", COL_I64, NULL, 0);

@@ -32,8 +32,77 @@ stage_open(stage_input *si, const cli_common *cli)
 	memset(si, 0, sizeof *si);
 	si->in = stream_in_open(cli->in, &cli->io);
 	si->head = stream_in_head(si->in);
+	stage_note_source(si->head);
 	table_init(&si->rows);
 	table_copy_schema(&si->rows, &si->head->schema);
+}
+
+static struct {
+	char file[256];
+	int64_t first_line;
+	int lines; /* rows map to lines */
+} source;
+
+void
+stage_note_source(const stream_head *h)
+{
+	msgpack_unpacked u;
+	const msgpack_object *csv;
+	const msgpack_object *simple;
+
+	memset(&source, 0, sizeof source);
+	mpraw_unpack(&h->meta, &u);
+	csv = mpo_get(&u.data, "csv");
+	simple = mpo_get(csv, "one_line_per_row");
+	if (csv && simple && simple->type == MSGPACK_OBJECT_BOOLEAN && simple->via.boolean &&
+	    mpo_int(mpo_get(csv, "first_line"), &source.first_line) == 0 &&
+	    source.first_line >= 1) {
+		char *file = mpo_strdup(mpo_get(csv, "file"));
+
+		if (file) {
+			snprintf(source.file, sizeof source.file, "%s", file);
+			source.lines = 1;
+		}
+		free(file);
+	}
+	msgpack_unpacked_destroy(&u);
+}
+
+const char *
+stage_row(size_t row)
+{
+	static char buf[4][320];
+	static int next;
+	char *b = buf[next++ & 3];
+
+	if (source.lines)
+		snprintf(b, sizeof buf[0], "row %zu, line %llu of %s", row,
+		    (unsigned long long)(source.first_line + (int64_t)row), source.file);
+	else
+		snprintf(b, sizeof buf[0], "row %zu, counting from 0", row);
+	return b;
+}
+
+void
+stage_rows_renumbered(stream_head *h)
+{
+	msgpack_unpacked u;
+	mpseq meta;
+
+	mpraw_unpack(&h->meta, &u);
+	mpseq_map(&meta);
+	for (uint32_t i = 0; u.data.type == MSGPACK_OBJECT_MAP && i < u.data.via.map.size; i++) {
+		const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+		char *key = mpo_strdup(&kv->key);
+
+		if (key && strcmp(key, "csv") != 0)
+			msgpack_pack_object(mpseq_key(&meta, key), kv->val);
+		free(key);
+	}
+	stream_head_set_meta(h, &meta);
+	mpseq_free(&meta);
+	msgpack_unpacked_destroy(&u);
+	source.lines = 0;
 }
 
 void
@@ -215,11 +284,11 @@ void
 stage_die_treatment_value(const char *name, size_t row, double v)
 {
 	if (isnan(v))
-		die("treatment column '%s' is missing at row %zu: remove such "
+		die("treatment column '%s' is missing at %s: remove such "
 		    "rows upstream (fitps --drop-missing drops and counts them)",
-		    name, row);
-	die("treatment column '%s' has the value %g at row %zu: it must be 0 or 1",
-	    name, v, row);
+		    name, stage_row(row));
+	die("treatment column '%s' has the value %g at %s: it must be 0 or 1",
+	    name, v, stage_row(row));
 }
 
 void
@@ -258,8 +327,8 @@ void
 stage_die_nonfinite(const char *role, const char *name, size_t count, size_t first)
 {
 	die("%s column '%s' has %zu missing, NaN or infinite values (the first "
-	    "at row %zu): remove or impute them upstream (fitps --drop-missing "
-	    "drops and counts them)", role, name, count, first);
+	    "at %s): remove or impute them upstream (fitps --drop-missing "
+	    "drops and counts them)", role, name, count, stage_row(first));
 }
 
 void
@@ -321,9 +390,9 @@ finite_check_end(const finite_check *c, const char *role, const char *name)
 		stage_die_nonfinite(role, name, c->bad, c->first);
 	if (c->huge)
 		die("%s column '%s' has %zu value%s past 1e100 in magnitude (the first, %g, at "
-		    "row %zu): sums of their squares overflow, so no SE would be right; "
+		    "%s): sums of their squares overflow, so no SE would be right; "
 		    "rescale the column (e.g. in thousands)", role, name, c->huge,
-		    c->huge == 1 ? "" : "s", c->huge_value, c->huge_first);
+		    c->huge == 1 ? "" : "s", c->huge_value, stage_row(c->huge_first));
 }
 
 void
@@ -356,8 +425,8 @@ stage_write(const cli_common *cli, const stream_head *head, const table *rows,
 void
 stage_die_ps_range(const char *name, size_t row, double v)
 {
-	die("propensity column '%s' has %g at row %zu: a propensity must lie in "
-	    "[0, 1]", name, v, row);
+	die("propensity column '%s' has %g at %s: a propensity must lie in "
+	    "[0, 1]", name, v, stage_row(row));
 }
 
 void

@@ -34,6 +34,16 @@ typedef struct {
 
 /* Opens the input and reads the head. */
 void stage_open(stage_input *si, const cli_common *cli);
+/* A stream row as messages name it: "row 8, line 10 of users.csv" when the
+ * stream came from csv2mp with one line per row and no stage dropped rows
+ * since (the head's meta says so), else "row 8, counting from 0". One of
+ * four static buffers: valid for a message or two. */
+const char *stage_row(size_t row);
+/* What stage_row knows of the source: set from the head (stage_open does). */
+void stage_note_source(const stream_head *h);
+/* A stage that drops rows: later stages cannot name CSV lines any more
+ * (the head's "csv" source is taken out of its meta). */
+void stage_rows_renumbered(stream_head *h);
 /* Reads every row and result up to the end. */
 void stage_read_all(stage_input *si);
 /* The same, for a stage that adds nothing to the rows: writes si->head with

@@ -139,7 +139,7 @@ sandwich_add(sandwich *sw, const table *rows, size_t n, const uint8_t *t, const 
 
 		for (size_t i = 0; i < n; i++) {
 			if (column_is_missing(c, i))
-				die("cluster column '%s' is missing at row %zu", sw->cluster, i);
+				die("cluster column '%s' is missing at %s", sw->cluster, stage_row(i));
 			sw->cl[i] = c->type == COL_CAT ? ((const int32_t *)c->data)[i] :
 			    c->type == COL_BOOL ? ((const uint8_t *)c->data)[i] :
 			    ((const int64_t *)c->data)[i];
@@ -268,9 +268,9 @@ ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
 _Noreturn static void
 die_infinite(estimand e, size_t row, int treated, double ps)
 {
-	die("row %zu (%s) has a propensity of %g, so its %s weight is infinite: "
-	    "exclude such units with --trim (e.g. --trim 0.01,0.99)", row,
-	    treated ? "treated" : "control", ps, estimand_name(e));
+	die("the %s unit at %s has a propensity of %g, so its %s weight is infinite: "
+	    "exclude such units with --trim (e.g. --trim 0.01,0.99)",
+	    treated ? "treated" : "control", stage_row(row), ps, estimand_name(e));
 }
 
 _Noreturn static void

@@ -133,3 +133,29 @@ for p in mp2csv mpcat report; do
 	fails "$p --out to an endpoint: refused, saying it writes text" 2 "--out wants a file or '-' here: this program writes text" \
 		"$p --out '>tcp://127.0.0.1:9' <'$work/scored.mp'"
 done
+
+# -- the CSV as pandas and R write it ----------------------------------------
+# R's write.csv: quoted names, the row names as a first column without a
+# name, NA for missing
+printf '"","treat","re74","signup","when"\n"1",1,NA,2025-03-14,2025-03-14T12:00:00Z\n"2",0,5.5,2025-03-15,NA\n"3",1,7,NA,2025-01-01 06:00\n' >r.csv
+csv2mp r.csv 2>r.err | mpcat >r.json
+check "R's row names column is left out, with a note" bash -c \
+	"grep -q \"the first column has no name (R's write.csv row names): left out\" r.err &&
+	head -1 r.json | $PY -c 'import json, sys; assert [c[\"name\"] for c in json.load(sys.stdin)[\"columns\"]] == [\"treat\", \"re74\", \"signup\", \"when\"]'"
+check "NA is missing in a numeric column (it made the column categorical), counted on stderr" bash -c \
+	"sed -n 2p r.json | grep -q '\"re74\":\\[null,5.5,7\\]' && grep -q \"column 're74': 1 values read as missing\" r.err"
+check "ISO dates are days since 1970-01-01 (i64), dates with times f64 days, said on stderr" bash -c \
+	"sed -n 2p r.json | grep -q '\"signup\":\\[20161,20162,null\\],\"when\":\\[20161.5,null,20089.25\\]' &&
+	grep -q \"column 'signup' holds dates: read as days\" r.err && grep -q \"column 'when' holds dates and times\" r.err"
+printf 'code,n\nNA,1\nUS,2\n' | csv2mp --na '' --quiet | mpcat | sed -n 2p >na.json
+check "--na '' keeps NA as a value (Namibia's code)" grep -q '"code":\["NA","US"\]' na.json
+printf 'x,y\nNaN,N/A\nnull,3\n1,\n' | csv2mp --quiet | mpcat | sed -n 2p >na2.json
+check "NaN, N/A, null and empty are missing by default" grep -q '"x":\[null,null,1\],"y":\[null,3,null\]' na2.json
+fails "an unnamed column other than the first: refused, saying only the first may be unnamed" 1 \
+	"header, column 2: a column needs a name \\(only the first may have none" "printf 'a,,c\n1,2,3\n' | csv2mp"
+printf 't,y,x\n1,1,0.2\n1,0,0.9\n0,1,0.5\n0,0,0.3\n2,1,0.7\n0,0,0.1\n' >bad-t.csv
+fails "a stage's message names the CSV line of a row" 1 "the value 2 at row 4, line 6 of bad-t.csv" \
+	"csv2mp -t t -y y -x x bad-t.csv | fitps"
+fails "  ... and says 'counting from 0' when lines and rows part (a quoted line break)" 1 \
+	"the value 2 at row 4, counting from 0" \
+	"printf 't,y,x\n1,1,0.2\n1,0,\"0.9\"\n0,1,\"0.\n5\"\n0,0,0.3\n2,1,0.7\n0,0,0.1\n' | csv2mp -t t -y y -x x --cat x | fitps"

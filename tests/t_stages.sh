@@ -160,9 +160,9 @@ msgs = [{"kind": "head", "version": 1, "columns": cols, "roles": {}, "recipe": [
 sys.stdout.buffer.write(b"".join(msgpack.packb(m) for m in msgs))
 PY
 for m in all x y; do $PY "$work/missing.py" $m >"$work/missing-$m.mp"; done
-fails "a missing treatment: stop, with the row" 1 "treatment column 't' is missing at row 17: .*--drop-missing" "fitps -t t -y y -x x,g <'$work/missing-all.mp'"
-fails "NaN and Inf in a covariate: count and first row" 1 "covariate 'x' has 2 missing, NaN or infinite values \\(the first at row 5\\)" "fitps -t t -x x <'$work/missing-x.mp'"
-fails "a NaN outcome stops weight, with count and row" 1 "outcome column 'y' has 1 missing, NaN or infinite values \\(the first at row 11\\)" "fitps -t t -x x <'$work/missing-y.mp' | weight -y y"
+fails "a missing treatment: stop, with the row" 1 "treatment column 't' is missing at row 17, counting from 0: .*--drop-missing" "fitps -t t -y y -x x,g <'$work/missing-all.mp'"
+fails "NaN and Inf in a covariate: count and first row" 1 "covariate 'x' has 2 missing, NaN or infinite values \\(the first at row 5, counting from 0\\)" "fitps -t t -x x <'$work/missing-x.mp'"
+fails "a NaN outcome stops weight, with count and row" 1 "outcome column 'y' has 1 missing, NaN or infinite values \\(the first at row 11, counting from 0\\)" "fitps -t t -x x <'$work/missing-y.mp' | weight -y y"
 fitps -t t -y y -x x,g --drop-missing <"$work/missing-all.mp" 2>"$work/drop.err" | report --json >"$work/drop.json"
 check "--drop-missing drops and counts by column (rows 5, 7, 11, 13, 17)" $PY -c "
 import json; d = json.load(open('$work/drop.json'))
@@ -173,7 +173,7 @@ check "  ... and says so on stderr" grep -q "left out 5 rows with missing values
 
 # treatments that are not 0/1, and columns of the wrong type
 for v in 0.5 -1; do
-	fails "a treatment of $v is refused with its row" 1 "treatment column 't' has the value $v at row 1: it must be 0 or 1" \
+	fails "a treatment of $v is refused with its row" 1 "treatment column 't' has the value $v at row 1, line 3 of stdin: it must be 0 or 1" \
 		"printf 't,y,x\n0,1,0.5\n$v,0,0.7\n1,1,0.2\n' | csv2mp --f64 t | fitps -t t -x x"
 done
 fails "a categorical treatment" 1 "treatment column 'engagement_tier' is categorical \\(cat\\), but must be numeric" \
@@ -245,7 +245,7 @@ else
 		test "$faults" -lt 250
 fi
 
-fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, foreign, browser, clang, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"
+fails "install-deps.sh: an unknown set is refused, naming the sets" 2 "unknown set 'nope' \\(build, test, db, foreign, browser, clang, fuzz or bench\\)$" "'$TESTS/../tools/install-deps.sh' nope"
 
 # --raw-caliper: a width in units of the distance; the same width given in
 # SDs matches the same units
@@ -267,3 +267,10 @@ same "weight -e ATE,Att is -e ate,att (same bytes)" "$work/cap-lower.mp" "$work/
 aipw -e ATT --formula engagement_tier --quiet <"$work/cap.mp" >"$work/aipw-upper.mp"
 aipw -e att --formula engagement_tier --quiet <"$work/cap.mp" >"$work/aipw-lower.mp"
 same "aipw -e ATT is -e att" "$work/aipw-lower.mp" "$work/aipw-upper.mp"
+
+# a category of hundreds of levels in -x: said, by name
+$PY -c "
+import random; random.seed(2); print('t,y,code')
+for i in range(3000): print(int(random.random() < 0.4), int(random.random() < 0.5), 'c%d' % (i % 250), sep=',')" >"$work/many.csv"
+check "fitps warns about a covariate of 250 levels, naming it (899 dummies once took 4.5 min with no word)" bash -c \
+	"csv2mp -t t -y y -x code --quiet '$work/many.csv' | fitps --l2 1 2>&1 >/dev/null | grep -q \"covariate 'code' is categorical with 250 levels: 249 dummies\""

@@ -15,6 +15,7 @@
 
 #include "bigmem.h"
 #include "cli.h"
+#include "civil.h"
 #include "csv.h"
 #include "err.h"
 #include "xalloc.h"
@@ -25,9 +26,14 @@ static const char usage_text[] =
     "\n"
     "Converts a CSV file with a header row (default: stdin) to a psflow\n"
     "stream. Column types are inferred: whole numbers are i64, other numbers\n"
-    "f64, true/false bool, anything else cat (levels in sorted order). Empty\n"
-    "fields are missing values.\n"
+    "f64, true/false bool, ISO dates (2025-03-14) i64 days since 1970-01-01,\n"
+    "dates with times f64 days, anything else cat (levels in sorted order).\n"
+    "Empty fields, NA, NaN, N/A and null are missing values (as pandas and R\n"
+    "write them). A first column without a name (R's row names) is left out.\n"
     "\n"
+    "  --na LIST          the texts that mean missing, comma-separated (default\n"
+    "                     'NA,NaN,N/A,null'; an empty field always is; '' for\n"
+    "                     empty fields only)\n"
     "  --cat COLS         force these (comma-separated) columns to cat\n"
     "  --f64 COLS         ... to f64\n"
     "  --i64 COLS         ... to i64\n"
@@ -40,7 +46,30 @@ static const char usage_text[] =
     "  csv2mp users.csv -t opt_in_agent_mode -y task_completed \\\n"
     "      -x engagement_tier,query_confidence | fitps | weight | report\n";
 
-enum { OPT_CAT = OPT_PROGRAM_BASE, OPT_F64, OPT_I64, OPT_BOOL };
+enum { OPT_CAT = OPT_PROGRAM_BASE, OPT_F64, OPT_I64, OPT_BOOL, OPT_NA };
+enum { DATES_DAYS = 1, DATES_TIMES };
+
+/* The texts read as missing (--na), besides the empty field. */
+static const char *na_list = "NA,NaN,N/A,null";
+
+static int
+is_na(const csv_field *f)
+{
+	const char *p = na_list;
+
+	if (f->len == 0)
+		return 1;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == f->len && memcmp(p, f->p, n) == 0)
+			return 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
 
 /* How a column's values have read so far: all whole numbers, all numbers,
  * or not (text: bool or cat, settled by a second pass). */
@@ -48,6 +77,9 @@ typedef enum { AS_INT, AS_FLOAT, AS_TEXT } reading;
 
 typedef struct {
 	int forced; /* -1, or the coltype forced by an option */
+	int skip;   /* R's row names: read past, not written */
+	size_t na_texts; /* values that were an --na text, not empty */
+	int dates;  /* from ISO text: DATES_DAYS (i64) or DATES_TIMES (f64) */
 	int any;    /* a value that is not missing */
 	reading as;
 	coltype type;
@@ -288,7 +320,8 @@ read_number(colinfo *c, const csv_field *f, size_t row, bad_value *bad,
 	int64_t v;
 	double x;
 
-	if (f->len == 0) {
+	if (is_na(f)) {
+		c->na_texts += f->len > 0;
 		if (c->as == AS_INT)
 			c->slot[row] = (uint64_t)I64_MISSING;
 		else {
@@ -345,13 +378,19 @@ read_number(colinfo *c, const csv_field *f, size_t row, bad_value *bad,
  * the columns still read as numbers. Returns the number of records; a value
  * that does not fit a forced type goes to bad (reported once every record's
  * width is known good, as before the values). */
+/* Whether each record was one line, one after the other (so a row's line
+ * is the first row's line + its index): stages then name the line. */
+static int one_line_per_row = 1;
+
 static size_t
 read_numbers(csv_reader *r, colinfo *info, int ncols, bad_value *bad)
 {
-	size_t rows = 0, cap = 0;
+	size_t rows = 0, cap = 0, expect = r->line;
 
 	while (csv_next(r)) {
 		check_width(r, ncols);
+		one_line_per_row &= r->record_line == expect && r->line == expect + 1;
+		expect = r->line;
 		if (rows == cap) {
 			size_t more = cap ? 2 * cap : 4096;
 
@@ -367,7 +406,7 @@ read_numbers(csv_reader *r, colinfo *info, int ncols, bad_value *bad)
 		for (int i = 0; i < ncols; i++)
 			if (info[i].as != AS_TEXT)
 				read_number(&info[i], &r->fields[i], rows, bad, r, i);
-			else if (r->fields[i].len > 0)
+			else if (!info[i].skip && !is_na(&r->fields[i]))
 				info[i].any = 1;
 		rows++;
 	}
@@ -410,9 +449,10 @@ read_texts(const char *text, size_t len, size_t body_start, size_t body_line,
 			colinfo *c = &info[i];
 			uint8_t b;
 
-			if (c->as != AS_TEXT)
+			if (c->as != AS_TEXT || c->skip)
 				continue;
-			if (f->len == 0) {
+			if (is_na(f)) {
+				c->na_texts += f->len > 0;
 				c->code[row] = CAT_MISSING;
 				continue;
 			}
@@ -446,6 +486,23 @@ settle_types(colinfo *info, int ncols)
 		else
 			c->type = c->as == AS_INT ? COL_I64 : c->as == AS_FLOAT ? COL_F64 :
 			    c->can_bool ? COL_BOOL : COL_CAT;
+		if (c->type == COL_CAT && c->forced < 0 && !c->skip && c->nlevels > 0) {
+			/* text that is all ISO dates: days since 1970, a number a
+			 * model can use (as levels it would be a dummy per day) */
+			int days = 1, times = 1;
+
+			for (size_t k = 0; k < c->nlevels && (days || times); k++) {
+				int64_t d;
+				double t;
+
+				days &= civil_parse_date(c->levels[k], strlen(c->levels[k]), &d) == 0;
+				times &= civil_parse_datetime(c->levels[k], strlen(c->levels[k]), &t) == 0;
+			}
+			if (days || times) {
+				c->dates = days ? DATES_DAYS : DATES_TIMES;
+				c->type = days ? COL_I64 : COL_F64;
+			}
+		}
 		if (c->type == COL_CAT && c->nlevels > 1) {
 			int32_t *rank = xreallocarray(NULL, c->nlevels, sizeof *rank);
 			char **sorted = xreallocarray(NULL, c->nlevels, sizeof *sorted);
@@ -472,8 +529,41 @@ settle_values(colinfo *c, size_t rows)
 {
 	switch (c->type) {
 	case COL_I64:
-		return c->slot;
 	case COL_F64:
+		if (c->dates) {
+			/* each distinct date read once, then each row's from its code */
+			double *of_level = xreallocarray(NULL, c->nlevels + 1, sizeof *of_level);
+
+			for (size_t l = 0; l < c->nlevels; l++) {
+				int64_t d;
+
+				if (c->type == COL_I64 && civil_parse_date(c->levels[l],
+				    strlen(c->levels[l]), &d) == 0)
+					memcpy(&of_level[l], &d, sizeof d);
+				else
+					civil_parse_datetime(c->levels[l], strlen(c->levels[l]),
+					    &of_level[l]);
+			}
+			bigmem_free(c->slot, c->slot_rows * sizeof *c->slot);
+			c->slot = bigmem_resize(NULL, 0, (rows + 1) * sizeof *c->slot);
+			c->slot_rows = rows + 1;
+			for (size_t k = 0; k < rows; k++) {
+				if (c->code[k] == CAT_MISSING) {
+					double nan = NAN;
+					int64_t missing = I64_MISSING;
+
+					if (c->type == COL_I64)
+						memcpy(&c->slot[k], &missing, sizeof missing);
+					else
+						memcpy(&c->slot[k], &nan, sizeof nan);
+				} else
+					memcpy(&c->slot[k], &of_level[c->code[k]], sizeof *c->slot);
+			}
+			free(of_level);
+			return c->slot;
+		}
+		if (c->type == COL_I64)
+			return c->slot;
 		if (!c->any) /* every value missing: the slots hold I64_MISSING */
 			for (size_t k = 0; k < rows; k++) {
 				double x = NAN;
@@ -523,6 +613,7 @@ main(int argc, char **argv)
 		{ "f64", required_argument, NULL, OPT_F64 },
 		{ "i64", required_argument, NULL, OPT_I64 },
 		{ "bool", required_argument, NULL, OPT_BOOL },
+		{ "na", required_argument, NULL, OPT_NA },
 		{ "treatment", required_argument, NULL, 't' },
 		{ "outcome", required_argument, NULL, 'y' },
 		{ "covariates", required_argument, NULL, 'x' },
@@ -550,6 +641,7 @@ main(int argc, char **argv)
 		case OPT_F64: forced[COL_F64] = optarg; break;
 		case OPT_I64: forced[COL_I64] = optarg; break;
 		case OPT_BOOL: forced[COL_BOOL] = optarg; break;
+		case OPT_NA: na_list = optarg; break;
 		case 't': treatment = optarg; break;
 		case 'y': outcome = optarg; break;
 		case 'x': covariates = optarg; break;
@@ -576,8 +668,16 @@ main(int argc, char **argv)
 	for (int i = 0; i < ncols; i++) {
 		info[i].forced = -1;
 		info[i].can_bool = 1;
-		if (r.fields[i].len == 0)
-			die("header, column %d: a column needs a name", i + 1);
+		if (r.fields[i].len == 0 && i == 0) {
+			/* R's write.csv: the row names, a first column without a name */
+			info[i].skip = 1;
+			info[i].forced = COL_CAT;
+			if (!cli.quiet)
+				err_warn("note: the first column has no name (R's write.csv row names): "
+				    "left out");
+		} else if (r.fields[i].len == 0)
+			die("header, column %d: a column needs a name (only the first may have none: "
+			    "R's row names, which are left out)", i + 1);
 		for (int j = 0; j < i; j++)
 			if (r.fields[j].len == r.fields[i].len &&
 			    memcmp(r.fields[j].p, r.fields[i].p, r.fields[i].len) == 0)
@@ -600,9 +700,20 @@ main(int argc, char **argv)
 	if (bad.line)
 		die_bad(&bad, info, names);
 	settle_types(info, ncols);
-	for (int i = 0; i < ncols; i++)
+	for (int i = 0; i < ncols; i++) {
+		if (info[i].skip)
+			continue;
 		table_add_column(&head.schema, names[i], info[i].type, info[i].levels,
 		    info[i].type == COL_CAT ? (int)info[i].nlevels : 0);
+		if (cli.quiet)
+			continue;
+		if (info[i].dates)
+			err_warn("note: column '%s' holds dates%s: read as days since 1970-01-01", names[i],
+			    info[i].dates == DATES_TIMES ? " and times" : "");
+		if (info[i].na_texts)
+			err_warn("note: column '%s': %zu values read as missing from the --na texts "
+			    "(%s)", names[i], info[i].na_texts, na_list);
+	}
 	stream_head_set_role(&head.treatment, treatment);
 	stream_head_set_role(&head.outcome, outcome);
 	stream_head_set_covariates(&head, covariates);
@@ -610,11 +721,28 @@ main(int argc, char **argv)
 	/* the columns, written a batch at a time */
 	/* a view of the columns as parsed, not a copy: memory first touched
 	 * costs more than the work on it */
-	all = (table){ .cols = xcalloc((size_t)ncols + 1, sizeof *all.cols), .ncols = ncols,
-		.nrows = rows, .cap = rows };
-	for (int i = 0; i < ncols; i++) {
-		all.cols[i] = head.schema.cols[i];
-		all.cols[i].data = settle_values(&info[i], rows);
+	all = (table){ .cols = xcalloc((size_t)ncols + 1, sizeof *all.cols),
+		.ncols = head.schema.ncols, .nrows = rows, .cap = rows };
+	for (int i = 0, k = 0; i < ncols; i++) {
+		if (info[i].skip)
+			continue;
+		all.cols[k] = head.schema.cols[k];
+		all.cols[k].data = settle_values(&info[i], rows);
+		k++;
+	}
+	{
+		/* where the rows came from, so that a stage's message can name a
+		 * row's line (stage_row) */
+		mpseq source, csvm;
+
+		mpseq_map(&source);
+		mpseq_map(&csvm);
+		mpseq_str(&csvm, "file", strcmp(path, "-") ? path : "stdin");
+		mpseq_i64(&csvm, "first_line", (int64_t)body_line);
+		mpseq_bool(&csvm, "one_line_per_row", one_line_per_row);
+		mpseq_take(&source, "csv", &csvm);
+		stream_head_set_meta(&head, &source);
+		mpseq_free(&source);
 	}
 	out = stream_out_open(cli.out, &cli.io, cli.batch_rows);
 	stream_out_head(out, &head);
