@@ -8,24 +8,40 @@
 
 #include "xalloc.h"
 
+static const char *const transform_name[] = { "", "log", "log1p" };
+
+/* A factor as a term's name shows it: x, tier_heavy, log(x). */
+static size_t
+factor_name(const design_factor *f, char *out)
+{
+	if (f->transform)
+		return (size_t)sprintf(out, "%s(%s)", transform_name[f->transform], f->column);
+	if (f->level)
+		return (size_t)sprintf(out, "%s_%s", f->column, f->level);
+	return (size_t)sprintf(out, "%s", f->column);
+}
+
 static char *
 term_name(const design_factor *f, int n)
 {
-	size_t len = 1;
+	size_t len = 8, at = 0;
 	char *name;
 
 	for (int i = 0; i < n; i++)
-		len += strlen(f[i].column) + (f[i].level ? strlen(f[i].level) + 1 : 0) + 1;
+		len += strlen(f[i].column) + (f[i].level ? strlen(f[i].level) + 1 : 0) + 8;
 	name = xmalloc(len);
 	name[0] = '\0';
+	/* a numeric column times itself is its square, named as R writes it */
+	if (n == 2 && !f[0].level && !f[1].level && f[0].transform == f[1].transform &&
+	    strcmp(f[0].column, f[1].column) == 0) {
+		at = factor_name(&f[0], name);
+		strcpy(name + at, "^2");
+		return name;
+	}
 	for (int i = 0; i < n; i++) {
 		if (i)
-			strcat(name, ":");
-		strcat(name, f[i].column);
-		if (f[i].level) {
-			strcat(name, "_");
-			strcat(name, f[i].level);
-		}
+			name[at++] = ':';
+		at += factor_name(&f[i], name + at);
 	}
 	return name;
 }
@@ -49,6 +65,7 @@ design_add_term(design *d, const design_factor *factors, int nfactors)
 	for (int i = 0; i < nfactors; i++) {
 		t->factors[i].column = xstrdup(factors[i].column);
 		t->factors[i].level = factors[i].level ? xstrdup(factors[i].level) : NULL;
+		t->factors[i].transform = factors[i].transform;
 	}
 }
 
@@ -102,7 +119,7 @@ spec_problem(spec_report *r, int status, const char *fmt, ...)
 /* The factor choices of one column: its dummies, or itself; 0 (and a
  * problem noted) when there are none. */
 static int
-column_factors(const table *schema, const char *name, design_factor **out,
+column_factors(const table *schema, const char *name, int transform, design_factor **out,
     spec_report *r)
 {
 	int ci = table_find(schema, name);
@@ -119,7 +136,14 @@ column_factors(const table *schema, const char *name, design_factor **out,
 	if (c->type != COL_CAT) {
 		*out = xcalloc(1, sizeof **out);
 		(*out)[0].column = (char *)c->name;
+		(*out)[0].transform = transform;
 		return 1;
+	}
+	if (transform) {
+		spec_problem(r, DESIGN_BAD_SPEC, "%s(%s) in %s: '%s' is categorical, and only "
+		    "a number has a %s", transform_name[transform], name, r->origin, name,
+		    transform_name[transform]);
+		return 0;
 	}
 	if (c->nlevels < 2) {
 		spec_problem(r, DESIGN_BAD_DATA, "categorical covariate '%s' has %s: it "
@@ -149,8 +173,20 @@ add_products(design *d, const table *schema, char **names, int n, spec_report *r
 
 	int ok = 1;
 
-	for (int i = 0; i < n; i++)
-		ok &= (count[i] = column_factors(schema, names[i], &choices[i], r)) > 0;
+	for (int i = 0; i < n; i++) {
+		char *inner = NULL;
+		int transform = DESIGN_PLAIN;
+		size_t len = strlen(names[i]);
+
+		/* log(x), log1p(x): a function of a numeric column */
+		if (len > 5 && strncmp(names[i], "log(", 4) == 0 && names[i][len - 1] == ')')
+			transform = DESIGN_LOG, inner = xstrndup(names[i] + 4, len - 5);
+		else if (len > 7 && strncmp(names[i], "log1p(", 6) == 0 && names[i][len - 1] == ')')
+			transform = DESIGN_LOG1P, inner = xstrndup(names[i] + 6, len - 7);
+		ok &= (count[i] = column_factors(schema, inner ? inner : names[i], transform,
+		    &choices[i], r)) > 0;
+		free(inner);
+	}
 	while (ok) {
 		int i;
 
@@ -198,6 +234,37 @@ free_words(char **w, int n)
 	free(w);
 }
 
+/* x^2 and I(x^2) (R's formula for a square) as the parts x, x: a product
+ * of a number with itself. A categorical x has no square. */
+static int
+expand_squares(char ***parts, int n, const table *schema, spec_report *r)
+{
+	for (int p = 0; p < n; p++) {
+		char *w = (*parts)[p], *base = NULL;
+		size_t len = strlen(w);
+		int ci;
+
+		if (len > 6 && strncmp(w, "I(", 2) == 0 && strcmp(w + len - 3, "^2)") == 0)
+			base = xstrndup(w + 2, len - 5);
+		else if (len > 2 && strcmp(w + len - 2, "^2") == 0)
+			base = xstrndup(w, len - 2);
+		if (base == NULL)
+			continue;
+		ci = table_find(schema, base);
+		if (ci >= 0 && schema->cols[ci].type == COL_CAT)
+			spec_problem(r, DESIGN_BAD_SPEC, "%s in %s: '%s' is categorical: its "
+			    "dummies squared are themselves", w, r->origin, base);
+		*parts = xreallocarray(*parts, (size_t)n + 1, sizeof **parts);
+		memmove(&(*parts)[p + 2], &(*parts)[p + 1], (size_t)(n - p - 1) * sizeof **parts);
+		free(w);
+		(*parts)[p] = base;
+		(*parts)[p + 1] = xstrdup(base);
+		n++;
+		p++;
+	}
+	return n;
+}
+
 int
 design_from_spec(design *d, const char *spec, const table *schema, const char *origin,
     char *why, size_t whylen)
@@ -224,6 +291,7 @@ design_from_spec(design *d, const char *spec, const table *schema, const char *o
 			break;
 		}
 		nparts = split(item, strlen(item), star ? '*' : ':', &parts);
+		nparts = expand_squares(&parts, nparts, schema, &r);
 		if (nparts > 8)
 			spec_problem(&r, DESIGN_BAD_SPEC, "%s item '%s' has more than 8 parts",
 			    origin, item);
@@ -312,6 +380,17 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 
 					if (!isfinite(x) && bad++ == 0)
 						first = r;
+					if (fa->transform && isfinite(x)) {
+						if (fa->transform == DESIGN_LOG ? !(x > 0) : !(x > -1)) {
+							snprintf(why, whylen, "%s(%s) at row %zu (counting from "
+							    "0): %g is outside its domain (%s)",
+							    transform_name[fa->transform], fa->column, r, x,
+							    fa->transform == DESIGN_LOG ? "log wants > 0: log1p "
+							    "takes 0" : "log1p wants > -1");
+							return DESIGN_BAD_DATA;
+						}
+						x = fa->transform == DESIGN_LOG ? log(x) : log1p(x);
+					}
 					xk[r] *= x;
 				}
 			}

@@ -7,6 +7,9 @@
  *            sorted order (pandas' get_dummies(drop_first=True))
  *   a:b      every product of a term of a and a term of b
  *   a*b      a, b and a:b
+ *   x^2      x:x, the square (also I(x^2), as R's formulas write it)
+ *   log(x), log1p(x)   x transformed (a value outside the domain is an
+ *            error naming the row)
  * Terms are matched to columns by name and levels by their text, so a saved
  * design scores a stream whose levels are listed in another order.
  * Ownership: a design owns its terms and strings. */
@@ -17,9 +20,12 @@
 
 #include "table.h"
 
+enum { DESIGN_PLAIN, DESIGN_LOG, DESIGN_LOG1P };
+
 typedef struct {
 	char *column;
-	char *level; /* NULL for a numeric column */
+	char *level;   /* NULL for a numeric column */
+	int transform; /* DESIGN_PLAIN, or a function of a numeric column */
 } design_factor;
 
 typedef struct {

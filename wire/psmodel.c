@@ -110,9 +110,11 @@ psmodel_pack(const psmodel *m, mpseq *map)
 		for (int f = 0; f < t->nfactors; f++) {
 			msgpack_packer *pk = mpseq_item(&factors);
 
-			msgpack_pack_array(pk, 2);
+			msgpack_pack_array(pk, t->factors[f].transform ? 3 : 2);
 			mp_pack_cstr(pk, t->factors[f].column);
 			mp_pack_cstr(pk, t->factors[f].level);
+			if (t->factors[f].transform)
+				mp_pack_cstr(pk, t->factors[f].transform == DESIGN_LOG ? "log" : "log1p");
 		}
 		mpseq_take(&term, "factors", &factors);
 		if (!m->xgb)
@@ -233,10 +235,13 @@ psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 		for (uint32_t i = 0; i < nf; i++) {
 			const msgpack_object *pair = &fs->via.array.ptr[i], *col;
 
-			if (pair->type != MSGPACK_OBJECT_ARRAY || pair->via.array.size != 2 ||
+			if (pair->type != MSGPACK_OBJECT_ARRAY || pair->via.array.size < 2 ||
+			    pair->via.array.size > 3 || (pair->via.array.size == 3 &&
+			    !mpo_is_str(&pair->via.array.ptr[2], "log") &&
+			    !mpo_is_str(&pair->via.array.ptr[2], "log1p")) ||
 			    (col = &pair->via.array.ptr[0])->type != MSGPACK_OBJECT_STR ||
 			    (col->via.str.size && memchr(col->via.str.ptr, '\0', col->via.str.size)))
-				bad_model(where, "a factor must be [column, level or nil]");
+				bad_model(where, "a factor must be [column, level or nil(, log or log1p)]");
 		}
 		f = xcalloc(nf, sizeof *f);
 		for (uint32_t i = 0; i < nf; i++) {
@@ -244,6 +249,9 @@ psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 
 			f[i].column = mpo_strdup(&pair->via.array.ptr[0]);
 			f[i].level = mpo_strdup(&pair->via.array.ptr[1]);
+			if (pair->via.array.size == 3)
+				f[i].transform = mpo_is_str(&pair->via.array.ptr[2], "log") ?
+				    DESIGN_LOG : DESIGN_LOG1P;
 		}
 		design_add_term(&m->d, f, (int)nf);
 		for (uint32_t i = 0; i < nf; i++) {
