@@ -1,4 +1,5 @@
 #include "module.h"
+#include "stage.h"
 
 #include <math.h>
 
@@ -112,6 +113,7 @@ stage_main(const stage_module *m, int argc, char **argv)
 	free(longopts);
 	if (m->finish)
 		m->finish(params, &roles);
+	stage_note_treatment_option(roles.treatment);
 	m->run(params, &roles, &cli);
 	if (m->params_free)
 		m->params_free(params);

@@ -26,6 +26,36 @@ rawlist_free(rawlist *l)
 	l->n = 0;
 }
 
+static const char *treatment_option;
+
+void
+stage_note_treatment_option(const char *treatment)
+{
+	treatment_option = treatment;
+}
+
+/* -t used_beta=yes on a stream whose used_beta is text: the stream reader
+ * derives the 0/1 column "used_beta=yes"; said once, by the stage that
+ * makes it. */
+static void
+derive_text_treatment(stage_input *si, int quiet)
+{
+	const char *t = treatment_option ? treatment_option : si->head->treatment;
+	const char *eq = t ? strchr(t, '=') : NULL;
+	char *column, why[512];
+
+	if (eq == NULL || eq == t || eq[1] == '\0' || table_find(&si->head->schema, t) >= 0)
+		return;
+	column = xstrndup(t, (size_t)(eq - t));
+	if (stream_in_add_indicator(si->in, t, column, eq + 1, why, sizeof why) != 0) {
+		free(column);
+		die_usage("-t %s: %s", t, why);
+	}
+	if (!quiet)
+		err_warn("note: the treatment is '%s' == '%s' (1), the other level 0", column, eq + 1);
+	free(column);
+}
+
 void
 stage_open(stage_input *si, const cli_common *cli)
 {
@@ -33,6 +63,7 @@ stage_open(stage_input *si, const cli_common *cli)
 	si->in = stream_in_open(cli->in, &cli->io);
 	si->head = stream_in_head(si->in);
 	stage_note_source(si->head);
+	derive_text_treatment(si, cli->quiet);
 	table_init(&si->rows);
 	table_copy_schema(&si->rows, &si->head->schema);
 }
@@ -243,8 +274,12 @@ stage_numeric_column(const table *schema, const char *name, const char *role,
     const char *option)
 {
 	int i = stage_column(schema, name, role, option);
+	const column *c = &schema->cols[i];
 
-	if (!column_is_numeric(&schema->cols[i]))
+	if (!column_is_numeric(c) && strcmp(role, "treatment") == 0 && c->nlevels == 2)
+		die_usage("treatment column '%s' is text (levels %s, %s): name the treated "
+		    "level, -t %s=%s", name, c->levels[0], c->levels[1], name, c->levels[1]);
+	if (!column_is_numeric(c))
 		die("%s column '%s' is categorical (cat), but must be numeric: "
 		    "check %s", role, name, option);
 	return i;
@@ -308,9 +343,12 @@ stage_treatment(const column *c, size_t n, uint8_t *t)
 {
 	size_t treated = 0;
 
+	if (!column_is_numeric(c) && c->nlevels == 2)
+		die_usage("treatment column '%s' is text (levels %s, %s): name the treated "
+		    "level, -t %s=%s", c->name, c->levels[0], c->levels[1], c->name, c->levels[1]);
 	if (!column_is_numeric(c))
 		die("treatment column '%s' is categorical: it must hold 0/1 "
-		    "(or true/false)", c->name);
+		    "(or true/false), or be text of two levels (-t COL=LEVEL)", c->name);
 	for (size_t r = 0; r < n; r++) {
 		double v = column_f64(c, r);
 

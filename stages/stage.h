@@ -34,6 +34,10 @@ typedef struct {
 
 /* Opens the input and reads the head. */
 void stage_open(stage_input *si, const cli_common *cli);
+/* The -t a stage was given (stage_main says, before run): a text treatment
+ * `COL=LEVEL` that is not a column yet is made one at stage_open, a bool
+ * column of that name which the stream carries on. */
+void stage_note_treatment_option(const char *treatment);
 /* A stream row as messages name it: "row 8, line 10 of users.csv" when the
  * stream came from csv2mp with one line per row and no stage dropped rows
  * since (the head's meta says so), else "row 8, counting from 0". One of

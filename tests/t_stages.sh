@@ -274,3 +274,31 @@ import random; random.seed(2); print('t,y,code')
 for i in range(3000): print(int(random.random() < 0.4), int(random.random() < 0.5), 'c%d' % (i % 250), sep=',')" >"$work/many.csv"
 check "fitps warns about a covariate of 250 levels, naming it (899 dummies once took 4.5 min with no word)" bash -c \
 	"csv2mp -t t -y y -x code --quiet '$work/many.csv' | fitps --l2 1 2>&1 >/dev/null | grep -q \"covariate 'code' is categorical with 250 levels: 249 dummies\""
+
+# a treatment that is text: -t COL=LEVEL
+gen -n 4000 --seed 11 | mp2csv --quiet | $PY -c "
+import csv, sys
+r = csv.DictReader(sys.stdin); w = csv.writer(sys.stdout)
+w.writerow(['used_beta' if f == 'opt_in_agent_mode' else f for f in r.fieldnames])
+for row in r:
+    row['opt_in_agent_mode'] = 'yes' if row['opt_in_agent_mode'] == '1' else 'no'
+    w.writerow(row.values())" >"$work/text-t.csv"
+csv2mp "$work/text-t.csv" --quiet | fitps -t used_beta=yes -y task_completed -x engagement_tier,query_confidence \
+	2>"$work/text-t.err" | weight -e ate,att --quiet | boot -B 30 --quiet | report --json >"$work/text-t.json"
+gen -n 4000 --seed 11 | fitps "${STUDY[@]}" --quiet | weight -e ate,att --quiet | boot -B 30 --quiet \
+	| report --json >"$work/num-t.json"
+check "-t used_beta=yes: the same estimates and intervals as the 0/1 column it stands for" $PY -c "
+import json
+a = {r['name']: r for r in json.load(open('$work/text-t.json'))['results']}
+b = {r['name']: r for r in json.load(open('$work/num-t.json'))['results']}
+for k in ('naive', 'ipw_ate', 'ipw_att'):
+    assert abs(a[k]['estimate'] - b[k]['estimate']) < 1e-12 and a[k]['ci'] == b[k]['ci'], (k, a[k], b[k])"
+check "  ... and says which level is treated" grep -q "the treatment is 'used_beta' == 'yes' (1), the other level 0" "$work/text-t.err"
+fails "a text treatment without its level: usage error naming the form to write" 2 \
+	"treatment column 'used_beta' is text \\(levels no, yes\\): name the treated level, -t used_beta=yes" \
+	"csv2mp '$work/text-t.csv' --quiet | fitps -t used_beta -x engagement_tier"
+fails "-t COL=LEVEL with a level the column lacks: refused, listing its levels" 2 \
+	"'maybe' is not a level of 'used_beta' \\(its levels: no, yes\\)" \
+	"csv2mp '$work/text-t.csv' --quiet | fitps -t used_beta=maybe -x engagement_tier"
+fails "-t COL=LEVEL on a column of three levels: refused" 2 "needs 'engagement_tier' to be text of two levels" \
+	"csv2mp '$work/text-t.csv' --quiet | fitps -t engagement_tier=heavy -x query_confidence"

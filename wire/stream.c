@@ -155,6 +155,9 @@ struct stream_in {
 	 * refusal (die) loses nothing even where die does not exit (fuzzing) */
 	char *col_name, *col_type, **col_levels;
 	int col_nlevels;
+	int ninput;       /* the input's own columns; derived ones come after */
+	struct { int col, src; int32_t level; } *derived;
+	int nderived;
 	int ended;
 };
 
@@ -414,6 +417,59 @@ stream_in_read_head(stream_in *s)
 	s->crc = crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
 	mpraw_copy(&s->head_raw, data, len);
 	decode_head(s, unpack(s, data, len));
+	s->ninput = s->schema.ncols;
+}
+
+int
+stream_in_add_indicator(stream_in *s, const char *name, const char *source,
+    const char *level, char *why, size_t whylen)
+{
+	int src = table_find(&s->schema, source), at;
+	const column *c;
+	int32_t code = -1;
+
+	if (s->batches > 0) {
+		snprintf(why, whylen, "internal error: an indicator after the first batch");
+		return -1;
+	}
+	if (src < 0) {
+		snprintf(why, whylen, "'%s' is not a column of the stream", source);
+		return -1;
+	}
+	c = &s->schema.cols[src];
+	if (c->type != COL_CAT || c->nlevels != 2) {
+		snprintf(why, whylen, "'%s=%s' needs '%s' to be text of two levels, and it is %s%s",
+		    source, level, source, c->type == COL_CAT ? "text of " : coltype_name(c->type),
+		    c->type == COL_CAT ? (c->nlevels < 2 ? "fewer levels" : "more levels") : "");
+		return -1;
+	}
+	for (int l = 0; l < 2; l++)
+		if (strcmp(c->levels[l], level) == 0)
+			code = l;
+	if (code < 0) {
+		snprintf(why, whylen, "'%s' is not a level of '%s' (its levels: %s, %s)", level,
+		    source, c->levels[0], c->levels[1]);
+		return -1;
+	}
+	at = table_add_column(&s->schema, name, COL_BOOL, NULL, 0);
+	table_add_column(&s->head.schema, name, COL_BOOL, NULL, 0);
+	s->derived = xreallocarray(s->derived, (size_t)s->nderived + 1, sizeof *s->derived);
+	s->derived[s->nderived].col = at;
+	s->derived[s->nderived].src = src;
+	s->derived[s->nderived++].level = code;
+	return 0;
+}
+
+static void
+fill_derived(stream_in *s, table *rows, size_t at, size_t n)
+{
+	for (int k = 0; k < s->nderived; k++) {
+		const int32_t *from = (const int32_t *)rows->cols[s->derived[k].src].data + at;
+		uint8_t *to = (uint8_t *)rows->cols[s->derived[k].col].data + at;
+
+		for (size_t r = 0; r < n; r++)
+			to[r] = from[r] < 0 ? BOOL_MISSING : from[r] == s->derived[k].level;
+	}
 }
 
 stream_head *
@@ -591,6 +647,11 @@ decode_batch(stream_in *s, const msgpack_object *m, table *rows)
 			snprintf(detail, sizeof detail, "column '%.100s' is not in the "
 			    "head", name ? name : "(not a string)");
 		free(name); /* before bad() exits: leak checkers count it otherwise */
+		if (ci >= s->ninput) {
+			snprintf(detail, sizeof detail, "column '%.100s' is derived by this stage "
+			    "(-t COL=LEVEL) and may not come in the batch", schema->cols[ci].name);
+			ci = -1;
+		}
 		if (ci < 0)
 			bad(s, "bad batch", detail);
 		if (seen[ci]++)
@@ -607,10 +668,11 @@ decode_batch(stream_in *s, const msgpack_object *m, table *rows)
 			bad_column(s, &schema->cols[ci], "data must be bin or an array, not %s",
 			    mpo_type_name(v));
 	}
-	for (int ci = 0; ci < schema->ncols; ci++)
+	for (int ci = 0; ci < s->ninput; ci++)
 		if (!seen[ci])
 			bad_column(s, &schema->cols[ci], "missing from the batch");
-	/* every column of the head is decoded below, or the batch is refused */
+	/* every column of the head is decoded below (or derived), or the batch
+	 * is refused */
 	table_set_rows_written(rows, at + (size_t)n, schema->ncols);
 	for (uint32_t i = 0; i < cols->via.map.size; i++) {
 		const msgpack_object *v = &cols->via.map.ptr[i].val;
@@ -623,6 +685,7 @@ decode_batch(stream_in *s, const msgpack_object *m, table *rows)
 		else
 			decode_array(s, ci, &rows->cols[ci], at, (size_t)n, v);
 	}
+	fill_derived(s, rows, at, (size_t)n);
 	s->rows += (uint64_t)n;
 	s->batches++;
 }
@@ -721,6 +784,7 @@ stream_in_free(stream_in *s)
 	for (int i = 0; i < s->nlevel_slots; i++)
 		free(s->levels[i]);
 	free(s->levels);
+	free(s->derived);
 	free(s->seen);
 	drop_column_parts(s);
 	table_free(&s->schema);

@@ -74,6 +74,13 @@ stream_in *stream_in_from(io_in *io);
 stream_in *stream_in_new(io_in *io);
 void stream_in_read_head(stream_in *s);
 stream_head *stream_in_head(stream_in *s);
+/* A bool column `name` derived from the cat column `source`: true where it
+ * is `level`, false at its other level, missing where it is missing (a text
+ * treatment, -t used_beta=yes). Added after the input's columns, to the head
+ * and to every batch from then on; call before the first batch. The column
+ * must have exactly two levels, `level` one of them: else -1 and why. */
+int stream_in_add_indicator(stream_in *s, const char *name, const char *source,
+    const char *level, char *why, size_t whylen);
 /* The head message's bytes as they arrived. */
 const mpraw *stream_in_head_raw(const stream_in *s);
 /* BATCH: the batch's rows were appended to `rows`, which must start with
