@@ -48,6 +48,31 @@ main(void)
 	    d.nterms == 5, "x*g: x, g_b, g_c, x:g_b, x:g_c");
 	design_free(&d);
 
+	/* terms as R's formulas write them, by hand: x = 1.5, -2, 4 */
+	CHECK(design_from_spec(&d, "x^2,I(x^2)", &t, "-x", why, sizeof why) == DESIGN_OK &&
+	    d.nterms == 1 && strcmp(d.terms[0].name, "x^2") == 0,
+	    "x^2 and I(x^2) are one term, x^2 (x times x)");
+	CHECK(design_matrix(&d, &t, 3, X, why, sizeof why) == 0 && X[3] == 2.25 && X[4] == 4 &&
+	    X[5] == 16, "x^2's column: 2.25 4 16");
+	design_free(&d);
+	CHECK(design_from_spec(&d, "log1p(x):g", &t, "-x", why, sizeof why) == DESIGN_OK &&
+	    d.nterms == 2 && strcmp(d.terms[0].name, "log1p(x):g_b") == 0,
+	    "log1p(x):g: the transform times each dummy, named");
+	CHECK(design_matrix(&d, &t, 3, X, why, sizeof why) == DESIGN_BAD_DATA &&
+	    strstr(why, "log1p(x) at row 1 (counting from 0): -2 is outside its domain"),
+	    "log1p(-2): outside the domain, the row named");
+	design_free(&d);
+	((double *)t.cols[0].data)[1] = 2;
+	CHECK(design_from_spec(&d, "log(x)", &t, "-x", why, sizeof why) == DESIGN_OK &&
+	    design_matrix(&d, &t, 3, X, why, sizeof why) == 0 && X[3] == log(1.5) &&
+	    X[4] == log(2.0) && X[5] == log(4.0), "log(x)'s column: log 1.5, log 2, log 4");
+	design_free(&d);
+	((double *)t.cols[0].data)[1] = -2;
+	CHECK(design_from_spec(&d, "g^2", &t, "-x", why, sizeof why) == DESIGN_BAD_SPEC &&
+	    strstr(why, "g^2 in -x: 'g' is categorical"), "the square of a categorical: refused");
+	CHECK(design_from_spec(&d, "log(g)", &t, "-x", why, sizeof why) == DESIGN_BAD_SPEC &&
+	    strstr(why, "log(g) in -x: 'g' is categorical"), "log of a categorical: refused");
+
 	CHECK(design_from_spec(&d, "nope", &t, "-x", why, sizeof why) == DESIGN_BAD_DATA &&
 	    strstr(why, "covariate 'nope' (from -x) is not in the stream") && d.nterms == 0,
 	    "a missing column: DESIGN_BAD_DATA, named, from -x");
@@ -71,7 +96,7 @@ main(void)
 	((double *)t.cols[0].data)[1] = NAN;
 	((int32_t *)t.cols[1].data)[2] = -1; /* missing */
 	CHECK(design_matrix(&d, &t, 3, X, why, sizeof why) == DESIGN_MISSING &&
-	    strstr(why, "covariate 'x' has 1 missing, NaN or infinite values (the first at row 1)"),
+	    strstr(why, "covariate 'x' has 1 missing, NaN or infinite values (the first at row 1, counting from 0)"),
 	    "a NaN: DESIGN_MISSING with the count and the first row");
 	((double *)t.cols[0].data)[1] = 0;
 	CHECK(design_matrix(&d, &t, 3, X, why, sizeof why) == DESIGN_MISSING &&
