@@ -244,7 +244,7 @@ expand_squares(char ***parts, int n, const table *schema, spec_report *r)
 		size_t len = strlen(w);
 		int ci;
 
-		if (len > 6 && strncmp(w, "I(", 2) == 0 && strcmp(w + len - 3, "^2)") == 0)
+		if (len >= 6 && strncmp(w, "I(", 2) == 0 && strcmp(w + len - 3, "^2)") == 0)
 			base = xstrndup(w + 2, len - 5);
 		else if (len > 2 && strcmp(w + len - 2, "^2") == 0)
 			base = xstrndup(w, len - 2);
