@@ -38,11 +38,11 @@ INCLUDES = $(LAYERS:%=-I%)
 
 # pkg-config finds the system libraries; without them the build stops and
 # says how to get them (`make deps`), it never installs by itself.
-HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack zlib libsodium librsvg-2.0 cairo xgboost libpq sqlite3 2>/dev/null && echo yes)
+HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack zlib libsodium librsvg-2.0 cairo xgboost libpq sqlite3 jansson 2>/dev/null && echo yes)
 # (The goals that install them first, and those that need no compiler, are
 # let through: their sub-make checks again.)
 ifeq ($(filter deps clean uninstall test test-deps demo check-asan check-asan-clang fuzz,$(MAKECMDGOALS))$(HAVE_PKGS),)
-$(error libzmq, msgpack-c, zlib, libsodium, librsvg, cairo, xgboost, libpq or sqlite3 were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev, zlib1g-dev, libsodium-dev, librsvg2-dev, libxgboost-dev, libpq-dev and libsqlite3-dev), or install them yourself)
+$(error libzmq, msgpack-c, zlib, libsodium, librsvg, cairo, xgboost, libpq, sqlite3 or jansson were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev, zlib1g-dev, libsodium-dev, librsvg2-dev, libxgboost-dev, libpq-dev, libsqlite3-dev and libjansson-dev), or install them yourself)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack zlib libsodium xgboost 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs msgpack zlib libsodium 2>/dev/null)
@@ -129,6 +129,10 @@ SQLITE_LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null)
 $(BUILD)/tools/pg2mp.o $(BUILD)/tools/mp2pg.o: KERNEL_CFLAGS = $(PQ_CFLAGS)
 $(BIN)/pg2mp $(BIN)/mp2pg: LDLIBS += $(PQ_LIBS)
 $(BIN)/sqlite2mp $(BIN)/mp2sqlite: LDLIBS += $(SQLITE_LIBS)
+JANSSON_CFLAGS = $(shell pkg-config --cflags jansson 2>/dev/null)
+JANSSON_LIBS   = $(shell pkg-config --libs jansson 2>/dev/null)
+$(BUILD)/tools/jsonl2mp.o $(BUILD)/tools/mp2jsonl.o: KERNEL_CFLAGS = $(JANSSON_CFLAGS)
+$(BIN)/jsonl2mp $(BIN)/mp2jsonl: LDLIBS += $(JANSSON_LIBS)
 
 # The front command: `psflow PROGRAM ARGS` runs the program of that name
 # from beside it (bin/) or from LIBEXECDIR once installed.

@@ -10,6 +10,7 @@
 #include "bigmem.h"
 #include "err.h"
 #include "stream.h"
+#include "xalloc.h"
 
 void
 cli_common_init(cli_common *c)
@@ -93,6 +94,43 @@ cli_text_output(const cli_common *c)
 	if (freopen(c->out, "w", stdout) == NULL)
 		die("cannot open output '%s':", c->out);
 	return c->out;
+}
+
+/* --columns COLS as indexes into the schema; every name must be there. */
+int *
+cli_pick_columns(const table *schema, const char *list, int *n)
+{
+	int *pick = xcalloc((size_t)schema->ncols + 1, sizeof *pick);
+
+	*n = 0;
+	if (list == NULL) {
+		for (int i = 0; i < schema->ncols; i++)
+			pick[(*n)++] = i;
+		return pick;
+	}
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		char *name = xstrndup(p, len);
+		int ci = table_find(schema, name);
+
+		if (ci < 0) {
+			char have[512] = "";
+
+			for (int i = 0; i < schema->ncols && strlen(have) < 400; i++)
+				snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s",
+				    i ? ", " : "", schema->cols[i].name);
+			die_usage("--columns: '%s' is not in the stream (it has: %s)", name, have);
+		}
+		pick = xreallocarray(pick, (size_t)*n + 1, sizeof *pick);
+		pick[(*n)++] = ci;
+		free(name);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (*n == 0)
+		die_usage("--columns names no column");
+	return pick;
 }
 
 void

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "io.h"
+#include "table.h"
 
 enum {
 	OPT_IN = 1000,
@@ -86,6 +87,10 @@ void cli_other_option(cli_common *c, int opt, const char *arg, const char *usage
  * stdout on that file; an endpoint is a usage error (text is no stream).
  * Returns the output's name for messages ("stdout" or the path). */
 const char *cli_text_output(const cli_common *c);
+/* --columns COLS (comma-separated; NULL: all) as indexes into the schema,
+ * in that order; a name the schema lacks is a usage error that lists what
+ * it has. The caller frees the array. */
+int *cli_pick_columns(const table *schema, const char *list, int *n);
 /* For programs that write text with stdio: a reader of f that went away
  * (EPIPE: SIGPIPE is ignored by every program) or a failed write is an
  * error naming `name`, as a stage's closed pipe is. Call it as output goes

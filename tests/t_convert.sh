@@ -159,3 +159,31 @@ fails "a stage's message names the CSV line of a row" 1 "the value 2 at row 4, l
 fails "  ... and says 'counting from 0' when lines and rows part (a quoted line break)" 1 \
 	"the value 2 at row 4, counting from 0" \
 	"printf 't,y,x\n1,1,0.2\n1,0,\"0.9\"\n0,1,\"0.\n5\"\n0,0,0.3\n2,1,0.7\n0,0,0.1\n' | csv2mp -t t -y y -x x --cat x | fitps"
+
+# -- JSON Lines, in and out ---------------------------------------------------
+csv2mp "$REF_CSV" --quiet | mp2jsonl >"$work/ref.jsonl"
+check "mp2jsonl: one JSON object per row, which Python's json reads to the CSV's values" $PY -c "
+import csv, json
+rows = [json.loads(l) for l in open('$work/ref.jsonl')]
+ref = list(csv.DictReader(open('$REF_CSV')))
+assert len(rows) == len(ref) == 50000
+for a, b in zip(rows[:2000], ref[:2000]):
+    assert list(a) == list(b) and all(str(a[k]) == b[k] or float(a[k]) == float(b[k]) for k in a), (a, b)"
+jsonl2mp --quiet "$work/ref.jsonl" | mp2csv --quiet >"$work/ref-jsonl.csv"
+csv2mp "$REF_CSV" --quiet | mp2csv --quiet >"$work/ref-csv.csv"
+same "jsonl2mp reads mp2jsonl's output back to the same rows (the reference data)" "$work/ref-csv.csv" "$work/ref-jsonl.csv"
+printf '{"id":1,"plan":"pro","opted":true,"score":0.5,"day":"2025-03-14"}\n\n{"id":2,"plan":"free","opted":false,"score":null}\n{"id":3,"opted":true,"score":2}\n' >"$work/ev.jsonl"
+jsonl2mp --quiet "$work/ev.jsonl" | mp2jsonl >"$work/ev-back.jsonl"
+check "jsonl2mp: keys in order of first appearance, types from the values, null and missing keys missing, dates as days" \
+	test "$(cat "$work/ev-back.jsonl")" = '{"id":1,"plan":"pro","opted":true,"score":0.5,"day":20161}
+{"id":2,"plan":"free","opted":false,"score":null,"day":null}
+{"id":3,"plan":null,"opted":true,"score":2,"day":null}'
+fails "jsonl2mp: a nested object: refused with its line and key" 1 "line 2, key 'u': a nested object or array" \
+	"printf '{\"u\":1}\n{\"u\":{\"v\":2}}\n' | jsonl2mp"
+fails "jsonl2mp: strings among numbers: refused, naming the key" 1 "key 'a': strings among numbers" \
+	"printf '{\"a\":1}\n{\"a\":\"x\"}\n' | jsonl2mp"
+fails "jsonl2mp: a key twice in an object: refused (readers disagree on which counts)" 1 "line 1: duplicate object key" \
+	"printf '{\"a\":1,\"a\":2}\n' | jsonl2mp"
+fails "jsonl2mp: a line that is not an object" 1 "line 1: a JSON object \\{...\\} per line" "printf '[1]\n' | jsonl2mp"
+check "mp2jsonl --columns picks and orders the keys" bash -c \
+	"gen -n 2 | mp2jsonl --columns task_completed,user_id | head -1 | grep -qx '{\"task_completed\":[01],\"user_id\":0}'"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what psflow needs from Debian's archive when it is missing.
 #   build: libzmq, msgpack-c, zlib, libsodium, librsvg and cairo, xgboost,
-#          libpq, sqlite3 (found with pkg-config)
+#          libpq, sqlite3, jansson (found with pkg-config)
 #   db:    a PostgreSQL server for the database tests
 #   test:  python3-msgpack for the interop tests, python3-numpy,
 #          python3-statsmodels and python3-xgboost for the independent
@@ -28,6 +28,7 @@ build)
 	pkg-config --exists xgboost 2>/dev/null || need="$need libxgboost-dev"
 	pkg-config --exists libpq 2>/dev/null || need="$need libpq-dev"
 	pkg-config --exists sqlite3 2>/dev/null || need="$need libsqlite3-dev"
+	pkg-config --exists jansson 2>/dev/null || need="$need libjansson-dev"
 	;;
 db)
 	# the database tests start their own PostgreSQL server (initdb, pg_ctl)

@@ -43,43 +43,6 @@ write_rows(FILE *f, const table *t, const int *pick, int n)
 	}
 }
 
-/* --columns COLS as indexes into the schema; every name must be there. */
-static int *
-pick_columns(const table *schema, const char *list, int *n)
-{
-	int *pick = xcalloc((size_t)schema->ncols + 1, sizeof *pick);
-
-	*n = 0;
-	if (list == NULL) {
-		for (int i = 0; i < schema->ncols; i++)
-			pick[(*n)++] = i;
-		return pick;
-	}
-	for (const char *p = list; *p;) {
-		size_t len = strcspn(p, ",");
-		char *name = xstrndup(p, len);
-		int ci = table_find(schema, name);
-
-		if (ci < 0) {
-			char have[512] = "";
-
-			for (int i = 0; i < schema->ncols && strlen(have) < 400; i++)
-				snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s",
-				    i ? ", " : "", schema->cols[i].name);
-			die_usage("--columns: '%s' is not in the stream (it has: %s)", name, have);
-		}
-		pick = xreallocarray(pick, (size_t)*n + 1, sizeof *pick);
-		pick[(*n)++] = ci;
-		free(name);
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	if (*n == 0)
-		die_usage("--columns names no column");
-	return pick;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -109,7 +72,7 @@ main(int argc, char **argv)
 	name = cli_text_output(&cli);
 	in = stream_in_open(cli.in, &cli.io);
 	schema = &stream_in_head(in)->schema;
-	pick = pick_columns(schema, columns, &npick);
+	pick = cli_pick_columns(schema, columns, &npick);
 	for (int i = 0; i < npick; i++) {
 		const char *col = schema->cols[pick[i]].name;
 

@@ -29,7 +29,7 @@ print_value(const column *c, size_t r)
 {
 	switch (c->type) {
 	case COL_F64:
-		json_number(stdout, ((const double *)c->data)[r]);
+		mpo_json_number(stdout, ((const double *)c->data)[r]);
 		break;
 	case COL_I64: {
 		int64_t v = ((const int64_t *)c->data)[r];
@@ -52,7 +52,7 @@ print_value(const column *c, size_t r)
 		if (v < 0)
 			fputs("null", stdout);
 		else
-			json_string(stdout, c->levels[v], strlen(c->levels[v]));
+			mpo_json_string(stdout, c->levels[v], strlen(c->levels[v]));
 		break;
 	}
 	}
@@ -67,7 +67,7 @@ print_batch(const table *t, int sizes)
 
 		if (i)
 			putchar(',');
-		json_string(stdout, c->name, strlen(c->name));
+		mpo_json_string(stdout, c->name, strlen(c->name));
 		putchar(':');
 		if (sizes) {
 			printf("{\"bin\":%zu}", t->nrows * coltype_width(c->type));

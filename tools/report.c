@@ -783,11 +783,11 @@ print_json(const msgpack_object *meta, const objlist *recipe, const objlist *res
 {
 	fprintf(out, "{\"rows\":%llu,\"batches\":%llu,\"roles\":{\"treatment\":",
 	    (unsigned long long)rows, (unsigned long long)batches);
-	h->treatment ? json_string(out, h->treatment, strlen(h->treatment)) : (void)fputs("null", out);
+	h->treatment ? mpo_json_string(out, h->treatment, strlen(h->treatment)) : (void)fputs("null", out);
 	fputs(",\"outcome\":", out);
-	h->outcome ? json_string(out, h->outcome, strlen(h->outcome)) : (void)fputs("null", out);
+	h->outcome ? mpo_json_string(out, h->outcome, strlen(h->outcome)) : (void)fputs("null", out);
 	fputs(",\"ps\":", out);
-	h->ps ? json_string(out, h->ps, strlen(h->ps)) : (void)fputs("null", out);
+	h->ps ? mpo_json_string(out, h->ps, strlen(h->ps)) : (void)fputs("null", out);
 	fputs("},\"meta\":", out);
 	mpo_json(out, meta);
 	fputs(",\"recipe\":[", out);

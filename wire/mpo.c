@@ -212,7 +212,7 @@ utf8_len(const unsigned char *s, size_t n)
 }
 
 void
-json_string(FILE *f, const char *s, size_t len)
+mpo_json_string(FILE *f, const char *s, size_t len)
 {
 	fputc('"', f);
 	for (size_t i = 0; i < len; i++) {
@@ -258,7 +258,7 @@ format_double(char *buf, size_t size, double x)
 }
 
 void
-json_number(FILE *f, double x)
+mpo_json_number(FILE *f, double x)
 {
 	char buf[40];
 
@@ -288,10 +288,10 @@ mpo_json(FILE *f, const msgpack_object *o)
 		break;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
-		json_number(f, o->via.f64);
+		mpo_json_number(f, o->via.f64);
 		break;
 	case MSGPACK_OBJECT_STR:
-		json_string(f, o->via.str.ptr, o->via.str.size);
+		mpo_json_string(f, o->via.str.ptr, o->via.str.size);
 		break;
 	case MSGPACK_OBJECT_BIN:
 		fprintf(f, "{\"bin\":%u}", o->via.bin.size);

@@ -35,8 +35,8 @@ const msgpack_object *mpo_duplicate_key(const msgpack_object *o);
 /* Writes o as JSON. bin is written as {"bin": <byte count>}; NaN and
  * infinities as null. */
 void mpo_json(FILE *f, const msgpack_object *o);
-void json_string(FILE *f, const char *s, size_t len);
-void json_number(FILE *f, double x);
+void mpo_json_string(FILE *f, const char *s, size_t len);
+void mpo_json_number(FILE *f, double x);
 /* The shortest decimal text that reads back as exactly x; returns its length. */
 int format_double(char *buf, size_t size, double x);
 
