@@ -737,7 +737,10 @@ main(int argc, char **argv)
 
 		mpseq_map(&source);
 		mpseq_map(&csvm);
-		mpseq_str(&csvm, "file", strcmp(path, "-") ? path : "stdin");
+		/* the file's name as a message names it (not where the checkout is) */
+		const char *slash = strrchr(path, '/');
+
+		mpseq_str(&csvm, "file", strcmp(path, "-") == 0 ? "stdin" : slash ? slash + 1 : path);
 		mpseq_i64(&csvm, "first_line", (int64_t)body_line);
 		mpseq_bool(&csvm, "one_line_per_row", one_line_per_row);
 		mpseq_take(&source, "csv", &csvm);
