@@ -40,18 +40,34 @@ err_prog(void)
 	return prog;
 }
 
+static void (*die_hook)(const char *stage, const char *message);
+
+void
+err_set_die_hook(void (*hook)(const char *stage, const char *message))
+{
+	die_hook = hook;
+}
+
+/* The message (with strerror for a format ending in ':') on stderr, and
+ * to the hook before an error exit. */
 static void
-vreport(const char *fmt, va_list ap)
+vreport(const char *fmt, va_list ap, int fatal)
 {
 	int saved = errno;
 	size_t len = strlen(fmt);
+	char text[2048];
+	int n = vsnprintf(text, sizeof text, fmt, ap);
 
+	if (n >= 0 && len > 0 && fmt[len - 1] == ':' && (size_t)n < sizeof text)
+		snprintf(text + n, sizeof text - (size_t)n, " %s", strerror(saved));
 	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	if (len > 0 && fmt[len - 1] == ':')
-		fprintf(stderr, " %s", strerror(saved));
-	fputc('\n', stderr);
+	fprintf(stderr, "%s: %s\n", prog, text);
+	if (fatal && die_hook) {
+		void (*hook)(const char *, const char *) = die_hook;
+
+		die_hook = NULL; /* (a hook that dies does not loop) */
+		hook(prog, text);
+	}
 }
 
 /* A refusal ends the process: what the program still holds then is freed
@@ -78,8 +94,30 @@ die(const char *fmt, ...)
 	if (jump_to)
 		longjmp(*jump_to, EXIT_DATA);
 	va_start(ap, fmt);
-	vreport(fmt, ap);
+	vreport(fmt, ap, 1);
 	va_end(ap);
+	leave(EXIT_DATA);
+}
+
+void
+die_forwarding(const char *stage, const char *message)
+{
+	if (jump_to)
+		longjmp(*jump_to, EXIT_DATA);
+	if (die_hook) {
+		void (*hook)(const char *, const char *) = die_hook;
+
+		die_hook = NULL;
+		hook(stage, message);
+	}
+	leave(EXIT_DATA);
+}
+
+void
+die_quietly(void)
+{
+	if (jump_to)
+		longjmp(*jump_to, EXIT_DATA);
 	leave(EXIT_DATA);
 }
 
@@ -91,7 +129,7 @@ die_usage(const char *fmt, ...)
 	if (jump_to)
 		longjmp(*jump_to, EXIT_USAGE);
 	va_start(ap, fmt);
-	vreport(fmt, ap);
+	vreport(fmt, ap, 1);
 	va_end(ap);
 	fprintf(stderr, "%s: try '%s --help'\n", prog, prog);
 	leave(EXIT_USAGE);
@@ -103,6 +141,6 @@ err_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(fmt, ap);
+	vreport(fmt, ap, 0);
 	va_end(ap);
 }

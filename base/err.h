@@ -25,6 +25,17 @@ _Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 
  * so one process can try millions of inputs. NULL restores exiting. */
 #include <setjmp.h>
 void err_set_jump(jmp_buf *jump);
+/* Called with the program and the message before die() and die_usage()
+ * exit (once): the stream layer tells the next stage that this one failed,
+ * and why. */
+void err_set_die_hook(void (*hook)(const char *stage, const char *message));
+/* Exit EXIT_DATA saying nothing, but passing a stage's failure on through
+ * the hook: an earlier stage failed, said so on the same stderr, and the
+ * stages after this one must learn it too. */
+_Noreturn void die_forwarding(const char *stage, const char *message);
+/* Exit EXIT_DATA saying nothing: for a stage whose input pipe is empty
+ * because the stage before it failed, whose message is the one to read. */
+_Noreturn void die_quietly(void);
 /* Print a warning and carry on. */
 void err_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -43,3 +43,24 @@ bad_head "[{'kind':'head','version':1,'columns':[{'name':'c','type':'cat','level
 fails "a cat column with a level twice" 1 "a cat column has a level twice" "mpcat <'$work/dupl.mp'"
 bad_head "[{'kind':'head','version':1,'columns':[{'name':'c','type':'f64'},{'name':'c','type':'i64'}]}]" >"$work/dupc.mp"
 fails "two columns with one name" 1 "two columns have the same name" "mpcat <'$work/dupc.mp'"
+
+# -- a stage that fails: its message is the one the user reads ---------------
+printf 't,x\n1,0.2\n1,0.9\n0,0.5\n0,1e160\n1,0.7\n0,0.1\n' | csv2mp -t t -x x --quiet >"$work/bx.mp"
+balance --quiet <"$work/bx.mp" 2>"$work/chain.err" | balance --quiet 2>>"$work/chain.err" | mpcat 2>>"$work/chain.err" >/dev/null
+check "a stage that fails mid-stream on a pipe: the stages after it exit 1 saying nothing more" bash -c \
+	"test \$(wc -l <'$work/chain.err') -eq 1 &&
+	grep -q \"^balance: covariate column 'x' has 1 value past 1e100\" '$work/chain.err'"
+gen -n 3 | fitps -t opt_in_agent_mode -x engagement_tier 2>"$work/chain2.err" | weight 2>>"$work/chain2.err" | report 2>>"$work/chain2.err"
+check "a stage that fails before its head: the stages after it (an empty pipe) add no message" bash -c \
+	"test \$(wc -l <'$work/chain2.err') -eq 1 && grep -q '^fitps: no unit is treated' '$work/chain2.err'"
+balance --quiet <"$work/bx.mp" >"$work/failed.mp" 2>/dev/null
+fails "a stream file a failed stage wrote: the reader names that stage and its reason" 1 \
+	"balance, the stage before this one, failed: covariate column 'x' has 1 value past 1e100" "report <'$work/failed.mp'"
+port=$(free_port)
+mpcat --in "@tcp://127.0.0.1:$port" >/dev/null 2>"$work/remote.err" &
+reader=$!
+sleep 0.3
+balance --quiet --out ">tcp://127.0.0.1:$port" <"$work/bx.mp" 2>/dev/null
+wait $reader
+check "over ZeroMQ (another host's stderr): the reader fails with the writer's reason (exit $?)" \
+	grep -q "balance, the stage before this one, failed: covariate column 'x' has 1 value past 1e100" "$work/remote.err"

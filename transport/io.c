@@ -38,7 +38,7 @@ struct io_in {
 	char *name;
 	size_t max_message;
 	/* byte stream */
-	int fd;
+	int fd, pipe;
 	uint8_t *buf;
 	size_t cap, start, end;
 	int eof;
@@ -419,6 +419,11 @@ io_in_open(const char *spec, const io_opts *o)
 	else if ((in->fd = open(spec, O_RDONLY)) < 0)
 		die("cannot open input '%s':", spec);
 	widen_pipe(in->fd);
+	{
+		struct stat st;
+
+		in->pipe = fstat(in->fd, &st) == 0 && S_ISFIFO(st.st_mode);
+	}
 	in->cap = BIGMEM_MIN; /* on a huge page from the first read */
 	in->buf = bigmem_resize(NULL, 0, in->cap);
 	return in;
@@ -460,6 +465,12 @@ io_out_take(io_out *out, size_t *len)
 	out->mem = NULL;
 	out->mem_len = out->mem_cap = 0;
 	return p;
+}
+
+int
+io_in_is_pipe(const io_in *in)
+{
+	return in->pipe;
 }
 
 int
@@ -766,6 +777,13 @@ io_out_write(io_out *out, const void *data, size_t len)
 	struct iovec one = { (void *)data, len };
 
 	io_out_writev(out, &one, 1);
+}
+
+void
+io_out_set_linger(io_out *out, int linger_ms)
+{
+	if (out->sock)
+		zmq_setsockopt(out->sock, ZMQ_LINGER, &linger_ms, sizeof linger_ms);
 }
 
 void

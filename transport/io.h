@@ -63,6 +63,8 @@ void *io_out_take(io_out *out, size_t *len);
  * with a message saying how many messages were read before. */
 io_status io_in_next(io_in *in, const uint8_t **data, size_t *len);
 int io_in_is_zmq(const io_in *in);
+/* Is the input a pipe (another process writes it)? */
+int io_in_is_pipe(const io_in *in);
 const char *io_in_name(const io_in *in);
 void io_in_free(io_in *in);
 
@@ -71,6 +73,8 @@ void io_out_write(io_out *out, const void *data, size_t len);
 /* Writes one message made of the pieces iov[0..n), without first copying
  * them together where the transport allows (a file or pipe). */
 void io_out_writev(io_out *out, const struct iovec *iov, int n);
+/* ZeroMQ: how long closing waits for the tail from now on. */
+void io_out_set_linger(io_out *out, int linger_ms);
 /* Flushes and closes; dies when the data could not be written out. */
 void io_out_free(io_out *out);
 

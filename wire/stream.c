@@ -410,6 +410,11 @@ stream_in_read_head(stream_in *s)
 	io_status st;
 
 	st = io_in_next(s->io, &data, &len);
+	/* An empty pipe: the stage before this one wrote nothing, which a
+	 * psflow stage does only when it failed, and it said why on the same
+	 * stderr. A second message would bury the one that matters. */
+	if (st == IO_EOF && io_in_is_pipe(s->io))
+		die_quietly();
 	if (st != IO_MSG)
 		die("%s: %s before a head arrived: no stream (is the upstream stage "
 		    "running, and did it fail?)", io_in_name(s->io), describe_stop(st));
@@ -771,6 +776,29 @@ stream_in_next(stream_in *s, table *rows, mpraw *raw)
 		raw->len = len;
 		return STREAM_RESULT;
 	}
+	if (mpo_is_str(kind, "error")) {
+		/* the stage before failed and said why: on a pipe it said so on
+		 * this stderr already; from a file or another host, here */
+		char *stage = mpo_strdup(mpo_get(m, "stage"));
+		char *message = mpo_strdup(mpo_get(m, "message"));
+		char text[1200];
+
+		snprintf(text, sizeof text, "%s: %.100s, the stage before this one, failed: %.1000s",
+		    io_in_name(s->io), stage ? stage : "(unnamed)", message ? message : "(no reason given)");
+		if (io_in_is_pipe(s->io)) {
+			/* said on this stderr already: passed on, not said again */
+			char who[128], why[1024];
+
+			snprintf(who, sizeof who, "%s", stage ? stage : "(unnamed)");
+			snprintf(why, sizeof why, "%s", message ? message : "(no reason given)");
+			free(stage);
+			free(message);
+			die_forwarding(who, why);
+		}
+		free(stage);
+		free(message);
+		die("%s", text);
+	}
 	if (mpo_is_str(kind, "head"))
 		bad(s, "a second head", "two streams concatenated?");
 	bad(s, "unknown message", "'kind' must be head, batch, result or end");
@@ -814,11 +842,47 @@ stream_out_open(const char *spec, const io_opts *opts, size_t batch_rows)
 	return stream_out_to(io_out_open(spec, opts), batch_rows, 0);
 }
 
+/* The stream this program is writing, told when the program fails. */
+static stream_out *failing_out;
+
+/* die()'s hook: an `error` message to the next stage, so that it stops with
+ * this stage's reason instead of a second, misleading one (a stream cut
+ * short). Only after the head: before it, the next stage sees no stream. */
+static void
+tell_next_stage(const char *stage, const char *message)
+{
+	stream_out *o = failing_out;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	failing_out = NULL;
+	if (o == NULL || !o->wrote_head)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_pack_cstr(&pk, "kind");
+	mp_pack_cstr(&pk, "error");
+	mp_pack_cstr(&pk, "stage");
+	mp_pack_cstr(&pk, stage);
+	mp_pack_cstr(&pk, "message");
+	mp_pack_cstr(&pk, message);
+	io_out_write(o->io, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	/* over ZeroMQ the message must leave before the process ends */
+	io_out_set_linger(o->io, 2000);
+	io_out_free(o->io);
+}
+
 stream_out *
 stream_out_to(io_out *io, size_t batch_rows, int keep)
 {
 	stream_out *o = xcalloc(1, sizeof *o);
 
+	if (!keep) {
+		failing_out = o;
+		err_set_die_hook(tell_next_stage);
+	}
 	o->io = io;
 	o->keep_io = keep;
 	o->batch_rows = batch_rows ? batch_rows : STREAM_DEFAULT_BATCH_ROWS;
@@ -1000,6 +1064,8 @@ stream_out_end(stream_out *o)
 	msgpack_pack_uint32(pk, (uint32_t)o->crc);
 	io_out_write(o->io, o->sb.data, o->sb.size); /* (not in its own checksum) */
 	msgpack_sbuffer_clear(&o->sb);
+	if (failing_out == o)
+		failing_out = NULL;
 	if (!o->keep_io)
 		io_out_free(o->io);
 	msgpack_sbuffer_destroy(&o->sb);
