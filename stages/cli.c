@@ -83,6 +83,25 @@ cli_other_option(cli_common *c, int opt, const char *arg, const char *usage)
 		die_usage("unknown option");
 }
 
+int
+cli_role_option(cli_roles *r, int opt, const char *arg)
+{
+	switch (opt) {
+	case 't': r->treatment = arg; return 1;
+	case 'y': r->outcome = arg; return 1;
+	case 'x': r->covariates = arg; return 1;
+	}
+	return 0;
+}
+
+void
+cli_roles_to_head(const cli_roles *r, stream_head *h)
+{
+	stream_head_set_role(&h->treatment, r->treatment);
+	stream_head_set_role(&h->outcome, r->outcome);
+	stream_head_set_covariates(h, r->covariates);
+}
+
 const char *
 cli_text_output(const cli_common *c)
 {

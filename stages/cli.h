@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "io.h"
+#include "stream.h"
 #include "table.h"
 
 enum {
@@ -69,6 +70,22 @@ enum {
 	"  --version          the version of psflow this program is part of\n"     \
 	"  -h, --help         this help\n"
 
+/* The roles a converter records in the head it writes (csv2mp, pg2mp,
+ * sqlite2mp, jsonl2mp): -t, -y, -x, as the stages take them. */
+#define CLI_ROLE_LONGOPTS                                                 \
+	{ "treatment", required_argument, NULL, 't' },                    \
+	{ "outcome", required_argument, NULL, 'y' },                      \
+	{ "covariates", required_argument, NULL, 'x' }
+#define CLI_ROLE_SHORTOPTS "t:y:x:"
+#define CLI_ROLE_HELP                                                     \
+	"  -t, --treatment COL   record the roles in the head\n"             \
+	"  -y, --outcome COL\n"                                              \
+	"  -x, --covariates COLS\n"
+
+typedef struct {
+	const char *treatment, *outcome, *covariates;
+} cli_roles;
+
 typedef struct {
 	const char *in, *out;
 	io_opts io;
@@ -87,6 +104,10 @@ void cli_other_option(cli_common *c, int opt, const char *arg, const char *usage
  * stdout on that file; an endpoint is a usage error (text is no stream).
  * Returns the output's name for messages ("stdout" or the path). */
 const char *cli_text_output(const cli_common *c);
+/* Handles -t, -y or -x (1), or not (0). */
+int cli_role_option(cli_roles *r, int opt, const char *arg);
+/* Writes the roles given into a head (copies). */
+void cli_roles_to_head(const cli_roles *r, stream_head *h);
 /* --columns COLS (comma-separated; NULL: all) as indexes into the schema,
  * in that order; a name the schema lacks is a usage error that lists what
  * it has. The caller frees the array. */

@@ -38,9 +38,7 @@ static const char usage_text[] =
     "  --f64 COLS         ... to f64\n"
     "  --i64 COLS         ... to i64\n"
     "  --bool COLS        ... to bool\n"
-    "  -t, --treatment COL   record the roles in the head\n"
-    "  -y, --outcome COL\n"
-    "  -x, --covariates COLS\n"
+    CLI_ROLE_HELP
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  csv2mp users.csv -t opt_in_agent_mode -y task_completed \\\n"
@@ -614,14 +612,12 @@ main(int argc, char **argv)
 		{ "i64", required_argument, NULL, OPT_I64 },
 		{ "bool", required_argument, NULL, OPT_BOOL },
 		{ "na", required_argument, NULL, OPT_NA },
-		{ "treatment", required_argument, NULL, 't' },
-		{ "outcome", required_argument, NULL, 'y' },
-		{ "covariates", required_argument, NULL, 'x' },
+		CLI_ROLE_LONGOPTS,
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *forced[4] = { NULL }, *path = "-";
-	const char *treatment = NULL, *outcome = NULL, *covariates = NULL;
+	cli_roles roles = { 0 };
 	cli_common cli;
 	stream_head head;
 	stream_out *out;
@@ -635,21 +631,19 @@ main(int argc, char **argv)
 
 	err_set_prog(argv[0]);
 	cli_common_init(&cli);
-	while ((opt = getopt_long(argc, argv, "t:y:x:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h" CLI_ROLE_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_CAT: forced[COL_CAT] = optarg; break;
 		case OPT_F64: forced[COL_F64] = optarg; break;
 		case OPT_I64: forced[COL_I64] = optarg; break;
 		case OPT_BOOL: forced[COL_BOOL] = optarg; break;
 		case OPT_NA: na_list = optarg; break;
-		case 't': treatment = optarg; break;
-		case 'y': outcome = optarg; break;
-		case 'x': covariates = optarg; break;
 		case OPT_IN:
 			path = optarg;
 			break;
 		default:
-			cli_other_option(&cli, opt, optarg, usage_text);
+			if (!cli_role_option(&roles, opt, optarg))
+				cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	if (optind < argc)
@@ -714,9 +708,7 @@ main(int argc, char **argv)
 			err_warn("note: column '%s': %zu values read as missing from the --na texts "
 			    "(%s)", names[i], info[i].na_texts, na_list);
 	}
-	stream_head_set_role(&head.treatment, treatment);
-	stream_head_set_role(&head.outcome, outcome);
-	stream_head_set_covariates(&head, covariates);
+	cli_roles_to_head(&roles, &head);
 
 	/* the columns, written a batch at a time */
 	/* a view of the columns as parsed, not a copy: memory first touched

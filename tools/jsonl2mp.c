@@ -36,9 +36,7 @@ static const char usage_text[] =
     "ISO dates i64 (days since 1970-01-01), dates with times f64 (days). null\n"
     "and a missing key are missing values.\n"
     "\n"
-    "  -t, --treatment COL   record the roles in the head\n"
-    "  -y, --outcome COL\n"
-    "  -x, --covariates COLS\n"
+    CLI_ROLE_HELP
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  jsonl2mp events.jsonl -t opted_in -y completed -x plan | fitps | report\n";
@@ -229,14 +227,13 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "treatment", required_argument, NULL, 't' },
-		{ "outcome", required_argument, NULL, 'y' },
-		{ "covariates", required_argument, NULL, 'x' },
+		CLI_ROLE_LONGOPTS,
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	cli_common cli;
-	const char *treatment = NULL, *outcome = NULL, *covariates = NULL, *path = "-";
+	cli_roles roles = { 0 };
+	const char *path = "-";
 	char *text;
 	size_t len, cap, pos = 0, start, end, line = 0, k = 0;
 	jcols jc = { 0 };
@@ -247,13 +244,12 @@ main(int argc, char **argv)
 
 	err_set_prog(argv[0]);
 	cli_common_init(&cli);
-	while ((opt = getopt_long(argc, argv, "ht:y:x:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h" CLI_ROLE_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (opt) {
-		case 't': treatment = optarg; break;
-		case 'y': outcome = optarg; break;
-		case 'x': covariates = optarg; break;
 		case OPT_IN: path = optarg; break;
-		default: cli_other_option(&cli, opt, optarg, usage_text);
+		default:
+			if (!cli_role_option(&roles, opt, optarg))
+				cli_other_option(&cli, opt, optarg, usage_text);
 		}
 	}
 	if (optind < argc)
@@ -289,9 +285,7 @@ main(int argc, char **argv)
 			err_warn("note: key '%s' holds dates: read as days since 1970-01-01",
 			    jc.cols[i].name);
 	}
-	stream_head_set_role(&head.treatment, treatment);
-	stream_head_set_role(&head.outcome, outcome);
-	stream_head_set_covariates(&head, covariates);
+	cli_roles_to_head(&roles, &head);
 	out = stream_out_open(cli.out, &cli.io, cli.batch_rows);
 	stream_out_head(out, &head);
 	table_init(&rows);

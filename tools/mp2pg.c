@@ -191,17 +191,13 @@ write_results(PGconn *conn, const char *ident, const rawlist *results)
 	snprintf(sql, n, "INSERT INTO %s VALUES ($1::integer, $2, $3, $4::jsonb)", ident);
 	for (int i = 0; i < results->n; i++) {
 		msgpack_unpacked u;
-		char seq[16], *json = NULL, *stage, *name;
+		char seq[16], *json, *stage, *name;
 		size_t jlen = 0;
-		FILE *f = open_memstream(&json, &jlen);
 		const char *values[4];
 		PGresult *r;
 
 		mpraw_unpack(&results->items[i], &u);
-		mpo_json(f, &u.data);
-		fclose(f);
-		stage = mpo_strdup(mpo_get(&u.data, "stage"));
-		name = mpo_strdup(mpo_get(&u.data, "name"));
+		json = mpo_result_json(&u.data, &jlen, &stage, &name);
 		snprintf(seq, sizeof seq, "%d", i + 1);
 		values[0] = seq, values[1] = stage, values[2] = name, values[3] = json;
 		r = PQexecParams(conn, sql, 4, NULL, values, NULL, NULL, 0);

@@ -123,15 +123,11 @@ write_results(sqlite3 *db, const char *path, const char *ident, const rawlist *r
 		sql_die(db, path, "preparing the results' insert");
 	for (int i = 0; i < results->n; i++) {
 		msgpack_unpacked u;
-		char *json = NULL, *stage, *name;
+		char *json, *stage, *name;
 		size_t jlen = 0;
-		FILE *f = open_memstream(&json, &jlen);
 
 		mpraw_unpack(&results->items[i], &u);
-		mpo_json(f, &u.data);
-		fclose(f);
-		stage = mpo_strdup(mpo_get(&u.data, "stage"));
-		name = mpo_strdup(mpo_get(&u.data, "name"));
+		json = mpo_result_json(&u.data, &jlen, &stage, &name);
 		sqlite3_bind_int(ins, 1, i + 1);
 		sqlite3_bind_text(ins, 2, stage, -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 3, name, -1, SQLITE_STATIC);

@@ -37,9 +37,7 @@ static const char usage_text[] =
     "varchar cat, date i64 (days since 1970-01-01), timestamp f64 (days, UTC);\n"
     "NULL is a missing value. Cast other types in the query (x::text, x::float8).\n"
     "\n"
-    "  -t, --treatment COL   record the roles in the head\n"
-    "  -y, --outcome COL\n"
-    "  -x, --covariates COLS\n"
+    CLI_ROLE_HELP
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  pg2mp 'dbname=app' 'SELECT user_id, plan, opted_in, completed FROM users' \\\n"
@@ -254,14 +252,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "treatment", required_argument, NULL, 't' },
-		{ "outcome", required_argument, NULL, 'y' },
-		{ "covariates", required_argument, NULL, 'x' },
+		CLI_ROLE_LONGOPTS,
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	cli_common cli;
-	const char *treatment = NULL, *outcome = NULL, *covariates = NULL;
+	cli_roles roles = { 0 };
 	pgsource src = { 0 };
 	stream_head head;
 	stream_out *out;
@@ -271,13 +267,9 @@ main(int argc, char **argv)
 
 	err_set_prog(argv[0]);
 	cli_common_init(&cli);
-	while ((opt = getopt_long(argc, argv, "ht:y:x:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 't': treatment = optarg; break;
-		case 'y': outcome = optarg; break;
-		case 'x': covariates = optarg; break;
-		default: cli_other_option(&cli, opt, optarg, usage_text);
-		}
+	while ((opt = getopt_long(argc, argv, "h" CLI_ROLE_SHORTOPTS, longopts, NULL)) != -1) {
+		if (!cli_role_option(&roles, opt, optarg))
+			cli_other_option(&cli, opt, optarg, usage_text);
 	}
 	if (argc - optind != 2)
 		die_usage("give CONNINFO and QUERY (two arguments)");
@@ -299,9 +291,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < src.ncols; i++)
 		if (src.kind[i] == PG_TEXT)
 			text_levels(&src, &head.schema, i);
-	stream_head_set_role(&head.treatment, treatment);
-	stream_head_set_role(&head.outcome, outcome);
-	stream_head_set_covariates(&head, covariates);
+	cli_roles_to_head(&roles, &head);
 	{
 		size_t n = strlen(src.query) + 64;
 		char *sql = xmalloc(n);

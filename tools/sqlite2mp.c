@@ -32,9 +32,7 @@ static const char usage_text[] =
     "1970-01-01), dates with times f64 (days, UTC), a BOOLEAN column of 0/1\n"
     "bool; NULL is a missing value.\n"
     "\n"
-    "  -t, --treatment COL   record the roles in the head\n"
-    "  -y, --outcome COL\n"
-    "  -x, --covariates COLS\n"
+    CLI_ROLE_HELP
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  sqlite2mp app.db 'SELECT * FROM users' | fitps -t opted_in -x plan | report\n";
@@ -150,14 +148,13 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "treatment", required_argument, NULL, 't' },
-		{ "outcome", required_argument, NULL, 'y' },
-		{ "covariates", required_argument, NULL, 'x' },
+		CLI_ROLE_LONGOPTS,
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	cli_common cli;
-	const char *treatment = NULL, *outcome = NULL, *covariates = NULL, *path;
+	cli_roles roles = { 0 };
+	const char *path;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	colguess *g;
@@ -169,13 +166,9 @@ main(int argc, char **argv)
 
 	err_set_prog(argv[0]);
 	cli_common_init(&cli);
-	while ((opt = getopt_long(argc, argv, "ht:y:x:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 't': treatment = optarg; break;
-		case 'y': outcome = optarg; break;
-		case 'x': covariates = optarg; break;
-		default: cli_other_option(&cli, opt, optarg, usage_text);
-		}
+	while ((opt = getopt_long(argc, argv, "h" CLI_ROLE_SHORTOPTS, longopts, NULL)) != -1) {
+		if (!cli_role_option(&roles, opt, optarg))
+			cli_other_option(&cli, opt, optarg, usage_text);
 	}
 	if (argc - optind != 2)
 		die_usage("give FILE and QUERY (two arguments)");
@@ -232,9 +225,7 @@ main(int argc, char **argv)
 		if ((g[i].as == AS_DAYS || g[i].as == AS_TIME) && !cli.quiet)
 			err_warn("note: column '%s' holds dates: read as days since 1970-01-01", name);
 	}
-	stream_head_set_role(&head.treatment, treatment);
-	stream_head_set_role(&head.outcome, outcome);
-	stream_head_set_covariates(&head, covariates);
+	cli_roles_to_head(&roles, &head);
 	out = stream_out_open(cli.out, &cli.io, cli.batch_rows);
 	stream_out_head(out, &head);
 	table_init(&rows);

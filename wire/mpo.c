@@ -463,3 +463,21 @@ mpseq_f64_pair(mpseq *s, const char *key, double a, double b)
 	mp_pack_f64(pk, a);
 	mp_pack_f64(pk, b);
 }
+
+char *
+mpo_result_json(const msgpack_object *o, size_t *len, char **stage, char **name)
+{
+	char *json = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&json, &n);
+
+	if (f == NULL)
+		die("out of memory for a result's JSON");
+	mpo_json(f, o);
+	if (fclose(f) != 0)
+		die("out of memory for a result's JSON");
+	*len = n;
+	*stage = mpo_strdup(mpo_get(o, "stage"));
+	*name = mpo_strdup(mpo_get(o, "name"));
+	return json;
+}

@@ -36,6 +36,9 @@ const msgpack_object *mpo_duplicate_key(const msgpack_object *o);
  * infinities as null. */
 void mpo_json(FILE *f, const msgpack_object *o);
 void mpo_json_string(FILE *f, const char *s, size_t len);
+/* A result as the JSON text a table cell holds (mp2pg, mp2sqlite): a new
+ * string (the caller frees it), its stage and name (new strings, or NULL). */
+char *mpo_result_json(const msgpack_object *o, size_t *len, char **stage, char **name);
 void mpo_json_number(FILE *f, double x);
 /* The shortest decimal text that reads back as exactly x; returns its length. */
 int format_double(char *buf, size_t size, double x);
