@@ -134,8 +134,13 @@ check "  ... and no table was left" test -z "$(psql -c "SELECT to_regclass('cut'
 # memory bounded: two million rows through pg2mp in batches
 /usr/bin/time -f %M -o pg-rss.txt pg2mp --quiet "$PG" \
 	'SELECT g AS id, g % 7 AS k, random() AS x FROM generate_series(1, 2000000) g' | mpcat --sizes | tail -1 >big-end.json
-check "PostgreSQL: 2,000,000 rows stream in bounded memory (peak $(tail -1 pg-rss.txt) kB < 80 MB)" bash -c \
-	"grep -q '\"rows\":2000000' big-end.json && test \$(tail -1 pg-rss.txt) -lt 80000"
+check "PostgreSQL: 2,000,000 rows stream through, a batch at a time" grep -q '"rows":2000000' big-end.json
+if [ -n "${PSFLOW_SANITIZER:-}" ]; then
+	# (ASan keeps freed memory in quarantine: 256 MB of libpq's results)
+	skip "  ... in bounded memory" "sanitizer build: ASan's quarantine holds what was freed"
+else
+	check "  ... in bounded memory (peak $(tail -1 pg-rss.txt) kB < 80 MB)" test "$(tail -1 pg-rss.txt)" -lt 80000
+fi
 # the server killed mid-read: the stream has no end, and the next stage says so
 pg2mp "$PG" 'SELECT g AS id, length(pg_sleep(0.0001)::text) AS s FROM generate_series(1, 1000000) g' --batch-rows 1000 \
 	2>killed-read.err | mp2csv --quiet >/dev/null 2>killed-next.err &
