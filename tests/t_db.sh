@@ -37,6 +37,11 @@ check "SQLite: --results holds each result as JSON, by stage and name" bash -c \
 mp2sqlite --quiet types.db t <types.mp
 sqlite2mp --quiet types.db 'SELECT * FROM t ORDER BY rowid' | mp2csv --quiet >types-back.csv
 same "SQLite: every type with NULLs, and text with tabs, quotes, backslashes and UTF-8, round trips" types.csv types-back.csv
+mp2sqlite --quiet nulls.db t <types.mp
+sqlite2mp --quiet --batch-rows 2 nulls.db 'SELECT * FROM t ORDER BY rowid' | mp2csv --quiet >nulls-back.csv
+same "SQLite: NULLs in later batches (--batch-rows 2) stay missing" types.csv nulls-back.csv
+fails "SQLite: a query with two columns of one name: refused, saying how to part them" 1 \
+	"the query returns two columns named 'a': name them apart with AS" "sqlite2mp ref.db 'SELECT 1 AS a, 2 AS a'"
 sqlite3 dates.db "CREATE TABLE d (day TEXT, at TEXT, flag BOOLEAN, mixed);
 	INSERT INTO d VALUES ('2025-03-14', '2025-03-14T12:00:00Z', 1, 'a'), ('1970-01-01', '1970-01-01 06:00', 0, 2),
 	(NULL, NULL, NULL, NULL)"
@@ -107,6 +112,13 @@ mp2pg --quiet "$PG" types <types.mp
 pg2mp --quiet "$PG" 'SELECT * FROM types' | mp2csv --quiet >pg-types.csv
 same "PostgreSQL: every type with NULLs, and text with tabs, quotes, backslashes and UTF-8, round trips" \
 	types.csv pg-types.csv
+pg2mp --quiet --batch-rows 2 "$PG" 'SELECT * FROM types' | mp2csv --quiet >pg-nulls.csv
+same "PostgreSQL: NULLs in later batches (--batch-rows 2) stay missing (they kept the last batch's values)" \
+	types.csv pg-nulls.csv
+fails "PostgreSQL: two columns of one name: refused, saying how to part them" 1 \
+	"the query returns two columns named 'a': name them apart with AS" "pg2mp '$PG' 'SELECT 1 AS a, 2 AS a'"
+fails "PostgreSQL: a NaN or infinite float: refused with its row and column" 1 \
+	"row 0, column 'x': 'NaN' is not a finite number" "pg2mp '$PG' \"SELECT 'NaN'::float8 AS x\""
 psql -c "CREATE TABLE kinds (a int2, b int4, c int8, d float4, e float8, f numeric, g boolean, h text,
 	i varchar(9), j date, k timestamp, l timestamptz);
 	INSERT INTO kinds VALUES (1, 2, 3, 0.5, 0.1, 12.25, true, 'x', 'y', '2025-03-14', '2025-03-14 12:00', '1970-01-01 06:00+00'),

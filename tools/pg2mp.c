@@ -191,6 +191,9 @@ convert(const pgsource *src, PGresult *r, table *rows, uint64_t first)
 {
 	int n = PQntuples(r);
 
+	/* every cell missing first: a NULL is left as it is, and must not keep
+	 * the previous batch's value */
+	table_set_rows(rows, 0);
 	table_set_rows(rows, (size_t)n);
 	for (int i = 0; i < src->ncols; i++) {
 		column *c = &rows->cols[i];

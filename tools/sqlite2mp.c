@@ -241,7 +241,8 @@ main(int argc, char **argv)
 				int t = sqlite3_column_type(st, i);
 
 				if (t == SQLITE_NULL) {
-					/* missing (the rows were filled with missing) */
+					/* missing: written, since the batch's table keeps the
+					 * previous batch's values */
 					switch (c->type) {
 					case COL_F64: ((double *)c->data)[k] = NAN; break;
 					case COL_I64: ((int64_t *)c->data)[k] = I64_MISSING; break;
