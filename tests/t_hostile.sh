@@ -255,3 +255,26 @@ m = msgpack.unpackb(open('m.psm', 'rb').read(), raw=False); m['version'] = 2
 open('v2.psm', 'wb').write(msgpack.packb(m, use_bin_type=True))"
 fails "a model file of another version: refused, named" 1 "model file version 2 is not one this psflow reads" \
 	"gen -n 5 | fitps --model v2.psm"
+
+# -- review: error paths the first pass left untested -------------------------
+port=$(free_port)
+timeout 20 gen -n 1000 --out "@tcp://127.0.0.1:$port" --timeout 3 2>waiting.err
+check "a writer with no reader says once that it waits, and where" bash -c \
+	"test \$(grep -c 'waiting for a reader at @tcp://127.0.0.1:$port' waiting.err) -eq 1"
+fails "-x naming the treatment: usage error" 2 "-x names 'opt_in_agent_mode', which is the treatment" \
+	"gen -n 100 | fitps -t opt_in_agent_mode -x engagement_tier,opt_in_agent_mode"
+fails "a model fitted on a categorical column, scoring a numeric one: refused, named" 1 \
+	"column 'engagement_tier' was categorical when the model in m.psm was fitted, and is i64 here" \
+	"printf 'engagement_tier,opt_in_agent_mode\n1,1\n2,0\n' | csv2mp | fitps --model m.psm"
+$PY -c "
+import msgpack
+u = list(msgpack.Unpacker(open('small.mp', 'rb'), raw=False))
+u[0]['columns'].append({'name': 'g', 'type': 'cat', 'levels': ['no', 'yes']})
+for m in u:
+    if m['kind'] == 'batch':
+        m['columns']['g'] = ['no'] * m['rows']
+        m['columns']['g=yes'] = [True] * m['rows']
+open('derived.mp', 'wb').write(b''.join(msgpack.packb(m, use_bin_type=True) for m in u))"
+$PY "$TESTS/py/reseal.py" <derived.mp >derived-sealed.mp
+fails "a batch that brings the column -t g=yes derives: refused" 1 "column 'g=yes' is derived by this stage" \
+	"balance -t g=yes <derived-sealed.mp"
