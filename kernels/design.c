@@ -8,12 +8,15 @@
 
 #include "xalloc.h"
 
-static const char *const transform_name[] = { "", "log", "log1p" };
+static const char *const transform_name[] = { "", "log", "log1p", "" };
 
-/* A factor as a term's name shows it: x, tier_heavy, log(x). */
+/* A factor as a term's name shows it: x, tier_heavy, log(x), x:<NA> (as
+ * WeightIt and cobalt name a missing-value indicator). */
 static size_t
 factor_name(const design_factor *f, char *out)
 {
+	if (f->transform == DESIGN_IS_MISSING)
+		return (size_t)sprintf(out, "%s:<NA>", f->column);
 	if (f->transform)
 		return (size_t)sprintf(out, "%s(%s)", transform_name[f->transform], f->column);
 	if (f->level)
@@ -66,6 +69,8 @@ design_add_term(design *d, const design_factor *factors, int nfactors)
 		t->factors[i].column = xstrdup(factors[i].column);
 		t->factors[i].level = factors[i].level ? xstrdup(factors[i].level) : NULL;
 		t->factors[i].transform = factors[i].transform;
+		t->factors[i].filled = factors[i].filled;
+		t->factors[i].fill = factors[i].fill;
 	}
 }
 
@@ -365,10 +370,13 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 					if (strcmp(c->levels[l], fa->level) == 0)
 						code = l;
 				for (size_t r = 0; r < n; r++) {
-					if (v[r] < 0 && bad++ == 0)
+					if (v[r] < 0 && !fa->filled && bad++ == 0)
 						first = r;
 					xk[r] *= v[r] == code;
 				}
+			} else if (fa->transform == DESIGN_IS_MISSING) {
+				for (size_t r = 0; r < n; r++)
+					xk[r] *= column_is_missing(c, r);
 			} else {
 				if (c->type == COL_CAT) {
 					snprintf(why, whylen, "covariate '%s' is categorical here, "
@@ -378,6 +386,8 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 				for (size_t r = 0; r < n; r++) {
 					double x = column_f64(c, r);
 
+					if (fa->filled && isnan(x))
+						x = fa->fill;
 					if (!isfinite(x) && bad++ == 0)
 						first = r;
 					if (fa->transform && isfinite(x)) {
@@ -403,4 +413,99 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 		}
 	}
 	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int
+design_find_fills(const design *d, const table *t, size_t n, design_fills *f, char *why,
+    size_t whylen)
+{
+	double *values = NULL;
+
+	memset(f, 0, sizeof *f);
+	for (int k = 0; k < d->nterms; k++)
+		for (int j = 0; j < d->terms[k].nfactors; j++) {
+			const design_factor *fa = &d->terms[k].factors[j];
+			int ci = table_find(t, fa->column), seen = 0;
+			const column *c;
+			size_t missing = 0, finite = 0;
+
+			for (int i = 0; i < f->n && !seen; i++)
+				seen = strcmp(f->cols[i].column, fa->column) == 0;
+			if (seen || fa->transform == DESIGN_IS_MISSING)
+				continue;
+			if (ci < 0) {
+				snprintf(why, whylen, "covariate '%s' of the model is not in the "
+				    "stream", fa->column);
+				goto fail;
+			}
+			c = &t->cols[ci];
+			for (size_t r = 0; r < n; r++)
+				missing += column_is_missing(c, r) != 0;
+			if (missing == 0)
+				continue;
+			f->cols = xreallocarray(f->cols, (size_t)f->n + 1, sizeof *f->cols);
+			f->cols[f->n] = (design_fill){ xstrdup(fa->column), c->type != COL_CAT,
+			    0, missing };
+			f->n++;
+			if (c->type == COL_CAT)
+				continue;
+			values = xreallocarray(values, n, sizeof *values);
+			for (size_t r = 0; r < n; r++) {
+				double x = column_f64(c, r);
+
+				if (isfinite(x))
+					values[finite++] = x;
+			}
+			if (finite == 0) {
+				snprintf(why, whylen, "covariate '%s' has no value that is not "
+				    "missing: a fill (its median) does not exist; drop it", fa->column);
+				goto fail;
+			}
+			qsort(values, finite, sizeof *values, cmp_double);
+			f->cols[f->n - 1].fill = finite % 2 ? values[finite / 2] :
+			    (values[finite / 2 - 1] + values[finite / 2]) / 2;
+		}
+	free(values);
+	return 0;
+fail:
+	free(values);
+	design_fills_free(f);
+	return -1;
+}
+
+void
+design_apply_fills(design *d, const design_fills *f)
+{
+	for (int i = 0; i < f->n; i++) {
+		design_factor ind = { .column = f->cols[i].column, .transform = DESIGN_IS_MISSING };
+
+		for (int k = 0; k < d->nterms; k++)
+			for (int j = 0; j < d->terms[k].nfactors; j++) {
+				design_factor *fa = &d->terms[k].factors[j];
+
+				if (fa->transform != DESIGN_IS_MISSING &&
+				    strcmp(fa->column, f->cols[i].column) == 0) {
+					fa->filled = 1;
+					fa->fill = f->cols[i].numeric ? f->cols[i].fill : 0;
+				}
+			}
+		design_add_term(d, &ind, 1);
+	}
+}
+
+void
+design_fills_free(design_fills *f)
+{
+	for (int i = 0; i < f->n; i++)
+		free(f->cols[i].column);
+	free(f->cols);
+	memset(f, 0, sizeof *f);
 }

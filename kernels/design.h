@@ -10,6 +10,9 @@
  *   x^2      x:x, the square (also I(x^2), as R's formulas write it)
  *   log(x), log1p(x)   x transformed (a value outside the domain is an
  *            error naming the row)
+ * With missing-value indicators (WeightIt's missing = "ind"), a covariate
+ * with missing values counts them as a fill (a number's median, or no
+ * level of a category) and gains a term x:<NA>, 1 where x is missing.
  * Terms are matched to columns by name and levels by their text, so a saved
  * design scores a stream whose levels are listed in another order.
  * Ownership: a design owns its terms and strings. */
@@ -20,12 +23,18 @@
 
 #include "table.h"
 
-enum { DESIGN_PLAIN, DESIGN_LOG, DESIGN_LOG1P };
+/* DESIGN_IS_MISSING: the factor is 1 where the column is missing, else 0
+ * (a missing-value indicator, of a column of either kind). */
+enum { DESIGN_PLAIN, DESIGN_LOG, DESIGN_LOG1P, DESIGN_IS_MISSING };
 
 typedef struct {
 	char *column;
 	char *level;   /* NULL for a numeric column */
-	int transform; /* DESIGN_PLAIN, or a function of a numeric column */
+	int transform; /* DESIGN_PLAIN, a function of a numeric column, or
+			  DESIGN_IS_MISSING */
+	int filled;    /* a missing value counts as `fill` (a number) or as no
+			  level (a category) instead of being an error */
+	double fill;
 } design_factor;
 
 typedef struct {
@@ -56,6 +65,32 @@ int design_from_spec(design *d, const char *spec, const table *schema,
 /* Adds a term (copies). */
 void design_add_term(design *d, const design_factor *factors, int nfactors);
 void design_free(design *d);
+
+/* Missing-value indicators. A column's fill: its median (of the finite
+ * values, the mean of the middle two for an even count, as R's median) for
+ * a number, none for a category; missing counts its missing rows. */
+typedef struct {
+	char *column;
+	int numeric;
+	double fill;
+	size_t missing;
+} design_fill;
+
+typedef struct {
+	design_fill *cols;
+	int n;
+} design_fills;
+
+/* The columns of d's factors that have a missing value among rows [0, n)
+ * of t (in the order d first names them), with their fills, into f (free
+ * with design_fills_free). Returns 0, or -1 with why when a column is not
+ * in t or every value of a numeric one is missing. */
+int design_find_fills(const design *d, const table *t, size_t n, design_fills *f,
+    char *why, size_t whylen);
+/* Marks d's factors of f's columns filled and adds their indicator terms
+ * (after d's, in f's order). */
+void design_apply_fills(design *d, const design_fills *f);
+void design_fills_free(design_fills *f);
 
 /* Fills X (n rows of 1 + nterms columns, column-major: term k - 1 of row
  * r at X[k * n + r]; column 0 is the intercept) from rows [0, n) of t.

@@ -156,6 +156,34 @@ tally_indicator(const tally *tl, double value, tally *out)
 	}
 }
 
+double
+tally_split_missing(const tally *tl, tally *present, tally *missing)
+{
+	size_t per = (size_t)tl->nw * 2;
+	size_t zero, one;
+	double count = 0;
+
+	tally_init(present, tl->nw);
+	tally_init(missing, tl->nw);
+	zero = value_index(missing, 0);
+	one = value_index(missing, 1);
+	for (size_t v = 0; v < tl->nvalues; v++) {
+		int absent = tl->values[v] != tl->values[v]; /* NaN */
+		size_t to = absent ? one : zero;
+
+		for (size_t j = 0; j < per; j++)
+			missing->sums[to * per + j] += tl->sums[v * per + j];
+		if (absent) {
+			count += tl->sums[v * per] + tl->sums[v * per + (size_t)tl->nw];
+			continue;
+		}
+		to = value_index(present, tl->values[v]);
+		for (size_t j = 0; j < per; j++)
+			present->sums[to * per + j] += tl->sums[v * per + j];
+	}
+	return count;
+}
+
 void
 tally_sort(tally *tl)
 {

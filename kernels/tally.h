@@ -46,7 +46,14 @@ int tally_add(tally *tl, const double *x, const uint8_t *t,
 /* The tally of the indicator x == value: two values, 0 and 1. */
 void tally_indicator(const tally *tl, double value, tally *out);
 
-/* Orders the values (tl->order); call after the last tally_add. */
+/* A tally whose values include NaN (missing values, added as NaN) as two:
+ * present, the tally of the other values, and missing, the tally of the
+ * indicator "is missing" (values 0 and 1). Returns the rows missing (the
+ * raw weighting's count: 0 when there are none). Free both. */
+double tally_split_missing(const tally *tl, tally *present, tally *missing);
+
+/* Orders the values (tl->order); call after the last tally_add. NaN must
+ * not be among them (tally_split_missing). */
 void tally_sort(tally *tl);
 
 /* The weight group g puts on value v (an index into values) under

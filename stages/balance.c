@@ -94,6 +94,8 @@ typedef struct {
 	tally *tally;           /* per covariate */
 	uint8_t *t;
 	double *x;
+	double *xcheck;         /* x with missing values as 0, for the checks */
+	size_t *missing;        /* per covariate: its missing values */
 	const double **w;
 	double **wbuf;          /* weights that are not f64, as doubles */
 	size_t cap;
@@ -127,8 +129,9 @@ batch_weights(balance_stream *bs, int k, const column *wc, size_t n, size_t row0
 	bs->w[k] = w;
 }
 
-/* Covariate c's values (a categorical one's level codes) into bs->x,
- * noting missing ones. */
+/* Covariate c's values (a categorical one's level codes) into bs->x, a
+ * missing one as NaN (one NaN: the tally keys values by their bits), and
+ * counted; infinite ones noted. */
 static void
 batch_covariate(balance_stream *bs, int c, const column *col, size_t n, size_t row0)
 {
@@ -139,7 +142,15 @@ batch_covariate(balance_stream *bs, int c, const column *col, size_t n, size_t r
 			bs->x[r] = code[r] < 0 ? NAN : code[r];
 	} else
 		column_to_f64(col, n, bs->x);
-	bs->failed |= finite_check_batch(&bs->x_check[c], bs->x, n, row0);
+	for (size_t r = 0; r < n; r++) {
+		int absent = isnan(bs->x[r]);
+
+		bs->missing[c] += absent;
+		if (absent)
+			bs->x[r] = NAN;
+		bs->xcheck[r] = absent ? 0 : bs->x[r];
+	}
+	bs->failed |= finite_check_batch(&bs->x_check[c], bs->xcheck, n, row0);
 }
 
 /* Once anything is wrong the tallies stop (the run ends in an error), but
@@ -154,6 +165,7 @@ balance_batch(table *rows, void *ctx)
 		bs->cap = n;
 		bs->t = xrealloc(bs->t, n);
 		bs->x = xreallocarray(bs->x, n, sizeof *bs->x);
+		bs->xcheck = xreallocarray(bs->xcheck, n, sizeof *bs->xcheck);
 	}
 	bs->failed |= treatment_check_batch(&bs->tcheck, &rows->cols[bs->ti], n, bs->x,
 	    bs->t);
@@ -181,7 +193,7 @@ balance_batch(table *rows, void *ctx)
 			for (int f = 0; f < 2; f++) {
 				double x = bs->xv[p->c[f]][r];
 
-				v *= p->level[f] < 0 ? x : x == p->level[f];
+				v *= isnan(x) ? NAN : p->level[f] < 0 ? x : x == p->level[f];
 			}
 			bs->x[r] = v;
 		}
@@ -256,14 +268,8 @@ die_on_problems(const balance_stream *bs, const stream_head *h, const table *sch
 			die("weight column '%s' is negative (%g) at %s", bs->ws[k].name,
 			    bs->w_neg_value[k], stage_row(bs->w_neg_row[k]));
 	}
-	for (int c = 0; c < bs->ncov; c++) {
-		const column *col = &schema->cols[bs->cov[c]];
-
-		if (bs->x_check[c].bad && col->type == COL_CAT)
-			die("covariate '%s' is missing at %s: remove or impute such rows "
-			    "upstream", col->name, stage_row(bs->x_check[c].first));
-		finite_check_end(&bs->x_check[c], "covariate", col->name);
-	}
+	for (int c = 0; c < bs->ncov; c++)
+		finite_check_end(&bs->x_check[c], "covariate", schema->cols[bs->cov[c]].name);
 }
 
 static void
@@ -310,26 +316,39 @@ balance_table(balance_stream *bs, const table *schema, const balance_params *o,
 	mpseq_array(table);
 	for (int c = 0; c < bs->ncov; c++) {
 		const column *col = &schema->cols[bs->cov[c]];
+		tally present, missing;
+		char label[256];
 
-		if (col->type != COL_CAT) {
-			add_rows(table, col->name, &bs->tally[c], o, bs->ws, bs->nw, NULL);
-			continue;
-		}
-		for (int l = 0; l < col->nlevels; l++) {
+		/* as cobalt: a covariate's rows on the values present, and x:<NA>
+		 * comparing the shares missing */
+		tally_split_missing(&bs->tally[c], &present, &missing);
+		if (present.nvalues && col->type != COL_CAT)
+			add_rows(table, col->name, &present, o, bs->ws, bs->nw, NULL);
+		for (int l = 0; present.nvalues && col->type == COL_CAT && l < col->nlevels; l++) {
 			tally level;
-			char label[256];
 
-			tally_indicator(&bs->tally[c], l, &level);
+			tally_indicator(&present, l, &level);
 			snprintf(label, sizeof label, "%s_%s", col->name, col->levels[l]);
 			add_rows(table, label, &level, o, bs->ws, bs->nw, NULL);
 			tally_free(&level);
 		}
+		if (bs->missing[c]) {
+			snprintf(label, sizeof label, "%s:<NA>", col->name);
+			add_rows(table, label, &missing, o, bs->ws, bs->nw, NULL);
+		}
+		tally_free(&present);
+		tally_free(&missing);
 	}
 	for (int k = 0; k < bs->nproducts; k++) {
 		const product *p = &bs->products[k];
+		tally present, missing;
 
-		add_rows(table, p->label, &bs->ptally[k], o, bs->ws, bs->nw,
-		    p->c[0] == p->c[1] ? "square" : "interaction");
+		tally_split_missing(&bs->ptally[k], &present, &missing);
+		if (present.nvalues)
+			add_rows(table, p->label, &present, o, bs->ws, bs->nw,
+			    p->c[0] == p->c[1] ? "square" : "interaction");
+		tally_free(&present);
+		tally_free(&missing);
 	}
 }
 
@@ -400,12 +419,14 @@ balance_stream_free(balance_stream *bs)
 	free(bs->w_neg_value);
 	free(bs->t);
 	free(bs->x);
+	free(bs->xcheck);
+	free(bs->missing);
 }
 
 /* The result: the table, and the failures per weighting and in all. */
 static void
-balance_result(const balance_stream *bs, const balance_params *o, mpseq *table,
-    mpseq *result)
+balance_result(const balance_stream *bs, const table *schema, const balance_params *o,
+    mpseq *table, mpseq *result)
 {
 	mpseq names, fails;
 	int adjusted_failures = 0;
@@ -430,6 +451,21 @@ balance_result(const balance_stream *bs, const balance_params *o, mpseq *table,
 	mpseq_take(result, "weights", &names);
 	mpseq_take(result, "sd_by_weight", &sds);
 	mpseq_take(result, "failures_by_weight", &fails);
+	{
+		mpseq missing;
+		int any = 0;
+
+		mpseq_map(&missing);
+		for (int c = 0; c < bs->ncov; c++)
+			if (bs->missing[c]) {
+				mpseq_i64(&missing, schema->cols[bs->cov[c]].name, (int64_t)bs->missing[c]);
+				any = 1;
+			}
+		if (any) /* absent: no covariate has a missing value */
+			mpseq_take(result, "missing", &missing);
+		else
+			mpseq_free(&missing);
+	}
 	/* what the threshold judges: the adjusted rows (raw when there are none) */
 	mpseq_i64(result, "failures", bs->nw > 1 ? adjusted_failures : bs->ws[0].failures);
 	mpseq_take(result, "table", table);
@@ -468,6 +504,7 @@ balance_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	bs.ncov = ncov;
 	bs.cov = cov;
 	bs.x_check = xcalloc((size_t)ncov, sizeof *bs.x_check);
+	bs.missing = xcalloc((size_t)ncov, sizeof *bs.missing);
 	bs.tally = xcalloc((size_t)ncov, sizeof *bs.tally);
 	for (int c = 0; c < ncov; c++)
 		tally_init(&bs.tally[c], bs.nw);
@@ -478,8 +515,14 @@ balance_run(const void *params, const stage_roles *roles, const cli_common *cli)
 
 	out = stage_stream(&si, cli, h, balance_batch, &bs);
 	die_on_problems(&bs, h, &h->schema);
+	for (int c = 0; c < ncov && !cli->quiet; c++)
+		if (bs.missing[c])
+			err_warn("note: covariate '%s' has %zu missing values: its balance is on "
+			    "the values present, and %s:<NA> compares the shares missing (as "
+			    "cobalt)", h->schema.cols[cov[c]].name, bs.missing[c],
+			    h->schema.cols[cov[c]].name);
 	balance_table(&bs, &h->schema, o, &table);
-	balance_result(&bs, o, &table, &result);
+	balance_result(&bs, &h->schema, o, &table, &result);
 	stream_out_map(out, &result);
 	stream_out_end(out);
 

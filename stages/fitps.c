@@ -46,8 +46,8 @@ matrix_or_die(const design *d, const table *t, size_t n, double *X)
 	int rc = design_matrix(d, t, n, X, why, sizeof why);
 
 	if (rc == DESIGN_MISSING)
-		die("%s: remove or impute them upstream, or drop and count them with "
-		    "fitps --drop-missing", why);
+		die("%s: remove or impute them upstream, drop and count them with "
+		    "fitps --drop-missing, or model them with --missing ind", why);
 	if (rc != 0)
 		die("%s", why);
 }
@@ -251,9 +251,11 @@ gbm_fit_rows(const fitps_params *o, const double *X, size_t n, int p, const uint
 }
 
 /* Drops the rows with a missing, NaN or infinite value in any column the
- * model uses, counting them per column, into a result. */
+ * model uses (with --missing ind, in the treatment or outcome: covariates
+ * are filled), counting them per column, into a result. */
 static void
-drop_missing(table *rows, const stream_head *h, const design *d, mpseq *result)
+drop_missing(table *rows, const stream_head *h, const design *d, int covariates,
+    mpseq *result)
 {
 	const char **cols = xcalloc((size_t)d->nterms * 8 + 3, sizeof *cols);
 	size_t *count, dropped = 0;
@@ -264,7 +266,7 @@ drop_missing(table *rows, const stream_head *h, const design *d, mpseq *result)
 	cols[ncols++] = h->treatment;
 	if (h->outcome)
 		cols[ncols++] = h->outcome;
-	for (int k = 0; k < d->nterms; k++)
+	for (int k = 0; k < d->nterms && covariates; k++)
 		for (int f = 0; f < d->terms[k].nfactors; f++) {
 			int seen = 0;
 
@@ -328,6 +330,38 @@ warn_many_levels(const design *d, const table *schema, int quiet)
 		}
 }
 
+/* --missing ind's result: each covariate filled, its missing rows and its
+ * fill (a number's median; nil: a category's missing values are no level),
+ * and the note on stderr. */
+static void
+fills_result(mpseq *m, const design_fills *f, size_t n, int quiet)
+{
+	mpseq cols;
+
+	result_begin(m, "fitps", "missing_indicators");
+	mpseq_i64(m, "n", (int64_t)n);
+	mpseq_map(&cols);
+	for (int i = 0; i < f->n; i++) {
+		mpseq c;
+
+		mpseq_map(&c);
+		mpseq_i64(&c, "missing", (int64_t)f->cols[i].missing);
+		if (f->cols[i].numeric)
+			mpseq_f64(&c, "fill", f->cols[i].fill);
+		else
+			mpseq_nil(&c, "fill");
+		mpseq_take(&cols, f->cols[i].column, &c);
+		if (!quiet)
+			err_warn("note: --missing ind: covariate '%s' has %zu missing values: "
+			    "term %s:<NA> added, the values %s", f->cols[i].column,
+			    f->cols[i].missing, f->cols[i].column, f->cols[i].numeric ?
+			    "filled with its median" : "counted as no level");
+	}
+	mpseq_take(m, "columns", &cols);
+	if (f->n == 0 && !quiet)
+		err_warn("note: --missing ind: no covariate has a missing value");
+}
+
 static void
 fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common *cli)
 {
@@ -340,10 +374,12 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	size_t n;
 	int psi;
 	char *spec, why[512];
-	mpseq result, dropped;
-	mpseq *results[2] = { &result, &dropped };
+	mpseq result_store[3];
+	mpseq *results[3] = { &result_store[0], &result_store[1], &result_store[2] };
+	mpseq *const result = results[0];
 	int nresults = 1;
 	psmodel model;
+	fitps_params rec = *o; /* the recipe's: with the fills found */
 
 	stage_open(&si, cli);
 	h = si.head;
@@ -363,15 +399,20 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 
 	stage_read_all(&si);
 	if (o->drop_missing) {
-		drop_missing(&si.rows, h, &d, &dropped);
+		drop_missing(&si.rows, h, &d, !o->missing_ind, results[nresults++]);
 		stage_rows_renumbered(h);
-		nresults = 2;
 		if (!cli->quiet)
 			err_warn("note: --drop-missing left out %lld rows with missing values "
 			    "(counted in the result dropped_missing)",
 			    (long long)(stream_in_rows(si.in) - si.rows.nrows));
 	}
 	n = si.rows.nrows;
+	if (o->missing_ind) {
+		if (design_find_fills(&d, &si.rows, n, &rec.fills, why, sizeof why) != 0)
+			die("--missing ind: %s", why);
+		design_apply_fills(&d, &rec.fills);
+		fills_result(results[nresults++], &rec.fills, n, cli->quiet);
+	}
 	t = xmalloc(n + 1);
 	stage_treatment(&si.rows.cols[table_find(&si.rows, h->treatment)], n, t);
 	X = xreallocarray(NULL, n ? n : 1, ((size_t)d.nterms + 1) * sizeof *X);
@@ -383,8 +424,6 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	if (o->boosted) {
 		gbm_model g;
 		double *curve = xcalloc((size_t)o->gbm.trees + 1, sizeof *curve), criterion;
-		fitps_params rec = *o;
-
 		gbm_fit_rows(o, X, n, d.nterms + 1, t, &g, ps, curve, &criterion);
 		table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
 		stream_head_set_role(&h->ps, o->ps_name);
@@ -392,7 +431,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 		rec.gbm_trees_max = o->gbm.trees;
 		rec.gbm.trees = g.trees;
 		stage_add_recipe(&fitps_module, &rec, h);
-		gbm_result(&result, &si.rows, &d, o, &g, curve, criterion, ps, t, cli->quiet);
+		gbm_result(result, &si.rows, &d, o, &g, curve, criterion, ps, t, cli->quiet);
 		if (o->save_model) {
 			model.d = d;
 			model.treatment = h->treatment;
@@ -412,8 +451,8 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 			die("%s", why);
 		table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
 		stream_head_set_role(&h->ps, o->ps_name);
-		stage_add_recipe(&fitps_module, o, h);
-		model_result(&result, &si.rows, &d, &fit, o, ps, t, cli->quiet);
+		stage_add_recipe(&fitps_module, &rec, h);
+		model_result(result, &si.rows, &d, &fit, o, ps, t, cli->quiet);
 		if (o->save_model) {
 			model.d = d;
 			model.beta = fit.beta;
@@ -425,9 +464,9 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 		}
 	}
 	stage_write(cli, h, &si.rows, &si.results, results, nresults);
-	mpseq_free(&result);
-	if (nresults == 2)
-		mpseq_free(&dropped);
+	for (int i = 0; i < nresults; i++)
+		mpseq_free(results[i]);
+	design_fills_free(&rec.fills);
 	logit_fit_free(&fit);
 	design_free(&d);
 	free(X);
@@ -593,6 +632,25 @@ fitps_adds(const void *params, const char **names, int max)
 	return 1;
 }
 
+/* --missing ind's fills in the recipe: {column: fill, or nil for a
+ * category}, so that a replay and the sandwich build the fitted design. */
+static void
+fills_write(const fitps_params *o, mpseq *entry)
+{
+	mpseq map;
+
+	if (!o->missing_ind)
+		return;
+	mpseq_map(&map);
+	for (int i = 0; i < o->fills.n; i++) {
+		if (o->fills.cols[i].numeric)
+			mpseq_f64(&map, o->fills.cols[i].column, o->fills.cols[i].fill);
+		else
+			mpseq_nil(&map, o->fills.cols[i].column);
+	}
+	mpseq_take(entry, "missing_fills", &map);
+}
+
 /* The recipe entry, written and read side by side: a fit's options, or a
  * saved model's scoring with the model inline. */
 static void
@@ -628,6 +686,7 @@ fitps_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 		mpseq_str(entry, "stop_estimand", o->gbm.stop_att ? "att" : "ate");
 		mpseq_str(entry, "ps", o->ps_name);
 		mpseq_bool(entry, "drop_missing", o->drop_missing);
+		fills_write(o, entry);
 		return;
 	}
 	if (o->logit.C > 0)
@@ -638,6 +697,7 @@ fitps_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	mpseq_f64(entry, "tol", o->logit.tol);
 	mpseq_str(entry, "ps", o->ps_name);
 	mpseq_bool(entry, "drop_missing", o->drop_missing);
+	fills_write(o, entry);
 }
 
 static int
@@ -699,7 +759,7 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 		o->gbm_trees_max = (int)trees_max;
 		o->gbm.depth = (int)depth;
 		o->gbm.seed = (uint64_t)seed;
-		return 0;
+		return stage_recipe_fills(e, "fitps", &o->fills, &o->missing_ind, why, whylen);
 	}
 	if (recipe_get_str(e, "fitps", "covariates", &o->spec, why, whylen) ||
 	    recipe_get_number(e, "fitps", "l2", &o->logit.C, why, whylen) ||
@@ -714,7 +774,7 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 		return -1;
 	}
 	o->logit.max_iter = (int)max_iter;
-	return 0;
+	return stage_recipe_fills(e, "fitps", &o->fills, &o->missing_ind, why, whylen);
 }
 
 static void
@@ -725,6 +785,7 @@ fitps_params_free(void *params)
 	free(o->spec);
 	free(o->ps_read);
 	design_free(&o->replay_design);
+	design_fills_free(&o->fills);
 	free(o->warm);
 	free(o->warm_mu);
 	free(o->witnesses);
@@ -754,6 +815,7 @@ fitps_prepare(void *params, const stream_head *h, int fixed_ps, int *refits,
 	if (design_from_spec(&o->replay_design, o->spec, &h->schema,
 	    "the recipe's fitps entry", why, whylen) != DESIGN_OK)
 		return -1;
+	design_apply_fills(&o->replay_design, &o->fills);
 	*refits = 1;
 	*ps_source = "refitted in every replicate";
 	return 0;
@@ -898,7 +960,7 @@ static const replay_ops fitps_replay = {
 enum { OPT_LEARNER = OPT_PROGRAM_BASE + 40, OPT_TREES, OPT_DEPTH, OPT_ETA, OPT_SUBSAMPLE,
 	OPT_SEED, OPT_STOP, OPT_STOP_ESTIMAND };
 enum { OPT_L2 = OPT_PROGRAM_BASE, OPT_PS_NAME, OPT_MAX_ITER, OPT_TOL, OPT_SAVE, OPT_MODEL,
-	OPT_DROP_MISSING, OPT_BAND };
+	OPT_DROP_MISSING, OPT_MISSING, OPT_BAND };
 
 static const struct option fitps_longopts[] = {
 	{ "l2", required_argument, NULL, OPT_L2 },
@@ -908,6 +970,7 @@ static const struct option fitps_longopts[] = {
 	{ "save-model", required_argument, NULL, OPT_SAVE },
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "drop-missing", no_argument, NULL, OPT_DROP_MISSING },
+	{ "missing", required_argument, NULL, OPT_MISSING },
 	{ "band", required_argument, NULL, OPT_BAND },
 	{ "learner", required_argument, NULL, OPT_LEARNER },
 	{ "trees", required_argument, NULL, OPT_TREES },
@@ -945,6 +1008,10 @@ static const char fitps_usage[] =
     "  --drop-missing         drop rows with a missing, NaN or infinite treatment,\n"
     "                         outcome or covariate (counted in a result) instead\n"
     "                         of stopping\n"
+    "  --missing ind          missing-value indicators (WeightIt's missing =\n"
+    "                         \"ind\"): a covariate with missing values gains a\n"
+    "                         term COL:<NA> and its missing values are filled\n"
+    "                         (a number's median; no level of a category)\n"
     "  --band LO,HI           positivity check: report the share of each group with\n"
     "                         ps outside [LO, HI] and warn past 2% (default\n"
     "                         0.05,0.95)\n"
@@ -992,6 +1059,13 @@ fitps_option(void *params, int opt, const char *arg)
 	case OPT_SAVE: o->save_model = arg; break;
 	case OPT_MODEL: o->model = arg; break;
 	case OPT_DROP_MISSING: o->drop_missing = 1; break;
+	case OPT_MISSING:
+		if (strcmp(arg, "ind") != 0)
+			die_usage("--missing: 'ind' (missing-value indicators, as WeightIt's "
+			    "missing = \"ind\") is the one rule; --drop-missing drops the rows "
+			    "instead (got '%s')", arg);
+		o->missing_ind = 1;
+		break;
 	case OPT_BAND: cli_band("--band", arg, &o->band[0], &o->band[1]); break;
 	case OPT_LEARNER:
 		if (!cli_choice(arg, "logistic,gbm"))
@@ -1037,6 +1111,9 @@ fitps_finish(void *params, const stage_roles *roles)
 	if (o->boosted && o->model)
 		die_usage("--model scores with a saved model (its learner is in the file): "
 		    "drop --learner");
+	if (o->missing_ind && o->model)
+		die_usage("--model scores with a saved model: its fills are in the file; "
+		    "drop --missing");
 }
 
 /* The options that make the entry again (cmdline.h); a scored entry's
@@ -1081,6 +1158,8 @@ fitps_command(const void *params, const void *defaults, cmdline *cmd)
 		cmdline_opt(cmd, "--ps-name", o->ps_name);
 	if (o->drop_missing)
 		cmdline_word(cmd, "--drop-missing");
+	if (o->missing_ind)
+		cmdline_opt(cmd, "--missing", "ind");
 	return 0;
 }
 

@@ -23,6 +23,8 @@ typedef struct {
 	int gbm_trees_max;      /* the recipe's: the trees the choice was among */
 	const char *ps_name;    /* the column added */
 	int drop_missing;       /* drop rows with missing values, and count them */
+	int missing_ind;        /* --missing ind: fill covariates, add indicators */
+	design_fills fills;     /* the fit's (owned: a recipe's, or the run's copy) */
 	double band[2];         /* the positivity check's (not in the recipe) */
 	/* the command line's (borrowed from argv) */
 	const char *save_model; /* write the fitted model here */

@@ -661,7 +661,8 @@ stage_ps_model(const stream_head *h, const char *ps, const table *schema, design
 	msgpack_unpacked u;
 	const msgpack_object *entry = NULL, *l2;
 	char why[512], *spec = NULL;
-	int rc = -1;
+	int rc = -1, present;
+	design_fills fills = { 0 };
 
 	*why_not = "the propensities' model is not in the recipe";
 	*C = 0;
@@ -677,16 +678,60 @@ stage_ps_model(const stream_head *h, const char *ps, const table *schema, design
 	else if (entry && (!mpo_is_str(mpo_get(entry, "ps"), ps ? ps : "") ||
 	    (spec = mpo_strdup(mpo_get(entry, "covariates"))) == NULL))
 		*why_not = "the propensity column is not the recipe's fitps model's";
+	else if (entry && stage_recipe_fills(entry, "fitps", &fills, &present, why,
+	    sizeof why) != 0)
+		*why_not = "the recipe's fitps entry has corrupt missing_fills";
 	else if (entry && design_from_spec(d, spec, schema, "the recipe's fitps entry", why,
 	    sizeof why) != DESIGN_OK)
 		*why_not = "the recipe's fitps model does not fit the stream's columns";
 	else if (entry) {
+		design_apply_fills(d, &fills);
 		l2 = mpo_get(entry, "l2");
 		if (l2 == NULL || mpo_number(l2, C) != 0)
 			*C = 0;
 		rc = 0;
 	}
 	free(spec);
+	design_fills_free(&fills);
 	msgpack_unpacked_destroy(&u);
 	return rc;
+}
+
+int
+stage_recipe_fills(const msgpack_object *e, const char *stage, design_fills *f, int *present,
+    char *why, size_t whylen)
+{
+	const msgpack_object *o = mpo_get(e, "missing_fills");
+
+	memset(f, 0, sizeof *f);
+	*present = o != NULL;
+	if (o == NULL)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_MAP)
+		goto bad;
+	/* checked whole before anything is copied: a refusal loses nothing */
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+		double v;
+
+		if (kv->key.type != MSGPACK_OBJECT_STR || (kv->key.via.str.size &&
+		    memchr(kv->key.via.str.ptr, '\0', kv->key.via.str.size)) ||
+		    (kv->val.type != MSGPACK_OBJECT_NIL && mpo_number(&kv->val, &v) != 0))
+			goto bad;
+	}
+	f->cols = xcalloc(o->via.map.size + 1, sizeof *f->cols);
+	for (uint32_t i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+		design_fill *c = &f->cols[f->n++];
+
+		c->column = mpo_strdup(&kv->key);
+		c->numeric = kv->val.type != MSGPACK_OBJECT_NIL;
+		if (c->numeric)
+			mpo_number(&kv->val, &c->fill);
+	}
+	return 0;
+bad:
+	snprintf(why, whylen, "the recipe's %s entry has a 'missing_fills' that is not a map "
+	    "of column to a number or nil", stage);
+	return -1;
 }

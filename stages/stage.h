@@ -184,6 +184,11 @@ int stage_spec_design(const char *spec, const table *rows, const char *origin, d
  * there is none. */
 int stage_ps_model(const stream_head *h, const char *ps, const table *schema, design *d,
     double *C, const char **why_not);
+/* fitps's recipe key "missing_fills" ({column: fill, nil for a category})
+ * into f (design_fills_free it), *present set to whether the key is
+ * there. Returns 0, or -1 with why. */
+int stage_recipe_fills(const msgpack_object *e, const char *stage, design_fills *f,
+    int *present, char *why, size_t whylen);
 /* The model matrix of a design for the rows (as stage_spec_design). */
 int stage_spec_design_of(const design *d, const table *rows, double **X, char *why,
     size_t whylen);

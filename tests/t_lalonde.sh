@@ -197,3 +197,64 @@ fails "the square of a categorical covariate: refused" 2 "race\\^2 in -x: 'race'
 	"csv2mp '$DATA/lalonde.csv' --quiet | fitps -t treat -x 'race^2'"
 fails "log of a categorical covariate: refused" 2 "log\\(race\\) in -x: 'race' is categorical" \
 	"csv2mp '$DATA/lalonde.csv' --quiet | fitps -t treat -x 'log(race)'"
+
+# WeightIt's missing = "ind": data/lalonde_missing.csv is lalonde.csv with
+# educ, race and re74 missing (as R writes NA) in rows i % 13 == 0,
+# i % 11 == 5 and i % 7 == 3
+MISS="$DATA/lalonde_missing.csv"
+csv2mp "$MISS" --quiet | fitps -t treat -y re78 -x age,educ,race,married,re74 --missing ind \
+	--save-model "$work/miss.psm" --quiet >"$work/miss.mp"
+mp2csv --quiet <"$work/miss.mp" >"$work/miss.csv"
+report --json <"$work/miss.mp" >"$work/miss.json"
+check "fitps --missing ind: the MLE statsmodels finds on WeightIt's columns (median fills, x:<NA> indicators; 1e-7)" $PY - "$MISS" "$work/miss.json" "$work/miss.csv" <<'PY'
+import csv, json, sys
+import numpy as np, statsmodels.api as sm
+r = list(csv.DictReader(open(sys.argv[1])))
+res = {x["name"]: x for x in json.load(open(sys.argv[2]))["results"]}
+num = lambda k: np.array([np.nan if x[k] == "NA" else float(x[k]) for x in r])
+age, educ, mar, re74, t = num("age"), num("educ"), num("married"), num("re74"), num("treat")
+race = np.array([x["race"] for x in r])
+def filled(x, fill):
+    return np.where(np.isnan(x), fill, x)
+def design(fill_educ, fill_re74):
+    return np.column_stack([np.ones(len(r)), age, filled(educ, fill_educ),
+        (race == "hispan") * 1.0, (race == "white") * 1.0, mar, filled(re74, fill_re74),
+        np.isnan(educ) * 1.0, (race == "NA") * 1.0, np.isnan(re74) * 1.0])
+X = design(np.nanmedian(educ), np.nanmedian(re74))
+f = sm.Logit(t, X).fit(disp=0, tol=1e-12, maxiter=200)
+m = res["ps_model"]
+assert [x["term"] for x in m["terms"]] == ["(intercept)", "age", "educ", "race_hispan",
+    "race_white", "married", "re74", "educ:<NA>", "race:<NA>", "re74:<NA>"], m["terms"]
+ours = np.array([x["coef"] for x in m["terms"]])
+assert np.max(np.abs(ours - f.params) / np.maximum(1, np.abs(f.params))) < 1e-7, (ours, f.params)
+mi = res["missing_indicators"]["columns"]
+assert mi["educ"] == {"missing": 48, "fill": np.nanmedian(educ)}, mi
+assert mi["race"] == {"missing": 56, "fill": None} and mi["re74"]["missing"] == 88, mi
+assert abs(mi["re74"]["fill"] - np.nanmedian(re74)) < 1e-9, mi
+# the fill is arbitrary: another one moves no propensity (WeightIt says so)
+g = sm.Logit(t, design(0.0, -5000.0)).fit(disp=0, tol=1e-12, maxiter=200)
+ps = np.array([float(x["ps"]) for x in csv.DictReader(open(sys.argv[3]))])
+assert np.max(np.abs(ps - g.predict())) < 1e-8, np.max(np.abs(ps - g.predict()))
+PY
+csv2mp "$MISS" --quiet | fitps --model "$work/miss.psm" --quiet | mp2csv --columns ps --quiet >"$work/miss-scored.csv"
+mp2csv --columns ps --quiet <"$work/miss.mp" >"$work/miss-fit.csv"
+same "  ... a saved model fills and indicates as the fit did (every row's ps)" "$work/miss-fit.csv" "$work/miss-scored.csv"
+weight -e ate,att --quiet <"$work/miss.mp" | boot -B 20 --quiet | report --json >"$work/miss-boot.json"
+check "  ... weight's sandwich includes the filled model, and boot replays it (its full-data refit reproduces the estimates)" $PY -c "
+import json
+r = {x['name']: x for x in json.load(open('$work/miss-boot.json'))['results']}
+for k in ('ipw_ate', 'ipw_att'):
+    assert r[k]['se_method'].startswith('M-estimation') and r[k]['replicates'] == 20, r[k]"
+fails "  ... without it: the count, the first row, and the three ways out" 1 \
+	"covariate 'educ' has 48 missing, NaN or infinite values .*--drop-missing, or model them with --missing ind" \
+	"csv2mp '$MISS' --quiet | fitps -t treat -x age,educ"
+fails "  ... --missing with another rule: a usage error naming the one it has" 2 \
+	"--missing: 'ind' .* is the one rule; --drop-missing drops the rows instead" \
+	"csv2mp '$MISS' --quiet | fitps -t treat -x age,educ --missing mean"
+$PY -c "
+import csv, sys
+w = csv.writer(sys.stdout, lineterminator='\n'); w.writerow(['t', 'x', 'z'])
+for i in range(40): w.writerow([i % 2, 'NA', i * 0.5 + (i % 3)])" >"$work/allmissing.csv"
+fails "  ... a covariate with no value at all: no median, said" 1 \
+	"--missing ind: covariate 'x' has no value that is not missing" \
+	"csv2mp '$work/allmissing.csv' --f64 x --quiet | fitps -t t -x z,x --missing ind"

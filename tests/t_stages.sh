@@ -108,7 +108,31 @@ for wname in ("raw", "w_ate", "w_att", "w_match"):
 PY
 printf 't,y,x,g,w_ate\n0,1,0.5,a,1\n1,0,0.25,b,2\n1,1,,a,1\n0,0,0.75,b,1\n' >"$work/balnan.csv"
 printf 't,y,x,g,w_ate\n0,1,0.5,a,1\n1,0,0.25,,2\n1,1,0.5,a,1\n0,0,0.75,b,1\n' | csv2mp >"$work/balcat.mp"
-fails "balance: a missing categorical covariate" 1 "covariate 'g' is missing at row 1" "balance -t t -x g <'$work/balcat.mp'"
+balance -t t -x g --quiet <"$work/balcat.mp" | report --json >"$work/balcat.json"
+check "balance: a missing category's rows on the levels present, and g:<NA> the shares missing (by hand, as cobalt)" $PY -c "
+import json
+r = [x for x in json.load(open('$work/balcat.json'))['results'] if x['name'] == 'balance'][0]
+row = {(x['covariate'], x['weight']): (x['mean_treated'], x['mean_control']) for x in r['table']}
+assert row[('g_a', 'raw')] == (1, 0.5) and row[('g_b', 'raw')] == (0, 0.5), row
+assert row[('g:<NA>', 'raw')] == (0.5, 0) and abs(row[('g:<NA>', 'w_ate')][0] - 2 / 3) < 1e-15, row
+assert r['missing'] == {'g': 1} and r['n'] == 4, r"
+csv2mp --quiet "$work/balnan.csv" | balance -t t -x x,g --quiet | report --json >"$work/balnan.json"
+check "balance: a missing number's rows on the values present (0.5 and 0.75 against 0.25), x:<NA> beside" $PY -c "
+import json
+r = [x for x in json.load(open('$work/balnan.json'))['results'] if x['name'] == 'balance'][0]
+row = {(x['covariate'], x['weight']): (x['mean_treated'], x['mean_control']) for x in r['table']}
+assert row[('x', 'raw')] == (0.25, 0.625) and row[('x:<NA>', 'raw')] == (0.5, 0), row
+assert r['missing'] == {'x': 1} and ('g:<NA>', 'raw') not in row, r"
+$PY -c "
+import msgpack, sys
+cols = [{'name': 't', 'type': 'f64'}, {'name': 'x', 'type': 'f64'}]
+roles = {'treatment': None, 'outcome': None, 'covariates': []}
+out = sys.stdout.buffer
+out.write(msgpack.packb({'kind': 'head', 'version': 1, 'columns': cols, 'roles': roles, 'recipe': [], 'meta': {}}))
+out.write(msgpack.packb({'kind': 'batch', 'rows': 4, 'columns': {'t': [0.0, 1.0, 1.0, 0.0], 'x': [1.0, float('inf'), None, 3.0]}}))
+out.write(msgpack.packb({'kind': 'end', 'rows': 4, 'batches': 1}))" >"$work/balinf.mp"
+fails "balance: an infinite covariate is still refused (missing is not infinite)" 1 "covariate .*'x' has 1 missing, NaN or infinite.*row 1" \
+	"balance -t t -x x <'$work/balinf.mp'"
 
 report <"$work/all.mp" >"$work/report.txt"
 for s in Estimates "Propensity model" Weights Matching Balance "truth (from psflow gen)"; do

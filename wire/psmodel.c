@@ -37,6 +37,35 @@ psmodel_levels_free(psmodel *m)
 	m->nknown = 0;
 }
 
+/* A factor's transform in a model file: nil (none), "log", "log1p" or
+ * "missing" (a missing-value indicator). */
+static const char *
+transform_word(int transform)
+{
+	switch (transform) {
+	case DESIGN_LOG: return "log";
+	case DESIGN_LOG1P: return "log1p";
+	case DESIGN_IS_MISSING: return "missing";
+	}
+	return NULL;
+}
+
+static int
+transform_parse(const msgpack_object *o, int *transform)
+{
+	static const int kinds[] = { DESIGN_LOG, DESIGN_LOG1P, DESIGN_IS_MISSING };
+
+	*transform = DESIGN_PLAIN;
+	if (o->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	for (int k = 0; k < 3; k++)
+		if (mpo_is_str(o, transform_word(kinds[k]))) {
+			*transform = kinds[k];
+			return 0;
+		}
+	return -1;
+}
+
 static int
 known_index(const psmodel *m, const char *column)
 {
@@ -110,11 +139,17 @@ psmodel_pack(const psmodel *m, mpseq *map)
 		for (int f = 0; f < t->nfactors; f++) {
 			msgpack_packer *pk = mpseq_item(&factors);
 
-			msgpack_pack_array(pk, t->factors[f].transform ? 3 : 2);
-			mp_pack_cstr(pk, t->factors[f].column);
-			mp_pack_cstr(pk, t->factors[f].level);
-			if (t->factors[f].transform)
-				mp_pack_cstr(pk, t->factors[f].transform == DESIGN_LOG ? "log" : "log1p");
+			const design_factor *fa = &t->factors[f];
+
+			msgpack_pack_array(pk, fa->filled ? 4 : fa->transform ? 3 : 2);
+			mp_pack_cstr(pk, fa->column);
+			mp_pack_cstr(pk, fa->level);
+			if (fa->transform || fa->filled)
+				mp_pack_cstr(pk, transform_word(fa->transform));
+			if (fa->filled && fa->level)
+				msgpack_pack_nil(pk); /* a category's missing value is no level */
+			else if (fa->filled)
+				msgpack_pack_double(pk, fa->fill);
 		}
 		mpseq_take(&term, "factors", &factors);
 		if (!m->xgb)
@@ -235,13 +270,19 @@ psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 		for (uint32_t i = 0; i < nf; i++) {
 			const msgpack_object *pair = &fs->via.array.ptr[i], *col;
 
+			int transform;
+			double fill;
+
 			if (pair->type != MSGPACK_OBJECT_ARRAY || pair->via.array.size < 2 ||
-			    pair->via.array.size > 3 || (pair->via.array.size == 3 &&
-			    !mpo_is_str(&pair->via.array.ptr[2], "log") &&
-			    !mpo_is_str(&pair->via.array.ptr[2], "log1p")) ||
+			    pair->via.array.size > 4 || (pair->via.array.size >= 3 &&
+			    transform_parse(&pair->via.array.ptr[2], &transform) != 0) ||
+			    (pair->via.array.size == 4 &&
+			    pair->via.array.ptr[3].type != MSGPACK_OBJECT_NIL &&
+			    mpo_number(&pair->via.array.ptr[3], &fill) != 0) ||
 			    (col = &pair->via.array.ptr[0])->type != MSGPACK_OBJECT_STR ||
 			    (col->via.str.size && memchr(col->via.str.ptr, '\0', col->via.str.size)))
-				bad_model(where, "a factor must be [column, level or nil(, log or log1p)]");
+				bad_model(where, "a factor must be [column, level or nil(, log, log1p, "
+				    "missing or nil(, its fill))]");
 		}
 		f = xcalloc(nf, sizeof *f);
 		for (uint32_t i = 0; i < nf; i++) {
@@ -249,9 +290,13 @@ psmodel_from_object(psmodel *m, const msgpack_object *o, const char *where)
 
 			f[i].column = mpo_strdup(&pair->via.array.ptr[0]);
 			f[i].level = mpo_strdup(&pair->via.array.ptr[1]);
-			if (pair->via.array.size == 3)
-				f[i].transform = mpo_is_str(&pair->via.array.ptr[2], "log") ?
-				    DESIGN_LOG : DESIGN_LOG1P;
+			if (pair->via.array.size >= 3)
+				transform_parse(&pair->via.array.ptr[2], &f[i].transform);
+			if (pair->via.array.size == 4) {
+				f[i].filled = 1;
+				if (pair->via.array.ptr[3].type != MSGPACK_OBJECT_NIL)
+					mpo_number(&pair->via.array.ptr[3], &f[i].fill);
+			}
 		}
 		design_add_term(&m->d, f, (int)nf);
 		for (uint32_t i = 0; i < nf; i++) {

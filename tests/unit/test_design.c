@@ -116,6 +116,44 @@ main(void)
 		table_free(&other);
 	}
 	design_free(&d);
+
+	/* missing-value indicators, by hand: x = 1.5, NaN, 4 (the median of the
+	 * rest: 2.75), g = b, a, missing (no level: both dummies 0) */
+	((double *)t.cols[0].data)[1] = NAN;
+	{
+		design_fills f;
+
+		design_from_spec(&d, "x,g", &t, "-x", why, sizeof why);
+		CHECK(design_find_fills(&d, &t, 3, &f, why, sizeof why) == 0 && f.n == 2 &&
+		    strcmp(f.cols[0].column, "x") == 0 && f.cols[0].numeric &&
+		    f.cols[0].fill == 2.75 && f.cols[0].missing == 1 &&
+		    strcmp(f.cols[1].column, "g") == 0 && !f.cols[1].numeric &&
+		    f.cols[1].missing == 1, "fills: x's median of 1.5 and 4 (2.75), g's none");
+		design_apply_fills(&d, &f);
+		CHECK(d.nterms == 5 && strcmp(d.terms[3].name, "x:<NA>") == 0 &&
+		    strcmp(d.terms[4].name, "g:<NA>") == 0, "terms x:<NA> and g:<NA> added last");
+		{
+			double Y[3 * 6];
+
+			CHECK(design_matrix(&d, &t, 3, Y, why, sizeof why) == 0 &&
+			    Y[3] == 1.5 && Y[4] == 2.75 && Y[5] == 4 &&       /* x filled */
+			    Y[6] == 1 && Y[7] == 0 && Y[8] == 0 &&            /* g_b */
+			    Y[9] == 0 && Y[10] == 0 && Y[11] == 0 &&          /* g_c: missing is 0 */
+			    Y[12] == 0 && Y[13] == 1 && Y[14] == 0 &&         /* x:<NA> */
+			    Y[15] == 0 && Y[16] == 0 && Y[17] == 1,           /* g:<NA> */
+			    "the filled matrix by hand: x 1.5 2.75 4, g_c 0 0 0, x:<NA> 0 1 0, "
+			    "g:<NA> 0 0 1");
+		}
+		design_fills_free(&f);
+		design_free(&d);
+		design_from_spec(&d, "x", &t, "-x", why, sizeof why);
+		((double *)t.cols[0].data)[0] = NAN;
+		((double *)t.cols[0].data)[2] = NAN;
+		CHECK(design_find_fills(&d, &t, 3, &f, why, sizeof why) == -1 && f.n == 0 &&
+		    strstr(why, "'x' has no value that is not missing"),
+		    "every value missing: no median, -1");
+		design_free(&d);
+	}
 	table_free(&t);
 	CHECK_DONE();
 }

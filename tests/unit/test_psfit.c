@@ -40,7 +40,8 @@ static const double X[4 * N] = {
 static void
 model(design *d)
 {
-	design_factor b = { "g", "b", 0 }, c = { "g", "c", 0 }, x = { "x", NULL, 0 };
+	design_factor b = { .column = "g", .level = "b" }, c = { .column = "g", .level = "c" },
+	    x = { .column = "x" };
 
 	memset(d, 0, sizeof *d);
 	design_add_term(d, &b, 1);
@@ -127,7 +128,7 @@ main(void)
 
 		memset(&many, 0, sizeof many);
 		for (int k = 0; k < 65; k++) {
-			design_factor f = { names[k], NULL, 0 };
+			design_factor f = { .column = names[k] };
 
 			snprintf(names[k], sizeof names[k], "x%d", k);
 			design_add_term(&many, &f, 1);
