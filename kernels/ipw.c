@@ -380,3 +380,50 @@ ipw_resolve(const ipw_opts *o, const double *ps, const double *count, size_t n)
 	}
 	return r;
 }
+
+const char *
+support_rule_name(support_rule r)
+{
+	switch (r) {
+	case SUPPORT_MINMAX: return "minmax";
+	case SUPPORT_CRUMP: return "crump";
+	case SUPPORT_FIXED: return "fixed";
+	case SUPPORT_NONE: break;
+	}
+	return "none";
+}
+
+int
+ipw_support_band(support_rule rule, const double fixed[2], const uint8_t *t,
+    const double *ps, const double *count, size_t n, double band[2])
+{
+	double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+
+	band[0] = 0, band[1] = 1;
+	switch (rule) {
+	case SUPPORT_NONE:
+		return 0;
+	case SUPPORT_FIXED:
+		band[0] = fixed[0], band[1] = fixed[1];
+		return 0;
+	case SUPPORT_CRUMP: {
+		double alpha = ipw_crump_alpha(ps, count, n);
+
+		band[0] = alpha, band[1] = 1 - alpha;
+		return 0;
+	}
+	case SUPPORT_MINMAX:
+		for (size_t i = 0; i < n; i++) {
+			if (count && !(count[i] > 0))
+				continue;
+			lo[t[i]] = fmin(lo[t[i]], ps[i]);
+			hi[t[i]] = fmax(hi[t[i]], ps[i]);
+		}
+		if (!(lo[0] <= hi[0] && lo[1] <= hi[1]))
+			return -1;
+		band[0] = fmax(lo[0], lo[1]);
+		band[1] = fmin(hi[0], hi[1]);
+		return 0;
+	}
+	return 0;
+}

@@ -129,6 +129,23 @@ double ipw_crump_alpha(const double *ps, const double *count, size_t n);
  * these units (trim_hi 0: none). */
 ipw_opts ipw_resolve(const ipw_opts *o, const double *ps, const double *count, size_t n);
 
+/* A common-support rule: the band of propensities whose units every later
+ * stage keeps (fitps --common-support; weight --trim sets a fixed or a
+ * Crump band the same way).
+ *   minmax  [max(min treated, min control), min(max treated, max control)]:
+ *           MatchIt's discard = "both" (a treated unit outside the
+ *           controls' range, a control outside the treated units')
+ *   crump   [alpha, 1 - alpha] by ipw_crump_alpha ([0, 1]: keep all)
+ *   fixed   the given band */
+typedef enum { SUPPORT_NONE, SUPPORT_MINMAX, SUPPORT_CRUMP, SUPPORT_FIXED } support_rule;
+
+const char *support_rule_name(support_rule r); /* "minmax", "crump", "fixed" */
+/* The band of the rule on n units (count NULL: one each, else count[i]
+ * each; a cell of count 0 is no unit), into band[2]: inside is band[0] <=
+ * ps <= band[1]. Returns 0, or -1 when minmax has a group without units. */
+int ipw_support_band(support_rule rule, const double fixed[2], const uint8_t *t,
+    const double *ps, const double *count, size_t n, double band[2]);
+
 /* The weights of one estimand after the options, for n rows of one unit
  * each (count NULL) or count[i] units each (boot's cells; not with
  * truncation, whose quantile is over units), with the units trimmed per

@@ -348,11 +348,15 @@ aipw_reads(const void *params, const char *column)
 }
 
 static int
-aipw_prepare_rows(void *params, const table *rows, char *why, size_t whylen)
+aipw_prepare_rows(void *params, const table *rows, const uint8_t *inside, char *why,
+    size_t whylen)
 {
 	aipw_params *o = params;
 	design d;
 
+	/* every row's terms: a replicate's fits take the rows inside its own
+	 * support (replay_view_units) */
+	(void)inside;
 	o->nrows = rows->nrows;
 	if ((o->p = stage_spec_design(o->formula, rows, "--formula", &d, &o->row_x, why, whylen)) < 0)
 		return -1;

@@ -1036,6 +1036,7 @@ const stage_module boot_module = {
 	.usage = boot_usage,
 	.shortopts = "B:s:j:",
 	.longopts = boot_longopts,
+	.all_rows = 1,
 	.params_size = sizeof(boot_params),
 	.defaults = boot_defaults,
 	.option = boot_option,

@@ -253,12 +253,13 @@ gbm_fit_rows(const fitps_params *o, const double *X, size_t n, int p, const uint
 /* Drops the rows with a missing, NaN or infinite value in any column the
  * model uses (with --missing ind, in the treatment or outcome: covariates
  * are filled), counting them per column, into a result. */
-static void
+/* Returns the kept rows' positions in the input (free it). */
+static size_t *
 drop_missing(table *rows, const stream_head *h, const design *d, int covariates,
-    mpseq *result)
+    stage_dropped *list, mpseq *result)
 {
 	const char **cols = xcalloc((size_t)d->nterms * 8 + 3, sizeof *cols);
-	size_t *count, dropped = 0;
+	size_t *count, dropped = 0, *kept_at, nkept = 0;
 	uint8_t *keep = xmalloc(rows->nrows + 1);
 	int ncols = 0;
 	mpseq by;
@@ -277,6 +278,8 @@ drop_missing(table *rows, const stream_head *h, const design *d, int covariates,
 		}
 	count = xcalloc((size_t)ncols, sizeof *count);
 	for (size_t r = 0; r < rows->nrows; r++) {
+		int first = -1;
+
 		keep[r] = 1;
 		for (int c = 0; c < ncols; c++) {
 			const column *col = &rows->cols[table_find(rows, cols[c])];
@@ -286,10 +289,21 @@ drop_missing(table *rows, const stream_head *h, const design *d, int covariates,
 			if (bad) {
 				count[c]++;
 				keep[r] = 0;
+				first = first < 0 ? c : first;
 			}
+		}
+		if (first >= 0) {
+			char why[320];
+
+			snprintf(why, sizeof why, "missing: %s", cols[first]);
+			stage_dropped_row(list, rows, r, r, why);
 		}
 		dropped += !keep[r];
 	}
+	kept_at = xreallocarray(NULL, rows->nrows + 1, sizeof *kept_at);
+	for (size_t r = 0; r < rows->nrows; r++)
+		if (keep[r])
+			kept_at[nkept++] = r;
 	table_keep_rows(rows, keep);
 	result_begin(result, "fitps", "dropped_missing");
 	mpseq_i64(result, "dropped", (int64_t)dropped);
@@ -301,6 +315,7 @@ drop_missing(table *rows, const stream_head *h, const design *d, int covariates,
 	free(cols);
 	free(count);
 	free(keep);
+	return kept_at;
 }
 
 /* A category of hundreds of levels in -x is a dummy per level, and rarely
@@ -362,6 +377,75 @@ fills_result(mpseq *m, const design_fills *f, size_t n, int quiet)
 		err_warn("note: --missing ind: no covariate has a missing value");
 }
 
+/* A stream with a common support has had its rows split by a model's
+ * propensities: a model fitted after that over every row would make the
+ * split wrong for the stages after. */
+static void
+refuse_second_model(const stream_head *h)
+{
+	if (h->support)
+		die("the stream has a common support already (column '%s', set by a rule "
+		    "after an earlier model): fit the propensity model before the rule",
+		    h->support);
+}
+
+/* --common-support: the band the rule keeps, the column in_support (0
+ * outside it) and its role, and the result; every later stage leaves the
+ * rows outside out (stage.h). */
+static void
+common_support(mpseq *m, table *rows, stream_head *h, const fitps_params *o,
+    const uint8_t *t, const double *ps, size_t n, const size_t *input_row,
+    stage_dropped *list, int quiet)
+{
+	double band[2];
+	size_t outside[2] = { 0, 0 }, inside[2] = { 0, 0 };
+	uint8_t *in;
+	int col;
+	char why[256];
+
+	if (ipw_support_band(o->support, o->support_band, t, ps, NULL, n, band) != 0)
+		die("--common-support %s: a group has no unit", support_rule_name(o->support));
+	col = table_add_column(rows, STAGE_SUPPORT_COLUMN, COL_BOOL, NULL, 0);
+	table_add_column(&h->schema, STAGE_SUPPORT_COLUMN, COL_BOOL, NULL, 0);
+	stream_head_set_role(&h->support, STAGE_SUPPORT_COLUMN);
+	in = rows->cols[col].data;
+	snprintf(why, sizeof why, "outside the common support (%s): ps not in [%.15g, %.15g]",
+	    support_rule_name(o->support), band[0], band[1]);
+	for (size_t i = 0; i < n; i++) {
+		in[i] = ps[i] >= band[0] && ps[i] <= band[1];
+		(in[i] ? inside : outside)[t[i]]++;
+		if (!in[i])
+			stage_dropped_row(list, rows, i, input_row ? input_row[i] : i, why);
+	}
+	for (int g = 0; g < 2; g++)
+		if (inside[g] == 0)
+			die("--common-support %s keeps [%g, %g]: no %s unit is inside it",
+			    support_rule_name(o->support), band[0], band[1],
+			    g ? "treated" : "control");
+	result_begin(m, "fitps", "common_support");
+	mpseq_str(m, "rule", support_rule_name(o->support));
+	mpseq_f64_pair(m, "band", band[0], band[1]);
+	mpseq_str(m, "column", STAGE_SUPPORT_COLUMN);
+	mpseq_i64(m, "n", (int64_t)n);
+	{
+		mpseq g;
+
+		mpseq_map(&g);
+		mpseq_i64(&g, "treated", (int64_t)outside[1]);
+		mpseq_i64(&g, "control", (int64_t)outside[0]);
+		mpseq_take(m, "outside", &g);
+		mpseq_map(&g);
+		mpseq_i64(&g, "treated", (int64_t)inside[1]);
+		mpseq_i64(&g, "control", (int64_t)inside[0]);
+		mpseq_take(m, "inside", &g);
+	}
+	if (!quiet)
+		err_warn("note: --common-support %s keeps ps in [%.6g, %.6g]: %zu treated and %zu "
+		    "control units are outside, and every later stage leaves them out (column "
+		    "%s)", support_rule_name(o->support), band[0], band[1], outside[1],
+		    outside[0], STAGE_SUPPORT_COLUMN);
+}
+
 static void
 fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common *cli)
 {
@@ -374,12 +458,15 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	size_t n;
 	int psi;
 	char *spec, why[512];
-	mpseq result_store[3];
-	mpseq *results[3] = { &result_store[0], &result_store[1], &result_store[2] };
+	mpseq result_store[4];
+	mpseq *results[4] = { &result_store[0], &result_store[1], &result_store[2],
+		&result_store[3] };
 	mpseq *const result = results[0];
 	int nresults = 1;
 	psmodel model;
 	fitps_params rec = *o; /* the recipe's: with the fills found */
+	stage_dropped dropped_list;
+	size_t *kept_at = NULL; /* --drop-missing: the rows' places in the input */
 
 	stage_open(&si, cli);
 	h = si.head;
@@ -387,6 +474,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	stream_head_set_role(&h->outcome, roles->outcome);
 	stream_head_set_covariates(h, roles->covariates);
 	stage_check_roles(h);
+	refuse_second_model(h);
 	stage_role(h->treatment, "treatment", "-t");
 	spec = covariate_spec(h);
 	design_or_die(&d, spec, &h->schema);
@@ -397,9 +485,11 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	stage_check_new_columns(&fitps_module, o, &h->schema, "name the new one with "
 	    "--ps-name");
 
+	stage_dropped_open(&dropped_list, o->dropped, o->dropped_id, &h->schema);
 	stage_read_all(&si);
 	if (o->drop_missing) {
-		drop_missing(&si.rows, h, &d, !o->missing_ind, results[nresults++]);
+		kept_at = drop_missing(&si.rows, h, &d, !o->missing_ind, &dropped_list,
+		    results[nresults++]);
 		stage_rows_renumbered(h);
 		if (!cli->quiet)
 			err_warn("note: --drop-missing left out %lld rows with missing values "
@@ -463,10 +553,15 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 			psmodel_levels_free(&model);
 		}
 	}
+	if (o->support != SUPPORT_NONE)
+		common_support(results[nresults++], &si.rows, h, o, t, ps, n, kept_at,
+		    &dropped_list, cli->quiet);
+	stage_dropped_close(&dropped_list);
 	stage_write(cli, h, &si.rows, &si.results, results, nresults);
 	for (int i = 0; i < nresults; i++)
 		mpseq_free(results[i]);
 	design_fills_free(&rec.fills);
+	free(kept_at);
 	logit_fit_free(&fit);
 	design_free(&d);
 	free(X);
@@ -550,6 +645,7 @@ score_and_write(const fitps_params *o, const stage_roles *roles, const cli_commo
 	}
 	stage_open(&si, cli);
 	h = si.head;
+	refuse_second_model(h);
 	stage_check_new_columns(&fitps_module, o, &h->schema, "name the new one with "
 	    "--ps-name");
 	for (int k = 0; k < model.d.nterms; k++)
@@ -626,14 +722,54 @@ fitps_adds(const void *params, const char **names, int max)
 {
 	const fitps_params *o = params;
 
-	if (max < 1)
-		return 0;
-	names[0] = o->ps_name;
-	return 1;
+	int n = 0;
+
+	if (n < max)
+		names[n++] = o->ps_name;
+	if (n < max && o->support != SUPPORT_NONE)
+		names[n++] = STAGE_SUPPORT_COLUMN;
+	return n;
 }
 
 /* --missing ind's fills in the recipe: {column: fill, or nil for a
  * category}, so that a replay and the sandwich build the fitted design. */
+/* --common-support in the recipe: "minmax", "crump" or [lo, hi]; absent:
+ * none. */
+static void
+support_write(const fitps_params *o, mpseq *entry)
+{
+	if (o->support == SUPPORT_FIXED)
+		mpseq_f64_pair(entry, "common_support", o->support_band[0], o->support_band[1]);
+	else if (o->support != SUPPORT_NONE)
+		mpseq_str(entry, "common_support", support_rule_name(o->support));
+}
+
+static int
+support_read(fitps_params *o, const msgpack_object *e, char *why, size_t whylen)
+{
+	const msgpack_object *v = mpo_get(e, "common_support");
+
+	o->support = SUPPORT_NONE;
+	if (v == NULL || v->type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (mpo_is_str(v, "minmax"))
+		o->support = SUPPORT_MINMAX;
+	else if (mpo_is_str(v, "crump"))
+		o->support = SUPPORT_CRUMP;
+	else if (v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 2 &&
+	    mpo_number(&v->via.array.ptr[0], &o->support_band[0]) == 0 &&
+	    mpo_number(&v->via.array.ptr[1], &o->support_band[1]) == 0 &&
+	    o->support_band[0] >= 0 && o->support_band[0] < o->support_band[1] &&
+	    o->support_band[1] <= 1)
+		o->support = SUPPORT_FIXED;
+	else {
+		snprintf(why, whylen, "the recipe's fitps entry has a 'common_support' that is "
+		    "not minmax, crump or [lo, hi]");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 fills_write(const fitps_params *o, mpseq *entry)
 {
@@ -687,6 +823,7 @@ fitps_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 		mpseq_str(entry, "ps", o->ps_name);
 		mpseq_bool(entry, "drop_missing", o->drop_missing);
 		fills_write(o, entry);
+		support_write(o, entry);
 		return;
 	}
 	if (o->logit.C > 0)
@@ -698,6 +835,7 @@ fitps_recipe_write(const void *params, const stream_head *h, mpseq *entry)
 	mpseq_str(entry, "ps", o->ps_name);
 	mpseq_bool(entry, "drop_missing", o->drop_missing);
 	fills_write(o, entry);
+	support_write(o, entry);
 }
 
 static int
@@ -759,7 +897,8 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 		o->gbm_trees_max = (int)trees_max;
 		o->gbm.depth = (int)depth;
 		o->gbm.seed = (uint64_t)seed;
-		return stage_recipe_fills(e, "fitps", &o->fills, &o->missing_ind, why, whylen);
+		return support_read(o, e, why, whylen) ||
+		    stage_recipe_fills(e, "fitps", &o->fills, &o->missing_ind, why, whylen);
 	}
 	if (recipe_get_str(e, "fitps", "covariates", &o->spec, why, whylen) ||
 	    recipe_get_number(e, "fitps", "l2", &o->logit.C, why, whylen) ||
@@ -774,7 +913,8 @@ fitps_recipe_read(void *params, const msgpack_object *e, char *why, size_t whyle
 		return -1;
 	}
 	o->logit.max_iter = (int)max_iter;
-	return stage_recipe_fills(e, "fitps", &o->fills, &o->missing_ind, why, whylen);
+	return support_read(o, e, why, whylen) ||
+	    stage_recipe_fills(e, "fitps", &o->fills, &o->missing_ind, why, whylen);
 }
 
 static void
@@ -952,15 +1092,31 @@ static const replay_ps_ops fitps_ps_ops = {
 	.fit = fitps_fit,
 };
 
+/* --common-support on a replicate: the rule's band on its cells (as fitps
+ * finds it on the rows: the same units give the same band). */
+static int
+fitps_support(const void *params, replay_view *v, double band[2])
+{
+	const fitps_params *o = params;
+	const replay_cells *c;
+
+	if (o->support == SUPPORT_NONE)
+		return 0;
+	c = replay_view_cells(v);
+	return ipw_support_band(o->support, o->support_band, c->t, c->ps, c->count, c->n,
+	    band) == 0 ? 1 : -1;
+}
+
 static const replay_ops fitps_replay = {
 	.ps = &fitps_ps_ops,
+	.support = fitps_support,
 };
 
 /* Options. */
 enum { OPT_LEARNER = OPT_PROGRAM_BASE + 40, OPT_TREES, OPT_DEPTH, OPT_ETA, OPT_SUBSAMPLE,
 	OPT_SEED, OPT_STOP, OPT_STOP_ESTIMAND };
 enum { OPT_L2 = OPT_PROGRAM_BASE, OPT_PS_NAME, OPT_MAX_ITER, OPT_TOL, OPT_SAVE, OPT_MODEL,
-	OPT_DROP_MISSING, OPT_MISSING, OPT_BAND };
+	OPT_DROP_MISSING, OPT_MISSING, OPT_BAND, OPT_SUPPORT, OPT_DROPPED, OPT_DROPPED_ID };
 
 static const struct option fitps_longopts[] = {
 	{ "l2", required_argument, NULL, OPT_L2 },
@@ -972,6 +1128,9 @@ static const struct option fitps_longopts[] = {
 	{ "drop-missing", no_argument, NULL, OPT_DROP_MISSING },
 	{ "missing", required_argument, NULL, OPT_MISSING },
 	{ "band", required_argument, NULL, OPT_BAND },
+	{ "common-support", required_argument, NULL, OPT_SUPPORT },
+	{ "dropped", required_argument, NULL, OPT_DROPPED },
+	{ "dropped-id", required_argument, NULL, OPT_DROPPED_ID },
 	{ "learner", required_argument, NULL, OPT_LEARNER },
 	{ "trees", required_argument, NULL, OPT_TREES },
 	{ "depth", required_argument, NULL, OPT_DEPTH },
@@ -1012,6 +1171,15 @@ static const char fitps_usage[] =
     "                         \"ind\"): a covariate with missing values gains a\n"
     "                         term COL:<NA> and its missing values are filled\n"
     "                         (a number's median; no level of a category)\n"
+    "  --common-support RULE  leave the units outside the common support out of\n"
+    "                         every later stage (column in_support, counted):\n"
+    "                         minmax (MatchIt's discard = \"both\": outside the\n"
+    "                         other group's ps range), crump (Crump et al.'s\n"
+    "                         band) or LO,HI; boot applies it to each resample\n"
+    "  --dropped FILE         list the rows --drop-missing drops and those outside\n"
+    "                         --common-support as CSV (row, line, reason; rows\n"
+    "                         from 0)\n"
+    "  --dropped-id COL       add this column's values (a user id) to the list\n"
     "  --band LO,HI           positivity check: report the share of each group with\n"
     "                         ps outside [LO, HI] and warn past 2% (default\n"
     "                         0.05,0.95)\n"
@@ -1067,6 +1235,18 @@ fitps_option(void *params, int opt, const char *arg)
 		o->missing_ind = 1;
 		break;
 	case OPT_BAND: cli_band("--band", arg, &o->band[0], &o->band[1]); break;
+	case OPT_DROPPED: o->dropped = arg; break;
+	case OPT_DROPPED_ID: o->dropped_id = arg; break;
+	case OPT_SUPPORT:
+		if (strcmp(arg, "minmax") == 0)
+			o->support = SUPPORT_MINMAX;
+		else if (strcmp(arg, "crump") == 0)
+			o->support = SUPPORT_CRUMP;
+		else {
+			cli_band("--common-support", arg, &o->support_band[0], &o->support_band[1]);
+			o->support = SUPPORT_FIXED;
+		}
+		break;
 	case OPT_LEARNER:
 		if (!cli_choice(arg, "logistic,gbm"))
 			die_usage("--learner wants logistic or gbm, not '%s'", arg);
@@ -1114,6 +1294,13 @@ fitps_finish(void *params, const stage_roles *roles)
 	if (o->missing_ind && o->model)
 		die_usage("--model scores with a saved model: its fills are in the file; "
 		    "drop --missing");
+	if (o->dropped_id && !o->dropped)
+		die_usage("--dropped-id names a column of the --dropped list: give --dropped FILE");
+	if (o->dropped && o->model)
+		die_usage("--dropped lists the rows a fit leaves out: not with --model");
+	if (o->support != SUPPORT_NONE && o->model)
+		die_usage("--common-support needs the fit's propensities of every row: not "
+		    "with --model (score, then fit the rule's band with weight --trim LO,HI)");
 }
 
 /* The options that make the entry again (cmdline.h); a scored entry's
@@ -1160,6 +1347,10 @@ fitps_command(const void *params, const void *defaults, cmdline *cmd)
 		cmdline_word(cmd, "--drop-missing");
 	if (o->missing_ind)
 		cmdline_opt(cmd, "--missing", "ind");
+	if (o->support == SUPPORT_FIXED)
+		cmdline_num_pair(cmd, "--common-support", o->support_band[0], o->support_band[1]);
+	else if (o->support != SUPPORT_NONE)
+		cmdline_opt(cmd, "--common-support", support_rule_name(o->support));
 	return 0;
 }
 
@@ -1169,6 +1360,7 @@ const stage_module fitps_module = {
 	.shortopts = "",
 	.role_options = ROLE_TREATMENT | ROLE_OUTCOME | ROLE_COVARIATES,
 	.longopts = fitps_longopts,
+	.all_rows = 1,
 	.params_size = sizeof(fitps_params),
 	.defaults = fitps_defaults,
 	.option = fitps_option,

@@ -10,6 +10,7 @@
 
 #include "design.h"
 #include "gbm.h"
+#include "ipw.h"
 #include "logit.h"
 #include "module.h"
 #include "psfit.h"
@@ -26,8 +27,11 @@ typedef struct {
 	int missing_ind;        /* --missing ind: fill covariates, add indicators */
 	design_fills fills;     /* the fit's (owned: a recipe's, or the run's copy) */
 	double band[2];         /* the positivity check's (not in the recipe) */
+	support_rule support;   /* --common-support: the rule, and its band when */
+	double support_band[2]; /* fixed */
 	/* the command line's (borrowed from argv) */
 	const char *save_model; /* write the fitted model here */
+	const char *dropped, *dropped_id; /* --dropped FILE, --dropped-id COL */
 	const char *model;      /* score with this model instead of fitting */
 	const psmodel *loaded;  /* scoring: the model, for the recipe entry */
 	/* a recipe's (owned; fitps_params_free) */

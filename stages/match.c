@@ -136,8 +136,8 @@ write_pairs(const char *path, const nnmatch_pairs *pairs, const int64_t *set,
 	for (size_t q = 0; q < pairs->n; q++) {
 		size_t a = pairs->treated[q], b = pairs->control[q];
 
-		fprintf(f, "%lld,%zu,%zu,%.17g", set ? (long long)set[a] : -1LL, a, b,
-		    pairs->weight[q]);
+		fprintf(f, "%lld,%zu,%zu,%.17g", set ? (long long)set[a] : -1LL,
+		    stage_stream_row(a), stage_stream_row(b), pairs->weight[q]);
 		if (idc >= 0) {
 			fputc(',', f);
 			csv_write_cell(f, &rows->cols[idc], a);
@@ -252,6 +252,18 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		    "left out (w_match = 0; counted in the result)",
 		    r.treated_unmatched, r.treated_unmatched + r.treated_matched,
 		    nn.replace ? "within the caliper" : "left (or within the caliper)");
+	if (o->dropped) {
+		stage_dropped list;
+		const char *why = o->exact ? "unmatched: no control in its --exact cell (or "
+		    "within the caliper)" : nn.replace ? "unmatched: no control within the "
+		    "caliper" : "unmatched: no control left (or within the caliper)";
+
+		stage_dropped_open(&list, o->dropped, o->dropped_id, &si.rows);
+		for (size_t i = 0; i < a.n; i++)
+			if (a.t[i] && !(w[i] > 0))
+				stage_dropped_row(&list, &si.rows, i, stage_stream_row(i), why);
+		stage_dropped_close(&list);
+	}
 	table_add_column(&si.head->schema, "w_match", COL_F64, NULL, 0);
 	if (si_set >= 0)
 		table_add_column(&si.head->schema, "match_set", COL_I64, NULL, 0);
@@ -286,7 +298,10 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		char why[512];
 		int p;
 
-		if (nn.replace && !o->exact && !o->mahal &&
+		if (stage_inside_only())
+			why_not = "the common support leaves rows of the propensity model's fit "
+			    "out of this stage";
+		else if (nn.replace && !o->exact && !o->mahal &&
 		    stage_ps_model(si.head, si.head->ps, &si.rows, &psd, &C, &why_not) == 0) {
 			why_not = NULL;
 			if (C > 0)
@@ -469,8 +484,9 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 
 	if (o->weighted_boot && target == 0) {
 		/* the matches kept, the resample's counts reweighting the linear form:
-		 * tau* = tau + (sum of the drawn rows' zeta - sum zeta) / N1 */
-		const replay_units *u = replay_view_units(v);
+		 * tau* = tau + (sum of the drawn rows' zeta - sum zeta) / N1; the
+		 * support, as the matching, the full data's */
+		const replay_units *u = replay_view_all_units(v);
 		double sum = 0;
 
 		for (size_t i = 0; i < u->n; i++)
@@ -655,14 +671,48 @@ weighted_terms(match_params *o, const table *rows, char *why, size_t whylen)
 	return 0;
 }
 
+/* weighted_terms on the rows inside the common support (where the stage
+ * matched), the others' terms 0. */
 static int
-match_prepare_rows(void *params, const table *rows, char *why, size_t whylen)
+weighted_terms_inside(match_params *o, const table *rows, const uint8_t *inside, char *why,
+    size_t whylen)
+{
+	table in;
+	size_t *at, m = 0;
+	double *zeta;
+	int rc;
+
+	if (inside == NULL)
+		return weighted_terms(o, rows, why, whylen);
+	at = xreallocarray(NULL, rows->nrows + 1, sizeof *at);
+	for (size_t i = 0; i < rows->nrows; i++)
+		if (inside[i])
+			at[m++] = i;
+	table_init(&in);
+	table_copy_schema(&in, rows);
+	table_gather(&in, rows, at, m);
+	rc = weighted_terms(o, &in, why, whylen);
+	table_free(&in);
+	if (rc == 0) {
+		zeta = xcalloc(rows->nrows + 1, sizeof *zeta);
+		for (size_t k = 0; k < m; k++)
+			zeta[at[k]] = o->row_zeta[k];
+		free(o->row_zeta);
+		o->row_zeta = zeta;
+	}
+	free(at);
+	return rc;
+}
+
+static int
+match_prepare_rows(void *params, const table *rows, const uint8_t *inside, char *why,
+    size_t whylen)
 {
 	match_params *o = params;
 
 	o->nrows = rows->nrows;
 	why[0] = '\0';
-	if (o->weighted_boot && weighted_terms(o, rows, why, whylen) != 0)
+	if (o->weighted_boot && weighted_terms_inside(o, rows, inside, why, whylen) != 0)
 		return -1;
 	if (o->adjust && (o->p_adj = stage_spec_design(o->adjust_formula, rows, "the recipe's "
 	    "match entry", NULL, &o->row_adj, why, whylen)) < 0)
@@ -727,7 +777,7 @@ static const replay_ops match_replay = {
 /* Options. */
 enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_RAW_CALIPER, OPT_ON, OPT_TIES,
 	OPT_EXACT, OPT_MAHAL, OPT_PAIRS, OPT_PAIRS_ID, OPT_ADJUST, OPT_ADJUST_FORMULA,
-	OPT_ADJUST_FAMILY };
+	OPT_ADJUST_FAMILY, OPT_DROPPED, OPT_DROPPED_ID };
 
 static const struct option match_longopts[] = {
 	{ "k", required_argument, NULL, 'k' },
@@ -740,6 +790,8 @@ static const struct option match_longopts[] = {
 	{ "mahalanobis", required_argument, NULL, OPT_MAHAL },
 	{ "pairs", required_argument, NULL, OPT_PAIRS },
 	{ "pairs-id", required_argument, NULL, OPT_PAIRS_ID },
+	{ "dropped", required_argument, NULL, OPT_DROPPED },
+	{ "dropped-id", required_argument, NULL, OPT_DROPPED_ID },
 	{ "adjust", no_argument, NULL, OPT_ADJUST },
 	{ "adjust-formula", required_argument, NULL, OPT_ADJUST_FORMULA },
 	{ "adjust-family", required_argument, NULL, OPT_ADJUST_FAMILY },
@@ -782,6 +834,9 @@ static const char match_usage[] =
     "                     treated_row, control_row, weight; rows from 0): the\n"
     "                     long form of MatchIt's get_matches()\n"
     "  --pairs-id COL     add this column's values of both rows (a user id)\n"
+    "  --dropped FILE     list the treated units left unmatched as CSV (row,\n"
+    "                     line, reason; the stream's rows from 0)\n"
+    "  --dropped-id COL   add this column's values (a user id) to the list\n"
     "  --adjust           also match_reg_att: the outcome regression on the\n"
     "                     matched sample that MatchIt's vignette recommends\n"
     "                     (Y ~ T * X weighted by w_match; the effect averaged\n"
@@ -834,6 +889,8 @@ match_option(void *params, int opt, const char *arg)
 	case OPT_MAHAL: o->mahal = arg; break;
 	case OPT_PAIRS: o->pairs = arg; break;
 	case OPT_PAIRS_ID: o->pairs_id = arg; break;
+	case OPT_DROPPED: o->dropped = arg; break;
+	case OPT_DROPPED_ID: o->dropped_id = arg; break;
 	case OPT_ADJUST: o->adjust = 1; break;
 	case OPT_ADJUST_FORMULA: o->adjust = 1; o->adjust_formula = arg; break;
 	case OPT_ADJUST_FAMILY:
@@ -856,6 +913,8 @@ match_finish(void *params, const stage_roles *roles)
 		die_usage("--raw-caliper says what --caliper's width is in: give --caliper too");
 	if (o->pairs_id && !o->pairs)
 		die_usage("--pairs-id names the rows of --pairs: give --pairs FILE too");
+	if (o->dropped_id && !o->dropped)
+		die_usage("--dropped-id names the rows of --dropped: give --dropped FILE too");
 	if (!o->nn.replace) {
 		if (o->ties_given && o->nn.ties == TIES_ALL)
 			die_usage("--ties all shares controls between treated units, which "

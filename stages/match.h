@@ -19,6 +19,7 @@ typedef struct {
 	const char *mahal; /* --mahalanobis: match on these covariates */
 	const char *pairs; /* --pairs FILE: the matched pairs as CSV */
 	const char *pairs_id; /* --pairs-id COL: name the rows by this column */
+	const char *dropped, *dropped_id; /* --dropped FILE, --dropped-id COL */
 	int adjust;           /* --adjust: the regression on the matched sample too */
 	const char *adjust_formula; /* its terms; NULL: the stream's covariates */
 	int adjust_family_auto;

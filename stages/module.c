@@ -114,6 +114,7 @@ stage_main(const stage_module *m, int argc, char **argv)
 	if (m->finish)
 		m->finish(params, &roles);
 	stage_note_treatment_option(roles.treatment);
+	stage_note_support(m->all_rows);
 	m->run(params, &roles, &cli);
 	if (m->params_free)
 		m->params_free(params);

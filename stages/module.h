@@ -54,6 +54,8 @@ typedef struct stage_module {
 	const struct option *longopts; /* its own long options, { NULL } last */
 	unsigned role_options;         /* ROLE_*: the roles it reads, each of which
 					  the command line may override */
+	int all_rows;                  /* it sees the rows outside the common
+					  support too (stage.h): fitps, boot */
 	size_t params_size;
 	void (*defaults)(void *params);
 	/* One of its options (the val of its longopts, or a short one); a bad

@@ -21,6 +21,7 @@ static const char *reasons[REPLICATE_REASONS] = {
 	"a group's weights summed to 0",
 	"no treated unit could be matched",
 	"an outcome model could not be fitted",
+	"a group had no unit inside the common support",
 };
 
 const char *
@@ -86,6 +87,7 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 	double *X;
 	int cols;
 	const replay_step *ps_step = p->ps_step >= 0 ? &p->steps[p->ps_step] : NULL;
+	const uint8_t *inside = NULL;
 	char why[512];
 
 	memset(d, 0, sizeof *d);
@@ -133,11 +135,25 @@ replay_data_prepare(replay_data *d, const replay_plan *p, const table *rows)
 	free(group_of_row);
 	free(t);
 	free(y);
+	if (p->support) { /* the rows the stages ran on */
+		const column *c = &rows->cols[stage_column(rows, p->support, "common support",
+		    "fitps --common-support")];
+
+		if (c->type != COL_BOOL)
+			die("the common support's column '%s' is %s: it must be bool", p->support,
+			    coltype_name(c->type));
+		inside = c->data;
+		for (size_t i = 0; i < n; i++)
+			if (inside[i] == BOOL_MISSING)
+				die("the common support's column '%s' is missing at %s", p->support,
+				    stage_row(i));
+	}
 	for (int k = 0; k < p->nsteps; k++) {
 		const replay_step *st = &p->steps[k];
 
 		if (st->module->replay && st->module->replay->prepare_rows &&
-		    st->module->replay->prepare_rows(st->params, rows, why, sizeof why) != 0)
+		    st->module->replay->prepare_rows(st->params, rows, inside, why,
+		    sizeof why) != 0)
 			die("%s", why);
 	}
 }
@@ -155,6 +171,8 @@ replay_data_free(replay_data *d)
 	free(d->ps);
 	memset(d, 0, sizeof *d);
 }
+
+enum { ROWS_NONE, ROWS_INSIDE, ROWS_ALL }; /* what the row lists hold */
 
 struct replay_scratch {
 	/* per group: units, treated units, propensity */
@@ -180,7 +198,8 @@ struct replay_scratch {
 	double *ry, *rps, *rw, *rd;
 	size_t *rrow;
 	size_t nrows;
-	int rows_ready;
+	int rows_ready;         /* ROWS_* */
+	double band[2];         /* the common support so far: rows outside go */
 	uint64_t serial;        /* replay_run calls so far: a replicate's number here */
 	/* what the estimators see of it (replay_view) */
 	replay_cells cells_view;
@@ -390,13 +409,15 @@ cell_propensities(replay_scratch *s)
 		s->cps[m] = s->ps[s->cgroup[m]];
 }
 
-/* The replicate's rows in stream order, each copy of a row as a row. */
+/* The replicate's rows in stream order, each copy of a row as a row: those
+ * inside the support so far (restricted), or all. */
 static void
-expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
+expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s, int restricted)
 {
 	size_t m = 0;
+	double lo = restricted ? s->band[0] : 0, hi = restricted ? s->band[1] : 1;
 
-	if (s->rows_ready)
+	if (s->rows_ready == (restricted ? ROWS_INSIDE : ROWS_ALL))
 		return;
 	if (s->rt == NULL) { /* memory touched costs: only for what needs rows */
 		size_t n = s->nrows_cap;
@@ -418,15 +439,19 @@ expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		size_t k = d->pos[i];
 		uint32_t c = s->row_count[k];
 
+		double ps = s->ps[d->group[k]];
+
+		if (c && !(ps >= lo && ps <= hi))
+			continue; /* outside the common support */
 		for (uint32_t j = 0; j < c; j++, m++) {
 			s->rt[m] = d->t[k];
 			s->ry[m] = d->y[k];
-			s->rps[m] = s->ps[d->group[k]];
+			s->rps[m] = ps;
 			s->rrow[m] = i;
 		}
 	}
 	s->nrows = m;
-	s->rows_ready = 1;
+	s->rows_ready = restricted ? ROWS_INSIDE : ROWS_ALL;
 }
 
 /* What a step sees of a replicate. */
@@ -448,11 +473,21 @@ replay_view_cells(replay_view *v)
 }
 
 const replay_units *
+replay_view_all_units(replay_view *v)
+{
+	replay_scratch *s = v->s;
+
+	expand_rows(v->d, v->r, s, 0);
+	s->units_view = (replay_units){ s->rt, s->ry, s->rps, s->nrows, s->rw, s->rd, s->rrow };
+	return &s->units_view;
+}
+
+const replay_units *
 replay_view_units(replay_view *v)
 {
 	replay_scratch *s = v->s;
 
-	expand_rows(v->d, v->r, s);
+	expand_rows(v->d, v->r, s, 1);
 	s->units_view = (replay_units){ s->rt, s->ry, s->rps, s->nrows, s->rw, s->rd, s->rrow };
 	return &s->units_view;
 }
@@ -512,12 +547,50 @@ propensities(const replay_plan *p, const replay_data *d, const replay_rows *r,
 	return REPLICATE_OK;
 }
 
+/* Step `step`'s common support, if it sets one: the cells outside it taken
+ * out (and the rows, when made again) for the steps after it. */
+static replicate_status
+apply_support(const replay_plan *p, int step, const replay_data *d, const replay_rows *r,
+    replay_scratch *s)
+{
+	const replay_ops *ops = p->steps[step].module->replay;
+	replay_view v = { d, r, s, step };
+	double band[2], units = 0, treated = 0;
+	size_t m = 0;
+	int rc;
+
+	if (ops->support == NULL || (rc = ops->support(p->steps[step].params, &v, band)) == 0)
+		return REPLICATE_OK;
+	if (rc < 0)
+		return REPLICATE_NO_SUPPORT;
+	s->band[0] = fmax(s->band[0], band[0]);
+	s->band[1] = fmin(s->band[1], band[1]);
+	for (size_t c = 0; c < s->ncells; c++) {
+		if (!(s->cps[c] >= s->band[0] && s->cps[c] <= s->band[1]))
+			continue;
+		s->ct[m] = s->ct[c];
+		s->cps[m] = s->cps[c];
+		s->ccount[m] = s->ccount[c];
+		s->cysum[m] = s->cysum[c];
+		s->cgroup[m] = s->cgroup[c];
+		units += s->ccount[c];
+		treated += s->ct[c] ? s->ccount[c] : 0;
+		m++;
+	}
+	s->ncells = m;
+	s->rows_ready = 0;
+	if (treated == 0 || treated == units)
+		return REPLICATE_NO_SUPPORT;
+	return REPLICATE_OK;
+}
+
 replicate_status
 replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
     replay_scratch *s, double *out, char *why, size_t whylen)
 {
 	char detail[512];
 	replicate_status st;
+	int last = -1;
 
 	s->rows_ready = 0;
 	s->serial++;
@@ -530,13 +603,23 @@ replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
 	if ((st = propensities(p, d, r, s, detail, sizeof detail)) != REPLICATE_OK)
 		return fail(st, why, whylen, detail[0] ? detail : NULL);
 	cell_propensities(s);
-	for (int k = 0; k < p->ntargets; k++) {
-		const replay_target *t = &p->targets[k];
-		const replay_step *step = &p->steps[t->step];
-		replay_view v = { d, r, s, t->step };
+	s->band[0] = 0, s->band[1] = 1;
+	for (int k = 0; k < p->ntargets; k++)
+		last = p->targets[k].step > last ? p->targets[k].step : last;
+	/* step by step: a step's common support holds for the steps after it */
+	for (int j = 0; j <= last; j++) {
+		for (int k = 0; k < p->ntargets; k++) {
+			const replay_target *t = &p->targets[k];
+			const replay_step *step = &p->steps[t->step];
+			replay_view v = { d, r, s, t->step };
 
-		st = step->module->replay->estimate(step->params, t->id, &v, &out[k]);
-		if (st != REPLICATE_OK)
+			if (t->step != j)
+				continue;
+			st = step->module->replay->estimate(step->params, t->id, &v, &out[k]);
+			if (st != REPLICATE_OK)
+				return fail(st, why, whylen, NULL);
+		}
+		if (j < last && (st = apply_support(p, j, d, r, s)) != REPLICATE_OK)
 			return fail(st, why, whylen, NULL);
 	}
 	return REPLICATE_OK;

@@ -37,6 +37,7 @@ typedef enum {
 	REPLICATE_ZERO_WEIGHT,
 	REPLICATE_NO_MATCH,
 	REPLICATE_OUTCOME_FAILED,
+	REPLICATE_NO_SUPPORT,
 	REPLICATE_REASONS
 } replicate_status;
 
@@ -76,8 +77,13 @@ typedef struct {
 
 typedef struct replay_view replay_view;
 const replay_cells *replay_view_cells(replay_view *v);
-/* Made on the first call of a replicate (it costs a pass over the rows). */
+/* Made on the first call of a replicate (it costs a pass over the rows):
+ * the rows inside the common support as the steps before this one set it
+ * on the replicate. */
 const replay_units *replay_view_units(replay_view *v);
+/* Every drawn row, whatever the support (boot --matching weighted holds the
+ * full data's matching, and with it the full data's support, fixed). */
+const replay_units *replay_view_all_units(replay_view *v);
 /* The calling step's own memory in this thread, NULL at first; the step's
  * scratch_free gives it back when the thread's scratch goes. */
 void **replay_view_scratch(replay_view *v);
@@ -117,9 +123,13 @@ typedef struct replay_ops {
 	 * covariates for the Mahalanobis distance): does it read this one (so
 	 * that boot keeps it)? And, once, the whole stream's rows in stream
 	 * order, from which it keeps what it needs per row inside its params
-	 * (freed by params_free); returns -1 with why on bad data. NULL: none. */
+	 * (freed by params_free); inside[i] says whether row i is inside the
+	 * stream's common support (NULL: no support, every row is), which is
+	 * where the stage itself ran. Returns -1 with why on bad data. NULL:
+	 * none. */
 	int (*reads)(const void *params, const char *column);
-	int (*prepare_rows)(void *params, const table *rows, char *why, size_t whylen);
+	int (*prepare_rows)(void *params, const table *rows, const uint8_t *inside, char *why,
+	    size_t whylen);
 	/* A boot option the step's replay heeds (replay_plan_option), before
 	 * prepare_rows; and how a target is resampled, for its result (NULL, or
 	 * a NULL answer: the stage's computation redone on each resample). */
@@ -130,6 +140,12 @@ typedef struct replay_ops {
 	int (*target)(const void *params, const char *result_name);
 	replicate_status (*estimate)(const void *params, int target, replay_view *v,
 	    double *out);
+	/* A step that sets the common support for the steps after it (fitps
+	 * --common-support, weight --trim): the band of propensities kept, on
+	 * this replicate's cells (as the steps before it left them) into
+	 * band. Returns 1 when it sets one, 0 when it sets none, -1 when it
+	 * cannot (a group without units). NULL: none. */
+	int (*support)(const void *params, replay_view *v, double band[2]);
 	void (*scratch_free)(void *scratch);
 } replay_ops;
 
@@ -153,6 +169,7 @@ typedef struct {
 	const char *ps_source;  /* how the propensities are had, for the result */
 	unsigned needs;         /* the roles the replayed steps read (NEEDS_*) */
 	char *treatment, *outcome, *ps;
+	char *support;          /* the stream's common support column, or NULL */
 	replay_target *targets;
 	int ntargets;
 	char **skipped;         /* stages in the recipe that are not replayed */

@@ -78,6 +78,7 @@ replay_plan_from_recipe(replay_plan *p, const stream_head *h, int fixed_ps)
 	p->treatment = dup_or_null(h->treatment);
 	p->outcome = dup_or_null(h->outcome);
 	p->ps = dup_or_null(h->ps);
+	p->support = dup_or_null(h->support);
 	msgpack_unpacked_init(&p->entry);
 	for (int i = 0; i < h->nrecipe; i++) {
 		const msgpack_object *e;
@@ -207,7 +208,8 @@ replay_plan_reads(const replay_plan *p, const char *column)
 {
 	if ((p->treatment && strcmp(column, p->treatment) == 0) ||
 	    (p->outcome && strcmp(column, p->outcome) == 0) ||
-	    (p->ps && strcmp(column, p->ps) == 0))
+	    (p->ps && strcmp(column, p->ps) == 0) ||
+	    (p->support && strcmp(column, p->support) == 0))
 		return 1;
 	if (p->ps_step >= 0) {
 		const replay_step *st = &p->steps[p->ps_step];
@@ -239,6 +241,7 @@ replay_plan_free(replay_plan *p)
 	free(p->steps);
 	free(p->treatment);
 	free(p->outcome);
+	free(p->support);
 	free(p->ps);
 	for (int i = 0; i < p->ntargets; i++)
 		free(p->targets[i].name);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv.h"
 #include "err.h"
 #include "mpo.h"
 #include "xalloc.h"
@@ -24,6 +25,65 @@ rawlist_free(rawlist *l)
 	free(l->items);
 	l->items = NULL;
 	l->n = 0;
+}
+
+/* The common support (stream_head.support). A stage that honours it sees
+ * the rows inside only, numbered among themselves; the rows outside are put
+ * back in their places as it writes, so that the stream carries every row
+ * (boot resamples them all and applies the rule to each resample). */
+static struct {
+	int all_rows;        /* the stage sees every row (stage_note_support) */
+	int col;             /* the support column in the input, -1: none */
+	int ninput;          /* the input's columns (the stage's come after) */
+	size_t *outside;     /* stream positions of the rows outside, ascending */
+	size_t noutside, cap;
+	size_t seen;         /* stream rows split so far */
+	table rows;          /* stage_read_all: the rows outside, for stage_write */
+	uint8_t *keep;
+	size_t *at, keep_cap;
+} support = { .col = -1 };
+
+void
+stage_note_support(int all_rows)
+{
+	support.all_rows = all_rows;
+}
+
+size_t
+stage_outside_support(void)
+{
+	return support.noutside;
+}
+
+int
+stage_inside_only(void)
+{
+	return support.col >= 0;
+}
+
+/* A row as the stage numbers it (among the rows inside) in the stream: the
+ * least position p, not outside, with `row` rows inside before it. */
+size_t
+stage_stream_row(size_t row)
+{
+	size_t p = row;
+
+	for (;;) {
+		size_t lo = 0, hi = support.noutside, q;
+
+		while (lo < hi) { /* outside positions <= p */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (support.outside[mid] <= p)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		q = row + lo;
+		if (q == p)
+			return p;
+		p = q;
+	}
 }
 
 static const char *treatment_option;
@@ -66,6 +126,119 @@ stage_open(stage_input *si, const cli_common *cli)
 	derive_text_treatment(si, cli->quiet);
 	table_init(&si->rows);
 	table_copy_schema(&si->rows, &si->head->schema);
+	support.ninput = si->rows.ncols;
+	if (si->head->support && !support.all_rows) {
+		support.col = stage_column(&si->head->schema, si->head->support,
+		    "common support", "fitps --common-support");
+		if (si->head->schema.cols[support.col].type != COL_BOOL)
+			die("the common support's column '%s' is %s: it must be bool (1 inside)",
+			    si->head->support, coltype_name(si->head->schema.cols[support.col].type));
+		table_init(&support.rows);
+		table_copy_schema(&support.rows, &si->head->schema);
+	}
+}
+
+/* Takes the rows outside the support out of rows (a batch, or every row),
+ * noting their stream positions; with keep_outside, into support.rows. */
+static void
+split_support(table *rows, int keep_outside)
+{
+	const uint8_t *in = rows->cols[support.col].data;
+	size_t n = rows->nrows, nout = 0;
+
+	if (n > support.keep_cap) {
+		support.keep_cap = n;
+		support.keep = xrealloc(support.keep, n);
+		support.at = xreallocarray(support.at, n, sizeof *support.at);
+	}
+	for (size_t r = 0; r < n; r++) {
+		if (in[r] == BOOL_MISSING)
+			die("the common support's column '%s' is missing at row %zu, counting "
+			    "from 0 (in the stream)", rows->cols[support.col].name, support.seen + r);
+		support.keep[r] = in[r] != 0;
+		if (!in[r])
+			support.at[nout++] = r;
+	}
+	if (nout) {
+		if (support.noutside + nout > support.cap) {
+			support.cap = 2 * (support.noutside + nout);
+			support.outside = xreallocarray(support.outside, support.cap,
+			    sizeof *support.outside);
+		}
+		for (size_t j = 0; j < nout; j++)
+			support.outside[support.noutside + j] = support.seen + support.at[j];
+		support.noutside += nout;
+		if (keep_outside) {
+			table part;
+
+			table_init(&part);
+			table_copy_schema(&part, rows);
+			table_gather(&part, rows, support.at, nout);
+			table_append_rows(&support.rows, &part, 0, nout);
+			table_free(&part);
+		}
+		table_keep_rows(rows, support.keep);
+	}
+	support.seen += n;
+}
+
+/* A column a stage added, in a row outside the support: weight 0 (w_*),
+ * not inside (bool), else missing. */
+static void
+outside_value(const column *c, size_t r)
+{
+	switch (c->type) {
+	case COL_F64:
+		((double *)c->data)[r] = strncmp(c->name, "w_", 2) == 0 ? 0 : NAN;
+		break;
+	case COL_I64:
+		((int64_t *)c->data)[r] = I64_MISSING;
+		break;
+	case COL_BOOL:
+		((uint8_t *)c->data)[r] = 0;
+		break;
+	case COL_CAT:
+		((int32_t *)c->data)[r] = -1;
+		break;
+	}
+}
+
+/* rows (the stage's, inside the support) with the rows outside put back in
+ * their places, into all (made here): pos[0..npos) are the outside rows'
+ * stream positions and `first` the stream position of the merged rows'
+ * first. The outside rows' input columns come from `outside`: its row j
+ * (by_position 0: a table of the outside rows only) or its row pos[j] -
+ * first (1: the whole batch); the columns the stage added get
+ * outside_value. */
+static void
+merge_support(table *all, const table *rows, const table *outside, size_t first,
+    const size_t *pos, size_t npos, int by_position)
+{
+	size_t n = rows->nrows + npos, i = 0, j = 0;
+
+	table_init(all);
+	table_copy_schema(all, rows);
+	table_set_rows(all, n);
+	for (size_t p = 0; p < n; p++) {
+		int out = j < npos && pos[j] == first + p;
+		size_t from = by_position ? p : j;
+
+		for (int c = 0; c < all->ncols; c++) {
+			size_t w = coltype_width(all->cols[c].type);
+			char *to = (char *)all->cols[c].data + p * w;
+
+			if (!out)
+				memcpy(to, (const char *)rows->cols[c].data + i * w, w);
+			else if (c < support.ninput)
+				memcpy(to, (const char *)outside->cols[c].data + from * w, w);
+			else
+				outside_value(&all->cols[c], p);
+		}
+		if (out)
+			j++;
+		else
+			i++;
+	}
 }
 
 static struct {
@@ -106,6 +279,8 @@ stage_row(size_t row)
 	static int next;
 	char *b = buf[next++ & 3];
 
+	row = stage_stream_row(row);
+
 	if (source.lines)
 		snprintf(b, sizeof buf[0], "row %zu, line %llu of %s", row,
 		    (unsigned long long)(source.first_line + (int64_t)row), source.file);
@@ -145,10 +320,12 @@ stage_read_all(stage_input *si)
 		stream_event ev = stream_in_next(si->in, &si->rows, &raw);
 
 		if (ev == STREAM_END)
-			return;
+			break;
 		if (ev == STREAM_RESULT)
 			rawlist_add(&si->results, &raw);
 	}
+	if (support.col >= 0)
+		split_support(&si->rows, 1);
 }
 
 stream_out *
@@ -188,6 +365,8 @@ stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *reci
 			continue;
 		}
 		stream_out_rows(out, &batch, 0, batch.nrows);
+		if (support.col >= 0)
+			split_support(&batch, 0);
 		table_set_rows_written(&si->rows, at + batch.nrows, si->rows.ncols);
 		for (int k = 0; k < nkept; k++) {
 			size_t w = coltype_width(batch.cols[kept[k]].type);
@@ -199,6 +378,26 @@ stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *reci
 	table_free(&batch);
 	free(kept);
 	return out;
+}
+
+/* A batch through a stage that sees the rows inside the support: fn on
+ * those, then the batch written with the rows outside in their places. */
+static void
+stream_batch_inside(stage_input *si, stream_out *out, stage_batch_fn fn, void *ctx)
+{
+	size_t first = support.seen, before = support.noutside;
+	table whole, all;
+
+	table_init(&whole);
+	table_copy_schema(&whole, &si->rows);
+	table_append_rows(&whole, &si->rows, 0, si->rows.nrows);
+	split_support(&si->rows, 0);
+	fn(&si->rows, ctx);
+	merge_support(&all, &si->rows, &whole, first, support.outside + before,
+	    support.noutside - before, 1);
+	stream_out_rows(out, &all, 0, all.nrows);
+	table_free(&all);
+	table_free(&whole);
 }
 
 stream_out *
@@ -219,16 +418,26 @@ stage_stream(stage_input *si, const cli_common *cli, const stream_head *head,
 		if (ev == STREAM_RESULT) {
 			stream_out_raw(out, raw.bytes, raw.len);
 			rawlist_add(&si->results, &raw); /* for what the stage reads at the end */
-		} else {
+		} else if (support.col < 0) {
 			fn(&si->rows, ctx);
 			stream_out_rows(out, &si->rows, 0, si->rows.nrows);
-		}
+		} else
+			stream_batch_inside(si, out, fn, ctx);
 	}
 }
 
 void
 stage_input_free(stage_input *si)
 {
+	if (support.col >= 0)
+		table_free(&support.rows);
+	free(support.outside);
+	free(support.keep);
+	free(support.at);
+	support.outside = support.at = NULL;
+	support.keep = NULL;
+	support.noutside = support.cap = support.keep_cap = support.seen = 0;
+	support.col = -1;
 	table_free(&si->rows);
 	rawlist_free(&si->results);
 	stream_in_free(si->in);
@@ -452,7 +661,14 @@ stage_write(const cli_common *cli, const stream_head *head, const table *rows,
 	stream_out *out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
 
 	stream_out_head(out, head);
-	stream_out_rows(out, rows, 0, rows->nrows);
+	if (support.noutside && support.rows.ncols) {
+		table all;
+
+		merge_support(&all, rows, &support.rows, 0, support.outside, support.noutside, 0);
+		stream_out_rows(out, &all, 0, all.nrows);
+		table_free(&all);
+	} else
+		stream_out_rows(out, rows, 0, rows->nrows);
 	for (int i = 0; upstream && i < upstream->n; i++)
 		stream_out_raw(out, upstream->items[i].bytes, upstream->items[i].len);
 	for (int i = 0; i < nresults; i++)
@@ -734,4 +950,51 @@ bad:
 	snprintf(why, whylen, "the recipe's %s entry has a 'missing_fills' that is not a map "
 	    "of column to a number or nil", stage);
 	return -1;
+}
+
+void
+stage_dropped_open(stage_dropped *d, const char *path, const char *id_col,
+    const table *schema)
+{
+	memset(d, 0, sizeof *d);
+	d->idc = -1;
+	if (path == NULL)
+		return;
+	if (id_col && (d->idc = table_find(schema, id_col)) < 0)
+		die("--dropped-id: no column '%s' in the stream", id_col);
+	if ((d->f = fopen(path, "w")) == NULL)
+		die("--dropped: cannot write %s:", path);
+	d->path = path;
+	d->lines = source.lines;
+	d->first_line = source.first_line;
+	fprintf(d->f, "row,line,%s%sreason\n", d->idc >= 0 ? id_col : "",
+	    d->idc >= 0 ? "," : "");
+}
+
+void
+stage_dropped_row(stage_dropped *d, const table *rows, size_t r, size_t stream_row,
+    const char *reason)
+{
+	if (d->f == NULL)
+		return;
+	fprintf(d->f, "%zu,", stream_row);
+	if (d->lines)
+		fprintf(d->f, "%lld", (long long)(d->first_line + (int64_t)stream_row));
+	fputc(',', d->f);
+	if (d->idc >= 0) {
+		csv_write_cell(d->f, &rows->cols[d->idc], r);
+		fputc(',', d->f);
+	}
+	fprintf(d->f, "\"%s\"\n", reason);
+	d->count++;
+}
+
+void
+stage_dropped_close(stage_dropped *d)
+{
+	if (d->f == NULL)
+		return;
+	if (fflush(d->f) != 0 || ferror(d->f) || fclose(d->f) != 0)
+		die("--dropped: writing %s:", d->path);
+	d->f = NULL;
 }

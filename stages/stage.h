@@ -7,6 +7,8 @@
 #ifndef PSFLOW_STAGE_H
 #define PSFLOW_STAGE_H
 
+#include <stdio.h>
+
 #include "cli.h"
 #include "design.h"
 #include "ipw.h"
@@ -38,6 +40,47 @@ void stage_open(stage_input *si, const cli_common *cli);
  * `COL=LEVEL` that is not a column yet is made one at stage_open, a bool
  * column of that name which the stream carries on. */
 void stage_note_treatment_option(const char *treatment);
+/* The common support (the head's support role: a bool column, 0 outside):
+ * stage_main says whether the stage sees every row (all_rows: fitps, boot)
+ * or, as the others, only the rows inside. Those see the rows inside
+ * numbered among themselves (stage_read_all, stage_stream,
+ * stage_read_all_passing keep only them; stage_row names a row by its
+ * place in the stream), and stage_write and stage_stream put the rows
+ * outside back in their places: the columns the stage added are 0 there
+ * for weights (w_*) and bools, missing otherwise. */
+void stage_note_support(int all_rows);
+/* The column a rule makes (fitps --common-support, weight --trim). */
+#define STAGE_SUPPORT_COLUMN "in_support"
+/* The rows left out so far as outside the support. */
+size_t stage_outside_support(void);
+/* Does this stage see only the rows inside a support (the stream has one,
+ * and the stage is not all_rows)? */
+int stage_inside_only(void);
+/* A row as the stage numbers it, as the stream does (from 0). */
+size_t stage_stream_row(size_t row);
+
+/* --dropped FILE: the rows a stage leaves out (missing values, outside the
+ * common support, trimmed, unmatched), one CSV line each: row (the stream's,
+ * from 0), line (the CSV line, when the stream came from one), the
+ * --dropped-id column's value when given, reason. */
+typedef struct {
+	FILE *f;
+	const char *path;
+	int idc;
+	size_t count;
+	int64_t first_line; /* the source's lines, as when it was opened */
+	int lines;
+} stage_dropped;
+
+/* Opens path (NULL: d lists nothing) with id_col from schema (NULL:
+ * none); dies when it cannot. */
+void stage_dropped_open(stage_dropped *d, const char *path, const char *id_col,
+    const table *schema);
+/* Row r of rows, at stream row stream_row. */
+void stage_dropped_row(stage_dropped *d, const table *rows, size_t r, size_t stream_row,
+    const char *reason);
+/* Dies when the file could not be written whole. */
+void stage_dropped_close(stage_dropped *d);
 /* A stream row as messages name it: "row 8, line 10 of users.csv" when the
  * stream came from csv2mp with one line per row and no stage dropped rows
  * since (the head's meta says so), else "row 8, counting from 0". One of

@@ -74,7 +74,12 @@ sandwich_open(sandwich *sw, const weight_params *o, const stream_head *h, const 
 			die("cluster column '%s' is f64: give a whole-number or categorical "
 			    "column (an id)", o->cluster);
 	}
-	if (stage_ps_model(h, h->ps, schema, &sw->d, &sw->C, &sw->why_not) == 0) {
+	if (stage_inside_only())
+		/* the model's estimating equations sum over every row, and this
+		 * stage sees only those inside */
+		sw->why_not = "the common support leaves rows of the propensity model's fit "
+		    "out of this stage (boot's interval includes both)";
+	else if (stage_ps_model(h, h->ps, schema, &sw->d, &sw->C, &sw->why_not) == 0) {
 		sw->p = sw->d.nterms + 1;
 		sw->beta = xcalloc((size_t)sw->p, sizeof *sw->beta);
 		sw->ok = 1;
@@ -241,6 +246,11 @@ ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
 {
 	char col[16], name[16];
 
+	ipw_summary kept = *s; /* n: the units --trim left in */
+
+	for (int g = 0; g < 2; g++)
+		kept.n[g] -= trimmed[g];
+	s = &kept;
 	snprintf(col, sizeof col, "w_%s", estimand_name(e));
 	snprintf(name, sizeof name, "ipw_%s", estimand_name(e));
 	result_begin(m, "weight", name);
@@ -280,10 +290,51 @@ die_zero_weight(estimand e, const ipw_summary *s)
 	    estimand_name(e), s->sum_w[1] > 0 ? "control" : "treated");
 }
 
+/* --trim sets the common support for the stages after (stage.h): the
+ * column in_support, added with its role unless an earlier rule made it
+ * (whose rows outside this stage does not see). Returns its column in
+ * rows, or -1 without --trim. */
+static int
+support_column(const weight_params *o, stage_input *si)
+{
+	stream_head *h = si->head;
+	int c;
+
+	if (!o->adjust.trim_auto && !(o->adjust.trim_hi > 0))
+		return -1;
+	if (h->support)
+		return table_find(&si->rows, h->support);
+	if (table_find(&h->schema, STAGE_SUPPORT_COLUMN) >= 0)
+		die("the stream has a column '%s' but no common support: weight --trim would "
+		    "make that column", STAGE_SUPPORT_COLUMN);
+	c = table_add_column(&si->rows, STAGE_SUPPORT_COLUMN, COL_BOOL, NULL, 0);
+	table_add_column(&h->schema, STAGE_SUPPORT_COLUMN, COL_BOOL, NULL, 0);
+	stream_head_set_role(&h->support, STAGE_SUPPORT_COLUMN);
+	return c;
+}
+
+/* The rows --trim leaves in (ps in the band used) are inside; the others
+ * are listed (--dropped), rows numbered from row0 as the stage sees them. */
+static void
+mark_support(table *rows, int col, const double *ps, size_t n, size_t row0,
+    const ipw_opts *used, stage_dropped *list)
+{
+	uint8_t *in = rows->cols[col].data;
+	char why[128];
+
+	snprintf(why, sizeof why, "trimmed: ps not in [%.15g, %.15g]", used->trim_lo,
+	    used->trim_hi);
+	for (size_t i = 0; i < n; i++) {
+		in[i] = !(used->trim_hi > 0 && (ps[i] < used->trim_lo || ps[i] > used->trim_hi));
+		if (!in[i])
+			stage_dropped_row(list, rows, i, stage_stream_row(row0 + i), why);
+	}
+}
+
 /* --truncate and --stabilize need every row (a quantile, a share). */
 static void
 weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
-    const int *wcol)
+    const int *wcol, int support_col, stage_dropped *dropped)
 {
 	stage_arrays a;
 	mpseq results[EST_COUNT + 1], *list[EST_COUNT + 1];
@@ -327,6 +378,8 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 		pshist_init(&hist[e]);
 		pshist_add(&hist[e], a.t, a.ps, w[e], a.n);
 	}
+	if (support_col >= 0)
+		mark_support(&si->rows, support_col, a.ps, a.n, 0, &used, dropped);
 	sandwich_add(&sw, &si->rows, a.n, a.t, a.ps, a.y, w, o->adjust.stabilize ? scale : NULL,
 	    ones);
 	sandwich_finish(&sw, &si->results);
@@ -356,6 +409,8 @@ typedef struct {
 	const weight_params *o;
 	const int *wcol;
 	int ti, yi, pi;
+	int support_col;        /* --trim's in_support, or -1 */
+	stage_dropped *list;    /* --dropped */
 	ipw_accum acc[EST_COUNT + 1]; /* [EST_COUNT]: the naive difference */
 	pshist hist[EST_COUNT + 1];
 	size_t trimmed[EST_COUNT][2];
@@ -424,6 +479,8 @@ weight_batch(table *rows, void *ctx)
 		ipw_accum_add(&ws->acc[e], w, ws->t, ws->y, n);
 		pshist_add(&ws->hist[e], ws->t, ws->ps, w, n);
 	}
+	if (!ws->failed && ws->support_col >= 0)
+		mark_support(rows, ws->support_col, ws->ps, n, row0, &ws->o->adjust, ws->list);
 	if (!ws->failed) {
 		double *w[EST_COUNT] = { NULL };
 
@@ -436,10 +493,10 @@ weight_batch(table *rows, void *ctx)
 
 static void
 weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
-    const int *wcol, int ti, int yi, int pi)
+    const int *wcol, int ti, int yi, int pi, int support_col, stage_dropped *list)
 {
 	weight_stream ws = { .o = o, .wcol = wcol, .ti = ti, .yi = yi, .pi = pi,
-		.range_row = NONE };
+		.support_col = support_col, .list = list, .range_row = NONE };
 	stream_out *out;
 	ipw_summary s;
 	mpseq m;
@@ -511,7 +568,8 @@ weight_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	const weight_params *o = params;
 	stage_input si;
 	stream_head *h;
-	int wcol[EST_COUNT], ti, yi, pi, first;
+	int wcol[EST_COUNT], ti, yi, pi, first, sc;
+	stage_dropped list;
 
 	stage_open(&si, cli);
 	h = si.head;
@@ -528,11 +586,14 @@ weight_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	first = stage_claim_columns(&weight_module, o, &si.rows, &h->schema, NULL);
 	for (int e = 0, k = 0; e < EST_COUNT; e++)
 		wcol[e] = o->estimands[e] ? first + k++ : -1;
+	sc = support_column(o, &si);
+	stage_dropped_open(&list, o->dropped, o->dropped_id, &h->schema);
 	stage_add_recipe(&weight_module, o, h);
 	if (o->adjust.truncate_q > 0 || o->adjust.stabilize || o->adjust.trim_auto)
-		weight_all_rows(o, cli, &si, wcol);
+		weight_all_rows(o, cli, &si, wcol, sc, &list);
 	else
-		weight_streaming(o, cli, &si, wcol, ti, yi, pi);
+		weight_streaming(o, cli, &si, wcol, ti, yi, pi, sc, &list);
+	stage_dropped_close(&list);
 	stage_input_free(&si);
 }
 
@@ -681,14 +742,36 @@ weight_estimate(const void *params, int target, replay_view *v, double *out)
 	return REPLICATE_OK;
 }
 
+/* --trim's band on a replicate (the one its estimates used), the common
+ * support of the steps after. */
+static int
+weight_support(const void *params, replay_view *v, double band[2])
+{
+	const weight_params *o = params;
+	const replay_cells *c;
+	const ipw_opts *used;
+
+	if (!o->adjust.trim_auto && !(o->adjust.trim_hi > 0))
+		return 0;
+	c = replay_view_cells(v);
+	used = replicate_opts(o, v, c->ps, c->count, c->n);
+	if (!(used->trim_hi > 0))
+		return 0;
+	band[0] = used->trim_lo;
+	band[1] = used->trim_hi;
+	return 1;
+}
+
 static const replay_ops weight_replay = {
 	.target = weight_target,
 	.estimate = weight_estimate,
 	.scratch_free = free,
+	.support = weight_support,
 };
 
 /* Options. */
-enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE, OPT_BAND, OPT_CLUSTER };
+enum { OPT_TRIM = OPT_PROGRAM_BASE, OPT_TRUNCATE, OPT_STABILIZE, OPT_BAND, OPT_CLUSTER,
+	OPT_DROPPED, OPT_DROPPED_ID };
 
 static const struct option weight_longopts[] = {
 	{ "estimand", required_argument, NULL, 'e' },
@@ -697,6 +780,8 @@ static const struct option weight_longopts[] = {
 	{ "stabilize", no_argument, NULL, OPT_STABILIZE },
 	{ "band", required_argument, NULL, OPT_BAND },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
+	{ "dropped", required_argument, NULL, OPT_DROPPED },
+	{ "dropped-id", required_argument, NULL, OPT_DROPPED_ID },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -713,7 +798,9 @@ static const char weight_usage[] =
     "\n"
     "  -e, --estimand LIST  comma-separated: ate, att, atc, ato (overlap);\n"
     "                       default ate. Adds columns w_ate, w_att, ...\n"
-    "  --trim LO,HI         rows with ps outside [LO, HI] get weight 0 (counted)\n"
+    "  --trim LO,HI         rows with ps outside [LO, HI] get weight 0 (counted),\n"
+    "                       and every later stage leaves them out (the common\n"
+    "                       support: column in_support, as fitps --common-support)\n"
     "  --trim auto          the band by Crump et al. (2009)'s optimal rule,\n"
     "                       chosen on the data (and on each bootstrap resample)\n"
     "  --truncate Q         cap each group's weights at their Q-quantile\n"
@@ -722,11 +809,26 @@ static const char weight_usage[] =
     "                       ps outside [LO, HI] and warn past 2% (default 0.05,0.95)\n"
     "  --cluster COL        cluster-robust SEs: units of one COL value (a workspace)\n"
     "                       are not independent\n"
+    "  --dropped FILE       list the rows --trim leaves out as CSV (row, line,\n"
+    "                       reason; the stream's rows from 0)\n"
+    "  --dropped-id COL     add this column's values (a user id) to the list\n"
     "  -t, -y, --ps COL     override the treatment, outcome, propensity roles\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  gen | fitps -t opt_in_agent_mode -y task_completed \\\n"
     "      -x engagement_tier,query_confidence | weight --estimand ate,att | report\n";
+
+static void
+weight_finish(void *params, const stage_roles *roles)
+{
+	const weight_params *o = params;
+
+	(void)roles;
+	if (o->dropped_id && !o->dropped)
+		die_usage("--dropped-id names the rows of --dropped: give --dropped FILE too");
+	if (o->dropped && !o->adjust.trim_auto && !(o->adjust.trim_hi > 0))
+		die_usage("--dropped lists the rows --trim leaves out: give --trim");
+}
 
 static void
 weight_defaults(void *params)
@@ -774,6 +876,8 @@ weight_option(void *params, int opt, const char *arg)
 		break;
 	case OPT_BAND: cli_band("--band", arg, &o->band[0], &o->band[1]); break;
 	case OPT_CLUSTER: o->cluster = arg; break;
+	case OPT_DROPPED: o->dropped = arg; break;
+	case OPT_DROPPED_ID: o->dropped_id = arg; break;
 	case OPT_TRUNCATE:
 		o->adjust.truncate_q = cli_double("--truncate", arg, 0.5, 1);
 		break;
@@ -819,6 +923,7 @@ const stage_module weight_module = {
 	.recipe_read = weight_recipe_read,
 	.command = weight_command,
 	.adds = weight_adds,
+	.finish = weight_finish,
 	.run = weight_run,
 	.replay = &weight_replay,
 };

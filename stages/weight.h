@@ -15,6 +15,7 @@ typedef struct {
 	double band[2];           /* the positivity check's (not in the recipe) */
 	const char *cluster;      /* --cluster COL: cluster-robust SEs (not in the
 				     recipe: it changes no estimate) */
+	const char *dropped, *dropped_id; /* --dropped FILE, --dropped-id COL */
 } weight_params;
 
 extern const stage_module weight_module;

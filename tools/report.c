@@ -316,6 +316,25 @@ ps_model(const msgpack_object *r)
 	}
 }
 
+/* fitps --common-support: the band and the units left out of every later
+ * stage. */
+static void
+common_support(const msgpack_object *r)
+{
+	const msgpack_object *band = mpo_get(r, "band"), *o = mpo_get(r, "outside");
+	int pair = band && band->type == MSGPACK_OBJECT_ARRAY && band->via.array.size == 2;
+	char rule[64], stage[64], lo[64], hi[64], t[64], c[64], col[64];
+
+	heading("Common support");
+	fprintf(out, "%srule %s (%s): ps in [%s, %s]; outside: %s treated, %s controls, left "
+	    "out of every later stage (column %s)\n", markdown ? "" : "  ",
+	    str(rule, sizeof rule, mpo_get(r, "rule")), str(stage, sizeof stage, mpo_get(r, "stage")),
+	    pair ? num(lo, sizeof lo, &band->via.array.ptr[0], 6, 0) : "?",
+	    pair ? num(hi, sizeof hi, &band->via.array.ptr[1], 6, 0) : "?",
+	    str(t, sizeof t, mpo_get(o, "treated")), str(c, sizeof c, mpo_get(o, "control")),
+	    str(col, sizeof col, mpo_get(r, "column")));
+}
+
 static void
 weight_details(const objlist *res)
 {
@@ -656,6 +675,7 @@ others(const objlist *res)
 		    mpo_is_str(mpo_get(r, "name"), "ps_model") ||
 		    mpo_is_str(mpo_get(r, "name"), "balance") ||
 		    mpo_is_str(mpo_get(r, "name"), "sensitivity") ||
+		    mpo_is_str(mpo_get(r, "name"), "common_support") ||
 		    mpo_is_str(mpo_get(r, "name"), "boot"))
 			continue;
 		if (!any)
@@ -740,9 +760,10 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 	fprintf(out, "%s\n", recipe->n ? "" : "(no recipe)");
 	if (markdown)
 		fputc('\n', out);
-	fprintf(out, "%sroles: treatment %s, outcome %s, propensity %s\n", markdown ? "" : "  ",
-	    h->treatment ? h->treatment : "-", h->outcome ? h->outcome : "-",
-	    h->ps ? h->ps : "-");
+	fprintf(out, "%sroles: treatment %s, outcome %s, propensity %s%s%s\n",
+	    markdown ? "" : "  ", h->treatment ? h->treatment : "-",
+	    h->outcome ? h->outcome : "-", h->ps ? h->ps : "-",
+	    h->support ? ", common support " : "", h->support ? h->support : "");
 	if (truth) {
 		char b[64], c[64];
 
@@ -761,6 +782,9 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 		if (mpo_get(obj(res, i), "terms") || mpo_is_str(mpo_get(obj(res, i), "name"),
 		    "ps_model"))
 			ps_model(obj(res, i));
+	for (int i = 0; i < res->n; i++)
+		if (mpo_is_str(mpo_get(obj(res, i), "name"), "common_support"))
+			common_support(obj(res, i));
 	weight_details(res);
 	match_details(res);
 	for (int i = 0; i < res->n; i++)
@@ -788,6 +812,10 @@ print_json(const msgpack_object *meta, const objlist *recipe, const objlist *res
 	h->outcome ? mpo_json_string(out, h->outcome, strlen(h->outcome)) : (void)fputs("null", out);
 	fputs(",\"ps\":", out);
 	h->ps ? mpo_json_string(out, h->ps, strlen(h->ps)) : (void)fputs("null", out);
+	if (h->support) { /* absent: no common support */
+		fputs(",\"support\":", out);
+		mpo_json_string(out, h->support, strlen(h->support));
+	}
 	fputs("},\"meta\":", out);
 	mpo_json(out, meta);
 	fputs(",\"recipe\":[", out);

@@ -42,6 +42,7 @@ stream_head_free(stream_head *h)
 	free(h->treatment);
 	free(h->outcome);
 	free(h->ps);
+	free(h->support);
 	free_covariates(h);
 	for (int i = 0; i < h->nrecipe; i++)
 		free(h->recipe[i].bytes);
@@ -337,6 +338,7 @@ decode_head(stream_in *s, const msgpack_object *m)
 	h->treatment = optional_role(s, roles, "treatment");
 	h->outcome = optional_role(s, roles, "outcome");
 	h->ps = optional_role(s, roles, "ps");
+	h->support = optional_role(s, roles, "support");
 	o = mpo_get(roles, "covariates");
 	if (o != NULL && o->type == MSGPACK_OBJECT_ARRAY) {
 		h->covariates = xcalloc(o->via.array.size + 1, sizeof *h->covariates);
@@ -936,7 +938,7 @@ write_head(stream_out *o, const stream_head *h, const mpraw *extra)
 		}
 	}
 	pack_str(pk, "roles");
-	msgpack_pack_map(pk, h->ps ? 4 : 3);
+	msgpack_pack_map(pk, 3 + (h->ps != NULL) + (h->support != NULL));
 	pack_str(pk, "treatment");
 	pack_str(pk, h->treatment);
 	pack_str(pk, "outcome");
@@ -948,6 +950,10 @@ write_head(stream_out *o, const stream_head *h, const mpraw *extra)
 	if (h->ps) {
 		pack_str(pk, "ps");
 		pack_str(pk, h->ps);
+	}
+	if (h->support) {
+		pack_str(pk, "support");
+		pack_str(pk, h->support);
 	}
 	pack_str(pk, "recipe");
 	msgpack_pack_array(pk, (size_t)h->nrecipe + (extra != NULL));

@@ -39,6 +39,9 @@ typedef struct {
 	char *treatment;     /* roles; NULL when not set */
 	char *outcome;
 	char *ps;            /* the propensity column, once fitps has run */
+	char *support;       /* the common support's bool column (rows with 0 are
+				outside it: later stages leave them out), once a
+				rule set it (fitps --common-support, weight --trim) */
 	char **covariates;
 	int ncovariates;
 	mpraw *recipe;       /* one raw map per stage, oldest first */
