@@ -73,9 +73,9 @@ coefficients(mpseq *m, const char *key, const design *d, const double *beta)
 static void
 aipw_result(mpseq *m, const char *name, const char *estimand, double estimate, double se,
     size_t n, const aipw_params *o, const char *formula, const design *d,
-    const double *beta1, const double *beta0)
+    const double *beta1, const double *beta0, const stage_outcomes *outs, int k)
 {
-	result_begin(m, "aipw", name);
+	stage_result_begin(m, "aipw", name, outs, k);
 	mpseq_str(m, "estimand", estimand);
 	mpseq_f64(m, "estimate", estimate);
 	if (isnan(se))
@@ -107,6 +107,30 @@ die_status(int rc, const char *formula)
 	    "upstream (weight --trim), or fit a model that keeps them inside (0, 1)");
 }
 
+/* The prediction columns of outcome k: y1_hat and y0_hat for the first,
+ * y1_hat.OUTCOME and y0_hat.OUTCOME for the others; their first index. */
+static int
+prediction_columns(stage_input *si, const aipw_params *o, const stage_outcomes *outs, int k)
+{
+	char name[2][512];
+	int first = -1;
+
+	if (k == 0)
+		return stage_claim_columns(&aipw_module, o, &si->rows, &si->head->schema, NULL);
+	snprintf(name[0], sizeof name[0], "y1_hat.%s", outs->names[k]);
+	snprintf(name[1], sizeof name[1], "y0_hat.%s", outs->names[k]);
+	for (int j = 0; j < 2; j++) {
+		int c;
+
+		if (table_find(&si->head->schema, name[j]) >= 0)
+			die("the stream has a column '%s' already (did aipw run twice?)", name[j]);
+		c = table_add_column(&si->rows, name[j], COL_F64, NULL, 0);
+		table_add_column(&si->head->schema, name[j], COL_F64, NULL, 0);
+		first = j == 0 ? c : first;
+	}
+	return first;
+}
+
 static void
 aipw_run(const void *params, const stage_roles *roles, const cli_common *cli)
 {
@@ -114,63 +138,77 @@ aipw_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	stage_input si;
 	stage_arrays a;
 	design d;
-	double *X, *beta1, *beta0, *m1, *m0;
+	double *X, *beta1, *beta0, *m1, *m0, *y;
 	char *owned, why[512];
 	const char *formula;
 	outreg_estimates est;
-	mpseq results[4], *list[5];
-	int p, nres = 0, first, rc;
+	stage_outcomes outs;
+	mpseq *results, **list;
+	int p, nres = 0, first, rc, family_auto = o.family_auto;
 
 	stage_open(&si, cli);
 	stage_read_all(&si);
-	stage_arrays_get(&si, roles->treatment, roles->outcome, roles->ps, 1, &a);
+	stream_head_set_role(&si.head->treatment, roles->treatment);
+	stream_head_set_role(&si.head->ps, roles->ps);
+	stage_outcomes_get(&si, roles->outcome, &outs);
+	stage_arrays_get(&si, NULL, NULL, NULL, 1, &a);
 	formula = formula_of(&o, si.head, &owned);
 	if (formula == NULL || formula[0] == '\0')
 		die("no outcome model: name its terms with --formula (or -x at fitps)");
 	if ((p = stage_spec_design(formula, &si.rows, "--formula", &d, &X, why, sizeof why)) < 0)
 		die("%s", why);
-	if (o.family_auto)
+	y = xreallocarray(NULL, a.n + 1, sizeof *y);
+	if (family_auto)
 		o.family = stage_binary(a.y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR;
-	first = stage_claim_columns(&aipw_module, &o, &si.rows, &si.head->schema, NULL);
-	m1 = si.rows.cols[first].data;
-	m0 = si.rows.cols[first + 1].data;
+	/* one family for every outcome: the recipe holds one, which boot refits */
+	for (int k = 1; k < outs.n && family_auto; k++) {
+		stage_finite(&si.rows.cols[outs.cols[k]], a.n, y, "outcome");
+		if ((stage_binary(y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR) != o.family)
+			die_usage("--family auto is %s for '%s' but not for '%s': give --family "
+			    "(one for every outcome)", outreg_family_name(o.family), outs.names[0],
+			    outs.names[k]);
+	}
+	results = xcalloc(4 * (size_t)outs.n, sizeof *results);
+	list = xcalloc(4 * (size_t)outs.n + 1, sizeof *list);
 	beta1 = xcalloc((size_t)p, sizeof *beta1);
 	beta0 = xcalloc((size_t)p, sizeof *beta0);
-	if ((rc = fit_and_estimate(o.family, X, a.n, p, a.t, a.y, a.ps, beta1, beta0, m1, m0,
-	    &est)) != OUTREG_OK)
-		die_status(rc, formula);
-	{
-		aipw_params rec = o;
+	for (int k = 0; k < outs.n; k++) {
+		first = prediction_columns(&si, &o, &outs, k);
+		m1 = si.rows.cols[first].data;
+		m0 = si.rows.cols[first + 1].data;
+		if (k == 0)
+			memcpy(y, a.y, a.n * sizeof *y);
+		else
+			stage_finite(&si.rows.cols[outs.cols[k]], a.n, y, "outcome");
+		if ((rc = fit_and_estimate(o.family, X, a.n, p, a.t, y, a.ps, beta1, beta0, m1, m0,
+		    &est)) != OUTREG_OK)
+			die_status(rc, formula);
+		if (k == 0) {
+			aipw_params rec = o;
 
-		rec.formula = formula;
-		stage_add_recipe(&aipw_module, &rec, si.head);
-	}
-	if (o.ate) {
-		aipw_result(&results[nres], "gcomp_ate", "ate", est.gcomp_ate, NAN, a.n, &o, formula,
-		    &d, beta1, beta0);
-		nres++;
-	}
-	if (o.att) {
-		aipw_result(&results[nres], "gcomp_att", "att", est.gcomp_att, NAN, a.n, &o, formula,
-		    &d, beta1, beta0);
-		nres++;
-	}
-	if (o.ate) {
-		aipw_result(&results[nres], "aipw_ate", "ate", est.aipw_ate, est.aipw_ate_se, a.n, &o,
-		    formula, &d, beta1, beta0);
-		nres++;
-	}
-	if (o.att) {
-		aipw_result(&results[nres], "aipw_att", "att", est.aipw_att, est.aipw_att_se, a.n, &o,
-		    formula, &d, beta1, beta0);
-		nres++;
+			rec.formula = formula;
+			stage_add_recipe(&aipw_module, &rec, si.head);
+		}
+		if (o.ate)
+			aipw_result(&results[nres++], "gcomp_ate", "ate", est.gcomp_ate, NAN, a.n, &o,
+			    formula, &d, beta1, beta0, &outs, k);
+		if (o.att)
+			aipw_result(&results[nres++], "gcomp_att", "att", est.gcomp_att, NAN, a.n, &o,
+			    formula, &d, beta1, beta0, &outs, k);
+		if (o.ate)
+			aipw_result(&results[nres++], "aipw_ate", "ate", est.aipw_ate, est.aipw_ate_se,
+			    a.n, &o, formula, &d, beta1, beta0, &outs, k);
+		if (o.att)
+			aipw_result(&results[nres++], "aipw_att", "att", est.aipw_att, est.aipw_att_se,
+			    a.n, &o, formula, &d, beta1, beta0, &outs, k);
 	}
 	for (int k = 0; k < nres; k++)
 		list[k] = &results[k];
-	list[nres] = NULL;
 	stage_write(cli, si.head, &si.rows, &si.results, list, nres);
 	for (int k = 0; k < nres; k++)
 		mpseq_free(&results[k]);
+	free(results), free(list), free(y);
+	stage_outcomes_free(&outs);
 	design_free(&d);
 	free(X), free(beta1), free(beta0), free(owned);
 	stage_arrays_free(&a);
@@ -400,6 +438,8 @@ static const char aipw_usage[] =
     "  --formula TERMS      its terms, in fitps's -x syntax (a*b, a:b, levels);\n"
     "                       default the stream's covariates (fitps's -x)\n"
     "  -t, -y, --ps COL     override the treatment, outcome, propensity roles\n"
+    "  -y A,B               several outcomes: the results for each, B's named NAME.B\n"
+    "                       (the first stays the outcome role)\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  gen --scenario misspecified | fitps -t opt_in_agent_mode -y task_completed \\\n"

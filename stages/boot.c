@@ -265,27 +265,6 @@ rewrite_result(mpseq *out, const mpraw *raw, double se, const double ci[2],
 /* The first `keep` succeeded replicates' estimates, by estimate name, in
  * replicate order (so the same at any -j): a sample of the bootstrap
  * distribution of bounded size for report's plots. */
-static void
-draws_field(mpseq *result, const boot_engine *e, int K, const replay_plan *plan, int keep)
-{
-	mpseq draws, values;
-	int kept = 0;
-
-	mpseq_map(&draws);
-	for (int k = 0; k < K && keep > 0; k++) {
-		kept = 0;
-		mpseq_array(&values);
-		for (int r = 0; r < e->B && kept < keep; r++)
-			if (e->status[r] == REPLICATE_OK) {
-				mp_pack_f64(mpseq_item(&values), e->values[(size_t)r * K + (size_t)k]);
-				kept++;
-			}
-		mpseq_take(&draws, plan->targets[k].name, &values);
-	}
-	mpseq_i64(result, "draws_kept", kept);
-	mpseq_take(result, "draws", &draws);
-}
-
 /* FNV-1a over bytes, chained. */
 static uint64_t
 fnv(uint64_t h, const void *p, size_t n)
@@ -376,21 +355,218 @@ typedef struct {
 	char why[512];
 } merged_parts;
 
-static void
-boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts *merged)
+/* What boot keeps of the rows: what the replay reads, the cluster or key
+ * column, and every outcome. */
+typedef struct {
+	const replay_plan *plan;
+	const char *extra;
+	const stage_outcome_list *outcomes;
+} boot_keep_ctx;
+
+static int
+boot_keeps(const char *column, void *ctx)
 {
-	stage_input si;
+	const boot_keep_ctx *c = ctx;
+
+	for (int i = 0; i < c->outcomes->n; i++)
+		if (strcmp(column, c->outcomes->names[i]) == 0)
+			return 1;
+	return replay_reads(column, &(boot_reads_ctx){ c->plan, c->extra });
+}
+
+/* The replicates of one outcome's estimates: its plan, data, resampling
+ * and engine (values B x K). */
+typedef struct {
 	replay_plan plan;
 	replay_data data;
 	boot_resample rs;
 	boot_engine e;
-	int K, failed = 0, reason_count[REPLICATE_REASONS] = { 0 };
 	uint64_t digest;
-	double *jack = NULL;
+	double *jack;
+	int failed;
+} outcome_run;
+
+/* The first `keep` succeeded replicates' estimates, by estimate name, in
+ * replicate order (so the same at any -j): a sample of the bootstrap
+ * distribution of bounded size for report's plots. */
+static void
+draws_field(mpseq *result, const outcome_run *runs, int nruns, int keep)
+{
+	mpseq draws, values;
+	int kept = 0;
+
+	mpseq_map(&draws);
+	for (int q = 0; q < nruns; q++) {
+		const boot_engine *e = &runs[q].e;
+		int K = runs[q].plan.ntargets;
+
+		for (int k = 0; k < K && keep > 0; k++) {
+			kept = 0;
+			mpseq_array(&values);
+			for (int r = 0; r < e->B && kept < keep; r++)
+				if (e->status[r] == REPLICATE_OK) {
+					mp_pack_f64(mpseq_item(&values), e->values[(size_t)r * K + (size_t)k]);
+					kept++;
+				}
+			mpseq_take(&draws, runs[q].plan.targets[k].name, &values);
+		}
+	}
+	mpseq_i64(result, "draws_kept", kept);
+	mpseq_take(result, "draws", &draws);
+}
+
+static void
+run_outcome(outcome_run *run, const boot_params *o, const cli_common *cli,
+    const merged_parts *merged, stage_input *si, const char *outcome, int several)
+{
+	replay_plan *plan = &run->plan;
+	boot_engine *e = &run->e;
 	pthread_t *threads;
-	mpseq recipe, bootres, *results;
+	int K;
+
+	memset(run, 0, sizeof *run);
+	replay_plan_from_recipe(plan, si->head, o->fixed_ps);
+	replay_plan_option(plan, "matching", o->matching_refit ? "refit" : "weighted");
+	if (several)
+		replay_plan_set_outcome(plan, outcome);
+	replay_plan_add_targets(plan, &si->results);
+	for (int k = 0; k < plan->ntargets; k++)
+		if (o->matching_refit && !cli->quiet && strncmp(plan->targets[k].name, "match_", 6) == 0)
+			err_warn("warning: --matching refit re-matches every resample: the plain "
+			    "bootstrap is not valid for nearest-neighbour matching (Abadie & Imbens "
+			    "2008), so %s's interval may not cover; the default weighted bootstrap "
+			    "is", plan->targets[k].name);
+	replay_data_prepare(&run->data, plan, &si->rows);
+	K = plan->ntargets;
+
+	replay_plan_warm_start(plan, &run->data);
+	boot_resample_prepare(&run->rs, o->resample, o->resample_column, &si->rows, &run->data);
+
+	e->plan = plan;
+	e->data = &run->data;
+	e->resample = &run->rs;
+	e->seed = o->seed;
+	e->first = o->range_last ? o->range_first - 1 : 0;
+	e->B = o->range_last ? o->range_last - o->range_first + 1 : o->B;
+	e->K = K;
+	e->chunk = o->chunk;
+	e->nchunks = (e->B + o->chunk - 1) / o->chunk;
+	e->values = xreallocarray(NULL, (size_t)e->B, (size_t)K * sizeof *e->values);
+	e->status = xcalloc((size_t)e->B, 1);
+	e->state = xcalloc((size_t)e->nchunks, 1);
+	e->handed_at = xcalloc((size_t)e->nchunks, sizeof *e->handed_at);
+	e->chunk_timeout = o->chunk_timeout;
+	e->last_progress = boot_now();
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	run->digest = stream_digest(si, &run->data, &run->rs);
+	if (merged && merged->digest != run->digest)
+		die("--merge: the parts were computed on another stream than the first part's "
+		    "rows and recipe (digest %016llx against %016llx)",
+		    (unsigned long long)merged->digest, (unsigned long long)run->digest);
+	threads = xcalloc((size_t)o->jobs + 1, sizeof *threads);
+	for (int j = 0; !merged && j < o->jobs; j++)
+		if (pthread_create(&threads[j], NULL, boot_local_thread, e) != 0)
+			die("cannot start worker thread %d:", j + 1);
+	/* meanwhile, here: the plan must reproduce the stream's own estimates
+	 * on the full data, or the recipe does not describe the flow and the
+	 * intervals would be for something else (boot dies, and the workers'
+	 * replicates with it) */
+	full_data_check(plan, &run->data);
+	if (merged) {
+		/* the parts' replicates, as the threads would have left them */
+		memcpy(e->values, merged->values, (size_t)o->B * (size_t)K * sizeof *e->values);
+		memcpy(e->status, merged->status, (size_t)o->B);
+		snprintf(e->why, sizeof e->why, "%s", merged->why);
+		e->done_chunks = e->nchunks;
+	} else if (o->workers) {
+		mpseq msg;
+
+		data_message(&msg, o, si, K);
+		boot_serve_workers(e, o->workers, &msg,
+		    &(boot_serve_opts){ .idle_timeout = o->idle_timeout, .verify = o->verify },
+		    &cli->io, cli->quiet);
+		mpseq_free(&msg);
+	} else {
+		pthread_mutex_lock(&e->mu);
+		while (e->done_chunks < e->nchunks) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&e->cv, &e->mu, &until);
+			pthread_mutex_unlock(&e->mu);
+			boot_progress(e, cli->quiet, 0);
+			pthread_mutex_lock(&e->mu);
+		}
+		pthread_mutex_unlock(&e->mu);
+	}
+	for (int j = 0; !merged && j < o->jobs; j++)
+		pthread_join(threads[j], NULL);
+	free(threads);
+	if (!merged)
+		boot_progress(e, cli->quiet, 1);
+}
+
+static void
+outcome_run_free(outcome_run *run)
+{
+	free(run->jack);
+	free(run->e.values);
+	free(run->e.status);
+	free(run->e.state);
+	free(run->e.handed_at);
+	pthread_mutex_destroy(&run->e.mu);
+	pthread_cond_destroy(&run->e.cv);
+	boot_resample_free(&run->rs);
+	replay_data_free(&run->data);
+	replay_plan_free(&run->plan);
+}
+
+/* Counts the failed replicates (of any outcome's estimates), says so, and
+ * dies past --max-failed. */
+static int
+check_failures(const boot_params *o, const cli_common *cli, outcome_run *runs, int nruns,
+    int reason_count[REPLICATE_REASONS])
+{
+	int failed = 0;
+	const char *why = "";
+
+	for (int i = 0; i < o->B; i++) {
+		int bad = 0;
+
+		for (int q = 0; q < nruns && !bad; q++)
+			if (runs[q].e.status[i] != REPLICATE_OK) {
+				uint8_t st = runs[q].e.status[i];
+
+				bad = 1;
+				reason_count[st < REPLICATE_REASONS ? st : 0]++;
+			}
+		failed += bad;
+	}
+	for (int q = 0; q < nruns && !why[0]; q++)
+		why = runs[q].e.why;
+	if (failed && !cli->quiet)
+		err_warn("note: %d of %d replicates failed and are left out of the "
+		    "intervals (counted in the boot result)%s%s", failed, o->B,
+		    why[0] ? "; e.g. " : "", why);
+	if (failed > o->max_failed * o->B || o->B - failed < 2)
+		die("%d of %d replicates failed (more than --max-failed %g): intervals "
+		    "from the rest would be biased. %s%s", failed, o->B, o->max_failed,
+		    why[0] ? "E.g. " : "", why);
+	return failed;
+}
+
+static void
+boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts *merged)
+{
+	stage_input si;
+	replay_plan cols;
+	stage_outcome_list outcomes;
+	outcome_run *runs;
+	int failed, reason_count[REPLICATE_REASONS] = { 0 }, nruns, several;
+	mpseq recipe, bootres;
 	stream_out *out;
-	int nresults = 0;
 
 	stage_open(&si, cli);
 	/* boot adds no column: the rows go on as they come, and only the
@@ -398,15 +574,21 @@ boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts 
 	stage_recipe_entry(&boot_module, o, si.head, &recipe);
 	/* the replay's plan first: it says which columns to keep (remote
 	 * workers get those too, never the rest: no user ids they do not need) */
-	replay_plan_from_recipe(&plan, si.head, o->fixed_ps);
-	replay_plan_option(&plan, "matching", o->matching_refit ? "refit" : "weighted");
+	replay_plan_from_recipe(&cols, si.head, o->fixed_ps);
+	stage_recipe_outcomes(si.head, cols.outcome, &outcomes);
+	several = outcomes.n > 1;
+	if (several && (o->workers || o->range_last || merged))
+		die("the flow estimates for several outcomes (%s, ...): boot --workers, --range "
+		    "and --merge take one; not built for several yet: bootstrap here (-j), or "
+		    "give each outcome its own flow", outcomes.names[0]);
 	{
-		boot_reads_ctx rc = { &plan, o->resample_column };
+		boot_keep_ctx kc = { &cols, o->resample_column, &outcomes };
 
 		/* a part's head goes on as it came: the merge adds boot's entry */
 		out = stage_read_all_passing(&si, cli, o->range_last ? NULL : &recipe,
-		    replay_reads, &rc);
+		    boot_keeps, &kc);
 	}
+	replay_plan_free(&cols);
 	mpseq_free(&recipe);
 	if (merged) /* the part's own result is not the stream's */
 		for (int i = si.results.n - 1; i >= 0; i--) {
@@ -423,138 +605,60 @@ boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts 
 				si.results.n--;
 			}
 		}
-	replay_plan_add_targets(&plan, &si.results);
-	for (int k = 0; k < plan.ntargets; k++)
-		if (o->matching_refit && !cli->quiet && strncmp(plan.targets[k].name, "match_", 6) == 0)
-			err_warn("warning: --matching refit re-matches every resample: the plain "
-			    "bootstrap is not valid for nearest-neighbour matching (Abadie & Imbens "
-			    "2008), so %s's interval may not cover; the default weighted bootstrap "
-			    "is", plan.targets[k].name);
-	replay_data_prepare(&data, &plan, &si.rows);
-	K = plan.ntargets;
-
-	replay_plan_warm_start(&plan, &data);
-	boot_resample_prepare(&rs, o->resample, o->resample_column, &si.rows, &data);
-
-	memset(&e, 0, sizeof e);
-	e.plan = &plan;
-	e.data = &data;
-	e.resample = &rs;
-	e.seed = o->seed;
-	e.first = o->range_last ? o->range_first - 1 : 0;
-	e.B = o->range_last ? o->range_last - o->range_first + 1 : o->B;
-	e.K = K;
-	e.chunk = o->chunk;
-	e.nchunks = (e.B + o->chunk - 1) / o->chunk;
-	e.values = xreallocarray(NULL, (size_t)e.B, (size_t)K * sizeof *e.values);
-	e.status = xcalloc((size_t)e.B, 1);
-	e.state = xcalloc((size_t)e.nchunks, 1);
-	e.handed_at = xcalloc((size_t)e.nchunks, sizeof *e.handed_at);
-	e.chunk_timeout = o->chunk_timeout;
-	e.last_progress = boot_now();
-	pthread_mutex_init(&e.mu, NULL);
-	pthread_cond_init(&e.cv, NULL);
-	digest = stream_digest(&si, &data, &rs);
-	if (merged && merged->digest != digest)
-		die("--merge: the parts were computed on another stream than the first part's "
-		    "rows and recipe (digest %016llx against %016llx)",
-		    (unsigned long long)merged->digest, (unsigned long long)digest);
-	threads = xcalloc((size_t)o->jobs + 1, sizeof *threads);
-	for (int j = 0; !merged && j < o->jobs; j++)
-		if (pthread_create(&threads[j], NULL, boot_local_thread, &e) != 0)
-			die("cannot start worker thread %d:", j + 1);
-	/* meanwhile, here: the plan must reproduce the stream's own estimates
-	 * on the full data, or the recipe does not describe the flow and the
-	 * intervals would be for something else (boot dies, and the workers'
-	 * replicates with it) */
-	full_data_check(&plan, &data);
-	if (merged) {
-		/* the parts' replicates, as the threads would have left them */
-		memcpy(e.values, merged->values, (size_t)o->B * (size_t)K * sizeof *e.values);
-		memcpy(e.status, merged->status, (size_t)o->B);
-		snprintf(e.why, sizeof e.why, "%s", merged->why);
-		e.done_chunks = e.nchunks;
-	} else if (o->workers) {
-		mpseq msg;
-
-		data_message(&msg, o, &si, K);
-		boot_serve_workers(&e, o->workers, &msg,
-		    &(boot_serve_opts){ .idle_timeout = o->idle_timeout, .verify = o->verify },
-		    &cli->io, cli->quiet);
-		mpseq_free(&msg);
-	} else {
-		pthread_mutex_lock(&e.mu);
-		while (e.done_chunks < e.nchunks) {
-			struct timespec until;
-
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 1;
-			pthread_cond_timedwait(&e.cv, &e.mu, &until);
-			pthread_mutex_unlock(&e.mu);
-			boot_progress(&e, cli->quiet, 0);
-			pthread_mutex_lock(&e.mu);
-		}
-		pthread_mutex_unlock(&e.mu);
-	}
-	for (int j = 0; !merged && j < o->jobs; j++)
-		pthread_join(threads[j], NULL);
-	if (!merged)
-		boot_progress(&e, cli->quiet, 1);
+	/* each outcome's replicates in turn, from the same draws (replicate i
+	 * draws from rng_stream(seed, i) for every outcome) */
+	nruns = several ? outcomes.n : 1;
+	runs = xcalloc((size_t)nruns, sizeof *runs);
+	for (int q = 0; q < nruns; q++)
+		run_outcome(&runs[q], o, cli, merged, &si, outcomes.n ? outcomes.names[q] : NULL,
+		    several);
 	if (o->range_last) {
-		write_part(out, o, &si, &plan, &e, digest);
+		write_part(out, o, &si, &runs[0].plan, &runs[0].e, runs[0].digest);
 		goto done;
 	}
-
-	for (int i = 0; i < o->B; i++)
-		if (e.status[i] != REPLICATE_OK) {
-			failed++;
-			reason_count[e.status[i] < REPLICATE_REASONS ? e.status[i] : 0]++;
-		}
-	if (failed && !cli->quiet)
-		err_warn("note: %d of %d replicates failed and are left out of the "
-		    "intervals (counted in the boot result)%s%s", failed, o->B,
-		    e.why[0] ? "; e.g. " : "", e.why);
-	if (failed > o->max_failed * o->B || o->B - failed < 2)
-		die("%d of %d replicates failed (more than --max-failed %g): intervals "
-		    "from the rest would be biased. %s%s", failed, o->B, o->max_failed,
-		    e.why[0] ? "E.g. " : "", e.why);
-	if (o->ci == BOOTCI_BCA) {
-		jack = xcalloc((size_t)JACK_GROUPS * (size_t)K, sizeof *jack);
-		jackknife(&plan, &data, jack);
+	failed = check_failures(o, cli, runs, nruns, reason_count);
+	for (int q = 0; q < nruns && o->ci == BOOTCI_BCA; q++) {
+		runs[q].jack = xcalloc((size_t)JACK_GROUPS * (size_t)runs[q].plan.ntargets,
+		    sizeof *runs[q].jack);
+		jackknife(&runs[q].plan, &runs[q].data, runs[q].jack);
 	}
-
-	results = xcalloc((size_t)si.results.n + 1, sizeof *results);
 	{
 		double *v = xreallocarray(NULL, (size_t)o->B + 1, sizeof *v);
 
 		for (int i = 0; i < si.results.n; i++) {
-			int k = -1;
+			int k = -1, q;
+			const replay_plan *plan = NULL;
 
-			for (int t = 0; t < K; t++)
-				if (plan.targets[t].result == i)
-					k = t;
+			for (q = 0; q < nruns && k < 0; q++)
+				for (int t = 0; t < runs[q].plan.ntargets; t++)
+					if (runs[q].plan.targets[t].result == i)
+						k = t, plan = &runs[q].plan;
 			if (k < 0) {
 				stream_out_raw(out, si.results.items[i].bytes, si.results.items[i].len);
 				continue;
 			}
+			q--; /* the run the target is in */
 			{
+				const boot_engine *e = &runs[q].e;
+				int K = plan->ntargets;
 				size_t m = 0;
 				double mean = 0, sd = 0, ci[2];
+				mpseq rewritten;
 
 				for (int r = 0; r < o->B; r++)
-					if (e.status[r] == REPLICATE_OK)
-						v[m++] = e.values[(size_t)r * K + (size_t)k];
+					if (e->status[r] == REPLICATE_OK)
+						v[m++] = e->values[(size_t)r * K + (size_t)k];
 				sort_doubles(v, m);
 				for (size_t r = 0; r < m; r++)
 					mean += v[r] / (double)m;
 				for (size_t r = 0; r < m; r++)
 					sd += (v[r] - mean) * (v[r] - mean) / (double)(m - 1);
-				bootci_interval(o->ci, o->level, v, m, plan.targets[k].estimate,
-				    jack ? jack + k : NULL, (size_t)K, JACK_GROUPS, ci);
-				rewrite_result(&results[nresults], &si.results.items[i], sqrt(sd), ci,
-				    o, m, replay_plan_method(&plan, k));
-				stream_out_map(out, &results[nresults]);
-				mpseq_free(&results[nresults]);
+				bootci_interval(o->ci, o->level, v, m, plan->targets[k].estimate,
+				    runs[q].jack ? runs[q].jack + k : NULL, (size_t)K, JACK_GROUPS, ci);
+				rewrite_result(&rewritten, &si.results.items[i], sqrt(sd), ci, o, m,
+				    replay_plan_method(plan, k));
+				stream_out_map(out, &rewritten);
+				mpseq_free(&rewritten);
 			}
 		}
 		free(v);
@@ -575,13 +679,13 @@ boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts 
 		mpseq_i64(&bootres, "seed", (int64_t)o->seed);
 		mpseq_str(&bootres, "ci_method", bootci_name(o->ci));
 		mpseq_f64(&bootres, "ci_level", o->level);
-		mpseq_str(&bootres, "propensities", plan.ps_source);
+		mpseq_str(&bootres, "propensities", runs[0].plan.ps_source);
 		mpseq_str(&bootres, "resample", o->resample == RESAMPLE_CLUSTERS ?
 		    "clusters with replacement" : o->resample == RESAMPLE_POISSON ?
 		    "a Poisson(1) count per row" : "rows with replacement");
 		if (o->resample == RESAMPLE_CLUSTERS) {
 			mpseq_str(&bootres, "cluster", o->resample_column);
-			mpseq_i64(&bootres, "clusters", (int64_t)rs.nclusters);
+			mpseq_i64(&bootres, "clusters", (int64_t)runs[0].rs.nclusters);
 		}
 		if (o->resample == RESAMPLE_POISSON)
 			mpseq_str(&bootres, "key", o->resample_column ? o->resample_column :
@@ -590,32 +694,31 @@ boot_coordinate(const boot_params *o, const cli_common *cli, const merged_parts 
 			mpseq names;
 
 			mpseq_array(&names);
-			for (int k = 0; k < K; k++)
-				mpseq_str(&names, NULL, plan.targets[k].name);
+			for (int q = 0; q < nruns; q++)
+				for (int k = 0; k < runs[q].plan.ntargets; k++)
+					mpseq_str(&names, NULL, runs[q].plan.targets[k].name);
 			mpseq_take(&bootres, "estimates", &names);
+			if (several) {
+				mpseq_array(&names);
+				for (int q = 0; q < nruns; q++)
+					mpseq_str(&names, NULL, outcomes.names[q]);
+				mpseq_take(&bootres, "outcomes", &names);
+			}
 			mpseq_array(&names);
-			for (int k = 0; k < plan.nskipped; k++)
-				mpseq_str(&names, NULL, plan.skipped[k]);
+			for (int k = 0; k < runs[0].plan.nskipped; k++)
+				mpseq_str(&names, NULL, runs[0].plan.skipped[k]);
 			mpseq_take(&bootres, "stages_not_replayed", &names);
 		}
-		draws_field(&bootres, &e, K, &plan, o->draws);
+		draws_field(&bootres, runs, nruns, o->draws);
 		stream_out_map(out, &bootres);
 		mpseq_free(&bootres);
 		stream_out_end(out);
 	}
-	free(results);
 done:
-	free(threads);
-	free(jack);
-	free(e.values);
-	free(e.status);
-	free(e.state);
-	free(e.handed_at);
-	pthread_mutex_destroy(&e.mu);
-	pthread_cond_destroy(&e.cv);
-	boot_resample_free(&rs);
-	replay_data_free(&data);
-	replay_plan_free(&plan);
+	for (int q = 0; q < nruns; q++)
+		outcome_run_free(&runs[q]);
+	free(runs);
+	stage_outcome_list_free(&outcomes);
 	stage_input_free(&si);
 }
 

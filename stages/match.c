@@ -180,18 +180,25 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	stage_arrays a;
 	nnmatch_opts nn = o->nn;
 	nnmatch_result r;
-	mpseq result, results2, *results[2] = { &result, NULL };
-	int nresults = 1;
+	mpseq *result, *results2, **results;
+	int nresults = 0;
 	match_params rec = *o;
 	char *owned_formula = NULL;
-	double *d, *w, treated_mean = 0;
+	double *d, *w, *w_col, *y, treated_mean;
 	size_t bad_row;
 	int wi, si_set = -1, rc;
-	int64_t *set = NULL;
+	int64_t *set = NULL, *set_col = NULL;
+	stage_outcomes outs;
 
 	stage_open(&si, cli);
 	stage_read_all(&si);
-	stage_arrays_get(&si, roles->treatment, roles->outcome, roles->ps, 1, &a);
+	stream_head_set_role(&si.head->treatment, roles->treatment);
+	stream_head_set_role(&si.head->ps, roles->ps);
+	stage_outcomes_get(&si, roles->outcome, &outs);
+	stage_arrays_get(&si, NULL, NULL, NULL, 1, &a);
+	results = xcalloc(2 * (size_t)outs.n, sizeof *results);
+	result = xcalloc(2 * (size_t)outs.n, sizeof *result);
+	y = xreallocarray(NULL, a.n + 1, sizeof *y);
 	stage_check_new_columns(&match_module, o, &si.rows, NULL);
 	if (o->adjust) {
 		/* --adjust's terms and family as resolved, for the recipe */
@@ -199,8 +206,18 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		    stage_covariate_spec(si.head)))
 			die("--adjust: no terms for the outcome model: give --adjust-formula (or "
 			    "-x at fitps)");
-		if (rec.adjust_family_auto)
+		if (rec.adjust_family_auto) {
 			rec.adjust_family = stage_binary(a.y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR;
+			for (int k = 1; k < outs.n; k++) {
+				stage_finite(&si.rows.cols[outs.cols[k]], a.n, y, "outcome");
+				if ((stage_binary(y, a.n) ? OUTREG_LOGISTIC : OUTREG_LINEAR) !=
+				    rec.adjust_family)
+					die_usage("--adjust-family auto is %s for '%s' but not for '%s': "
+					    "give --adjust-family (one for every outcome)",
+					    outreg_family_name(rec.adjust_family), outs.names[0],
+					    outs.names[k]);
+			}
+		}
 		rec.adjust_family_auto = 0;
 	}
 	d = xreallocarray(NULL, a.n + 1, sizeof *d);
@@ -210,172 +227,197 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	wi = table_add_column(&si.rows, "w_match", COL_F64, NULL, 0);
 	if (!nn.replace)
 		si_set = table_add_column(&si.rows, "match_set", COL_I64, NULL, 0);
-	w = si.rows.cols[wi].data;
+	w_col = si.rows.cols[wi].data;
 	if (si_set >= 0)
-		set = si.rows.cols[si_set].data;
-	if (o->exact || o->mahal || o->pairs) {
-		/* strata, the Mahalanobis distance, or the pairs: the general walk */
-		nnmatch_problem pb = { .d = d, .t = a.t, .y = a.y, .n = a.n };
-		nnmatch_pairs pairs;
-		int64_t *stratum;
-		double *X, *Z = NULL;
-		char why[512];
+		set_col = si.rows.cols[si_set].data;
+	/* the matching is the same for every outcome: its columns, the pairs,
+	 * the notes and the list of the unmatched are the first outcome's */
+	w = w_col;
+	set = set_col;
+	for (int k = 0; k < outs.n; k++) {
+		int first = k == 0;
 
-		if (match_row_data(o->exact, o->mahal, &si.rows, &stratum, &X, &pb.q, why,
-		    sizeof why) != 0)
-			die("%s", why);
-		if (pb.q > 0 && (Z = whitened(X, a.n, pb.q, NULL, a.t, a.n)) == NULL)
-			die("--mahalanobis %s: the covariates' pooled covariance is singular (a "
-			    "constant covariate, or one that is a combination of others): drop it",
-			    o->mahal);
-		pb.stratum = stratum;
-		pb.Z = Z;
-		rc = nnmatch_att_problem(&pb, &nn, w, &r, set, o->pairs ? &pairs : NULL);
-		if (rc == 0 && o->pairs)
-			write_pairs(o->pairs, &pairs, set, &si.rows, o->pairs_id);
-		if (o->pairs)
-			nnmatch_pairs_free(&pairs);
-		free(stratum), free(X), free(Z);
-	} else if (si_set >= 0)
-		rc = nnmatch_att_sets(d, a.t, a.y, a.n, &nn, w, &r, set);
-	else
-		rc = nnmatch_att(d, a.t, a.y, a.n, &nn, w, &r);
-	for (size_t i = 0; set && i < a.n; i++)
-		if (set[i] < 0)
-			set[i] = I64_MISSING; /* unmatched */
-	if (rc != 0)
-		die("no treated unit has a control within the caliper (width %g on "
-		    "the %s scale): the groups do not overlap; widen --caliper or "
-		    "drop it", nn.caliper, o->on_logit ? "logit" : "ps");
-	if (r.treated_unmatched > 0 && !cli->quiet)
-		err_warn("note: %zu of %zu treated units found no control %s and are "
-		    "left out (w_match = 0; counted in the result)",
-		    r.treated_unmatched, r.treated_unmatched + r.treated_matched,
-		    nn.replace ? "within the caliper" : "left (or within the caliper)");
-	if (o->dropped) {
-		stage_dropped list;
-		const char *why = o->exact ? "unmatched: no control in its --exact cell (or "
-		    "within the caliper)" : nn.replace ? "unmatched: no control within the "
-		    "caliper" : "unmatched: no control left (or within the caliper)";
-
-		stage_dropped_open(&list, o->dropped, o->dropped_id, &si.rows);
-		for (size_t i = 0; i < a.n; i++)
-			if (a.t[i] && !(w[i] > 0))
-				stage_dropped_row(&list, &si.rows, i, stage_stream_row(i), why);
-		stage_dropped_close(&list);
-	}
-	table_add_column(&si.head->schema, "w_match", COL_F64, NULL, 0);
-	if (si_set >= 0)
-		table_add_column(&si.head->schema, "match_set", COL_I64, NULL, 0);
-	stage_add_recipe(&match_module, &rec, si.head);
-	/* the matched treated units' mean outcome, and the controls' it is
-	 * compared with (for sensitivity's risk ratio) */
-	for (size_t i = 0; i < a.n; i++)
-		if (a.t[i] && w[i] > 0)
-			treated_mean += a.y[i] / (double)r.treated_matched;
-
-	result_begin(&result, "match", "match_att");
-	mpseq_str(&result, "estimand", "att");
-	mpseq_f64(&result, "estimate", r.estimate);
-	mpseq_f64(&result, "se", r.se);
-	mpseq_nil(&result, "ci");
-	mpseq_i64(&result, "n", (int64_t)a.n);
-	{
-		mpseq means;
-
-		mpseq_map(&means);
-		mpseq_f64(&means, "treated", treated_mean);
-		mpseq_f64(&means, "control", treated_mean - r.estimate);
-		mpseq_take(&result, "mean_outcome", &means);
-	}
-	mpseq_str(&result, "se_method", "abadie-imbens");
-	{
-		/* Abadie & Imbens (2016): the logistic propensity's estimation
-		 * included, for matching with replacement on the score alone */
-		design psd;
-		double C, adj, *X = NULL;
-		const char *why_not = "only for matching with replacement on the score alone";
-		char why[512];
-		int p;
-
-		if (stage_inside_only())
-			why_not = "the common support leaves rows of the propensity model's fit "
-			    "out of this stage";
-		else if (nn.replace && !o->exact && !o->mahal &&
-		    stage_ps_model(si.head, si.head->ps, &si.rows, &psd, &C, &why_not) == 0) {
-			why_not = NULL;
-			if (C > 0)
-				why_not = "the propensity model is penalised (--l2)";
-			else if ((p = stage_spec_design_of(&psd, &si.rows, &X, why, sizeof why)) < 0)
-				why_not = "the propensity model's columns cannot be read";
-			else if (nnmatch_ai2016_adjustment(a.ps, a.t, a.y, X, a.n, p, nn.k, 4,
-			    r.estimate, &adj) != 0)
-				why_not = "the adjustment's information matrix is singular";
-			else
-				mpseq_f64(&result, "se_ai2016", sqrt(fmax(0, r.se * r.se + adj)));
-			design_free(&psd);
-			free(X);
+		if (k == 0)
+			memcpy(y, a.y, a.n * sizeof *y);
+		else {
+			stage_finite(&si.rows.cols[outs.cols[k]], a.n, y, "outcome");
+			if (k == 1) {
+				w = xreallocarray(NULL, a.n + 1, sizeof *w);
+				set = set_col ? xreallocarray(NULL, a.n + 1, sizeof *set) : NULL;
+			}
 		}
-		if (why_not)
-			mpseq_str(&result, "se_ai2016_why", why_not);
-	}
-	mpseq_i64(&result, "treated_matched", (int64_t)r.treated_matched);
-	mpseq_i64(&result, "treated_unmatched", (int64_t)r.treated_unmatched);
-	mpseq_i64(&result, "controls_used", (int64_t)r.controls_used);
-	mpseq_i64(&result, "pairs", (int64_t)r.pairs);
-	mpseq_i64(&result, "k", nn.k);
-	mpseq_bool(&result, "replace", nn.replace);
-	mpseq_str(&result, "on", o->on_logit ? "logit" : "ps");
-	mpseq_str(&result, "ties", ties_name(nn.ties));
-	mpseq_f64(&result, "caliper_width", nn.caliper > 0 ? nn.caliper : NAN);
-	mpseq_str(&result, "weight_column", "w_match");
-	if (si_set >= 0)
-		mpseq_str(&result, "set_column", "match_set");
-	{
-		pshist hist;
+		treated_mean = 0;
+		if (o->exact || o->mahal || o->pairs) {
+			/* strata, the Mahalanobis distance, or the pairs: the general walk */
+			nnmatch_problem pb = { .d = d, .t = a.t, .y = y, .n = a.n };
+			nnmatch_pairs pairs;
+			int64_t *stratum;
+			double *X, *Z = NULL;
+			char why[512];
 
-		pshist_init(&hist);
-		pshist_add(&hist, a.t, a.ps, w, a.n);
-		stage_ps_hist(&result, &hist);
-	}
-	if (o->adjust) {
-		/* MatchIt's recommended outcome model on the matched sample */
-		const char *formula = rec.adjust_formula;
-		char why[512];
-		double *X, *b1, *b0, estimate;
-		int p, rc;
+			if (match_row_data(o->exact, o->mahal, &si.rows, &stratum, &X, &pb.q, why,
+			    sizeof why) != 0)
+				die("%s", why);
+			if (pb.q > 0 && (Z = whitened(X, a.n, pb.q, NULL, a.t, a.n)) == NULL)
+				die("--mahalanobis %s: the covariates' pooled covariance is singular (a "
+				    "constant covariate, or one that is a combination of others): drop it",
+				    o->mahal);
+			pb.stratum = stratum;
+			pb.Z = Z;
+			rc = nnmatch_att_problem(&pb, &nn, w, &r, set, o->pairs && first ? &pairs : NULL);
+			if (rc == 0 && o->pairs && first)
+				write_pairs(o->pairs, &pairs, set, &si.rows, o->pairs_id);
+			if (o->pairs && first)
+				nnmatch_pairs_free(&pairs);
+			free(stratum), free(X), free(Z);
+		} else if (si_set >= 0)
+			rc = nnmatch_att_sets(d, a.t, y, a.n, &nn, w, &r, set);
+		else
+			rc = nnmatch_att(d, a.t, y, a.n, &nn, w, &r);
+		for (size_t i = 0; set && i < a.n; i++)
+			if (set[i] < 0)
+				set[i] = I64_MISSING; /* unmatched */
+		if (rc != 0)
+			die("no treated unit has a control within the caliper (width %g on "
+			    "the %s scale): the groups do not overlap; widen --caliper or "
+			    "drop it", nn.caliper, o->on_logit ? "logit" : "ps");
+		if (r.treated_unmatched > 0 && !cli->quiet && first)
+			err_warn("note: %zu of %zu treated units found no control %s and are "
+			    "left out (w_match = 0; counted in the result)",
+			    r.treated_unmatched, r.treated_unmatched + r.treated_matched,
+			    nn.replace ? "within the caliper" : "left (or within the caliper)");
+		if (o->dropped && first) {
+			stage_dropped list;
+			const char *why = o->exact ? "unmatched: no control in its --exact cell (or "
+			    "within the caliper)" : nn.replace ? "unmatched: no control within the "
+			    "caliper" : "unmatched: no control left (or within the caliper)";
 
-		if ((p = stage_spec_design(formula, &si.rows, "--adjust-formula", NULL, &X, why, sizeof why)) < 0)
-			die("%s", why);
-		b1 = xcalloc((size_t)p, sizeof *b1);
-		b0 = xcalloc((size_t)p, sizeof *b0);
-		rc = outreg_adjusted_att(rec.adjust_family, X, a.n, p, a.t, a.y, w, b1, b0, &estimate);
-		free(X), free(b1), free(b0);
-		X = b1 = b0 = NULL;
-		if (rc != OUTREG_OK)
-			die("--adjust: the outcome model '%s' cannot be fitted on the matched %s "
-			    "(%s): drop terms, or --adjust-family linear", formula,
-			    rc == OUTREG_EMPTY ? "sample" : "units", rc == OUTREG_SINGULAR ?
-			    "a term constant in an arm, or a combination of others" :
-			    rc == OUTREG_NO_FIT ? "the logistic fit did not converge" : "an arm is empty");
-		result_begin(&results2, "match", "match_reg_att");
-		mpseq_str(&results2, "estimand", "att");
-		mpseq_f64(&results2, "estimate", estimate);
-		mpseq_nil(&results2, "se");
-		mpseq_nil(&results2, "ci");
-		mpseq_i64(&results2, "n", (int64_t)a.n);
-		mpseq_str(&results2, "se_method", "none (boot gives one)");
-		mpseq_str(&results2, "outcome_model", outreg_family_name(rec.adjust_family));
-		mpseq_str(&results2, "formula", formula);
-		mpseq_str(&results2, "weight_column", "w_match");
-		results[1] = &results2;
-		nresults = 2;
-		free(X), free(b1), free(b0);
+			stage_dropped_open(&list, o->dropped, o->dropped_id, &si.rows);
+			for (size_t i = 0; i < a.n; i++)
+				if (a.t[i] && !(w[i] > 0))
+					stage_dropped_row(&list, &si.rows, i, stage_stream_row(i), why);
+			stage_dropped_close(&list);
+		}
+		if (first) {
+			table_add_column(&si.head->schema, "w_match", COL_F64, NULL, 0);
+			if (si_set >= 0)
+				table_add_column(&si.head->schema, "match_set", COL_I64, NULL, 0);
+			stage_add_recipe(&match_module, &rec, si.head);
+		}
+		/* the matched treated units' mean outcome, and the controls' it is
+		 * compared with (for sensitivity's risk ratio) */
+		for (size_t i = 0; i < a.n; i++)
+			if (a.t[i] && w[i] > 0)
+				treated_mean += y[i] / (double)r.treated_matched;
+
+		results[nresults] = &result[nresults];
+		mpseq *res = results[nresults++];
+		stage_result_begin(res, "match", "match_att", &outs, k);
+		mpseq_str(res, "estimand", "att");
+		mpseq_f64(res, "estimate", r.estimate);
+		mpseq_f64(res, "se", r.se);
+		mpseq_nil(res, "ci");
+		mpseq_i64(res, "n", (int64_t)a.n);
+		{
+			mpseq means;
+
+			mpseq_map(&means);
+			mpseq_f64(&means, "treated", treated_mean);
+			mpseq_f64(&means, "control", treated_mean - r.estimate);
+			mpseq_take(res, "mean_outcome", &means);
+		}
+		mpseq_str(res, "se_method", "abadie-imbens");
+		{
+			/* Abadie & Imbens (2016): the logistic propensity's estimation
+			 * included, for matching with replacement on the score alone */
+			design psd;
+			double C, adj, *X = NULL;
+			const char *why_not = "only for matching with replacement on the score alone";
+			char why[512];
+			int p;
+
+			if (stage_inside_only())
+				why_not = "the common support leaves rows of the propensity model's fit "
+				    "out of this stage";
+			else if (nn.replace && !o->exact && !o->mahal &&
+			    stage_ps_model(si.head, si.head->ps, &si.rows, &psd, &C, &why_not) == 0) {
+				why_not = NULL;
+				if (C > 0)
+					why_not = "the propensity model is penalised (--l2)";
+				else if ((p = stage_spec_design_of(&psd, &si.rows, &X, why, sizeof why)) < 0)
+					why_not = "the propensity model's columns cannot be read";
+				else if (nnmatch_ai2016_adjustment(a.ps, a.t, y, X, a.n, p, nn.k, 4,
+				    r.estimate, &adj) != 0)
+					why_not = "the adjustment's information matrix is singular";
+				else
+					mpseq_f64(res, "se_ai2016", sqrt(fmax(0, r.se * r.se + adj)));
+				design_free(&psd);
+				free(X);
+			}
+			if (why_not)
+				mpseq_str(res, "se_ai2016_why", why_not);
+		}
+		mpseq_i64(res, "treated_matched", (int64_t)r.treated_matched);
+		mpseq_i64(res, "treated_unmatched", (int64_t)r.treated_unmatched);
+		mpseq_i64(res, "controls_used", (int64_t)r.controls_used);
+		mpseq_i64(res, "pairs", (int64_t)r.pairs);
+		mpseq_i64(res, "k", nn.k);
+		mpseq_bool(res, "replace", nn.replace);
+		mpseq_str(res, "on", o->on_logit ? "logit" : "ps");
+		mpseq_str(res, "ties", ties_name(nn.ties));
+		mpseq_f64(res, "caliper_width", nn.caliper > 0 ? nn.caliper : NAN);
+		mpseq_str(res, "weight_column", "w_match");
+		if (si_set >= 0)
+			mpseq_str(res, "set_column", "match_set");
+		{
+			pshist hist;
+
+			pshist_init(&hist);
+			pshist_add(&hist, a.t, a.ps, w, a.n);
+			stage_ps_hist(res, &hist);
+		}
+		if (o->adjust) {
+			/* MatchIt's recommended outcome model on the matched sample */
+			const char *formula = rec.adjust_formula;
+			char why[512];
+			double *X, *b1, *b0, estimate;
+			int p, rc;
+
+			if ((p = stage_spec_design(formula, &si.rows, "--adjust-formula", NULL, &X, why, sizeof why)) < 0)
+				die("%s", why);
+			b1 = xcalloc((size_t)p, sizeof *b1);
+			b0 = xcalloc((size_t)p, sizeof *b0);
+			rc = outreg_adjusted_att(rec.adjust_family, X, a.n, p, a.t, y, w, b1, b0, &estimate);
+			free(X), free(b1), free(b0);
+			X = b1 = b0 = NULL;
+			if (rc != OUTREG_OK)
+				die("--adjust: the outcome model '%s' cannot be fitted on the matched %s "
+				    "(%s): drop terms, or --adjust-family linear", formula,
+				    rc == OUTREG_EMPTY ? "sample" : "units", rc == OUTREG_SINGULAR ?
+				    "a term constant in an arm, or a combination of others" :
+				    rc == OUTREG_NO_FIT ? "the logistic fit did not converge" : "an arm is empty");
+			results2 = &result[nresults];
+			results[nresults++] = results2;
+			stage_result_begin(results2, "match", "match_reg_att", &outs, k);
+			mpseq_str(results2, "estimand", "att");
+			mpseq_f64(results2, "estimate", estimate);
+			mpseq_nil(results2, "se");
+			mpseq_nil(results2, "ci");
+			mpseq_i64(results2, "n", (int64_t)a.n);
+			mpseq_str(results2, "se_method", "none (boot gives one)");
+			mpseq_str(results2, "outcome_model", outreg_family_name(rec.adjust_family));
+			mpseq_str(results2, "formula", formula);
+			mpseq_str(results2, "weight_column", "w_match");
+			free(X), free(b1), free(b0);
+		}
 	}
+	if (w != w_col)
+		free(w), free(set);
 	stage_write(cli, si.head, &si.rows, &si.results, results, nresults);
-	mpseq_free(&result);
-	if (nresults == 2)
-		mpseq_free(&results2);
+	for (int i = 0; i < nresults; i++)
+		mpseq_free(results[i]);
+	free(results), free(result), free(y);
+	stage_outcomes_free(&outs);
 	free(owned_formula);
 	free(d);
 	stage_arrays_free(&a);
@@ -753,6 +795,10 @@ match_boot_option(void *params, const char *name, const char *value)
 
 	if (strcmp(name, "matching") == 0)
 		o->weighted_boot = strcmp(value, "weighted") == 0;
+	if (strcmp(name, "outcome") == 0) { /* the weighted bootstrap's terms' */
+		free(o->role_y);
+		o->role_y = xstrdup(value);
+	}
 }
 
 static const char *
@@ -846,6 +892,8 @@ static const char match_usage[] =
     "  --adjust-family F  auto (logistic for a 0/1 outcome, else linear),\n"
     "                     linear or logistic\n"
     "  -t, -y, --ps COL   override the treatment, outcome, propensity roles\n"
+    "  -y A,B             several outcomes: the results for each, B's named NAME.B\n"
+    "                     (the first stays the outcome role)\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  ... | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier \\\n"

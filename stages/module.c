@@ -169,6 +169,35 @@ stage_claim_columns(const stage_module *m, const void *params, table *rows,
 	return first;
 }
 
+/* An entry's outcomes as -y gives them: "a,b" from its "outcomes", or the
+ * one outcome (v, which this takes). */
+static char *
+outcome_list(const msgpack_object *e, char *v)
+{
+	const msgpack_object *list = mpo_get(e, "outcomes");
+	size_t len = 0;
+	char *joined;
+
+	if (list == NULL || list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size < 2)
+		return v;
+	for (uint32_t i = 0; i < list->via.array.size; i++) {
+		if (list->via.array.ptr[i].type != MSGPACK_OBJECT_STR)
+			return v;
+		len += list->via.array.ptr[i].via.str.size + 1;
+	}
+	joined = xmalloc(len + 1);
+	joined[0] = '\0';
+	for (uint32_t i = 0; i < list->via.array.size; i++) {
+		const msgpack_object *s = &list->via.array.ptr[i];
+
+		if (i)
+			strcat(joined, ",");
+		strncat(joined, s->via.str.ptr, s->via.str.size);
+	}
+	free(v);
+	return joined;
+}
+
 int
 stage_command_line(const msgpack_object *const *entries, int n, cmdline *cmd, char *why,
     size_t whylen)
@@ -224,6 +253,8 @@ stage_command_line(const msgpack_object *const *entries, int n, cmdline *cmd, ch
 			}
 			if (v == NULL)
 				continue;
+			if (roles[r].role == ROLE_OUTCOME)
+				v = outcome_list(e, v);
 			/* a role the stage takes, and that changes here: given; any
 			 * role the entry names is the stream's from then on */
 			if (m && (m->role_options & roles[r].role) &&
@@ -246,9 +277,19 @@ stage_command_line(const msgpack_object *const *entries, int n, cmdline *cmd, ch
 void
 recipe_write_roles(mpseq *entry, const stream_head *h)
 {
+	const stage_outcomes *o = stage_outcomes_current();
+
 	mpseq_str(entry, "treatment", h->treatment);
 	mpseq_str(entry, "outcome", h->outcome);
 	mpseq_str(entry, "ps", h->ps);
+	if (o && o->n > 1) { /* absent: the one outcome */
+		mpseq list;
+
+		mpseq_array(&list);
+		for (int i = 0; i < o->n; i++)
+			mpseq_str(&list, NULL, o->names[i]);
+		mpseq_take(entry, "outcomes", &list);
+	}
 }
 
 static int

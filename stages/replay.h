@@ -191,6 +191,10 @@ void replay_plan_build(replay_plan *p, const stream_head *h, const rawlist *resu
  * estimates to bootstrap from the results. */
 void replay_plan_from_recipe(replay_plan *p, const stream_head *h, int fixed_ps);
 void replay_plan_add_targets(replay_plan *p, const rawlist *results);
+/* The plan for another of several outcomes (weight, match, aipw -y a,b):
+ * its outcome role, and the steps told so (option "outcome"). Before
+ * replay_plan_add_targets, which then takes that outcome's results. */
+void replay_plan_set_outcome(replay_plan *p, const char *outcome);
 /* Passes a boot option (name, value) to every step that takes it. */
 void replay_plan_option(replay_plan *p, const char *name, const char *value);
 /* How target k is resampled: its step's method, or NULL (refitted). */

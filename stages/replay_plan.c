@@ -142,6 +142,34 @@ target_of(const replay_plan *p, const msgpack_object *r, const char *name, int *
 	return -1;
 }
 
+/* Is result r (named name) of the plan's outcome? A result of one of
+ * several outcomes says which ("outcome"); one without is the role's. A
+ * later outcome's name, NAME.OUTCOME, is cut to NAME, the step's own. */
+static int
+of_outcome(const replay_plan *p, const msgpack_object *r, char *name)
+{
+	char *outcome = mpo_strdup(mpo_get(r, "outcome"));
+	size_t n, m;
+	int ours;
+
+	if (outcome == NULL)
+		return 1;
+	ours = p->outcome && strcmp(outcome, p->outcome) == 0;
+	n = strlen(name), m = strlen(outcome);
+	if (ours && n > m + 1 && name[n - m - 1] == '.' && strcmp(name + n - m, outcome) == 0)
+		name[n - m - 1] = '\0';
+	free(outcome);
+	return ours;
+}
+
+void
+replay_plan_set_outcome(replay_plan *p, const char *outcome)
+{
+	free(p->outcome);
+	p->outcome = xstrdup(outcome);
+	replay_plan_option(p, "outcome", outcome);
+}
+
 void
 replay_plan_add_targets(replay_plan *p, const rawlist *results)
 {
@@ -154,7 +182,8 @@ replay_plan_add_targets(replay_plan *p, const rawlist *results)
 		mpraw_unpack(&results->items[i], &u);
 		r = &u.data;
 		name = mpo_strdup(mpo_get(r, "name"));
-		if (name && mpo_get(r, "estimate") && (step = target_of(p, r, name, &id)) >= 0)
+		if (name && mpo_get(r, "estimate") && of_outcome(p, r, name) &&
+		    (step = target_of(p, r, name, &id)) >= 0)
 			add_target(p, step, id, i, r);
 		free(name);
 		msgpack_unpacked_destroy(&u);

@@ -115,6 +115,8 @@ estimate_row(mpseq *rows, const msgpack_object *r, const outcome_facts *f,
 	mpseq_f64(&row, "value", est);
 	mpseq_f64_pair(&row, "ci", lo, hi);
 	mpseq_str(&row, "ci_from", ci_from);
+	if (mpo_get(r, "outcome")) /* several outcomes: this one's kind */
+		mpseq_str(&row, "outcome", f->binary ? "binary" : "continuous");
 	mpseq_str(&row, "rr_from", f->binary ? "the estimand's outcome means" :
 	    "exp(0.91 d), d the difference over the pooled SD");
 	mpseq_f64(&row, "rr", rr);
@@ -252,13 +254,51 @@ rosenbaum(mpseq *result, const table *rows, const stream_head *h, const rawlist 
 }
 
 /* The columns the stage reads; the rest go on unread. */
+typedef struct {
+	const stream_head *h;
+	const stage_outcome_list *outcomes;
+} keep_ctx;
+
 static int
 keep_column(const char *column, void *ctx)
 {
-	const stream_head *h = ctx;
+	const keep_ctx *k = ctx;
+	const stream_head *h = k->h;
 
+	for (int i = 0; i < k->outcomes->n; i++)
+		if (strcmp(column, k->outcomes->names[i]) == 0)
+			return 1;
 	return (h->treatment && strcmp(column, h->treatment) == 0) ||
 	    (h->outcome && strcmp(column, h->outcome) == 0) || strcmp(column, "match_set") == 0;
+}
+
+/* The facts of the outcome a result is of: its "outcome" (several
+ * outcomes), else the role's. */
+static const outcome_facts *
+facts_of(const msgpack_object *r, stage_input *si, const uint8_t *t,
+    const stage_outcome_list *outcomes, outcome_facts *facts, int *known,
+    const outcome_facts *role)
+{
+	char *name = mpo_strdup(mpo_get(r, "outcome"));
+	int k = -1;
+
+	for (int i = 0; name && i < outcomes->n; i++)
+		if (strcmp(outcomes->names[i], name) == 0)
+			k = i;
+	free(name);
+	if (k < 0)
+		return role;
+	if (!known[k]) {
+		size_t n = si->rows.nrows;
+		double *y = xreallocarray(NULL, n + 1, sizeof *y);
+
+		stage_finite(&si->rows.cols[stage_numeric_column(&si->rows, outcomes->names[k],
+		    "outcome", "-y")], n, y, "outcome");
+		facts[k] = outcome_of(t, y, n);
+		known[k] = 1;
+		free(y);
+	}
+	return &facts[k];
 }
 
 static void
@@ -270,8 +310,9 @@ sensitivity_run(const void *params, const stage_roles *roles, const cli_common *
 	stream_out *out;
 	mpseq recipe, result, rows;
 	stage_arrays a;
-	outcome_facts f;
-	int n = 0;
+	outcome_facts f, *facts;
+	stage_outcome_list outcomes;
+	int n = 0, *known;
 
 	stage_open(&si, cli);
 	h = si.head;
@@ -282,10 +323,17 @@ sensitivity_run(const void *params, const stage_roles *roles, const cli_common *
 	    "treatment", "-t");
 	stage_numeric_column(&si.rows, stage_role(h->outcome, "outcome", "-y"), "outcome", "-y");
 	stage_recipe_entry(&sensitivity_module, o, h, &recipe);
-	out = stage_read_all_passing(&si, cli, &recipe, keep_column, h);
+	stage_recipe_outcomes(h, h->outcome, &outcomes);
+	{
+		keep_ctx kc = { h, &outcomes };
+
+		out = stage_read_all_passing(&si, cli, &recipe, keep_column, &kc);
+	}
 	mpseq_free(&recipe);
 	stage_arrays_get(&si, NULL, NULL, NULL, 0, &a);
 	f = outcome_of(a.t, a.y, a.n);
+	facts = xcalloc((size_t)outcomes.n + 1, sizeof *facts);
+	known = xcalloc((size_t)outcomes.n + 1, sizeof *known);
 
 	mpseq_array(&rows);
 	for (int i = 0; i < si.results.n; i++) {
@@ -293,9 +341,13 @@ sensitivity_run(const void *params, const stage_roles *roles, const cli_common *
 
 		stream_out_raw(out, si.results.items[i].bytes, si.results.items[i].len);
 		mpraw_unpack(&si.results.items[i], &u);
-		n += estimate_row(&rows, &u.data, &f, o) == 0;
+		if (mpo_get(&u.data, "estimate"))
+			n += estimate_row(&rows, &u.data, facts_of(&u.data, &si, a.t, &outcomes,
+			    facts, known, &f), o) == 0;
 		msgpack_unpacked_destroy(&u);
 	}
+	free(facts), free(known);
+	stage_outcome_list_free(&outcomes);
 	if (n == 0)
 		die("no estimate upstream to judge: run sensitivity after weight, match "
 		    "(and boot)");

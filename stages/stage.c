@@ -998,3 +998,126 @@ stage_dropped_close(stage_dropped *d)
 		die("--dropped: writing %s:", d->path);
 	d->f = NULL;
 }
+
+static const stage_outcomes *current_outcomes;
+
+const stage_outcomes *
+stage_outcomes_current(void)
+{
+	return current_outcomes;
+}
+
+void
+stage_outcomes_get(stage_input *si, const char *option, stage_outcomes *o)
+{
+	stream_head *h = si->head;
+	const char *list = option ? option : h->outcome;
+	const char *p = list;
+
+	memset(o, 0, sizeof *o);
+	p = list = stage_role(list, "outcome", "-y");
+	while (p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char *name = xstrndup(p, len);
+
+		if (len == 0)
+			die_usage("-y %s has an empty name", list);
+		for (int i = 0; i < o->n; i++)
+			if (strcmp(o->names[i], name) == 0)
+				die_usage("-y names '%s' twice", name);
+		o->names = xreallocarray(o->names, (size_t)o->n + 1, sizeof *o->names);
+		o->cols = xreallocarray(o->cols, (size_t)o->n + 1, sizeof *o->cols);
+		o->names[o->n] = name;
+		o->cols[o->n] = stage_numeric_column(&si->rows, name, "outcome", "-y");
+		o->n++;
+		p = comma ? comma + 1 : NULL;
+	}
+	for (int i = 1; i < o->n; i++) {
+		if ((h->treatment && strcmp(o->names[i], h->treatment) == 0) ||
+		    (h->ps && strcmp(o->names[i], h->ps) == 0))
+			die_usage("-y names '%s', which is the %s", o->names[i],
+			    h->treatment && strcmp(o->names[i], h->treatment) == 0 ?
+			    "treatment" : "propensity");
+		for (int c = 0; c < h->ncovariates; c++)
+			if (strcmp(h->covariates[c], o->names[i]) == 0)
+				die_usage("-x names '%s', which is an outcome (-y): a covariate must "
+				    "be measured before the treatment, not be it or its result",
+				    o->names[i]);
+	}
+	stream_head_set_role(&h->outcome, o->names[0]);
+	current_outcomes = o;
+}
+
+void
+stage_outcomes_free(stage_outcomes *o)
+{
+	for (int i = 0; i < o->n; i++)
+		free(o->names[i]);
+	free(o->names);
+	free(o->cols);
+	if (current_outcomes == o)
+		current_outcomes = NULL;
+	memset(o, 0, sizeof *o);
+}
+
+void
+stage_result_begin(mpseq *m, const char *stage, const char *name, const stage_outcomes *o,
+    int k)
+{
+	char full[512];
+
+	if (o == NULL || o->n < 2) {
+		result_begin(m, stage, name);
+		return;
+	}
+	if (k == 0)
+		snprintf(full, sizeof full, "%s", name);
+	else
+		snprintf(full, sizeof full, "%s.%s", name, o->names[k]);
+	result_begin(m, stage, full);
+	mpseq_str(m, "outcome", o->names[k]);
+}
+
+static void
+outcome_add(stage_outcome_list *l, const char *name)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->names[i], name) == 0)
+			return;
+	l->names = xreallocarray(l->names, (size_t)l->n + 1, sizeof *l->names);
+	l->names[l->n++] = xstrdup(name);
+}
+
+void
+stage_recipe_outcomes(const stream_head *h, const char *role, stage_outcome_list *l)
+{
+	memset(l, 0, sizeof *l);
+	if (role)
+		outcome_add(l, role);
+	for (int i = 0; i < h->nrecipe; i++) {
+		msgpack_unpacked u;
+		const msgpack_object *list;
+
+		mpraw_unpack(&h->recipe[i], &u);
+		list = mpo_get(&u.data, "outcomes");
+		for (uint32_t k = 0; list && list->type == MSGPACK_OBJECT_ARRAY &&
+		    k < list->via.array.size; k++) {
+			char *name = mpo_strdup(&list->via.array.ptr[k]);
+
+			if (name)
+				outcome_add(l, name);
+			free(name);
+		}
+		msgpack_unpacked_destroy(&u);
+	}
+}
+
+void
+stage_outcome_list_free(stage_outcome_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	memset(l, 0, sizeof *l);
+}

@@ -179,6 +179,43 @@ void finite_check_end(const finite_check *c, const char *role, const char *name)
  * [0, 1], naming the row. */
 void stage_ps(const column *c, size_t n, double *out);
 
+/* Several outcomes in one flow (weight, match, aipw -y a,b): the outcomes
+ * a stage estimates for, from -y's comma-separated list or the head's
+ * outcome role; the first is the role from then on (the later stages' and
+ * the columns' default). Each must be a numeric column, named once, and
+ * neither the treatment nor the propensity. Results for the first keep
+ * their names; those for the others are NAME.OUTCOME; with several, every
+ * result has "outcome". The list is the stage's (recipe_write_roles writes
+ * it as "outcomes"). */
+typedef struct {
+	char **names;
+	int *cols;  /* in si->rows */
+	int n;
+} stage_outcomes;
+
+/* Sets the head's outcome role to the first (option NULL: keeps the
+ * head's); dies (usage) on a bad list. Call after stage_open, before
+ * stage_check_roles; the columns are looked up in si->rows. */
+void stage_outcomes_get(stage_input *si, const char *option, stage_outcomes *o);
+void stage_outcomes_free(stage_outcomes *o);
+/* The stage's outcomes so far (for recipe_write_roles): NULL before. */
+const stage_outcomes *stage_outcomes_current(void);
+
+/* The outcomes a stream's estimates are for: role (the outcome role,
+ * first; NULL: none) and every recipe entry's "outcomes", in order, each
+ * once (free with stage_outcome_list_free). */
+typedef struct {
+	char **names;
+	int n;
+} stage_outcome_list;
+void stage_recipe_outcomes(const stream_head *h, const char *role, stage_outcome_list *l);
+void stage_outcome_list_free(stage_outcome_list *l);
+
+/* A result for outcome k of o (o NULL: one outcome): result_begin with
+ * the name as above, and "outcome" when there are several. */
+void stage_result_begin(mpseq *m, const char *stage, const char *name,
+    const stage_outcomes *o, int k);
+
 /* The arrays most estimators need, from the roles in the head (each may be
  * overridden by an option; NULL keeps the head's). Dies naming whatever is
  * missing or malformed. Free with stage_arrays_free. */

@@ -231,9 +231,10 @@ ess_share(mpseq *m, estimand e, const ipw_summary *s, int quiet)
 }
 
 static void
-naive_result(mpseq *m, const ipw_summary *s, const pshist *hist, const sandwich *sw)
+naive_result(mpseq *m, const ipw_summary *s, const pshist *hist, const sandwich *sw,
+    const stage_outcomes *outs, int k)
 {
-	result_begin(m, "weight", "naive");
+	stage_result_begin(m, "weight", "naive", outs, k);
 	estimate_fields(m, "naive", s);
 	sandwich_fields(m, sw, sw->var[EST_COUNT], s->se, 1);
 	stage_ps_hist(m, hist);
@@ -242,7 +243,8 @@ naive_result(mpseq *m, const ipw_summary *s, const pshist *hist, const sandwich 
 static void
 ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
     const ipw_summary *s, const size_t trimmed[2], size_t capped,
-    const ipw_positivity *pos, const pshist *hist, const sandwich *sw, int quiet)
+    const ipw_positivity *pos, const pshist *hist, const sandwich *sw, int quiet,
+    const stage_outcomes *outs, int k)
 {
 	char col[16], name[16];
 
@@ -253,7 +255,7 @@ ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
 	s = &kept;
 	snprintf(col, sizeof col, "w_%s", estimand_name(e));
 	snprintf(name, sizeof name, "ipw_%s", estimand_name(e));
-	result_begin(m, "weight", name);
+	stage_result_begin(m, "weight", name, outs, k);
 	estimate_fields(m, estimand_name(e), s);
 	sandwich_fields(m, sw, sw->var[e], s->se, 0);
 	mpseq_str(m, "weight_column", col);
@@ -270,7 +272,7 @@ ipw_result(mpseq *m, const weight_params *o, const ipw_opts *used, estimand e,
 	}
 	mpseq_i64(m, "truncated", (int64_t)capped);
 	mpseq_bool(m, "stabilized", o->adjust.stabilize && e == EST_ATE);
-	ess_share(m, e, s, quiet);
+	ess_share(m, e, s, quiet || k > 0); /* said once, for the first outcome */
 	stage_positivity(m, pos); /* warned once, by the stage */
 	stage_ps_hist(m, hist);
 }
@@ -334,22 +336,22 @@ mark_support(table *rows, int col, const double *ps, size_t n, size_t row0,
 /* --truncate and --stabilize need every row (a quantile, a share). */
 static void
 weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
-    const int *wcol, int support_col, stage_dropped *dropped)
+    const int *wcol, int support_col, stage_dropped *dropped, const stage_outcomes *outs)
 {
 	stage_arrays a;
-	mpseq results[EST_COUNT + 1], *list[EST_COUNT + 1];
+	int K = outs->n, per = EST_COUNT + 1;
+	mpseq *results = xcalloc((size_t)K * (size_t)per, sizeof *results);
+	mpseq **list = xcalloc((size_t)K * (size_t)per, sizeof *list);
 	int nresults = 0;
-	double *ones, *w[EST_COUNT] = { NULL }, scale[2], share1 = 0;
+	double *ones, *w[EST_COUNT] = { NULL }, scale[2], share1 = 0, *y;
 	ipw_summary s0, s[EST_COUNT];
 	ipw_opts used;
 	ipw_positivity pos;
 	pshist hist0, hist[EST_COUNT];
 	size_t trimmed[EST_COUNT][2], capped[EST_COUNT];
-	sandwich sw;
 
 	stage_read_all(si);
 	stage_arrays_get(si, NULL, NULL, NULL, 1, &a);
-	sandwich_open(&sw, o, si->head, &si->rows);
 	ones = xreallocarray(NULL, a.n + 1, sizeof *ones);
 	for (size_t i = 0; i < a.n; i++) {
 		ones[i] = 1;
@@ -357,13 +359,13 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 	}
 	share1 = a.n ? share1 / (double)a.n : 0;
 	scale[0] = 1 - share1, scale[1] = share1;
-	ipw_effect(ones, a.t, a.y, a.n, &s0);
 	pshist_init(&hist0);
 	pshist_add(&hist0, a.t, a.ps, NULL, a.n);
 	used = ipw_resolve(&o->adjust, a.ps, NULL, a.n);
 	ipw_positivity_init(&pos, o->band[0], o->band[1]);
 	ipw_positivity_add(&pos, a.t, a.ps, NULL, a.n);
 	stage_positivity_warn(&pos, cli->quiet);
+	/* the weights: one set, whatever the outcome */
 	for (int e = 0; e < EST_COUNT; e++) {
 		size_t bad;
 
@@ -373,32 +375,47 @@ weight_all_rows(const weight_params *o, const cli_common *cli, stage_input *si,
 		if (ipw_adjusted_weights(&used, (estimand)e, a.t, a.ps, NULL, a.n, w[e], trimmed[e],
 		    &capped[e], &bad) != 0)
 			die_infinite((estimand)e, bad, a.t[bad], a.ps[bad]);
-		if (ipw_effect(w[e], a.t, a.y, a.n, &s[e]) != 0)
-			die_zero_weight((estimand)e, &s[e]);
 		pshist_init(&hist[e]);
 		pshist_add(&hist[e], a.t, a.ps, w[e], a.n);
 	}
 	if (support_col >= 0)
 		mark_support(&si->rows, support_col, a.ps, a.n, 0, &used, dropped);
-	sandwich_add(&sw, &si->rows, a.n, a.t, a.ps, a.y, w, o->adjust.stabilize ? scale : NULL,
-	    ones);
-	sandwich_finish(&sw, &si->results);
-	naive_result(&results[nresults], &s0, &hist0, &sw);
-	list[nresults] = &results[nresults];
-	nresults++;
-	for (int e = 0; e < EST_COUNT; e++) {
-		if (!o->estimands[e])
-			continue;
-		ipw_result(&results[nresults], o, &used, (estimand)e, &s[e], trimmed[e], capped[e],
-		    &pos, &hist[e], &sw, cli->quiet);
+	y = xreallocarray(NULL, a.n + 1, sizeof *y);
+	for (int k = 0; k < K; k++) {
+		sandwich sw;
+
+		if (k == 0)
+			memcpy(y, a.y, a.n * sizeof *y);
+		else
+			stage_finite(&si->rows.cols[outs->cols[k]], a.n, y, "outcome");
+		ipw_effect(ones, a.t, y, a.n, &s0);
+		for (int e = 0; e < EST_COUNT; e++)
+			if (o->estimands[e] && ipw_effect(w[e], a.t, y, a.n, &s[e]) != 0)
+				die_zero_weight((estimand)e, &s[e]);
+		sandwich_open(&sw, o, si->head, &si->rows);
+		sandwich_add(&sw, &si->rows, a.n, a.t, a.ps, y, w,
+		    o->adjust.stabilize ? scale : NULL, ones);
+		sandwich_finish(&sw, &si->results);
+		naive_result(&results[nresults], &s0, &hist0, &sw, outs, k);
 		list[nresults] = &results[nresults];
 		nresults++;
+		for (int e = 0; e < EST_COUNT; e++) {
+			if (!o->estimands[e])
+				continue;
+			ipw_result(&results[nresults], o, &used, (estimand)e, &s[e], trimmed[e],
+			    capped[e], &pos, &hist[e], &sw, cli->quiet, outs, k);
+			list[nresults] = &results[nresults];
+			nresults++;
+		}
+		sandwich_free(&sw);
 	}
 	stage_write(cli, si->head, &si->rows, &si->results, list, nresults);
 	for (int i = 0; i < nresults; i++)
 		mpseq_free(&results[i]);
+	free(results);
+	free(list);
 	free(ones);
-	sandwich_free(&sw);
+	free(y);
 	stage_arrays_free(&a);
 }
 
@@ -523,7 +540,7 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 			die_infinite((estimand)e, ws.inf_row[e], ws.inf_treated[e], ws.inf_ps[e]);
 	ipw_accum_finish(&ws.acc[EST_COUNT], &s);
 	sandwich_finish(&ws.sw, &si->results);
-	naive_result(&m, &s, &ws.hist[EST_COUNT], &ws.sw);
+	naive_result(&m, &s, &ws.hist[EST_COUNT], &ws.sw, NULL, 0);
 	stream_out_map(out, &m);
 	mpseq_free(&m);
 	stage_positivity_warn(&ws.pos, cli->quiet);
@@ -533,7 +550,7 @@ weight_streaming(const weight_params *o, const cli_common *cli, stage_input *si,
 		if (ipw_accum_finish(&ws.acc[e], &s) != 0)
 			die_zero_weight((estimand)e, &s);
 		ipw_result(&m, o, &o->adjust, (estimand)e, &s, ws.trimmed[e], 0, &ws.pos,
-		    &ws.hist[e], &ws.sw, cli->quiet);
+		    &ws.hist[e], &ws.sw, cli->quiet, NULL, 0);
 		stream_out_map(out, &m);
 		mpseq_free(&m);
 	}
@@ -570,17 +587,17 @@ weight_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	stream_head *h;
 	int wcol[EST_COUNT], ti, yi, pi, first, sc;
 	stage_dropped list;
+	stage_outcomes outs;
 
 	stage_open(&si, cli);
 	h = si.head;
 	stream_head_set_role(&h->treatment, roles->treatment);
-	stream_head_set_role(&h->outcome, roles->outcome);
-	stage_check_roles(h);
 	stream_head_set_role(&h->ps, roles->ps);
+	stage_outcomes_get(&si, roles->outcome, &outs);
+	stage_check_roles(h);
 	ti = stage_numeric_column(&si.rows, stage_role(h->treatment, "treatment", "-t"),
 	    "treatment", "-t");
-	yi = stage_numeric_column(&si.rows, stage_role(h->outcome, "outcome", "-y"),
-	    "outcome", "-y");
+	yi = outs.cols[0];
 	pi = stage_numeric_column(&si.rows, stage_role(h->ps, "propensity (run fitps "
 	    "first)", "--ps"), "propensity", "--ps");
 	first = stage_claim_columns(&weight_module, o, &si.rows, &h->schema, NULL);
@@ -589,11 +606,12 @@ weight_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	sc = support_column(o, &si);
 	stage_dropped_open(&list, o->dropped, o->dropped_id, &h->schema);
 	stage_add_recipe(&weight_module, o, h);
-	if (o->adjust.truncate_q > 0 || o->adjust.stabilize || o->adjust.trim_auto)
-		weight_all_rows(o, cli, &si, wcol, sc, &list);
+	if (o->adjust.truncate_q > 0 || o->adjust.stabilize || o->adjust.trim_auto || outs.n > 1)
+		weight_all_rows(o, cli, &si, wcol, sc, &list, &outs);
 	else
 		weight_streaming(o, cli, &si, wcol, ti, yi, pi, sc, &list);
 	stage_dropped_close(&list);
+	stage_outcomes_free(&outs);
 	stage_input_free(&si);
 }
 
@@ -813,6 +831,8 @@ static const char weight_usage[] =
     "                       reason; the stream's rows from 0)\n"
     "  --dropped-id COL     add this column's values (a user id) to the list\n"
     "  -t, -y, --ps COL     override the treatment, outcome, propensity roles\n"
+    "  -y A,B               several outcomes: the results for each, B's named NAME.B\n"
+    "                       (the first stays the outcome role)\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"
     "  gen | fitps -t opt_in_agent_mode -y task_completed \\\n"

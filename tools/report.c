@@ -167,7 +167,7 @@ interval(char *buf, size_t size, const char *prefix, const msgpack_object *ci)
 /* ---- sections ------------------------------------------------------------ */
 
 static void
-estimates(const objlist *res, const msgpack_object *truth)
+estimates(const objlist *res, const msgpack_object *truth, const msgpack_object *truth_outcome)
 {
 	static const char *hdr[] = { "result", "stage", "estimand", "estimate", "SE",
 		"CI", "n", "truth", "bias" };
@@ -195,8 +195,8 @@ estimates(const objlist *res, const msgpack_object *truth)
 		snprintf(tr, sizeof tr, "-");
 		snprintf(bias, sizeof bias, "-");
 		/* the naive difference is judged against the ATE */
-		if (truth && mpo_number(mpo_get(truth, strcmp(est, "naive") == 0 ? "ate" : est),
-		    &truth_v) == 0) {
+		if (report_truth(&(report_results){ .truth = truth, .truth_outcome = truth_outcome },
+		    r, &truth_v) == 0) {
 			snprintf(tr, sizeof tr, "%+.*f", digits, truth_v);
 			if (mpo_number(mpo_get(r, "estimate"), &x) == 0 && isfinite(x))
 				snprintf(bias, sizeof bias, "%+.*f", digits, x - truth_v);
@@ -777,7 +777,7 @@ print_text(const stream_head *h, const msgpack_object *meta, const objlist *reci
 		    num(b, sizeof b, mpo_get(truth, "ate"), digits, 1),
 		    num(c, sizeof c, mpo_get(truth, "att"), digits, 1));
 	}
-	estimates(res, truth);
+	estimates(res, truth, mpo_get(mpo_get(meta, "model"), "outcome"));
 	for (int i = 0; i < res->n; i++)
 		if (mpo_get(obj(res, i), "terms") || mpo_is_str(mpo_get(obj(res, i), "name"),
 		    "ps_model"))
@@ -882,7 +882,8 @@ pictures(const char *html, const char *svg_dir, const char *png_dir, const strea
 {
 	const msgpack_object **results = xcalloc((size_t)res->n + 1, sizeof *results);
 	report_results rr = { .results = results, .nresults = res->n,
-		.truth = mpo_get(meta, "truth"), .digits = digits };
+		.truth = mpo_get(meta, "truth"),
+		.truth_outcome = mpo_get(mpo_get(meta, "model"), "outcome"), .digits = digits };
 	char *svg[8] = { NULL }, path[4096], why[512];
 	size_t len[8] = { 0 };
 	int nfig = 0;

@@ -59,8 +59,16 @@ report_truth(const report_results *r, const msgpack_object *result, double *trut
 {
 	char est[32];
 
+	const msgpack_object *outcome = mpo_get(result, "outcome");
+
 	text(est, sizeof est, mpo_get(result, "estimand"));
 	if (!r->truth || !est[0])
+		return -1;
+	/* several outcomes: the truth is the generated one's */
+	if (outcome && outcome->type == MSGPACK_OBJECT_STR && r->truth_outcome &&
+	    r->truth_outcome->type == MSGPACK_OBJECT_STR &&
+	    (outcome->via.str.size != r->truth_outcome->via.str.size ||
+	    memcmp(outcome->via.str.ptr, r->truth_outcome->via.str.ptr, outcome->via.str.size)))
 		return -1;
 	return mpo_number(mpo_get(r->truth, strcmp(est, "naive") == 0 ? "ate" : est), truth) == 0 &&
 	    isfinite(*truth) ? 0 : -1;

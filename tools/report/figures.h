@@ -21,6 +21,7 @@ typedef struct {
 	const msgpack_object *const *results;
 	int nresults;
 	const msgpack_object *truth; /* the head's meta.truth, or NULL */
+	const msgpack_object *truth_outcome; /* meta.model.outcome: what it is of */
 	int digits;                  /* decimals of estimates in labels */
 } report_results;
 
@@ -42,7 +43,8 @@ extern const figure report_figures[];
 int report_interval(const msgpack_object *result, double ci[2]);
 
 /* The truth an estimate is judged against (the naive difference against
- * the ATE): 0 with *truth set, or -1. */
+ * the ATE; none for a result of another outcome than the truth's): 0 with
+ * *truth set, or -1. */
 int report_truth(const report_results *r, const msgpack_object *result, double *truth);
 
 #endif
