@@ -148,21 +148,6 @@ data_message(mpseq *m, const boot_params *o, const stage_input *si, int K)
 	free(bytes);
 }
 
-/* What boot keeps of the rows: what the replay reads, and the cluster or
- * key column. */
-typedef struct {
-	const replay_plan *plan;
-	const char *extra;
-} boot_reads_ctx;
-
-static int
-replay_reads(const char *column, void *ctx)
-{
-	const boot_reads_ctx *c = ctx;
-
-	return replay_plan_reads(c->plan, column) || (c->extra && strcmp(column, c->extra) == 0);
-}
-
 /* Dies unless the plan's estimates on the full data, refitted from zeros
  * as fitps did, are the stream's own (to 1e-9). */
 static void
@@ -368,10 +353,8 @@ boot_keeps(const char *column, void *ctx)
 {
 	const boot_keep_ctx *c = ctx;
 
-	for (int i = 0; i < c->outcomes->n; i++)
-		if (strcmp(column, c->outcomes->names[i]) == 0)
-			return 1;
-	return replay_reads(column, &(boot_reads_ctx){ c->plan, c->extra });
+	return stage_outcome_list_has(c->outcomes, column) ||
+	    replay_plan_reads(c->plan, column) || (c->extra && strcmp(column, c->extra) == 0);
 }
 
 /* The replicates of one outcome's estimates: its plan, data, resampling

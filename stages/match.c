@@ -528,11 +528,14 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 		/* the matches kept, the resample's counts reweighting the linear form:
 		 * tau* = tau + (sum of the drawn rows' zeta - sum zeta) / N1; the
 		 * support, as the matching, the full data's */
-		const replay_units *u = replay_view_all_units(v);
+		const replay_counts *c = replay_view_counts(v);
 		double sum = 0;
 
-		for (size_t i = 0; i < u->n; i++)
-			sum += o->row_zeta[u->row[i]];
+		/* row by row in stream order, each copy once: the sum of the
+		 * expanded rows, in their order */
+		for (size_t i = 0; i < c->n; i++)
+			for (uint32_t j = 0; j < c->count[c->pos[i]]; j++)
+				sum += o->row_zeta[i];
 		*out = o->tau_hat + (sum - o->zeta_sum) / (double)o->n1_matched;
 		return REPLICATE_OK;
 	}

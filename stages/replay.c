@@ -172,8 +172,6 @@ replay_data_free(replay_data *d)
 	memset(d, 0, sizeof *d);
 }
 
-enum { ROWS_NONE, ROWS_INSIDE, ROWS_ALL }; /* what the row lists hold */
-
 struct replay_scratch {
 	/* per group: units, treated units, propensity */
 	double *units, *treated, *ps;
@@ -198,12 +196,14 @@ struct replay_scratch {
 	double *ry, *rps, *rw, *rd;
 	size_t *rrow;
 	size_t nrows;
-	int rows_ready;         /* ROWS_* */
+	int rows_ready;         /* the row lists are this replicate's */
+	int counts_ready;       /* row_count is */
 	double band[2];         /* the common support so far: rows outside go */
 	uint64_t serial;        /* replay_run calls so far: a replicate's number here */
 	/* what the estimators see of it (replay_view) */
 	replay_cells cells_view;
 	replay_units units_view;
+	replay_counts counts_view;
 	/* each step's own memory, and how to free it */
 	void **step_scratch;
 	void (**step_scratch_free)(void *);
@@ -409,20 +409,37 @@ cell_propensities(replay_scratch *s)
 		s->cps[m] = s->ps[s->cgroup[m]];
 }
 
-/* The replicate's rows in stream order, each copy of a row as a row: those
- * inside the support so far (restricted), or all. */
+/* How many times the replicate has each ordered row (once a replicate:
+ * the draws again, counted instead of summed into cells). */
 static void
-expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s, int restricted)
+count_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
+{
+	if (s->counts_ready)
+		return;
+	if (s->row_count == NULL) /* memory touched costs: only for what needs rows */
+		s->row_count = xreallocarray(NULL, s->nrows_cap, sizeof *s->row_count);
+	memset(s->row_count, 0, d->n * sizeof *s->row_count);
+	if (r->draws)
+		REPLICATE_ROWS(d, r, 1, 0, k, s->row_count[k]++);
+	else
+		REPLICATE_ROWS(d, r, 0, r->list != NULL, k, s->row_count[k]++);
+	s->counts_ready = 1;
+}
+
+/* The replicate's rows inside the support so far, in stream order, each
+ * copy of a row as a row. */
+static void
+expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
 {
 	size_t m = 0;
-	double lo = restricted ? s->band[0] : 0, hi = restricted ? s->band[1] : 1;
+	double lo = s->band[0], hi = s->band[1];
 
-	if (s->rows_ready == (restricted ? ROWS_INSIDE : ROWS_ALL))
+	if (s->rows_ready)
 		return;
-	if (s->rt == NULL) { /* memory touched costs: only for what needs rows */
+	count_rows(d, r, s);
+	if (s->rt == NULL) {
 		size_t n = s->nrows_cap;
 
-		s->row_count = xreallocarray(NULL, n, sizeof *s->row_count);
 		s->rt = xmalloc(n);
 		s->ry = xreallocarray(NULL, n, sizeof *s->ry);
 		s->rps = xreallocarray(NULL, n, sizeof *s->rps);
@@ -430,15 +447,9 @@ expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s, int r
 		s->rd = xreallocarray(NULL, n, sizeof *s->rd);
 		s->rrow = xreallocarray(NULL, n, sizeof *s->rrow);
 	}
-	memset(s->row_count, 0, d->n * sizeof *s->row_count);
-	if (r->draws)
-		REPLICATE_ROWS(d, r, 1, 0, k, s->row_count[k]++);
-	else
-		REPLICATE_ROWS(d, r, 0, r->list != NULL, k, s->row_count[k]++);
 	for (size_t i = 0; i < d->n; i++) {
 		size_t k = d->pos[i];
 		uint32_t c = s->row_count[k];
-
 		double ps = s->ps[d->group[k]];
 
 		if (c && !(ps >= lo && ps <= hi))
@@ -451,7 +462,7 @@ expand_rows(const replay_data *d, const replay_rows *r, replay_scratch *s, int r
 		}
 	}
 	s->nrows = m;
-	s->rows_ready = restricted ? ROWS_INSIDE : ROWS_ALL;
+	s->rows_ready = 1;
 }
 
 /* What a step sees of a replicate. */
@@ -472,14 +483,14 @@ replay_view_cells(replay_view *v)
 	return &s->cells_view;
 }
 
-const replay_units *
-replay_view_all_units(replay_view *v)
+const replay_counts *
+replay_view_counts(replay_view *v)
 {
 	replay_scratch *s = v->s;
 
-	expand_rows(v->d, v->r, s, 0);
-	s->units_view = (replay_units){ s->rt, s->ry, s->rps, s->nrows, s->rw, s->rd, s->rrow };
-	return &s->units_view;
+	count_rows(v->d, v->r, s);
+	s->counts_view = (replay_counts){ s->row_count, v->d->pos, v->d->n };
+	return &s->counts_view;
 }
 
 const replay_units *
@@ -487,7 +498,7 @@ replay_view_units(replay_view *v)
 {
 	replay_scratch *s = v->s;
 
-	expand_rows(v->d, v->r, s, 1);
+	expand_rows(v->d, v->r, s);
 	s->units_view = (replay_units){ s->rt, s->ry, s->rps, s->nrows, s->rw, s->rd, s->rrow };
 	return &s->units_view;
 }
@@ -592,7 +603,7 @@ replay_run(const replay_plan *p, const replay_data *d, const replay_rows *r,
 	replicate_status st;
 	int last = -1;
 
-	s->rows_ready = 0;
+	s->rows_ready = s->counts_ready = 0;
 	s->serial++;
 	sum_cells(d, r, s);
 	if (s->total_treated == 0)

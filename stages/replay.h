@@ -81,9 +81,15 @@ const replay_cells *replay_view_cells(replay_view *v);
  * the rows inside the common support as the steps before this one set it
  * on the replicate. */
 const replay_units *replay_view_units(replay_view *v);
-/* Every drawn row, whatever the support (boot --matching weighted holds the
- * full data's matching, and with it the full data's support, fixed). */
-const replay_units *replay_view_all_units(replay_view *v);
+/* How many times the replicate has each stream row, whatever the support
+ * (boot --matching weighted holds the full data's matching, and with it
+ * the full data's support, fixed): stream row i count[pos[i]] times. */
+typedef struct {
+	const uint32_t *count;
+	const size_t *pos;
+	size_t n;
+} replay_counts;
+const replay_counts *replay_view_counts(replay_view *v);
 /* The calling step's own memory in this thread, NULL at first; the step's
  * scratch_free gives it back when the thread's scratch goes. */
 void **replay_view_scratch(replay_view *v);

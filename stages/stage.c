@@ -1079,12 +1079,20 @@ stage_result_begin(mpseq *m, const char *stage, const char *name, const stage_ou
 	mpseq_str(m, "outcome", o->names[k]);
 }
 
+int
+stage_outcome_list_has(const stage_outcome_list *l, const char *column)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->names[i], column) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 outcome_add(stage_outcome_list *l, const char *name)
 {
-	for (int i = 0; i < l->n; i++)
-		if (strcmp(l->names[i], name) == 0)
-			return;
+	if (stage_outcome_list_has(l, name))
+		return;
 	l->names = xreallocarray(l->names, (size_t)l->n + 1, sizeof *l->names);
 	l->names[l->n++] = xstrdup(name);
 }

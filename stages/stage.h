@@ -210,6 +210,7 @@ typedef struct {
 } stage_outcome_list;
 void stage_recipe_outcomes(const stream_head *h, const char *role, stage_outcome_list *l);
 void stage_outcome_list_free(stage_outcome_list *l);
+int stage_outcome_list_has(const stage_outcome_list *l, const char *column);
 
 /* A result for outcome k of o (o NULL: one outcome): result_begin with
  * the name as above, and "outcome" when there are several. */
