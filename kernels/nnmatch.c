@@ -802,21 +802,20 @@ nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, double *
 	return rc;
 }
 
-/* The k units of a sorted group (key, index) nearest to v, into idx;
- * returns how many (fewer when the group is smaller). Ties go to the
- * lower side, then the lower row. */
+/* The k units of group g nearest to v, into ranks of g, from R (the first
+ * of g not below v): on equal distances the lower side, then the lower row. */
 static size_t
-nearest_k(const keyed *g, size_t ng, double v, size_t k, size_t *idx)
+nearest_k_from(const keyed *g, size_t ng, double v, size_t R, size_t k, size_t *rank)
 {
-	size_t R = lower_bound(g, ng, v), L = R, got = 0;
+	size_t L = R, got = 0;
 
 	while (got < k && (L > 0 || R < ng)) {
 		double dl = L > 0 ? v - g[L - 1].key : INFINITY, dr = R < ng ? g[R].key - v : INFINITY;
 
 		if (dl <= dr)
-			idx[got++] = g[--L].index;
+			rank[got++] = --L;
 		else
-			idx[got++] = g[R++].index;
+			rank[got++] = R++;
 	}
 	return got;
 }
@@ -829,6 +828,10 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	size_t ng[2] = { 0, 0 }, kmax = (size_t)(m > l ? m : l), *idx;
 	double *I = xcalloc((size_t)p * (size_t)p, sizeof *I), *c = xcalloc((size_t)p, sizeof *c);
 	double *d = xcalloc((size_t)p, sizeof *d), *cov[2], *z, n1 = 0, adj = 0;
+	/* each group's outcomes and covariates in its order: the units are
+	 * taken in order of their score, so that each one's neighbours are
+	 * next to the last one's (no search, no cache miss) */
+	double *yg[2] = { NULL, NULL }, *Xg[2] = { NULL, NULL };
 	int rc = 0;
 
 	grp[0] = xreallocarray(NULL, n + 1, sizeof(keyed));
@@ -849,49 +852,72 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 		rc = -1;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int g = t[i] != 0;
-		double e = ps[i], f = e * (1 - e), yw[2];
+	for (int w = 0; w < 2; w++) {
+		yg[w] = xreallocarray(NULL, ng[w] + 1, sizeof *yg[w]);
+		Xg[w] = xreallocarray(NULL, ng[w] + 1, (size_t)p * sizeof *Xg[w]);
+		for (size_t r = 0; r < ng[w]; r++) {
+			size_t i = grp[w][r].index;
 
-		/* the unit's outcomes under both: its own, the other imputed */
-		for (int w = 0; w < 2; w++) {
-			if (w == g) {
-				yw[w] = y[i];
-				continue;
+			yg[w][r] = y[i];
+			for (int a = 0; a < p; a++)
+				Xg[w][r * (size_t)p + (size_t)a] = X[(size_t)a * n + i];
+		}
+	}
+	/* the units in order of score (both groups' orders walked together,
+	 * the controls first on a tie); at[w]: the first of group w not below
+	 * the unit's score */
+	{
+		size_t r[2] = { 0, 0 }, at[2] = { 0, 0 };
+
+		while (r[0] < ng[0] || r[1] < ng[1]) {
+			int g = r[1] >= ng[1] || (r[0] < ng[0] && grp[0][r[0]].key <= grp[1][r[1]].key) ?
+			    0 : 1;
+			size_t own = r[g]++;
+			double e = grp[g][own].key, f = e * (1 - e), yw[2];
+			const double *xi = &Xg[g][own * (size_t)p];
+
+			for (int w = 0; w < 2; w++)
+				while (at[w] < ng[w] && grp[w][at[w]].key < e)
+					at[w]++;
+			/* the unit's outcomes under both: its own, the other imputed */
+			for (int w = 0; w < 2; w++) {
+				if (w == g) {
+					yw[w] = yg[g][own];
+					continue;
+				}
+				{
+					size_t got = nearest_k_from(grp[w], ng[w], e, at[w], (size_t)m, idx);
+					double sum = 0;
+
+					for (size_t k = 0; k < got; k++)
+						sum += yg[w][idx[k]];
+					yw[w] = sum / (double)got;
+				}
 			}
-			{
-				size_t got = nearest_k(grp[w], ng[w], e, (size_t)m, idx);
-				double s = 0;
+			/* cov(x, y | e) in each group, over its l units nearest to e */
+			for (int w = 0; w < 2; w++) {
+				size_t got = nearest_k_from(grp[w], ng[w], e, at[w], (size_t)l, idx);
+				double my = 0;
 
 				for (size_t k = 0; k < got; k++)
-					s += y[idx[k]];
-				yw[w] = s / (double)got;
-			}
-		}
-		/* cov(x, y | e) in each group, over its l units nearest to e */
-		for (int w = 0; w < 2; w++) {
-			size_t got = nearest_k(grp[w], ng[w], e, (size_t)l, idx);
-			double my = 0;
+					my += yg[w][idx[k]] / (double)got;
+				for (int a = 0; a < p; a++) {
+					double mx = 0, sxy = 0;
 
-			for (size_t k = 0; k < got; k++)
-				my += y[idx[k]] / (double)got;
+					for (size_t k = 0; k < got; k++)
+						mx += Xg[w][idx[k] * (size_t)p + (size_t)a] / (double)got;
+					for (size_t k = 0; k < got; k++)
+						sxy += (Xg[w][idx[k] * (size_t)p + (size_t)a] - mx) *
+						    (yg[w][idx[k]] - my);
+					cov[w][a] = sxy / (double)(got - 1);
+				}
+			}
 			for (int a = 0; a < p; a++) {
-				double mx = 0, sxy = 0;
-
-				for (size_t k = 0; k < got; k++)
-					mx += X[(size_t)a * n + idx[k]] / (double)got;
-				for (size_t k = 0; k < got; k++)
-					sxy += (X[(size_t)a * n + idx[k]] - mx) * (y[idx[k]] - my);
-				cov[w][a] = sxy / (double)(got - 1);
+				c[a] += f * (cov[1][a] + e / (1 - e) * cov[0][a]) / n1;
+				d[a] += f * xi[a] * (yw[1] - yw[0] - tau) / n1;
+				for (int b = 0; b < p; b++)
+					I[a * p + b] += f * xi[a] * xi[b] / (double)n;
 			}
-		}
-		for (int a = 0; a < p; a++) {
-			double xa = X[(size_t)a * n + i];
-
-			c[a] += f * (cov[1][a] + e / (1 - e) * cov[0][a]) / n1;
-			d[a] += f * xa * (yw[1] - yw[0] - tau) / n1;
-			for (int b = 0; b < p; b++)
-				I[a * p + b] += f * xa * X[(size_t)b * n + i] / (double)n;
 		}
 	}
 	/* d' I^-1 d - c' I^-1 c: two solves with the Cholesky factor */
@@ -916,6 +942,8 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	if (rc == 0)
 		*adjustment = adj / (double)n;
 out:
+	for (int w = 0; w < 2; w++)
+		free(yg[w]), free(Xg[w]);
 	free(grp[0]), free(grp[1]), free(cov[0]), free(cov[1]), free(z), free(idx);
 	free(I), free(c), free(d);
 	return rc;

@@ -533,9 +533,12 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 
 		/* row by row in stream order, each copy once: the sum of the
 		 * expanded rows, in their order */
-		for (size_t i = 0; i < c->n; i++)
+		for (size_t i = 0; i < c->n; i++) {
+			if (i + 32 < c->n) /* the counts are in the rows' group order */
+				__builtin_prefetch(&c->count[c->pos[i + 32]]);
 			for (uint32_t j = 0; j < c->count[c->pos[i]]; j++)
 				sum += o->row_zeta[i];
+		}
 		*out = o->tau_hat + (sum - o->zeta_sum) / (double)o->n1_matched;
 		return REPLICATE_OK;
 	}
