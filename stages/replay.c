@@ -308,6 +308,21 @@ add_group(cell_lists o, size_t g, double c0, double y0, double c1, double y1, si
 		} \
 	} while (0)
 
+/* Draws past a few thousand rows miss the caches (the row, then its
+ * cell): they are made a block at a time, so that what each one reads can
+ * be fetched ahead and the additions then made in the same order. */
+enum { DRAW_BLOCK = 64 };
+
+static ALWAYS_INLINE size_t
+draw_block(rng *g, size_t n, size_t *k, size_t left)
+{
+	size_t m = left < DRAW_BLOCK ? left : DRAW_BLOCK;
+
+	for (size_t j = 0; j < m; j++)
+		k[j] = (size_t)rng_below(g, n);
+	return m;
+}
+
 /* A 0/1 outcome's rows into the integer tallies. Drawn rows are added as
  * drawn: the next draw's arithmetic overlaps this one's wait on memory. */
 static ALWAYS_INLINE void
@@ -317,21 +332,14 @@ tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int draw
 	const uint32_t *bit_row = d->bit_row;
 
 	if (drawn) {
-		/* draws past a few thousand rows miss the caches twice (the row,
-		 * then its cell): a block of draws first, each row and cell
-		 * fetched ahead, then the same additions in the same order */
-		enum { BLOCK = 64 };
 		rng g = *r->draws;
-		size_t k[BLOCK];
-		uint32_t b[BLOCK];
+		size_t k[DRAW_BLOCK], m;
+		uint32_t b[DRAW_BLOCK];
 
-		for (size_t j0 = 0; j0 < r->n; j0 += BLOCK) {
-			size_t m = r->n - j0 < BLOCK ? r->n - j0 : BLOCK;
-
-			for (size_t j = 0; j < m; j++) {
-				k[j] = (size_t)rng_below(&g, d->n);
+		for (size_t left = r->n; left > 0; left -= m) {
+			m = draw_block(&g, d->n, k, left);
+			for (size_t j = 0; j < m; j++)
 				__builtin_prefetch(&bit_row[k[j]]);
-			}
 			for (size_t j = 0; j < m; j++) {
 				b[j] = bit_row[k[j]];
 				__builtin_prefetch(&tally[b[j] >> 1], 1);
@@ -354,19 +362,15 @@ tally_doubles(const replay_data *d, const replay_rows *r, double *cellsum, int d
 {
 	const replay_row *row = d->row;
 
-	if (drawn) { /* as tally_bits: fetched ahead, added in the same order */
-		enum { BLOCK = 64 };
+	if (drawn) {
 		rng g = *r->draws;
-		size_t k[BLOCK];
-		uint32_t c[BLOCK];
+		size_t k[DRAW_BLOCK], m;
+		uint32_t c[DRAW_BLOCK];
 
-		for (size_t j0 = 0; j0 < r->n; j0 += BLOCK) {
-			size_t m = r->n - j0 < BLOCK ? r->n - j0 : BLOCK;
-
-			for (size_t j = 0; j < m; j++) {
-				k[j] = (size_t)rng_below(&g, d->n);
+		for (size_t left = r->n; left > 0; left -= m) {
+			m = draw_block(&g, d->n, k, left);
+			for (size_t j = 0; j < m; j++)
 				__builtin_prefetch(&row[k[j]]);
-			}
 			for (size_t j = 0; j < m; j++) {
 				c[j] = row[k[j]].cell;
 				__builtin_prefetch(&cellsum[2 * (size_t)c[j]], 1);
@@ -468,18 +472,14 @@ count_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
 	if (s->row_count == NULL) /* memory touched costs: only for what needs rows */
 		s->row_count = xreallocarray(NULL, s->nrows_cap, sizeof *s->row_count);
 	memset(s->row_count, 0, d->n * sizeof *s->row_count);
-	if (r->draws) { /* whole counts: any order gives the same */
-		enum { BLOCK = 64 };
+	if (r->draws) {
 		rng g = *r->draws;
-		size_t k[BLOCK];
+		size_t k[DRAW_BLOCK], m;
 
-		for (size_t j0 = 0; j0 < r->n; j0 += BLOCK) {
-			size_t m = r->n - j0 < BLOCK ? r->n - j0 : BLOCK;
-
-			for (size_t j = 0; j < m; j++) {
-				k[j] = (size_t)rng_below(&g, d->n);
+		for (size_t left = r->n; left > 0; left -= m) {
+			m = draw_block(&g, d->n, k, left);
+			for (size_t j = 0; j < m; j++)
 				__builtin_prefetch(&s->row_count[k[j]], 1);
-			}
 			for (size_t j = 0; j < m; j++)
 				s->row_count[k[j]]++;
 		}
