@@ -4,20 +4,32 @@ exact Newton fits of the scikit-learn objective (C = 1), 1-NN matching with
 every tied control averaged (psflow's --ties all), the bootstrap a Python
 loop. Debian's python3-numpy. Prints one JSON line like ref_sklearn.py.
 
-usage: ref_numpy.py CSV [REPLICATES]"""
+usage: ref_numpy.py CSV [REPLICATES] [--realistic] [--time]
+
+--realistic reads gen --scenario realistic's columns (the tier's dummies and
+the three continuous covariates) and fits the unpenalised MLE, as the
+bench's realistic flow does; --time prints the seconds of the load, the
+full-data study and each replicate instead of the intervals (the bench
+times a few replicates and scales them to its -B)."""
 import csv
 import json
 import sys
+import time
 
 import numpy as np
 
 
-def load(path):
+def load(path, realistic=False):
     with open(path) as f:
         rows = list(csv.DictReader(f))
     tier = np.array([r["engagement_tier"] for r in rows])
-    qc = np.array([float(r["query_confidence"]) for r in rows])
-    X = np.column_stack([np.ones(len(rows)), qc, tier == "light", tier == "medium"]).astype(float)
+    if realistic:
+        num = [np.array([float(r[k]) for r in rows]) for k in
+               ("past_engagement_score", "account_age_months", "feature_usage_count")]
+        X = np.column_stack([np.ones(len(rows)), tier == "light", tier == "medium"] + num).astype(float)
+    else:
+        qc = np.array([float(r["query_confidence"]) for r in rows])
+        X = np.column_stack([np.ones(len(rows)), qc, tier == "light", tier == "medium"]).astype(float)
     t = np.array([int(r["opt_in_agent_mode"]) for r in rows])
     y = np.array([int(r["task_completed"]) for r in rows], dtype=float)
     return X, t, y
@@ -25,7 +37,7 @@ def load(path):
 
 def fit(X, t, C=1.0):
     b = np.zeros(X.shape[1])
-    pen = np.full(X.shape[1], 1 / C)
+    pen = np.full(X.shape[1], 0.0 if C is None else 1 / C)
     pen[0] = 0
     for _ in range(100):
         p = 1 / (1 + np.exp(-X @ b))
@@ -38,8 +50,8 @@ def fit(X, t, C=1.0):
     return 1 / (1 + np.exp(-X @ b))
 
 
-def study(X, t, y):
-    e = fit(X, t)
+def study(X, t, y, C=1.0):
+    e = fit(X, t, C)
     def hajek(w):
         return (np.sum(w * t * y) / np.sum(w * t)
                 - np.sum(w * (1 - t) * y) / np.sum(w * (1 - t)))
@@ -72,17 +84,29 @@ def study(X, t, y):
 
 
 def main():
-    X, t, y = load(sys.argv[1])
-    reps = int(sys.argv[2]) if len(sys.argv) > 2 else 500
-    point = study(X, t, y)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    realistic, timing = "--realistic" in sys.argv, "--time" in sys.argv
+    C = None if realistic else 1.0
+    start = time.perf_counter()
+    X, t, y = load(args[0], realistic)
+    loaded = time.perf_counter()
+    reps = int(args[1]) if len(args) > 1 else 500
+    point = study(X, t, y, C)
+    pointed = time.perf_counter()
     rng = np.random.default_rng(42)
     n = len(t)
     boots = []
     for _ in range(reps):
         i = rng.integers(0, n, n)
-        boots.append(study(X[i], t[i], y[i]))
+        boots.append(study(X[i], t[i], y[i], C))
+    done = time.perf_counter()
+    if timing:
+        print(json.dumps({"point": point, "load_s": loaded - start, "point_s": pointed - loaded,
+                          "replicates": reps, "per_replicate_s": (done - pointed) / reps}))
+        return
     ci = {k: list(np.percentile([b[k] for b in boots], [2.5, 97.5])) for k in point}
     print(json.dumps({"point": point, "ci": ci}))
 
 
-main()
+if __name__ == "__main__":
+    main()
