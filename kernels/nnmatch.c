@@ -822,16 +822,17 @@ nearest_k_from(const keyed *g, size_t ng, double v, size_t R, size_t k, size_t *
 
 int
 nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
-    const double *X, size_t n, int p, int m, int l, double tau, double *adjustment)
+    double *X, size_t n, int p, int m, int l, double tau, double *adjustment)
 {
 	keyed *grp[2];
 	size_t ng[2] = { 0, 0 }, kmax = (size_t)(m > l ? m : l), *idx;
 	double *I = xcalloc((size_t)p * (size_t)p, sizeof *I), *c = xcalloc((size_t)p, sizeof *c);
 	double *d = xcalloc((size_t)p, sizeof *d), *cov[2], *z, n1 = 0, adj = 0;
-	/* each group's outcomes and covariates in its order: the units are
+	/* each group's outcomes, and the covariates' rows (in place: the
+	 * controls' then the treated units'), in its order: the units are
 	 * taken in order of their score, so that each one's neighbours are
 	 * next to the last one's (no search, no cache miss) */
-	double *yg[2] = { NULL, NULL }, *Xg[2] = { NULL, NULL };
+	double *yg[2] = { NULL, NULL }, *Xg[2], *tmp = NULL;
 	int rc = 0;
 
 	grp[0] = xreallocarray(NULL, n + 1, sizeof(keyed));
@@ -848,21 +849,27 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	}
 	keyed_sort(grp[0], ng[0]);
 	keyed_sort(grp[1], ng[1]);
-	if (ng[0] < (size_t)l || ng[1] < (size_t)l || n1 == 0 || l < 2) {
+	if (ng[0] < (size_t)l || ng[1] < (size_t)l || n1 == 0 || l < 2 || p > 64) {
 		rc = -1;
 		goto out;
 	}
 	for (int w = 0; w < 2; w++) {
 		yg[w] = xreallocarray(NULL, ng[w] + 1, sizeof *yg[w]);
-		Xg[w] = xreallocarray(NULL, ng[w] + 1, (size_t)p * sizeof *Xg[w]);
-		for (size_t r = 0; r < ng[w]; r++) {
-			size_t i = grp[w][r].index;
-
-			yg[w][r] = y[i];
-			for (int a = 0; a < p; a++)
-				Xg[w][r * (size_t)p + (size_t)a] = X[(size_t)a * n + i];
-		}
+		for (size_t r = 0; r < ng[w]; r++)
+			yg[w][r] = y[grp[w][r].index];
 	}
+	tmp = xreallocarray(NULL, n + 1, sizeof *tmp);
+	for (int a = 0; a < p; a++) {
+		double *col = X + (size_t)a * n;
+		size_t j = 0;
+
+		for (int w = 0; w < 2; w++)
+			for (size_t r = 0; r < ng[w]; r++)
+				tmp[j++] = col[grp[w][r].index];
+		memcpy(col, tmp, n * sizeof *col);
+	}
+	Xg[0] = X, Xg[1] = X + ng[0];
+#define XG(w, rank, a) Xg[w][(size_t)(a) * n + (rank)]
 	/* the units in order of score (both groups' orders walked together,
 	 * the controls first on a tie); at[w]: the first of group w not below
 	 * the unit's score */
@@ -874,8 +881,10 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 			    0 : 1;
 			size_t own = r[g]++;
 			double e = grp[g][own].key, f = e * (1 - e), yw[2];
-			const double *xi = &Xg[g][own * (size_t)p];
+			double xi[64];
 
+			for (int a = 0; a < p; a++)
+				xi[a] = XG(g, own, a);
 			for (int w = 0; w < 2; w++)
 				while (at[w] < ng[w] && grp[w][at[w]].key < e)
 					at[w]++;
@@ -905,10 +914,9 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 					double mx = 0, sxy = 0;
 
 					for (size_t k = 0; k < got; k++)
-						mx += Xg[w][idx[k] * (size_t)p + (size_t)a] / (double)got;
+						mx += XG(w, idx[k], a) / (double)got;
 					for (size_t k = 0; k < got; k++)
-						sxy += (Xg[w][idx[k] * (size_t)p + (size_t)a] - mx) *
-						    (yg[w][idx[k]] - my);
+						sxy += (XG(w, idx[k], a) - mx) * (yg[w][idx[k]] - my);
 					cov[w][a] = sxy / (double)(got - 1);
 				}
 			}
@@ -942,8 +950,10 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	if (rc == 0)
 		*adjustment = adj / (double)n;
 out:
+#undef XG
 	for (int w = 0; w < 2; w++)
-		free(yg[w]), free(Xg[w]);
+		free(yg[w]);
+	free(tmp);
 	free(grp[0]), free(grp[1]), free(cov[0]), free(cov[1]), free(z), free(idx);
 	free(I), free(c), free(d);
 	return rc;

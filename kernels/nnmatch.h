@@ -106,10 +106,12 @@ int nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, doub
  * Y_i(w) the unit's outcome in its own group, else the mean of its m
  * nearest units of group w on the propensity; covw_i the sample covariance
  * of x and y over the l units of group w nearest to e_i. X is n x p,
- * column-major, intercept first. Returns 0 with *adjustment, or -1 when
- * I is singular or a group has fewer than l units. */
+ * column-major, intercept first, and is reordered here (its rows sorted by
+ * group and score: the caller's copy, read once). At most 64 columns.
+ * Returns 0 with *adjustment, or -1 when I is singular, a group has fewer
+ * than l units or p is past 64. */
 int nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
-    const double *X, size_t n, int p, int m, int l, double tau, double *adjustment);
+    double *X, size_t n, int p, int m, int l, double tau, double *adjustment);
 
 /* k = 1 with replacement and every tie used: the match set of a treated
  * unit is the nearest block of controls with one distance value, or the two

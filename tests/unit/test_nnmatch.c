@@ -251,7 +251,8 @@ main(void)
 		 * controls y 0, 2; m = 1 takes the other group's lowest row. Y(1) -
 		 * Y(0): 1 - 0, 3 - 0, 1 - 0, 1 - 2; with tau 2, d = (1/2)(1/4)(-1 + 1
 		 * - 1 - 3) = -1/2, I = 1/4: adjustment (d^2 / I) / N = 1/4 */
-		const double ps4[4] = { .5, .5, .5, .5 }, y4[4] = { 1, 3, 0, 2 }, x4[4] = { 1, 1, 1, 1 };
+		const double ps4[4] = { .5, .5, .5, .5 }, y4[4] = { 1, 3, 0, 2 };
+		double x4[4] = { 1, 1, 1, 1 }; /* reordered by the kernel */
 		const uint8_t t4[4] = { 1, 1, 0, 0 };
 		double adj = -1;
 
