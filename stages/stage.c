@@ -386,8 +386,18 @@ static void
 stream_batch_inside(stage_input *si, stream_out *out, stage_batch_fn fn, void *ctx)
 {
 	size_t first = support.seen, before = support.noutside;
+	const uint8_t *in = si->rows.cols[support.col].data;
+	int all_inside = 1;
 	table whole, all;
 
+	for (size_t r = 0; r < si->rows.nrows && all_inside; r++)
+		all_inside = in[r] == 1;
+	if (all_inside) { /* most batches: nothing to take out or put back */
+		support.seen += si->rows.nrows;
+		fn(&si->rows, ctx);
+		stream_out_rows(out, &si->rows, 0, si->rows.nrows);
+		return;
+	}
 	table_init(&whole);
 	table_copy_schema(&whole, &si->rows);
 	table_append_rows(&whole, &si->rows, 0, si->rows.nrows);
