@@ -252,3 +252,40 @@ out.write(msgpack.packb({"kind": "end", "rows": 2, "batches": 1}))
 PY
 fails "a support role naming a column that is not bool: refused" 1 "the common support's column 'in_support' is f64: it must be bool" \
 	"weight <'$work/badsupport.mp'"
+$PY - "$work/badsupport.mp" >"$work/holesupport.mp" <<'PY'
+import msgpack, sys
+cols = [{"name": "t", "type": "i64"}, {"name": "y", "type": "f64"}, {"name": "ps", "type": "f64"},
+        {"name": "in_support", "type": "bool"}]
+roles = {"treatment": "t", "outcome": "y", "ps": "ps", "covariates": [], "support": "in_support"}
+out = sys.stdout.buffer
+out.write(msgpack.packb({"kind": "head", "version": 1, "columns": cols, "roles": roles, "recipe": [], "meta": {}}))
+out.write(msgpack.packb({"kind": "batch", "rows": 3, "columns": {"t": [0, 1, 1], "y": [1.0, 0.0, 1.0], "ps": [0.4, 0.6, 0.5], "in_support": [True, None, True]}}))
+out.write(msgpack.packb({"kind": "end", "rows": 3, "batches": 1}))
+PY
+fails "a missing value in the support's column: refused with its row" 1 "the common support's column 'in_support' is missing at row 1" \
+	"weight <'$work/holesupport.mp'"
+fails "  ... and by a holding stage alike" 1 "the common support's column 'in_support' is missing at row 1" \
+	"match <'$work/holesupport.mp'"
+printf 't,y,ps,in_support\n0,1,0.4,1\n1,0,0.6,1\n1,1,0.5,0\n0,0,0.3,1\n' >"$work/stray.csv"
+fails "weight --trim on a stream whose in_support is no support role: refused, not overwritten" 1 \
+	"the stream has a column 'in_support' but no common support" \
+	"csv2mp '$work/stray.csv' --quiet | weight -t t -y y --ps ps --trim 0.1,0.9"
+fails "fitps --missing ind with --model: a usage error (the fills are the model's)" 2 "its fills are in the file; drop --missing" \
+	"fitps --model /nonexistent --missing ind <'$work/g.mp'"
+fails "fitps --dropped with --model: a usage error" 2 "--dropped lists the rows a fit leaves out: not with --model" \
+	"fitps --model /nonexistent --dropped '$work/x.csv' <'$work/g.mp'"
+$PY - "$work/cs.mp" >"$work/badrule.mp" <<'PY'
+import msgpack, sys
+msgs = list(msgpack.Unpacker(open(sys.argv[1], "rb"), raw=False))
+for e in msgs[0]["recipe"]:
+    if e["stage"] == "fitps":
+        e["common_support"] = "widest"
+out = sys.stdout.buffer
+for m in msgs:
+    if m["kind"] == "end":
+        m.pop("crc32", None)  # the head changed: no check of the old bytes
+    out.write(msgpack.packb(m))
+PY
+fails "boot on a recipe whose common_support is no rule: it says which entry and why" 1 \
+	"recipe entry 2 \\(fitps\\) cannot be replayed: the recipe's fitps entry has a 'common_support' that is not minmax, crump or \\[lo, hi\\]" \
+	"weight --quiet <'$work/badrule.mp' | boot -B 5"
