@@ -323,8 +323,8 @@ draw_block(rng *g, size_t n, size_t *k, size_t left)
 	return m;
 }
 
-/* A 0/1 outcome's rows into the integer tallies. Drawn rows are added as
- * drawn: the next draw's arithmetic overlaps this one's wait on memory. */
+/* A 0/1 outcome's rows into the integer tallies: drawn rows a block at a
+ * time (draw_block), listed or all rows as they come. */
 static ALWAYS_INLINE void
 tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int drawn,
     int listed)
