@@ -59,14 +59,17 @@ insertion_sort(keyed *k, size_t n)
  * the full data's propensities) is finished by insertion in O(n + moves);
  * anything else gets an LSD radix sort, six passes of 11 bits (a pass whose
  * digit is the same for every key is skipped: for propensities most high
- * digits are), then each run of equal keys put in row order. */
+ * digits are), then each run of equal keys put in row order. The passes go
+ * back and forth between the array and one scratch copy, each digit taken
+ * from the key as it is read: one scratch array and 16 bytes moved a row a
+ * pass (a copy of the keys' bits beside them would double both). */
 void
 keyed_sort(keyed *k, size_t n)
 {
 	enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = 6 };
 	size_t *count;
-	uint64_t *bits, *bits_tmp;
-	keyed *tmp;
+	keyed *from = k, *to;
+	uint64_t first;
 
 	if (n < 64) {
 		insertion_sort(k, n);
@@ -81,19 +84,20 @@ keyed_sort(keyed *k, size_t n)
 			return;
 	}
 	count = xcalloc((size_t)PASSES * BUCKETS, sizeof *count);
-	bits = xreallocarray(NULL, n, sizeof *bits);
-	bits_tmp = xreallocarray(NULL, n, sizeof *bits_tmp);
-	tmp = xreallocarray(NULL, n, sizeof *tmp);
+	to = xreallocarray(NULL, n, sizeof *to);
 	for (size_t i = 0; i < n; i++) {
-		bits[i] = order_bits(k[i].key);
+		uint64_t b = order_bits(k[i].key);
+
 		for (int d = 0; d < PASSES; d++)
-			count[(size_t)d * BUCKETS + ((bits[i] >> (BITS * d)) & (BUCKETS - 1))]++;
+			count[(size_t)d * BUCKETS + ((b >> (BITS * d)) & (BUCKETS - 1))]++;
 	}
+	first = order_bits(k[0].key);
 	for (int d = 0; d < PASSES; d++) {
 		size_t *c = count + (size_t)d * BUCKETS, sum = 0;
 		int shift = BITS * d;
+		keyed *swap;
 
-		if (c[(bits[0] >> shift) & (BUCKETS - 1)] == n)
+		if (c[(first >> shift) & (BUCKETS - 1)] == n)
 			continue; /* every key has this digit */
 		for (size_t b = 0; b < BUCKETS; b++) {
 			size_t v = c[b];
@@ -101,26 +105,24 @@ keyed_sort(keyed *k, size_t n)
 			c[b] = sum;
 			sum += v;
 		}
-		for (size_t i = 0; i < n; i++) {
-			size_t at = c[(bits[i] >> shift) & (BUCKETS - 1)]++;
-
-			tmp[at] = k[i];
-			bits_tmp[at] = bits[i];
-		}
-		memcpy(k, tmp, n * sizeof *k);
-		memcpy(bits, bits_tmp, n * sizeof *bits);
+		for (size_t i = 0; i < n; i++)
+			to[c[(order_bits(from[i].key) >> shift) & (BUCKETS - 1)]++] = from[i];
+		swap = from, from = to, to = swap;
 	}
+	if (from != k) {
+		memcpy(k, from, n * sizeof *k);
+		to = from;
+	}
+	/* keys equal as numbers have equal bits (-0 is +0 here) */
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 
-		while (j < n && bits[j] == bits[i])
+		while (j < n && k[j].key == k[i].key)
 			j++;
 		if (j - i > 1)
 			insertion_sort(k + i, j - i);
 		i = j;
 	}
 	free(count);
-	free(bits);
-	free(bits_tmp);
-	free(tmp);
+	free(to);
 }

@@ -336,11 +336,19 @@ int
 design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
     size_t whylen)
 {
+	return design_matrix_rows(d, t, 0, n, X, why, whylen);
+}
+
+int
+design_matrix_rows(const design *d, const table *t, size_t first, size_t n, double *X,
+    char *why, size_t whylen)
+{
 	for (size_t r = 0; r < n; r++)
 		X[r] = 1.0;
 	for (int k = 0; k < d->nterms; k++) {
 		const design_term *term = &d->terms[k];
-		double *xk = X + (size_t)(k + 1) * n;
+		double *xk = X + (size_t)(k + 1) * n; /* xk[r - first]: row r */
+		size_t end = first + n;
 
 		for (size_t r = 0; r < n; r++)
 			xk[r] = 1.0;
@@ -348,7 +356,7 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 			const design_factor *fa = &term->factors[f];
 			int ci = table_find(t, fa->column);
 			const column *c;
-			size_t bad = 0, first = 0;
+			size_t bad = 0, first_bad = 0;
 
 			if (ci < 0) {
 				snprintf(why, whylen, "covariate '%s' of the model is not in the "
@@ -369,27 +377,27 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 				for (int l = 0; l < c->nlevels; l++)
 					if (strcmp(c->levels[l], fa->level) == 0)
 						code = l;
-				for (size_t r = 0; r < n; r++) {
+				for (size_t r = first; r < end; r++) {
 					if (v[r] < 0 && !fa->filled && bad++ == 0)
-						first = r;
-					xk[r] *= v[r] == code;
+						first_bad = r;
+					xk[r - first] *= v[r] == code;
 				}
 			} else if (fa->transform == DESIGN_IS_MISSING) {
-				for (size_t r = 0; r < n; r++)
-					xk[r] *= column_is_missing(c, r);
+				for (size_t r = first; r < end; r++)
+					xk[r - first] *= column_is_missing(c, r);
 			} else {
 				if (c->type == COL_CAT) {
 					snprintf(why, whylen, "covariate '%s' is categorical here, "
 					    "but the model treats it as a number", fa->column);
 					return -1;
 				}
-				for (size_t r = 0; r < n; r++) {
+				for (size_t r = first; r < end; r++) {
 					double x = column_f64(c, r);
 
 					if (fa->filled && isnan(x))
 						x = fa->fill;
 					if (!isfinite(x) && bad++ == 0)
-						first = r;
+						first_bad = r;
 					if (fa->transform && isfinite(x)) {
 						if (fa->transform == DESIGN_LOG ? !(x > 0) : !(x > -1)) {
 							snprintf(why, whylen, "%s(%s) at row %zu (counting from "
@@ -401,13 +409,13 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 						}
 						x = fa->transform == DESIGN_LOG ? log(x) : log1p(x);
 					}
-					xk[r] *= x;
+					xk[r - first] *= x;
 				}
 			}
 			if (bad) {
 				snprintf(why, whylen, "covariate '%s' has %zu missing, NaN or "
 				    "infinite values (the first at row %zu, counting from 0)", fa->column, bad,
-				    first);
+				    first_bad);
 				return DESIGN_MISSING;
 			}
 		}

@@ -99,5 +99,11 @@ void design_fills_free(design_fills *f);
  * not in t or of the other kind (numeric, categorical) than the design's. */
 int design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
     size_t whylen);
+/* design_matrix() of the n rows from row `first` of t, into X (n rows,
+ * column-major as above: row first + r at X[k * n + r]), so that a pass over
+ * many rows can build them a block at a time. Rows in messages are t's;
+ * the count of missing values is the block's. */
+int design_matrix_rows(const design *d, const table *t, size_t first, size_t n, double *X,
+    char *why, size_t whylen);
 
 #endif

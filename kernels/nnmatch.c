@@ -822,57 +822,54 @@ nearest_k_from(const keyed *g, size_t ng, double v, size_t R, size_t k, size_t *
 
 int
 nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
-    double *X, size_t n, int p, int m, int l, double tau, double *adjustment)
+    nnmatch_rows_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
+    double *adjustment)
 {
-	keyed *grp[2];
+	enum { BLOCK = 512 };
+	keyed *grp[2] = { NULL, NULL };
 	size_t ng[2] = { 0, 0 }, kmax = (size_t)(m > l ? m : l), *idx;
 	double *I = xcalloc((size_t)p * (size_t)p, sizeof *I), *c = xcalloc((size_t)p, sizeof *c);
-	double *d = xcalloc((size_t)p, sizeof *d), *cov[2], *z, n1 = 0, adj = 0;
-	/* each group's outcomes, and the covariates' rows (in place: the
-	 * controls' then the treated units'), in its order: the units are
-	 * taken in order of their score, so that each one's neighbours are
-	 * next to the last one's (no search, no cache miss) */
-	double *yg[2] = { NULL, NULL }, *Xg[2], *tmp = NULL;
+	double *d = xcalloc((size_t)p, sizeof *d), n1 = 0, adj = 0;
+	/* c and d are sums of x times a number per unit (below), found in
+	 * order of score and applied in the rows' order, where the covariates
+	 * are built a block at a time: no model matrix is held or reordered */
+	double *yg[2] = { NULL, NULL }, *coef_g[2] = { NULL, NULL }, (*coef)[2] = NULL;
+	double *Xb = NULL;
 	int rc = 0;
 
-	grp[0] = xreallocarray(NULL, n + 1, sizeof(keyed));
-	grp[1] = xreallocarray(NULL, n + 1, sizeof(keyed));
-	cov[0] = xcalloc((size_t)p, sizeof(double));
-	cov[1] = xcalloc((size_t)p, sizeof(double));
-	z = xcalloc((size_t)p, sizeof *z);
 	idx = xreallocarray(NULL, kmax + 1, sizeof *idx);
-	for (size_t i = 0; i < n; i++) {
-		int g = t[i] != 0;
-
-		grp[g][ng[g]++] = (keyed){ ps[i], i };
-		n1 += g;
-	}
-	keyed_sort(grp[0], ng[0]);
-	keyed_sort(grp[1], ng[1]);
+	for (size_t i = 0; i < n; i++)
+		ng[t[i] != 0]++;
+	n1 = (double)ng[1];
 	if (ng[0] < (size_t)l || ng[1] < (size_t)l || n1 == 0 || l < 2 || p > 64) {
 		rc = -1;
 		goto out;
 	}
 	for (int w = 0; w < 2; w++) {
+		grp[w] = xreallocarray(NULL, ng[w] + 1, sizeof(keyed));
+		ng[w] = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int g = t[i] != 0;
+
+		grp[g][ng[g]++] = (keyed){ ps[i], i };
+	}
+	keyed_sort(grp[0], ng[0]);
+	keyed_sort(grp[1], ng[1]);
+	for (int w = 0; w < 2; w++) {
 		yg[w] = xreallocarray(NULL, ng[w] + 1, sizeof *yg[w]);
 		for (size_t r = 0; r < ng[w]; r++)
 			yg[w][r] = y[grp[w][r].index];
+		/* by rank in the group: [2r] multiplies x in c, [2r + 1] in d */
+		coef_g[w] = xcalloc(2 * ng[w] + 1, sizeof *coef_g[w]);
 	}
-	tmp = xreallocarray(NULL, n + 1, sizeof *tmp);
-	for (int a = 0; a < p; a++) {
-		double *col = X + (size_t)a * n;
-		size_t j = 0;
-
-		for (int w = 0; w < 2; w++)
-			for (size_t r = 0; r < ng[w]; r++)
-				tmp[j++] = col[grp[w][r].index];
-		memcpy(col, tmp, n * sizeof *col);
-	}
-	Xg[0] = X, Xg[1] = X + ng[0];
-#define XG(w, rank, a) Xg[w][(size_t)(a) * n + (rank)]
 	/* the units in order of score (both groups' orders walked together,
 	 * the controls first on a tie); at[w]: the first of group w not below
-	 * the unit's score */
+	 * the unit's score. With x_k the covariates of a unit k,
+	 *   d = sum_i x_i f_i (Y_i(1) - Y_i(0) - tau) / N1
+	 *   c = sum_i a_i,w sum_{k near i in w} x_k (y_k - mean y) / (l - 1)
+	 * (a covariance over k is the sum of x_k times y_k's deviation), with
+	 * a_i,1 = f_i / N1 and a_i,0 = f_i e_i / (1 - e_i) / N1. */
 	{
 		size_t r[2] = { 0, 0 }, at[2] = { 0, 0 };
 
@@ -881,10 +878,7 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 			    0 : 1;
 			size_t own = r[g]++;
 			double e = grp[g][own].key, f = e * (1 - e), yw[2];
-			double xi[64];
 
-			for (int a = 0; a < p; a++)
-				xi[a] = XG(g, own, a);
 			for (int w = 0; w < 2; w++)
 				while (at[w] < ng[w] && grp[w][at[w]].key < e)
 					at[w]++;
@@ -903,26 +897,47 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 					yw[w] = sum / (double)got;
 				}
 			}
+			coef_g[g][2 * own + 1] += f * (yw[1] - yw[0] - tau) / n1;
 			/* cov(x, y | e) in each group, over its l units nearest to e */
 			for (int w = 0; w < 2; w++) {
 				size_t got = nearest_k_from(grp[w], ng[w], e, at[w], (size_t)l, idx);
-				double my = 0;
+				double my = 0, a = (w ? f : f * e / (1 - e)) / n1 / (double)(got - 1);
 
 				for (size_t k = 0; k < got; k++)
 					my += yg[w][idx[k]] / (double)got;
-				for (int a = 0; a < p; a++) {
-					double mx = 0, sxy = 0;
-
-					for (size_t k = 0; k < got; k++)
-						mx += XG(w, idx[k], a) / (double)got;
-					for (size_t k = 0; k < got; k++)
-						sxy += (XG(w, idx[k], a) - mx) * (yg[w][idx[k]] - my);
-					cov[w][a] = sxy / (double)(got - 1);
-				}
+				for (size_t k = 0; k < got; k++)
+					coef_g[w][2 * idx[k]] += a * (yg[w][idx[k]] - my);
 			}
+		}
+	}
+	/* each unit's two numbers to its row */
+	coef = xreallocarray(NULL, n + 1, sizeof *coef);
+	for (int w = 0; w < 2; w++) {
+		for (size_t r = 0; r < ng[w]; r++) {
+			coef[grp[w][r].index][0] = coef_g[w][2 * r];
+			coef[grp[w][r].index][1] = coef_g[w][2 * r + 1];
+		}
+		free(coef_g[w]), free(yg[w]), free(grp[w]);
+		coef_g[w] = yg[w] = NULL;
+		grp[w] = NULL;
+	}
+	/* I, c and d over the rows, a block of covariates at a time */
+	Xb = xreallocarray(NULL, (size_t)BLOCK * (size_t)p, sizeof *Xb);
+	for (size_t first = 0; first < n && rc == 0; first += BLOCK) {
+		size_t count = n - first < BLOCK ? n - first : BLOCK;
+
+		if (rows(ctx, first, count, Xb) != 0) {
+			rc = -2;
+			break;
+		}
+		for (size_t i = 0; i < count; i++) {
+			double e = ps[first + i], f = e * (1 - e), xi[64];
+
+			for (int a = 0; a < p; a++)
+				xi[a] = Xb[(size_t)a * count + i];
 			for (int a = 0; a < p; a++) {
-				c[a] += f * (cov[1][a] + e / (1 - e) * cov[0][a]) / n1;
-				d[a] += f * xi[a] * (yw[1] - yw[0] - tau) / n1;
+				c[a] += xi[a] * coef[first + i][0];
+				d[a] += xi[a] * coef[first + i][1];
 				for (int b = 0; b < p; b++)
 					I[a * p + b] += f * xi[a] * xi[b] / (double)n;
 			}
@@ -950,11 +965,9 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	if (rc == 0)
 		*adjustment = adj / (double)n;
 out:
-#undef XG
 	for (int w = 0; w < 2; w++)
-		free(yg[w]);
-	free(tmp);
-	free(grp[0]), free(grp[1]), free(cov[0]), free(cov[1]), free(z), free(idx);
+		free(yg[w]), free(coef_g[w]), free(grp[w]);
+	free(coef), free(Xb), free(idx);
 	free(I), free(c), free(d);
 	return rc;
 }

@@ -105,13 +105,17 @@ int nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, doub
  *   c = (1/N1) sum_i e_i(1-e_i) [cov1_i + e_i/(1-e_i) cov0_i]
  * Y_i(w) the unit's outcome in its own group, else the mean of its m
  * nearest units of group w on the propensity; covw_i the sample covariance
- * of x and y over the l units of group w nearest to e_i. X is n x p,
- * column-major, intercept first, and is reordered here (its rows sorted by
- * group and score: the caller's copy, read once). At most 64 columns.
- * Returns 0 with *adjustment, or -1 when I is singular, a group has fewer
- * than l units or p is past 64. */
+ * of x and y over the l units of group w nearest to e_i. The covariates x
+ * (p of them, intercept first, at most 64) come from rows(ctx, first,
+ * count, X), which fills X (count x p, column-major) with the covariates
+ * of rows [first, first + count): a block at a time, in the rows' order, so
+ * no n x p matrix is needed. Returns 0
+ * with *adjustment; -1 when I is singular, a group has fewer than l units
+ * or p is past 64; -2 when rows() failed (its context says why). */
+typedef int (*nnmatch_rows_fn)(void *ctx, size_t first, size_t count, double *X);
 int nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
-    double *X, size_t n, int p, int m, int l, double tau, double *adjustment);
+    nnmatch_rows_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
+    double *adjustment);
 
 /* k = 1 with replacement and every tie used: the match set of a treated
  * unit is the nearest block of controls with one distance value, or the two

@@ -331,10 +331,10 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 			/* Abadie & Imbens (2016): the logistic propensity's estimation
 			 * included, for matching with replacement on the score alone */
 			design psd;
-			double C, adj, *X = NULL;
+			double C, adj;
 			const char *why_not = "only for matching with replacement on the score alone";
-			char why[512];
-			int p;
+			stage_design_blocks blocks;
+			int rc_adj;
 
 			if (stage_inside_only())
 				why_not = "the common support leaves rows of the propensity model's fit "
@@ -344,15 +344,18 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 				why_not = NULL;
 				if (C > 0)
 					why_not = "the propensity model is penalised (--l2)";
-				else if ((p = stage_spec_design_of(&psd, &si.rows, &X, why, sizeof why)) < 0)
-					why_not = "the propensity model's columns cannot be read";
-				else if (nnmatch_ai2016_adjustment(a.ps, a.t, y, X, a.n, p, nn.k, 4,
-				    r.estimate, &adj) != 0)
-					why_not = "the adjustment's information matrix is singular";
-				else
-					mpseq_f64(res, "se_ai2016", sqrt(fmax(0, r.se * r.se + adj)));
+				else {
+					blocks = (stage_design_blocks){ .d = &psd, .rows = &si.rows };
+					rc_adj = nnmatch_ai2016_adjustment(a.ps, a.t, y, stage_design_block,
+					    &blocks, a.n, psd.nterms + 1, nn.k, 4, r.estimate, &adj);
+					if (rc_adj == -2)
+						why_not = "the propensity model's columns cannot be read";
+					else if (rc_adj != 0)
+						why_not = "the adjustment's information matrix is singular";
+					else
+						mpseq_f64(res, "se_ai2016", sqrt(fmax(0, r.se * r.se + adj)));
+				}
 				design_free(&psd);
-				free(X);
 			}
 			if (why_not)
 				mpseq_str(res, "se_ai2016_why", why_not);

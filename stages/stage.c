@@ -857,18 +857,11 @@ stage_spec_design(const char *spec, const table *rows, const char *origin, desig
 }
 
 int
-stage_spec_design_of(const design *d, const table *rows, double **X, char *why,
-    size_t whylen)
+stage_design_block(void *ctx, size_t first, size_t count, double *X)
 {
-	int p = d->nterms + 1;
+	stage_design_blocks *b = ctx;
 
-	*X = xreallocarray(NULL, rows->nrows + 1, (size_t)p * sizeof **X);
-	if (design_matrix(d, rows, rows->nrows, *X, why, whylen) != 0) {
-		free(*X);
-		*X = NULL;
-		return -1;
-	}
-	return p;
+	return design_matrix_rows(b->d, b->rows, first, count, X, b->why, sizeof b->why);
 }
 
 int

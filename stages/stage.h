@@ -270,9 +270,17 @@ int stage_ps_model(const stream_head *h, const char *ps, const table *schema, de
  * there. Returns 0, or -1 with why. */
 int stage_recipe_fills(const msgpack_object *e, const char *stage, design_fills *f,
     int *present, char *why, size_t whylen);
-/* The model matrix of a design for the rows (as stage_spec_design). */
-int stage_spec_design_of(const design *d, const table *rows, double **X, char *why,
-    size_t whylen);
+/* A design's model matrix built a block of rows at a time, for a kernel
+ * that takes its covariates so (nnmatch_rows_fn): stage_design_block(ctx,
+ * first, count, X) with ctx a stage_design_blocks fills X (count x p,
+ * column-major) from rows [first, first + count); on a problem it returns
+ * non-zero with it in why. Borrows d and rows. */
+typedef struct {
+	const design *d;
+	const table *rows;
+	char why[512];
+} stage_design_blocks;
+int stage_design_block(void *ctx, size_t first, size_t count, double *X);
 /* Are the n values all 0 or 1? */
 int stage_binary(const double *y, size_t n);
 

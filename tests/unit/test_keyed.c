@@ -68,6 +68,20 @@ main(void)
 			ok_far &= a[i].key == b[i].key && a[i].index == b[i].index;
 		CHECK(ok_far, "keys far out of place: (key, row) order");
 	}
+	{
+		/* keys 1 + j/8 differ in one radix digit only: one pass, so the
+		 * sorted rows end in the scratch copy and come back (an odd count
+		 * of passes); the rows in reverse, so insertion is not taken */
+		int ok_odd = 1;
+
+		for (size_t i = 0; i < n; i++)
+			a[i] = b[i] = (keyed){ 1 + (double)rng_below(&r, 8) / 8, n - 1 - i };
+		keyed_sort(a, n);
+		qsort(b, n, sizeof *b, cmp);
+		for (size_t i = 0; i < n; i++)
+			ok_odd &= a[i].key == b[i].key && a[i].index == b[i].index;
+		CHECK(ok_odd, "keys differing in one digit (one pass): (key, row) order");
+	}
 	free(a);
 	free(b);
 	CHECK_DONE();

@@ -18,6 +18,27 @@
 #include "check.h"
 #include "nnmatch.h"
 
+/* A model matrix held whole (n x p, column-major), handed out by blocks as
+ * nnmatch_ai2016_adjustment takes it; fail: refuse (as a missing value). */
+typedef struct {
+	const double *X;
+	size_t n;
+	int p, fail;
+} fixed_rows;
+
+static int
+rows_of(void *ctx, size_t first, size_t count, double *X)
+{
+	const fixed_rows *f = ctx;
+
+	if (f->fail)
+		return 1;
+	for (int a = 0; a < f->p; a++)
+		for (size_t i = 0; i < count; i++)
+			X[(size_t)a * count + i] = f->X[(size_t)a * f->n + first + i];
+	return 0;
+}
+
 int
 main(void)
 {
@@ -252,14 +273,36 @@ main(void)
 		 * Y(0): 1 - 0, 3 - 0, 1 - 0, 1 - 2; with tau 2, d = (1/2)(1/4)(-1 + 1
 		 * - 1 - 3) = -1/2, I = 1/4: adjustment (d^2 / I) / N = 1/4 */
 		const double ps4[4] = { .5, .5, .5, .5 }, y4[4] = { 1, 3, 0, 2 };
-		double x4[4] = { 1, 1, 1, 1 }; /* reordered by the kernel */
+		const double x4[4] = { 1, 1, 1, 1 };
 		const uint8_t t4[4] = { 1, 1, 0, 0 };
 		double adj = -1;
+		fixed_rows fx = { x4, 4, 1, 0 };
 
-		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, x4, 4, 1, 1, 2, 2, &adj) == 0 &&
+		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 2, 2, &adj) == 0 &&
 		    fabs(adj - 0.25) < 1e-15, "AI 2016 adjustment by hand: d^2 / I / N = 1/4");
-		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, x4, 4, 1, 1, 3, 2, &adj) == -1,
+		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 3, 2, &adj) == -1,
 		    "AI 2016: fewer than l units in a group is refused");
+		fx.fail = 1;
+		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 2, 2, &adj) == -2,
+		    "AI 2016: covariates that cannot be built: -2");
+	}
+	{
+		/* with covariates (so c is not 0), against the definition computed
+		 * directly in numpy (each unit's neighbours found by sorting all
+		 * distances; np.cov per unit; np.linalg.solve): ten units with
+		 * distinct distances, x = (1, x1, x2), m = 1, l = 3, tau = 1.25 */
+		const double ps[10] = { .12, .31, .46, .22, .635, .72, .18, .56, .385, .83 };
+		const double y[10] = { 1, 2.5, .5, 3, 4, 2, 1.5, 3.5, 0, 5 };
+		const double X[30] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+			2, 1, 4, 3, 5, 1.5, 2.5, .5, 3.5, 4.5,
+			0, 1, 1, 0, 1, 0, 0, 1, 1, 1 };
+		const uint8_t t[10] = { 0, 1, 0, 0, 1, 1, 0, 1, 0, 1 };
+		double adj = 0;
+		fixed_rows fx = { X, 10, 3, 0 };
+
+		CHECK(nnmatch_ai2016_adjustment(ps, t, y, rows_of, &fx, 10, 3, 1, 3, 1.25, &adj) == 0 &&
+		    fabs(adj - -0.13279663308849582) < 1e-14,
+		    "AI 2016 adjustment with two covariates: numpy's -0.1327966330885");
 	}
 	CHECK_DONE();
 }
