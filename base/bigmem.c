@@ -14,6 +14,26 @@
 
 #define HUGE_PAGE ((size_t)1 << 21)
 
+/* Huge pages only when PSFLOW_HUGE_PAGES=1 asks (see bigmem.h). */
+static int
+huge_pages_wanted(void)
+{
+	static int wanted = -1;
+
+	if (wanted < 0) {
+		const char *v = getenv("PSFLOW_HUGE_PAGES");
+
+		if (v == NULL || strcmp(v, "0") == 0 || *v == '\0')
+			wanted = 0;
+		else if (strcmp(v, "1") == 0)
+			wanted = 1;
+		else
+			die("PSFLOW_HUGE_PAGES is '%s': give 1 (advise huge pages) or 0 (the "
+			    "default: leave pages to the kernel)", v);
+	}
+	return wanted;
+}
+
 static size_t
 mapped_size(size_t size)
 {
@@ -39,7 +59,8 @@ map_big(size_t size)
 	if (extra - head > len)
 		munmap(start + len, extra - head - len);
 #ifdef MADV_HUGEPAGE
-	madvise(start, len, MADV_HUGEPAGE); /* advice: ignored where unsupported */
+	if (huge_pages_wanted())
+		madvise(start, len, MADV_HUGEPAGE); /* advice: ignored where unsupported */
 #endif
 	return start;
 }
@@ -100,7 +121,7 @@ bigmem_advise(void *p, size_t size)
 	uintptr_t from = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
 	uintptr_t to = ((uintptr_t)p + size) & ~(uintptr_t)(HUGE_PAGE - 1);
 
-	if (to > from)
+	if (to > from && huge_pages_wanted())
 		madvise((void *)from, to - from, MADV_HUGEPAGE); /* advice: may be ignored */
 #else
 	(void)p, (void)size;
@@ -126,6 +147,7 @@ bigmem_advise(void *p, size_t size)
 void
 bigmem_prepare_heap(void)
 {
+	(void)huge_pages_wanted(); /* a bad PSFLOW_HUGE_PAGES stops every build at start */
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
 	static void *filler;
 	void *probe;
@@ -137,6 +159,8 @@ bigmem_prepare_heap(void)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_TOP_PAD, 32 << 20);
 	mallopt(M_ARENA_MAX, 1);
+	if (!huge_pages_wanted())
+		return;
 	/* a block no free chunk can hold comes from the top of the heap */
 	probe = malloc(1 << 16);
 	at = (uintptr_t)probe;

@@ -578,7 +578,10 @@ match_walk(const nnmatch_problem *pb, const nnmatch_opts *o, double *w, nnmatch_
  * its count of units and outcome sums. Propensities from a model on
  * discrete covariates take few values, so millions of rows become thousands
  * of cells and the sort and sweep become trivial. Gives up (returns 0)
- * once more than n / 4 cells appear: then cells would save little. */
+ * once more than n / 4 cells appear, or when after a stretch of 65,536 rows
+ * more than 7 in 8 of the rows so far each made a new cell (continuous
+ * covariates: nearly every row its own cell, so the rest would only fill
+ * a table to throw away): then cells would save little. */
 typedef struct {
 	uint8_t *t;
 	double *d, *count, *ysum, *ysq;
@@ -616,16 +619,13 @@ collapse_rows(const double *d, const uint8_t *t, const double *y, size_t n,
 		uint64_t key = cell_key(d[i], t[i]);
 		size_t s = hash_slot(key, size), k;
 
+		if ((i & 0xffff) == 0 && i > 0 && c->n > i / 8 * 7)
+			goto give_up;
 		while (slot[s] && cell_key(c->d[slot[s] - 1], c->t[slot[s] - 1]) != key)
 			s = (s + 1) & mask;
 		if (slot[s] == 0) {
-			if (c->n == limit) {
-				free(slot);
-				free(c->cell_of), free(c->t), free(c->d);
-				free(c->count), free(c->ysum), free(c->ysq);
-				memset(c, 0, sizeof *c);
-				return 0;
-			}
+			if (c->n == limit)
+				goto give_up;
 			c->t[c->n] = t[i];
 			c->d[c->n] = d[i];
 			c->count[c->n] = c->ysum[c->n] = c->ysq[c->n] = 0;
@@ -639,6 +639,12 @@ collapse_rows(const double *d, const uint8_t *t, const double *y, size_t n,
 	}
 	free(slot);
 	return c->n;
+give_up:
+	free(slot);
+	free(c->cell_of), free(c->t), free(c->d);
+	free(c->count), free(c->ysum), free(c->ysq);
+	memset(c, 0, sizeof *c);
+	return 0;
 }
 
 int
