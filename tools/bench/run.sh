@@ -5,6 +5,8 @@
 #   BENCH_RUNS (default 5): runs of each timed command (median reported)
 #   BENCH_REF_RUNS (default 2): runs of the slow scikit-learn reference
 #   BENCH_BIG (default 10000000): rows of the largest scaling run
+#   BENCH_REALISTIC_HUGE (default 0: not run): rows of the realistic study
+#     run stage by stage through files (100000000: about ten minutes)
 set -euo pipefail
 export LC_ALL=C # the decimal point of $EPOCHREALTIME and of awk
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -176,6 +178,29 @@ read -r t_rbig rss_rbig < <(timed realbig 1 "fitps -t opt_in_agent_mode -y task_
 rbig_ratio=$(awk -v r="$rss_rbig" -v b="$realbig_bytes" 'BEGIN { printf "%.2f", r * 1024 / b }')
 echo "  $rbig users: ${t_rbig} s, peak ${rss_rbig} kB (${rbig_ratio}x the stream's $realbig_bytes bytes)"
 rm -f "$work/realbig.mp"
+# A hundred million realistic users (BENCH_REALISTIC_HUGE rows; 0, the
+# default, skips it: about ten minutes and 30 GB of disk), stage by stage
+# through files, since fitps and match at once would not fit in 24 GiB
+# (their peaks are about 2.1 and 3.1 times the stream's bytes)
+rhuge=${BENCH_REALISTIC_HUGE:-0} huge_stages="" t_huge=0 rss_huge=0 huge_bytes=0
+if [ "$rhuge" -gt 0 ]; then
+	echo "bench: the realistic study without boot, $rhuge users, stage by stage through files"
+	gen --scenario realistic -n "$rhuge" --seed 1 >"$work/huge-gen.mp"
+	huge_bytes=$(stat -c %s "$work/huge-gen.mp")
+	prev=huge-gen
+	for st in "fitps -t opt_in_agent_mode -y task_completed -x $RX" "weight -e ate,att" \
+		match balance "report --json"; do
+		name=huge-${st%% *}
+		read -r t rss < <(timed "$name" 1 "$st <'$work/$prev.mp' >'$work/$name.mp'")
+		echo "  ${st%% *}: $t s, $rss kB"
+		rm -f "$work/$prev.mp"
+		prev=$name
+		huge_stages="$huge_stages| ${st%% *} | $t | $rss |"$'\n'
+		t_huge=$(awk -v a="$t_huge" -v b="$t" 'BEGIN { printf "%.3f", a + b }')
+		[ "$rss" -le "$rss_huge" ] || rss_huge=$rss
+	done
+	rm -f "$work/$prev.mp"
+fi
 
 echo "bench: scaling in rows (gen | fitps | weight | match | balance, no boot)"
 scale=""
@@ -272,6 +297,21 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 	echo
 	echo "The study without boot on $rbig realistic users: $t_rbig s, peak RSS"
 	echo "$rss_rbig kB, ${rbig_ratio}x the stream's $realbig_bytes bytes."
+	echo
+	if [ "$rhuge" -gt 0 ]; then
+		echo "The study without boot on $rhuge realistic users, stage by stage through"
+		echo "files (fitps and match at once would not fit in memory):"
+		echo
+		echo "| stage | wall s | peak RSS kB |"
+		echo "|---|---:|---:|"
+		printf '%s' "$huge_stages"
+		echo
+		echo "In all $t_huge s; the largest peak $rss_huge kB, $(awk -v r="$rss_huge" \
+			-v b="$huge_bytes" 'BEGIN { printf "%.2f", r * 1024 / b }')x the stream's $huge_bytes bytes."
+	else
+		echo "The study on a hundred million users was not run in this bench"
+		echo "(BENCH_REALISTIC_HUGE=100000000 runs it: about ten minutes, 30 GB of disk)."
+	fi
 	echo
 	echo "## Scaling in rows (no bootstrap)"
 	echo
