@@ -293,51 +293,47 @@ add_group(cell_lists o, size_t g, double c0, double y0, double c1, double y1, si
 	return m + (c1 > 0);
 }
 
-/* body for each row k of the replicate r, once for each time it is there:
- * k drawn from r's stream (drawn), read from its list (listed), or every
- * row in turn. drawn and listed are constants where it is used, so each
- * use is one plain loop. */
-#define REPLICATE_ROWS(d, r, drawn, listed, k, body) \
+/* body for each row k of the replicate r that is not drawn: read from its
+ * list (listed), or every row in turn. listed is a constant where it is
+ * used, so each use is one plain loop. */
+#define REPLICATE_ROWS(d, r, listed, k, body) \
 	do { \
-		rng g_ = (drawn) ? *(r)->draws : (rng){ { 0 } }; \
-		size_t count_ = (drawn) || (listed) ? (r)->n : (d)->n; \
+		size_t count_ = (listed) ? (r)->n : (d)->n; \
 		for (size_t j_ = 0; j_ < count_; j_++) { \
-			size_t k = (drawn) ? (size_t)rng_below(&g_, (d)->n) : \
-			    (listed) ? (size_t)(r)->list[j_] : j_; \
+			size_t k = (listed) ? (size_t)(r)->list[j_] : j_; \
 			body; \
 		} \
 	} while (0)
 
 /* Draws past a few thousand rows miss the caches (the row, then its
  * cell): they are made a block at a time, so that what each one reads can
- * be fetched ahead and the additions then made in the same order. */
+ * be fetched ahead and the additions then made in the same order. body
+ * runs for each block: k[0..m) the next m rows drawn from r's stream. */
 enum { DRAW_BLOCK = 64 };
-
-static ALWAYS_INLINE size_t
-draw_block(rng *g, size_t n, size_t *k, size_t left)
-{
-	size_t m = left < DRAW_BLOCK ? left : DRAW_BLOCK;
-
-	for (size_t j = 0; j < m; j++)
-		k[j] = (size_t)rng_below(g, n);
-	return m;
-}
+#define DRAWN_BLOCKS(d, r, k, m, ...) \
+	do { \
+		rng g_ = *(r)->draws; \
+		size_t k[DRAW_BLOCK], m; \
+		for (size_t left_ = (r)->n; left_ > 0; left_ -= m) { \
+			m = left_ < DRAW_BLOCK ? left_ : DRAW_BLOCK; \
+			for (size_t j_ = 0; j_ < m; j_++) \
+				k[j_] = (size_t)rng_below(&g_, (d)->n); \
+			__VA_ARGS__; \
+		} \
+	} while (0)
 
 /* A 0/1 outcome's rows into the integer tallies: drawn rows a block at a
- * time (draw_block), listed or all rows as they come. */
+ * time (each row's bits, then its tally, fetched ahead), listed or all
+ * rows as they come. */
 static ALWAYS_INLINE void
 tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int drawn,
     int listed)
 {
 	const uint32_t *bit_row = d->bit_row;
+	uint32_t b[DRAW_BLOCK];
 
-	if (drawn) {
-		rng g = *r->draws;
-		size_t k[DRAW_BLOCK], m;
-		uint32_t b[DRAW_BLOCK];
-
-		for (size_t left = r->n; left > 0; left -= m) {
-			m = draw_block(&g, d->n, k, left);
+	if (drawn)
+		DRAWN_BLOCKS(d, r, k, m, {
 			for (size_t j = 0; j < m; j++)
 				__builtin_prefetch(&bit_row[k[j]]);
 			for (size_t j = 0; j < m; j++) {
@@ -346,29 +342,26 @@ tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int draw
 			}
 			for (size_t j = 0; j < m; j++)
 				tally[b[j] >> 1] += ((uint64_t)1 << 32) | (b[j] & 1);
-		}
-		return;
-	}
-	REPLICATE_ROWS(d, r, drawn, listed, k, {
-		uint32_t b = bit_row[k];
+		});
+	else
+		REPLICATE_ROWS(d, r, listed, k, {
+			uint32_t bits = bit_row[k];
 
-		tally[b >> 1] += ((uint64_t)1 << 32) | (b & 1);
-	});
+			tally[bits >> 1] += ((uint64_t)1 << 32) | (bits & 1);
+		});
 }
 
+/* Any other outcome's rows into the cells' count and outcome sums, in the
+ * same way. */
 static ALWAYS_INLINE void
 tally_doubles(const replay_data *d, const replay_rows *r, double *cellsum, int drawn,
     int listed)
 {
 	const replay_row *row = d->row;
+	uint32_t c[DRAW_BLOCK];
 
-	if (drawn) {
-		rng g = *r->draws;
-		size_t k[DRAW_BLOCK], m;
-		uint32_t c[DRAW_BLOCK];
-
-		for (size_t left = r->n; left > 0; left -= m) {
-			m = draw_block(&g, d->n, k, left);
+	if (drawn)
+		DRAWN_BLOCKS(d, r, k, m, {
 			for (size_t j = 0; j < m; j++)
 				__builtin_prefetch(&row[k[j]]);
 			for (size_t j = 0; j < m; j++) {
@@ -379,13 +372,12 @@ tally_doubles(const replay_data *d, const replay_rows *r, double *cellsum, int d
 				cellsum[2 * (size_t)c[j]] += 1;
 				cellsum[2 * (size_t)c[j] + 1] += row[k[j]].y;
 			}
-		}
-		return;
-	}
-	REPLICATE_ROWS(d, r, drawn, listed, k, {
-		cellsum[2 * (size_t)row[k].cell] += 1;
-		cellsum[2 * (size_t)row[k].cell + 1] += row[k].y;
-	});
+		});
+	else
+		REPLICATE_ROWS(d, r, listed, k, {
+			cellsum[2 * (size_t)row[k].cell] += 1;
+			cellsum[2 * (size_t)row[k].cell + 1] += row[k].y;
+		});
 }
 
 /* The replicate's rows into the tallies, with a loop of their own for
@@ -472,19 +464,15 @@ count_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
 	if (s->row_count == NULL) /* memory touched costs: only for what needs rows */
 		s->row_count = xreallocarray(NULL, s->nrows_cap, sizeof *s->row_count);
 	memset(s->row_count, 0, d->n * sizeof *s->row_count);
-	if (r->draws) {
-		rng g = *r->draws;
-		size_t k[DRAW_BLOCK], m;
-
-		for (size_t left = r->n; left > 0; left -= m) {
-			m = draw_block(&g, d->n, k, left);
+	if (r->draws)
+		DRAWN_BLOCKS(d, r, k, m, {
 			for (size_t j = 0; j < m; j++)
 				__builtin_prefetch(&s->row_count[k[j]], 1);
 			for (size_t j = 0; j < m; j++)
 				s->row_count[k[j]]++;
-		}
-	} else
-		REPLICATE_ROWS(d, r, 0, r->list != NULL, k, s->row_count[k]++);
+		});
+	else
+		REPLICATE_ROWS(d, r, r->list != NULL, k, s->row_count[k]++);
 	s->counts_ready = 1;
 }
 
