@@ -242,8 +242,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		if (k == 0) {
 			if (y != a.y)
 				memcpy(y, a.y, a.n * sizeof *y);
-		}
-		else {
+		} else {
 			stage_finite(&si.rows.cols[outs.cols[k]], a.n, y, "outcome");
 			if (k == 1) {
 				w = xreallocarray(NULL, a.n + 1, sizeof *w);
@@ -338,6 +337,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 			double C, adj;
 			const char *why_not = "only for matching with replacement on the score alone";
 			stage_design_blocks blocks;
+			char why_unread[600];
 			int rc_adj;
 
 			if (stage_inside_only())
@@ -352,9 +352,11 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 					blocks = (stage_design_blocks){ .d = &psd, .rows = &si.rows };
 					rc_adj = nnmatch_ai2016_adjustment(a.ps, a.t, y, stage_design_block,
 					    &blocks, a.n, psd.nterms + 1, nn.k, 4, r.estimate, &adj);
-					if (rc_adj == -2)
-						why_not = "the propensity model's columns cannot be read";
-					else if (rc_adj != 0)
+					if (rc_adj == -2) {
+						snprintf(why_unread, sizeof why_unread, "the propensity model's "
+						    "columns cannot be read: %s", blocks.why);
+						why_not = why_unread;
+					} else if (rc_adj != 0)
 						why_not = "the adjustment's information matrix is singular";
 					else
 						mpseq_f64(res, "se_ai2016", sqrt(fmax(0, r.se * r.se + adj)));

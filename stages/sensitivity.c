@@ -265,7 +265,8 @@ keep_column(const char *column, void *ctx)
 	const keep_ctx *k = ctx;
 	const stream_head *h = k->h;
 
-	return stage_outcome_list_has(k->outcomes, column) || (h->treatment && strcmp(column, h->treatment) == 0) ||
+	return stage_outcome_list_has(k->outcomes, column) ||
+	    (h->treatment && strcmp(column, h->treatment) == 0) ||
 	    (h->outcome && strcmp(column, h->outcome) == 0) || strcmp(column, "match_set") == 0;
 }
 

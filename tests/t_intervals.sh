@@ -137,3 +137,29 @@ gen -n 3000 --seed 4 | fitps -t opt_in_agent_mode -y task_completed -x engagemen
 check "  ... a penalised model gets none, and says why" $PY -c "
 import json; r = [r for r in json.load(open('$work/ai2.json'))['results'] if r['name'] == 'match_att'][0]
 assert 'se_ai2016' not in r and r['se_ai2016_why'] == 'the propensity model is penalised (--l2)', r"
+# a covariate of the propensity model altered after fitps (a foreign stage
+# between): a missing value, or one value for every row, leaves no SE and
+# says why (match still matches, exit 0)
+gen -n 3000 --seed 4 | fitps -t opt_in_agent_mode -y task_completed -x engagement_tier,query_confidence \
+	--quiet >"$work/ai-fit.mp"
+ai_alter() { # WHAT (nan: row 7's query_confidence; const: every row's 0.5) OUT
+	$PY -c "
+import array, sys, msgpack
+out = sys.stdout.buffer
+for m in msgpack.Unpacker(sys.stdin.buffer, raw=False):
+    if m['kind'] == 'batch':
+        q = array.array('d', m['columns']['query_confidence'])
+        for i in (range(7, 8) if sys.argv[1] == 'nan' else range(len(q))):
+            q[i] = float('nan') if sys.argv[1] == 'nan' else 0.5
+        m['columns']['query_confidence'] = q.tobytes()
+    out.write(msgpack.packb(m, use_bin_type=True))" "$1" <"$work/ai-fit.mp" | $PY "$TESTS/py/reseal.py" |
+		match --quiet | report --json >"$2"
+}
+ai_alter nan "$work/ai3.json"
+check "  ... a covariate missing after fitps: none, naming the column and row" $PY -c "
+import json; r = [r for r in json.load(open('$work/ai3.json'))['results'] if r['name'] == 'match_att'][0]
+assert 'se_ai2016' not in r and r['se_ai2016_why'] == \"the propensity model's columns cannot be read: covariate 'query_confidence' has 1 missing, NaN or infinite values (the first at row 7, counting from 0)\", r"
+ai_alter const "$work/ai4.json"
+check "  ... a covariate made constant after fitps: none, the information matrix singular" $PY -c "
+import json; r = [r for r in json.load(open('$work/ai4.json'))['results'] if r['name'] == 'match_att'][0]
+assert 'se_ai2016' not in r and r['se_ai2016_why'] == \"the adjustment's information matrix is singular\", r"
