@@ -135,6 +135,8 @@ for p in mp2csv mpcat report; do
 done
 
 # -- the CSV as pandas and R write it ----------------------------------------
+# in the work folder: the messages name the files as given, relative
+cd "$work"
 # R's write.csv: quoted names, the row names as a first column without a
 # name, NA for missing
 printf '"","treat","re74","signup","when"\n"1",1,NA,2025-03-14,2025-03-14T12:00:00Z\n"2",0,5.5,2025-03-15,NA\n"3",1,7,NA,2025-01-01 06:00\n' >r.csv
@@ -159,6 +161,8 @@ fails "a stage's message names the CSV line of a row" 1 "the value 2 at row 4, l
 fails "  ... and says 'counting from 0' when lines and rows part (a quoted line break)" 1 \
 	"the value 2 at row 4, counting from 0" \
 	"printf 't,y,x\n1,1,0.2\n1,0,\"0.9\"\n0,1,\"0.\n5\"\n0,0,0.3\n2,1,0.7\n0,0,0.1\n' | csv2mp -t t -y y -x x --cat x | fitps"
+
+cd - >/dev/null
 
 # -- JSON Lines, in and out ---------------------------------------------------
 csv2mp "$REF_CSV" --quiet | mp2jsonl >"$work/ref.jsonl"
