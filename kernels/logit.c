@@ -162,7 +162,8 @@ logistic_lane(double eta, double *p, double *w)
 typedef struct {
 	const logit_data *d;
 	const double *beta;
-	double *mu;     /* written, or read when mu_given */
+	const double *mu_in; /* mu_given: the probabilities at beta, read */
+	double *mu_out;      /* the probabilities at beta written here, or NULL */
 	int mu_given;
 	int want_ll;
 	int slots;      /* p gradient sums, the Hessian's lower triangle, then
@@ -203,14 +204,15 @@ pass_block(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lane
 	}
 	if (s->mu_given)
 		for (int j = 0; j < lanes; j++) {
-			mu[j] = s->mu[i0 + j];
+			mu[j] = s->mu_in[i0 + j];
 			w[j] = mu[j] * (1 - mu[j]);
 		}
 	else
-		for (int j = 0; j < lanes; j++) {
+		for (int j = 0; j < lanes; j++)
 			logistic_lane(eta[j], &mu[j], &w[j]);
-			s->mu[i0 + j] = mu[j];
-		}
+	if (s->mu_out)
+		for (int j = 0; j < lanes; j++)
+			s->mu_out[i0 + j] = mu[j];
 	if (s->want_ll)
 		for (int j = 0; j < lanes; j++) {
 			double a = exp_lane(-fabs(eta[j]));
@@ -222,7 +224,13 @@ pass_block(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lane
 		r[j] = succ[j] - m[j] * mu[j];
 		w[j] *= m[j];
 	}
-	for (int a = 0; a < p; a++) {
+	/* column 0 is the intercept, 1 in every row: not read (a product
+	 * with 1 is exact, so the sums are those of reading it) */
+	for (int j = 0; j < lanes; j++) {
+		g[0][j] += r[j];
+		h[0][j] += w[j];
+	}
+	for (int a = 1; a < p; a++) {
 		const double *xa = d->X + (size_t)a * n + i0;
 		double wa[LANES];
 
@@ -230,7 +238,9 @@ pass_block(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lane
 			g[a][j] += r[j] * xa[j];
 			wa[j] = w[j] * xa[j];
 		}
-		for (int b = 0; b <= a; b++) {
+		for (int j = 0; j < lanes; j++)
+			h[tri(a, 0)][j] += wa[j];
+		for (int b = 1; b <= a; b++) {
 			const double *xb = d->X + (size_t)b * n + i0;
 			double *hab = h[tri(a, b)];
 
@@ -313,7 +323,7 @@ pass_rows(const pass_state *s)
 
 /* One pass over the rows at beta: the gradient g and lower triangle of the
  * Hessian H of the log-likelihood (no penalty), the fitted probabilities
- * (into mu, or read from it when mu_given), and the log-likelihood when
+ * (into s->mu_out when set; read from s->mu_in when mu_given), and the log-likelihood when
  * want_ll (else 0). s holds the fit's data and workspace. */
 static double
 newton_pass(pass_state *s, const double *beta, int mu_given, double *g, double *H)
@@ -366,9 +376,9 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	double *step = xcalloc((size_t)p, sizeof *step);
 	double *trial = xcalloc((size_t)p, sizeof *trial);
 	double ll, obj;
-	int mu_given = o->start && o->start_mu && o->plain_newton;
+	int mu_given = o->start && o->start_mu && o->plain_newton, mu_at_beta;
 	int slots = SLOTS(p);
-	pass_state ps = { .d = d, .mu = mu, .want_ll = want_ll, .slots = slots,
+	pass_state ps = { .d = d, .mu_in = o->start_mu, .mu_out = mu, .want_ll = want_ll, .slots = slots,
 		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
 		.totals = xcalloc((size_t)slots, sizeof(double)) };
 	logit_status status = LOGIT_NOT_CONVERGED;
@@ -379,8 +389,9 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	fit->se = xcalloc((size_t)p, sizeof *fit->se);
 	if (o->start)
 		memcpy(fit->beta, o->start, (size_t)p * sizeof *fit->beta);
-	if (mu_given)
-		memcpy(mu, o->start_mu, d->n * sizeof *mu);
+	/* given probabilities are read where they are, not copied */
+	ps.mu_out = mu_given ? NULL : mu;
+	mu_at_beta = !mu_given;
 	ll = newton_pass(&ps, fit->beta, mu_given, g, H);
 	obj = ll - penalty(fit->beta, p, lambda);
 	penalise(g, H, fit->beta, p, lambda);
@@ -408,6 +419,12 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		/* step halving keeps every step an ascent; the pass at the
 		 * accepted point gives the next step's gradient and Hessian (and
 		 * leaves its probabilities in mu) */
+		/* Writing the probabilities is a fifth of a pass's memory: a
+		 * warm start's pass after a step of over 1e-3 is never its last
+		 * (the next step is about the square of this one, far above
+		 * tol), so it writes none; if it were the last after all, they
+		 * are made at the end. */
+		ps.mu_out = !o->plain_newton || step_max < 1e-3 ? mu : NULL;
 		for (int half = 0; half < 30; half++) {
 			for (int k = 0; k < p; k++)
 				trial[k] = fit->beta[k] + scale * step[k];
@@ -422,9 +439,16 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		swap = H, H = Ht, Ht = swap;
 		ll = ll_t;
 		obj = obj_t;
+		mu_at_beta = ps.mu_out != NULL;
 		penalise(g, H, fit->beta, p, lambda);
 	}
 	fit->converged = status == LOGIT_OK;
+	if (status == LOGIT_OK && !mu_at_beta) {
+		if (fit->iterations == 0)
+			memcpy(mu, o->start_mu, d->n * sizeof *mu);
+		else /* the same values as a pass's (predict_block) */
+			logit_predict(d->X, d->n, p, fit->beta, mu);
+	}
 	fit->loglik = o->plain_newton ? NAN : ll;
 	if (status != LOGIT_SINGULAR) {
 		/* standard errors from the (penalised) Hessian at beta */

@@ -181,6 +181,15 @@ struct replay_scratch {
 	 * any other's units at [2c] and outcomes' sum at [2c + 1] */
 	uint64_t *bit_tally;
 	double *cellsum;
+	/* drawn 0/1 rows summed a slice of 2^slice_shift ordered rows at a
+	 * time (sum_drawn_bits): each slice's draws (offsets in the slice, in
+	 * the order drawn), where each slice's list starts, and the tallies of
+	 * the cells of one slice */
+	uint32_t *slice_draws;
+	size_t *slice_start;
+	uint64_t *slice_tally;
+	size_t nslices;
+	int slice_shift;
 	/* the replicate's cells with units (a group's controls, a group's
 	 * treated units) in group order */
 	uint8_t *ct;
@@ -245,6 +254,7 @@ replay_scratch_free(replay_scratch *s)
 	if (s == NULL)
 		return;
 	free(s->units), free(s->treated), free(s->ps), free(s->bit_tally), free(s->cellsum);
+	free(s->slice_draws), free(s->slice_start), free(s->slice_tally);
 	free(s->ct), free(s->cgroup), free(s->cps), free(s->ccount), free(s->cysum);
 	free(s->cw), free(s->cd);
 	for (int k = 0; k < s->nsteps; k++)
@@ -403,6 +413,116 @@ tally(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		tally_as(d, r, s, 0, 0);
 }
 
+/* Slices of at least 2048 ordered rows (their cells' tallies, 32 kB, stay
+ * in a core's first cache), and at most about 1024 of them (each a stream
+ * the draws are dealt into). */
+static void
+slices_prepare(const replay_data *d, replay_scratch *s)
+{
+	int shift = 11;
+
+	while (shift < 40 && (d->n >> shift) > 1024)
+		shift++;
+	s->slice_shift = shift;
+	s->nslices = (d->n >> shift) + 1;
+	s->slice_draws = xreallocarray(NULL, d->n + 1, sizeof *s->slice_draws);
+	s->slice_start = xreallocarray(NULL, s->nslices + 1, sizeof *s->slice_start);
+	s->slice_tally = xcalloc(((size_t)2 << shift) + 2, sizeof *s->slice_tally);
+}
+
+/* A drawn replicate of a 0/1 outcome, summed as sum_cells does but without
+ * a random addition to memory for each draw: the draws are dealt to their
+ * slices of ordered rows (made twice from the stream: once to count each
+ * slice's, once to deal them, in the order drawn), then each slice's
+ * cells are tallied in a small table that stays in cache, and its groups
+ * written out in order. The tallies are whole numbers, so the order of
+ * the additions does not matter. Each row's count (count_rows) is made on
+ * the way once a step has asked for counts. */
+static void
+sum_drawn_bits(const replay_data *d, const replay_rows *r, replay_scratch *s)
+{
+	const uint32_t *bit_row = d->bit_row, *group = d->group;
+	uint32_t *row_count = s->row_count;
+	size_t n = d->n, draws = r->n, first_group = 0, m = 0;
+	int shift;
+	double total_units = 0, total_treated = 0;
+	cell_lists out = { s->units, s->treated, s->ccount, s->cysum, s->ct, s->cgroup };
+	uint64_t *local;
+	size_t *start;
+	uint32_t *dealt;
+	rng g;
+
+	if (s->slice_draws == NULL)
+		slices_prepare(d, s);
+	shift = s->slice_shift, local = s->slice_tally, start = s->slice_start;
+	dealt = s->slice_draws;
+	memset(start, 0, (s->nslices + 1) * sizeof *start);
+	g = *r->draws;
+	for (size_t j = 0; j < draws; j++)
+		start[(rng_below(&g, n) >> shift) + 1]++;
+	for (size_t b = 1; b <= s->nslices; b++)
+		start[b] += start[b - 1];
+	g = *r->draws;
+	for (size_t j = 0; j < draws; j++) {
+		size_t k = (size_t)rng_below(&g, n);
+
+		dealt[start[k >> shift]++] = (uint32_t)(k & (((size_t)1 << shift) - 1));
+	}
+	/* start[b] is now where slice b + 1's draws begin */
+	for (size_t b = 0, from = 0; b < s->nslices; b++) {
+		size_t row0 = b << shift, rows = n - row0 < ((size_t)1 << shift) ?
+		    n - row0 : (size_t)1 << shift, last_group, done;
+		const uint32_t *bits = bit_row + row0;
+		uint64_t cell0;
+
+		if (rows == 0)
+			break;
+		cell0 = 2 * (uint64_t)first_group;
+		if (row_count) {
+			uint32_t *count = row_count + row0;
+
+			memset(count, 0, rows * sizeof *count);
+			for (size_t j = from; j < start[b]; j++) {
+				uint32_t at = dealt[j], c = bits[at];
+
+				local[(c >> 1) - cell0] += ((uint64_t)1 << 32) | (c & 1);
+				count[at]++;
+			}
+		} else
+			for (size_t j = from; j < start[b]; j++) {
+				uint32_t c = bits[dealt[j]];
+
+				local[(c >> 1) - cell0] += ((uint64_t)1 << 32) | (c & 1);
+			}
+		from = start[b];
+		/* the slice's groups, but its last when that goes on in the next
+		 * slice: its tallies move to the front for that slice to add to */
+		last_group = group[row0 + rows - 1];
+		done = row0 + rows < n && group[row0 + rows] == last_group ? last_group : last_group + 1;
+		for (size_t gr = first_group; gr < done; gr++) {
+			uint64_t *c = local + 2 * (gr - first_group), a = c[0], t = c[1];
+
+			m = add_group(out, gr, (double)(a >> 32), (double)(uint32_t)a,
+			    (double)(t >> 32), (double)(uint32_t)t, m);
+			total_units += out.units[gr];
+			total_treated += out.treated[gr];
+			c[0] = c[1] = 0;
+		}
+		if (done == last_group) {
+			uint64_t *c = local + 2 * (last_group - first_group);
+
+			local[0] = c[0], local[1] = c[1];
+			if (last_group != first_group)
+				c[0] = c[1] = 0;
+		}
+		first_group = done;
+	}
+	s->total_units = total_units;
+	s->total_treated = total_treated;
+	s->ncells = m;
+	s->counts_ready = row_count != NULL;
+}
+
 /* The replicate's units summed into cells, then per group and, compacted,
  * the cells with units. Draws fall on cells at random, so one addition
  * seldom waits for another. The tallies are left zero for the next
@@ -414,6 +534,10 @@ sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
 	double total_units = 0, total_treated = 0;
 	cell_lists out = { s->units, s->treated, s->ccount, s->cysum, s->ct, s->cgroup };
 
+	if (r->draws && d->bit_row) {
+		sum_drawn_bits(d, r, s);
+		return;
+	}
 	tally(d, r, s);
 	if (d->bit_row) {
 		uint64_t *t = s->bit_tally;

@@ -101,28 +101,34 @@ for r in est:
 \""
 done
 boot -B 200 --seed 6 <"$work/small.mp" >"$work/seed6.mp"
-# A 0/1 outcome's draws are tallied in integers, any other's in doubles.
-# Doubling the outcome is exact in every sum and ratio, so the second way
-# must give exactly twice the first's replicates, SDs and intervals.
-gen -n 3000 --seed 8 | mp2csv | $PY -c "
+# A 0/1 outcome's draws are tallied in integers (dealt to slices of 2,048
+# ordered rows), any other's in doubles (one at a time). Doubling the
+# outcome is exact in every sum and ratio, so the second way must give
+# exactly twice the first's replicates, SDs and intervals: on nearly one
+# group a row, and on three groups of over 3,000 rows each, which span
+# slices.
+gen -n 10000 --seed 8 | mp2csv | $PY -c "
 import csv, sys
 r = csv.DictReader(sys.stdin); w = csv.DictWriter(sys.stdout, r.fieldnames + ['twice'])
 w.writeheader()
 for row in r:
     row['twice'] = 2 * float(row['task_completed']); w.writerow(row)" >"$work/twice.csv"
-for y in task_completed twice; do
-	csv2mp "$work/twice.csv" | fitps -t opt_in_agent_mode -y "$y" -x engagement_tier,query_confidence |
-		weight -e ate,att | match | boot -B 100 --seed 3 --quiet | report --json >"$work/y-$y.json"
-done
-check "a doubled outcome (summed as doubles) gives exactly twice the 0/1 one's intervals" $PY -c "
+for x in engagement_tier,query_confidence engagement_tier; do
+	for y in task_completed twice; do
+		csv2mp "$work/twice.csv" | fitps -t opt_in_agent_mode -y "$y" -x "$x" |
+			weight -e ate,att | match | boot -B 100 --seed 3 --quiet |
+			report --json >"$work/y-$y-$x.json"
+	done
+	check "a doubled outcome (summed as doubles) gives exactly twice the 0/1 one's intervals (-x $x)" $PY -c "
 import json
-one, two = (json.load(open('$work/y-%s.json' % y))['results'] for y in ('task_completed', 'twice'))
+one, two = (json.load(open('$work/y-%s-$x.json' % y))['results'] for y in ('task_completed', 'twice'))
 n = 0
 for a, b in zip(one, two):
     if a.get('ci'):
         assert b['ci'] == [2 * x for x in a['ci']] and b['se'] == 2 * a['se'], (a, b)
         n += 1
 assert n == 4, n"
+done
 check "another seed gives other intervals" bash -c "! cmp -s '$work/j1.mp' '$work/seed6.mp'"
 
 # -- a worker killed mid-run -------------------------------------------------

@@ -73,6 +73,29 @@ main(void)
 		CHECK(wmu[3] == mu[3], "and hands back the starting probabilities");
 		logit_fit_free(&wf);
 	}
+	{
+		/* A warm start far off: the passes after steps over 1e-3 write no
+		 * probabilities; with a tolerance that ends the fit after such a
+		 * pass they are made at the end, the values of a pass. */
+		const double far[2] = { fit.beta[0] + 0.5, fit.beta[1] - 0.5 };
+		double far_mu[8], wmu[8], want[8];
+		logit_opts w = o;
+		logit_fit wf;
+		int same = 1;
+
+		logit_predict(X, 8, 2, far, far_mu);
+		w.start = far;
+		w.start_mu = far_mu;
+		w.plain_newton = 1;
+		w.tol = 0.05;
+		CHECK(logit_fit_newton(&data, &w, &wf, wmu) == LOGIT_OK && wf.iterations == 1,
+		    "a warm start 0.5 off, tol 0.05: one step of over 1e-3, then converged");
+		logit_predict(X, 8, 2, wf.beta, want);
+		for (int i = 0; i < 8; i++)
+			same &= wmu[i] == want[i];
+		CHECK(same, "  ... and its probabilities are logit_predict's at the coefficients, bit for bit");
+		logit_fit_free(&wf);
+	}
 	logit_fit_free(&fit);
 
 	o.C = 1;
