@@ -826,6 +826,32 @@ nearest_k_from(const keyed *g, size_t ng, double v, size_t R, size_t k, size_t *
 	return got;
 }
 
+/* A block of count rows (covariates Xb, column-major; propensities e;
+ * each row's two numbers coef) into the sums of f x_a x_b (f = e (1 - e);
+ * the lower triangle, row by row, in tri), x_a coef[.][0] (c) and x_a
+ * coef[.][1] (d). Its own arrays, not aliased: the sums stay in
+ * registers or the first cache instead of going to memory each row. */
+static void
+information_block(const double *restrict Xb, size_t count, int p, const double *restrict e,
+    const double (*restrict coef)[2], double *restrict tri, double *restrict c,
+    double *restrict d)
+{
+	for (size_t i = 0; i < count; i++) {
+		double f = e[i] * (1 - e[i]), xi[64];
+
+		for (int a = 0; a < p; a++)
+			xi[a] = Xb[(size_t)a * count + i];
+		for (int a = 0, k = 0; a < p; a++) {
+			double fx = f * xi[a];
+
+			c[a] += xi[a] * coef[i][0];
+			d[a] += xi[a] * coef[i][1];
+			for (int b = 0; b <= a; b++, k++)
+				tri[k] += fx * xi[b];
+		}
+	}
+}
+
 int
 nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
     nnmatch_rows_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
@@ -840,7 +866,7 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	 * order of score and applied in the rows' order, where the covariates
 	 * are built a block at a time: no model matrix is held or reordered */
 	double *yg[2] = { NULL, NULL }, *coef_g[2] = { NULL, NULL }, (*coef)[2] = NULL;
-	double *Xb = NULL;
+	double *Xb = NULL, *tri = NULL;
 	int rc = 0;
 
 	idx = xreallocarray(NULL, kmax + 1, sizeof *idx);
@@ -929,6 +955,7 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	}
 	/* I, c and d over the rows, a block of covariates at a time */
 	Xb = xreallocarray(NULL, (size_t)BLOCK * (size_t)p, sizeof *Xb);
+	tri = xcalloc((size_t)p * (size_t)(p + 1) / 2, sizeof *tri);
 	for (size_t first = 0; first < n && rc == 0; first += BLOCK) {
 		size_t count = n - first < BLOCK ? n - first : BLOCK;
 
@@ -936,19 +963,13 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 			rc = -2;
 			break;
 		}
-		for (size_t i = 0; i < count; i++) {
-			double e = ps[first + i], f = e * (1 - e), xi[64];
-
-			for (int a = 0; a < p; a++)
-				xi[a] = Xb[(size_t)a * count + i];
-			for (int a = 0; a < p; a++) {
-				c[a] += xi[a] * coef[first + i][0];
-				d[a] += xi[a] * coef[first + i][1];
-				for (int b = 0; b < p; b++)
-					I[a * p + b] += f * xi[a] * xi[b] / (double)n;
-			}
-		}
+		information_block(Xb, count, p, ps + first, coef + first, tri, c, d);
 	}
+	/* I = the triangle's sums / n, both halves */
+	for (int a = 0, k = 0; a < p; a++)
+		for (int b = 0; b <= a; b++, k++)
+			I[a * p + b] = I[b * p + a] = tri[k] / (double)n;
+	free(tri);
 	/* d' I^-1 d - c' I^-1 c: two solves with the Cholesky factor */
 	{
 		double *A = xreallocarray(NULL, (size_t)p * (size_t)p, sizeof *A);
