@@ -38,14 +38,14 @@ INCLUDES = $(LAYERS:%=-I%)
 
 # pkg-config finds the system libraries; without them the build stops and
 # says how to get them (`make deps`), it never installs by itself.
-HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack zlib libsodium librsvg-2.0 cairo xgboost libpq sqlite3 jansson 2>/dev/null && echo yes)
+HAVE_PKGS := $(shell pkg-config --exists libzmq msgpack libisal libsodium librsvg-2.0 cairo xgboost libpq sqlite3 jansson 2>/dev/null && echo yes)
 # (The goals that install them first, and those that need no compiler, are
 # let through: their sub-make checks again.)
 ifeq ($(filter deps clean uninstall test test-deps demo check-asan check-asan-clang fuzz,$(MAKECMDGOALS))$(HAVE_PKGS),)
-$(error libzmq, msgpack-c, zlib, libsodium, librsvg, cairo, xgboost, libpq, sqlite3 or jansson were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev, zlib1g-dev, libsodium-dev, librsvg2-dev, libxgboost-dev, libpq-dev, libsqlite3-dev and libjansson-dev), or install them yourself)
+$(error libzmq, msgpack-c, ISA-L, libsodium, librsvg, cairo, xgboost, libpq, sqlite3 or jansson were not found with pkg-config: run 'make deps' (installs Debian's libzmq3-dev, libmsgpack-dev, libisal-dev, libsodium-dev, librsvg2-dev, libxgboost-dev, libpq-dev, libsqlite3-dev and libjansson-dev), or install them yourself)
 endif
-PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack zlib libsodium xgboost 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs msgpack zlib libsodium 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags libzmq msgpack libisal libsodium xgboost 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs msgpack libisal libsodium 2>/dev/null)
 LDLIBS    += $(PKG_LIBS) -ldl -lm -lpthread $(EXTRA_LDLIBS)
 # libzmq is not linked but opened on first use (transport/zmqlib.c), by the
 # soname of the library pkg-config finds.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what psflow needs from Debian's archive when it is missing.
-#   build: libzmq, msgpack-c, zlib, libsodium, librsvg and cairo, xgboost,
+#   build: libzmq, msgpack-c, ISA-L (CRC-32), libsodium, librsvg and cairo, xgboost,
 #          libpq, sqlite3, jansson (found with pkg-config)
 #   db:    a PostgreSQL server for the database tests
 #   test:  python3-msgpack for the interop tests, python3-numpy,
@@ -22,7 +22,7 @@ build)
 	command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 	pkg-config --exists libzmq 2>/dev/null || need="$need libzmq3-dev"
 	pkg-config --exists msgpack 2>/dev/null || need="$need libmsgpack-dev"
-	pkg-config --exists zlib 2>/dev/null || need="$need zlib1g-dev"
+	pkg-config --exists libisal 2>/dev/null || need="$need libisal-dev"
 	pkg-config --exists libsodium 2>/dev/null || need="$need libsodium-dev"
 	pkg-config --exists librsvg-2.0 cairo 2>/dev/null || need="$need librsvg2-dev libcairo2-dev"
 	pkg-config --exists xgboost 2>/dev/null || need="$need libxgboost-dev"

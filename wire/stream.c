@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
+/* CRC-32 as zlib and gzip compute it (RFC 1952), with the carry-less
+ * multiply where the CPU has it: zlib's table-driven crc32 was 5-12% of a
+ * stage at ten million rows */
+#include <isa-l/crc.h>
 
 #include "err.h"
 #include "xalloc.h"
@@ -149,7 +152,7 @@ struct stream_in {
 	level_index **levels; /* per column: sorted levels of a cat column */
 	msgpack_unpacked unpacked;
 	uint64_t rows, batches, messages, results;
-	uLong crc;        /* CRC-32 of every message before the end */
+	uint32_t crc;     /* CRC-32 of every message before the end */
 	char *seen;       /* per column: present in the batch being decoded */
 	int nlevel_slots; /* entries of levels */
 	/* the column being decoded: held here, not in locals, so that a
@@ -421,7 +424,7 @@ stream_in_read_head(stream_in *s)
 		die("%s: %s before a head arrived: no stream (is the upstream stage "
 		    "running, and did it fail?)", io_in_name(s->io), describe_stop(st));
 	s->messages++;
-	s->crc = crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
+	s->crc = crc32_gzip_refl(0, (const unsigned char *)data, len);
 	mpraw_copy(&s->head_raw, data, len);
 	decode_head(s, unpack(s, data, len));
 	s->ninput = s->schema.ncols;
@@ -730,7 +733,7 @@ check_end(stream_in *s, const msgpack_object *m)
 
 		if (mpo_int(mpo_get(m, "crc32"), &crc) != 0 || crc < 0 || crc > 0xffffffffLL)
 			bad(s, "bad end", "'crc32' must be an unsigned 32-bit integer");
-		if ((uLong)crc != s->crc)
+		if ((uint32_t)crc != s->crc)
 			die("%s: the stream's checksum does not match: its messages were "
 			    "changed on the way (CRC-32 %08llx sent, %08lx of what arrived)",
 			    io_in_name(s->io), (unsigned long long)crc, (unsigned long)s->crc);
@@ -767,7 +770,7 @@ stream_in_next(stream_in *s, table *rows, mpraw *raw)
 		check_end(s, m);
 		return STREAM_END;
 	}
-	s->crc = crc32_z(s->crc, data, len);
+	s->crc = crc32_gzip_refl(s->crc, (const unsigned char *)data, len);
 	if (mpo_is_str(kind, "batch")) {
 		decode_batch(s, m, rows);
 		return STREAM_BATCH;
@@ -834,7 +837,7 @@ struct stream_out {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	uint64_t rows, batches, results;
-	uLong crc;
+	uint32_t crc;
 	int wrote_head;
 };
 
@@ -888,7 +891,7 @@ stream_out_to(io_out *io, size_t batch_rows, int keep)
 	o->io = io;
 	o->keep_io = keep;
 	o->batch_rows = batch_rows ? batch_rows : STREAM_DEFAULT_BATCH_ROWS;
-	o->crc = crc32(0L, Z_NULL, 0);
+	o->crc = 0;
 	msgpack_sbuffer_init(&o->sb);
 	msgpack_packer_init(&o->pk, &o->sb, msgpack_sbuffer_write);
 	return o;
@@ -897,7 +900,7 @@ stream_out_to(io_out *io, size_t batch_rows, int keep)
 static void
 flush_message(stream_out *o)
 {
-	o->crc = crc32_z(o->crc, (const Bytef *)o->sb.data, o->sb.size);
+	o->crc = crc32_gzip_refl(o->crc, (const unsigned char *)o->sb.data, o->sb.size);
 	io_out_write(o->io, o->sb.data, o->sb.size);
 	msgpack_sbuffer_clear(&o->sb);
 }
@@ -1024,7 +1027,7 @@ stream_out_rows(stream_out *o, const table *t, size_t from, size_t n)
 		}
 		iov[piece++] = (struct iovec){ o->sb.data + at, o->sb.size - at };
 		for (int i = 0; i < piece; i++)
-			o->crc = crc32_z(o->crc, iov[i].iov_base, iov[i].iov_len);
+			o->crc = crc32_gzip_refl(o->crc, iov[i].iov_base, iov[i].iov_len);
 		io_out_writev(o->io, iov, piece);
 		msgpack_sbuffer_clear(&o->sb);
 		o->rows += take;
@@ -1039,7 +1042,7 @@ stream_out_rows(stream_out *o, const table *t, size_t from, size_t n)
 void
 stream_out_raw(stream_out *o, const void *bytes, size_t len)
 {
-	o->crc = crc32_z(o->crc, bytes, len);
+	o->crc = crc32_gzip_refl(o->crc, (const unsigned char *)bytes, len);
 	io_out_write(o->io, bytes, len);
 	o->results++;
 }
