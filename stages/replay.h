@@ -262,9 +262,10 @@ void replay_scratch_free(replay_scratch *s);
 
 /* Which ordered rows a replicate has, a row once for each time it is
  * there: n rows drawn with replacement (rng_below(d->n), from a copy of
- * the stream *draws: the draws are not stored, and each is summed as soon
- * as made), or the rows list[0..n), or (all zero) every row once, the
- * full data. */
+ * the stream *draws: made again wherever they are needed; a 0/1 outcome's
+ * are dealt to slices of rows as they are made, any other's summed as
+ * made), or the rows list[0..n), or (all zero) every row once, the full
+ * data. */
 typedef struct {
 	const rng *draws;
 	const uint32_t *list;
