@@ -332,37 +332,23 @@ enum { DRAW_BLOCK = 64 };
 		} \
 	} while (0)
 
-/* A 0/1 outcome's rows into the integer tallies: drawn rows a block at a
- * time (each row's bits, then its tally, fetched ahead), listed or all
- * rows as they come. */
+/* A 0/1 outcome's listed or full-data rows into the integer tallies, as
+ * they come (drawn ones go through sum_drawn_bits). */
 static ALWAYS_INLINE void
-tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int drawn,
-    int listed)
+tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int listed)
 {
 	const uint32_t *bit_row = d->bit_row;
-	uint32_t b[DRAW_BLOCK];
 
-	if (drawn)
-		DRAWN_BLOCKS(d, r, k, m, {
-			for (size_t j = 0; j < m; j++)
-				__builtin_prefetch(&bit_row[k[j]]);
-			for (size_t j = 0; j < m; j++) {
-				b[j] = bit_row[k[j]];
-				__builtin_prefetch(&tally[b[j] >> 1], 1);
-			}
-			for (size_t j = 0; j < m; j++)
-				tally[b[j] >> 1] += ((uint64_t)1 << 32) | (b[j] & 1);
-		});
-	else
-		REPLICATE_ROWS(d, r, listed, k, {
-			uint32_t bits = bit_row[k];
+	REPLICATE_ROWS(d, r, listed, k, {
+		uint32_t bits = bit_row[k];
 
-			tally[bits >> 1] += ((uint64_t)1 << 32) | (bits & 1);
-		});
+		tally[bits >> 1] += ((uint64_t)1 << 32) | (bits & 1);
+	});
 }
 
-/* Any other outcome's rows into the cells' count and outcome sums, in the
- * same way. */
+/* Any other outcome's rows into the cells' count and outcome sums: drawn
+ * rows a block at a time (each row, then its cell, fetched ahead), listed
+ * or all rows as they come. */
 static ALWAYS_INLINE void
 tally_doubles(const replay_data *d, const replay_rows *r, double *cellsum, int drawn,
     int listed)
@@ -397,7 +383,7 @@ tally_as(const replay_data *d, const replay_rows *r, replay_scratch *s, int draw
     int listed)
 {
 	if (d->bit_row)
-		tally_bits(d, r, s->bit_tally, drawn, listed);
+		tally_bits(d, r, s->bit_tally, listed);
 	else
 		tally_doubles(d, r, s->cellsum, drawn, listed);
 }
@@ -405,7 +391,7 @@ tally_as(const replay_data *d, const replay_rows *r, replay_scratch *s, int draw
 static void
 tally(const replay_data *d, const replay_rows *r, replay_scratch *s)
 {
-	if (r->draws)
+	if (r->draws) /* of any outcome but 0/1: those go to sum_drawn_bits */
 		tally_as(d, r, s, 1, 0);
 	else if (r->list)
 		tally_as(d, r, s, 0, 1);
