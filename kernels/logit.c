@@ -323,8 +323,9 @@ pass_rows(const pass_state *s)
 
 /* One pass over the rows at beta: the gradient g and lower triangle of the
  * Hessian H of the log-likelihood (no penalty), the fitted probabilities
- * (into s->mu_out when set; read from s->mu_in when mu_given), and the log-likelihood when
- * want_ll (else 0). s holds the fit's data and workspace. */
+ * (into s->mu_out when set; read from s->mu_in when mu_given), and the
+ * log-likelihood when want_ll (else 0). s holds the fit's data and
+ * workspace. */
 static double
 newton_pass(pass_state *s, const double *beta, int mu_given, double *g, double *H)
 {
@@ -416,14 +417,13 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		if (fit->iterations >= o->max_iter)
 			break;
 		fit->iterations++;
-		/* step halving keeps every step an ascent; the pass at the
-		 * accepted point gives the next step's gradient and Hessian (and
-		 * leaves its probabilities in mu) */
-		/* Writing the probabilities is a fifth of a pass's memory: a
-		 * warm start's pass after a step of over 1e-3 is never its last
-		 * (the next step is about the square of this one, far above
-		 * tol), so it writes none; if it were the last after all, they
-		 * are made at the end. */
+		/* Step halving keeps every step an ascent; the pass at the
+		 * accepted point gives the next step's gradient and Hessian, and
+		 * its probabilities in mu. But writing them is a fifth of a
+		 * pass's memory, and a warm start's pass after a step of over
+		 * 1e-3 is never its last (the next step is about the square of
+		 * this one, far above tol): it writes none; were it the last
+		 * after all, they are made at the end. */
 		ps.mu_out = !o->plain_newton || step_max < 1e-3 ? mu : NULL;
 		for (int half = 0; half < 30; half++) {
 			for (int k = 0; k < p; k++)
