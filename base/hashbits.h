@@ -1,6 +1,6 @@
 /* hashbits — the bits of a double, and a slot for 64 bits in a table of a
  * power of two: what the open-addressing tables (tally, rowgroup, match's
- * cells) and keyed's radix sort share.
+ * cells) and keyed's radix sorts share.
  *
  * Ownership: inline arithmetic only; nothing is allocated. (rule: base/README.md) */
 #ifndef PSFLOW_HASHBITS_H
@@ -17,6 +17,18 @@ bits_of(double x)
 
 	memcpy(&b, &x, sizeof b);
 	return b;
+}
+
+/* The bits of a double (not NaN), mapped so that unsigned order is numeric
+ * order: every bit of a negative number flipped, only the sign bit of a
+ * positive one. -0 is taken as +0, so that the two compare equal as they
+ * do in C. */
+static inline uint64_t
+order_bits(double x)
+{
+	uint64_t u = bits_of(x == 0 ? 0 : x);
+
+	return (u >> 63) ? ~u : u | 0x8000000000000000ull;
 }
 
 /* Fibonacci hashing: the top bits of the product mix every bit of the key.

@@ -8,17 +8,6 @@
 #include "xalloc.h"
 #include "hashbits.h"
 
-/* The bits of a double, mapped so that unsigned order is numeric order:
- * flip every bit of a negative number, only the sign bit of a positive one.
- * -0 is taken as +0, so that the two compare equal as they do in C. */
-static uint64_t
-order_bits(double x)
-{
-	uint64_t u = bits_of(x == 0 ? 0 : x);
-
-	return (u >> 63) ? ~u : u | 0x8000000000000000ull;
-}
-
 static int
 before(const keyed *a, const keyed *b)
 {
@@ -55,18 +44,45 @@ insertion_sort(keyed *k, size_t n)
 	insertion_sort_within(k, n, SIZE_MAX);
 }
 
+enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = 6 };
+
+/* Each pass's digit counts (count[pass][digit]) of n keys, one of which is
+ * first, turned into the place of each digit's first key in that pass's
+ * output. Returns 0 for a pass with nothing to move (every key has the same
+ * digit: for propensities most high digits are). */
+static int
+digit_places(size_t *count, size_t n, uint64_t first, int pass)
+{
+	size_t *c = count + (size_t)pass * BUCKETS, sum = 0;
+
+	if (c[(first >> (BITS * pass)) & (BUCKETS - 1)] == n)
+		return 0;
+	for (size_t b = 0; b < BUCKETS; b++) {
+		size_t v = c[b];
+
+		c[b] = sum;
+		sum += v;
+	}
+	return 1;
+}
+
+static size_t
+digit(uint64_t bits, int pass)
+{
+	return (bits >> (BITS * pass)) & (BUCKETS - 1);
+}
+
 /* Input that is nearly in order (boot hands over its cells in the order of
  * the full data's propensities) is finished by insertion in O(n + moves);
  * anything else gets an LSD radix sort, six passes of 11 bits (a pass whose
- * digit is the same for every key is skipped: for propensities most high
- * digits are), then each run of equal keys put in row order. The passes go
- * back and forth between the array and one scratch copy, each digit taken
- * from the key as it is read: one scratch array and 16 bytes moved a row a
- * pass (a copy of the keys' bits beside them would double both). */
+ * digit is the same for every key is skipped), then each run of equal keys
+ * put in row order. The passes go back and forth between the array and one
+ * scratch copy, each digit taken from the key as it is read: one scratch
+ * array and 16 bytes moved a row a pass (a copy of the keys' bits beside
+ * them would double both). */
 void
 keyed_sort(keyed *k, size_t n)
 {
-	enum { BITS = 11, BUCKETS = 1 << BITS, PASSES = 6 };
 	size_t *count;
 	keyed *from = k, *to;
 	uint64_t first;
@@ -89,24 +105,17 @@ keyed_sort(keyed *k, size_t n)
 		uint64_t b = order_bits(k[i].key);
 
 		for (int d = 0; d < PASSES; d++)
-			count[(size_t)d * BUCKETS + ((b >> (BITS * d)) & (BUCKETS - 1))]++;
+			count[(size_t)d * BUCKETS + digit(b, d)]++;
 	}
 	first = order_bits(k[0].key);
 	for (int d = 0; d < PASSES; d++) {
-		size_t *c = count + (size_t)d * BUCKETS, sum = 0;
-		int shift = BITS * d;
+		size_t *c = count + (size_t)d * BUCKETS;
 		keyed *swap;
 
-		if (c[(first >> shift) & (BUCKETS - 1)] == n)
-			continue; /* every key has this digit */
-		for (size_t b = 0; b < BUCKETS; b++) {
-			size_t v = c[b];
-
-			c[b] = sum;
-			sum += v;
-		}
+		if (!digit_places(count, n, first, d))
+			continue;
 		for (size_t i = 0; i < n; i++)
-			to[c[(order_bits(from[i].key) >> shift) & (BUCKETS - 1)]++] = from[i];
+			to[c[digit(order_bits(from[i].key), d)]++] = from[i];
 		swap = from, from = to, to = swap;
 	}
 	if (from != k) {
@@ -125,4 +134,33 @@ keyed_sort(keyed *k, size_t n)
 	}
 	free(count);
 	free(to);
+}
+
+void
+bits_sort(uint64_t *k, size_t n)
+{
+	size_t *count;
+	uint64_t *from = k, *to, first = n ? k[0] : 0;
+
+	if (n < 2)
+		return;
+	count = xcalloc((size_t)PASSES * BUCKETS, sizeof *count);
+	to = xreallocarray(NULL, n, sizeof *to);
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < PASSES; d++)
+			count[(size_t)d * BUCKETS + digit(k[i], d)]++;
+	for (int d = 0; d < PASSES; d++) {
+		size_t *c = count + (size_t)d * BUCKETS;
+		uint64_t *swap;
+
+		if (!digit_places(count, n, first, d))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			to[c[digit(from[i], d)]++] = from[i];
+		swap = from, from = to, to = swap;
+	}
+	if (from != k)
+		memcpy(k, from, n * sizeof *k);
+	free(count);
+	free(from == k ? to : from);
 }

@@ -1,5 +1,6 @@
 #include "logit.h"
-#include "tally.h"
+#include "hashbits.h"
+#include "keyed.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -503,28 +504,40 @@ logit_predict(const double *X, size_t n, int p, const double *beta, double *ps)
 double
 auc(const double *score, const uint8_t *y, size_t n)
 {
-	tally tl;
-	double rank_sum = 0, below = 0, n1 = 0, n0;
+	/* the treated's scores from the front, the controls' from the back, as
+	 * order bits (equal bits are equal scores) */
+	uint64_t *bits = xreallocarray(NULL, n + 1, sizeof *bits), *treated, *controls;
+	size_t n1 = 0, n0 = 0, below = 0;
+	uint64_t twice_u = 0; /* 2 U: exact, where a double sum of ranks stops at 2^53 */
 
-	/* Mann-Whitney: sum of the treated's ranks, ties given their mean rank,
-	 * from the count of each group at each distinct score */
-	tally_init(&tl, 1);
-	if (tally_add(&tl, score, y, NULL, n) != 0) { /* beyond any memory today */
-		tally_free(&tl);
-		return NAN;
+	for (size_t i = 0; i < n; i++) {
+		if (y[i])
+			bits[n1++] = order_bits(score[i]);
+		else
+			bits[n - ++n0] = order_bits(score[i]);
 	}
-	tally_sort(&tl);
-	for (size_t i = 0; i < tl.nvalues; i++) {
-		size_t v = tl.order[i];
-		double treated = tally_sum(&tl, v, 1, 0), count = treated + tally_sum(&tl, v, 0, 0);
+	treated = bits, controls = bits + n1;
+	/* Mann-Whitney U: each treated unit beats the controls below it and
+	 * ties the equal ones (one half each), a run of equal treated scores at
+	 * a time. Each group sorted on its own by a radix sort of 8-byte keys:
+	 * scores are nearly all distinct on continuous covariates, where a
+	 * hash of the distinct values took a fifth of a fitps */
+	bits_sort(treated, n1);
+	bits_sort(controls, n0);
+	for (size_t i = 0; i < n1;) {
+		size_t run = 1, tied = 0;
 
-		rank_sum += treated * (below + (count + 1) / 2);
-		n1 += treated;
-		below += count;
+		while (i + run < n1 && treated[i + run] == treated[i])
+			run++;
+		while (below < n0 && controls[below] < treated[i])
+			below++;
+		while (below + tied < n0 && controls[below + tied] == treated[i])
+			tied++;
+		twice_u += (uint64_t)run * (2 * (uint64_t)below + tied);
+		i += run;
 	}
-	tally_free(&tl);
-	n0 = (double)n - n1;
+	free(bits);
 	if (n1 == 0 || n0 == 0)
 		return NAN;
-	return (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0);
+	return 0.5 * (double)twice_u / ((double)n1 * (double)n0);
 }

@@ -86,8 +86,8 @@ void logit_fit_free(logit_fit *fit);
 /* ps[i] = 1 / (1 + exp(-x_i . beta)), X column-major as above; the same
  * values as the fit's mu. */
 void logit_predict(const double *X, size_t n, int p, const double *beta, double *ps);
-/* Area under the ROC curve of score for y (ties count one half); NaN when
- * a group is empty (or past 2^31 distinct scores, see tally.h). */
+/* Area under the ROC curve of score (not NaN) for y (0 or not: ties count
+ * one half); NaN when a group is empty. */
 double auc(const double *score, const uint8_t *y, size_t n);
 
 /* Solves A x = b for a symmetric positive definite p x p A by Cholesky, in

@@ -1,8 +1,10 @@
 /* keyed_sort: order by key then row, for negative, zero, tied and large
- * inputs, against a plain comparison sort. */
+ * inputs, against a plain comparison sort; bits_sort against the same. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "check.h"
+#include "hashbits.h"
 #include "keyed.h"
 #include "rng.h"
 
@@ -14,6 +16,14 @@ cmp(const void *a, const void *b)
 	if (x->key != y->key)
 		return (x->key > y->key) - (x->key < y->key);
 	return (x->index > y->index) - (x->index < y->index);
+}
+
+static int
+cmp_bits(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
 }
 
 int
@@ -81,6 +91,43 @@ main(void)
 		for (size_t i = 0; i < n; i++)
 			ok_odd &= a[i].key == b[i].key && a[i].index == b[i].index;
 		CHECK(ok_odd, "keys differing in one digit (one pass): (key, row) order");
+	}
+	{
+		/* bits_sort: the doubles' order bits, ties, both signs and zeros
+		 * (-0 as +0), an odd and an even count of passes, and 0 and 1 keys */
+		uint64_t *u = malloc(n * sizeof *u), *v = malloc(n * sizeof *v);
+		int ok_mixed = 1, ok_one_pass = 1, ok_values = 1;
+
+		for (size_t i = 0; i < n; i++) {
+			double x = (double)((int)rng_below(&r, 4001) - 2000) / 7;
+
+			if (i % 101 == 0)
+				x = i % 2 ? -0.0 : 1e-300;
+			u[i] = v[i] = order_bits(x);
+		}
+		bits_sort(u, n);
+		qsort(v, n, sizeof *v, cmp_bits);
+		for (size_t i = 0; i < n; i++)
+			ok_mixed &= u[i] == v[i];
+		for (size_t i = 1; i < n; i++) /* and the order is the numbers' order */
+			ok_values &= u[i - 1] <= u[i];
+		CHECK(ok_mixed && ok_values, "bits_sort: 20000 signed, tied numbers in order");
+		CHECK(order_bits(-0.0) == order_bits(0.0) && order_bits(-1.0) < order_bits(-0.5) &&
+		    order_bits(-1e-300) < order_bits(0.0) && order_bits(0.0) < order_bits(1e-300),
+		    "order_bits: -1 < -0.5 < -1e-300 < -0 = +0 < 1e-300");
+		for (size_t i = 0; i < n; i++)
+			u[i] = v[i] = order_bits(1 + (double)rng_below(&r, 8) / 8);
+		bits_sort(u, n);
+		qsort(v, n, sizeof *v, cmp_bits);
+		for (size_t i = 0; i < n; i++)
+			ok_one_pass &= u[i] == v[i];
+		CHECK(ok_one_pass, "bits_sort: keys differing in one digit (one pass, odd)");
+		u[0] = 7;
+		bits_sort(u, 1);
+		bits_sort(u, 0);
+		CHECK(u[0] == 7, "bits_sort: one key and none are left as they are");
+		free(u);
+		free(v);
 	}
 	free(a);
 	free(b);

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "logit.h"
@@ -117,6 +118,41 @@ main(void)
 		CHECK_NEAR(auc(perfect, yy, 4), 1.0, 1e-12, "AUC of a perfect score is 1");
 		/* pairs (t, c): (0.5 vs 0.5) x2 ties -> 1/2 each; 0.9 beats both */
 		CHECK_NEAR(auc(tied, yy, 4), (0.5 + 0.5 + 1 + 1) / 4, 1e-12, "AUC counts ties as 1/2");
+	}
+	{
+		/* against every (treated, control) pair counted by hand, on scores
+		 * with many ties (a tenth of the values) and enough rows for the
+		 * radix sort (64 or more) */
+		enum { NA = 3000 };
+		static double sc[NA];
+		static uint8_t ya[NA];
+		double wins = 0, pairs = 0;
+		uint64_t s = 12345;
+
+		for (int i = 0; i < NA; i++) {
+			s = s * 6364136223846793005ull + 1442695040888963407ull;
+			ya[i] = (uint8_t)(s >> 63);
+			sc[i] = (double)((s >> 20) % 300) / 300 + 0.2 * ya[i];
+			if (i == 7)
+				sc[i] = -0.0; /* -0 ties with the +0 values */
+		}
+		for (int i = 0; i < NA; i++)
+			for (int j = 0; ya[i] && j < NA; j++)
+				if (!ya[j]) {
+					wins += sc[i] > sc[j] ? 1 : sc[i] == sc[j] ? 0.5 : 0;
+					pairs++;
+				}
+		CHECK_NEAR(auc(sc, ya, NA), wins / pairs, 1e-13, "AUC with ties equals the pairs' count");
+		{
+			double as_one;
+
+			ya[0] = 1;
+			as_one = auc(sc, ya, NA);
+			ya[0] = 2;
+			CHECK(auc(sc, ya, NA) == as_one, "AUC reads a group flag of 2 as treated");
+		}
+		memset(ya, 0, sizeof ya);
+		CHECK(isnan(auc(sc, ya, NA)), "AUC without treated units is NaN");
 	}
 	{
 		/* separated data: x perfectly predicts y -> no convergence */
