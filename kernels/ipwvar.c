@@ -16,6 +16,7 @@ struct ipwvar {
 	estimand e;
 	int p;
 	size_t n;
+	const ipwvar *model;         /* whose Abb and Bbb these are (NULL: its own) */
 	double *Abb, *Bbb;           /* p x p */
 	double shift[2];
 	int shifted[2];
@@ -45,6 +46,15 @@ ipwvar_new(estimand e, int p)
 		v->Agb_y[g] = xcalloc((size_t)p, sizeof(double));
 		v->Agb_1[g] = xcalloc((size_t)p, sizeof(double));
 	}
+	return v;
+}
+
+ipwvar *
+ipwvar_new_sharing(estimand e, const ipwvar *model)
+{
+	ipwvar *v = ipwvar_new(e, model->p);
+
+	v->model = model;
 	return v;
 }
 
@@ -114,7 +124,7 @@ void
 ipwvar_add(ipwvar *v, const double *X, size_t n, const uint8_t *t, const double *e,
     const double *y, const double *w, const double *scale, const int64_t *cluster)
 {
-	int p = v->p;
+	int p = v->p, own_model = v->model == NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		int g = t[i] != 0;
@@ -133,7 +143,7 @@ ipwvar_add(ipwvar *v, const double *X, size_t n, const uint8_t *t, const double 
 		for (int a = 0; a < p; a++) {
 			double xa = X[(size_t)a * n + i];
 
-			for (int b = 0; b <= a; b++) {
+			for (int b = 0; own_model && b <= a; b++) {
 				double xab = xa * X[(size_t)b * n + i];
 
 				v->Abb[a * p + b] += ps * (1 - ps) * xab;
@@ -209,6 +219,7 @@ ipwvar_se(const ipwvar *v, const double *beta, double C, int clustered, double *
     size_t *clusters)
 {
 	int p = v->p, q = p + 2;
+	const ipwvar *model = v->model ? v->model : v;
 	double *A = xcalloc((size_t)q * (size_t)q, sizeof *A);
 	double *B = xcalloc((size_t)q * (size_t)q, sizeof *B);
 	double *a = xcalloc((size_t)q, sizeof *a), mu[2], var = 0, n = (double)v->n;
@@ -224,8 +235,8 @@ ipwvar_se(const ipwvar *v, const double *beta, double C, int clustered, double *
 	/* A = -d psi / d theta: the logit block, then the means */
 	for (int i = 0; i < p; i++)
 		for (int j = 0; j <= i; j++) {
-			A[i * q + j] = A[j * q + i] = v->Abb[i * p + j];
-			B[i * q + j] = B[j * q + i] = v->Bbb[i * p + j];
+			A[i * q + j] = A[j * q + i] = model->Abb[i * p + j];
+			B[i * q + j] = B[j * q + i] = model->Bbb[i * p + j];
 		}
 	if (C > 0)
 		for (int i = 1; i < p; i++) {

@@ -20,8 +20,8 @@
  * Everything is a sum over units, so the accumulator takes the rows a
  * batch at a time and keeps O(p^2) numbers (and p + 5 per cluster).
  *
- * Ownership: an ipwvar owns its sums (ipwvar_free); arrays passed in are
- * the caller's. (rule: base/README.md) */
+ * Ownership: an ipwvar owns its sums (ipwvar_free), a sharing one borrows
+ * its model's logit block; arrays passed in are the caller's. (rule: base/README.md) */
 #ifndef PSFLOW_IPWVAR_H
 #define PSFLOW_IPWVAR_H
 
@@ -35,6 +35,12 @@ typedef struct ipwvar ipwvar;
 /* p: the propensity model's columns, intercept included. */
 ipwvar *ipwvar_new(estimand e, int p);
 void ipwvar_free(ipwvar *v);
+/* An ipwvar for estimand e whose logit block (A and B of the model's own
+ * equations, the same for every estimand) is model's: its triangle of
+ * sums, half or more of the work a unit, made once for all the estimands
+ * of a flow. model is borrowed: it must be given the same units and
+ * outlive this one. */
+ipwvar *ipwvar_new_sharing(estimand e, const ipwvar *model);
 /* n units: X column-major (n x p, column 0 the intercept), t, e (the
  * propensities), y, and w the weights as used (after any trim, cap or
  * stabilisation); scale[g] the stabilisation's factor of group g (NULL:

@@ -84,9 +84,13 @@ sandwich_open(sandwich *sw, const weight_params *o, const stream_head *h, const 
 		sw->beta = xcalloc((size_t)sw->p, sizeof *sw->beta);
 		sw->ok = 1;
 	}
-	for (int e = 0; e < EST_COUNT; e++)
-		if (sw->ok && o->estimands[e])
-			sw->var[e] = ipwvar_new((estimand)e, sw->p);
+	for (int e = 0, first = -1; e < EST_COUNT; e++)
+		if (sw->ok && o->estimands[e]) {
+			/* the first estimand's sums the logit block for all */
+			sw->var[e] = first < 0 ? ipwvar_new((estimand)e, sw->p) :
+			    ipwvar_new_sharing((estimand)e, sw->var[first]);
+			first = first < 0 ? e : first;
+		}
 	if (sw->cluster)
 		sw->var[EST_COUNT] = ipwvar_new(EST_ATE, 1);
 }
