@@ -467,6 +467,9 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	fitps_params rec = *o; /* the recipe's: with the fills found */
 	stage_dropped dropped_list;
 	size_t *kept_at = NULL; /* --drop-missing: the rows' places in the input */
+	gbm_model g;
+	double *curve = NULL, criterion = 0;
+	stage_writer *writer;
 
 	stage_open(&si, cli);
 	h = si.head;
@@ -511,16 +514,28 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	ps = si.rows.cols[psi].data;
 	memset(&fit, 0, sizeof fit);
 	memset(&model, 0, sizeof model);
+	memset(&g, 0, sizeof g);
 	if (o->boosted) {
-		gbm_model g;
-		double *curve = xcalloc((size_t)o->gbm.trees + 1, sizeof *curve), criterion;
+		curve = xcalloc((size_t)o->gbm.trees + 1, sizeof *curve);
 		gbm_fit_rows(o, X, n, d.nterms + 1, t, &g, ps, curve, &criterion);
-		table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
-		stream_head_set_role(&h->ps, o->ps_name);
 		/* the recipe: the trees chosen, refitted as they are by boot */
 		rec.gbm_trees_max = o->gbm.trees;
 		rec.gbm.trees = g.trees;
-		stage_add_recipe(&fitps_module, &rec, h);
+	} else if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
+	    &o->logit, &fit, ps, why, sizeof why) != 0)
+		die("%s", why);
+	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
+	stream_head_set_role(&h->ps, o->ps_name);
+	stage_add_recipe(&fitps_module, &rec, h);
+	if (o->support != SUPPORT_NONE)
+		common_support(results[nresults++], &si.rows, h, o, t, ps, n, kept_at,
+		    &dropped_list, cli->quiet);
+	stage_dropped_close(&dropped_list);
+	/* the rows are final: they go out while the model's result (its AUC,
+	 * calibration and histogram: a tenth of a fit on ten million rows)
+	 * and the saved model are made */
+	writer = stage_write_rows(cli, h, &si.rows);
+	if (o->boosted) {
 		gbm_result(result, &si.rows, &d, o, &g, curve, criterion, ps, t, cli->quiet);
 		if (o->save_model) {
 			model.d = d;
@@ -536,12 +551,6 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 		gbm_model_free(&g);
 		free(curve);
 	} else {
-		if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
-		    &o->logit, &fit, ps, why, sizeof why) != 0)
-			die("%s", why);
-		table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
-		stream_head_set_role(&h->ps, o->ps_name);
-		stage_add_recipe(&fitps_module, &rec, h);
 		model_result(result, &si.rows, &d, &fit, o, ps, t, cli->quiet);
 		if (o->save_model) {
 			model.d = d;
@@ -553,11 +562,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 			psmodel_levels_free(&model);
 		}
 	}
-	if (o->support != SUPPORT_NONE)
-		common_support(results[nresults++], &si.rows, h, o, t, ps, n, kept_at,
-		    &dropped_list, cli->quiet);
-	stage_dropped_close(&dropped_list);
-	stage_write(cli, h, &si.rows, &si.results, results, nresults);
+	stage_write_results(writer, &si.results, results, nresults);
 	for (int i = 0; i < nresults; i++)
 		mpseq_free(results[i]);
 	design_fills_free(&rec.fills);

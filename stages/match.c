@@ -189,6 +189,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	int wi, si_set = -1, rc;
 	int64_t *set = NULL, *set_col = NULL;
 	stage_outcomes outs;
+	stage_writer *writer = NULL;
 
 	stage_open(&si, cli);
 	stage_read_all(&si);
@@ -306,6 +307,9 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 			if (si_set >= 0)
 				table_add_column(&si.head->schema, "match_set", COL_I64, NULL, 0);
 			stage_add_recipe(&match_module, &rec, si.head);
+			/* the rows are final (later outcomes' weights are their own
+			 * arrays): they go out while the results are made */
+			writer = stage_write_rows(cli, si.head, &si.rows);
 		}
 		/* the matched treated units' mean outcome, and the controls' it is
 		 * compared with (for sensitivity's risk ratio) */
@@ -422,7 +426,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	}
 	if (w != w_col)
 		free(w), free(set);
-	stage_write(cli, si.head, &si.rows, &si.results, results, nresults);
+	stage_write_results(writer, &si.results, results, nresults);
 	for (int i = 0; i < nresults; i++)
 		mpseq_free(results[i]);
 	free(results), free(result);

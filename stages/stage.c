@@ -1,6 +1,7 @@
 #include "stage.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -664,26 +665,73 @@ stage_finite(const column *c, size_t n, double *out, const char *role)
 	finite_check_end(&fc, role, c->name);
 }
 
+struct stage_writer {
+	stream_out *out;
+	const table *rows;
+	pthread_t thread;
+	int threaded;
+};
+
+/* The rows, with those outside the common support back in place. */
+static void *
+write_rows(void *arg)
+{
+	stage_writer *w = arg;
+
+	if (support.noutside && support.rows.ncols) {
+		table all;
+
+		merge_support(&all, w->rows, &support.rows, 0, support.outside, support.noutside, 0);
+		stream_out_rows(w->out, &all, 0, all.nrows);
+		table_free(&all);
+	} else
+		stream_out_rows(w->out, w->rows, 0, w->rows->nrows);
+	return NULL;
+}
+
+static stage_writer *
+writer_open(const cli_common *cli, const stream_head *head, const table *rows)
+{
+	stage_writer *w = xcalloc(1, sizeof *w);
+
+	w->out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+	w->rows = rows;
+	stream_out_head(w->out, head);
+	return w;
+}
+
+stage_writer *
+stage_write_rows(const cli_common *cli, const stream_head *head, const table *rows)
+{
+	stage_writer *w = writer_open(cli, head, rows);
+
+	/* a thread that cannot be made leaves the rows to the second half:
+	 * the same bytes, only later */
+	w->threaded = pthread_create(&w->thread, NULL, write_rows, w) == 0;
+	return w;
+}
+
+void
+stage_write_results(stage_writer *w, const rawlist *upstream, mpseq *const *results,
+    int nresults)
+{
+	if (w->threaded)
+		pthread_join(w->thread, NULL);
+	else
+		write_rows(w);
+	for (int i = 0; upstream && i < upstream->n; i++)
+		stream_out_raw(w->out, upstream->items[i].bytes, upstream->items[i].len);
+	for (int i = 0; i < nresults; i++)
+		stream_out_map(w->out, results[i]);
+	stream_out_end(w->out);
+	free(w);
+}
+
 void
 stage_write(const cli_common *cli, const stream_head *head, const table *rows,
     const rawlist *upstream, mpseq *const *results, int nresults)
 {
-	stream_out *out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
-
-	stream_out_head(out, head);
-	if (support.noutside && support.rows.ncols) {
-		table all;
-
-		merge_support(&all, rows, &support.rows, 0, support.outside, support.noutside, 0);
-		stream_out_rows(out, &all, 0, all.nrows);
-		table_free(&all);
-	} else
-		stream_out_rows(out, rows, 0, rows->nrows);
-	for (int i = 0; upstream && i < upstream->n; i++)
-		stream_out_raw(out, upstream->items[i].bytes, upstream->items[i].len);
-	for (int i = 0; i < nresults; i++)
-		stream_out_map(out, results[i]);
-	stream_out_end(out);
+	stage_write_results(writer_open(cli, head, rows), upstream, results, nresults);
 }
 
 void

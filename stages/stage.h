@@ -294,4 +294,19 @@ void stage_ps_hist(mpseq *result, const pshist *h);
 void stage_write(const cli_common *cli, const stream_head *head, const table *rows,
     const rawlist *upstream, mpseq *const *results, int nresults);
 
+/* stage_write in two halves, for a stage with work left once its columns
+ * are final: stage_write_rows writes the head and starts the rows in a
+ * thread of their own, and the stage finishes its results meanwhile
+ * (results follow the rows in a stream, PROTOCOL.md); stage_write_results
+ * waits for the rows, then writes the rest and frees the writer. The same
+ * bytes as stage_write. Between the halves the head, the rows and the
+ * stage's common support are read by that thread: nothing may change them
+ * (a die() between them ends the process with the stream cut short, which
+ * every reader refuses). */
+typedef struct stage_writer stage_writer;
+stage_writer *stage_write_rows(const cli_common *cli, const stream_head *head,
+    const table *rows);
+void stage_write_results(stage_writer *w, const rawlist *upstream, mpseq *const *results,
+    int nresults);
+
 #endif

@@ -64,3 +64,23 @@ balance --quiet --out ">tcp://127.0.0.1:$port" <"$work/bx.mp" 2>/dev/null
 wait $reader
 check "over ZeroMQ (another host's stderr): the reader fails with the writer's reason (exit $?)" \
 	grep -q "balance, the stage before this one, failed: covariate column 'x' has 1 value past 1e100" "$work/remote.err"
+# match writes its rows in a thread while it makes its results (stage.h):
+# failing then (--adjust's outcome model cannot be fitted: c is constant),
+# with a reader that has not read yet, the error must come between two
+# whole batches, after some and before the last
+awk 'BEGIN { print "t,y,ps,x,c"; s = 1
+	for (i = 0; i < 300000; i++) { s = (s * 69069 + 1) % 4294967296
+		printf "%d,%d,%.6f,%d,7\n", i % 2, (s / 65536) % 2, 0.3 + (s % 1000) / 2500, s % 10 } }' |
+	csv2mp --quiet >"$work/adj.mp"
+match -t t -y y --ps ps --adjust-formula x,c --adjust-family linear --quiet <"$work/adj.mp" \
+	2>/dev/null | (sleep 2; cat >"$work/cut.mp")
+fails "a stage that fails while its rows go out: the reader names it and its reason" 1 \
+	"match, the stage before this one, failed: --adjust: the outcome model 'x,c' cannot be fitted" \
+	"mpcat <'$work/cut.mp'"
+check "  ... after whole batches, fewer than all 300,000 rows" bash -c \
+	"mpcat --sizes <'$work/cut.mp' 2>/dev/null | $PY -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert rows[0][\"kind\"] == \"head\" and all(r[\"kind\"] == \"batch\" for r in rows[1:]), rows[-1]
+n = sum(r[\"rows\"] for r in rows[1:])
+assert 0 < n < 300000, n'"

@@ -1,6 +1,7 @@
 #include "stream.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -855,6 +856,11 @@ struct stream_out {
 	uint64_t rows, batches, results;
 	uint32_t crc;
 	int wrote_head;
+	/* held while a batch is written and, for good, by the die hook: a
+	 * stage that writes its rows in a thread of their own (stage.h) and
+	 * fails meanwhile tells the next stage between two whole frames.
+	 * Recursive: the writing thread may fail inside its own write. */
+	pthread_mutex_t frame_lock;
 };
 
 stream_out *
@@ -879,6 +885,9 @@ tell_next_stage(const char *stage, const char *message)
 	failing_out = NULL;
 	if (o == NULL || !o->wrote_head)
 		return;
+	/* never given back: the process ends, and a row-writing thread must
+	 * not go on into the stream after the error */
+	pthread_mutex_lock(&o->frame_lock);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 3);
@@ -907,6 +916,14 @@ stream_out_to(io_out *io, size_t batch_rows, int keep)
 	o->io = io;
 	o->keep_io = keep;
 	o->batch_rows = batch_rows ? batch_rows : STREAM_DEFAULT_BATCH_ROWS;
+	{
+		pthread_mutexattr_t recursive;
+
+		pthread_mutexattr_init(&recursive);
+		pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&o->frame_lock, &recursive);
+		pthread_mutexattr_destroy(&recursive);
+	}
 	o->crc = 0;
 	msgpack_sbuffer_init(&o->sb);
 	msgpack_packer_init(&o->pk, &o->sb, msgpack_sbuffer_write);
@@ -1044,7 +1061,9 @@ stream_out_rows(stream_out *o, const table *t, size_t from, size_t n)
 		iov[piece++] = (struct iovec){ o->sb.data + at, o->sb.size - at };
 		for (int i = 0; i < piece; i++)
 			o->crc = crc_update(o->crc, iov[i].iov_base, iov[i].iov_len);
+		pthread_mutex_lock(&o->frame_lock);
 		io_out_writev(o->io, iov, piece);
+		pthread_mutex_unlock(&o->frame_lock);
 		msgpack_sbuffer_clear(&o->sb);
 		o->rows += take;
 		o->batches++;
@@ -1094,6 +1113,7 @@ stream_out_end(stream_out *o)
 	if (!o->keep_io)
 		io_out_free(o->io);
 	msgpack_sbuffer_destroy(&o->sb);
+	pthread_mutex_destroy(&o->frame_lock);
 	free(o);
 }
 
