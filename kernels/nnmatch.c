@@ -159,6 +159,10 @@ find_matches(pool *p, double x, size_t row, const nnmatch_opts *o, candidate **o
 	return got;
 }
 
+/* How many places ahead a loop over cells in order of distance asks for
+ * the memory of a cell it will read (random in memory once sorted). */
+#define PREFETCH_AHEAD 16
+
 /* Controls with the same distance value, as one unit. */
 typedef struct {
 	double value, units, ysum, ysq, share, kk;
@@ -207,7 +211,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	treated_cell *trt = (treated_cell *)(mem + in_sorted + in_blk);
 	size_t *ctrl = (size_t *)(mem + in_sorted + in_blk + in_trt);
 	size_t *ctrl_block = ctrl + n + 1;
-	size_t *block_of = w ? ctrl_block + n + 1 : NULL;
+	double *ctrl_d = (double *)(ctrl_block + n + 1); /* the controls' distances */
 	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
 	double pairs = 0;
 	size_t m = 0, nb = 0, nt = 0, nc = 0;
@@ -239,17 +243,25 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		int control = !c->t[j];
 
 		ctrl[nc] = j;
+		ctrl_d[nc] = in_order ? c->d[k] : sorted[k].key;
 		trt[nt] = (treated_cell){ j, nc };
 		nc += (size_t)control;
 		nt += (size_t)!control;
 	}
 	/* the controls' blocks of one value, 1..nb: ties are rare, so the
-	 * branch is well predicted */
+	 * branch is well predicted. Their outcomes are read in order of
+	 * distance, which is random in memory when the cells were sorted: each
+	 * is asked for well before it is used */
 	blk[0] = (tie_block){ -INFINITY, 0, 0, 0, 0, 0 };
 	for (size_t q = 0; q < nc; q++) {
 		size_t j = ctrl[q];
-		double key = c->d[j], yc = c->ysum[j], u = c->count ? c->count[j] : 1;
-		double sq = want_se ? c->count ? c->ysq[j] : yc * yc : 0;
+		double key = ctrl_d[q], yc, u, sq;
+
+		if (!in_order && q + PREFETCH_AHEAD < nc)
+			__builtin_prefetch(&c->ysum[ctrl[q + PREFETCH_AHEAD]]);
+		yc = c->ysum[j];
+		u = c->count ? c->count[j] : 1;
+		sq = want_se ? c->count ? c->ysq[j] : yc * yc : 0;
 
 		if (nb == 0 || key != blk[nb].value)
 			blk[++nb] = (tie_block){ key, u, yc, sq, 0, 0 };
@@ -259,13 +271,17 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 			blk[nb].ysq += sq;
 		}
 		ctrl_block[q] = nb;
-		if (block_of)
-			block_of[j] = nb;
 	}
 	blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0, 0, 0 };
 	for (size_t q = 0; q < nt; q++) {
 		size_t i = trt[q].index, before = trt[q].controls_before;
-		double di = c->d[i];
+		double di;
+
+		if (!in_order && q + PREFETCH_AHEAD < nt) {
+			__builtin_prefetch(&c->d[trt[q + PREFETCH_AHEAD].index]);
+			__builtin_prefetch(&c->ysum[trt[q + PREFETCH_AHEAD].index]);
+		}
+		di = c->d[i];
 		/* the blocks on either side: the next control's and the one before
 		 * it. A block at the cell's own value may be either: at distance 0
 		 * it is the nearest, and used alone, on whichever side it is. */
@@ -324,12 +340,8 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		return -1;
 	}
 	r->estimate = sum_tau / matched;
-	for (size_t k = 0; w && k < m; k++) {
-		size_t j = in_order ? k : sorted[k].index;
-
-		if (!c->t[j])
-			w[j] = blk[block_of[j]].share;
-	}
+	for (size_t q = 0; w && q < nc; q++)
+		w[ctrl[q]] = blk[ctrl_block[q]].share;
 	for (size_t b = 1; want_se && b <= nb; b++)
 		if (blk[b].share > 0) {
 			var_c += blk[b].units * (blk[b].share * blk[b].share - blk[b].kk);
