@@ -23,7 +23,7 @@ main(void)
 	const double y[6] = { 1, 0, 1, 0, 1, 0 }, e[6] = { .5, .5, .5, .5, .5, .5 };
 	const double X[6] = { 1, 1, 1, 1, 1, 1 }, w[6] = { 2, 2, 2, 2, 2, 2 };
 	const int64_t own[6] = { 10, 11, 12, 13, 14, 15 };
-	double se, se_cl;
+	double se = NAN, se_cl = NAN;
 	size_t clusters;
 	ipwvar *v = ipwvar_new(EST_ATE, 1), *vc = ipwvar_new(EST_ATE, 1);
 
@@ -45,7 +45,7 @@ main(void)
 		static uint8_t tr[N];
 		ipwvar *ate = ipwvar_new(EST_ATE, P), *att_own = ipwvar_new(EST_ATT, P);
 		ipwvar *att_shared = ipwvar_new_sharing(EST_ATT, ate);
-		double se_own, se_shared, se_ate;
+		double se_own = NAN, se_shared = NAN, se_ate = NAN;
 		rng r;
 
 		rng_seed(&r, 7);
