@@ -3,6 +3,7 @@
 #include "keyed.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ logit_opts_default(logit_opts *o)
 	o->tol = 1e-10;
 	o->start = NULL;
 	o->plain_newton = 0;
+	o->threads = 1;
 }
 
 void
@@ -171,6 +173,8 @@ typedef struct {
 			   the log-likelihood */
 	double *lanes;  /* [slots][LANES] for models too big for the stack */
 	double *totals; /* out: [slots], the lanes added up */
+	double *chunk_totals; /* [chunks][slots], for more rows than CHUNK_ROWS */
+	int threads;
 } pass_state;
 
 /* the sums of a pass for a model of p columns */
@@ -251,23 +255,24 @@ pass_block(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lane
 	}
 }
 
-/* All rows into acc ([slots][LANES], zeroed here), then the lanes added up
- * into s->totals in lane order: the same bits on every vector width. */
+/* Rows [from, to) into acc ([slots][LANES], zeroed here), then the lanes
+ * added up into totals in lane order: the same bits on every vector width. */
 static ALWAYS_INLINE void
-pass_all(const pass_state *s, double (*acc)[LANES], int p)
+pass_all(const pass_state *s, double (*acc)[LANES], int p, size_t from, size_t to,
+    double *totals)
 {
-	size_t n = s->d->n, i0 = 0;
+	size_t i0 = from;
 	int slots = SLOTS(p);
 
 	memset(acc, 0, (size_t)slots * sizeof acc[0]);
-	for (; i0 + LANES <= n; i0 += LANES)
+	for (; i0 + LANES <= to; i0 += LANES)
 		pass_block(s, acc, p, i0, LANES);
-	if (i0 < n)
-		pass_block(s, acc, p, i0, (int)(n - i0));
+	if (i0 < to)
+		pass_block(s, acc, p, i0, (int)(to - i0));
 	for (int k = 0; k < slots; k++) {
-		s->totals[k] = 0;
+		totals[k] = 0;
 		for (int j = 0; j < LANES; j++)
-			s->totals[k] += acc[k][j];
+			totals[k] += acc[k][j];
 	}
 }
 
@@ -282,10 +287,10 @@ pass_all(const pass_state *s, double (*acc)[LANES], int p)
 
 #define PASS_ROWS_FOR(P) \
 	VECTOR_CLONES static void \
-	pass_rows_##P(const pass_state *s) \
+	pass_rows_##P(const pass_state *s, size_t from, size_t to, double *totals) \
 	{ \
 		double acc[SLOTS(P)][LANES]; \
-		pass_all(s, acc, P); \
+		pass_all(s, acc, P, from, to, totals); \
 	}
 PASS_ROWS_FOR(1)
 PASS_ROWS_FOR(2)
@@ -299,27 +304,98 @@ PASS_ROWS_FOR(9)
 PASS_ROWS_FOR(10)
 
 VECTOR_CLONES static void
-pass_rows_any(const pass_state *s)
+pass_rows_any(const pass_state *s, size_t from, size_t to, double *totals)
 {
 	double stack[STACK_SLOTS][LANES];
 
 	if (s->slots <= STACK_SLOTS)
-		pass_all(s, stack, s->d->p);
+		pass_all(s, stack, s->d->p, from, to, totals);
 	else
-		pass_all(s, (double (*)[LANES])s->lanes, s->d->p);
+		pass_all(s, (double (*)[LANES])s->lanes, s->d->p, from, to, totals);
+}
+
+static void
+pass_range(const pass_state *s, size_t from, size_t to, double *totals)
+{
+	static void (*const small[SMALL_P + 1])(const pass_state *, size_t, size_t,
+	    double *) = { NULL, pass_rows_1, pass_rows_2, pass_rows_3, pass_rows_4,
+		pass_rows_5, pass_rows_6, pass_rows_7, pass_rows_8, pass_rows_9, pass_rows_10 };
+
+	if (s->d->p <= SMALL_P)
+		small[s->d->p](s, from, to, totals);
+	else
+		pass_rows_any(s, from, to, totals);
+}
+
+/* Rows past CHUNK_ROWS are summed a chunk of that many at a time, each
+ * chunk's sums its own, then the chunks' added up in their order: the
+ * same numbers in the same order whichever thread summed a chunk, so the
+ * threads (s->threads, each taking every threads-th chunk) change no bit.
+ * Up to CHUNK_ROWS rows are one chunk, summed as they always were. */
+#define CHUNK_ROWS ((size_t)1 << 20)
+
+typedef struct {
+	const pass_state *s;
+	size_t first, step;
+} chunk_share;
+
+static size_t
+chunk_count(size_t n)
+{
+	return n <= CHUNK_ROWS ? 1 : (n + CHUNK_ROWS - 1) / CHUNK_ROWS;
+}
+
+static void *
+pass_chunks(void *arg)
+{
+	const chunk_share *c = arg;
+	const pass_state *s = c->s;
+	size_t n = s->d->n;
+
+	for (size_t k = c->first; k < chunk_count(n); k += c->step)
+		pass_range(s, k * CHUNK_ROWS, n - k * CHUNK_ROWS < CHUNK_ROWS ? n :
+		    (k + 1) * CHUNK_ROWS, s->chunk_totals + k * (size_t)s->slots);
+	return NULL;
 }
 
 static void
 pass_rows(const pass_state *s)
 {
-	static void (*const small[SMALL_P + 1])(const pass_state *) = { NULL,
-		pass_rows_1, pass_rows_2, pass_rows_3, pass_rows_4, pass_rows_5,
-		pass_rows_6, pass_rows_7, pass_rows_8, pass_rows_9, pass_rows_10 };
+	size_t chunks = chunk_count(s->d->n), slots = (size_t)s->slots;
+	int threads = s->threads < 1 ? 1 : s->threads;
+	enum { MAX_THREADS = 16 };
+	pthread_t tid[MAX_THREADS];
+	chunk_share share[MAX_THREADS];
+	int started = 0;
 
-	if (s->d->p <= SMALL_P)
-		small[s->d->p](s);
-	else
-		pass_rows_any(s);
+	if (chunks == 1) {
+		pass_range(s, 0, s->d->n, s->totals);
+		return;
+	}
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	if ((size_t)threads > chunks)
+		threads = (int)chunks;
+	if (s->slots > STACK_SLOTS) /* their sums are in s->lanes: one array */
+		threads = 1;
+	for (int t = 0; t < threads; t++)
+		share[t] = (chunk_share){ s, (size_t)t, (size_t)threads };
+	/* a thread that cannot be made leaves its chunks to this one */
+	for (int t = 1; t < threads; t++) {
+		if (pthread_create(&tid[t], NULL, pass_chunks, &share[t]) != 0)
+			break;
+		started = t;
+	}
+	for (int t = started + 1; t < threads; t++)
+		pass_chunks(&share[t]);
+	pass_chunks(&share[0]);
+	for (int t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	for (size_t k = 0; k < slots; k++) {
+		s->totals[k] = s->chunk_totals[k];
+		for (size_t c = 1; c < chunks; c++)
+			s->totals[k] += s->chunk_totals[c * slots + k];
+	}
 }
 
 /* One pass over the rows at beta: the gradient g and lower triangle of the
@@ -382,7 +458,10 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	int slots = SLOTS(p);
 	pass_state ps = { .d = d, .mu_in = o->start_mu, .mu_out = mu, .want_ll = want_ll, .slots = slots,
 		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
-		.totals = xcalloc((size_t)slots, sizeof(double)) };
+		.totals = xcalloc((size_t)slots, sizeof(double)),
+		.chunk_totals = chunk_count(d->n) > 1 ?
+		    xcalloc(chunk_count(d->n) * (size_t)slots, sizeof(double)) : NULL,
+		.threads = o->threads };
 	logit_status status = LOGIT_NOT_CONVERGED;
 
 	memset(fit, 0, sizeof *fit);
@@ -472,6 +551,7 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	free(trial);
 	free(ps.lanes);
 	free(ps.totals);
+	free(ps.chunk_totals);
 	return status;
 }
 

@@ -32,6 +32,9 @@ typedef struct {
 				   which saves the first pass's exp */
 	int plain_newton; /* no log-likelihood, no step halving: for warm starts
 			     next to the optimum (boot's replicates); loglik is NaN */
+	int threads;      /* rows past a million (CHUNK_ROWS) are summed a
+			     chunk at a time, on up to this many threads (default
+			     1): the same bits whatever it is */
 } logit_opts;
 
 /* n rows of covariates, column-major: x_k of row i at X[k * n + i], column

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "design.h"
 #include "err.h"
@@ -521,9 +522,18 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 		/* the recipe: the trees chosen, refitted as they are by boot */
 		rec.gbm_trees_max = o->gbm.trees;
 		rec.gbm.trees = g.trees;
-	} else if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
-	    &o->logit, &fit, ps, why, sizeof why) != 0)
-		die("%s", why);
+	} else {
+		/* the full data's fit may sum its rows on every core: the same
+		 * bits whatever their number (logit.h); a replicate's stays on
+		 * its worker's */
+		logit_opts full = o->logit;
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		full.threads = cores > 1 ? (int)cores : 1;
+		if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
+		    &full, &fit, ps, why, sizeof why) != 0)
+			die("%s", why);
+	}
 	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
 	stream_head_set_role(&h->ps, o->ps_name);
 	stage_add_recipe(&fitps_module, &rec, h);

@@ -16,6 +16,7 @@
  *    [-40, 40] and stay in [0, 1] beyond, on a row count that is not a
  *    multiple of the lane width. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,53 @@ main(void)
 		free(Xb);
 		free(mub);
 		free(yb);
+	}
+	{
+		/* more rows than two chunks (2^20 each): summed a chunk at a time
+		 * on 1, 2 and 3 threads (with 2, one takes chunks 0 and 2), the same
+		 * bits; the fit solves its score equations (sum (y - p) x = 0) */
+		size_t nb = ((size_t)2 << 20) + 4099; /* three chunks */
+		double *Xb = malloc(3 * nb * sizeof *Xb), *mub = malloc(nb * sizeof *mub);
+		uint8_t *yb = malloc(nb);
+		logit_data db = { .X = Xb, .n = nb, .p = 3, .y = yb };
+		logit_fit f1, f2, f3;
+		logit_opts ob;
+		uint64_t st = 99;
+		int same = 1;
+		double score[3] = { 0, 0, 0 };
+
+		for (size_t i = 0; i < nb; i++) {
+			double u[3], eta;
+
+			for (int k = 0; k < 3; k++) {
+				st = st * 6364136223846793005ull + 1442695040888963407ull;
+				u[k] = (double)(st >> 11) / 9007199254740992.0;
+			}
+			Xb[i] = 1;
+			Xb[nb + i] = u[0] * 2 - 1;
+			Xb[2 * nb + i] = u[1] < 0.3;
+			eta = -0.5 + 1.2 * Xb[nb + i] - 0.8 * Xb[2 * nb + i];
+			yb[i] = u[2] < 1 / (1 + exp(-eta));
+		}
+		logit_opts_default(&ob);
+		CHECK(logit_fit_newton(&db, &ob, &f1, mub) == LOGIT_OK, "past two chunks: converges");
+		for (size_t i = 0; i < nb; i++)
+			for (int k = 0; k < 3; k++)
+				score[k] += (yb[i] - mub[i]) * Xb[k * nb + i];
+		CHECK(fabs(score[0]) < 1e-6 && fabs(score[1]) < 1e-6 && fabs(score[2]) < 1e-6,
+		    "past two chunks: the score equations hold");
+		CHECK(fabs(f1.beta[1] - 1.2) < 0.02 && fabs(f1.beta[2] + 0.8) < 0.02,
+		    "past two chunks: the slopes the data were made with");
+		ob.threads = 2;
+		logit_fit_newton(&db, &ob, &f2, mub);
+		ob.threads = 3;
+		logit_fit_newton(&db, &ob, &f3, mub);
+		for (int k = 0; k < 3; k++)
+			same &= f1.beta[k] == f2.beta[k] && f1.beta[k] == f3.beta[k] &&
+			    f1.se[k] == f2.se[k] && f1.loglik == f3.loglik;
+		CHECK(same, "past two chunks: 1, 2 and 3 threads give the same bits");
+		logit_fit_free(&f1), logit_fit_free(&f2), logit_fit_free(&f3);
+		free(Xb), free(mub), free(yb);
 	}
 	CHECK_DONE();
 }
