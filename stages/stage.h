@@ -300,9 +300,9 @@ void stage_write(const cli_common *cli, const stream_head *head, const table *ro
  * (results follow the rows in a stream, PROTOCOL.md); stage_write_results
  * waits for the rows, then writes the rest and frees the writer. The same
  * bytes as stage_write. Between the halves the head, the rows and the
- * stage's common support are read by that thread: nothing may change them
- * (a die() between them ends the process with the stream cut short, which
- * every reader refuses). */
+ * stage's common support are read by that thread: nothing may change them.
+ * A die() between them still tells the next stage why, between two whole
+ * messages (the stream's frame lock, stream.c). */
 typedef struct stage_writer stage_writer;
 stage_writer *stage_write_rows(const cli_common *cli, const stream_head *head,
     const table *rows);
