@@ -140,10 +140,11 @@ void
 bits_sort(uint64_t *k, size_t n)
 {
 	size_t *count;
-	uint64_t *from = k, *to, first = n ? k[0] : 0;
+	uint64_t *from = k, *to, first;
 
 	if (n < 2)
 		return;
+	first = k[0];
 	count = xcalloc((size_t)PASSES * BUCKETS, sizeof *count);
 	to = xreallocarray(NULL, n, sizeof *to);
 	for (size_t i = 0; i < n; i++)

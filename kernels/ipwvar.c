@@ -17,7 +17,7 @@ struct ipwvar {
 	int p;
 	size_t n;
 	const ipwvar *model;         /* whose Abb and Bbb these are (NULL: its own) */
-	double *Abb, *Bbb;           /* p x p */
+	double *Abb, *Bbb;           /* p x p (NULL when shared) */
 	double shift[2];
 	int shifted[2];
 	double S[2], SY[2], SW2[2], SW2Y[2], SW2Y2[2];
@@ -54,6 +54,8 @@ ipwvar_new_sharing(estimand e, const ipwvar *model)
 {
 	ipwvar *v = ipwvar_new(e, model->p);
 
+	free(v->Abb), free(v->Bbb); /* the model's are read instead */
+	v->Abb = v->Bbb = NULL;
 	v->model = model;
 	return v;
 }
