@@ -186,49 +186,76 @@ tri(int a, int b) /* slot of H[a][b], b <= a, after the p gradient slots */
 	return a * (a + 1) / 2 + b;
 }
 
-/* Rows [i0, i0 + lanes) into lanes 0..lanes-1, for a model of p columns.
- * Inlined with lanes = LANES for the vector body and with the remainder for
- * the tail, and with p a constant where it is small (see pass_rows). */
+/* exp's series is a chain of dependent steps, one block's rows a vector:
+ * so the logistic part of a pass takes WIDE rows at once, several chains
+ * in flight, and their sums are then added a block of LANES rows at a
+ * time as before (each row's numbers and every sum's order unchanged). */
+enum { BLOCKS_AT_ONCE = 4 };
+#define WIDE (LANES * BLOCKS_AT_ONCE)
+
+/* Rows [i0, i0 + rows) of a pass, rows <= WIDE: residuals r and weights w
+ * (units times p(1-p)), the probabilities to s->mu_out, and the
+ * log-likelihood into the lanes ll (row i0 + j in lane j % LANES, the
+ * blocks in order). */
 static ALWAYS_INLINE void
-pass_block(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes)
+pass_logistic(const pass_state *s, double *ll, int p, size_t i0, int rows, double *r,
+    double *w)
 {
 	const logit_data *d = s->d;
 	size_t n = d->n;
-	int nh = p * (p + 1) / 2;
-	double eta[LANES], mu[LANES], w[LANES], r[LANES], m[LANES], succ[LANES];
-	double (*g)[LANES] = acc, (*h)[LANES] = acc + p, *ll = acc[p + nh];
+	double eta[WIDE], mu[WIDE], m[WIDE], succ[WIDE];
 
-	logit_units(d, i0, lanes, m, succ);
-	for (int j = 0; j < lanes; j++)
+	logit_units(d, i0, rows, m, succ);
+	for (int j = 0; j < rows; j++)
 		eta[j] = s->beta[0];
 	for (int k = 1; k < p; k++) {
 		const double *xk = d->X + (size_t)k * n + i0;
 
-		for (int j = 0; j < lanes; j++)
+		for (int j = 0; j < rows; j++)
 			eta[j] += s->beta[k] * xk[j];
 	}
 	if (s->mu_given)
-		for (int j = 0; j < lanes; j++) {
+		for (int j = 0; j < rows; j++) {
 			mu[j] = s->mu_in[i0 + j];
 			w[j] = mu[j] * (1 - mu[j]);
 		}
 	else
-		for (int j = 0; j < lanes; j++)
+		for (int j = 0; j < rows; j++)
 			logistic_lane(eta[j], &mu[j], &w[j]);
 	if (s->mu_out)
-		for (int j = 0; j < lanes; j++)
+		for (int j = 0; j < rows; j++)
 			s->mu_out[i0 + j] = mu[j];
-	if (s->want_ll)
-		for (int j = 0; j < lanes; j++) {
+	if (s->want_ll) {
+		double term[WIDE];
+
+		for (int j = 0; j < rows; j++) {
 			double a = exp_lane(-fabs(eta[j]));
 
-			ll[j] += succ[j] * eta[j] -
+			term[j] = succ[j] * eta[j] -
 			    m[j] * ((eta[j] > 0 ? eta[j] : 0) + log1p_lane(a));
 		}
-	for (int j = 0; j < lanes; j++) {
+		for (int b = 0; b * LANES < rows; b++)
+			for (int j = 0; j < LANES && b * LANES + j < rows; j++)
+				ll[j] += term[b * LANES + j];
+	}
+	for (int j = 0; j < rows; j++) {
 		r[j] = succ[j] - m[j] * mu[j];
 		w[j] *= m[j];
 	}
+}
+
+/* The gradient and Hessian sums of rows [i0, i0 + lanes) into lanes
+ * 0..lanes-1, from their residuals r and weights w. Inlined with lanes =
+ * LANES for the vector body and with the remainder for the tail, and with
+ * p a constant where it is small (see pass_rows). */
+static ALWAYS_INLINE void
+pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes,
+    const double *r, const double *w)
+{
+	const logit_data *d = s->d;
+	size_t n = d->n;
+	double (*g)[LANES] = acc, (*h)[LANES] = acc + p;
+
 	/* column 0 is the intercept, 1 in every row: not read (a product
 	 * with 1 is exact, so the sums are those of reading it) */
 	for (int j = 0; j < lanes; j++) {
@@ -255,6 +282,23 @@ pass_block(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lane
 	}
 }
 
+/* Rows [i0, i0 + rows) of a pass, rows <= WIDE: inlined with rows = WIDE
+ * for the body and with the remainder for the tail. */
+static ALWAYS_INLINE void
+pass_wide(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int rows)
+{
+	double r[WIDE], w[WIDE];
+	int b = 0;
+
+	pass_logistic(s, acc[p + p * (p + 1) / 2], p, i0, rows, r, w);
+	for (; (b + 1) * LANES <= rows; b++)
+		pass_sums(s, acc, p, i0 + (size_t)b * LANES, LANES, r + b * LANES,
+		    w + b * LANES);
+	if (b * LANES < rows)
+		pass_sums(s, acc, p, i0 + (size_t)b * LANES, rows - b * LANES, r + b * LANES,
+		    w + b * LANES);
+}
+
 /* Rows [from, to) into acc ([slots][LANES], zeroed here), then the lanes
  * added up into totals in lane order: the same bits on every vector width. */
 static ALWAYS_INLINE void
@@ -265,10 +309,10 @@ pass_all(const pass_state *s, double (*acc)[LANES], int p, size_t from, size_t t
 	int slots = SLOTS(p);
 
 	memset(acc, 0, (size_t)slots * sizeof acc[0]);
-	for (; i0 + LANES <= to; i0 += LANES)
-		pass_block(s, acc, p, i0, LANES);
+	for (; i0 + WIDE <= to; i0 += WIDE)
+		pass_wide(s, acc, p, i0, WIDE);
 	if (i0 < to)
-		pass_block(s, acc, p, i0, (int)(to - i0));
+		pass_wide(s, acc, p, i0, (int)(to - i0));
 	for (int k = 0; k < slots; k++) {
 		totals[k] = 0;
 		for (int j = 0; j < LANES; j++)
@@ -555,18 +599,20 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	return status;
 }
 
+/* Rows [i0, i0 + rows), rows <= WIDE (several of exp's chains at once, as
+ * in a pass). */
 static ALWAYS_INLINE void
 predict_block(const double *X, size_t n, int p, const double *beta, double *ps,
-    size_t i0, int lanes)
+    size_t i0, int rows)
 {
-	double eta[LANES], w[LANES];
+	double eta[WIDE], w[WIDE];
 
-	for (int j = 0; j < lanes; j++)
+	for (int j = 0; j < rows; j++)
 		eta[j] = beta[0];
 	for (int k = 1; k < p; k++)
-		for (int j = 0; j < lanes; j++)
+		for (int j = 0; j < rows; j++)
 			eta[j] += beta[k] * X[(size_t)k * n + i0 + j];
-	for (int j = 0; j < lanes; j++)
+	for (int j = 0; j < rows; j++)
 		logistic_lane(eta[j], &ps[i0 + j], &w[j]);
 }
 
@@ -575,8 +621,8 @@ logit_predict(const double *X, size_t n, int p, const double *beta, double *ps)
 {
 	size_t i0 = 0;
 
-	for (; i0 + LANES <= n; i0 += LANES)
-		predict_block(X, n, p, beta, ps, i0, LANES);
+	for (; i0 + WIDE <= n; i0 += WIDE)
+		predict_block(X, n, p, beta, ps, i0, WIDE);
 	if (i0 < n)
 		predict_block(X, n, p, beta, ps, i0, (int)(n - i0));
 }

@@ -205,6 +205,46 @@ main(void)
 		free(Xe);
 		free(pe);
 	}
+	{
+		/* A pass takes 32 rows at a time for exp, then their sums a block
+		 * of 8 at a time: for every row count up to 3 wide groups and a
+		 * ragged tail, the fit solves its score equations summed here
+		 * plainly (no row skipped or counted twice) and its probabilities
+		 * are logit_predict's, bit for bit. */
+		enum { MAXN = 100 };
+		int solved = 1, same = 1;
+
+		for (int N = 6; N <= MAXN; N++) {
+			double Xr[2 * MAXN], mur[MAXN], want[MAXN], s0 = 0, s1 = 0;
+			uint8_t yr[MAXN];
+			logit_fit fr;
+
+			for (int i = 0; i < N; i++) {
+				Xr[i] = 1;
+				Xr[N + i] = (double)(i % 7) / 3 - 1;
+				yr[i] = (i * 5 + 3) % 11 < 4 + i % 3;
+			}
+			logit_opts_default(&o);
+			if (logit_fit_newton(&(logit_data){ .X = Xr, .n = (size_t)N, .p = 2, .y = yr },
+			    &o, &fr, mur) != LOGIT_OK) {
+				solved = 0;
+				continue;
+			}
+			for (int i = 0; i < N; i++) {
+				double pi = 1 / (1 + exp(-(fr.beta[0] + fr.beta[1] * Xr[N + i])));
+
+				s0 += yr[i] - pi;
+				s1 += (yr[i] - pi) * Xr[N + i];
+			}
+			solved &= fabs(s0) < 1e-9 && fabs(s1) < 1e-9;
+			logit_predict(Xr, (size_t)N, 2, fr.beta, want);
+			for (int i = 0; i < N; i++)
+				same &= mur[i] == want[i];
+			logit_fit_free(&fr);
+		}
+		CHECK(solved, "6 to 100 rows: every fit solves the score equations summed by hand");
+		CHECK(same, "6 to 100 rows: the fit's probabilities are logit_predict's, bit for bit");
+	}
 	for (int L = 1; L <= 26; L++) {
 		enum { PER = 4 };
 		int N = L * PER, converged, exact = 1;
