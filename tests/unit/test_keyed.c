@@ -93,6 +93,41 @@ main(void)
 		CHECK(ok_odd, "keys differing in one digit (one pass): (key, row) order");
 	}
 	{
+		/* past 2^16 keys the highest differing digit deals them into
+		 * buckets first: propensity-like keys (nearly all distinct, some
+		 * tied, buckets of every size from one key up), signed keys with
+		 * ties and zeros of both signs, and keys that differ in their top
+		 * digit only (each bucket one key value) */
+		const size_t nb = 300000;
+		keyed *x = malloc(nb * sizeof *x), *z = malloc(nb * sizeof *z);
+		int ok[3] = { 1, 1, 1 };
+
+		for (int kind = 0; kind < 3; kind++) {
+			for (size_t i = 0; i < nb; i++) {
+				double v;
+
+				if (kind == 0)
+					v = i % 7 == 0 ? 0.25 : 0.01 + 0.9 * rng_uniform(&r) *
+					    rng_uniform(&r);
+				else if (kind == 1)
+					v = i % 5 == 0 ? (i % 10 ? -0.0 : 0.0) :
+					    (rng_uniform(&r) - 0.5) * 1e6;
+				else
+					v = (double)(1 + rng_below(&r, 40)) * 0x1p40;
+				x[i] = z[i] = (keyed){ v, nb - 1 - i };
+			}
+			keyed_sort(x, nb);
+			qsort(z, nb, sizeof *z, cmp);
+			for (size_t i = 0; i < nb; i++)
+				ok[kind] &= x[i].key == z[i].key && x[i].index == z[i].index;
+		}
+		CHECK(ok[0], "300000 propensity-like keys, some tied (buckets, then cache): (key, row) order");
+		CHECK(ok[1], "300000 signed keys, zeros of both signs (buckets): (key, row) order");
+		CHECK(ok[2], "300000 keys differing in their top digit only: (key, row) order");
+		free(x);
+		free(z);
+	}
+	{
 		/* bits_sort: the doubles' order bits, ties, both signs and zeros
 		 * (-0 as +0), an odd and an even count of passes, and 0 and 1 keys */
 		uint64_t *u = malloc(n * sizeof *u), *v = malloc(n * sizeof *v);
