@@ -164,6 +164,31 @@ main(void)
 		free(u);
 		free(v);
 	}
+	{
+		/* bits_sort past 2^16 numbers (buckets, then the cache):
+		 * propensity-like scores with ties, and numbers over 60 bits
+		 * (a top digit of 5 bits: few, large buckets) */
+		const size_t nb = 300000;
+		uint64_t *u = malloc(nb * sizeof *u), *v = malloc(nb * sizeof *v);
+		int ok_scores = 1, ok_small = 1;
+
+		for (size_t i = 0; i < nb; i++)
+			u[i] = v[i] = order_bits(i % 9 == 0 ? 0.5 : 0.01 + 0.9 * rng_uniform(&r));
+		bits_sort(u, nb);
+		qsort(v, nb, sizeof *v, cmp_bits);
+		for (size_t i = 0; i < nb; i++)
+			ok_scores &= u[i] == v[i];
+		CHECK(ok_scores, "bits_sort: 300000 propensity-like scores, some tied, in order");
+		for (size_t i = 0; i < nb; i++)
+			u[i] = v[i] = rng_below(&r, (uint64_t)1 << 40) << 20 | rng_below(&r, 1 << 20);
+		bits_sort(u, nb);
+		qsort(v, nb, sizeof *v, cmp_bits);
+		for (size_t i = 0; i < nb; i++)
+			ok_small &= u[i] == v[i];
+		CHECK(ok_small, "bits_sort: 300000 numbers spread over 60 bits, in order");
+		free(u);
+		free(v);
+	}
 	free(a);
 	free(b);
 	CHECK_DONE();
