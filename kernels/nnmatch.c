@@ -203,15 +203,18 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	/* the arrays below, in one block; all but blk of 8-byte elements */
 	size_t in_sorted = (n + 1) * sizeof(keyed), in_blk = (n + 2) * sizeof(tie_block);
 	size_t in_trt = (n + 1) * sizeof(treated_cell), in_index = (n + 1) * sizeof(size_t);
-	char *mem = work_memory(work ? work : &own, in_sorted + in_blk + in_trt + 3 * in_index);
+	char *mem = work_memory(work ? work : &own, in_sorted + in_blk + in_trt + 2 * in_index);
 	keyed *sorted = (keyed *)mem;
 	/* blocks 1..nb, between two that no cell is nearer to than to a real
 	 * one: blk[0] at -inf, blk[nb + 1] at +inf */
 	tie_block *blk = (tie_block *)(mem + in_sorted);
 	treated_cell *trt = (treated_cell *)(mem + in_sorted + in_blk);
 	size_t *ctrl = (size_t *)(mem + in_sorted + in_blk + in_trt);
-	size_t *ctrl_block = ctrl + n + 1;
-	double *ctrl_d = (double *)(ctrl_block + n + 1); /* the controls' distances */
+	double *ctrl_d = (double *)(ctrl + n + 1); /* the controls' distances */
+	/* each control's block, made once the sorted cells are parted into
+	 * ctrl and trt: in their place (ten million rows touch 8 bytes a
+	 * control less) */
+	size_t *ctrl_block = (size_t *)mem;
 	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
 	double pairs = 0;
 	size_t m = 0, nb = 0, nt = 0, nc = 0;
@@ -878,6 +881,7 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	 * order of score and applied in the rows' order, where the covariates
 	 * are built a block at a time: no model matrix is held or reordered */
 	double *yg[2] = { NULL, NULL }, *coef_g[2] = { NULL, NULL }, (*coef)[2] = NULL;
+	size_t *rank = NULL;
 	double *Xb = NULL, *tri = NULL;
 	int rc = 0;
 
@@ -954,19 +958,23 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 			}
 		}
 	}
-	/* each unit's two numbers to its row */
-	coef = xreallocarray(NULL, n + 1, sizeof *coef);
+	/* each row's rank in its group, where its two numbers are: the
+	 * groups' orders and outcomes go first (ten million rows hold 16
+	 * bytes a row less than the numbers copied to the rows' order) */
+	rank = xreallocarray(NULL, n + 1, sizeof *rank);
 	for (int w = 0; w < 2; w++) {
-		for (size_t r = 0; r < ng[w]; r++) {
-			coef[grp[w][r].index][0] = coef_g[w][2 * r];
-			coef[grp[w][r].index][1] = coef_g[w][2 * r + 1];
-		}
-		free(coef_g[w]), free(yg[w]), free(grp[w]);
-		coef_g[w] = yg[w] = NULL;
+		free(yg[w]);
+		yg[w] = NULL;
+	}
+	for (int w = 0; w < 2; w++) {
+		for (size_t r = 0; r < ng[w]; r++)
+			rank[grp[w][r].index] = r;
+		free(grp[w]);
 		grp[w] = NULL;
 	}
 	/* I, c and d over the rows, a block of covariates at a time */
 	Xb = xreallocarray(NULL, (size_t)BLOCK * (size_t)p, sizeof *Xb);
+	coef = xreallocarray(NULL, BLOCK, sizeof *coef);
 	tri = xcalloc((size_t)p * (size_t)(p + 1) / 2, sizeof *tri);
 	for (size_t first = 0; first < n && rc == 0; first += BLOCK) {
 		size_t count = n - first < BLOCK ? n - first : BLOCK;
@@ -975,7 +983,15 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 			rc = -2;
 			break;
 		}
-		information_block(Xb, count, p, ps + first, coef + first, tri, c, d);
+		/* the block's numbers from their ranks, in a loop of their own so
+		 * that the reads (random in memory) are all under way at once */
+		for (size_t i = 0; i < count; i++) {
+			const double *at = coef_g[t[first + i] != 0] + 2 * rank[first + i];
+
+			coef[i][0] = at[0];
+			coef[i][1] = at[1];
+		}
+		information_block(Xb, count, p, ps + first, coef, tri, c, d);
 	}
 	/* I = the triangle's sums / n, both halves */
 	for (int a = 0, k = 0; a < p; a++)
@@ -1006,7 +1022,7 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 out:
 	for (int w = 0; w < 2; w++)
 		free(yg[w]), free(coef_g[w]), free(grp[w]);
-	free(coef), free(Xb), free(idx);
+	free(rank), free(coef), free(Xb), free(idx);
 	free(I), free(c), free(d);
 	return rc;
 }

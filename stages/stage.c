@@ -741,13 +741,20 @@ stage_die_ps_range(const char *name, size_t row, double v)
 	    "[0, 1]", name, v, stage_row(row));
 }
 
+/* Dies at the first propensity outside [0, 1]. */
+static void
+ps_in_range(const column *c, const double *ps, size_t n)
+{
+	for (size_t r = 0; r < n; r++)
+		if (ps[r] < 0 || ps[r] > 1)
+			stage_die_ps_range(c->name, r, ps[r]);
+}
+
 void
 stage_ps(const column *c, size_t n, double *out)
 {
 	stage_finite(c, n, out, "propensity");
-	for (size_t r = 0; r < n; r++)
-		if (out[r] < 0 || out[r] > 1)
-			stage_die_ps_range(c->name, r, out[r]);
+	ps_in_range(c, out, n);
 }
 
 void
@@ -775,8 +782,19 @@ stage_arrays_get(stage_input *si, const char *treatment, const char *outcome,
 	stage_treatment(&si->rows.cols[ti], a->n, a->t);
 	stage_finite(&si->rows.cols[yi], a->n, a->y, "outcome");
 	if (pi >= 0) {
-		a->ps = xreallocarray(NULL, a->n + 1, sizeof *a->ps);
-		stage_ps(&si->rows.cols[pi], a->n, a->ps);
+		const column *c = &si->rows.cols[pi];
+
+		if (c->type == COL_F64) {
+			finite_check fc = { 0 };
+
+			a->ps = c->data;
+			finite_check_batch(&fc, a->ps, a->n, 0);
+			finite_check_end(&fc, "propensity", c->name);
+			ps_in_range(c, a->ps, a->n);
+		} else {
+			a->ps = a->ps_copy = xreallocarray(NULL, a->n + 1, sizeof *a->ps_copy);
+			stage_ps(c, a->n, a->ps_copy);
+		}
 	}
 }
 
@@ -785,7 +803,7 @@ stage_arrays_free(stage_arrays *a)
 {
 	free(a->t);
 	free(a->y);
-	free(a->ps);
+	free(a->ps_copy);
 	memset(a, 0, sizeof *a);
 }
 
