@@ -339,12 +339,30 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 	return design_matrix_rows(d, t, 0, n, X, why, whylen);
 }
 
+static int terms_into(const design *d, const table *t, size_t first, size_t n, double *X,
+    char *why, size_t whylen);
+
 int
 design_matrix_rows(const design *d, const table *t, size_t first, size_t n, double *X,
     char *why, size_t whylen)
 {
 	for (size_t r = 0; r < n; r++)
 		X[r] = 1.0;
+	return terms_into(d, t, first, n, X, why, whylen);
+}
+
+int
+design_matrix_terms(const design *d, const table *t, size_t n, double *X, char *why,
+    size_t whylen)
+{
+	return terms_into(d, t, 0, n, X, why, whylen);
+}
+
+/* Columns 1.. of X: the terms of rows [first, first + n). */
+static int
+terms_into(const design *d, const table *t, size_t first, size_t n, double *X, char *why,
+    size_t whylen)
+{
 	for (int k = 0; k < d->nterms; k++) {
 		const design_term *term = &d->terms[k];
 		double *xk = X + (size_t)(k + 1) * n; /* xk[r - first]: row r */

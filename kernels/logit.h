@@ -38,8 +38,10 @@ typedef struct {
 } logit_opts;
 
 /* n rows of covariates, column-major: x_k of row i at X[k * n + i], column
- * 0 the intercept (all 1). Each row is one unit, treated when y[i] is 1
- * (trials NULL), or trials[i] units of which succ[i] are treated. */
+ * 0 the intercept (all 1), which nothing here reads (a product with 1 is
+ * the other factor), so it may be left unwritten. Each row is one unit,
+ * treated when y[i] is 1 (trials NULL), or trials[i] units of which
+ * succ[i] are treated. */
 typedef struct {
 	const double *X;
 	size_t n;

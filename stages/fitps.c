@@ -39,12 +39,15 @@ design_or_die(design *d, const char *spec, const table *schema)
 		die("%s", why);
 }
 
-/* design_matrix, dying with the advice fitps gives on missing values. */
+/* design_matrix, dying with the advice fitps gives on missing values;
+ * without the intercept's column unless `intercept` (a logistic fit never
+ * reads it; a boosted one groups rows on every column). */
 static void
-matrix_or_die(const design *d, const table *t, size_t n, double *X)
+matrix_or_die(const design *d, const table *t, size_t n, double *X, int intercept)
 {
 	char why[512];
-	int rc = design_matrix(d, t, n, X, why, sizeof why);
+	int rc = intercept ? design_matrix(d, t, n, X, why, sizeof why) :
+	    design_matrix_terms(d, t, n, X, why, sizeof why);
 
 	if (rc == DESIGN_MISSING)
 		die("%s: remove or impute them upstream, drop and count them with "
@@ -510,7 +513,7 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	t = xmalloc(n + 1);
 	stage_treatment(&si.rows.cols[table_find(&si.rows, h->treatment)], n, t);
 	X = xreallocarray(NULL, n ? n : 1, ((size_t)d.nterms + 1) * sizeof *X);
-	matrix_or_die(&d, &si.rows, n, X);
+	matrix_or_die(&d, &si.rows, n, X, o->boosted);
 	psi = table_add_column(&si.rows, o->ps_name, COL_F64, NULL, 0);
 	ps = si.rows.cols[psi].data;
 	memset(&fit, 0, sizeof fit);
@@ -534,6 +537,11 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 		    &full, &fit, ps, why, sizeof why) != 0)
 			die("%s", why);
 	}
+	/* nothing after the fit reads the covariates as a matrix: the rows'
+	 * results and the writing need it no longer (ten million rows of the
+	 * realistic model: 480 MB) */
+	free(X);
+	X = NULL;
 	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
 	stream_head_set_role(&h->ps, o->ps_name);
 	stage_add_recipe(&fitps_module, &rec, h);
@@ -579,7 +587,6 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	free(kept_at);
 	logit_fit_free(&fit);
 	design_free(&d);
-	free(X);
 	free(t);
 	free(spec);
 	stage_input_free(&si);
@@ -622,7 +629,7 @@ score_batch(table *rows, void *ctx)
 		s->cap = rows->nrows;
 		s->X = xreallocarray(s->X, s->cap, p * sizeof *s->X);
 	}
-	matrix_or_die(&s->model->d, rows, rows->nrows, s->X);
+	matrix_or_die(&s->model->d, rows, rows->nrows, s->X, 1);
 	if (s->boosted) {
 		char why[512];
 
