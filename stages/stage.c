@@ -653,16 +653,23 @@ finite_check_end(const finite_check *c, const char *role, const char *name)
 		    c->huge == 1 ? "" : "s", c->huge_value, stage_row(c->huge_first));
 }
 
-void
-stage_finite(const column *c, size_t n, double *out, const char *role)
+/* Dies naming the first of n values that is missing or not finite. */
+static void
+finite_or_die(const double *x, size_t n, const char *role, const char *name)
 {
 	finite_check fc = { 0 };
 
+	finite_check_batch(&fc, x, n, 0);
+	finite_check_end(&fc, role, name);
+}
+
+void
+stage_finite(const column *c, size_t n, double *out, const char *role)
+{
 	if (!column_is_numeric(c))
 		die("%s column '%s' is categorical, but must be numeric", role, c->name);
 	column_to_f64(c, n, out);
-	finite_check_batch(&fc, out, n, 0);
-	finite_check_end(&fc, role, c->name);
+	finite_or_die(out, n, role, c->name);
 }
 
 struct stage_writer {
@@ -785,11 +792,8 @@ stage_arrays_get(stage_input *si, const char *treatment, const char *outcome,
 		const column *c = &si->rows.cols[pi];
 
 		if (c->type == COL_F64) {
-			finite_check fc = { 0 };
-
 			a->ps = c->data;
-			finite_check_batch(&fc, a->ps, a->n, 0);
-			finite_check_end(&fc, "propensity", c->name);
+			finite_or_die(a->ps, a->n, "propensity", c->name);
 			ps_in_range(c, a->ps, a->n);
 		} else {
 			a->ps = a->ps_copy = xreallocarray(NULL, a->n + 1, sizeof *a->ps_copy);
