@@ -13,6 +13,7 @@
 #include "csv.h"
 #include "design.h"
 #include "keyed.h"
+#include "lanes.h"
 #include "err.h"
 #include "mpo.h"
 #include "replay.h"
@@ -531,6 +532,60 @@ match_target(const void *params, const char *name)
 	return o->adjust && strcmp(name, "match_reg_att") == 0 ? 1 : -1;
 }
 
+/* A thread's memory for match's replay: the matching's work, and the
+ * linear form's terms in the order of the replicate's counts (boot's order
+ * of the rows, known from the first replicate on). */
+typedef struct {
+	nnmatch_work work;
+	double *zeta;
+	const size_t *laid_out_by; /* the counts' pos the terms follow */
+} match_scratch;
+
+static match_scratch *
+match_scratch_of(replay_view *v)
+{
+	match_scratch **ms = (match_scratch **)replay_view_scratch(v);
+
+	if (*ms == NULL)
+		*ms = xcalloc(1, sizeof **ms);
+	return *ms;
+}
+
+/* Each stream row's term at its place among the counts, laid out once a
+ * thread: a replicate then reads both in order (gathering each row's
+ * count in stream order was a tenth of a replicate on continuous
+ * covariates). */
+static const double *
+zeta_in_count_order(match_scratch *ms, const match_params *o, const replay_counts *c)
+{
+	if (ms->laid_out_by != c->pos) {
+		free(ms->zeta);
+		ms->zeta = xcalloc(c->n + 1, sizeof *ms->zeta);
+		for (size_t i = 0; i < c->n; i++)
+			ms->zeta[c->pos[i]] = o->row_zeta[i];
+		ms->laid_out_by = c->pos;
+	}
+	return ms->zeta;
+}
+
+/* sum of count[i] zeta[i], in LANES sums of every LANES-th row added up in
+ * order: the same bits whether or not the compiler vectorises it. */
+static double
+counted_sum(const uint32_t *count, const double *zeta, size_t n)
+{
+	double lane[LANES] = { 0 }, sum = 0;
+	size_t i = 0;
+
+	for (; i + LANES <= n; i += LANES)
+		for (int j = 0; j < LANES; j++)
+			lane[j] += (double)count[i + j] * zeta[i + j];
+	for (int j = 0; i + (size_t)j < n; j++)
+		lane[j] += (double)count[i + j] * zeta[i + j];
+	for (int j = 0; j < LANES; j++)
+		sum += lane[j];
+	return sum;
+}
+
 static replicate_status
 match_estimate(const void *params, int target, replay_view *v, double *out)
 {
@@ -544,30 +599,20 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 		 * tau* = tau + (sum of the drawn rows' zeta - sum zeta) / N1; the
 		 * support, as the matching, the full data's */
 		const replay_counts *c = replay_view_counts(v);
-		double sum = 0;
+		const double *zeta = zeta_in_count_order(match_scratch_of(v), o, c);
 
-		/* row by row in stream order, each row's zeta times its count
-		 * (a loop adding each copy branched on the count, unpredictably:
-		 * a tenth of a replicate on continuous covariates) */
-		for (size_t i = 0; i < c->n; i++) {
-			if (i + 32 < c->n) /* the counts are in the rows' group order */
-				__builtin_prefetch(&c->count[c->pos[i + 32]]);
-			sum += (double)c->count[c->pos[i]] * o->row_zeta[i];
-		}
-		*out = o->tau_hat + (sum - o->zeta_sum) / (double)o->n1_matched;
+		*out = o->tau_hat + (counted_sum(c->count, zeta, c->n) - o->zeta_sum) /
+		    (double)o->n1_matched;
 		return REPLICATE_OK;
 	}
 	if (nnmatch_by_blocks(&nn) && !o->exact && !o->mahal && target == 0) {
 		const replay_cells *c = replay_view_cells(v);
 		/* no ysq: boot needs the estimate, not its standard error */
 		nnmatch_cells cells = { c->t, c->d, c->count, c->ysum, NULL, c->n };
-		nnmatch_work **work = (nnmatch_work **)replay_view_scratch(v);
 
-		if (*work == NULL)
-			*work = xcalloc(1, sizeof **work);
 		if (match_distances(o, c->ps, c->count, c->n, c->d, &nn.caliper, &bad) != 0)
 			return REPLICATE_INFINITE_WEIGHT;
-		if (nnmatch_att_cells(&cells, &nn, NULL, &mr, *work) != 0)
+		if (nnmatch_att_cells(&cells, &nn, NULL, &mr, &match_scratch_of(v)->work) != 0)
 			return REPLICATE_NO_MATCH;
 	} else {
 		const replay_units *u = replay_view_units(v);
@@ -616,10 +661,11 @@ match_estimate(const void *params, int target, replay_view *v, double *out)
 static void
 match_scratch_free(void *scratch)
 {
-	nnmatch_work *work = scratch;
+	match_scratch *ms = scratch;
 
-	nnmatch_work_free(work);
-	free(work);
+	nnmatch_work_free(&ms->work);
+	free(ms->zeta);
+	free(ms);
 }
 
 /* --exact and --mahalanobis read columns beyond the roles: boot keeps
