@@ -339,25 +339,6 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 	return design_matrix_rows(d, t, 0, n, X, why, whylen);
 }
 
-static int terms_into(const design *d, const table *t, size_t first, size_t n, double *X,
-    char *why, size_t whylen);
-
-int
-design_matrix_rows(const design *d, const table *t, size_t first, size_t n, double *X,
-    char *why, size_t whylen)
-{
-	for (size_t r = 0; r < n; r++)
-		X[r] = 1.0;
-	return terms_into(d, t, first, n, X, why, whylen);
-}
-
-int
-design_matrix_terms(const design *d, const table *t, size_t n, double *X, char *why,
-    size_t whylen)
-{
-	return terms_into(d, t, 0, n, X, why, whylen);
-}
-
 /* Columns 1.. of X: the terms of rows [first, first + n). */
 static int
 terms_into(const design *d, const table *t, size_t first, size_t n, double *X, char *why,
@@ -439,6 +420,22 @@ terms_into(const design *d, const table *t, size_t first, size_t n, double *X, c
 		}
 	}
 	return 0;
+}
+
+int
+design_matrix_rows(const design *d, const table *t, size_t first, size_t n, double *X,
+    char *why, size_t whylen)
+{
+	for (size_t r = 0; r < n; r++)
+		X[r] = 1.0;
+	return terms_into(d, t, first, n, X, why, whylen);
+}
+
+int
+design_matrix_terms(const design *d, const table *t, size_t n, double *X, char *why,
+    size_t whylen)
+{
+	return terms_into(d, t, 0, n, X, why, whylen);
 }
 
 static int
