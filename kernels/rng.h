@@ -7,6 +7,7 @@
 #ifndef PSFLOW_RNG_H
 #define PSFLOW_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -68,5 +69,26 @@ double rng_beta_int(rng *r, int a, int b);
 double rng_normal(rng *r);
 /* Poisson(lambda), 0 <= lambda <= 100: Knuth's product of uniforms. */
 uint64_t rng_poisson(rng *r, double lambda);
+
+/* Binomial(trials, a / total) exactly, 0 <= a <= total < 2^63: each trial
+ * is a uniform u compared with a / total digit by digit, all trials still
+ * undecided taking their next random bit together (a trial whose bit is
+ * below the fraction's digit has u < a / total; one above, u > a / total),
+ * so only how many trials are undecided is kept, and a digit costs one
+ * random bit per undecided trial: about 2 * trials bits in all. a == 0 and
+ * a == total use no bits. */
+uint64_t rng_binomial_ratio(rng *r, uint64_t trials, uint64_t a, uint64_t total);
+
+/* A multinomial draw of `draws` < 2^32 items, each uniform on [0, n), into
+ * bins of 2^shift consecutive values (the last bin holds what is left):
+ * counts[0 .. ceil(n / 2^shift)) get how many fall in each bin. The bins
+ * are halved recursively, each half's count a binomial of its parent's
+ * (the left half first), so the counts are exactly as n uniform draws
+ * binned would give, without making the draws. */
+void rng_multinomial_bins(rng *r, uint64_t draws, uint64_t n, int shift, uint32_t *counts);
+
+/* count values uniform on [0, rows) into at: shift bits each, 64 / shift
+ * of them a random word, when rows == 2^shift; rng_below each otherwise. */
+void rng_offsets(rng *r, uint32_t *at, size_t count, uint64_t rows, int shift);
 
 #endif

@@ -181,15 +181,13 @@ struct replay_scratch {
 	 * any other's units at [2c] and outcomes' sum at [2c + 1] */
 	uint64_t *bit_tally;
 	double *cellsum;
-	/* drawn 0/1 rows summed a slice of 2^slice_shift ordered rows at a
-	 * time (sum_drawn_bits): each slice's draws (offsets in the slice, in
-	 * the order drawn), where each slice's list starts, and the tallies of
-	 * the cells of one slice */
-	uint32_t *slice_draws;
-	size_t *slice_start;
+	/* drawn rows, a slice of 2^SLICE_SHIFT ordered rows at a time
+	 * (DRAWN_SLICES): how many draws fall in each slice, one slice's
+	 * offsets (slice_cap of room), and for a 0/1 outcome the tallies of
+	 * the cells of one slice (sum_drawn_bits) */
+	uint32_t *slice_count, *slice_at;
+	size_t nslices, slice_cap;
 	uint64_t *slice_tally;
-	size_t nslices;
-	int slice_shift;
 	/* the replicate's cells with units (a group's controls, a group's
 	 * treated units) in group order */
 	uint8_t *ct;
@@ -254,7 +252,7 @@ replay_scratch_free(replay_scratch *s)
 	if (s == NULL)
 		return;
 	free(s->units), free(s->treated), free(s->ps), free(s->bit_tally), free(s->cellsum);
-	free(s->slice_draws), free(s->slice_start), free(s->slice_tally);
+	free(s->slice_count), free(s->slice_at), free(s->slice_tally);
 	free(s->ct), free(s->cgroup), free(s->cps), free(s->ccount), free(s->cysum);
 	free(s->cw), free(s->cd);
 	for (int k = 0; k < s->nsteps; k++)
@@ -315,22 +313,52 @@ add_group(cell_lists o, size_t g, double c0, double y0, double c1, double y1, si
 		} \
 	} while (0)
 
-/* Draws past a few thousand rows miss the caches (the row, then its
- * cell): they are made a block at a time, so that what each one reads can
- * be fetched ahead and the additions then made in the same order. body
- * runs for each block: k[0..m) the next m rows drawn from r's stream. */
-enum { DRAW_BLOCK = 64 };
-#define DRAWN_BLOCKS(d, r, k, m, ...) \
+/* A replicate's n draws over the ordered rows are made a slice of
+ * 2^SLICE_SHIFT rows at a time: first how many fall in each slice (one
+ * multinomial draw, rng_multinomial_bins), then each slice's offsets. What
+ * a slice's draws touch (its rows, its cells' tallies) stays in a core's
+ * first cache, the rows are read in order, and a draw is a few bits of the
+ * stream instead of a 64-bit word. body runs for each slice: its ordered
+ * rows [row0, row0 + rows), at[0 .. count) the offsets drawn in it. */
+enum { SLICE_SHIFT = 11 };
+#define DRAWN_SLICES(d, r, s, row0, rows, at, count, ...) \
 	do { \
 		rng g_ = *(r)->draws; \
-		size_t k[DRAW_BLOCK], m; \
-		for (size_t left_ = (r)->n; left_ > 0; left_ -= m) { \
-			m = left_ < DRAW_BLOCK ? left_ : DRAW_BLOCK; \
-			for (size_t j_ = 0; j_ < m; j_++) \
-				k[j_] = (size_t)rng_below(&g_, (d)->n); \
+		uint32_t *counts_ = slice_counts(d, s); \
+		rng_multinomial_bins(&g_, (r)->n, (d)->n, SLICE_SHIFT, counts_); \
+		for (size_t b_ = 0; b_ < (s)->nslices; b_++) { \
+			size_t row0 = b_ << SLICE_SHIFT, count = counts_[b_]; \
+			size_t rows = (d)->n - row0 < ((size_t)1 << SLICE_SHIFT) ? \
+			    (d)->n - row0 : (size_t)1 << SLICE_SHIFT; \
+			uint32_t *at = slice_room(s, count); \
+			rng_offsets(&g_, at, count, rows, SLICE_SHIFT); \
 			__VA_ARGS__; \
 		} \
 	} while (0)
+
+/* The slices' counts, made ready with the first drawn replicate. */
+static uint32_t *
+slice_counts(const replay_data *d, replay_scratch *s)
+{
+	if (s->slice_count == NULL) {
+		s->nslices = (d->n + ((size_t)1 << SLICE_SHIFT) - 1) >> SLICE_SHIFT;
+		s->slice_count = xreallocarray(NULL, s->nslices + 1, sizeof *s->slice_count);
+		s->slice_tally = xcalloc(((size_t)2 << SLICE_SHIFT) + 2, sizeof *s->slice_tally);
+	}
+	return s->slice_count;
+}
+
+/* Room for a slice's count offsets. */
+static uint32_t *
+slice_room(replay_scratch *s, size_t count)
+{
+	if (count > s->slice_cap) {
+		s->slice_cap = count + count / 2 + 64;
+		free(s->slice_at);
+		s->slice_at = xreallocarray(NULL, s->slice_cap, sizeof *s->slice_at);
+	}
+	return s->slice_at;
+}
 
 /* A 0/1 outcome's listed or full-data rows into the integer tallies, as
  * they come (drawn ones go through sum_drawn_bits). */
@@ -347,26 +375,23 @@ tally_bits(const replay_data *d, const replay_rows *r, uint64_t *tally, int list
 }
 
 /* Any other outcome's rows into the cells' count and outcome sums: drawn
- * rows a block at a time (each row, then its cell, fetched ahead), listed
- * or all rows as they come. */
+ * rows a slice at a time, listed or all rows as they come. */
 static ALWAYS_INLINE void
-tally_doubles(const replay_data *d, const replay_rows *r, double *cellsum, int drawn,
+tally_doubles(const replay_data *d, const replay_rows *r, replay_scratch *s, int drawn,
     int listed)
 {
 	const replay_row *row = d->row;
-	uint32_t c[DRAW_BLOCK];
+	double *cellsum = s->cellsum;
 
 	if (drawn)
-		DRAWN_BLOCKS(d, r, k, m, {
-			for (size_t j = 0; j < m; j++)
-				__builtin_prefetch(&row[k[j]]);
-			for (size_t j = 0; j < m; j++) {
-				c[j] = row[k[j]].cell;
-				__builtin_prefetch(&cellsum[2 * (size_t)c[j]], 1);
-			}
-			for (size_t j = 0; j < m; j++) {
-				cellsum[2 * (size_t)c[j]] += 1;
-				cellsum[2 * (size_t)c[j] + 1] += row[k[j]].y;
+		DRAWN_SLICES(d, r, s, row0, rows, at, count, {
+			const replay_row *slice = row + row0;
+
+			for (size_t j = 0; j < count; j++) {
+				const replay_row *k = &slice[at[j]];
+
+				cellsum[2 * (size_t)k->cell] += 1;
+				cellsum[2 * (size_t)k->cell + 1] += k->y;
 			}
 		});
 	else
@@ -385,7 +410,7 @@ tally_as(const replay_data *d, const replay_rows *r, replay_scratch *s, int draw
 	if (d->bit_row)
 		tally_bits(d, r, s->bit_tally, listed);
 	else
-		tally_doubles(d, r, s->cellsum, drawn, listed);
+		tally_doubles(d, r, s, drawn, listed);
 }
 
 static void
@@ -399,88 +424,48 @@ tally(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		tally_as(d, r, s, 0, 0);
 }
 
-/* Slices of at least 2048 ordered rows (their cells' tallies, 32 kB, stay
- * in a core's first cache), and at most about 1024 of them (each a stream
- * the draws are dealt into). */
-static void
-slices_prepare(const replay_data *d, replay_scratch *s)
-{
-	int shift = 11;
-
-	while (shift < 40 && (d->n >> shift) > 1024)
-		shift++;
-	s->slice_shift = shift;
-	s->nslices = (d->n >> shift) + 1;
-	s->slice_draws = xreallocarray(NULL, d->n + 1, sizeof *s->slice_draws);
-	s->slice_start = xreallocarray(NULL, s->nslices + 1, sizeof *s->slice_start);
-	s->slice_tally = xcalloc(((size_t)2 << shift) + 2, sizeof *s->slice_tally);
-}
-
 /* A drawn replicate of a 0/1 outcome, summed as sum_cells does but without
- * a random addition to memory for each draw: the draws are dealt to their
- * slices of ordered rows (made twice from the stream: once to count each
- * slice's, once to deal them, in the order drawn), then each slice's
- * cells are tallied in a small table that stays in cache, and its groups
- * written out in order. The tallies are whole numbers, so the order of
- * the additions does not matter. Each row's count (count_rows) is made on
- * the way once a step has asked for counts. */
+ * a random addition to memory for each draw: each slice's cells are
+ * tallied in a small table that stays in cache, and its groups written
+ * out in order. The tallies are whole numbers, so the order of the
+ * additions does not matter. Each row's count (count_rows) is made on the
+ * way once a step has asked for counts. */
 static void
 sum_drawn_bits(const replay_data *d, const replay_rows *r, replay_scratch *s)
 {
 	const uint32_t *bit_row = d->bit_row, *group = d->group;
 	uint32_t *row_count = s->row_count;
-	size_t n = d->n, draws = r->n, first_group = 0, m = 0;
-	int shift;
+	size_t n = d->n, first_group = 0, m = 0;
 	double total_units = 0, total_treated = 0;
 	cell_lists out = { s->units, s->treated, s->ccount, s->cysum, s->ct, s->cgroup };
 	uint64_t *local;
-	size_t *start;
-	uint32_t *dealt;
-	rng g;
 
-	if (s->slice_draws == NULL)
-		slices_prepare(d, s);
-	shift = s->slice_shift, local = s->slice_tally, start = s->slice_start;
-	dealt = s->slice_draws;
-	memset(start, 0, (s->nslices + 1) * sizeof *start);
-	g = *r->draws;
-	for (size_t j = 0; j < draws; j++)
-		start[(rng_below(&g, n) >> shift) + 1]++;
-	for (size_t b = 1; b <= s->nslices; b++)
-		start[b] += start[b - 1];
-	g = *r->draws;
-	for (size_t j = 0; j < draws; j++) {
-		size_t k = (size_t)rng_below(&g, n);
-
-		dealt[start[k >> shift]++] = (uint32_t)(k & (((size_t)1 << shift) - 1));
-	}
-	/* start[b] is now where slice b + 1's draws begin */
-	for (size_t b = 0, from = 0; b < s->nslices; b++) {
-		size_t row0 = b << shift, rows = n - row0 < ((size_t)1 << shift) ?
-		    n - row0 : (size_t)1 << shift, last_group, done;
+	slice_counts(d, s);
+	local = s->slice_tally;
+	DRAWN_SLICES(d, r, s, row0, rows, at, count, {
 		const uint32_t *bits = bit_row + row0;
-		uint64_t cell0;
+		uint64_t cell0 = 2 * (uint64_t)first_group;
+		size_t last_group, done;
 
-		if (rows == 0)
-			break;
-		cell0 = 2 * (uint64_t)first_group;
+		/* the next slice's rows, while this one's draws are added */
+		for (size_t line = 0; row0 + rows + line < n && line < rows; line += 16)
+			__builtin_prefetch(bits + rows + line);
 		if (row_count) {
-			uint32_t *count = row_count + row0;
+			uint32_t *counted = row_count + row0;
 
-			memset(count, 0, rows * sizeof *count);
-			for (size_t j = from; j < start[b]; j++) {
-				uint32_t at = dealt[j], c = bits[at];
+			memset(counted, 0, rows * sizeof *counted);
+			for (size_t j = 0; j < count; j++) {
+				uint32_t c = bits[at[j]];
 
 				local[(c >> 1) - cell0] += ((uint64_t)1 << 32) | (c & 1);
-				count[at]++;
+				counted[at[j]]++;
 			}
 		} else
-			for (size_t j = from; j < start[b]; j++) {
-				uint32_t c = bits[dealt[j]];
+			for (size_t j = 0; j < count; j++) {
+				uint32_t c = bits[at[j]];
 
 				local[(c >> 1) - cell0] += ((uint64_t)1 << 32) | (c & 1);
 			}
-		from = start[b];
 		/* the slice's groups, but its last when that goes on in the next
 		 * slice: its tallies move to the front for that slice to add to */
 		last_group = group[row0 + rows - 1];
@@ -502,7 +487,7 @@ sum_drawn_bits(const replay_data *d, const replay_rows *r, replay_scratch *s)
 				c[0] = c[1] = 0;
 		}
 		first_group = done;
-	}
+	});
 	s->total_units = total_units;
 	s->total_treated = total_treated;
 	s->ncells = m;
@@ -575,11 +560,12 @@ count_rows(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		s->row_count = xreallocarray(NULL, s->nrows_cap, sizeof *s->row_count);
 	memset(s->row_count, 0, d->n * sizeof *s->row_count);
 	if (r->draws)
-		DRAWN_BLOCKS(d, r, k, m, {
-			for (size_t j = 0; j < m; j++)
-				__builtin_prefetch(&s->row_count[k[j]], 1);
-			for (size_t j = 0; j < m; j++)
-				s->row_count[k[j]]++;
+		DRAWN_SLICES(d, r, s, row0, rows, at, count, {
+			uint32_t *counted = s->row_count + row0;
+
+			(void)rows;
+			for (size_t j = 0; j < count; j++)
+				counted[at[j]]++;
 		});
 	else
 		REPLICATE_ROWS(d, r, r->list != NULL, k, s->row_count[k]++);
