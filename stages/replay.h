@@ -261,11 +261,11 @@ replay_scratch *replay_scratch_new(const replay_plan *p, const replay_data *d);
 void replay_scratch_free(replay_scratch *s);
 
 /* Which ordered rows a replicate has, a row once for each time it is
- * there: n rows drawn with replacement (rng_below(d->n), from a copy of
- * the stream *draws: made again wherever they are needed; a 0/1 outcome's
- * are dealt to slices of rows as they are made, any other's summed as
- * made), or the rows list[0..n), or (all zero) every row once, the full
- * data. */
+ * there: n rows drawn with replacement from a copy of the stream *draws
+ * (made again wherever they are needed: first how many fall in each slice
+ * of 2048 ordered rows, one multinomial draw, then each slice's offsets,
+ * so the same stream gives the same rows to every reader), or the rows
+ * list[0..n), or (all zero) every row once, the full data. */
 typedef struct {
 	const rng *draws;
 	const uint32_t *list;
