@@ -31,7 +31,12 @@ typedef struct {
 	const double *start_mu; /* with start: the n fitted probabilities at start,
 				   which saves the first pass's exp */
 	int plain_newton; /* no log-likelihood, no step halving: for warm starts
-			     next to the optimum (boot's replicates); loglik is NaN */
+			     next to the optimum (boot's replicates); loglik is NaN.
+			     And a step that the last two predict (Newton's
+			     quadratic convergence) to be followed by one under
+			     tol / 100 is the last: the coefficients are those
+			     the pass after it would have stopped at, but the
+			     standard errors come from the Hessian before it */
 	int threads;      /* rows past a million (CHUNK_ROWS) are summed a
 			     chunk at a time, on up to this many threads (default
 			     1): the same bits whatever it is */

@@ -98,6 +98,37 @@ main(void)
 		CHECK(same, "  ... and its probabilities are logit_predict's at the coefficients, bit for bit");
 		logit_fit_free(&wf);
 	}
+	{
+		/* A warm start 0.02 off: once the last two steps predict the
+		 * next under tol / 100, the plain fit stops without the pass
+		 * that would show it. The coefficients and probabilities are
+		 * the full fit's from the same start, bit for bit, in as many
+		 * steps; the standard errors, from the Hessian one step back,
+		 * differ from its in the last digits only (and differ at all
+		 * only because that pass was skipped). */
+		const double near[2] = { fit.beta[0] + 0.02, fit.beta[1] - 0.02 };
+		double near_mu[8], pmu[8], fmu[8];
+		logit_opts w = o, full = o;
+		logit_fit pf, ff;
+		int same = 1;
+
+		logit_predict(X, 8, 2, near, near_mu);
+		w.start = full.start = near;
+		w.start_mu = near_mu;
+		w.plain_newton = 1;
+		CHECK(logit_fit_newton(&data, &w, &pf, pmu) == LOGIT_OK &&
+		    logit_fit_newton(&data, &full, &ff, fmu) == LOGIT_OK &&
+		    pf.iterations == ff.iterations, "a warm start 0.02 off: the plain fit takes the full fit's steps");
+		for (int k = 0; k < 2; k++)
+			same &= pf.beta[k] == ff.beta[k];
+		for (int i = 0; i < 8; i++)
+			same &= pmu[i] == fmu[i];
+		CHECK(same, "  ... to the same coefficients and probabilities, bit for bit");
+		CHECK(pf.se[1] != ff.se[1] && fabs(pf.se[1] / ff.se[1] - 1) < 1e-6,
+		    "  ... its last pass skipped: the SE from the Hessian a step back, to 1e-6");
+		logit_fit_free(&pf);
+		logit_fit_free(&ff);
+	}
 	logit_fit_free(&fit);
 
 	o.C = 1;
