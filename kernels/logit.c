@@ -169,6 +169,7 @@ typedef struct {
 	double *mu_out;      /* the probabilities at beta written here, or NULL */
 	int mu_given;
 	int want_ll;
+	int gradient_only; /* the gradient sums alone: the Hessian's are left 0 */
 	int slots;      /* p gradient sums, the Hessian's lower triangle, then
 			   the log-likelihood */
 	double *lanes;  /* [slots][LANES] for models too big for the stack */
@@ -244,13 +245,14 @@ pass_logistic(const pass_state *s, double *ll, int p, size_t i0, int rows, doubl
 	}
 }
 
-/* The gradient and Hessian sums of rows [i0, i0 + lanes) into lanes
- * 0..lanes-1, from their residuals r and weights w. Inlined with lanes =
- * LANES for the vector body and with the remainder for the tail, and with
- * p a constant where it is small (see pass_rows). */
+/* The gradient and (when hessian) Hessian sums of rows [i0, i0 + lanes)
+ * into lanes 0..lanes-1, from their residuals r and weights w. Inlined
+ * with lanes = LANES for the vector body and with the remainder for the
+ * tail, and with p and hessian constants where p is small (see
+ * pass_rows). */
 static ALWAYS_INLINE void
 pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes,
-    const double *r, const double *w)
+    const double *r, const double *w, int hessian)
 {
 	const logit_data *d = s->d;
 	size_t n = d->n;
@@ -258,10 +260,19 @@ pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes
 
 	/* column 0 is the intercept, 1 in every row: not read (a product
 	 * with 1 is exact, so the sums are those of reading it) */
-	for (int j = 0; j < lanes; j++) {
+	for (int j = 0; j < lanes; j++)
 		g[0][j] += r[j];
-		h[0][j] += w[j];
+	if (!hessian) {
+		for (int a = 1; a < p; a++) {
+			const double *xa = d->X + (size_t)a * n + i0;
+
+			for (int j = 0; j < lanes; j++)
+				g[a][j] += r[j] * xa[j];
+		}
+		return;
 	}
+	for (int j = 0; j < lanes; j++)
+		h[0][j] += w[j];
 	for (int a = 1; a < p; a++) {
 		const double *xa = d->X + (size_t)a * n + i0;
 		double wa[LANES];
@@ -285,7 +296,7 @@ pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes
 /* Rows [i0, i0 + rows) of a pass, rows <= WIDE: inlined with rows = WIDE
  * for the body and with the remainder for the tail. */
 static ALWAYS_INLINE void
-pass_wide(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int rows)
+pass_wide(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int rows, int hessian)
 {
 	double r[WIDE], w[WIDE];
 	int b = 0;
@@ -293,26 +304,26 @@ pass_wide(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int rows)
 	pass_logistic(s, acc[p + p * (p + 1) / 2], p, i0, rows, r, w);
 	for (; (b + 1) * LANES <= rows; b++)
 		pass_sums(s, acc, p, i0 + (size_t)b * LANES, LANES, r + b * LANES,
-		    w + b * LANES);
+		    w + b * LANES, hessian);
 	if (b * LANES < rows)
 		pass_sums(s, acc, p, i0 + (size_t)b * LANES, rows - b * LANES, r + b * LANES,
-		    w + b * LANES);
+		    w + b * LANES, hessian);
 }
 
 /* Rows [from, to) into acc ([slots][LANES], zeroed here), then the lanes
  * added up into totals in lane order: the same bits on every vector width. */
 static ALWAYS_INLINE void
 pass_all(const pass_state *s, double (*acc)[LANES], int p, size_t from, size_t to,
-    double *totals)
+    double *totals, int hessian)
 {
 	size_t i0 = from;
 	int slots = SLOTS(p);
 
 	memset(acc, 0, (size_t)slots * sizeof acc[0]);
 	for (; i0 + WIDE <= to; i0 += WIDE)
-		pass_wide(s, acc, p, i0, WIDE);
+		pass_wide(s, acc, p, i0, WIDE, hessian);
 	if (i0 < to)
-		pass_wide(s, acc, p, i0, (int)(to - i0));
+		pass_wide(s, acc, p, i0, (int)(to - i0), hessian);
 	for (int k = 0; k < slots; k++) {
 		totals[k] = 0;
 		for (int j = 0; j < LANES; j++)
@@ -324,8 +335,9 @@ pass_all(const pass_state *s, double (*acc)[LANES], int p, size_t from, size_t t
  * they are this function's own array (no store to mu can touch them) and
  * their number is a constant: so models of up to SMALL_P columns (most
  * propensity models) get a function each, with p fixed, 2.5 times as fast
- * as one loop over any p. Larger models share one, and beyond STACK_SLOTS
- * sum in s->lanes. Every version adds the same numbers in the same order. */
+ * as one loop over any p, and one more without the Hessian's sums
+ * (gradient_rows_P). Larger models share one, and beyond STACK_SLOTS sum in
+ * s->lanes. Every version adds the same numbers in the same order. */
 #define SMALL_P 10
 #define STACK_SLOTS SLOTS(24)
 
@@ -334,7 +346,13 @@ pass_all(const pass_state *s, double (*acc)[LANES], int p, size_t from, size_t t
 	pass_rows_##P(const pass_state *s, size_t from, size_t to, double *totals) \
 	{ \
 		double acc[SLOTS(P)][LANES]; \
-		pass_all(s, acc, P, from, to, totals); \
+		pass_all(s, acc, P, from, to, totals, 1); \
+	} \
+	VECTOR_CLONES static void \
+	gradient_rows_##P(const pass_state *s, size_t from, size_t to, double *totals) \
+	{ \
+		double acc[SLOTS(P)][LANES]; \
+		pass_all(s, acc, P, from, to, totals, 0); \
 	}
 PASS_ROWS_FOR(1)
 PASS_ROWS_FOR(2)
@@ -353,9 +371,10 @@ pass_rows_any(const pass_state *s, size_t from, size_t to, double *totals)
 	double stack[STACK_SLOTS][LANES];
 
 	if (s->slots <= STACK_SLOTS)
-		pass_all(s, stack, s->d->p, from, to, totals);
+		pass_all(s, stack, s->d->p, from, to, totals, !s->gradient_only);
 	else
-		pass_all(s, (double (*)[LANES])s->lanes, s->d->p, from, to, totals);
+		pass_all(s, (double (*)[LANES])s->lanes, s->d->p, from, to, totals,
+		    !s->gradient_only);
 }
 
 static void
@@ -364,9 +383,13 @@ pass_range(const pass_state *s, size_t from, size_t to, double *totals)
 	static void (*const small[SMALL_P + 1])(const pass_state *, size_t, size_t,
 	    double *) = { NULL, pass_rows_1, pass_rows_2, pass_rows_3, pass_rows_4,
 		pass_rows_5, pass_rows_6, pass_rows_7, pass_rows_8, pass_rows_9, pass_rows_10 };
+	static void (*const gradient[SMALL_P + 1])(const pass_state *, size_t, size_t,
+	    double *) = { NULL, gradient_rows_1, gradient_rows_2, gradient_rows_3,
+		gradient_rows_4, gradient_rows_5, gradient_rows_6, gradient_rows_7,
+		gradient_rows_8, gradient_rows_9, gradient_rows_10 };
 
 	if (s->d->p <= SMALL_P)
-		small[s->d->p](s, from, to, totals);
+		(s->gradient_only ? gradient : small)[s->d->p](s, from, to, totals);
 	else
 		pass_rows_any(s, from, to, totals);
 }
@@ -443,10 +466,10 @@ pass_rows(const pass_state *s)
 }
 
 /* One pass over the rows at beta: the gradient g and lower triangle of the
- * Hessian H of the log-likelihood (no penalty), the fitted probabilities
- * (into s->mu_out when set; read from s->mu_in when mu_given), and the
- * log-likelihood when want_ll (else 0). s holds the fit's data and
- * workspace. */
+ * Hessian H of the log-likelihood (no penalty; H NULL: the gradient alone,
+ * a cheaper pass), the fitted probabilities (into s->mu_out when set; read
+ * from s->mu_in when mu_given), and the log-likelihood when want_ll (else
+ * 0). s holds the fit's data and workspace. */
 static double
 newton_pass(pass_state *s, const double *beta, int mu_given, double *g, double *H)
 {
@@ -454,7 +477,13 @@ newton_pass(pass_state *s, const double *beta, int mu_given, double *g, double *
 
 	s->beta = beta;
 	s->mu_given = mu_given;
+	s->gradient_only = H == NULL;
 	pass_rows(s);
+	if (H == NULL) {
+		for (int a = 0; a < p; a++)
+			g[a] = s->totals[a];
+		return s->totals[s->slots - 1];
+	}
 	memset(H, 0, (size_t)p * (size_t)p * sizeof *H);
 	for (int a = 0; a < p; a++) {
 		g[a] = s->totals[a];
@@ -474,14 +503,17 @@ penalty(const double *beta, int p, double lambda)
 	return 0.5 * lambda * pen;
 }
 
-/* The penalised gradient and full Hessian from a pass's results. */
+/* The penalised gradient and (H not NULL) full Hessian from a pass's
+ * results. */
 static void
 penalise(double *g, double *H, const double *beta, int p, double lambda)
 {
-	for (int a = 1; a < p; a++) {
+	for (int a = 1; a < p; a++)
 		g[a] -= lambda * beta[a];
+	if (H == NULL)
+		return;
+	for (int a = 1; a < p; a++)
 		H[a * p + a] += lambda;
-	}
 	for (int a = 0; a < p; a++)
 		for (int b = a + 1; b < p; b++)
 			H[a * p + b] = H[b * p + a];
@@ -492,6 +524,26 @@ penalise(double *g, double *H, const double *beta, int p, double lambda)
  * prediction is an estimate, and two orders of magnitude cover its
  * constant's drift between steps. */
 #define QUADRATIC_MARGIN 100.0
+/* A plain fit's pass after a step under this (relative to the
+ * coefficients) keeps the Hessian it has (see below). */
+#define CHORD_STEP 1e-4
+
+/* Is the step after one of size step (relative, as in the fit), whose
+ * last was last, predicted below limit? Near the optimum Newton's steps
+ * shrink quadratically, step_{k+1} ~ K step_k^2, with K = step_k /
+ * step_{k-1}^2 read off the last two. A chord step (the first after the
+ * Hessian's own pass, chords == 1) leaves an error of the Hessian's change
+ * times itself, and that change, like the gradient left after a Newton
+ * step, is the third derivative's along that step: the two give the
+ * change's size relative to the Hessian as about 2 step / last, so the
+ * next step is about 2 step^2 / last (which is the larger of the two). */
+static int
+next_step_below(double step, double last, int chords, double limit)
+{
+	if (chords == 0)
+		return step * step * step < limit * last * last;
+	return 2 * step * step < limit * last;
+}
 
 logit_status
 logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, double *mu)
@@ -504,7 +556,8 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	double *step = xcalloc((size_t)p, sizeof *step);
 	double *trial = xcalloc((size_t)p, sizeof *trial);
 	double ll, obj;
-	int mu_given = o->start && o->start_mu && o->plain_newton, mu_at_beta;
+	int mu_given = o->start && o->start_mu && o->plain_newton, mu_at_beta, keep_hessian;
+	int chords = 0; /* gradient-only passes since the Hessian's own */
 	int slots = SLOTS(p);
 	pass_state ps = { .d = d, .mu_in = o->start_mu, .mu_out = mu, .want_ll = want_ll, .slots = slots,
 		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
@@ -547,16 +600,14 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		if (fit->iterations >= o->max_iter)
 			break;
 		fit->iterations++;
-		if (o->plain_newton && last_step < 1e-3 &&
-		    step_max * step_max * step_max * QUADRATIC_MARGIN < o->tol * last_step * last_step) {
-			/* Near the optimum Newton's steps shrink quadratically,
-			 * step_{k+1} ~ K step_k^2, with K = step_k / step_{k-1}^2
-			 * read off the last two: the step after this one would be
-			 * under tol / QUADRATIC_MARGIN, so the pass that would
-			 * only show it is skipped. The coefficients are those that
-			 * pass would have stopped at, and the probabilities are
-			 * made as a pass makes them; only the Hessian (for the
-			 * standard errors) is the one before the step. */
+		if (o->plain_newton && last_step < 1e-3 && chords <= 1 &&
+		    next_step_below(step_max, last_step, chords, o->tol / QUADRATIC_MARGIN)) {
+			/* The step after this one would be under tol /
+			 * QUADRATIC_MARGIN (next_step_below), so the pass that
+			 * would only show it is skipped. The coefficients are
+			 * those that pass would have stopped at, and the
+			 * probabilities are made as a pass makes them; only the
+			 * Hessian (for the standard errors) is an earlier one. */
 			for (int k = 0; k < p; k++)
 				fit->beta[k] += step[k];
 			mu_at_beta = 0;
@@ -572,10 +623,16 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		 * this one, far above tol): it writes none; were it the last
 		 * after all, they are made at the end. */
 		ps.mu_out = !o->plain_newton || step_max < 1e-3 ? mu : NULL;
+		/* And after a step under CHORD_STEP the Hessian has moved by
+		 * about as little: a plain fit keeps it and sums the gradient
+		 * alone (a chord step: the next step is off by that fraction of
+		 * itself, far under tol, and the pass costs about half) */
+		keep_hessian = o->plain_newton && step_max < CHORD_STEP;
+		chords = keep_hessian ? chords + 1 : 0;
 		for (int half = 0; half < 30; half++) {
 			for (int k = 0; k < p; k++)
 				trial[k] = fit->beta[k] + scale * step[k];
-			ll_t = newton_pass(&ps, trial, 0, gt, Ht);
+			ll_t = newton_pass(&ps, trial, 0, gt, keep_hessian ? NULL : Ht);
 			obj_t = ll_t - penalty(trial, p, lambda);
 			if (o->plain_newton || obj_t >= obj - 1e-12 * fabs(obj))
 				break;
@@ -583,11 +640,12 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		}
 		swap = fit->beta, fit->beta = trial, trial = swap;
 		swap = g, g = gt, gt = swap;
-		swap = H, H = Ht, Ht = swap;
+		if (!keep_hessian)
+			swap = H, H = Ht, Ht = swap;
 		ll = ll_t;
 		obj = obj_t;
 		mu_at_beta = ps.mu_out != NULL;
-		penalise(g, H, fit->beta, p, lambda);
+		penalise(g, keep_hessian ? NULL : H, fit->beta, p, lambda);
 	}
 	fit->converged = status == LOGIT_OK;
 	if (status == LOGIT_OK && !mu_at_beta) {
@@ -598,7 +656,8 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	}
 	fit->loglik = o->plain_newton ? NAN : ll;
 	if (status != LOGIT_SINGULAR) {
-		/* standard errors from the (penalised) Hessian at beta */
+		/* standard errors from the (penalised) Hessian at beta, or a
+		 * plain fit's last one (see logit.h) */
 		double *inv = xcalloc(pp, sizeof *inv);
 
 		memcpy(Ht, H, pp * sizeof *Ht);

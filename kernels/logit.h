@@ -36,7 +36,12 @@ typedef struct {
 			     quadratic convergence) to be followed by one under
 			     tol / 100 is the last: the coefficients are those
 			     the pass after it would have stopped at, but the
-			     standard errors come from the Hessian before it */
+			     standard errors come from the Hessian before it.
+			     A pass after a step under 1e-4 sums the gradient
+			     alone and the Hessian before it is kept (a chord
+			     step). The standard errors then come from a
+			     Hessian up to a step of 1e-4 back, and are good to
+			     about that: a plain fit is not for them */
 	int threads;      /* rows past a million (CHUNK_ROWS) are summed a
 			     chunk at a time, on up to this many threads (default
 			     1): the same bits whatever it is */
