@@ -17,6 +17,8 @@ logit_opts_default(logit_opts *o)
 	o->max_iter = 100;
 	o->tol = 1e-10;
 	o->start = NULL;
+	o->start_mu = NULL;
+	o->start_hessian = NULL;
 	o->plain_newton = 0;
 	o->threads = 1;
 }
@@ -576,7 +578,15 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	/* given probabilities are read where they are, not copied */
 	ps.mu_out = mu_given ? NULL : mu;
 	mu_at_beta = !mu_given;
-	ll = newton_pass(&ps, fit->beta, mu_given, g, H);
+	if (mu_given && o->start_hessian) {
+		/* a chord step from the given Hessian, which is not this data's:
+		 * no step is predicted from it (chords past 1), and the next pass
+		 * sums its own (the step is over CHORD_STEP) */
+		ll = newton_pass(&ps, fit->beta, 1, g, NULL);
+		memcpy(H, o->start_hessian, pp * sizeof *H);
+		chords = 2;
+	} else
+		ll = newton_pass(&ps, fit->beta, mu_given, g, H);
 	obj = ll - penalty(fit->beta, p, lambda);
 	penalise(g, H, fit->beta, p, lambda);
 	for (double last_step = INFINITY;;) {
@@ -696,6 +706,24 @@ predict_block(const double *X, size_t n, int p, const double *beta, double *ps,
 			eta[j] += beta[k] * X[(size_t)k * n + i0 + j];
 	for (int j = 0; j < rows; j++)
 		logistic_lane(eta[j], &ps[i0 + j], &w[j]);
+}
+
+void
+logit_hessian(const logit_data *d, const double *mu, double *H)
+{
+	int p = d->p, slots = SLOTS(p);
+	double *g = xcalloc((size_t)p, sizeof *g), *beta = xcalloc((size_t)p, sizeof *beta);
+	pass_state ps = { .d = d, .mu_in = mu, .slots = slots,
+		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
+		.totals = xcalloc((size_t)slots, sizeof(double)),
+		.chunk_totals = chunk_count(d->n) > 1 ?
+		    xcalloc(chunk_count(d->n) * (size_t)slots, sizeof(double)) : NULL,
+		.threads = 1 };
+
+	/* with the probabilities given, beta only makes the unused eta */
+	newton_pass(&ps, beta, 1, g, H);
+	penalise(g, H, beta, p, 0);
+	free(g), free(beta), free(ps.lanes), free(ps.totals), free(ps.chunk_totals);
 }
 
 VECTOR_CLONES void

@@ -30,6 +30,12 @@ typedef struct {
 	const double *start;    /* p starting coefficients (a warm start); NULL: zeros */
 	const double *start_mu; /* with start: the n fitted probabilities at start,
 				   which saves the first pass's exp */
+	const double *start_hessian; /* with start_mu and plain_newton, or NULL:
+				   an information matrix (minus the log-likelihood's
+				   Hessian, p x p, unpenalised; logit_hessian) near
+				   start, such as the full data's for a bootstrap
+				   replicate: the first pass sums the gradient alone
+				   and the first step is a chord step from it */
 	int plain_newton; /* no log-likelihood, no step halving: for warm starts
 			     next to the optimum (boot's replicates); loglik is NaN.
 			     And a step that the last two predict (Newton's
@@ -101,6 +107,10 @@ void logit_fit_free(logit_fit *fit);
 /* ps[i] = 1 / (1 + exp(-x_i . beta)), X column-major as above; the same
  * values as the fit's mu. */
 void logit_predict(const double *X, size_t n, int p, const double *beta, double *ps);
+/* The information matrix (minus the log-likelihood's Hessian: p x p, both
+ * triangles, unpenalised) where the fitted probabilities are mu, as a
+ * fit's pass sums it. */
+void logit_hessian(const logit_data *d, const double *mu, double *H);
 /* Area under the ROC curve of score (not NaN) for y (0 or not: ties count
  * one half); NaN when a group is empty. */
 double auc(const double *score, const uint8_t *y, size_t n);

@@ -950,9 +950,10 @@ fitps_params_free(void *params)
 	design_fills_free(&o->fills);
 	free(o->warm);
 	free(o->warm_mu);
+	free(o->warm_hessian);
 	free(o->witnesses);
 	o->spec = o->ps_read = NULL;
-	o->warm = o->warm_mu = NULL;
+	o->warm = o->warm_mu = o->warm_hessian = NULL;
 	o->witnesses = NULL;
 }
 
@@ -1077,6 +1078,11 @@ fitps_warm_keep(void *params, const replay_groups *g, double *mu)
 	o->warm_mu = mu;
 	if (o->boosted)
 		return;
+	/* the full data's Hessian at the warm start: a replicate's differs by
+	 * the resampling's noise, so its first step can be a chord step */
+	o->warm_hessian = xreallocarray(NULL, (size_t)ld.p * (size_t)ld.p,
+	    sizeof *o->warm_hessian);
+	logit_hessian(&ld, mu, o->warm_hessian);
 	o->witnesses = xmalloc(sizeof *o->witnesses);
 	psfit_witnesses_find(o->witnesses, &o->replay_design, &ld);
 }
@@ -1096,6 +1102,7 @@ fitps_fit(const void *params, const replay_groups *g, int cold, double *ps, char
 	if (!cold && o->warm_mu) {
 		opts.start = o->warm;
 		opts.start_mu = o->warm_mu;
+		opts.start_hessian = o->warm_hessian;
 		opts.plain_newton = 1;
 	}
 	rc = psfit_fit_witnessed(&o->replay_design, &ld, &opts, cold ? NULL : o->witnesses,

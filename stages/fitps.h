@@ -40,7 +40,7 @@ typedef struct {
 	int scored;             /* the entry scored with a saved model */
 	/* the replay's (owned): the design, and the warm start of every refit */
 	design replay_design;
-	double *warm, *warm_mu;
+	double *warm, *warm_mu, *warm_hessian;
 	psfit_witnesses *witnesses;
 } fitps_params;
 

@@ -136,6 +136,41 @@ main(void)
 		logit_fit_free(&pf);
 		logit_fit_free(&ff);
 	}
+	{
+		/* The information at the optimum: w = 3/16 in every row, so
+		 * sum w = 3/2 and the x = 1 rows' 3/4; its inverse's [1][1] is
+		 * the slope's variance, 8/3. Then a warm start 0.02 off given
+		 * that matrix: its first step a chord step from it, the fit
+		 * ends at the full fit's optimum to 1e-10. */
+		double info[4], near_mu[8], pmu[8], fmu[8], worst = 0;
+		const double near[2] = { fit.beta[0] + 0.02, fit.beta[1] - 0.02 };
+		logit_opts w = o, full = o;
+		logit_fit pf, ff;
+
+		logit_hessian(&data, mu, info);
+		CHECK_NEAR(info[0], 1.5, 1e-12, "information at the optimum: sum of w = 3/2");
+		CHECK(info[1] == info[2], "  ... symmetric, both triangles");
+		CHECK_NEAR(info[3], 0.75, 1e-12, "  ... the x = 1 rows' sum of w = 3/4");
+		CHECK_NEAR(info[0] / (info[0] * info[3] - info[1] * info[2]), 8.0 / 3, 1e-9,
+		    "  ... its inverse's [1][1] is the slope's variance, 8/3");
+		logit_predict(X, 8, 2, near, near_mu);
+		w.start = full.start = near;
+		w.start_mu = near_mu;
+		w.start_hessian = info;
+		w.plain_newton = 1;
+		CHECK(logit_fit_newton(&data, &w, &pf, pmu) == LOGIT_OK &&
+		    logit_fit_newton(&data, &full, &ff, fmu) == LOGIT_OK,
+		    "a warm start 0.02 off with a Hessian given converges");
+		for (int k = 0; k < 2; k++)
+			worst = fmax(worst, fabs(pf.beta[k] - ff.beta[k]) / fabs(ff.beta[k]));
+		CHECK(worst < 1e-10, "  ... to the full fit's optimum, to 1e-10");
+		logit_fit_free(&pf);
+		logit_fit_free(&ff);
+		memset(info, 0, sizeof info);
+		CHECK(logit_fit_newton(&data, &w, &pf, pmu) == LOGIT_SINGULAR,
+		    "  ... and a given Hessian of zeros fails the first solve: the first step is made from it");
+		logit_fit_free(&pf);
+	}
 	logit_fit_free(&fit);
 
 	o.C = 1;
