@@ -505,6 +505,26 @@ penalty(const double *beta, int p, double lambda)
 	return 0.5 * lambda * pen;
 }
 
+/* A pass's workspace for d (its sums' room), summing on up to threads
+ * threads; the caller sets what to read and write. */
+static pass_state
+pass_state_new(const logit_data *d, int threads)
+{
+	int slots = SLOTS(d->p);
+
+	return (pass_state){ .d = d, .slots = slots, .threads = threads,
+		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
+		.totals = xcalloc((size_t)slots, sizeof(double)),
+		.chunk_totals = chunk_count(d->n) > 1 ?
+		    xcalloc(chunk_count(d->n) * (size_t)slots, sizeof(double)) : NULL };
+}
+
+static void
+pass_state_free(pass_state *s)
+{
+	free(s->lanes), free(s->totals), free(s->chunk_totals);
+}
+
 /* The penalised gradient and (H not NULL) full Hessian from a pass's
  * results. */
 static void
@@ -560,15 +580,11 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	double ll, obj;
 	int mu_given = o->start && o->start_mu && o->plain_newton, mu_at_beta, keep_hessian;
 	int chords = 0; /* gradient-only passes since the Hessian's own */
-	int slots = SLOTS(p);
-	pass_state ps = { .d = d, .mu_in = o->start_mu, .mu_out = mu, .want_ll = want_ll, .slots = slots,
-		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
-		.totals = xcalloc((size_t)slots, sizeof(double)),
-		.chunk_totals = chunk_count(d->n) > 1 ?
-		    xcalloc(chunk_count(d->n) * (size_t)slots, sizeof(double)) : NULL,
-		.threads = o->threads };
+	pass_state ps = pass_state_new(d, o->threads);
 	logit_status status = LOGIT_NOT_CONVERGED;
 
+	ps.mu_in = o->start_mu;
+	ps.want_ll = want_ll;
 	memset(fit, 0, sizeof *fit);
 	fit->p = p;
 	fit->beta = xcalloc((size_t)p, sizeof *fit->beta);
@@ -685,9 +701,7 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	free(gt);
 	free(step);
 	free(trial);
-	free(ps.lanes);
-	free(ps.totals);
-	free(ps.chunk_totals);
+	pass_state_free(&ps);
 	return status;
 }
 
@@ -711,19 +725,16 @@ predict_block(const double *X, size_t n, int p, const double *beta, double *ps,
 void
 logit_hessian(const logit_data *d, const double *mu, double *H)
 {
-	int p = d->p, slots = SLOTS(p);
+	int p = d->p;
 	double *g = xcalloc((size_t)p, sizeof *g), *beta = xcalloc((size_t)p, sizeof *beta);
-	pass_state ps = { .d = d, .mu_in = mu, .slots = slots,
-		.lanes = slots > STACK_SLOTS ? xcalloc((size_t)slots * LANES, sizeof(double)) : NULL,
-		.totals = xcalloc((size_t)slots, sizeof(double)),
-		.chunk_totals = chunk_count(d->n) > 1 ?
-		    xcalloc(chunk_count(d->n) * (size_t)slots, sizeof(double)) : NULL,
-		.threads = 1 };
+	pass_state ps = pass_state_new(d, 1);
 
+	ps.mu_in = mu;
 	/* with the probabilities given, beta only makes the unused eta */
 	newton_pass(&ps, beta, 1, g, H);
 	penalise(g, H, beta, p, 0);
-	free(g), free(beta), free(ps.lanes), free(ps.totals), free(ps.chunk_totals);
+	free(g), free(beta);
+	pass_state_free(&ps);
 }
 
 VECTOR_CLONES void

@@ -343,7 +343,9 @@ slice_counts(const replay_data *d, replay_scratch *s)
 	if (s->slice_count == NULL) {
 		s->nslices = (d->n + ((size_t)1 << SLICE_SHIFT) - 1) >> SLICE_SHIFT;
 		s->slice_count = xreallocarray(NULL, s->nslices + 1, sizeof *s->slice_count);
-		s->slice_tally = xcalloc(((size_t)2 << SLICE_SHIFT) + 2, sizeof *s->slice_tally);
+		if (d->bit_row) /* only sum_drawn_bits tallies a slice apart */
+			s->slice_tally = xcalloc(((size_t)2 << SLICE_SHIFT) + 2,
+			    sizeof *s->slice_tally);
 	}
 	return s->slice_count;
 }
