@@ -85,6 +85,17 @@ int ipw_weights(estimand e, const uint8_t *t, const double *ps, size_t n, double
 int ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
     const double *ysum, size_t n, double *estimate);
 
+/* ipw_weights then ipw_estimate_cells for k <= IPW_FORMED_MAX weightings
+ * in one pass over the cells, with the same bits, the weights never
+ * stored: e[q] an estimand, or (e[0] only) EST_COUNT for weights of 1 (the
+ * naive difference, made without a division). k >= 1, each estimand once. boot's replicates, where the cells are read once for all of
+ * weight's estimates instead of twice for each. status[q]: 0, or
+ * IPW_INFINITE_WEIGHT (estimate[q] NaN) when a weight is infinite, or
+ * IPW_ZERO_WEIGHT when a group's weights sum to 0. ps must be in [0, 1]. */
+enum { IPW_FORMED_MAX = EST_COUNT + 1, IPW_ZERO_WEIGHT = -1, IPW_INFINITE_WEIGHT = -2 };
+void ipw_estimates_cells(const estimand *e, int k, const uint8_t *t, const double *ps,
+    const double *count, const double *ysum, size_t n, double *estimate, int *status);
+
 /* Caps each group's weights at their q-quantile (R's type 7) among its
  * units with positive weight; returns how many weights were capped. */
 size_t ipw_truncate(double *w, const uint8_t *t, size_t n, double q);

@@ -707,30 +707,83 @@ weight_target(const void *params, const char *name)
 	return -1;
 }
 
-/* The options a replicate's weights use: --trim auto's band is chosen once
- * per replicate (a sort of its units) and shared by its estimands. */
+/* What a replicate's targets share: --trim auto's band, chosen once per
+ * replicate (a sort of its units), and, under plain options, every
+ * target's estimate, made in one pass over the cells by the first target
+ * asked (ipw_estimates_cells). */
 typedef struct {
 	uint64_t replicate;
 	ipw_opts used;
+	uint64_t formed_replicate;
+	int formed_status[IPW_FORMED_MAX];
+	double formed[IPW_FORMED_MAX];
 } weight_scratch;
+
+static weight_scratch *
+scratch_of(replay_view *v)
+{
+	weight_scratch **ws = (weight_scratch **)replay_view_scratch(v);
+
+	if (*ws == NULL) {
+		*ws = xcalloc(1, sizeof **ws);
+		(*ws)->replicate = (*ws)->formed_replicate = replay_view_replicate(v) - 1;
+	}
+	return *ws;
+}
 
 static const ipw_opts *
 replicate_opts(const weight_params *o, replay_view *v, const double *ps,
     const double *count, size_t n)
 {
-	weight_scratch **ws = (weight_scratch **)replay_view_scratch(v);
+	weight_scratch *ws;
 
 	if (!o->adjust.trim_auto)
 		return &o->adjust;
-	if (*ws == NULL) {
-		*ws = xcalloc(1, sizeof **ws);
-		(*ws)->replicate = replay_view_replicate(v) - 1;
+	ws = scratch_of(v);
+	if (ws->replicate != replay_view_replicate(v)) {
+		ws->used = ipw_resolve(&o->adjust, ps, count, n);
+		ws->replicate = replay_view_replicate(v);
 	}
-	if ((*ws)->replicate != replay_view_replicate(v)) {
-		(*ws)->used = ipw_resolve(&o->adjust, ps, count, n);
-		(*ws)->replicate = replay_view_replicate(v);
+	return &ws->used;
+}
+
+/* Weights as ipw_weights makes them, nothing done to them after: what
+ * ipw_estimates_cells computes. */
+static int
+plain_weights(const weight_params *o)
+{
+	return !o->adjust.trim_auto && !(o->adjust.trim_hi > 0) && !(o->adjust.truncate_q > 0) &&
+	    !(o->adjust.stabilize && o->estimands[EST_ATE]);
+}
+
+/* Target's estimate under plain weights: every target's made at once. */
+static replicate_status
+formed_estimate(const weight_params *o, int target, replay_view *v, double *out)
+{
+	weight_scratch *ws = scratch_of(v);
+	int k = 0, status;
+
+	if (ws->formed_replicate != replay_view_replicate(v)) {
+		const replay_cells *c = replay_view_cells(v);
+		estimand e[IPW_FORMED_MAX];
+		double est[IPW_FORMED_MAX];
+		int st[IPW_FORMED_MAX];
+
+		e[k++] = EST_COUNT; /* TARGET_NAIVE */
+		for (int q = 0; q < EST_COUNT; q++)
+			if (o->estimands[q])
+				e[k++] = (estimand)q;
+		ipw_estimates_cells(e, k, c->t, c->ps, c->count, c->ysum, c->n, est, st);
+		for (int q = 0; q < k; q++) { /* each in its target's place */
+			ws->formed[e[q]] = est[q];
+			ws->formed_status[e[q]] = st[q];
+		}
+		ws->formed_replicate = replay_view_replicate(v);
 	}
-	return &(*ws)->used;
+	status = ws->formed_status[target];
+	*out = ws->formed[target];
+	return status == 0 ? REPLICATE_OK : status == IPW_INFINITE_WEIGHT ?
+	    REPLICATE_INFINITE_WEIGHT : REPLICATE_ZERO_WEIGHT;
 }
 
 static replicate_status
@@ -742,6 +795,8 @@ weight_estimate(const void *params, int target, replay_view *v, double *out)
 	size_t trimmed[2], capped, bad;
 	ipw_summary sum;
 
+	if (plain_weights(o))
+		return formed_estimate(o, target, v, out);
 	if (target == TARGET_NAIVE)
 		return ipw_estimate_cells(NULL, c->t, c->count, c->ysum, c->n, out) == 0 ?
 		    REPLICATE_OK : REPLICATE_ZERO_WEIGHT;

@@ -78,6 +78,90 @@ main(void)
 		    "cells: no control units is refused");
 	}
 	{
+		/* several weightings in one pass, by hand: ATE weights treated 2, 4
+		 * and controls 2, 4/3, so treated (2 + 8) / (2 + 8) = 1, controls
+		 * 2 / (4 + 4/3) = 3/8, ATE 5/8; ATT controls 1, 1/3: 1 / (2 + 1/3)
+		 * = 3/7, ATT 4/7; naive 3/3 - 1/3 = 2/3 */
+		const uint8_t tc[4] = { 1, 0, 1, 0 };
+		const double ps[4] = { 0.5, 0.5, 0.25, 0.25 }, count[4] = { 1, 2, 2, 1 };
+		const double ysum[4] = { 1, 1, 2, 0 };
+		const estimand e[3] = { EST_COUNT, EST_ATE, EST_ATT };
+		double est[3];
+		int st[3];
+
+		ipw_estimates_cells(e, 3, tc, ps, count, ysum, 4, est, st);
+		CHECK(st[0] == 0 && st[1] == 0 && st[2] == 0 && fabs(est[0] - 2.0 / 3) < 1e-12 &&
+		    fabs(est[1] - 5.0 / 8) < 1e-12 && fabs(est[2] - 4.0 / 7) < 1e-12,
+		    "estimates in one pass: naive 2/3, ATE 5/8, ATT 4/7");
+	}
+	{
+		/* the same bits as ipw_weights then ipw_estimate_cells, for every
+		 * estimand, with and without the naive one first, over a length
+		 * with a tail (1003 = 125 blocks of 8 and 3) */
+		enum { N = 1003 };
+		static uint8_t tc[N];
+		static double ps[N], count[N], ysum[N], w[N];
+		unsigned x = 12345;
+		int same = 1;
+
+		for (int i = 0; i < N; i++) {
+			x = x * 1103515245u + 12345u;
+			tc[i] = (x >> 16) & 1;
+			ps[i] = 0.02 + 0.96 * ((x >> 8) & 0xffff) / 65535.0;
+			count[i] = (double)((x >> 4) % 4);
+			ysum[i] = count[i] * ((x >> 20) % 3) / 2;
+		}
+		for (int naive = 0; naive <= 1; naive++) {
+			estimand e[IPW_FORMED_MAX];
+			double est[IPW_FORMED_MAX], want;
+			int st[IPW_FORMED_MAX], k = 0;
+
+			if (naive)
+				e[k++] = EST_COUNT;
+			for (int q = 0; q < EST_COUNT; q++)
+				e[k++] = (estimand)q;
+			ipw_estimates_cells(e, k, tc, ps, count, ysum, N, est, st);
+			for (int q = 0; q < k; q++) {
+				if (e[q] == EST_COUNT)
+					ipw_estimate_cells(NULL, tc, count, ysum, N, &want);
+				else {
+					ipw_weights(e[q], tc, ps, N, w);
+					ipw_estimate_cells(w, tc, count, ysum, N, &want);
+				}
+				same = same && st[q] == 0 && memcmp(&est[q], &want, sizeof want) == 0;
+			}
+			/* one estimand alone and two: other loops, the same bits */
+			for (int kk = 1; kk <= 2; kk++) {
+				ipw_estimates_cells(e + naive, kk, tc, ps, count, ysum, N, est, st);
+				ipw_weights(e[naive + kk - 1], tc, ps, N, w);
+				ipw_estimate_cells(w, tc, count, ysum, N, &want);
+				same = same && st[kk - 1] == 0 &&
+				    memcmp(&est[kk - 1], &want, sizeof want) == 0;
+			}
+		}
+		CHECK(same, "estimates in one pass: the bits of weights then estimate, each k");
+	}
+	{
+		/* a control of propensity 1: infinite ATT and ATE weights, no ATC
+		 * one; no controls with units: every estimate refused for zero
+		 * weight */
+		const uint8_t tc[3] = { 1, 0, 0 };
+		const double ps[3] = { 0.5, 1, 0.5 }, count[3] = { 1, 1, 1 };
+		const double ysum[3] = { 1, 0, 1 };
+		const estimand e[4] = { EST_COUNT, EST_ATE, EST_ATT, EST_ATC };
+		double est[4];
+		int st[4];
+
+		ipw_estimates_cells(e, 4, tc, ps, count, ysum, 3, est, st);
+		CHECK(st[0] == 0 && fabs(est[0] - 0.5) < 1e-12 && st[1] == IPW_INFINITE_WEIGHT &&
+		    st[2] == IPW_INFINITE_WEIGHT && isnan(est[2]) && st[3] == 0 &&
+		    fabs(est[3] - 0.5) < 1e-12,
+		    "estimates in one pass: an infinite weight refuses only its estimand");
+		ipw_estimates_cells(e, 4, tc, ps, (const double[3]){ 1, 0, 0 }, ysum, 3, est, st);
+		CHECK(st[0] == IPW_ZERO_WEIGHT && st[1] == IPW_INFINITE_WEIGHT &&
+		    st[3] == IPW_ZERO_WEIGHT, "estimates in one pass: no control units is refused");
+	}
+	{
 		/* the one branch-free form gives the textbook weights bit for bit */
 		int same = 1;
 
