@@ -569,8 +569,10 @@ zeta_in_count_order(match_scratch *ms, const match_params *o, const replay_count
 }
 
 /* sum of count[i] zeta[i], in LANES sums of every LANES-th row added up in
- * order: the same bits whether or not the compiler vectorises it. */
-static double
+ * order: the same bits whether or not the compiler vectorises it. Built
+ * for each vector width (boot sums it every replicate): the baseline
+ * build converted the counts one pair at a time. */
+VECTOR_CLONES static double
 counted_sum(const uint32_t *count, const double *zeta, size_t n)
 {
 	double lane[LANES] = { 0 }, sum = 0;

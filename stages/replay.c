@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "err.h"
 #include "keyed.h"
 #include "lanes.h"
@@ -272,35 +273,6 @@ fail(replicate_status st, char *why, size_t whylen, const char *detail)
 	return st;
 }
 
-/* Where sum_cells writes. Taken by value: a store through ct (bytes may
- * alias anything) would otherwise make the compiler reload every pointer
- * from the scratch after it. */
-typedef struct {
-	double *units, *treated, *ccount, *cysum;
-	uint8_t *ct;
-	uint32_t *cgroup;
-} cell_lists;
-
-/* Group g's two cells (units and outcome sums c0, y0 for its controls,
- * c1, y1 for its treated units) into the group's counts and, compacted,
- * the list of cells with units: returns that list's new length. */
-static inline size_t
-add_group(cell_lists o, size_t g, double c0, double y0, double c1, double y1, size_t m)
-{
-	o.units[g] = c0 + c1;
-	o.treated[g] = c1;
-	o.ct[m] = 0;
-	o.cgroup[m] = (uint32_t)g;
-	o.ccount[m] = c0;
-	o.cysum[m] = y0;
-	m += c0 > 0;
-	o.ct[m] = 1;
-	o.cgroup[m] = (uint32_t)g;
-	o.ccount[m] = c1;
-	o.cysum[m] = y1;
-	return m + (c1 > 0);
-}
-
 /* body for each row k of the replicate r that is not drawn: read from its
  * list (listed), or every row in turn. listed is a constant where it is
  * used, so each use is one plain loop. */
@@ -472,15 +444,8 @@ sum_drawn_bits(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		 * slice: its tallies move to the front for that slice to add to */
 		last_group = group[row0 + rows - 1];
 		done = row0 + rows < n && group[row0 + rows] == last_group ? last_group : last_group + 1;
-		for (size_t gr = first_group; gr < done; gr++) {
-			uint64_t *c = local + 2 * (gr - first_group), a = c[0], t = c[1];
-
-			m = add_group(out, gr, (double)(a >> 32), (double)(uint32_t)a,
-			    (double)(t >> 32), (double)(uint32_t)t, m);
-			total_units += out.units[gr];
-			total_treated += out.treated[gr];
-			c[0] = c[1] = 0;
-		}
+		m = cells_from_bit_tallies(local, first_group, done, out, m, &total_units,
+		    &total_treated);
 		if (done == last_group) {
 			uint64_t *c = local + 2 * (last_group - first_group);
 
@@ -513,22 +478,16 @@ sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
 	}
 	tally(d, r, s);
 	if (d->bit_row) {
-		uint64_t *t = s->bit_tally;
+		double units = 0, treated = 0; /* summed again below */
 
-		for (size_t g = 0; g < u; g++) {
-			uint64_t a = t[2 * g], b = t[2 * g + 1];
-
-			m = add_group(out, g, (double)(a >> 32), (double)(uint32_t)a,
-			    (double)(b >> 32), (double)(uint32_t)b, m);
-			t[2 * g] = t[2 * g + 1] = 0;
-		}
+		m = cells_from_bit_tallies(s->bit_tally, 0, u, out, m, &units, &treated);
 	} else {
 		double *cellsum = s->cellsum;
 
 		for (size_t g = 0; g < u; g++) {
 			double *c = cellsum + 4 * g;
 
-			m = add_group(out, g, c[0], c[1], c[2], c[3], m);
+			m = cells_add_group(out, g, c[0], c[1], c[2], c[3], m);
 			c[0] = c[1] = c[2] = c[3] = 0;
 		}
 	}
