@@ -263,11 +263,21 @@ echo "  -j 1 ${t_j1} s, -j 2 ${t_j2} s: ${speedup}x"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+# the widest vectors psflow's code chooses on this processor (lanes.h's
+# clones, kernels/cells.c): what most separates one machine's figures from
+# another's
+isa=$(grep -m1 '^flags' /proc/cpuinfo | awk '{ for (i = 2; i <= NF; i++) f[$i] = 1 }
+	END {
+		v = "SSE2 only"
+		if (f["avx2"] && f["fma"]) v = "AVX2, no AVX-512"
+		if (f["avx512f"] && f["avx512dq"] && f["avx512bw"] && f["avx512vl"]) v = "AVX-512"
+		print v
+	}')
 {
 	echo "# Benchmark results"
 	echo
 	echo "Written by \`make bench\` (tools/bench/run.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'):"
-	echo "$(nproc) cores ($cpu), $(free -g | awk '/Mem:/ { print $2 }') GiB."
+	echo "$(nproc) cores ($cpu; vectors: $isa), $(free -g | awk '/Mem:/ { print $2 }') GiB."
 	echo "Wall times are medians of $runs runs ($ref_runs for scikit-learn), timed to the"
 	echo "millisecond; RSS is the largest peak of any one process of the command."
 	echo
