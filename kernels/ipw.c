@@ -108,8 +108,19 @@ treatments(const uint8_t *t, size_t i0, int lanes, double *tt)
 		tt[j] = (int32_t)t[i0 + j]; /* through int: a vector conversion */
 }
 
-/* Cells [i0, i0 + lanes) into the four sums' lanes, each sum taking 0
- * from the other group's cells (x + 0 is x). */
+/* A cell of treatment is1 with weighted units a and weighted outcome sum b
+ * into lane j of the four sums, each sum taking 0 from the other group's
+ * cells (x + 0 is x). */
+static ALWAYS_INLINE void
+add_cell(double (*acc)[LANES], int j, double is1, double a, double b)
+{
+	acc[0][j] += (1 - is1) * a;
+	acc[1][j] += is1 * a;
+	acc[2][j] += (1 - is1) * b;
+	acc[3][j] += is1 * b;
+}
+
+/* Cells [i0, i0 + lanes) into the four sums' lanes. */
 static ALWAYS_INLINE void
 cells_block(const double *w, const uint8_t *t, const double *count, const double *ysum,
     size_t i0, int lanes, double (*acc)[LANES])
@@ -118,13 +129,9 @@ cells_block(const double *w, const uint8_t *t, const double *count, const double
 
 	treatments(t, i0, lanes, tt);
 	for (int j = 0; j < lanes; j++) {
-		double wi = w ? w[i0 + j] : 1, a = wi * count[i0 + j], b = wi * ysum[i0 + j];
-		double is1 = tt[j];
+		double wi = w ? w[i0 + j] : 1;
 
-		acc[0][j] += (1 - is1) * a;
-		acc[1][j] += is1 * a;
-		acc[2][j] += (1 - is1) * b;
-		acc[3][j] += is1 * b;
+		add_cell(acc, j, tt[j], wi * count[i0 + j], wi * ysum[i0 + j]);
 	}
 }
 
@@ -150,12 +157,33 @@ ipw_estimate_cells(const double *w, const uint8_t *t, const double *count,
 	return 0;
 }
 
-/* ipw_weight() for units [i0, i0 + lanes), each term of the form as the
- * control's plus 0 or 1 times the difference: exact, the terms being small
+/* ipw_weight() of a unit with treatment treated (0 or 1) and propensity x,
+ * each term of the form as the control's plus 0 or 1 times the difference: exact, the terms being small
  * integers, and without loads that depend on t, so the loop vectorises:
  * the same operations on the same terms, the same bits. t is 0 or 1 and
  * taken as a number: written as t != 0, GCC turns the product into a
  * branch per unit, which mispredicts on cells (their t alternate). */
+static ALWAYS_INLINE double
+formed_weight(const double *base, const double *step, double treated, double x)
+{
+	double a = base[0] + treated * step[0], b = base[1] + treated * step[1];
+	double c = base[2] + treated * step[2], d = base[3] + treated * step[3];
+
+	return (a + b * x) / (c + d * x);
+}
+
+/* Estimand e's form as the control's terms and the differences to the
+ * treated unit's (see formed_weight). */
+static void
+form_terms(estimand e, double base[4], double step[4])
+{
+	for (int k = 0; k < 4; k++) {
+		base[k] = ipw_form[e][0][k];
+		step[k] = ipw_form[e][1][k] - ipw_form[e][0][k];
+	}
+}
+
+/* Units [i0, i0 + lanes)' weights into w. */
 static ALWAYS_INLINE void
 weights_block(const double *base, const double *step, const uint8_t *t,
     const double *ps, size_t i0, int lanes, double *w, double *finite)
@@ -164,11 +192,7 @@ weights_block(const double *base, const double *step, const uint8_t *t,
 
 	treatments(t, i0, lanes, tt);
 	for (int j = 0; j < lanes; j++) {
-		double treated = tt[j], x = ps[i0 + j];
-		double a = base[0] + treated * step[0], b = base[1] + treated * step[1];
-		double c = base[2] + treated * step[2], d = base[3] + treated * step[3];
-
-		out[j] = (a + b * x) / (c + d * x);
+		out[j] = formed_weight(base, step, tt[j], ps[i0 + j]);
 		finite[j] += out[j] - out[j]; /* 0, or NaN once infinite */
 	}
 	for (int j = 0; j < lanes; j++)
@@ -181,10 +205,7 @@ ipw_weights(estimand e, const uint8_t *t, const double *ps, size_t n, double *w)
 	double base[4], step[4], finite[LANES] = { 0 }, all = 0;
 	size_t i0 = 0;
 
-	for (int k = 0; k < 4; k++) {
-		base[k] = ipw_form[e][0][k];
-		step[k] = ipw_form[e][1][k] - ipw_form[e][0][k];
-	}
+	form_terms(e, base, step);
 	for (; i0 + LANES <= n; i0 += LANES)
 		weights_block(base, step, t, ps, i0, LANES, w, finite);
 	if (i0 < n)
@@ -196,25 +217,18 @@ ipw_weights(estimand e, const uint8_t *t, const double *ps, size_t n, double *w)
 
 /* One weighting's share of ipw_estimates_cells for cells [i0, i0 +
  * lanes): its weights made as weights_block makes them and summed as
- * cells_block sums them, the same operations in the same order. */
+ * cells_block sums them (the same functions), the same bits. */
 static ALWAYS_INLINE void
 formed_block(const double *base, const double *step, const double *tt, const double *ps,
     const double *count, const double *ysum, size_t i0, int lanes, int unweighted,
     double (*acc)[LANES], double *finite)
 {
 	for (int j = 0; j < lanes; j++) {
-		double treated = tt[j], x = ps[i0 + j];
-		double a = base[0] + treated * step[0], b = base[1] + treated * step[1];
-		double c = base[2] + treated * step[2], d = base[3] + treated * step[3];
-		double w = unweighted ? 1 : (a + b * x) / (c + d * x);
-		double wc = w * count[i0 + j], wy = w * ysum[i0 + j];
+		double w = unweighted ? 1 : formed_weight(base, step, tt[j], ps[i0 + j]);
 
 		if (!unweighted)
 			finite[j] += w - w; /* 0, or NaN once infinite */
-		acc[0][j] += (1 - treated) * wc;
-		acc[1][j] += treated * wc;
-		acc[2][j] += (1 - treated) * wy;
-		acc[3][j] += treated * wy;
+		add_cell(acc, j, tt[j], w * count[i0 + j], w * ysum[i0 + j]);
 	}
 }
 
@@ -249,19 +263,13 @@ VECTOR_CLONES void
 ipw_estimates_cells(const estimand *e, int k, const uint8_t *t, const double *ps,
     const double *count, const double *ysum, size_t n, double *estimate, int *status)
 {
-	double base[IPW_FORMED_MAX][4], step[IPW_FORMED_MAX][4];
+	double base[IPW_FORMED_MAX][4] = { { 0 } }, step[IPW_FORMED_MAX][4] = { { 0 } };
 	double acc[IPW_FORMED_MAX][4][LANES] = { { { 0 } } };
 	double finite[IPW_FORMED_MAX][LANES] = { { 0 } };
 
 	for (int q = 0; q < k; q++)
-		for (int i = 0; i < 4; i++) {
-			/* weights of 1: (1 + 0 e) / (1 + 0 e), exactly 1 for any e in [0, 1] */
-			double ctl = e[q] == EST_COUNT ? (i % 2 == 0) : ipw_form[e[q]][0][i];
-			double trt = e[q] == EST_COUNT ? (i % 2 == 0) : ipw_form[e[q]][1][i];
-
-			base[q][i] = ctl;
-			step[q][i] = trt - ctl;
-		}
+		if (e[q] != EST_COUNT) /* weights of 1 (the naive one) are not formed */
+			form_terms(e[q], base[q], step[q]);
 /* each count its own loop, the weightings unrolled */
 #define FORMED_CASE(kk, nv) \
 	case 2 * (kk) + (nv): \

@@ -477,23 +477,20 @@ sum_cells(const replay_data *d, const replay_rows *r, replay_scratch *s)
 		return;
 	}
 	tally(d, r, s);
-	if (d->bit_row) {
-		double units = 0, treated = 0; /* summed again below */
-
-		m = cells_from_bit_tallies(s->bit_tally, 0, u, out, m, &units, &treated);
-	} else {
+	if (d->bit_row)
+		m = cells_from_bit_tallies(s->bit_tally, 0, u, out, m, &total_units,
+		    &total_treated);
+	else {
 		double *cellsum = s->cellsum;
 
 		for (size_t g = 0; g < u; g++) {
 			double *c = cellsum + 4 * g;
 
 			m = cells_add_group(out, g, c[0], c[1], c[2], c[3], m);
+			total_units += out.units[g];
+			total_treated += out.treated[g];
 			c[0] = c[1] = c[2] = c[3] = 0;
 		}
-	}
-	for (size_t g = 0; g < u; g++) {
-		total_units += out.units[g];
-		total_treated += out.treated[g];
 	}
 	s->total_units = total_units;
 	s->total_treated = total_treated;

@@ -175,6 +175,20 @@ b = [r for r in d['results'] if r['name'] == 'boot'][0]
 assert b['failed'] > 0 and b['succeeded'] + b['failed'] == 300, b
 assert sum(b['failures'].values()) == b['failed'], b
 assert 'no treated unit in the resample' in b['failures'], b"
+# one control of nine has a propensity above 0: a resample without it but
+# with other controls gives the ATT's controls weights summing to 0, found
+# in the one pass that makes all of weight's estimates
+printf 't,y,p\n1,1,0.5\n1,0,0.5\n1,1,0.5\n0,1,0.5\n0,0,0\n0,1,0\n0,0,0\n0,1,0\n0,0,0\n0,1,0\n0,0,0\n0,1,0\n' |
+	csv2mp -t t -y y | weight -e att --ps p 2>/dev/null >"$work/zero-w.mp"
+fails "a resample whose controls' weights sum to 0 fails, with that reason" 1 \
+	"of 200 replicates failed .* a group's weights summed to 0" \
+	"boot -B 200 --seed 1 --fixed-ps <'$work/zero-w.mp'"
+boot -B 200 --seed 1 --fixed-ps --max-failed 1 --quiet <"$work/zero-w.mp" | report --json >"$work/zero-w.json"
+check "  ... counted by that reason, the rest estimated" $PY -c "
+import json; d = json.load(open('$work/zero-w.json'))
+b = [r for r in d['results'] if r['name'] == 'boot'][0]
+assert b['failures'].get(\"a group's weights summed to 0\", 0) > 0, b
+assert b['succeeded'] + b['failed'] == 200 and b['succeeded'] > 0, b"
 if $PY -c 'import sklearn' 2>/dev/null; then
 	gen -n 3000 | $PY "$TESTS/../pipelines/foreign-fitps.py" | weight >"$work/foreign.mp"
 	fails "a foreign stage in the recipe is refused, by name" 1 "boot cannot replay the stage 'foreign-fitps'.*--fixed-ps" \
