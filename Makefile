@@ -88,7 +88,8 @@ $(BUILD)/%.o: %.c
 # The kernels written in lanes (see kernels/lanes.h): -O3 vectorises their
 # fixed-length loops, and -fno-trapping-math lets it turn their selects into
 # blends (no floating-point trap is ever enabled). Same bits as -O2.
-LANE_OBJ = $(BUILD)/kernels/logit.o $(BUILD)/kernels/psfit.o $(BUILD)/kernels/ipw.o
+LANE_OBJ = $(BUILD)/kernels/logit.o $(BUILD)/kernels/psfit.o $(BUILD)/kernels/ipw.o \
+	$(BUILD)/kernels/design.o
 $(LANE_OBJ): KERNEL_CFLAGS = -O3 -fno-trapping-math
 $(BUILD)/kernels/xgblib.o: KERNEL_CFLAGS = -DPSFLOW_XGB_SONAME='"$(or $(XGB_SONAME),$(error libxgboost.so not found by $(CC) -print-file-name (libxgboost-dev)))"'
 $(BUILD)/transport/zmqlib.o: KERNEL_CFLAGS = -DPSFLOW_ZMQ_SONAME='"$(or $(ZMQ_SONAME),$(error libzmq.so not found where pkg-config says (libzmq3-dev)))"'

@@ -309,10 +309,6 @@ column_is_missing(const column *c, size_t row)
 void
 column_to_f64(const column *c, size_t n, double *out)
 {
-	if (c->type == COL_F64) {
-		memcpy(out, c->data, n * sizeof *out);
-		return;
-	}
-	for (size_t r = 0; r < n; r++)
-		out[r] = column_f64(c, r);
+	column_rows_f64(c, 0, n, out);
 }
+

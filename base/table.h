@@ -10,8 +10,10 @@
 #ifndef PSFLOW_TABLE_H
 #define PSFLOW_TABLE_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef enum { COL_F64, COL_I64, COL_BOOL, COL_CAT } coltype;
 
@@ -70,5 +72,35 @@ int column_is_missing(const column *c, size_t row);
 int column_is_numeric(const column *c);
 /* Copies a numeric column into out[0..n) as doubles (missing: NaN). */
 void column_to_f64(const column *c, size_t n, double *out);
+/* column_f64() of rows [first, first + n) into out[0..n) (NaN for cat):
+ * inline, a loop for each type, so that a caller built for wide vectors
+ * (design blocks, every pass of a fit) gets them vectorised. */
+static inline void
+column_rows_f64(const column *c, size_t first, size_t n, double *out)
+{
+	switch (c->type) {
+	case COL_F64:
+		memcpy(out, (const double *)c->data + first, n * sizeof *out);
+		return;
+	case COL_I64: {
+		const int64_t *v = (const int64_t *)c->data + first;
+
+		for (size_t r = 0; r < n; r++)
+			out[r] = v[r] == I64_MISSING ? NAN : (double)v[r];
+		return;
+	}
+	case COL_BOOL: {
+		const uint8_t *v = (const uint8_t *)c->data + first;
+
+		for (size_t r = 0; r < n; r++)
+			out[r] = v[r] == BOOL_MISSING ? NAN : (double)v[r];
+		return;
+	}
+	case COL_CAT:
+		break;
+	}
+	for (size_t r = 0; r < n; r++)
+		out[r] = NAN;
+}
 
 #endif

@@ -1,11 +1,13 @@
 #include "design.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lanes.h"
 #include "xalloc.h"
 
 static const char *const transform_name[] = { "", "log", "log1p", "" };
@@ -339,6 +341,140 @@ design_matrix(const design *d, const table *t, size_t n, double *X, char *why,
 	return design_matrix_rows(d, t, 0, n, X, why, whylen);
 }
 
+/* The column of factor fa in t, and for a level its code (-1 when t has
+ * no such level), or a status with why: the column is not in t or of the
+ * other kind (numeric, categorical) than the design's. */
+static int
+factor_column(const design_factor *fa, const table *t, const column **out, int32_t *code,
+    char *why, size_t whylen)
+{
+	int ci = table_find(t, fa->column);
+	const column *c;
+
+	if (ci < 0) {
+		snprintf(why, whylen, "covariate '%s' of the model is not in the stream",
+		    fa->column);
+		return -1;
+	}
+	c = &t->cols[ci];
+	*code = -1;
+	if (fa->level) {
+		if (c->type != COL_CAT) {
+			snprintf(why, whylen, "covariate '%s' was categorical when the model "
+			    "was fitted, but is %s here", fa->column, coltype_name(c->type));
+			return -1;
+		}
+		for (int l = 0; l < c->nlevels; l++)
+			if (strcmp(c->levels[l], fa->level) == 0)
+				*code = l;
+	} else if (fa->transform != DESIGN_IS_MISSING && c->type == COL_CAT) {
+		snprintf(why, whylen, "covariate '%s' is categorical here, but the model "
+		    "treats it as a number", fa->column);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+/* The loops of a design block, written so that the compiler vectorises
+ * them (see lanes.h: products only, so every width gives the same bits):
+ * a fit's passes build every block of the design again. Each returns how
+ * many of its rows are missing or not finite, to be found again only when
+ * there are any. */
+
+/* xk[j] *= (v[j] == code): a level's indicator. */
+VECTOR_CLONES static size_t
+level_block(const int32_t *v, int32_t code, size_t n, double *xk)
+{
+	size_t missing = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		missing += v[j] < 0;
+		xk[j] *= (double)(v[j] == code);
+	}
+	return missing;
+}
+
+/* x[0..m) = the column's rows [first, first + m), NaN filled when filled. */
+VECTOR_CLONES static size_t
+number_block(const column *c, size_t first, size_t m, int filled, double fill, double *x)
+{
+	size_t nonfinite = 0;
+
+	column_rows_f64(c, first, m, x);
+	if (filled)
+		for (size_t j = 0; j < m; j++)
+			x[j] = x[j] != x[j] ? fill : x[j];
+	for (size_t j = 0; j < m; j++)
+		nonfinite += !(fabs(x[j]) <= DBL_MAX);
+	return nonfinite;
+}
+
+VECTOR_CLONES static void
+multiply_block(double *restrict xk, const double *restrict x, size_t m)
+{
+	for (size_t j = 0; j < m; j++)
+		xk[j] *= x[j];
+}
+
+/* Multiplies xk[r - first] by factor fa (of column c, level code) for the
+ * rows r of [first, first + n), counting into *bad the rows whose value is
+ * missing or not finite (the first of them into *first_bad). Returns 0, or
+ * DESIGN_BAD_DATA with why at the first value outside a transform's domain. */
+static int
+factor_into(const design_factor *fa, const column *c, int32_t code, size_t first, size_t n,
+    double *xk, size_t *bad, size_t *first_bad, char *why, size_t whylen)
+{
+	enum { SUB = 256 }; /* rows converted at once, on the stack */
+	size_t end = first + n;
+
+	if (fa->level) {
+		const int32_t *v = c->data;
+
+		if (level_block(v + first, code, n, xk) && !fa->filled)
+			for (size_t r = first; r < end; r++)
+				if (v[r] < 0 && (*bad)++ == 0)
+					*first_bad = r;
+	} else if (fa->transform == DESIGN_IS_MISSING) {
+		for (size_t r = first; r < end; r++)
+			xk[r - first] *= column_is_missing(c, r);
+	} else
+		for (size_t r0 = first; r0 < end; r0 += SUB) {
+			size_t m = end - r0 < SUB ? end - r0 : SUB;
+			double x[SUB];
+
+			if (number_block(c, r0, m, fa->filled, fa->fill, x))
+				for (size_t j = 0; j < m; j++)
+					if (!isfinite(x[j]) && (*bad)++ == 0)
+						*first_bad = r0 + j;
+			if (fa->transform)
+				for (size_t j = 0; j < m; j++) {
+					if (!isfinite(x[j]))
+						continue;
+					if (fa->transform == DESIGN_LOG ? !(x[j] > 0) : !(x[j] > -1)) {
+						snprintf(why, whylen, "%s(%s) at row %zu (counting from "
+						    "0): %g is outside its domain (%s)",
+						    transform_name[fa->transform], fa->column, r0 + j, x[j],
+						    fa->transform == DESIGN_LOG ? "log wants > 0: log1p "
+						    "takes 0" : "log1p wants > -1");
+						return DESIGN_BAD_DATA;
+					}
+					x[j] = fa->transform == DESIGN_LOG ? log(x[j]) : log1p(x[j]);
+				}
+			multiply_block(xk + (r0 - first), x, m);
+		}
+	return 0;
+}
+
+static int
+missing_values(const design_factor *fa, size_t bad, size_t first_bad, char *why,
+    size_t whylen)
+{
+	snprintf(why, whylen, "covariate '%s' has %zu missing, NaN or infinite values (the "
+	    "first at row %zu, counting from 0)", fa->column, bad, first_bad);
+	return DESIGN_MISSING;
+}
+
 /* Columns 1.. of X: the terms of rows [first, first + n). */
 static int
 terms_into(const design *d, const table *t, size_t first, size_t n, double *X, char *why,
@@ -347,78 +483,55 @@ terms_into(const design *d, const table *t, size_t first, size_t n, double *X, c
 	for (int k = 0; k < d->nterms; k++) {
 		const design_term *term = &d->terms[k];
 		double *xk = X + (size_t)(k + 1) * n; /* xk[r - first]: row r */
-		size_t end = first + n;
 
 		for (size_t r = 0; r < n; r++)
 			xk[r] = 1.0;
 		for (int f = 0; f < term->nfactors; f++) {
 			const design_factor *fa = &term->factors[f];
-			int ci = table_find(t, fa->column);
 			const column *c;
+			int32_t code;
 			size_t bad = 0, first_bad = 0;
+			int rc = factor_column(fa, t, &c, &code, why, whylen);
 
-			if (ci < 0) {
-				snprintf(why, whylen, "covariate '%s' of the model is not in the "
-				    "stream", fa->column);
-				return -1;
-			}
-			c = &t->cols[ci];
-			if (fa->level) {
-				int32_t code = -1;
-				const int32_t *v = c->data;
-
-				if (c->type != COL_CAT) {
-					snprintf(why, whylen, "covariate '%s' was categorical when "
-					    "the model was fitted, but is %s here", fa->column,
-					    coltype_name(c->type));
-					return -1;
-				}
-				for (int l = 0; l < c->nlevels; l++)
-					if (strcmp(c->levels[l], fa->level) == 0)
-						code = l;
-				for (size_t r = first; r < end; r++) {
-					if (v[r] < 0 && !fa->filled && bad++ == 0)
-						first_bad = r;
-					xk[r - first] *= v[r] == code;
-				}
-			} else if (fa->transform == DESIGN_IS_MISSING) {
-				for (size_t r = first; r < end; r++)
-					xk[r - first] *= column_is_missing(c, r);
-			} else {
-				if (c->type == COL_CAT) {
-					snprintf(why, whylen, "covariate '%s' is categorical here, "
-					    "but the model treats it as a number", fa->column);
-					return -1;
-				}
-				for (size_t r = first; r < end; r++) {
-					double x = column_f64(c, r);
-
-					if (fa->filled && isnan(x))
-						x = fa->fill;
-					if (!isfinite(x) && bad++ == 0)
-						first_bad = r;
-					if (fa->transform && isfinite(x)) {
-						if (fa->transform == DESIGN_LOG ? !(x > 0) : !(x > -1)) {
-							snprintf(why, whylen, "%s(%s) at row %zu (counting from "
-							    "0): %g is outside its domain (%s)",
-							    transform_name[fa->transform], fa->column, r, x,
-							    fa->transform == DESIGN_LOG ? "log wants > 0: log1p "
-							    "takes 0" : "log1p wants > -1");
-							return DESIGN_BAD_DATA;
-						}
-						x = fa->transform == DESIGN_LOG ? log(x) : log1p(x);
-					}
-					xk[r - first] *= x;
-				}
-			}
-			if (bad) {
-				snprintf(why, whylen, "covariate '%s' has %zu missing, NaN or "
-				    "infinite values (the first at row %zu, counting from 0)", fa->column, bad,
-				    first_bad);
-				return DESIGN_MISSING;
-			}
+			if (rc == 0)
+				rc = factor_into(fa, c, code, first, n, xk, &bad, &first_bad, why,
+				    whylen);
+			if (rc != 0)
+				return rc;
+			if (bad)
+				return missing_values(fa, bad, first_bad, why, whylen);
 		}
 	}
+	return 0;
+}
+
+int
+design_check(const design *d, const table *t, size_t n, char *why, size_t whylen)
+{
+	enum { BLOCK = 4096 };
+	double scratch[BLOCK]; /* the products are not kept */
+
+	for (size_t r = 0; r < BLOCK; r++)
+		scratch[r] = 1;
+	for (int k = 0; k < d->nterms; k++)
+		for (int f = 0; f < d->terms[k].nfactors; f++) {
+			const design_factor *fa = &d->terms[k].factors[f];
+			const column *c;
+			int32_t code;
+			size_t bad = 0, first_bad = 0;
+			int rc = factor_column(fa, t, &c, &code, why, whylen);
+
+			for (size_t r = 0; rc == 0 && r < n; r += BLOCK) {
+				size_t count = n - r < BLOCK ? n - r : BLOCK;
+
+				rc = factor_into(fa, c, code, r, count, scratch, &bad, &first_bad, why,
+				    whylen);
+			}
+			if (rc != 0)
+				return rc;
+			if (bad)
+				return missing_values(fa, bad, first_bad, why, whylen);
+		}
 	return 0;
 }
 

@@ -105,6 +105,10 @@ int design_matrix(const design *d, const table *t, size_t n, double *X, char *wh
  * the count of missing values is the block's. */
 int design_matrix_rows(const design *d, const table *t, size_t first, size_t n, double *X,
     char *why, size_t whylen);
+/* The statuses and messages design_matrix() would give for rows [0, n) of
+ * t, without a matrix: for a reader that builds it a block at a time
+ * (design_matrix_rows), whose blocks' messages are their own. */
+int design_check(const design *d, const table *t, size_t n, char *why, size_t whylen);
 /* design_matrix() but for column 0, which is left as it is: for a reader
  * that never reads the intercept's 1s (logit's fits and psfit's checks),
  * so that its pages need never be touched (80 MB at ten million rows). */

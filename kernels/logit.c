@@ -178,7 +178,21 @@ typedef struct {
 	double *totals; /* out: [slots], the lanes added up */
 	double *chunk_totals; /* [chunks][slots], for more rows than CHUNK_ROWS */
 	int threads;
+	int failed;     /* out: d->rows failed in the last pass */
 } pass_state;
+
+/* Where a pass reads x_k of row i: at X[k * stride + i - first]. The data's
+ * n x p matrix (stride n, first 0), or a block of rows built by d->rows. */
+typedef struct {
+	const double *X;
+	size_t stride, first;
+} rows_view;
+
+static ALWAYS_INLINE const double *
+view_column(const rows_view *v, int k, size_t i0)
+{
+	return v->X + (size_t)k * v->stride + (i0 - v->first);
+}
 
 /* the sums of a pass for a model of p columns */
 #define SLOTS(p) ((p) + (p) * ((p) + 1) / 2 + 1)
@@ -201,18 +215,17 @@ enum { BLOCKS_AT_ONCE = 4 };
  * log-likelihood into the lanes ll (row i0 + j in lane j % LANES, the
  * blocks in order). */
 static ALWAYS_INLINE void
-pass_logistic(const pass_state *s, double *ll, int p, size_t i0, int rows, double *r,
-    double *w)
+pass_logistic(const pass_state *s, const rows_view *v, double *ll, int p, size_t i0,
+    int rows, double *r, double *w)
 {
 	const logit_data *d = s->d;
-	size_t n = d->n;
 	double eta[WIDE], mu[WIDE], m[WIDE], succ[WIDE];
 
 	logit_units(d, i0, rows, m, succ);
 	for (int j = 0; j < rows; j++)
 		eta[j] = s->beta[0];
 	for (int k = 1; k < p; k++) {
-		const double *xk = d->X + (size_t)k * n + i0;
+		const double *xk = view_column(v, k, i0);
 
 		for (int j = 0; j < rows; j++)
 			eta[j] += s->beta[k] * xk[j];
@@ -253,11 +266,9 @@ pass_logistic(const pass_state *s, double *ll, int p, size_t i0, int rows, doubl
  * tail, and with p and hessian constants where p is small (see
  * pass_rows). */
 static ALWAYS_INLINE void
-pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes,
+pass_sums(const rows_view *v, double (*acc)[LANES], int p, size_t i0, int lanes,
     const double *r, const double *w, int hessian)
 {
-	const logit_data *d = s->d;
-	size_t n = d->n;
 	double (*g)[LANES] = acc, (*h)[LANES] = acc + p;
 
 	/* column 0 is the intercept, 1 in every row: not read (a product
@@ -266,7 +277,7 @@ pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes
 		g[0][j] += r[j];
 	if (!hessian) {
 		for (int a = 1; a < p; a++) {
-			const double *xa = d->X + (size_t)a * n + i0;
+			const double *xa = view_column(v, a, i0);
 
 			for (int j = 0; j < lanes; j++)
 				g[a][j] += r[j] * xa[j];
@@ -276,7 +287,7 @@ pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes
 	for (int j = 0; j < lanes; j++)
 		h[0][j] += w[j];
 	for (int a = 1; a < p; a++) {
-		const double *xa = d->X + (size_t)a * n + i0;
+		const double *xa = view_column(v, a, i0);
 		double wa[LANES];
 
 		for (int j = 0; j < lanes; j++) {
@@ -286,7 +297,7 @@ pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes
 		for (int j = 0; j < lanes; j++)
 			h[tri(a, 0)][j] += wa[j];
 		for (int b = 1; b <= a; b++) {
-			const double *xb = d->X + (size_t)b * n + i0;
+			const double *xb = view_column(v, b, i0);
 			double *hab = h[tri(a, b)];
 
 			for (int j = 0; j < lanes; j++)
@@ -298,39 +309,70 @@ pass_sums(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int lanes
 /* Rows [i0, i0 + rows) of a pass, rows <= WIDE: inlined with rows = WIDE
  * for the body and with the remainder for the tail. */
 static ALWAYS_INLINE void
-pass_wide(const pass_state *s, double (*acc)[LANES], int p, size_t i0, int rows, int hessian)
+pass_wide(const pass_state *s, const rows_view *v, double (*acc)[LANES], int p, size_t i0,
+    int rows, int hessian)
 {
 	double r[WIDE], w[WIDE];
 	int b = 0;
 
-	pass_logistic(s, acc[p + p * (p + 1) / 2], p, i0, rows, r, w);
+	pass_logistic(s, v, acc[p + p * (p + 1) / 2], p, i0, rows, r, w);
 	for (; (b + 1) * LANES <= rows; b++)
-		pass_sums(s, acc, p, i0 + (size_t)b * LANES, LANES, r + b * LANES,
+		pass_sums(v, acc, p, i0 + (size_t)b * LANES, LANES, r + b * LANES,
 		    w + b * LANES, hessian);
 	if (b * LANES < rows)
-		pass_sums(s, acc, p, i0 + (size_t)b * LANES, rows - b * LANES, r + b * LANES,
+		pass_sums(v, acc, p, i0 + (size_t)b * LANES, rows - b * LANES, r + b * LANES,
 		    w + b * LANES, hessian);
 }
 
-/* Rows [from, to) into acc ([slots][LANES], zeroed here), then the lanes
- * added up into totals in lane order: the same bits on every vector width. */
+/* Rows [from, to) of view v into acc, WIDE at a time */
 static ALWAYS_INLINE void
+pass_span(const pass_state *s, const rows_view *v, double (*acc)[LANES], int p, size_t from,
+    size_t to, int hessian)
+{
+	size_t i0 = from;
+
+	for (; i0 + WIDE <= to; i0 += WIDE)
+		pass_wide(s, v, acc, p, i0, WIDE, hessian);
+	if (i0 < to)
+		pass_wide(s, v, acc, p, i0, (int)(to - i0), hessian);
+}
+
+/* Rows [from, to) into acc ([slots][LANES], zeroed here), then the lanes
+ * added up into totals in lane order: the same bits on every vector width.
+ * Rows built by d->rows come a block at a time, each block a multiple of
+ * WIDE rows but the last, so their sums are those of reading X. Returns 0,
+ * or -1 when d->rows failed. */
+static ALWAYS_INLINE int
 pass_all(const pass_state *s, double (*acc)[LANES], int p, size_t from, size_t to,
     double *totals, int hessian)
 {
-	size_t i0 = from;
-	int slots = SLOTS(p);
+	int slots = SLOTS(p), rc = 0;
 
+	_Static_assert(LOGIT_BLOCK_ROWS % WIDE == 0, "a block is whole groups of WIDE rows");
 	memset(acc, 0, (size_t)slots * sizeof acc[0]);
-	for (; i0 + WIDE <= to; i0 += WIDE)
-		pass_wide(s, acc, p, i0, WIDE, hessian);
-	if (i0 < to)
-		pass_wide(s, acc, p, i0, (int)(to - i0), hessian);
+	if (s->d->X) {
+		rows_view v = { s->d->X, s->d->n, 0 };
+
+		pass_span(s, &v, acc, p, from, to, hessian);
+	} else {
+		double *block = xreallocarray(NULL, LOGIT_BLOCK_ROWS, (size_t)p * sizeof *block);
+
+		for (size_t b = from; b < to && rc == 0; b += LOGIT_BLOCK_ROWS) {
+			size_t count = to - b < LOGIT_BLOCK_ROWS ? to - b : LOGIT_BLOCK_ROWS;
+			rows_view v = { block, count, b };
+
+			rc = s->d->rows(s->d->rows_ctx, b, count, block);
+			if (rc == 0)
+				pass_span(s, &v, acc, p, b, b + count, hessian);
+		}
+		free(block);
+	}
 	for (int k = 0; k < slots; k++) {
 		totals[k] = 0;
 		for (int j = 0; j < LANES; j++)
 			totals[k] += acc[k][j];
 	}
+	return rc != 0 ? -1 : 0;
 }
 
 /* The sums must stay in registers, which the compiler allows only when
@@ -344,17 +386,17 @@ pass_all(const pass_state *s, double (*acc)[LANES], int p, size_t from, size_t t
 #define STACK_SLOTS SLOTS(24)
 
 #define PASS_ROWS_FOR(P) \
-	VECTOR_CLONES static void \
+	VECTOR_CLONES static int \
 	pass_rows_##P(const pass_state *s, size_t from, size_t to, double *totals) \
 	{ \
 		double acc[SLOTS(P)][LANES]; \
-		pass_all(s, acc, P, from, to, totals, 1); \
+		return pass_all(s, acc, P, from, to, totals, 1); \
 	} \
-	VECTOR_CLONES static void \
+	VECTOR_CLONES static int \
 	gradient_rows_##P(const pass_state *s, size_t from, size_t to, double *totals) \
 	{ \
 		double acc[SLOTS(P)][LANES]; \
-		pass_all(s, acc, P, from, to, totals, 0); \
+		return pass_all(s, acc, P, from, to, totals, 0); \
 	}
 PASS_ROWS_FOR(1)
 PASS_ROWS_FOR(2)
@@ -367,33 +409,32 @@ PASS_ROWS_FOR(8)
 PASS_ROWS_FOR(9)
 PASS_ROWS_FOR(10)
 
-VECTOR_CLONES static void
+VECTOR_CLONES static int
 pass_rows_any(const pass_state *s, size_t from, size_t to, double *totals)
 {
 	double stack[STACK_SLOTS][LANES];
 
 	if (s->slots <= STACK_SLOTS)
-		pass_all(s, stack, s->d->p, from, to, totals, !s->gradient_only);
-	else
-		pass_all(s, (double (*)[LANES])s->lanes, s->d->p, from, to, totals,
-		    !s->gradient_only);
+		return pass_all(s, stack, s->d->p, from, to, totals, !s->gradient_only);
+	return pass_all(s, (double (*)[LANES])s->lanes, s->d->p, from, to, totals,
+	    !s->gradient_only);
 }
 
-static void
+/* 0, or -1 when d->rows failed */
+static int
 pass_range(const pass_state *s, size_t from, size_t to, double *totals)
 {
-	static void (*const small[SMALL_P + 1])(const pass_state *, size_t, size_t,
+	static int (*const small[SMALL_P + 1])(const pass_state *, size_t, size_t,
 	    double *) = { NULL, pass_rows_1, pass_rows_2, pass_rows_3, pass_rows_4,
 		pass_rows_5, pass_rows_6, pass_rows_7, pass_rows_8, pass_rows_9, pass_rows_10 };
-	static void (*const gradient[SMALL_P + 1])(const pass_state *, size_t, size_t,
+	static int (*const gradient[SMALL_P + 1])(const pass_state *, size_t, size_t,
 	    double *) = { NULL, gradient_rows_1, gradient_rows_2, gradient_rows_3,
 		gradient_rows_4, gradient_rows_5, gradient_rows_6, gradient_rows_7,
 		gradient_rows_8, gradient_rows_9, gradient_rows_10 };
 
 	if (s->d->p <= SMALL_P)
-		(s->gradient_only ? gradient : small)[s->d->p](s, from, to, totals);
-	else
-		pass_rows_any(s, from, to, totals);
+		return (s->gradient_only ? gradient : small)[s->d->p](s, from, to, totals);
+	return pass_rows_any(s, from, to, totals);
 }
 
 /* Rows past CHUNK_ROWS are summed a chunk of that many at a time, each
@@ -406,6 +447,7 @@ pass_range(const pass_state *s, size_t from, size_t to, double *totals)
 typedef struct {
 	const pass_state *s;
 	size_t first, step;
+	int failed; /* out: d->rows failed on one of its chunks */
 } chunk_share;
 
 static size_t
@@ -417,18 +459,19 @@ chunk_count(size_t n)
 static void *
 pass_chunks(void *arg)
 {
-	const chunk_share *c = arg;
+	chunk_share *c = arg;
 	const pass_state *s = c->s;
 	size_t n = s->d->n;
 
-	for (size_t k = c->first; k < chunk_count(n); k += c->step)
-		pass_range(s, k * CHUNK_ROWS, n - k * CHUNK_ROWS < CHUNK_ROWS ? n :
-		    (k + 1) * CHUNK_ROWS, s->chunk_totals + k * (size_t)s->slots);
+	for (size_t k = c->first; k < chunk_count(n) && !c->failed; k += c->step)
+		c->failed = pass_range(s, k * CHUNK_ROWS, n - k * CHUNK_ROWS < CHUNK_ROWS ? n :
+		    (k + 1) * CHUNK_ROWS, s->chunk_totals + k * (size_t)s->slots) != 0;
 	return NULL;
 }
 
+/* The pass's sums into s->totals; s->failed when d->rows failed */
 static void
-pass_rows(const pass_state *s)
+pass_rows(pass_state *s)
 {
 	size_t chunks = chunk_count(s->d->n), slots = (size_t)s->slots;
 	int threads = s->threads < 1 ? 1 : s->threads;
@@ -437,8 +480,9 @@ pass_rows(const pass_state *s)
 	chunk_share share[MAX_THREADS];
 	int started = 0;
 
+	s->failed = 0;
 	if (chunks == 1) {
-		pass_range(s, 0, s->d->n, s->totals);
+		s->failed = pass_range(s, 0, s->d->n, s->totals) != 0;
 		return;
 	}
 	if (threads > MAX_THREADS)
@@ -448,7 +492,7 @@ pass_rows(const pass_state *s)
 	if (s->slots > STACK_SLOTS) /* their sums are in s->lanes: one array */
 		threads = 1;
 	for (int t = 0; t < threads; t++)
-		share[t] = (chunk_share){ s, (size_t)t, (size_t)threads };
+		share[t] = (chunk_share){ s, (size_t)t, (size_t)threads, 0 };
 	/* a thread that cannot be made leaves its chunks to this one */
 	for (int t = 1; t < threads; t++) {
 		if (pthread_create(&tid[t], NULL, pass_chunks, &share[t]) != 0)
@@ -460,6 +504,8 @@ pass_rows(const pass_state *s)
 	pass_chunks(&share[0]);
 	for (int t = 1; t <= started; t++)
 		pthread_join(tid[t], NULL);
+	for (int t = 0; t < threads; t++)
+		s->failed |= share[t].failed;
 	for (size_t k = 0; k < slots; k++) {
 		s->totals[k] = s->chunk_totals[k];
 		for (size_t c = 1; c < chunks; c++)
@@ -471,7 +517,8 @@ pass_rows(const pass_state *s)
  * Hessian H of the log-likelihood (no penalty; H NULL: the gradient alone,
  * a cheaper pass), the fitted probabilities (into s->mu_out when set; read
  * from s->mu_in when mu_given), and the log-likelihood when want_ll (else
- * 0). s holds the fit's data and workspace. */
+ * 0). s holds the fit's data and workspace; s->failed when d->rows failed
+ * (the sums are then not the rows'). */
 static double
 newton_pass(pass_state *s, const double *beta, int mu_given, double *g, double *H)
 {
@@ -567,6 +614,63 @@ next_step_below(double step, double last, int chords, double limit)
 	return 2 * step * step < limit * last;
 }
 
+/* Rows [i0, i0 + rows) of view v, rows <= WIDE (several of exp's chains
+ * at once, as in a pass). */
+static ALWAYS_INLINE void
+predict_block(const rows_view *v, int p, const double *beta, double *ps, size_t i0,
+    int rows)
+{
+	double eta[WIDE], w[WIDE];
+
+	for (int j = 0; j < rows; j++)
+		eta[j] = beta[0];
+	for (int k = 1; k < p; k++) {
+		const double *xk = view_column(v, k, i0);
+
+		for (int j = 0; j < rows; j++)
+			eta[j] += beta[k] * xk[j];
+	}
+	for (int j = 0; j < rows; j++)
+		logistic_lane(eta[j], &ps[i0 + j], &w[j]);
+}
+
+VECTOR_CLONES static void
+predict_span(const rows_view *v, int p, const double *beta, double *ps, size_t from,
+    size_t to)
+{
+	size_t i0 = from;
+
+	for (; i0 + WIDE <= to; i0 += WIDE)
+		predict_block(v, p, beta, ps, i0, WIDE);
+	if (i0 < to)
+		predict_block(v, p, beta, ps, i0, (int)(to - i0));
+}
+
+/* logit_predict() of d's rows, from X or built a block at a time; 0, or -1
+ * when d->rows failed */
+static int
+predict_rows(const logit_data *d, const double *beta, double *ps)
+{
+	double *block;
+	int rc = 0;
+
+	if (d->X) {
+		logit_predict(d->X, d->n, d->p, beta, ps);
+		return 0;
+	}
+	block = xreallocarray(NULL, LOGIT_BLOCK_ROWS, (size_t)d->p * sizeof *block);
+	for (size_t b = 0; b < d->n && rc == 0; b += LOGIT_BLOCK_ROWS) {
+		size_t count = d->n - b < LOGIT_BLOCK_ROWS ? d->n - b : LOGIT_BLOCK_ROWS;
+		rows_view v = { block, count, b };
+
+		rc = d->rows(d->rows_ctx, b, count, block);
+		if (rc == 0)
+			predict_span(&v, d->p, beta, ps, b, b + count);
+	}
+	free(block);
+	return rc != 0 ? -1 : 0;
+}
+
 logit_status
 logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, double *mu)
 {
@@ -608,6 +712,11 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	for (double last_step = INFINITY;;) {
 		double scale = 1, step_max = 0, ll_t = ll, obj_t = obj;
 		double *swap;
+
+		if (ps.failed) { /* the last pass's sums are not the rows' */
+			status = LOGIT_ROWS_FAILED;
+			break;
+		}
 
 		memcpy(Ht, H, pp * sizeof *Ht);
 		memcpy(step, g, (size_t)p * sizeof *step);
@@ -660,7 +769,7 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 				trial[k] = fit->beta[k] + scale * step[k];
 			ll_t = newton_pass(&ps, trial, 0, gt, keep_hessian ? NULL : Ht);
 			obj_t = ll_t - penalty(trial, p, lambda);
-			if (o->plain_newton || obj_t >= obj - 1e-12 * fabs(obj))
+			if (ps.failed || o->plain_newton || obj_t >= obj - 1e-12 * fabs(obj))
 				break;
 			scale /= 2;
 		}
@@ -673,15 +782,15 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 		mu_at_beta = ps.mu_out != NULL;
 		penalise(g, keep_hessian ? NULL : H, fit->beta, p, lambda);
 	}
-	fit->converged = status == LOGIT_OK;
 	if (status == LOGIT_OK && !mu_at_beta) {
 		if (fit->iterations == 0)
 			memcpy(mu, o->start_mu, d->n * sizeof *mu);
-		else /* the same values as a pass's (predict_block) */
-			logit_predict(d->X, d->n, p, fit->beta, mu);
+		else if (predict_rows(d, fit->beta, mu) != 0) /* as a pass makes them */
+			status = LOGIT_ROWS_FAILED;
 	}
+	fit->converged = status == LOGIT_OK;
 	fit->loglik = o->plain_newton ? NAN : ll;
-	if (status != LOGIT_SINGULAR) {
+	if (status != LOGIT_SINGULAR && status != LOGIT_ROWS_FAILED) {
 		/* standard errors from the (penalised) Hessian at beta, or a
 		 * plain fit's last one (see logit.h) */
 		double *inv = xcalloc(pp, sizeof *inv);
@@ -705,47 +814,30 @@ logit_fit_newton(const logit_data *d, const logit_opts *o, logit_fit *fit, doubl
 	return status;
 }
 
-/* Rows [i0, i0 + rows), rows <= WIDE (several of exp's chains at once, as
- * in a pass). */
-static ALWAYS_INLINE void
-predict_block(const double *X, size_t n, int p, const double *beta, double *ps,
-    size_t i0, int rows)
-{
-	double eta[WIDE], w[WIDE];
-
-	for (int j = 0; j < rows; j++)
-		eta[j] = beta[0];
-	for (int k = 1; k < p; k++)
-		for (int j = 0; j < rows; j++)
-			eta[j] += beta[k] * X[(size_t)k * n + i0 + j];
-	for (int j = 0; j < rows; j++)
-		logistic_lane(eta[j], &ps[i0 + j], &w[j]);
-}
-
-void
+int
 logit_hessian(const logit_data *d, const double *mu, double *H)
 {
 	int p = d->p;
 	double *g = xcalloc((size_t)p, sizeof *g), *beta = xcalloc((size_t)p, sizeof *beta);
 	pass_state ps = pass_state_new(d, 1);
+	int failed;
 
 	ps.mu_in = mu;
 	/* with the probabilities given, beta only makes the unused eta */
 	newton_pass(&ps, beta, 1, g, H);
+	failed = ps.failed;
 	penalise(g, H, beta, p, 0);
 	free(g), free(beta);
 	pass_state_free(&ps);
+	return failed ? -1 : 0;
 }
 
-VECTOR_CLONES void
+void
 logit_predict(const double *X, size_t n, int p, const double *beta, double *ps)
 {
-	size_t i0 = 0;
+	rows_view v = { X, n, 0 };
 
-	for (; i0 + WIDE <= n; i0 += WIDE)
-		predict_block(X, n, p, beta, ps, i0, WIDE);
-	if (i0 < n)
-		predict_block(X, n, p, beta, ps, i0, (int)(n - i0));
+	predict_span(&v, p, beta, ps, 0, n);
 }
 
 double

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rowblock.h"
+
 typedef struct {
 	double C;      /* 0: unpenalised */
 	int max_iter;  /* default 100 */
@@ -55,16 +57,25 @@ typedef struct {
 
 /* n rows of covariates, column-major: x_k of row i at X[k * n + i], column
  * 0 the intercept (all 1), which nothing here reads (a product with 1 is
- * the other factor), so it may be left unwritten. Each row is one unit,
- * treated when y[i] is 1 (trials NULL), or trials[i] units of which
- * succ[i] are treated. */
+ * the other factor), so it may be left unwritten. Or, with X NULL, built
+ * by rows(rows_ctx, ...) a block of LOGIT_BLOCK_ROWS rows at a time in
+ * every pass (rowblock.h; from the pass's threads at once): the same bits
+ * as from X, with no n x p matrix (a fit of a hundred million rows of
+ * six terms: 4.8 GB less). Each row is one unit, treated when y[i] is 1
+ * (trials NULL), or trials[i] units of which succ[i] are treated. */
 typedef struct {
 	const double *X;
+	row_block_fn rows;
+	void *rows_ctx;
 	size_t n;
 	int p;
 	const uint8_t *y;
 	const double *trials, *succ;
 } logit_data;
+
+/* A multiple of the rows a pass takes at once, so that a pass sums a
+ * block's rows as it sums X's */
+#define LOGIT_BLOCK_ROWS ((size_t)2048)
 
 /* The units and treated units of rows [i0, i0 + count): the one place that
  * reads "one unit each" or "trials and successes". Inlined into the lane
@@ -96,6 +107,7 @@ typedef enum {
 	LOGIT_OK,
 	LOGIT_NOT_CONVERGED, /* max_iter reached */
 	LOGIT_SINGULAR,      /* the Hessian is not positive definite */
+	LOGIT_ROWS_FAILED,   /* rows() failed (its context says why) */
 } logit_status;
 
 void logit_opts_default(logit_opts *o);
@@ -109,8 +121,8 @@ void logit_fit_free(logit_fit *fit);
 void logit_predict(const double *X, size_t n, int p, const double *beta, double *ps);
 /* The information matrix (minus the log-likelihood's Hessian: p x p, both
  * triangles, unpenalised) where the fitted probabilities are mu, as a
- * fit's pass sums it. */
-void logit_hessian(const logit_data *d, const double *mu, double *H);
+ * fit's pass sums it. Returns 0, or -1 when rows() failed. */
+int logit_hessian(const logit_data *d, const double *mu, double *H);
 /* Area under the ROC curve of score (not NaN) for y (0 or not: ties count
  * one half); NaN when a group is empty. */
 double auc(const double *score, const uint8_t *y, size_t n);

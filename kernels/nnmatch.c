@@ -869,7 +869,7 @@ information_block(const double *restrict Xb, size_t count, int p, const double *
 
 int
 nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
-    nnmatch_rows_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
+    row_block_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
     double *adjustment)
 {
 	enum { BLOCK = 512 };

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rowblock.h"
+
 typedef enum { TIES_ALL, TIES_FIRST, TIES_MATCHIT } ties_rule;
 
 typedef struct {
@@ -112,9 +114,8 @@ int nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, doub
  * no n x p matrix is needed. Returns 0
  * with *adjustment; -1 when I is singular, a group has fewer than l units
  * or p is past 64; -2 when rows() failed (its context says why). */
-typedef int (*nnmatch_rows_fn)(void *ctx, size_t first, size_t count, double *X);
 int nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
-    nnmatch_rows_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
+    row_block_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
     double *adjustment);
 
 /* k = 1 with replacement and every tie used: the match set of a treated

@@ -18,11 +18,12 @@ typedef struct {
 	double in, in_treated, lo[2], hi[2];
 } sep_stats;
 
-/* x = 1 where the column (dummies NULL) is nonzero, or where every dummy
+/* The checks' columns hold rows [from, to): row i at column[i - from].
+ * x = 1 where the column (dummies NULL) is nonzero, or where every dummy
  * is 0 */
 static ALWAYS_INLINE void
 count_block(const logit_data *ld, const double *column, const double *const *dummies,
-    int ndummies, size_t i0, int lanes, double *in, double *in1)
+    int ndummies, size_t from, size_t i0, int lanes, double *in, double *in1)
 {
 	double units[LANES], treated[LANES], on[LANES];
 
@@ -32,28 +33,29 @@ count_block(const logit_data *ld, const double *column, const double *const *dum
 			on[j] = 1;
 		for (int k = 0; k < ndummies; k++)
 			for (int j = 0; j < lanes; j++)
-				on[j] = dummies[k][i0 + j] != 0 ? 0 : on[j];
+				on[j] = dummies[k][i0 - from + j] != 0 ? 0 : on[j];
 	} else
 		for (int j = 0; j < lanes; j++)
-			on[j] = column[i0 + j] != 0;
+			on[j] = column[i0 - from + j] != 0;
 	for (int j = 0; j < lanes; j++) {
 		in[j] += on[j] * units[j];
 		in1[j] += on[j] * treated[j];
 	}
 }
 
+/* Adds rows [from, to)'s units and treated units into out (whole numbers:
+ * the same sums however the rows are split) */
 VECTOR_CLONES static void
 sep_counts(const logit_data *ld, const double *column, const double *const *dummies,
-    int ndummies, sep_stats *out)
+    int ndummies, size_t from, size_t to, sep_stats *out)
 {
-	size_t n = ld->n, i0 = 0;
+	size_t i0 = from;
 	double in[LANES] = { 0 }, in1[LANES] = { 0 };
 
-	for (; i0 + LANES <= n; i0 += LANES)
-		count_block(ld, column, dummies, ndummies, i0, LANES, in, in1);
-	if (i0 < n)
-		count_block(ld, column, dummies, ndummies, i0, (int)(n - i0), in, in1);
-	out->in = out->in_treated = 0;
+	for (; i0 + LANES <= to; i0 += LANES)
+		count_block(ld, column, dummies, ndummies, from, i0, LANES, in, in1);
+	if (i0 < to)
+		count_block(ld, column, dummies, ndummies, from, i0, (int)(to - i0), in, in1);
 	for (int j = 0; j < LANES; j++) {
 		out->in += in[j];
 		out->in_treated += in1[j];
@@ -61,7 +63,7 @@ sep_counts(const logit_data *ld, const double *column, const double *const *dumm
 }
 
 static ALWAYS_INLINE void
-range_block(const logit_data *ld, const double *x, size_t i0, int lanes,
+range_block(const logit_data *ld, const double *x, size_t from, size_t i0, int lanes,
     double (*lo)[LANES], double (*hi)[LANES])
 {
 	double units[LANES], treated[LANES];
@@ -69,40 +71,38 @@ range_block(const logit_data *ld, const double *x, size_t i0, int lanes,
 	logit_units(ld, i0, lanes, units, treated);
 	for (int j = 0; j < lanes; j++) {
 		/* a unit outside the group counts as +-inf */
-		double x1 = treated[j] > 0 ? x[i0 + j] : INFINITY;
-		double x0 = units[j] > treated[j] ? x[i0 + j] : INFINITY;
+		double x1 = treated[j] > 0 ? x[i0 - from + j] : INFINITY;
+		double x0 = units[j] > treated[j] ? x[i0 - from + j] : INFINITY;
 
 		lo[1][j] = x1 < lo[1][j] ? x1 : lo[1][j];
 		lo[0][j] = x0 < lo[0][j] ? x0 : lo[0][j];
-		x1 = treated[j] > 0 ? x[i0 + j] : -INFINITY;
-		x0 = units[j] > treated[j] ? x[i0 + j] : -INFINITY;
+		x1 = treated[j] > 0 ? x[i0 - from + j] : -INFINITY;
+		x0 = units[j] > treated[j] ? x[i0 - from + j] : -INFINITY;
 		hi[1][j] = x1 > hi[1][j] ? x1 : hi[1][j];
 		hi[0][j] = x0 > hi[0][j] ? x0 : hi[0][j];
 	}
 }
 
+/* Widens out's ranges by rows [from, to) */
 VECTOR_CLONES static void
-sep_ranges(const logit_data *ld, const double *x, sep_stats *out)
+sep_ranges(const logit_data *ld, const double *x, size_t from, size_t to, sep_stats *out)
 {
-	size_t n = ld->n, i0 = 0;
+	size_t i0 = from;
 	double lo[2][LANES], hi[2][LANES];
 
 	for (int j = 0; j < LANES; j++) {
 		lo[0][j] = lo[1][j] = INFINITY;
 		hi[0][j] = hi[1][j] = -INFINITY;
 	}
-	for (; i0 + LANES <= n; i0 += LANES)
-		range_block(ld, x, i0, LANES, lo, hi);
-	if (i0 < n)
-		range_block(ld, x, i0, (int)(n - i0), lo, hi);
-	for (int g = 0; g < 2; g++) {
-		out->lo[g] = INFINITY;
-		out->hi[g] = -INFINITY;
+	for (; i0 + LANES <= to; i0 += LANES)
+		range_block(ld, x, from, i0, LANES, lo, hi);
+	if (i0 < to)
+		range_block(ld, x, from, i0, (int)(to - i0), lo, hi);
+	for (int g = 0; g < 2; g++)
 		for (int j = 0; j < LANES; j++) {
 			out->lo[g] = lo[g][j] < out->lo[g] ? lo[g][j] : out->lo[g];
 			out->hi[g] = hi[g][j] > out->hi[g] ? hi[g][j] : out->hi[g];
 		}
-	}
 }
 
 /* A level term: one factor, "column == level". */
@@ -150,62 +150,116 @@ check_at(const design *d, int c, sep_check *out)
 	return -1;
 }
 
-int
-psfit_separation(const design *d, const logit_data *ld, char *why, size_t whylen)
+/* Adds rows [from, to) to the checks' stats, their terms' columns in X
+ * (row i of term k at X[(k + 1) * stride + i - from]) */
+static void
+checks_add(const design *d, const logit_data *ld, const sep_check *ck, int nchecks,
+    const double *X, size_t stride, size_t from, size_t to, const double **dummies,
+    sep_stats *st)
 {
-	size_t n = ld->n;
-	const double **dummies = xcalloc((size_t)d->nterms + 1, sizeof *dummies);
-	sep_check ck;
-	int rc = 0;
-
-	for (int c = 0; rc == 0 && check_at(d, c, &ck) == 0; c++) {
-		const design_term *term = &d->terms[ck.term];
-		const double *x = ld->X + (size_t)(ck.term + 1) * n;
-		sep_stats st;
+	for (int c = 0; c < nchecks; c++) {
+		const double *x = X + (size_t)(ck[c].term + 1) * stride;
 		int ndummies = 0;
 
-		switch (ck.kind) {
+		switch (ck[c].kind) {
 		case CHECK_LEVEL:
-			sep_counts(ld, x, NULL, 0, &st);
-			if (st.in == 0) {
-				snprintf(why, whylen, "no unit has %s = %s: drop the level "
-				    "or the covariate", term->factors[0].column,
-				    term->factors[0].level);
-				rc = -1;
-			} else if (st.in_treated == 0 || st.in_treated == st.in) {
-				snprintf(why, whylen, "perfect separation: all %.0f units with "
-				    "%s = %s are %s, so their propensity is %d; drop or merge "
-				    "that level, or remove those units upstream", st.in,
-				    term->factors[0].column, term->factors[0].level,
-				    st.in_treated ? "treated" : "controls", st.in_treated ? 1 : 0);
-				rc = -1;
-			}
+			sep_counts(ld, x, NULL, 0, from, to, &st[c]);
 			break;
 		case CHECK_NUMBER:
-			sep_ranges(ld, x, &st);
-			if (st.hi[0] < st.lo[1] || st.hi[1] < st.lo[0]) {
-				snprintf(why, whylen, "perfect separation: %s splits the groups "
-				    "(every treated unit has a %s %s than every control); the "
-				    "propensities would be 0 and 1", term->name,
-				    st.hi[0] < st.lo[1] ? "higher" : "lower", term->name);
-				rc = -1;
-			}
+			sep_ranges(ld, x, from, to, &st[c]);
 			break;
 		case CHECK_REFERENCE: /* rows where all of its dummies are 0 */
-			for (int j = ck.term; j < d->nterms; j++)
-				if (same_column(d, ck.term, j))
-					dummies[ndummies++] = ld->X + (size_t)(j + 1) * n;
-			sep_counts(ld, NULL, dummies, ndummies, &st);
-			if (st.in > 0 && (st.in_treated == 0 || st.in_treated == st.in)) {
-				snprintf(why, whylen, "perfect separation: all %.0f units in the "
-				    "reference level of %s are %s; drop or merge that level, or "
-				    "remove those units upstream", st.in, term->factors[0].column,
-				    st.in_treated ? "treated" : "controls");
-				rc = -1;
-			}
+			for (int j = ck[c].term; j < d->nterms; j++)
+				if (same_column(d, ck[c].term, j))
+					dummies[ndummies++] = X + (size_t)(j + 1) * stride;
+			sep_counts(ld, NULL, dummies, ndummies, from, to, &st[c]);
 			break;
 		}
 	}
+}
+
+/* Check ck's verdict on its stats: 0, or -1 with why */
+static int
+check_verdict(const design *d, const sep_check *ck, const sep_stats *st, char *why,
+    size_t whylen)
+{
+	const design_term *term = &d->terms[ck->term];
+
+	switch (ck->kind) {
+	case CHECK_LEVEL:
+		if (st->in == 0) {
+			snprintf(why, whylen, "no unit has %s = %s: drop the level or the "
+			    "covariate", term->factors[0].column, term->factors[0].level);
+			return -1;
+		}
+		if (st->in_treated == 0 || st->in_treated == st->in) {
+			snprintf(why, whylen, "perfect separation: all %.0f units with %s = %s "
+			    "are %s, so their propensity is %d; drop or merge that level, or "
+			    "remove those units upstream", st->in, term->factors[0].column,
+			    term->factors[0].level, st->in_treated ? "treated" : "controls",
+			    st->in_treated ? 1 : 0);
+			return -1;
+		}
+		break;
+	case CHECK_NUMBER:
+		if (st->hi[0] < st->lo[1] || st->hi[1] < st->lo[0]) {
+			snprintf(why, whylen, "perfect separation: %s splits the groups (every "
+			    "treated unit has a %s %s than every control); the propensities "
+			    "would be 0 and 1", term->name, st->hi[0] < st->lo[1] ? "higher" :
+			    "lower", term->name);
+			return -1;
+		}
+		break;
+	case CHECK_REFERENCE:
+		if (st->in > 0 && (st->in_treated == 0 || st->in_treated == st->in)) {
+			snprintf(why, whylen, "perfect separation: all %.0f units in the "
+			    "reference level of %s are %s; drop or merge that level, or remove "
+			    "those units upstream", st->in, term->factors[0].column,
+			    st->in_treated ? "treated" : "controls");
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}
+
+int
+psfit_separation(const design *d, const logit_data *ld, char *why, size_t whylen)
+{
+	int nchecks = 0, rc = 0;
+	sep_check *ck;
+	sep_stats *st;
+	const double **dummies = xcalloc((size_t)d->nterms + 1, sizeof *dummies);
+
+	while (check_at(d, nchecks, &(sep_check){ 0 }) == 0)
+		nchecks++;
+	ck = xcalloc((size_t)nchecks + 1, sizeof *ck);
+	st = xcalloc((size_t)nchecks + 1, sizeof *st);
+	for (int c = 0; c < nchecks; c++) {
+		check_at(d, c, &ck[c]);
+		st[c] = (sep_stats){ 0, 0, { INFINITY, INFINITY }, { -INFINITY, -INFINITY } };
+	}
+	if (ld->X)
+		checks_add(d, ld, ck, nchecks, ld->X, ld->n, 0, ld->n, dummies, st);
+	else {
+		/* the rows a block at a time, as the fit's passes take them */
+		double *block = xreallocarray(NULL, LOGIT_BLOCK_ROWS, (size_t)ld->p * sizeof *block);
+
+		for (size_t b = 0; b < ld->n && rc == 0; b += LOGIT_BLOCK_ROWS) {
+			size_t count = ld->n - b < LOGIT_BLOCK_ROWS ? ld->n - b : LOGIT_BLOCK_ROWS;
+
+			if (ld->rows(ld->rows_ctx, b, count, block) != 0) {
+				snprintf(why, whylen, "the model's covariates could not be built");
+				rc = PSFIT_ROWS_FAILED;
+			} else
+				checks_add(d, ld, ck, nchecks, block, count, b, b + count, dummies, st);
+		}
+		free(block);
+	}
+	for (int c = 0; rc == 0 && c < nchecks; c++)
+		rc = check_verdict(d, &ck[c], &st[c], why, whylen);
+	free(ck);
+	free(st);
 	free(dummies);
 	return rc;
 }
@@ -261,7 +315,7 @@ psfit_witnesses_find(psfit_witnesses *w, const design *d, const logit_data *ld)
 	while (check_at(d, checks, &ck) == 0)
 		checks++;
 	memset(w, 0, sizeof *w);
-	if (checks > PSFIT_MAX_CHECKS)
+	if (checks > PSFIT_MAX_CHECKS || ld->X == NULL)
 		return;
 	w->usable = 1;
 	w->all = checks == 64 ? ~(uint64_t)0 : ((uint64_t)1 << checks) - 1;
@@ -344,12 +398,17 @@ psfit_fit_witnessed(const design *d, const logit_data *ld, const logit_opts *o,
 	logit_status st;
 	char suspects[256];
 	double extreme = 0;
+	int rc;
 
-	if (!witnessed(w, ld) && psfit_separation(d, ld, why, whylen) != 0) {
+	if (!witnessed(w, ld) && (rc = psfit_separation(d, ld, why, whylen)) != 0) {
 		memset(fit, 0, sizeof *fit);
-		return -1;
+		return rc;
 	}
 	st = logit_fit_newton(ld, o, fit, ps);
+	if (st == LOGIT_ROWS_FAILED) {
+		snprintf(why, whylen, "the model's covariates could not be built");
+		return PSFIT_ROWS_FAILED;
+	}
 	if (st == LOGIT_SINGULAR) {
 		snprintf(why, whylen, "the propensity model cannot be fitted: its "
 		    "covariates are collinear (a term is constant or a combination of "

@@ -13,17 +13,23 @@
 #include "design.h"
 #include "logit.h"
 
+/* What psfit_separation() and psfit_fit() return when ld->rows failed
+ * (its context says why) */
+#define PSFIT_ROWS_FAILED (-2)
+
 /* Checks for separation before fitting: a level of a categorical covariate
  * (reference level included) whose units are all treated or all controls,
  * or a numeric covariate that splits the groups completely. The rows' X as
- * from design_matrix(), one unit each or grouped (see logit_data). Returns
- * 0, or -1 with a message naming the covariate. */
+ * from design_matrix(), or built a block at a time (ld->rows), one unit
+ * each or grouped (see logit_data): one pass over the rows for every
+ * check. Returns 0, or -1 with a message naming the covariate, or
+ * PSFIT_ROWS_FAILED. */
 int psfit_separation(const design *d, const logit_data *ld, char *why, size_t whylen);
 
 /* Fits, with the rows' propensities into ps[0..n). Returns 0, or -1 with a
  * message when the fit did not converge, the Hessian is singular, or the
  * propensity of a unit is 0 or 1 to double precision (rows of no units are
- * not counted). fit is filled either way (free it). */
+ * not counted), or PSFIT_ROWS_FAILED. fit is filled either way (free it). */
 int psfit_fit(const design *d, const logit_data *ld, const logit_opts *o, logit_fit *fit,
     double *ps, char *why, size_t whylen);
 
@@ -45,7 +51,9 @@ typedef struct {
 } psfit_witnesses;
 
 /* For each check, the two rows of its set with the most units of the rarer
- * kind in ld (the full data), which a resample is likeliest to keep mixed. */
+ * kind in ld (the full data), which a resample is likeliest to keep mixed.
+ * Only from ld->X: without it (or with more checks than PSFIT_MAX_CHECKS)
+ * w is not usable, and every fit checks. */
 void psfit_witnesses_find(psfit_witnesses *w, const design *d, const logit_data *ld);
 
 /* psfit_fit() on a resample ld of the rows the witnesses w (NULL: none)

@@ -39,21 +39,25 @@ design_or_die(design *d, const char *spec, const table *schema)
 		die("%s", why);
 }
 
-/* design_matrix, dying with the advice fitps gives on missing values;
- * without the intercept's column unless `intercept` (a logistic fit never
- * reads it; a boosted one groups rows on every column). */
+/* A design_matrix() status, dying with the advice fitps gives on missing
+ * values. */
 static void
-matrix_or_die(const design *d, const table *t, size_t n, double *X, int intercept)
+design_status_or_die(int rc, const char *why)
 {
-	char why[512];
-	int rc = intercept ? design_matrix(d, t, n, X, why, sizeof why) :
-	    design_matrix_terms(d, t, n, X, why, sizeof why);
-
 	if (rc == DESIGN_MISSING)
 		die("%s: remove or impute them upstream, drop and count them with "
 		    "fitps --drop-missing, or model them with --missing ind", why);
 	if (rc != 0)
 		die("%s", why);
+}
+
+/* design_matrix of rows [0, n), or the death design_status_or_die gives */
+static void
+matrix_or_die(const design *d, const table *t, size_t n, double *X)
+{
+	char why[512];
+
+	design_status_or_die(design_matrix(d, t, n, X, why, sizeof why), why);
 }
 
 /* -x as one comma-separated spec, from the option or the head's roles. */
@@ -512,8 +516,16 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 	}
 	t = xmalloc(n + 1);
 	stage_treatment(&si.rows.cols[table_find(&si.rows, h->treatment)], n, t);
-	X = xreallocarray(NULL, n ? n : 1, ((size_t)d.nterms + 1) * sizeof *X);
-	matrix_or_die(&d, &si.rows, n, X, o->boosted);
+	if (o->boosted) { /* the booster groups rows on every column */
+		X = xreallocarray(NULL, n ? n : 1, ((size_t)d.nterms + 1) * sizeof *X);
+		matrix_or_die(&d, &si.rows, n, X);
+	} else {
+		/* the logistic fit builds its covariates a block of rows at a
+		 * time in each pass, from the columns (a matrix would be 8 bytes
+		 * a term a row, and its fresh pages cost as much as the fit) */
+		X = NULL;
+		design_status_or_die(design_check(&d, &si.rows, n, why, sizeof why), why);
+	}
 	psi = table_add_column(&si.rows, o->ps_name, COL_F64, NULL, 0);
 	ps = si.rows.cols[psi].data;
 	memset(&fit, 0, sizeof fit);
@@ -531,10 +543,15 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 		 * its worker's */
 		logit_opts full = o->logit;
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		stage_design_blocks blocks = { .d = &d, .rows = &si.rows };
+		int rc;
 
 		full.threads = cores > 1 ? (int)cores : 1;
-		if (psfit_fit(&d, &(logit_data){ .X = X, .n = n, .p = d.nterms + 1, .y = t },
-		    &full, &fit, ps, why, sizeof why) != 0)
+		rc = psfit_fit(&d, &(logit_data){ .rows = stage_design_block, .rows_ctx = &blocks,
+		    .n = n, .p = d.nterms + 1, .y = t }, &full, &fit, ps, why, sizeof why);
+		if (rc == PSFIT_ROWS_FAILED)
+			die("%s: %s", why, blocks.why);
+		if (rc != 0)
 			die("%s", why);
 	}
 	/* nothing after the fit reads the covariates as a matrix: the rows'
@@ -629,7 +646,7 @@ score_batch(table *rows, void *ctx)
 		s->cap = rows->nrows;
 		s->X = xreallocarray(s->X, s->cap, p * sizeof *s->X);
 	}
-	matrix_or_die(&s->model->d, rows, rows->nrows, s->X, 1);
+	matrix_or_die(&s->model->d, rows, rows->nrows, s->X);
 	if (s->boosted) {
 		char why[512];
 
@@ -1082,7 +1099,8 @@ fitps_warm_keep(void *params, const replay_groups *g, double *mu)
 	 * the resampling's noise, so its first step can be a chord step */
 	o->warm_hessian = xreallocarray(NULL, (size_t)ld.p * (size_t)ld.p,
 	    sizeof *o->warm_hessian);
-	logit_hessian(&ld, mu, o->warm_hessian);
+	if (logit_hessian(&ld, mu, o->warm_hessian) != 0) /* ld.X is given */
+		die("internal: the full data's information matrix could not be summed");
 	o->witnesses = xmalloc(sizeof *o->witnesses);
 	psfit_witnesses_find(o->witnesses, &o->replay_design, &ld);
 }

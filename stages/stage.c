@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -930,8 +931,12 @@ int
 stage_design_block(void *ctx, size_t first, size_t count, double *X)
 {
 	stage_design_blocks *b = ctx;
+	char why[sizeof b->why];
+	int rc = design_matrix_rows(b->d, b->rows, first, count, X, why, sizeof why);
 
-	return design_matrix_rows(b->d, b->rows, first, count, X, b->why, sizeof b->why);
+	if (rc != 0 && atomic_exchange(&b->taken, 1) == 0)
+		strcpy(b->why, why);
+	return rc;
 }
 
 int

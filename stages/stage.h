@@ -276,14 +276,15 @@ int stage_ps_model(const stream_head *h, const char *ps, const table *schema, de
 int stage_recipe_fills(const msgpack_object *e, const char *stage, design_fills *f,
     int *present, char *why, size_t whylen);
 /* A design's model matrix built a block of rows at a time, for a kernel
- * that takes its covariates so (nnmatch_rows_fn): stage_design_block(ctx,
+ * that takes its covariates so (row_block_fn, rowblock.h): stage_design_block(ctx,
  * first, count, X) with ctx a stage_design_blocks fills X (count x p,
  * column-major) from rows [first, first + count); on a problem it returns
  * non-zero with it in why. Borrows d and rows. */
 typedef struct {
 	const design *d;
 	const table *rows;
-	char why[512];
+	char why[512];     /* the first problem */
+	_Atomic int taken; /* why is written (a kernel's threads may fail at once) */
 } stage_design_blocks;
 int stage_design_block(void *ctx, size_t first, size_t count, double *X);
 /* Are the n values all 0 or 1? */

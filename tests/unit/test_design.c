@@ -2,6 +2,8 @@
  * returned as a status and a message naming where the spec came from (the
  * kernel never exits). */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -153,6 +155,55 @@ main(void)
 		    strstr(why, "'x' has no value that is not missing"),
 		    "every value missing: no median, -1");
 		design_free(&d);
+	}
+	{ /* design_check: design_matrix's statuses and messages, counted over
+	   * blocks (4096 rows) and over the blocks of a number (256) */
+		enum { BIG = 10000 };
+		table big;
+		double *x, *M = malloc(3 * BIG * sizeof *M);
+		int32_t *g;
+		int64_t *z;
+		static const struct {
+			const char *spec, *want;
+			int status;
+		} cases[] = {
+			{ "z", NULL, 0 },
+			{ "x", "covariate 'x' has 3 missing, NaN or infinite values (the first "
+			    "at row 4100, counting from 0)", DESIGN_MISSING },
+			{ "g", "covariate 'g' has 2 missing, NaN or infinite values (the first "
+			    "at row 300, counting from 0)", DESIGN_MISSING },
+			{ "x:g", "covariate 'x' has 3 missing", DESIGN_MISSING },
+			{ "log(z)", "log(z) at row 8193 (counting from 0): 0 is outside its "
+			    "domain", DESIGN_BAD_DATA },
+		};
+
+		table_init(&big);
+		table_add_column(&big, "x", COL_F64, NULL, 0);
+		table_add_column(&big, "g", COL_CAT, levels, 3);
+		table_add_column(&big, "z", COL_I64, NULL, 0);
+		table_set_rows(&big, BIG);
+		x = big.cols[0].data, g = big.cols[1].data, z = big.cols[2].data;
+		for (size_t r = 0; r < BIG; r++)
+			x[r] = (double)r / 7, g[r] = r % 3, z[r] = 1 + (int64_t)r % 5;
+		x[4100] = NAN, x[7000] = INFINITY, x[BIG - 1] = -INFINITY;
+		g[300] = -1, g[9000] = -1;
+		z[8193] = 0;
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			char why_matrix[512] = "", why_check[512] = "", name[160];
+			int rc_matrix, rc_check;
+
+			design_from_spec(&d, cases[i].spec, &big, "-x", why, sizeof why);
+			rc_matrix = design_matrix(&d, &big, BIG, M, why_matrix, sizeof why_matrix);
+			rc_check = design_check(&d, &big, BIG, why_check, sizeof why_check);
+			snprintf(name, sizeof name, "design_check '%s': design_matrix's status "
+			    "and message, by hand", cases[i].spec);
+			CHECK(rc_check == cases[i].status && rc_matrix == rc_check &&
+			    strcmp(why_matrix, why_check) == 0 &&
+			    (cases[i].want == NULL || strstr(why_check, cases[i].want)), name);
+			design_free(&d);
+		}
+		table_free(&big);
+		free(M);
 	}
 	table_free(&t);
 	CHECK_DONE();

@@ -16,6 +16,7 @@
  *    [-40, 40] and stay in [0, 1] beyond, on a row count that is not a
  *    multiple of the lane width. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,31 @@
 
 #include "check.h"
 #include "logit.h"
+
+/* A row_block_fn over a column-major matrix (the intercept column left
+ * unwritten, as a kernel may), failing for the block that holds fail_at. */
+struct from_matrix {
+	const double *X;
+	size_t n;
+	int p;
+	size_t fail_at;
+	_Atomic int failed;
+};
+
+static int
+rows_from_matrix(void *ctx, size_t first, size_t count, double *X)
+{
+	struct from_matrix *m = ctx;
+
+	if (m->fail_at >= first && m->fail_at < first + count) {
+		m->failed = 1;
+		return -1;
+	}
+	for (int k = 1; k < m->p; k++)
+		memcpy(X + (size_t)k * count, m->X + (size_t)k * m->n + first,
+		    count * sizeof *X);
+	return 0;
+}
 
 int
 main(void)
@@ -392,6 +418,35 @@ main(void)
 			same &= f1.beta[k] == f2.beta[k] && f1.beta[k] == f3.beta[k] &&
 			    f1.se[k] == f2.se[k] && f1.loglik == f3.loglik;
 		CHECK(same, "past two chunks: 1, 2 and 3 threads give the same bits");
+		/* the same fit from blocks of rows (no X) */
+		for (int threads = 1; threads <= 3; threads++) {
+			struct from_matrix src = { Xb, nb, 3, (size_t)-1, 0 };
+			char name[120];
+			logit_data dr = { .rows = rows_from_matrix, .rows_ctx = &src, .n = nb, .p = 3,
+			    .y = yb };
+			logit_fit fr;
+			double *mur = malloc(nb * sizeof *mur);
+			int rc;
+
+			ob.threads = threads;
+			rc = logit_fit_newton(&dr, &ob, &fr, mur);
+			same = rc == LOGIT_OK && fr.iterations == f1.iterations && fr.loglik == f1.loglik &&
+			    memcmp(mur, mub, nb * sizeof *mub) == 0;
+			for (int k = 0; k < 3; k++)
+				same &= fr.beta[k] == f1.beta[k] && fr.se[k] == f1.se[k];
+			snprintf(name, sizeof name, "past two chunks, %d thread(s): rows built a "
+			    "block at a time give X's bits (beta, se, loglik, mu)", threads);
+			CHECK(same, name);
+			logit_fit_free(&fr);
+			/* a block that cannot be built: in the third chunk */
+			src.fail_at = ((size_t)2 << 20) + 2048;
+			rc = logit_fit_newton(&dr, &ob, &fr, mur);
+			snprintf(name, sizeof name, "past two chunks, %d thread(s): a failing "
+			    "block stops the fit (LOGIT_ROWS_FAILED)", threads);
+			CHECK(rc == LOGIT_ROWS_FAILED && src.failed, name);
+			logit_fit_free(&fr);
+			free(mur);
+		}
 		logit_fit_free(&f1), logit_fit_free(&f2), logit_fit_free(&f3);
 		free(Xb), free(mub), free(yb);
 	}

@@ -20,7 +20,8 @@
  * On resamples, psfit_fit_witnessed must answer as psfit_fit: the same
  * message where a level or x separates (the witnesses are not mixed there,
  * so the check runs), the same fit where nothing does. More than 64 checks:
- * no witnesses, the check always runs. */
+ * no witnesses, the check always runs. And psfit_separation from blocks of
+ * rows (ld->rows) answers as from the matrix. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,57 @@ same_answer(const design *d, const psfit_witnesses *w, const double *units,
 	return same;
 }
 
+/* The rows of X repeated REPEAT times (more rows than a few blocks of
+ * LOGIT_BLOCK_ROWS, the last one short), as a matrix and as a row_block_fn
+ * failing for the block that holds fail_at. */
+#define REPEAT 1100
+#define NBIG ((size_t)N * REPEAT)
+
+struct repeated {
+	size_t fail_at;
+};
+
+static int
+repeated_rows(void *ctx, size_t first, size_t count, double *Xb)
+{
+	const struct repeated *rp = ctx;
+
+	if (rp->fail_at >= first && rp->fail_at < first + count)
+		return -1;
+	for (int k = 1; k < 4; k++)
+		for (size_t r = 0; r < count; r++)
+			Xb[(size_t)k * count + r] = X[k * N + (first + r) % N];
+	return 0;
+}
+
+/* psfit_separation from the matrix and from blocks: the same status and
+ * message, the status want */
+static int
+same_separation(const design *d, const double *units, const double *treated, int want)
+{
+	double *Xbig = malloc(4 * NBIG * sizeof *Xbig), *u = malloc(NBIG * sizeof *u),
+	    *t = malloc(NBIG * sizeof *t);
+	struct repeated rp = { (size_t)-1 };
+	char why1[256] = "", why2[256] = "";
+	int rc1, rc2, same;
+
+	for (size_t r = 0; r < NBIG; r++) {
+		for (int k = 0; k < 4; k++)
+			Xbig[k * NBIG + r] = X[k * N + r % N];
+		u[r] = units[r % N];
+		t[r] = treated[r % N];
+	}
+	rc1 = psfit_separation(d, &(logit_data){ .X = Xbig, .n = NBIG, .p = 4, .trials = u,
+	    .succ = t }, why1, sizeof why1);
+	rc2 = psfit_separation(d, &(logit_data){ .rows = repeated_rows, .rows_ctx = &rp,
+	    .n = NBIG, .p = 4, .trials = u, .succ = t }, why2, sizeof why2);
+	same = rc1 == want && rc1 == rc2 && strcmp(why1, why2) == 0;
+	if (!same)
+		printf("#   %d '%s' / %d '%s'\n", rc1, why1, rc2, why2);
+	free(Xbig), free(u), free(t);
+	return same;
+}
+
 int
 main(void)
 {
@@ -118,6 +170,37 @@ main(void)
 
 		CHECK(same_answer(&d, &w, u, t, NULL),
 		    "witnesses unmixed without separation: the same fit");
+	}
+
+	/* separation found from blocks of rows as from the matrix */
+	CHECK(same_separation(&d, units, treated, 0), "blocks: nothing separates, as X");
+	{
+		double t[N] = { 2, 1, 4, 2, 3, 0 };
+
+		CHECK(same_separation(&d, units, t, -1), "blocks: level b separates, as X");
+	}
+	{
+		double t[N] = { 0, 3, 0, 2, 0, 1 };
+
+		CHECK(same_separation(&d, units, t, -1), "blocks: x separates, as X");
+	}
+	{
+		double t[N] = { 0, 0, 2, 1, 3, 0 };
+
+		CHECK(same_separation(&d, units, t, -1),
+		    "blocks: the reference level separates, as X");
+	}
+	{ /* the last, short block cannot be built */
+		double *u = malloc(NBIG * sizeof *u), *t = malloc(NBIG * sizeof *t);
+		struct repeated rp = { NBIG - 1 };
+		char why[256] = "";
+
+		for (size_t r = 0; r < NBIG; r++)
+			u[r] = units[r % N], t[r] = treated[r % N];
+		CHECK(psfit_separation(&d, &(logit_data){ .rows = repeated_rows, .rows_ctx = &rp,
+		    .n = NBIG, .p = 4, .trials = u, .succ = t }, why, sizeof why) ==
+		    PSFIT_ROWS_FAILED, "blocks: a block that fails: PSFIT_ROWS_FAILED");
+		free(u), free(t);
 	}
 	design_free(&d);
 
