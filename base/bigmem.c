@@ -87,6 +87,13 @@ bigmem_resize(void *p, size_t old_size, size_t new_size)
 		return small_resize(p, new_size);
 	if (was_big && big && mapped_size(old_size) == mapped_size(new_size))
 		return p;
+	/* Shrinking a mapping: its tail given back, its head kept where it is
+	 * (nothing copied, no page touched afresh) */
+	if (was_big && big && new_size < old_size) {
+		munmap((char *)p + mapped_size(new_size), mapped_size(old_size) -
+		    mapped_size(new_size));
+		return p;
+	}
 	q = big ? map_big(new_size) : small_resize(NULL, new_size);
 	/* Growing a mapping: move its pages to the head of the new one instead
 	 * of copying them. No byte is copied or touched again, and the old and

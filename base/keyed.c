@@ -153,10 +153,11 @@ enum { BLOCKED_ROWS = 1 << 16 };
 	} \
  \
 	static void \
-	NAME##_radix(T *k, size_t n) \
+	NAME##_radix(T *k, size_t n, T *lent) \
 	{ \
 		size_t *count = xcalloc((size_t)PASSES * BUCKETS, sizeof *count); \
-		T *from = k, *to = xreallocarray(NULL, n, sizeof *to), *scratch = to; \
+		T *scratch = lent ? NULL : xreallocarray(NULL, n, sizeof *scratch); \
+		T *from = k, *to = lent ? lent : scratch; \
 		uint64_t first = BITS_OF(&k[0]); \
 		int top = -1; \
  \
@@ -211,6 +212,12 @@ RADIX_SORT(bits, uint64_t, own_bits, bits_insertion_sort)
 void
 keyed_sort(keyed *k, size_t n)
 {
+	keyed_sort_into(k, n, NULL);
+}
+
+void
+keyed_sort_into(keyed *k, size_t n, keyed *scratch)
+{
 	if (n < 64) {
 		insertion_sort(k, n);
 		return;
@@ -223,7 +230,7 @@ keyed_sort(keyed *k, size_t n)
 		if (descents <= n / 16 && insertion_sort_within(k, n, 2 * n))
 			return;
 	}
-	keyed_radix(k, n);
+	keyed_radix(k, n, scratch);
 	/* keys equal as numbers have equal bits (-0 is +0 here) */
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
@@ -241,5 +248,5 @@ bits_sort(uint64_t *k, size_t n)
 {
 	if (n < 2)
 		return;
-	bits_radix(k, n);
+	bits_radix(k, n, NULL);
 }

@@ -19,6 +19,10 @@ typedef struct {
  * sorted already, else by a radix sort of the keys' bits. Keys must not be
  * NaN. */
 void keyed_sort(keyed *k, size_t n);
+/* The same with the radix sort's copy in scratch (n elements, the
+ * caller's, its contents left undefined; NULL: the sort's own): a caller
+ * that has touched memory to spare saves the kernel a fresh n * 16 bytes. */
+void keyed_sort_into(keyed *k, size_t n, keyed *scratch);
 
 /* Sorts n 64-bit numbers (order_bits of doubles, hashbits.h) ascending, by
  * the same radix sort: 8 bytes moved a number a pass, not 16, where no row

@@ -187,8 +187,20 @@ static void *
 work_memory(nnmatch_work *work, size_t size)
 {
 	if (work->size < size) {
-		bigmem_free(work->mem, work->size);
-		work->mem = bigmem_resize(NULL, 0, size);
+		/* grown in place where it can be: the pages touched so far stay */
+		work->mem = bigmem_resize(work->mem, work->size, size);
+		work->size = size;
+	}
+	return work->mem;
+}
+
+/* The work's memory, of size bytes: its head kept (pages touched before
+ * are reused), a tail past size given back. */
+static void *
+work_exactly(nnmatch_work *work, size_t size)
+{
+	if (work->size != size) {
+		work->mem = bigmem_resize(work->mem, work->size, size);
 		work->size = size;
 	}
 	return work->mem;
@@ -200,17 +212,24 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 {
 	size_t n = c->n;
 	nnmatch_work own = { 0 };
-	/* the arrays below, in one block; all but blk of 8-byte elements */
-	size_t in_sorted = (n + 1) * sizeof(keyed), in_blk = (n + 2) * sizeof(tie_block);
-	size_t in_trt = (n + 1) * sizeof(treated_cell), in_index = (n + 1) * sizeof(size_t);
-	char *mem = work_memory(work ? work : &own, in_sorted + in_blk + in_trt + 2 * in_index);
+	/* the arrays below, in one block: the cells in order, then the same
+	 * cells parted (the treated first, then the controls and their
+	 * distances, each with a spare element for the writes past its end
+	 * that the loop without branches makes), then the controls' blocks.
+	 * The sort's copy goes where the parted cells will: what a call
+	 * touches is then one stretch from the start, which the AI 2016
+	 * adjustment after it reuses (nnmatch_ai2016_adjustment). */
+	size_t in_sorted = (n + 1) * sizeof(keyed), in_parted = (n + 3) * sizeof(keyed);
+	size_t in_blk = (n + 2) * sizeof(tie_block);
+	char *mem = work_memory(work ? work : &own, in_sorted + in_parted + in_blk);
 	keyed *sorted = (keyed *)mem;
+	char *parted = mem + in_sorted;
 	/* blocks 1..nb, between two that no cell is nearer to than to a real
 	 * one: blk[0] at -inf, blk[nb + 1] at +inf */
-	tie_block *blk = (tie_block *)(mem + in_sorted);
-	treated_cell *trt = (treated_cell *)(mem + in_sorted + in_blk);
-	size_t *ctrl = (size_t *)(mem + in_sorted + in_blk + in_trt);
-	double *ctrl_d = (double *)(ctrl + n + 1); /* the controls' distances */
+	tie_block *blk = (tie_block *)(mem + in_sorted + in_parted);
+	treated_cell *trt = (treated_cell *)parted;
+	size_t *ctrl;
+	double *ctrl_d; /* the controls' distances */
 	/* each control's block, made once the sorted cells are parted into
 	 * ctrl and trt: in their place (ten million rows touch 8 bytes a
 	 * control less) */
@@ -239,7 +258,18 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		for (size_t i = 0; i < n; i++)
 			if (c->count == NULL || c->count[i] > 0)
 				sorted[m++] = (keyed){ c->d[i], i };
-		keyed_sort(sorted, m);
+		keyed_sort_into(sorted, m, (keyed *)parted);
+	}
+	{
+		size_t treated = 0;
+
+		/* the cells with units, in the rows' order (in memory's) */
+		for (size_t i = 0; i < n; i++)
+			treated += (c->count == NULL || c->count[i] > 0) && c->t[i];
+		_Static_assert(sizeof(treated_cell) == 2 * sizeof(size_t) &&
+		    sizeof(keyed) == 2 * sizeof(double), "parted cells fit in keyed places");
+		ctrl = (size_t *)(trt + treated + 1);
+		ctrl_d = (double *)(ctrl + (m - treated) + 1);
 	}
 	for (size_t k = 0; k < m; k++) {
 		size_t j = in_order ? k : sorted[k].index;
@@ -664,7 +694,7 @@ give_up:
 
 int
 nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
-    const nnmatch_opts *o, double *w, nnmatch_result *r)
+    const nnmatch_opts *o, double *w, nnmatch_result *r, nnmatch_work *work)
 {
 	row_cells rc;
 	int status;
@@ -677,13 +707,13 @@ nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
 	if (collapse_rows(d, t, y, n, &rc) == 0) {
 		nnmatch_cells rows = { t, d, NULL, y, NULL, n };
 
-		return nnmatch_att_cells(&rows, o, w, r, NULL);
+		return nnmatch_att_cells(&rows, o, w, r, work);
 	}
 	{
 		nnmatch_cells cells = { rc.t, rc.d, rc.count, rc.ysum, rc.ysq, rc.n };
 		double *cw = xmalloc(rc.n * sizeof *cw);
 
-		status = nnmatch_att_cells(&cells, o, cw, r, NULL);
+		status = nnmatch_att_cells(&cells, o, cw, r, work);
 		for (size_t i = 0; i < n; i++)
 			w[i] = cw[rc.cell_of[i]];
 		free(cw);
@@ -745,7 +775,7 @@ nnmatch_att_problem(const nnmatch_problem *pb, const nnmatch_opts *o, double *w,
 	if (pb->q > 0 && pb->Z == NULL)
 		return -2;
 	if (nnmatch_by_blocks(o) && !pb->stratum && !pb->Z && !pairs && !set)
-		return nnmatch_att(pb->d, pb->t, pb->y, pb->n, o, w, r);
+		return nnmatch_att(pb->d, pb->t, pb->y, pb->n, o, w, r, NULL);
 	return match_walk(pb, o, w, r, o->replace ? NULL : set, pairs);
 }
 
@@ -870,7 +900,7 @@ information_block(const double *restrict Xb, size_t count, int p, const double *
 int
 nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
     row_block_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
-    double *adjustment)
+    double *adjustment, nnmatch_work *work)
 {
 	enum { BLOCK = 512 };
 	keyed *grp[2] = { NULL, NULL };
@@ -883,6 +913,8 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	double *yg[2] = { NULL, NULL }, *coef_g[2] = { NULL, NULL }, (*coef)[2] = NULL;
 	size_t *rank = NULL;
 	double *Xb = NULL, *tri = NULL;
+	keyed *scratch;
+	nnmatch_work own = { 0 };
 	int rc = 0;
 
 	idx = xreallocarray(NULL, kmax + 1, sizeof *idx);
@@ -893,24 +925,40 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 		rc = -1;
 		goto out;
 	}
-	for (int w = 0; w < 2; w++) {
-		grp[w] = xreallocarray(NULL, ng[w] + 1, sizeof(keyed));
-		ng[w] = 0;
+	{
+		/* every array in one block of work, from its start: the matching
+		 * before it has just touched those pages (a hundred million rows
+		 * clear gigabytes fewer fresh ones), and the rest goes back. After
+		 * the groups' orders, one stretch holds first the sorts' copy,
+		 * then the groups' outcomes and their numbers, then the ranks in
+		 * the outcomes' place: 40 bytes a row. */
+		size_t in_grp = (n + 2) * sizeof(keyed), in_y = (n + 2) * sizeof(double);
+		size_t in_coef = (2 * n + 3) * sizeof(double);
+		char *mem = work_exactly(work ? work : &own, in_grp + in_y + in_coef);
+
+		_Static_assert(sizeof(keyed) == 2 * sizeof(double), "the copy fits in yg and coef");
+		grp[0] = (keyed *)mem;
+		grp[1] = grp[0] + ng[0] + 1;
+		scratch = (keyed *)(mem + in_grp);
+		yg[0] = (double *)(mem + in_grp);
+		yg[1] = yg[0] + ng[0] + 1;
+		coef_g[0] = (double *)(mem + in_grp + in_y);
+		coef_g[1] = coef_g[0] + 2 * ng[0] + 1;
+		rank = (size_t *)yg[0];
+		ng[0] = ng[1] = 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		int g = t[i] != 0;
 
 		grp[g][ng[g]++] = (keyed){ ps[i], i };
 	}
-	keyed_sort(grp[0], ng[0]);
-	keyed_sort(grp[1], ng[1]);
-	for (int w = 0; w < 2; w++) {
-		yg[w] = xreallocarray(NULL, ng[w] + 1, sizeof *yg[w]);
+	keyed_sort_into(grp[0], ng[0], scratch);
+	keyed_sort_into(grp[1], ng[1], scratch);
+	/* coef_g by rank in the group: [2r] multiplies x in c, [2r + 1] in d */
+	memset(coef_g[0], 0, (2 * n + 3) * sizeof(double));
+	for (int w = 0; w < 2; w++)
 		for (size_t r = 0; r < ng[w]; r++)
 			yg[w][r] = y[grp[w][r].index];
-		/* by rank in the group: [2r] multiplies x in c, [2r + 1] in d */
-		coef_g[w] = xcalloc(2 * ng[w] + 1, sizeof *coef_g[w]);
-	}
 	/* the units in order of score (both groups' orders walked together,
 	 * the controls first on a tie); at[w]: the first of group w not below
 	 * the unit's score. With x_k the covariates of a unit k,
@@ -958,20 +1006,12 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 			}
 		}
 	}
-	/* each row's rank in its group, where its two numbers are: the
-	 * groups' orders and outcomes go first (ten million rows hold 16
-	 * bytes a row less than the numbers copied to the rows' order) */
-	rank = xreallocarray(NULL, n + 1, sizeof *rank);
-	for (int w = 0; w < 2; w++) {
-		free(yg[w]);
-		yg[w] = NULL;
-	}
-	for (int w = 0; w < 2; w++) {
+	/* each row's rank in its group, where its two numbers are (ten
+	 * million rows hold 16 bytes a row less than the numbers copied to
+	 * the rows' order), in the outcomes' place */
+	for (int w = 0; w < 2; w++)
 		for (size_t r = 0; r < ng[w]; r++)
 			rank[grp[w][r].index] = r;
-		free(grp[w]);
-		grp[w] = NULL;
-	}
 	/* I, c and d over the rows, a block of covariates at a time */
 	Xb = xreallocarray(NULL, (size_t)BLOCK * (size_t)p, sizeof *Xb);
 	coef = xreallocarray(NULL, BLOCK, sizeof *coef);
@@ -1020,9 +1060,8 @@ nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
 	if (rc == 0)
 		*adjustment = adj / (double)n;
 out:
-	for (int w = 0; w < 2; w++)
-		free(yg[w]), free(coef_g[w]), free(grp[w]);
-	free(rank), free(coef), free(Xb), free(idx);
+	nnmatch_work_free(&own);
+	free(coef), free(Xb), free(idx);
 	free(I), free(c), free(d);
 	return rc;
 }

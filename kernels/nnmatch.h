@@ -46,11 +46,24 @@ typedef struct {
 	size_t pairs;
 } nnmatch_result;
 
+/* Working memory for nnmatch_att_cells, nnmatch_att and the AI 2016
+ * adjustment, kept from call to call: boot matches every replicate, and its
+ * threads should not take turns at malloc; match's adjustment reuses the
+ * pages its matching touched (fresh pages cost a VM about a second a GB).
+ * Start it as { 0 }; give it back with nnmatch_work_free. */
+typedef struct {
+	void *mem;
+	size_t size;
+} nnmatch_work;
+
+void nnmatch_work_free(nnmatch_work *work);
+
 /* d, t, y for n units; w (n) receives the match weights: 1 for a matched
- * treated unit, the sum of its shares for a control, 0 otherwise. Returns 0,
- * or -1 when no treated unit could be matched. */
+ * treated unit, the sum of its shares for a control, 0 otherwise. work:
+ * NULL, or memory to reuse (nnmatch_work, below). Returns 0, or -1 when no
+ * treated unit could be matched. */
 int nnmatch_att(const double *d, const uint8_t *t, const double *y, size_t n,
-    const nnmatch_opts *o, double *w, nnmatch_result *r);
+    const nnmatch_opts *o, double *w, nnmatch_result *r, nnmatch_work *work);
 /* The same without replacement, with each unit's matched set into set
  * (n): the number of its treated unit in matching order, the same for the
  * treated unit and its controls, -1 for the unmatched. -2 (nothing done)
@@ -111,12 +124,13 @@ int nnmatch_mahalanobis(const double *X, const uint8_t *t, size_t n, int q, doub
  * (p of them, intercept first, at most 64) come from rows(ctx, first,
  * count, X), which fills X (count x p, column-major) with the covariates
  * of rows [first, first + count): a block at a time, in the rows' order, so
- * no n x p matrix is needed. Returns 0
+ * no n x p matrix is needed; its arrays of a row each in work (NULL, or
+ * the memory the matching used before it). Returns 0
  * with *adjustment; -1 when I is singular, a group has fewer than l units
  * or p is past 64; -2 when rows() failed (its context says why). */
 int nnmatch_ai2016_adjustment(const double *ps, const uint8_t *t, const double *y,
     row_block_fn rows, void *ctx, size_t n, int p, int m, int l, double tau,
-    double *adjustment);
+    double *adjustment, nnmatch_work *work);
 
 /* k = 1 with replacement and every tie used: the match set of a treated
  * unit is the nearest block of controls with one distance value, or the two
@@ -136,15 +150,6 @@ typedef struct {
 	size_t n;
 } nnmatch_cells;
 
-/* Working memory for nnmatch_att_cells, kept from call to call (boot matches
- * every replicate, and its threads should not take turns at malloc). Start
- * it as { 0 }; give it back with nnmatch_work_free. */
-typedef struct {
-	void *mem;
-	size_t size;
-} nnmatch_work;
-
-void nnmatch_work_free(nnmatch_work *work);
 
 /* nnmatch_att() for a matching nnmatch_by_blocks() accepts, on cells; w[i]
  * receives the weight of each unit of cell i (w NULL: not wanted). Numbers

@@ -191,6 +191,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	int64_t *set = NULL, *set_col = NULL;
 	stage_outcomes outs;
 	stage_writer *writer = NULL;
+	nnmatch_work work = { 0 }; /* the matching's, then the adjustment's */
 
 	stage_open(&si, cli);
 	stage_read_all(&si);
@@ -278,7 +279,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		} else if (si_set >= 0)
 			rc = nnmatch_att_sets(d, a.t, y, a.n, &nn, w, &r, set);
 		else
-			rc = nnmatch_att(d, a.t, y, a.n, &nn, w, &r);
+			rc = nnmatch_att(d, a.t, y, a.n, &nn, w, &r, &work);
 		for (size_t i = 0; set && i < a.n; i++)
 			if (set[i] < 0)
 				set[i] = I64_MISSING; /* unmatched */
@@ -356,7 +357,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 				else {
 					blocks = (stage_design_blocks){ .d = &psd, .rows = &si.rows };
 					rc_adj = nnmatch_ai2016_adjustment(a.ps, a.t, y, stage_design_block,
-					    &blocks, a.n, psd.nterms + 1, nn.k, 4, r.estimate, &adj);
+					    &blocks, a.n, psd.nterms + 1, nn.k, 4, r.estimate, &adj, &work);
 					if (rc_adj == -2) {
 						snprintf(why_unread, sizeof why_unread, "the propensity model's "
 						    "columns cannot be read: %s", blocks.why);
@@ -431,6 +432,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	for (int i = 0; i < nresults; i++)
 		mpseq_free(results[i]);
 	free(results), free(result);
+	nnmatch_work_free(&work);
 	if (y != a.y)
 		free(y);
 	stage_outcomes_free(&outs);

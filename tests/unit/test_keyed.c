@@ -124,6 +124,27 @@ main(void)
 		CHECK(ok[0], "300000 propensity-like keys, some tied (buckets, then cache): (key, row) order");
 		CHECK(ok[1], "300000 signed keys, zeros of both signs (buckets): (key, row) order");
 		CHECK(ok[2], "300000 keys differing in their top digit only: (key, row) order");
+		{ /* the sort's copy lent by the caller: the same order, past and below
+		   * 2^16 keys */
+			keyed *lent = malloc(nb * sizeof *lent);
+			int ok_lent = 1;
+
+			for (size_t m = 20000; m <= nb; m += nb - 20000) {
+				for (size_t i = 0; i < m; i++) {
+					double v = i % 7 == 0 ? 0.25 : rng_uniform(&r) - 0.5;
+
+					x[i] = z[i] = (keyed){ v, m - 1 - i };
+					lent[i] = (keyed){ -1, 0 };
+				}
+				keyed_sort_into(x, m, lent);
+				qsort(z, m, sizeof *z, cmp);
+				for (size_t i = 0; i < m; i++)
+					ok_lent &= x[i].key == z[i].key && x[i].index == z[i].index;
+			}
+			CHECK(ok_lent, "keyed_sort_into with the caller's copy: (key, row) order, "
+			    "20000 and 300000 keys");
+			free(lent);
+		}
 		free(x);
 		free(z);
 	}

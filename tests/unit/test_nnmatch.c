@@ -14,6 +14,7 @@
  * the same estimate and standard error as the rows one by one (t0 twice and
  * c1, c2 merged into one cell of 2). */
 #include <math.h>
+#include <string.h>
 
 #include "check.h"
 #include "nnmatch.h"
@@ -51,7 +52,7 @@ main(void)
 
 	const double d[7] = { .25, .5, .5, 1.0, .5, .75, 1.0625 };
 
-	CHECK(nnmatch_att(d, t, y, 7, &o, w, &r) == 0, "matches");
+	CHECK(nnmatch_att(d, t, y, 7, &o, w, &r, NULL) == 0, "matches");
 	CHECK_NEAR(r.estimate, -1.0 / 18, 1e-12, "ATT with all ties = -1/18");
 	CHECK_NEAR(w[1], 0.5 + 1.0 / 3, 1e-12, "c1 weight = 1/2 + 1/3");
 	CHECK_NEAR(w[3], 1.0 / 3 + 1, 1e-12, "c3 weight = 1/3 + 1");
@@ -72,20 +73,20 @@ main(void)
 		CHECK_NEAR(r.se, sqrt((s2 * vc + vt) / 9), 1e-12, "Abadie-Imbens SE by hand");
 	}
 	o.ties = TIES_FIRST;
-	nnmatch_att(d, t, y, 7, &o, w, &r);
+	nnmatch_att(d, t, y, 7, &o, w, &r, NULL);
 	/* t0 -> c1 (lower row of the tie), t1 -> c1 (tie .25 on both sides,
 	 * lower row), t2 -> c3: ATT = ((1-1) + (1-1) + (0-1)) / 3 */
 	CHECK_NEAR(r.estimate, -1.0 / 3, 1e-12, "ties first: lowest row wins");
 	o.ties = TIES_ALL;
 	o.caliper = 0.1;
-	nnmatch_att(d, t, y, 7, &o, w, &r);
+	nnmatch_att(d, t, y, 7, &o, w, &r, NULL);
 	CHECK(r.treated_matched == 2 && r.treated_unmatched == 1 && w[5] == 0,
 	    "caliper .1 leaves t1 (nearest at .25) unmatched");
 	o.caliper = 0.01;
 	CHECK(nnmatch_att((const double[]){ .1, .2, .8, .9 }, (const uint8_t[]){ 0, 0, 1, 1 },
-	    y, 4, &o, w, &r) == -1, "no control within the caliper: -1");
+	    y, 4, &o, w, &r, NULL) == -1, "no control within the caliper: -1");
 	o = (nnmatch_opts){ .k = 1, .replace = 0, .ties = TIES_FIRST };
-	nnmatch_att(d, t, y, 7, &o, w, &r);
+	nnmatch_att(d, t, y, 7, &o, w, &r, NULL);
 	/* greedy from the largest: t2 (1.0625) -> c3; t1 (.75) -> c1 (tie with
 	 * c2 at .25, lower row); t0 (.5) -> c2 */
 	CHECK(w[3] == 1 && w[1] == 1 && w[2] == 1 && w[0] == 0,
@@ -97,7 +98,7 @@ main(void)
 		double ww[3];
 
 		nnmatch_att((const double[]){ .5, .4, .6 }, (const uint8_t[]){ 0, 1, 1 },
-		    (const double[]){ 0, 1, 1 }, 3, &o, ww, &r);
+		    (const double[]){ 0, 1, 1 }, 3, &o, ww, &r, NULL);
 		CHECK(r.treated_matched == 1 && r.treated_unmatched == 1,
 		    "one control, two treated: one unmatched");
 	}
@@ -118,7 +119,7 @@ main(void)
 		o = (nnmatch_opts){ .k = 1, .replace = 1, .caliper = 0, .ties = TIES_ALL };
 		double wr[8], wc[7];
 
-		CHECK(nnmatch_att(dr, tr, yr, 8, &o, wr, &rr) == 0 &&
+		CHECK(nnmatch_att(dr, tr, yr, 8, &o, wr, &rr, NULL) == 0 &&
 		    nnmatch_att_cells(&cells, &o, wc, &rc, NULL) == 0, "rows and cells both match");
 		CHECK_NEAR(rc.estimate, rr.estimate, 1e-12, "cells: the rows' estimate");
 		CHECK_NEAR(rc.se, rr.se, 1e-12, "cells: the rows' standard error");
@@ -186,7 +187,7 @@ main(void)
 			dn[i] = level[(i / 5) % 3] + (tn[i] && i % 2 ? 0.01 : 0);
 			yn[i] = (i * 37 % 11) / 10.0 + tn[i];
 		}
-		CHECK(nnmatch_att(dn, tn, yn, N, &o, wa, &ra) == 0 &&
+		CHECK(nnmatch_att(dn, tn, yn, N, &o, wa, &ra, NULL) == 0 &&
 		    nnmatch_att_cells(&rows, &o, wb, &rb, NULL) == 0, "collapsed rows match");
 		CHECK_NEAR(ra.estimate, rb.estimate, 1e-12, "collapsed: the rows' estimate");
 		CHECK_NEAR(ra.se, rb.se, 1e-12, "collapsed: the rows' standard error");
@@ -254,16 +255,16 @@ main(void)
 		const uint8_t t2[4] = { 0, 0, 1, 0 };
 		nnmatch_opts ro = { .k = 1, .replace = 1, .ties = TIES_FIRST };
 
-		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && w[0] == 1 && w[1] == 0 &&
+		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r, NULL) == 0 && w[0] == 1 && w[1] == 0 &&
 		    w[3] == 0 && r.estimate == 1, "--ties first: the lowest row (c0)");
 		ro.ties = TIES_MATCHIT;
-		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && w[0] == 0 && w[1] == 1 &&
+		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r, NULL) == 0 && w[0] == 0 && w[1] == 1 &&
 		    w[3] == 0 && r.estimate == 0, "--ties matchit: next to it on the left (c1)");
 		ro.k = 2;
-		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && w[0] == 0.5 && w[1] == 0.5 &&
+		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r, NULL) == 0 && w[0] == 0.5 && w[1] == 0.5 &&
 		    w[3] == 0, "--ties matchit, k 2: then the next on the left (c0), not c3");
 		ro = (nnmatch_opts){ .k = 1, .replace = 1, .ties = TIES_ALL };
-		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r) == 0 && fabs(w[0] - 1.0 / 3) < 1e-15 &&
+		CHECK(nnmatch_att(d2, t2, y2, 4, &ro, w, &r, NULL) == 0 && fabs(w[0] - 1.0 / 3) < 1e-15 &&
 		    fabs(w[3] - 1.0 / 3) < 1e-15, "--ties all: the three, a third each");
 	}
 	{
@@ -278,12 +279,12 @@ main(void)
 		double adj = -1;
 		fixed_rows fx = { x4, 4, 1, 0 };
 
-		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 2, 2, &adj) == 0 &&
+		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 2, 2, &adj, NULL) == 0 &&
 		    fabs(adj - 0.25) < 1e-15, "AI 2016 adjustment by hand: d^2 / I / N = 1/4");
-		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 3, 2, &adj) == -1,
+		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 3, 2, &adj, NULL) == -1,
 		    "AI 2016: fewer than l units in a group is refused");
 		fx.fail = 1;
-		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 2, 2, &adj) == -2,
+		CHECK(nnmatch_ai2016_adjustment(ps4, t4, y4, rows_of, &fx, 4, 1, 1, 2, 2, &adj, NULL) == -2,
 		    "AI 2016: covariates that cannot be built: -2");
 	}
 	{
@@ -300,9 +301,25 @@ main(void)
 		double adj = 0;
 		fixed_rows fx = { X, 10, 3, 0 };
 
-		CHECK(nnmatch_ai2016_adjustment(ps, t, y, rows_of, &fx, 10, 3, 1, 3, 1.25, &adj) == 0 &&
+		CHECK(nnmatch_ai2016_adjustment(ps, t, y, rows_of, &fx, 10, 3, 1, 3, 1.25, &adj, NULL) == 0 &&
 		    fabs(adj - -0.13279663308849582) < 1e-14,
 		    "AI 2016 adjustment with two covariates: numpy's -0.1327966330885");
+		{ /* in memory a matching has filled with its own numbers */
+			nnmatch_work work = { 0 };
+			nnmatch_opts one = { .k = 1, .replace = 1, .ties = TIES_ALL };
+			nnmatch_result mr;
+			double dw[40], yw[40], ww[40], again = 0;
+			uint8_t tw[40];
+
+			for (int i = 0; i < 40; i++)
+				dw[i] = 0.3 + i * 0.01, yw[i] = i % 7, tw[i] = i % 3 == 0;
+			nnmatch_att(dw, tw, yw, 40, &one, ww, &mr, &work);
+			memset(work.mem, 0x5a, work.size);
+			CHECK(nnmatch_ai2016_adjustment(ps, t, y, rows_of, &fx, 10, 3, 1, 3, 1.25,
+			    &again, &work) == 0 && again == adj,
+			    "AI 2016 adjustment in a matching's work memory: the same bits");
+			nnmatch_work_free(&work);
+		}
 	}
 	CHECK_DONE();
 }

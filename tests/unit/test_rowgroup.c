@@ -4,7 +4,8 @@
  * (2, 0.5): groups 0 1 0 2 1, numbered by first appearance; -0.0 and 0.0
  * differ in their bits, so they are two groups.
  * bigmem: a block keeps its bytes as it grows past BIGMEM_MIN (onto huge
- * pages) and shrinks back below it. */
+ * pages), shrinks in place while it stays above it, and shrinks back
+ * below it. */
 #include <string.h>
 
 #include "bigmem.h"
@@ -40,6 +41,15 @@ main(void)
 		kept &= p[small - 1] == (unsigned char)(small - 1) && p[big - 1] == 7;
 		memset(p + big, 9, BIGMEM_MIN);
 		kept &= p[big + BIGMEM_MIN - 1] == 9 && p[big] == 9 && p[big - 1] == 7;
+		{ /* big to smaller but big: in place, its head kept */
+			unsigned char *q = bigmem_resize(p, big + BIGMEM_MIN, big + BIGMEM_MIN / 2 - 1);
+
+			CHECK(q == p && q[big - 1] == 7 && q[small - 1] == (unsigned char)(small - 1),
+			    "shrunk but still big: the same place, its bytes kept");
+			q[big + BIGMEM_MIN / 2 - 2] = 3; /* still writable to its new end */
+			p = bigmem_resize(q, big + BIGMEM_MIN / 2 - 1, big + BIGMEM_MIN);
+			memset(p + big, 9, BIGMEM_MIN);
+		}
 		p = bigmem_resize(p, big + BIGMEM_MIN, small);
 		kept &= p[10] == 10;
 		CHECK(kept, "grown again and shrunk back below: bytes kept");
