@@ -475,6 +475,31 @@ missing_values(const design_factor *fa, size_t bad, size_t first_bad, char *why,
 	return DESIGN_MISSING;
 }
 
+/* Multiplies factor fa of t into xk for rows [first, first + n), block
+ * rows at a time: into xk[r - first] (keep), or each block into xk[0..block)
+ * (a scratch block, for the checks alone). Returns 0, or a status with why:
+ * the column's (factor_column), a domain's (factor_into), or the count of
+ * missing values over all n rows (missing_values). */
+static int
+factor_rows(const design_factor *fa, const table *t, size_t first, size_t n, size_t block,
+    double *xk, int keep, char *why, size_t whylen)
+{
+	const column *c;
+	int32_t code;
+	size_t bad = 0, first_bad = 0;
+	int rc = factor_column(fa, t, &c, &code, why, whylen);
+
+	for (size_t r = 0; rc == 0 && r < n; r += block) {
+		size_t count = n - r < block ? n - r : block;
+
+		rc = factor_into(fa, c, code, first + r, count, keep ? xk + r : xk, &bad,
+		    &first_bad, why, whylen);
+	}
+	if (rc != 0)
+		return rc;
+	return bad ? missing_values(fa, bad, first_bad, why, whylen) : 0;
+}
+
 /* Columns 1.. of X: the terms of rows [first, first + n). */
 static int
 terms_into(const design *d, const table *t, size_t first, size_t n, double *X, char *why,
@@ -487,19 +512,10 @@ terms_into(const design *d, const table *t, size_t first, size_t n, double *X, c
 		for (size_t r = 0; r < n; r++)
 			xk[r] = 1.0;
 		for (int f = 0; f < term->nfactors; f++) {
-			const design_factor *fa = &term->factors[f];
-			const column *c;
-			int32_t code;
-			size_t bad = 0, first_bad = 0;
-			int rc = factor_column(fa, t, &c, &code, why, whylen);
+			int rc = factor_rows(&term->factors[f], t, first, n, n, xk, 1, why, whylen);
 
-			if (rc == 0)
-				rc = factor_into(fa, c, code, first, n, xk, &bad, &first_bad, why,
-				    whylen);
 			if (rc != 0)
 				return rc;
-			if (bad)
-				return missing_values(fa, bad, first_bad, why, whylen);
 		}
 	}
 	return 0;
@@ -515,22 +531,11 @@ design_check(const design *d, const table *t, size_t n, char *why, size_t whylen
 		scratch[r] = 1;
 	for (int k = 0; k < d->nterms; k++)
 		for (int f = 0; f < d->terms[k].nfactors; f++) {
-			const design_factor *fa = &d->terms[k].factors[f];
-			const column *c;
-			int32_t code;
-			size_t bad = 0, first_bad = 0;
-			int rc = factor_column(fa, t, &c, &code, why, whylen);
+			int rc = factor_rows(&d->terms[k].factors[f], t, 0, n, BLOCK, scratch, 0,
+			    why, whylen);
 
-			for (size_t r = 0; rc == 0 && r < n; r += BLOCK) {
-				size_t count = n - r < BLOCK ? n - r : BLOCK;
-
-				rc = factor_into(fa, c, code, r, count, scratch, &bad, &first_bad, why,
-				    whylen);
-			}
 			if (rc != 0)
 				return rc;
-			if (bad)
-				return missing_values(fa, bad, first_bad, why, whylen);
 		}
 	return 0;
 }
