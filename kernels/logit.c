@@ -350,18 +350,20 @@ pass_all(const pass_state *s, double (*acc)[LANES], int p, size_t from, size_t t
 
 	_Static_assert(LOGIT_BLOCK_ROWS % WIDE == 0, "a block is whole groups of WIDE rows");
 	memset(acc, 0, (size_t)slots * sizeof acc[0]);
-	if (s->d->X) {
-		rows_view v = { s->d->X, s->d->n, 0 };
+	{
+		/* X as one span, or the blocks: one loop, so that the pass's body
+		 * is inlined once (twice doubled the kernel's code) */
+		double *block = s->d->X ? NULL :
+		    xreallocarray(NULL, LOGIT_BLOCK_ROWS, (size_t)p * sizeof *block);
+		size_t step = block ? LOGIT_BLOCK_ROWS : to - from;
 
-		pass_span(s, &v, acc, p, from, to, hessian);
-	} else {
-		double *block = xreallocarray(NULL, LOGIT_BLOCK_ROWS, (size_t)p * sizeof *block);
+		for (size_t b = from; b < to && rc == 0; b += step) {
+			size_t count = to - b < step ? to - b : step;
+			rows_view v = block ? (rows_view){ block, count, b } :
+			    (rows_view){ s->d->X, s->d->n, 0 };
 
-		for (size_t b = from; b < to && rc == 0; b += LOGIT_BLOCK_ROWS) {
-			size_t count = to - b < LOGIT_BLOCK_ROWS ? to - b : LOGIT_BLOCK_ROWS;
-			rows_view v = { block, count, b };
-
-			rc = s->d->rows(s->d->rows_ctx, b, count, block);
+			if (block)
+				rc = s->d->rows(s->d->rows_ctx, b, count, block);
 			if (rc == 0)
 				pass_span(s, &v, acc, p, b, b + count, hessian);
 		}

@@ -554,9 +554,9 @@ fit_and_write(const fitps_params *o, const stage_roles *roles, const cli_common 
 		if (rc != 0)
 			die("%s", why);
 	}
-	/* nothing after the fit reads the covariates as a matrix: the rows'
-	 * results and the writing need it no longer (ten million rows of the
-	 * realistic model: 480 MB) */
+	/* the boosted fit's matrix (the logistic fit has none): nothing after
+	 * the fit reads it, not the rows' results nor the writing (ten million
+	 * rows of the realistic model: 480 MB) */
 	free(X);
 	X = NULL;
 	table_add_column(&h->schema, o->ps_name, COL_F64, NULL, 0);
