@@ -118,14 +118,21 @@ if [ $have_zmq = yes ]; then
 	port=$(free_port)
 	mpcat --in "@tcp://127.0.0.1:$port" >injected.json 2>injected.err &
 	reader=$!
-	(head -c 4000 g.mp; sleep 2; tail -c +4001 g.mp) | balance --quiet --out ">tcp://127.0.0.1:$port" &
+	# the writer holds the rest of its stream until the injector has sent and
+	# exited (its context flushed), so the result is in before the end however
+	# slowly python starts; a timed pause lost that race on a loaded machine
+	rm -f injected.sent
+	(head -c 4000 g.mp
+	 for i in $(seq 200); do [ -e injected.sent ] && break; sleep 0.1; done
+	 tail -c +4001 g.mp) | balance --quiet --out ">tcp://127.0.0.1:$port" &
 	writer=$!
-	sleep 0.8
+	sleep 0.5
 	$PY -c "
 import zmq, msgpack
-s = zmq.Context().socket(zmq.PUSH); s.connect('tcp://127.0.0.1:$port')
+c = zmq.Context(); s = c.socket(zmq.PUSH); s.connect('tcp://127.0.0.1:$port')
 s.send(msgpack.packb({'kind': 'result', 'stage': 'weight', 'name': 'ipw_att', 'estimate': 0.5}))
-s.close(linger=2000)"
+s.close(linger=5000); c.term()"
+	touch injected.sent
 	wait $writer
 	wait $reader
 	check "a result injected into a bound reader by another peer: the reader fails (exit $?)" \
