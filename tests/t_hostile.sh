@@ -96,11 +96,13 @@ gen -n 3000 --seed 8 | mp2csv >g.csv
 port=$(free_port)
 mp2csv --in "@tcp://127.0.0.1:$port" >scanned.csv 2>scan.err &
 reader=$!
-(head -c 4000 g.mp; sleep 2.5; tail -c +4001 g.mp) | mpcat --quiet >/dev/null 2>&1 &
-# (a pausing writer: head first, the rest after the scans)
-(head -c 4000 g.mp; sleep 2.5; tail -c +4001 g.mp) | balance --quiet --out ">tcp://127.0.0.1:$port" &
+# (a pausing writer: head first, the rest once the scans are done)
+rm -f scanned.done
+(head -c 4000 g.mp
+ for i in $(seq 200); do [ -e scanned.done ] && break; sleep 0.1; done
+ tail -c +4001 g.mp) | balance --quiet --out ">tcp://127.0.0.1:$port" &
 writer=$!
-sleep 0.8
+sleep 0.5
 (exec 3<>"/dev/tcp/127.0.0.1/$port"; exec 3>&-) 2>/dev/null
 $PY -c "
 import socket; s = socket.create_connection(('127.0.0.1', $port))
@@ -108,6 +110,8 @@ s.sendall(b'GET / HTTP/1.0\r\n\r\n'); s.settimeout(1)
 try: s.recv(100)
 except Exception: pass
 s.close()"
+sleep 0.3 # (the reader's I/O thread logs the stranger)
+touch scanned.done
 wait $writer
 wait $reader
 check "a port scan and an HTTP GET while the writer pauses do not end the flow (exit 0)" test $? -eq 0
