@@ -165,8 +165,14 @@ find_matches(pool *p, double x, size_t row, const nnmatch_opts *o, candidate **o
 
 /* Controls with the same distance value, as one unit. */
 typedef struct {
-	double value, units, ysum, ysq, share, kk;
+	double value, units, ysum, ysq;
 } tie_block;
+
+/* What the treated cells matched to a block add up: its units' shares of
+ * them, and those shares' squares over the units (the variance's K, KK). */
+typedef struct {
+	double share, kk;
+} block_shares;
 
 /* A treated cell, and how many control cells come before it in order of
  * distance. */
@@ -206,6 +212,19 @@ work_exactly(nnmatch_work *work, size_t size)
 	return work->mem;
 }
 
+/* Control cell j's units, and its outcomes' squares when they are wanted. */
+static inline double
+cell_units_of(const nnmatch_cells *c, size_t j)
+{
+	return c->count ? c->count[j] : 1;
+}
+
+static inline double
+cell_ysq_of(const nnmatch_cells *c, size_t j, int want_se)
+{
+	return want_se ? c->count ? c->ysq[j] : c->ysum[j] * c->ysum[j] : 0;
+}
+
 int
 nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
     nnmatch_result *r, nnmatch_work *work)
@@ -216,30 +235,34 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	 * cells parted (the treated first, then the controls and their
 	 * distances, each with a spare element for the writes past its end
 	 * that the loop without branches makes), then the controls' blocks.
-	 * The sort's copy goes where the parted cells will: what a call
-	 * touches is then one stretch from the start, which the AI 2016
-	 * adjustment after it reuses (nnmatch_ai2016_adjustment). */
-	size_t in_sorted = (n + 1) * sizeof(keyed), in_parted = (n + 3) * sizeof(keyed);
+	 * The sort's copy goes where the parted cells will, and the blocks'
+	 * shares where the sorted cells were once they are parted: what a
+	 * call touches is then one stretch from the start, which the AI 2016
+	 * adjustment after it reuses (nnmatch_ai2016_adjustment). When no two
+	 * controls share a value (continuous covariates) each control is its
+	 * own block, read where it is: the blocks' stretch is not touched. */
+	size_t in_sorted = (n + 2) * sizeof(keyed), in_parted = (n + 3) * sizeof(keyed);
 	size_t in_blk = (n + 2) * sizeof(tie_block);
 	char *mem = work_memory(work ? work : &own, in_sorted + in_parted + in_blk);
 	keyed *sorted = (keyed *)mem;
 	char *parted = mem + in_sorted;
 	/* blocks 1..nb, between two that no cell is nearer to than to a real
-	 * one: blk[0] at -inf, blk[nb + 1] at +inf */
+	 * one: blk[0] at -inf, blk[nb + 1] at +inf; their shares likewise */
 	tie_block *blk = (tie_block *)(mem + in_sorted + in_parted);
+	block_shares *shares = (block_shares *)mem;
 	treated_cell *trt = (treated_cell *)parted;
 	size_t *ctrl;
 	double *ctrl_d; /* the controls' distances */
-	/* each control's block, made once the sorted cells are parted into
-	 * ctrl and trt: in their place (ten million rows touch 8 bytes a
-	 * control less) */
-	size_t *ctrl_block = (size_t *)mem;
+	/* with ties, each control's block: in its distance's place, which is
+	 * read just before (ten million rows touch 8 bytes a control less) */
+	size_t *ctrl_block;
 	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
 	double pairs = 0;
 	size_t m = 0, nb = 0, nt = 0, nc = 0;
 	int want_se = c->count == NULL || c->ysq != NULL, want_shares = w || want_se;
-	int in_order;
+	int in_order, singles;
 
+	_Static_assert(sizeof(block_shares) == sizeof(keyed), "shares fit in keyed places");
 	memset(r, 0, sizeof *r);
 	if (w)
 		memset(w, 0, n * sizeof *w);
@@ -270,6 +293,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		    sizeof(keyed) == 2 * sizeof(double), "parted cells fit in keyed places");
 		ctrl = (size_t *)(trt + treated + 1);
 		ctrl_d = (double *)(ctrl + (m - treated) + 1);
+		ctrl_block = (size_t *)ctrl_d;
 	}
 	for (size_t k = 0; k < m; k++) {
 		size_t j = in_order ? k : sorted[k].index;
@@ -281,66 +305,104 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		nc += (size_t)control;
 		nt += (size_t)!control;
 	}
+	singles = 1;
+	for (size_t q = 1; q < nc && singles; q++)
+		singles = ctrl_d[q] != ctrl_d[q - 1];
 	/* the controls' blocks of one value, 1..nb: ties are rare, so the
 	 * branch is well predicted. Their outcomes are read in order of
 	 * distance, which is random in memory when the cells were sorted: each
 	 * is asked for well before it is used */
-	blk[0] = (tie_block){ -INFINITY, 0, 0, 0, 0, 0 };
-	for (size_t q = 0; q < nc; q++) {
-		size_t j = ctrl[q];
-		double key = ctrl_d[q], yc, u, sq;
+	if (singles)
+		nb = nc;
+	else {
+		blk[0] = (tie_block){ -INFINITY, 0, 0, 0 };
+		for (size_t q = 0; q < nc; q++) {
+			size_t j = ctrl[q];
+			double key = ctrl_d[q], yc, u, sq;
 
-		if (!in_order && q + PREFETCH_AHEAD < nc)
-			__builtin_prefetch(&c->ysum[ctrl[q + PREFETCH_AHEAD]]);
-		yc = c->ysum[j];
-		u = c->count ? c->count[j] : 1;
-		sq = want_se ? c->count ? c->ysq[j] : yc * yc : 0;
+			if (!in_order && q + PREFETCH_AHEAD < nc)
+				__builtin_prefetch(&c->ysum[ctrl[q + PREFETCH_AHEAD]]);
+			yc = c->ysum[j];
+			u = cell_units_of(c, j);
+			sq = cell_ysq_of(c, j, want_se);
 
-		if (nb == 0 || key != blk[nb].value)
-			blk[++nb] = (tie_block){ key, u, yc, sq, 0, 0 };
-		else {
-			blk[nb].units += u;
-			blk[nb].ysum += yc;
-			blk[nb].ysq += sq;
+			if (nb == 0 || key != blk[nb].value)
+				blk[++nb] = (tie_block){ key, u, yc, sq };
+			else {
+				blk[nb].units += u;
+				blk[nb].ysum += yc;
+				blk[nb].ysq += sq;
+			}
+			ctrl_block[q] = nb;
 		}
-		ctrl_block[q] = nb;
+		blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0 };
 	}
-	blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0, 0, 0 };
+	if (want_shares)
+		memset(shares, 0, (nb + 2) * sizeof *shares);
 	for (size_t q = 0; q < nt; q++) {
-		size_t i = trt[q].index, before = trt[q].controls_before;
-		double di;
+		size_t i = trt[q].index, before = trt[q].controls_before, lo;
+		double di, dl, dr, dist, cell_units, mm, sy, syy, y, mean_c;
+		double l_units, l_ysum, l_ysq, r_units, r_ysum, r_ysq;
+		int use_l, use_r;
 
 		if (!in_order && q + PREFETCH_AHEAD < nt) {
-			__builtin_prefetch(&c->d[trt[q + PREFETCH_AHEAD].index]);
-			__builtin_prefetch(&c->ysum[trt[q + PREFETCH_AHEAD].index]);
+			const treated_cell *ahead = &trt[q + PREFETCH_AHEAD];
+
+			__builtin_prefetch(&c->d[ahead->index]);
+			__builtin_prefetch(&c->ysum[ahead->index]);
+			if (singles && ahead->controls_before < nc)
+				__builtin_prefetch(&c->ysum[ctrl[ahead->controls_before]]);
 		}
 		di = c->d[i];
 		/* the blocks on either side: the next control's and the one before
 		 * it. A block at the cell's own value may be either: at distance 0
 		 * it is the nearest, and used alone, on whichever side it is. */
-		size_t lo = before < nc ? ctrl_block[before] : nb + 1;
-		tie_block *left = &blk[lo - 1], *right = &blk[lo];
-		double dl = di - left->value, dr = right->value - di;
-		double dist = dl < dr ? dl : dr, cell_units, mm, sy, syy, y, mean_c;
-		int use_l, use_r;
-
-		cell_units = c->count ? c->count[i] : 1;
+		if (singles) {
+			lo = before + 1; /* control q is block q + 1 */
+			dl = di - (before > 0 ? ctrl_d[before - 1] : -INFINITY);
+			dr = (before < nc ? ctrl_d[before] : INFINITY) - di;
+		} else {
+			lo = before < nc ? ctrl_block[before] : nb + 1;
+			dl = di - blk[lo - 1].value;
+			dr = blk[lo].value - di;
+		}
+		dist = dl < dr ? dl : dr;
+		cell_units = cell_units_of(c, i);
 		if (dist == INFINITY || (o->caliper > 0 && dist > o->caliper)) {
 			r->treated_unmatched += (size_t)cell_units;
 			continue;
 		}
 		use_l = dl == dist;
 		use_r = dr == dist;
-		mm = (use_l ? left->units : 0) + (use_r ? right->units : 0);
-		sy = (use_l ? left->ysum : 0) + (use_r ? right->ysum : 0);
-		syy = (use_l ? left->ysq : 0) + (use_r ? right->ysq : 0);
+		if (singles) {
+			size_t jl = use_l ? ctrl[before - 1] : 0, jr = use_r ? ctrl[before] : 0;
+
+			l_units = use_l ? cell_units_of(c, jl) : 0;
+			l_ysum = use_l ? c->ysum[jl] : 0;
+			l_ysq = use_l ? cell_ysq_of(c, jl, want_se) : 0;
+			r_units = use_r ? cell_units_of(c, jr) : 0;
+			r_ysum = use_r ? c->ysum[jr] : 0;
+			r_ysq = use_r ? cell_ysq_of(c, jr, want_se) : 0;
+		} else {
+			const tie_block *left = &blk[lo - 1], *right = &blk[lo];
+
+			l_units = use_l ? left->units : 0;
+			l_ysum = use_l ? left->ysum : 0;
+			l_ysq = use_l ? left->ysq : 0;
+			r_units = use_r ? right->units : 0;
+			r_ysum = use_r ? right->ysum : 0;
+			r_ysq = use_r ? right->ysq : 0;
+		}
+		mm = l_units + r_units;
+		sy = l_ysum + r_ysum;
+		syy = l_ysq + r_ysq;
 		if (want_shares) {
 			double share = cell_units / mm, kk = cell_units / (mm * mm);
 
-			left->share += use_l ? share : 0;
-			left->kk += use_l ? kk : 0;
-			right->share += use_r ? share : 0;
-			right->kk += use_r ? kk : 0;
+			shares[lo - 1].share += use_l ? share : 0;
+			shares[lo - 1].kk += use_l ? kk : 0;
+			shares[lo].share += use_r ? share : 0;
+			shares[lo].kk += use_r ? kk : 0;
 		}
 		y = c->ysum[i];
 		mean_c = sy / mm;
@@ -374,11 +436,13 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	}
 	r->estimate = sum_tau / matched;
 	for (size_t q = 0; w && q < nc; q++)
-		w[ctrl[q]] = blk[ctrl_block[q]].share;
+		w[ctrl[q]] = shares[singles ? q + 1 : ctrl_block[q]].share;
 	for (size_t b = 1; want_se && b <= nb; b++)
-		if (blk[b].share > 0) {
-			var_c += blk[b].units * (blk[b].share * blk[b].share - blk[b].kk);
-			r->controls_used += (size_t)blk[b].units;
+		if (shares[b].share > 0) {
+			double units = singles ? cell_units_of(c, ctrl[b - 1]) : blk[b].units;
+
+			var_c += units * (shares[b].share * shares[b].share - shares[b].kk);
+			r->controls_used += (size_t)units;
 		}
 	s2 = pair_sq - r->estimate * sum_tau;
 	s2 = 0.5 * (s2 < 0 ? 0 : s2) / matched;

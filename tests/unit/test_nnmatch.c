@@ -103,6 +103,35 @@ main(void)
 		    "one control, two treated: one unmatched");
 	}
 	{
+		/* no two controls at one value: each control is its own block,
+		 * read where it is. t0 (.3125) is as far from c0 (.125) as from
+		 * c1 (.5), so both serve it, a half each; t1 (.6875) has c2 (.75) */
+		const double d3[5] = { .125, .5, .75, .3125, .6875 }, y3[5] = { 0, 1, 0, 1, 1 };
+		const uint8_t t3[5] = { 0, 0, 0, 1, 1 };
+		/* the same, with two tied controls no treated unit is near (at
+		 * .9375): blocks of values are made, and none of their numbers move */
+		const double d5[7] = { .125, .5, .75, .3125, .6875, .9375, .9375 };
+		const double y5[7] = { 0, 1, 0, 1, 1, 1, 0 };
+		const uint8_t t5[7] = { 0, 0, 0, 1, 1, 0, 0 };
+		double w3[5], w5[7];
+		nnmatch_result r3, r5;
+
+		o = (nnmatch_opts){ .k = 1, .replace = 1, .caliper = 0, .ties = TIES_ALL };
+		CHECK(nnmatch_att(d3, t3, y3, 5, &o, w3, &r3, NULL) == 0 &&
+		    nnmatch_att(d5, t5, y5, 7, &o, w5, &r5, NULL) == 0,
+		    "controls at distinct values, and with a tie: both match");
+		CHECK_NEAR(r3.estimate, ((1 - .5) + (1 - 0)) / 2, 1e-15,
+		    "  ... ATT (1 - (0 + 1)/2 + 1 - 0) / 2 = 3/4");
+		CHECK(w3[0] == .5 && w3[1] == .5 && w3[2] == 1 && w3[3] == 1 && w3[4] == 1,
+		    "  ... weights a half for c0 and c1, 1 for c2 and the treated");
+		CHECK(r3.controls_used == 3 && r3.pairs == 3 && r3.treated_matched == 2,
+		    "  ... 3 controls used, 3 pairs, 2 treated matched");
+		CHECK(r3.estimate == r5.estimate && r3.se == r5.se && isfinite(r3.se) &&
+		    memcmp(w3, w5, sizeof w3) == 0 && w5[5] == 0 && w5[6] == 0 &&
+		    r3.controls_used == r5.controls_used,
+		    "  ... the same bits with the far tied controls (blocks), weights 0 for them");
+	}
+	{
 		/* units: the seven rows plus a second copy of t0, as cells */
 		const double dr[8] = { .25, .5, .5, 1.0, .5, .75, 1.0625, .5 };
 		const double yr[8] = { 0, 1, 0, 1, 1, 1, 0, 1 };
