@@ -307,6 +307,16 @@ add_rows(mpseq *table, const char *label, tally *tl,
 	}
 }
 
+/* Are a covariate's values (those present) 0 and 1 alone? */
+static int
+binary_values(const tally *tl)
+{
+	for (size_t v = 0; v < tl->nvalues; v++)
+		if (tl->values[v] != 0 && tl->values[v] != 1 && !isnan(tl->values[v]))
+			return 0;
+	return 1;
+}
+
 /* The balance table: every covariate, every level of a categorical one
  * (reference included), under every weighting. */
 static void
@@ -343,6 +353,9 @@ balance_table(balance_stream *bs, const table *schema, const balance_params *o,
 		const product *p = &bs->products[k];
 		tally present, missing;
 
+		/* a 0/1 covariate's square is itself: cobalt leaves it out */
+		if (p->c[0] == p->c[1] && binary_values(&bs->tally[p->c[0]]))
+			continue;
 		tally_split_missing(&bs->ptally[k], &present, &missing);
 		if (present.nvalues)
 			add_rows(table, p->label, &present, o, bs->ws, bs->nw,
@@ -609,8 +622,10 @@ static const char balance_usage[] =
     "                     (R's cov.wt, unbiased)\n"
     "  --interactions     also the products of every pair of covariates (each\n"
     "                     level of a categorical one) and the squares of the\n"
-    "                     numeric ones (cobalt's int = TRUE, poly = 2): balance\n"
-    "                     a main-effects model leaves on them fails like any\n"
+    "                     numeric ones (not of a 0/1 one: it is its own\n"
+    "                     square), as cobalt's int = TRUE, poly = 2: the\n"
+    "                     imbalance a main-effects model leaves on them fails\n"
+    "                     like any other row\n"
     "  -t, -x             override the treatment and covariate roles\n"
     "\n" CLI_COMMON_HELP
     "\nexample:\n"

@@ -30,13 +30,19 @@ check() {
 
 # fails NAME CODE PATTERN COMMAND...: the command (a shell string, so it can
 # be a pipeline) must exit CODE and print PATTERN (grep -E) on stderr, with
-# no sign of a crash (sanitizer report, signal).
+# no sign of a crash (sanitizer report, signal), within FAILS_TIMEOUT
+# seconds (a program that hangs on bad input fails its test instead of
+# holding the suite until CI gives up on it).
+FAILS_TIMEOUT=${FAILS_TIMEOUT:-300}
 fails() {
 	local name=$1 code=$2 pattern=$3 rc
 	shift 3
-	bash -o pipefail -c "$*" >"$work/fails.out" 2>"$work/fails.err"
+	timeout -k 10 "$FAILS_TIMEOUT" bash -o pipefail -c "$*" >"$work/fails.out" 2>"$work/fails.err"
 	rc=$?
-	if [ "$rc" -ne "$code" ]; then
+	if [ "$rc" -eq 124 ] && [ "$code" -ne 124 ]; then
+		not_ok "$name" "hung: still running after $FAILS_TIMEOUT s (FAILS_TIMEOUT): $*" \
+		    "$(tail -5 "$work/fails.err")"
+	elif [ "$rc" -ne "$code" ]; then
 		not_ok "$name" "expected exit $code, got $rc: $*" "$(tail -5 "$work/fails.err")"
 	elif ! grep -Eq -- "$pattern" "$work/fails.err"; then
 		not_ok "$name" "stderr lacks /$pattern/: $*" "$(tail -5 "$work/fails.err")"

@@ -125,6 +125,14 @@ g = rb["gamma"]
 assert upper(g) <= 0.05 < upper(g + 1e-4), (g, upper(g), upper(g + 1e-4))
 assert abs(rb["p_gamma_1"] - upper(1)) <= 1e-9 * max(1e-300, upper(1)) + 1e-300, (rb["p_gamma_1"], upper(1))
 PY
+printf 't,y,b,z\n0,1,0,0.5\n1,0,1,0.7\n1,1,0,0.2\n0,0,1,0.9\n1,1,1,0.4\n0,0,0,0.1\n' |
+	csv2mp -t t -y y -x b,z | balance --interactions | report --json >"$work/binsq.json"
+check "balance --interactions: the square of a numeric covariate, not of a 0/1 one (it is its own; cobalt leaves it out)" \
+	$PY -c "
+import json, sys; d = json.load(open(sys.argv[1]))
+rows = [r for r in d['results'] if r.get('name') == 'balance'][0]['table']
+got = sorted(set((r['covariate'], r.get('term')) for r in rows))
+assert got == [('b', None), ('b:z', 'interaction'), ('z', None), ('z^2', 'square')], got" "$work/binsq.json"
 gen -n 20000 --seed 3 --scenario misspecified | fitps --quiet | weight -e ate --quiet >"$work/mis.mp"
 balance --interactions <"$work/mis.mp" | report --json >"$work/misbal.json"
 mp2csv <"$work/mis.mp" >"$work/mis.csv" 2>/dev/null
