@@ -212,19 +212,6 @@ work_exactly(nnmatch_work *work, size_t size)
 	return work->mem;
 }
 
-/* Control cell j's units, and its outcomes' squares when they are wanted. */
-static inline double
-cell_units_of(const nnmatch_cells *c, size_t j)
-{
-	return c->count ? c->count[j] : 1;
-}
-
-static inline double
-cell_ysq_of(const nnmatch_cells *c, size_t j, int want_se)
-{
-	return want_se ? c->count ? c->ysq[j] : c->ysum[j] * c->ysum[j] : 0;
-}
-
 int
 nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
     nnmatch_result *r, nnmatch_work *work)
@@ -238,9 +225,7 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	 * The sort's copy goes where the parted cells will, and the blocks'
 	 * shares where the sorted cells were once they are parted: what a
 	 * call touches is then one stretch from the start, which the AI 2016
-	 * adjustment after it reuses (nnmatch_ai2016_adjustment). When no two
-	 * controls share a value (continuous covariates) each control is its
-	 * own block, read where it is: the blocks' stretch is not touched. */
+	 * adjustment after it reuses (nnmatch_ai2016_adjustment). */
 	size_t in_sorted = (n + 2) * sizeof(keyed), in_parted = (n + 3) * sizeof(keyed);
 	size_t in_blk = (n + 2) * sizeof(tie_block);
 	char *mem = work_memory(work ? work : &own, in_sorted + in_parted + in_blk);
@@ -253,14 +238,14 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	treated_cell *trt = (treated_cell *)parted;
 	size_t *ctrl;
 	double *ctrl_d; /* the controls' distances */
-	/* with ties, each control's block: in its distance's place, which is
-	 * read just before (ten million rows touch 8 bytes a control less) */
+	/* each control's block: in its distance's place, which is read just
+	 * before (ten million rows touch 8 bytes a control less) */
 	size_t *ctrl_block;
 	double sum_tau = 0, sum_tau2 = 0, pair_sq = 0, var_c = 0, s2, matched = 0;
 	double pairs = 0;
 	size_t m = 0, nb = 0, nt = 0, nc = 0;
 	int want_se = c->count == NULL || c->ysq != NULL, want_shares = w || want_se;
-	int in_order, singles;
+	int in_order;
 
 	_Static_assert(sizeof(block_shares) == sizeof(keyed), "shares fit in keyed places");
 	memset(r, 0, sizeof *r);
@@ -305,97 +290,61 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 		nc += (size_t)control;
 		nt += (size_t)!control;
 	}
-	singles = 1;
-	for (size_t q = 1; q < nc && singles; q++)
-		singles = ctrl_d[q] != ctrl_d[q - 1];
 	/* the controls' blocks of one value, 1..nb: ties are rare, so the
 	 * branch is well predicted. Their outcomes are read in order of
 	 * distance, which is random in memory when the cells were sorted: each
 	 * is asked for well before it is used */
-	if (singles)
-		nb = nc;
-	else {
-		blk[0] = (tie_block){ -INFINITY, 0, 0, 0 };
-		for (size_t q = 0; q < nc; q++) {
-			size_t j = ctrl[q];
-			double key = ctrl_d[q], yc, u, sq;
+	blk[0] = (tie_block){ -INFINITY, 0, 0, 0 };
+	for (size_t q = 0; q < nc; q++) {
+		size_t j = ctrl[q];
+		double key = ctrl_d[q], yc, u, sq;
 
-			if (!in_order && q + PREFETCH_AHEAD < nc)
-				__builtin_prefetch(&c->ysum[ctrl[q + PREFETCH_AHEAD]]);
-			yc = c->ysum[j];
-			u = cell_units_of(c, j);
-			sq = cell_ysq_of(c, j, want_se);
+		if (!in_order && q + PREFETCH_AHEAD < nc)
+			__builtin_prefetch(&c->ysum[ctrl[q + PREFETCH_AHEAD]]);
+		yc = c->ysum[j];
+		u = c->count ? c->count[j] : 1;
+		sq = want_se ? c->count ? c->ysq[j] : yc * yc : 0;
 
-			if (nb == 0 || key != blk[nb].value)
-				blk[++nb] = (tie_block){ key, u, yc, sq };
-			else {
-				blk[nb].units += u;
-				blk[nb].ysum += yc;
-				blk[nb].ysq += sq;
-			}
-			ctrl_block[q] = nb;
+		if (nb == 0 || key != blk[nb].value)
+			blk[++nb] = (tie_block){ key, u, yc, sq };
+		else {
+			blk[nb].units += u;
+			blk[nb].ysum += yc;
+			blk[nb].ysq += sq;
 		}
-		blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0 };
+		ctrl_block[q] = nb;
 	}
+	blk[nb + 1] = (tie_block){ INFINITY, 0, 0, 0 };
 	if (want_shares)
 		memset(shares, 0, (nb + 2) * sizeof *shares);
 	for (size_t q = 0; q < nt; q++) {
-		size_t i = trt[q].index, before = trt[q].controls_before, lo;
-		double di, dl, dr, dist, cell_units, mm, sy, syy, y, mean_c;
-		double l_units, l_ysum, l_ysq, r_units, r_ysum, r_ysq;
-		int use_l, use_r;
+		size_t i = trt[q].index, before = trt[q].controls_before;
+		double di;
 
 		if (!in_order && q + PREFETCH_AHEAD < nt) {
-			const treated_cell *ahead = &trt[q + PREFETCH_AHEAD];
-
-			__builtin_prefetch(&c->d[ahead->index]);
-			__builtin_prefetch(&c->ysum[ahead->index]);
-			if (singles && ahead->controls_before < nc)
-				__builtin_prefetch(&c->ysum[ctrl[ahead->controls_before]]);
+			__builtin_prefetch(&c->d[trt[q + PREFETCH_AHEAD].index]);
+			__builtin_prefetch(&c->ysum[trt[q + PREFETCH_AHEAD].index]);
 		}
 		di = c->d[i];
 		/* the blocks on either side: the next control's and the one before
 		 * it. A block at the cell's own value may be either: at distance 0
 		 * it is the nearest, and used alone, on whichever side it is. */
-		if (singles) {
-			lo = before + 1; /* control q is block q + 1 */
-			dl = di - (before > 0 ? ctrl_d[before - 1] : -INFINITY);
-			dr = (before < nc ? ctrl_d[before] : INFINITY) - di;
-		} else {
-			lo = before < nc ? ctrl_block[before] : nb + 1;
-			dl = di - blk[lo - 1].value;
-			dr = blk[lo].value - di;
-		}
-		dist = dl < dr ? dl : dr;
-		cell_units = cell_units_of(c, i);
+		size_t lo = before < nc ? ctrl_block[before] : nb + 1;
+		const tie_block *left = &blk[lo - 1], *right = &blk[lo];
+		double dl = di - left->value, dr = right->value - di;
+		double dist = dl < dr ? dl : dr, cell_units, mm, sy, syy, y, mean_c;
+		int use_l, use_r;
+
+		cell_units = c->count ? c->count[i] : 1;
 		if (dist == INFINITY || (o->caliper > 0 && dist > o->caliper)) {
 			r->treated_unmatched += (size_t)cell_units;
 			continue;
 		}
 		use_l = dl == dist;
 		use_r = dr == dist;
-		if (singles) {
-			size_t jl = use_l ? ctrl[before - 1] : 0, jr = use_r ? ctrl[before] : 0;
-
-			l_units = use_l ? cell_units_of(c, jl) : 0;
-			l_ysum = use_l ? c->ysum[jl] : 0;
-			l_ysq = use_l ? cell_ysq_of(c, jl, want_se) : 0;
-			r_units = use_r ? cell_units_of(c, jr) : 0;
-			r_ysum = use_r ? c->ysum[jr] : 0;
-			r_ysq = use_r ? cell_ysq_of(c, jr, want_se) : 0;
-		} else {
-			const tie_block *left = &blk[lo - 1], *right = &blk[lo];
-
-			l_units = use_l ? left->units : 0;
-			l_ysum = use_l ? left->ysum : 0;
-			l_ysq = use_l ? left->ysq : 0;
-			r_units = use_r ? right->units : 0;
-			r_ysum = use_r ? right->ysum : 0;
-			r_ysq = use_r ? right->ysq : 0;
-		}
-		mm = l_units + r_units;
-		sy = l_ysum + r_ysum;
-		syy = l_ysq + r_ysq;
+		mm = (use_l ? left->units : 0) + (use_r ? right->units : 0);
+		sy = (use_l ? left->ysum : 0) + (use_r ? right->ysum : 0);
+		syy = (use_l ? left->ysq : 0) + (use_r ? right->ysq : 0);
 		if (want_shares) {
 			double share = cell_units / mm, kk = cell_units / (mm * mm);
 
@@ -436,13 +385,11 @@ nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 	}
 	r->estimate = sum_tau / matched;
 	for (size_t q = 0; w && q < nc; q++)
-		w[ctrl[q]] = shares[singles ? q + 1 : ctrl_block[q]].share;
+		w[ctrl[q]] = shares[ctrl_block[q]].share;
 	for (size_t b = 1; want_se && b <= nb; b++)
 		if (shares[b].share > 0) {
-			double units = singles ? cell_units_of(c, ctrl[b - 1]) : blk[b].units;
-
-			var_c += units * (shares[b].share * shares[b].share - shares[b].kk);
-			r->controls_used += (size_t)units;
+			var_c += blk[b].units * (shares[b].share * shares[b].share - shares[b].kk);
+			r->controls_used += (size_t)blk[b].units;
 		}
 	s2 = pair_sq - r->estimate * sum_tau;
 	s2 = 0.5 * (s2 < 0 ? 0 : s2) / matched;

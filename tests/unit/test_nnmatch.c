@@ -103,13 +103,12 @@ main(void)
 		    "one control, two treated: one unmatched");
 	}
 	{
-		/* no two controls at one value: each control is its own block,
-		 * read where it is. t0 (.3125) is as far from c0 (.125) as from
+		/* no two controls at one value. t0 (.3125) is as far from c0 (.125) as from
 		 * c1 (.5), so both serve it, a half each; t1 (.6875) has c2 (.75) */
 		const double d3[5] = { .125, .5, .75, .3125, .6875 }, y3[5] = { 0, 1, 0, 1, 1 };
 		const uint8_t t3[5] = { 0, 0, 0, 1, 1 };
 		/* the same, with two tied controls no treated unit is near (at
-		 * .9375): blocks of values are made, and none of their numbers move */
+		 * .9375): none of the numbers move */
 		const double d5[7] = { .125, .5, .75, .3125, .6875, .9375, .9375 };
 		const double y5[7] = { 0, 1, 0, 1, 1, 1, 0 };
 		const uint8_t t5[7] = { 0, 0, 0, 1, 1, 0, 0 };
@@ -129,7 +128,7 @@ main(void)
 		CHECK(r3.estimate == r5.estimate && r3.se == r5.se && isfinite(r3.se) &&
 		    memcmp(w3, w5, sizeof w3) == 0 && w5[5] == 0 && w5[6] == 0 &&
 		    r3.controls_used == r5.controls_used,
-		    "  ... the same bits with the far tied controls (blocks), weights 0 for them");
+		    "  ... the same bits with far tied controls, weights 0 for them");
 	}
 	{
 		/* units: the seven rows plus a second copy of t0, as cells */
