@@ -184,6 +184,13 @@ table_reserve(table *t, size_t rows)
 }
 
 void
+table_release_column(table *t, int c)
+{
+	bigmem_free(t->cols[c].data, (t->cap ? t->cap : 1) * coltype_width(t->cols[c].type));
+	t->cols[c].data = NULL;
+}
+
+void
 table_set_rows(table *t, size_t rows)
 {
 	table_set_rows_written(t, rows, 0);

@@ -59,6 +59,12 @@ void table_append_rows(table *dst, const table *src, size_t from, size_t n);
 /* dst (same schema, any rows) becomes src's rows idx[0..n). */
 void table_gather(table *dst, const table *src, const size_t *idx, size_t n);
 
+/* Gives back column c's values, keeping its name and type (data NULL):
+ * for a column its holder has read for the last time, whose values live
+ * on elsewhere (stage_read_all_holding's columns kept apart). Nothing may
+ * read it, and no row may be added, after. */
+void table_release_column(table *t, int c);
+
 /* Keeps the rows whose keep[] is non-zero, in order, in place. */
 void table_keep_rows(table *t, const uint8_t *keep);
 

@@ -742,19 +742,24 @@ nnmatch_by_blocks(const nnmatch_opts *o)
 
 int
 nnmatch_distance(int on_logit, double caliper_sd, const double *ps, const double *count,
-    size_t n, double *d, double *caliper_width, size_t *bad_row)
+    size_t n, double *d_out, double *caliper_width, size_t *bad_row)
 {
+	const double *d = d_out ? d_out : ps;
 	double mean = 0, ss = 0, units = 0;
 
+	if (d_out == NULL && on_logit)
+		return -2; /* the logit would have nowhere to go */
 	for (size_t i = 0; i < n; i++) {
 		double c = count ? count[i] : 1;
+		double v = on_logit ? log(ps[i] / (1 - ps[i])) : ps[i];
 
-		d[i] = on_logit ? log(ps[i] / (1 - ps[i])) : ps[i];
-		if (!isfinite(d[i])) {
+		if (d_out)
+			d_out[i] = v;
+		if (!isfinite(v)) {
 			*bad_row = i;
 			return -1;
 		}
-		mean += c * d[i];
+		mean += c * v;
 		units += c;
 	}
 	mean /= units;

@@ -162,8 +162,11 @@ int nnmatch_att_cells(const nnmatch_cells *c, const nnmatch_opts *o, double *w,
 /* The distance matching uses (ps, or its logit when on_logit) of n rows of
  * one unit each (count NULL) or count[i] units each, into d, and the
  * caliper width on that scale: caliper_sd SDs of the distance over the
- * units (MatchIt's std.caliper), 0 for none. Returns 0, or -1 when a logit
- * is infinite (ps 0 or 1) with the row in *bad_row. */
+ * units (MatchIt's std.caliper), 0 for none. d may be NULL when the
+ * distance is ps itself (!on_logit): the caller matches on ps, and only
+ * the width is made (match at a hundred million rows saves 800 MB).
+ * Returns 0, -1 when a distance is not finite with the row in *bad_row,
+ * or -2 for a NULL d with on_logit. */
 int nnmatch_distance(int on_logit, double caliper_sd, const double *ps,
     const double *count, size_t n, double *d, double *caliper_width, size_t *bad_row);
 

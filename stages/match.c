@@ -3,7 +3,9 @@
  * Contract: needs treatment, outcome and propensity (roles, or -t/-y/--ps);
  * adds w_match (1 for a matched treated unit, a control's summed shares, 0
  * for the unmatched); makes the result match_att (estimate, Abadie-Imbens
- * SE, treated matched and unmatched, controls used). Holds every row. */
+ * SE, treated matched and unmatched, controls used). Holds every row of
+ * the columns it reads (match_holds); the others wait apart, in memory up
+ * to --memory-mb and then in a temporary file (stage_read_all_holding). */
 #include "match.h"
 
 #include <math.h>
@@ -173,6 +175,42 @@ match_adds(const void *params, const char **names, int max)
 	return n;
 }
 
+static int match_reads(const void *params, const char *column);
+
+/* What match_run reads of the rows, and so holds: the roles, the
+ * columns its options name, and the propensity model's (the AI 2016
+ * adjustment rebuilds its design). The rest it passes on unread. */
+typedef struct {
+	const match_params *o;
+	const stream_head *h;
+	const stage_outcomes *outs;
+	char *ps_spec, *covariates;
+} match_holding;
+
+static int
+match_holds(const char *column, void *ctx)
+{
+	const match_holding *m = ctx;
+	const char *named[] = { m->h->ps, m->o->pairs_id, m->o->dropped_id };
+
+	for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+		if (named[i] && strcmp(named[i], column) == 0)
+			return STAGE_HOLD;
+	for (int k = 1; k < m->outs->n; k++)
+		if (strcmp(m->outs->names[k], column) == 0)
+			return STAGE_HOLD;
+	if (match_reads(m->o, column) ||
+	    (m->ps_spec && spec_names_column(m->ps_spec, column)) ||
+	    (m->o->adjust && !m->o->adjust_formula && m->covariates &&
+	    spec_names_column(m->covariates, column)))
+		return STAGE_HOLD;
+	/* read into 0/1 bytes and doubles (stage_arrays_get), then given back */
+	if ((m->h->treatment && strcmp(m->h->treatment, column) == 0) ||
+	    strcmp(m->outs->names[0], column) == 0)
+		return STAGE_HOLD_ONCE;
+	return STAGE_PASS;
+}
+
 static void
 match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 {
@@ -185,26 +223,45 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 	int nresults = 0;
 	match_params rec = *o;
 	char *owned_formula = NULL;
-	double *d, *w, *w_col, *y, treated_mean;
+	const double *d;
+	double *d_logit = NULL, *w, *w_col, *y, treated_mean;
 	size_t bad_row;
 	int wi, si_set = -1, rc;
 	int64_t *set = NULL, *set_col = NULL;
 	stage_outcomes outs;
 	stage_writer *writer = NULL;
 	nnmatch_work work = { 0 }; /* the matching's, then the adjustment's */
+	match_holding hold;
+	stage_spill_opts spill;
 
 	stage_open(&si, cli);
-	stage_read_all(&si);
 	stream_head_set_role(&si.head->treatment, roles->treatment);
 	stream_head_set_role(&si.head->ps, roles->ps);
 	stage_outcomes_get(&si, roles->outcome, &outs);
+	stage_check_new_columns(&match_module, o, &si.head->schema, NULL);
+	hold = (match_holding){ .o = o, .h = si.head, .outs = &outs,
+	    .ps_spec = stage_ps_model_spec(si.head), .covariates = stage_covariate_spec(si.head) };
+	spill = (stage_spill_opts){ .memory_bytes = (size_t)(o->spill_mb * 1048576.0),
+	    .dir = o->temp_dir };
+	stage_read_all_holding(&si, match_holds, &hold, &spill);
+	/* the outcomes' columns among those held */
+	for (int k = 0; k < outs.n; k++)
+		outs.cols[k] = table_find(&si.rows, outs.names[k]);
 	stage_arrays_get(&si, NULL, NULL, NULL, 1, &a);
+	{
+		const char *once[2] = { si.head->treatment, outs.names[0] };
+
+		for (int k = 0; k < 2; k++)
+			if (match_holds(once[k], &hold) == STAGE_HOLD_ONCE)
+				stage_release_column(&si, once[k]);
+	}
+	free(hold.ps_spec);
+	free(hold.covariates);
 	results = xcalloc(2 * (size_t)outs.n, sizeof *results);
 	result = xcalloc(2 * (size_t)outs.n, sizeof *result);
 	/* the outcome matched on: the first one's own array, a copy only when
 	 * there are more to fill it with (a ten-million-row study saves 80 MB) */
 	y = outs.n > 1 ? xreallocarray(NULL, a.n + 1, sizeof *y) : a.y;
-	stage_check_new_columns(&match_module, o, &si.rows, NULL);
 	if (o->adjust) {
 		/* --adjust's terms and family as resolved, for the recipe */
 		if (!rec.adjust_formula && !(rec.adjust_formula = owned_formula =
@@ -225,8 +282,11 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		}
 		rec.adjust_family_auto = 0;
 	}
-	d = xreallocarray(NULL, a.n + 1, sizeof *d);
-	if (match_distances(o, a.ps, NULL, a.n, d, &nn.caliper, &bad_row) != 0)
+	/* on ps, the distance is the propensity column itself */
+	if (o->on_logit)
+		d_logit = xreallocarray(NULL, a.n + 1, sizeof *d_logit);
+	d = d_logit ? d_logit : a.ps;
+	if (match_distances(o, a.ps, NULL, a.n, d_logit, &nn.caliper, &bad_row) != 0)
 		die("%s has a propensity of %g, whose logit is infinite: match "
 		    "--on ps, or trim such units upstream", stage_row(bad_row), a.ps[bad_row]);
 	wi = table_add_column(&si.rows, "w_match", COL_F64, NULL, 0);
@@ -283,6 +343,12 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		for (size_t i = 0; set && i < a.n; i++)
 			if (set[i] < 0)
 				set[i] = I64_MISSING; /* unmatched */
+		if (k == outs.n - 1) {
+			/* the last matching done: the logits' pages go back before the
+			 * adjustment takes its own */
+			free(d_logit);
+			d = d_logit = NULL;
+		}
 		if (rc != 0)
 			die("no treated unit has a control within the caliper (width %g on "
 			    "the %s scale): the groups do not overlap; widen --caliper or "
@@ -311,7 +377,7 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 			stage_add_recipe(&match_module, &rec, si.head);
 			/* the rows are final (later outcomes' weights are their own
 			 * arrays): they go out while the results are made */
-			writer = stage_write_rows(cli, si.head, &si.rows);
+			writer = stage_write_held(cli, si.head, &si);
 		}
 		/* the matched treated units' mean outcome, and the controls' it is
 		 * compared with (for sensitivity's risk ratio) */
@@ -437,7 +503,6 @@ match_run(const void *params, const stage_roles *roles, const cli_common *cli)
 		free(y);
 	stage_outcomes_free(&outs);
 	free(owned_formula);
-	free(d);
 	stage_arrays_free(&a);
 	stage_input_free(&si);
 }
@@ -894,7 +959,7 @@ static const replay_ops match_replay = {
 /* Options. */
 enum { OPT_NO_REPLACE = OPT_PROGRAM_BASE, OPT_CALIPER, OPT_RAW_CALIPER, OPT_ON, OPT_TIES,
 	OPT_EXACT, OPT_MAHAL, OPT_PAIRS, OPT_PAIRS_ID, OPT_ADJUST, OPT_ADJUST_FORMULA,
-	OPT_ADJUST_FAMILY, OPT_DROPPED, OPT_DROPPED_ID };
+	OPT_ADJUST_FAMILY, OPT_DROPPED, OPT_DROPPED_ID, OPT_MEMORY_MB, OPT_TEMP_DIR };
 
 static const struct option match_longopts[] = {
 	{ "k", required_argument, NULL, 'k' },
@@ -912,6 +977,8 @@ static const struct option match_longopts[] = {
 	{ "adjust", no_argument, NULL, OPT_ADJUST },
 	{ "adjust-formula", required_argument, NULL, OPT_ADJUST_FORMULA },
 	{ "adjust-family", required_argument, NULL, OPT_ADJUST_FAMILY },
+	{ "memory-mb", required_argument, NULL, OPT_MEMORY_MB },
+	{ "temp-dir", required_argument, NULL, OPT_TEMP_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -919,8 +986,8 @@ static const char match_usage[] =
     "usage: match [-k K] [--no-replace] [--caliper C [--raw-caliper]] [--on ps|logit]\n"
     "             [--ties all|first|matchit] [--exact COLS] [--mahalanobis COLS]\n"
     "             [--pairs FILE [--pairs-id COL]] [--adjust [--adjust-formula TERMS]\n"
-    "             [--adjust-family F]] [-t COL] [-y COL] [--ps COL]\n"
-    "             [stream options]\n"
+    "             [--adjust-family F]] [--memory-mb MB] [--temp-dir DIR]\n"
+    "             [-t COL] [-y COL] [--ps COL] [stream options]\n"
     "\n"
     "Matches each treated unit to its K nearest controls on the propensity\n"
     "score and estimates the effect on the treated (ATT).\n"
@@ -962,6 +1029,11 @@ static const char match_usage[] =
     "                     covariates)\n"
     "  --adjust-family F  auto (logistic for a 0/1 outcome, else linear),\n"
     "                     linear or logistic\n"
+    "  --memory-mb MB     the columns match passes on without reading them (an\n"
+    "                     id, other weights) stay in memory up to MB megabytes\n"
+    "                     (default 256), then go to a temporary file, as\n"
+    "                     sort(1) spills: memory is then what match reads\n"
+    "  --temp-dir DIR     that file's directory (default $TMPDIR, else /tmp)\n"
     "  -t, -y, --ps COL   override the treatment, outcome, propensity roles\n"
     "  -y A,B             several outcomes: the results for each, B's named NAME.B\n"
     "                     (the first stays the outcome role)\n"
@@ -980,6 +1052,7 @@ match_defaults(void *params)
 	o->nn.replace = 1;
 	o->nn.ties = TIES_ALL;
 	o->adjust_family_auto = 1;
+	o->spill_mb = 256;
 }
 
 static void
@@ -1010,6 +1083,8 @@ match_option(void *params, int opt, const char *arg)
 	case OPT_PAIRS_ID: o->pairs_id = arg; break;
 	case OPT_DROPPED: o->dropped = arg; break;
 	case OPT_DROPPED_ID: o->dropped_id = arg; break;
+	case OPT_MEMORY_MB: o->spill_mb = cli_double("--memory-mb", arg, 0, 1e9); break;
+	case OPT_TEMP_DIR: o->temp_dir = arg; break;
 	case OPT_ADJUST: o->adjust = 1; break;
 	case OPT_ADJUST_FORMULA: o->adjust = 1; o->adjust_formula = arg; break;
 	case OPT_ADJUST_FAMILY:

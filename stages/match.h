@@ -24,6 +24,10 @@ typedef struct {
 	const char *adjust_formula; /* its terms; NULL: the stream's covariates */
 	int adjust_family_auto;
 	outreg_family adjust_family;
+	/* the columns match passes on unread: in memory up to spill_mb, then
+	 * in a temporary file in temp_dir (stage_read_all_holding) */
+	double spill_mb;
+	const char *temp_dir;
 	/* a recipe's (owned; match_params_free) */
 	char *exact_read, *mahal_read, *adjust_read;
 	/* the replay's (owned): each stream row's stratum and covariates */

@@ -382,6 +382,85 @@ stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *reci
 	return out;
 }
 
+void
+stage_read_all_holding(stage_input *si, int (*hold)(const char *column, void *ctx),
+    void *ctx, const stage_spill_opts *o)
+{
+	table batch, apart;
+	int *held = xcalloc((size_t)si->rows.ncols + 1, sizeof *held), nheld = 0;
+	int *sent = xcalloc((size_t)si->rows.ncols + 1, sizeof *sent), nsent = 0;
+	const char *support_name = support.col >= 0 ? si->head->schema.cols[support.col].name : NULL;
+	mpraw raw;
+
+	table_init(&batch);
+	table_init(&apart);
+	table_copy_schema(&batch, &si->rows);
+	table_free(&si->rows);
+	table_init(&si->rows);
+	for (int c = 0; c < batch.ncols; c++) {
+		const column *col = &batch.cols[c];
+		int keep = support_name && strcmp(col->name, support_name) == 0 ? STAGE_HOLD :
+		    hold(col->name, ctx);
+
+		if (keep != STAGE_PASS) {
+			held[nheld++] = c;
+			table_add_column(&si->rows, col->name, col->type, col->levels, col->nlevels);
+		}
+		if (keep != STAGE_HOLD) {
+			sent[nsent++] = c;
+			table_add_column(&apart, col->name, col->type, col->levels, col->nlevels);
+		}
+	}
+	if (nsent > 0)
+		si->apart = passing_open(&apart, o->memory_bytes, o->dir);
+	table_free(&apart);
+	/* the support's column, and its rows outside, among the columns held */
+	if (support.col >= 0) {
+		support.col = table_find(&si->rows, support_name);
+		table_free(&support.rows);
+		table_init(&support.rows);
+		table_copy_schema(&support.rows, &si->rows);
+	}
+	support.ninput = si->rows.ncols;
+	for (;;) {
+		stream_event ev;
+		size_t at = si->rows.nrows;
+
+		batch.nrows = 0;
+		ev = stream_in_next(si->in, &batch, &raw);
+		if (ev == STREAM_END)
+			break;
+		if (ev == STREAM_RESULT) {
+			rawlist_add(&si->results, &raw);
+			continue;
+		}
+		if (si->apart)
+			passing_append(si->apart, &batch, sent);
+		table_set_rows_written(&si->rows, at + batch.nrows, si->rows.ncols);
+		for (int k = 0; k < nheld; k++) {
+			size_t w = coltype_width(batch.cols[held[k]].type);
+
+			memcpy((char *)si->rows.cols[k].data + at * w, batch.cols[held[k]].data,
+			    batch.nrows * w);
+		}
+	}
+	table_free(&batch);
+	free(held);
+	free(sent);
+	if (support.col >= 0)
+		split_support(&si->rows, 1);
+}
+
+void
+stage_release_column(stage_input *si, const char *name)
+{
+	int c = table_find(&si->rows, name);
+
+	if (c < 0 || si->apart == NULL || table_find(passing_schema(si->apart), name) < 0)
+		die("internal error: '%s' is not a column held once", name);
+	table_release_column(&si->rows, c);
+}
+
 /* A batch through a stage that sees the rows inside the support: fn on
  * those, then the batch written with the rows outside in their places. */
 static void
@@ -451,6 +530,8 @@ stage_input_free(stage_input *si)
 	support.noutside = support.cap = support.keep_cap = support.seen = 0;
 	support.col = -1;
 	table_free(&si->rows);
+	passing_free(si->apart);
+	si->apart = NULL;
 	rawlist_free(&si->results);
 	stream_in_free(si->in);
 	si->in = NULL;
@@ -675,10 +756,89 @@ stage_finite(const column *c, size_t n, double *out, const char *role)
 
 struct stage_writer {
 	stream_out *out;
+	const stream_head *head;
 	const table *rows;
+	passing *apart;    /* stage_write_held: the columns kept apart */
+	size_t batch_rows;
 	pthread_t thread;
 	int threaded;
 };
+
+/* The rows of stage_write_held, a batch at a time in head's order of
+ * columns: each column from the rows held (with the rows outside the
+ * support back in place) or from those kept apart. A batch with no row
+ * outside is written from where its columns lie, as stream_out_rows
+ * writes a table; one with rows outside is put together first. */
+static void
+write_assembled(stage_writer *w)
+{
+	const table *schema = &w->head->schema, *rows = w->rows;
+	int nc = schema->ncols;
+	size_t total = rows->nrows + support.noutside, batch = w->batch_rows, j = 0;
+	column *view = xcalloc((size_t)nc + 1, sizeof *view);
+	int *from = xcalloc((size_t)nc + 1, sizeof *from); /* >= 0: held; else apart -1 - k */
+	char **buf = xcalloc((size_t)nc + 1, sizeof *buf);
+	table t = { .cols = view, .ncols = nc };
+
+	if (total != passing_nrows(w->apart))
+		die("internal error: %zu rows held and outside, %zu kept apart", total,
+		    passing_nrows(w->apart));
+	for (int c = 0; c < nc; c++) {
+		int k = table_find(passing_schema(w->apart), schema->cols[c].name);
+
+		if (k >= 0)
+			k = -1 - k;
+		else if ((k = table_find(rows, schema->cols[c].name)) < 0)
+			die("internal error: the column '%s' is neither held nor kept apart",
+			    schema->cols[c].name);
+		from[c] = k;
+		view[c] = (column){ .name = schema->cols[c].name, .type = schema->cols[c].type };
+		buf[c] = xreallocarray(NULL, batch + 1, coltype_width(view[c].type));
+	}
+	for (size_t first = 0; first < total;) {
+		size_t take = total - first < batch ? total - first : batch, end = j;
+
+		while (end < support.noutside && support.outside[end] < first + take)
+			end++;
+		for (int c = 0; c < nc; c++) {
+			size_t wd = coltype_width(view[c].type);
+
+			if (from[c] < 0)
+				view[c].data = (void *)passing_rows(w->apart, -1 - from[c], first, take,
+				    buf[c]);
+			else if (end == j)
+				view[c].data = (char *)rows->cols[from[c]].data + (first - j) * wd;
+			else {
+				/* rows inside and outside, in their places */
+				const column *in = &rows->cols[from[c]];
+				size_t i = first - j, o = j;
+
+				view[c].data = buf[c];
+				for (size_t r = 0; r < take; r++) {
+					char *to = buf[c] + r * wd;
+
+					if (o < end && support.outside[o] == first + r) {
+						if (from[c] < support.ninput)
+							memcpy(to, (const char *)support.rows.cols[from[c]].data +
+							    o * wd, wd);
+						else
+							outside_value(&view[c], r);
+						o++;
+					} else
+						memcpy(to, (const char *)in->data + i++ * wd, wd);
+				}
+			}
+		}
+		stream_out_rows(w->out, &t, 0, take);
+		first += take;
+		j = end;
+	}
+	for (int c = 0; c < nc; c++)
+		free(buf[c]);
+	free(buf);
+	free(from);
+	free(view);
+}
 
 /* The rows, with those outside the common support back in place. */
 static void *
@@ -686,7 +846,9 @@ write_rows(void *arg)
 {
 	stage_writer *w = arg;
 
-	if (support.noutside && support.rows.ncols) {
+	if (w->apart)
+		write_assembled(w);
+	else if (support.noutside && support.rows.ncols) {
 		table all;
 
 		merge_support(&all, w->rows, &support.rows, 0, support.outside, support.noutside, 0);
@@ -703,20 +865,35 @@ writer_open(const cli_common *cli, const stream_head *head, const table *rows)
 	stage_writer *w = xcalloc(1, sizeof *w);
 
 	w->out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
+	w->head = head;
 	w->rows = rows;
+	w->batch_rows = cli->batch_rows;
 	stream_out_head(w->out, head);
+	return w;
+}
+
+static stage_writer *
+writer_start(stage_writer *w)
+{
+	/* a thread that cannot be made leaves the rows to the second half:
+	 * the same bytes, only later */
+	w->threaded = pthread_create(&w->thread, NULL, write_rows, w) == 0;
 	return w;
 }
 
 stage_writer *
 stage_write_rows(const cli_common *cli, const stream_head *head, const table *rows)
 {
-	stage_writer *w = writer_open(cli, head, rows);
+	return writer_start(writer_open(cli, head, rows));
+}
 
-	/* a thread that cannot be made leaves the rows to the second half:
-	 * the same bytes, only later */
-	w->threaded = pthread_create(&w->thread, NULL, write_rows, w) == 0;
-	return w;
+stage_writer *
+stage_write_held(const cli_common *cli, const stream_head *head, const stage_input *si)
+{
+	stage_writer *w = writer_open(cli, head, &si->rows);
+
+	w->apart = si->apart;
+	return writer_start(w);
 }
 
 void
@@ -948,6 +1125,32 @@ stage_binary(const double *y, size_t n)
 	return 1;
 }
 
+/* The recipe's last fitps entry, unpacked into u (destroyed by the
+ * caller, whatever the answer), or NULL. */
+static const msgpack_object *
+last_fitps_entry(const stream_head *h, msgpack_unpacked *u)
+{
+	msgpack_unpacked_init(u);
+	for (int i = h->nrecipe - 1; i >= 0; i--) {
+		msgpack_unpacked_destroy(u); /* the entry before, not fitps's */
+		mpraw_unpack(&h->recipe[i], u);
+		if (mpo_is_str(mpo_get(&u->data, "stage"), "fitps"))
+			return &u->data;
+	}
+	return NULL;
+}
+
+char *
+stage_ps_model_spec(const stream_head *h)
+{
+	msgpack_unpacked u;
+	const msgpack_object *entry = last_fitps_entry(h, &u);
+	char *spec = entry ? mpo_strdup(mpo_get(entry, "covariates")) : NULL;
+
+	msgpack_unpacked_destroy(&u);
+	return spec;
+}
+
 int
 stage_ps_model(const stream_head *h, const char *ps, const table *schema, design *d,
     double *C, const char **why_not)
@@ -960,13 +1163,7 @@ stage_ps_model(const stream_head *h, const char *ps, const table *schema, design
 
 	*why_not = "the propensities' model is not in the recipe";
 	*C = 0;
-	msgpack_unpacked_init(&u);
-	for (int i = h->nrecipe - 1; i >= 0 && entry == NULL; i--) {
-		msgpack_unpacked_destroy(&u); /* the entry before, not fitps's */
-		mpraw_unpack(&h->recipe[i], &u);
-		if (mpo_is_str(mpo_get(&u.data, "stage"), "fitps"))
-			entry = &u.data;
-	}
+	entry = last_fitps_entry(h, &u);
 	if (entry && (mpo_get(entry, "learner") || mpo_get(entry, "model")))
 		*why_not = "the propensities came from a boosted or saved model";
 	else if (entry && (!mpo_is_str(mpo_get(entry, "ps"), ps ? ps : "") ||

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "design.h"
 #include "ipw.h"
+#include "passing.h"
 #include "pshist.h"
 #include "stream.h"
 
@@ -27,6 +28,7 @@ typedef struct {
 	stream_in *in;
 	stream_head *head;
 	table rows;      /* every row of the input, when read_all was called */
+	passing *apart; /* the columns stage_read_all_holding keeps apart, or NULL */
 	rawlist results; /* upstream results, to pass on */
 	/* the output stage_stream opened, kept here (in the caller's frame) so
 	 * that it stays reachable when a check after the stream dies: leak
@@ -101,6 +103,28 @@ void stage_read_all(stage_input *si);
  * si->results) and the end. */
 stream_out *stage_read_all_passing(stage_input *si, const cli_common *cli,
     const mpseq *recipe, int (*keep)(const char *column, void *ctx), void *ctx);
+/* Where stage_read_all_holding puts the columns it passes on. */
+typedef struct {
+	size_t memory_bytes; /* held in memory up to this; then a temporary file */
+	const char *dir;     /* the file's directory (NULL: $TMPDIR, else /tmp) */
+} stage_spill_opts;
+/* stage_read_all for a stage that holds every row but reads few of the
+ * columns (match): si->rows holds only the input columns hold() accepts
+ * (STAGE_HOLD, or STAGE_HOLD_ONCE: read once, then given back with
+ * stage_release_column, the column being kept apart too) and the common
+ * support's; the others (STAGE_PASS) are kept apart in the stream's
+ * order, in memory while they take up to o->memory_bytes and past that in
+ * an unlinked temporary file in o->dir, as sort(1) spills its runs (at a
+ * hundred million rows the columns a stage passes on unread are gigabytes
+ * of its peak). stage_write_held puts them back in their places. Dies
+ * when the file cannot be made or written, naming its directory. */
+enum { STAGE_PASS, STAGE_HOLD, STAGE_HOLD_ONCE };
+void stage_read_all_holding(stage_input *si, int (*hold)(const char *column, void *ctx),
+    void *ctx, const stage_spill_opts *o);
+/* Gives back the values of a STAGE_HOLD_ONCE column of si->rows (the
+ * writer takes it from the columns kept apart); dies on another. si->rows
+ * may gain columns after, but no rows. */
+void stage_release_column(stage_input *si, const char *name);
 void stage_input_free(stage_input *si);
 
 /* Streaming: writes `head`, then for each batch calls fn (si->rows holds
@@ -270,6 +294,9 @@ int stage_spec_design(const char *spec, const table *rows, const char *origin, d
  * there is none. */
 int stage_ps_model(const stream_head *h, const char *ps, const table *schema, design *d,
     double *C, const char **why_not);
+/* The covariates spec of the recipe's last fitps entry (the columns
+ * stage_ps_model reads), a copy to free, or NULL. */
+char *stage_ps_model_spec(const stream_head *h);
 /* fitps's recipe key "missing_fills" ({column: fill, nil for a category})
  * into f (design_fills_free it), *present set to whether the key is
  * there. Returns 0, or -1 with why. */
@@ -312,6 +339,11 @@ void stage_write(const cli_common *cli, const stream_head *head, const table *ro
 typedef struct stage_writer stage_writer;
 stage_writer *stage_write_rows(const cli_common *cli, const stream_head *head,
     const table *rows);
+/* The same for the rows stage_read_all_holding read: head's columns in
+ * head's order, each from the columns kept apart or else from si->rows
+ * (those held and those the stage added). */
+stage_writer *stage_write_held(const cli_common *cli, const stream_head *head,
+    const stage_input *si);
 void stage_write_results(stage_writer *w, const rawlist *upstream, mpseq *const *results,
     int nresults);
 
