@@ -330,6 +330,42 @@ stage_read_all(stage_input *si)
 		split_support(&si->rows, 1);
 }
 
+/* The next batch into batch (emptied first), upstream results kept on
+ * the way; 0 at the end. */
+static int
+next_batch(stage_input *si, table *batch)
+{
+	mpraw raw;
+
+	for (;;) {
+		stream_event ev;
+
+		batch->nrows = 0;
+		ev = stream_in_next(si->in, batch, &raw);
+		if (ev == STREAM_END)
+			return 0;
+		if (ev == STREAM_BATCH)
+			return 1;
+		if (ev == STREAM_RESULT)
+			rawlist_add(&si->results, &raw);
+	}
+}
+
+/* rows' columns k get the batch's columns cols[k], appended. */
+static void
+append_kept(table *rows, const table *batch, const int *cols)
+{
+	size_t at = rows->nrows;
+
+	table_set_rows_written(rows, at + batch->nrows, rows->ncols);
+	for (int k = 0; k < rows->ncols; k++) {
+		size_t w = coltype_width(batch->cols[cols[k]].type);
+
+		memcpy((char *)rows->cols[k].data + at * w, batch->cols[cols[k]].data,
+		    batch->nrows * w);
+	}
+}
+
 stream_out *
 stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *recipe,
     int (*keep)(const char *column, void *ctx), void *ctx)
@@ -337,7 +373,6 @@ stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *reci
 	stream_out *out = si->out = stream_out_open(cli->out, &cli->io, cli->batch_rows);
 	table batch;
 	int *kept = xcalloc((size_t)si->rows.ncols + 1, sizeof *kept), nkept = 0;
-	mpraw raw;
 
 	/* the head goes out with the stage's recipe entry; si->head stays as
 	 * it came (remote boot workers replay it) */
@@ -354,28 +389,11 @@ stage_read_all_passing(stage_input *si, const cli_common *cli, const mpseq *reci
 			table_add_column(&si->rows, batch.cols[c].name, batch.cols[c].type,
 			    batch.cols[c].levels, batch.cols[c].nlevels);
 		}
-	for (;;) {
-		stream_event ev;
-		size_t at = si->rows.nrows;
-
-		batch.nrows = 0;
-		ev = stream_in_next(si->in, &batch, &raw);
-		if (ev == STREAM_END)
-			break;
-		if (ev == STREAM_RESULT) {
-			rawlist_add(&si->results, &raw);
-			continue;
-		}
+	while (next_batch(si, &batch)) {
 		stream_out_rows(out, &batch, 0, batch.nrows);
 		if (support.col >= 0)
 			split_support(&batch, 0);
-		table_set_rows_written(&si->rows, at + batch.nrows, si->rows.ncols);
-		for (int k = 0; k < nkept; k++) {
-			size_t w = coltype_width(batch.cols[kept[k]].type);
-
-			memcpy((char *)si->rows.cols[k].data + at * w, batch.cols[kept[k]].data,
-			    batch.nrows * w);
-		}
+		append_kept(&si->rows, &batch, kept);
 	}
 	table_free(&batch);
 	free(kept);
@@ -390,7 +408,6 @@ stage_read_all_holding(stage_input *si, int (*hold)(const char *column, void *ct
 	int *held = xcalloc((size_t)si->rows.ncols + 1, sizeof *held), nheld = 0;
 	int *sent = xcalloc((size_t)si->rows.ncols + 1, sizeof *sent), nsent = 0;
 	const char *support_name = support.col >= 0 ? si->head->schema.cols[support.col].name : NULL;
-	mpraw raw;
 
 	table_init(&batch);
 	table_init(&apart);
@@ -422,27 +439,10 @@ stage_read_all_holding(stage_input *si, int (*hold)(const char *column, void *ct
 		table_copy_schema(&support.rows, &si->rows);
 	}
 	support.ninput = si->rows.ncols;
-	for (;;) {
-		stream_event ev;
-		size_t at = si->rows.nrows;
-
-		batch.nrows = 0;
-		ev = stream_in_next(si->in, &batch, &raw);
-		if (ev == STREAM_END)
-			break;
-		if (ev == STREAM_RESULT) {
-			rawlist_add(&si->results, &raw);
-			continue;
-		}
+	while (next_batch(si, &batch)) {
 		if (si->apart)
 			passing_append(si->apart, &batch, sent);
-		table_set_rows_written(&si->rows, at + batch.nrows, si->rows.ncols);
-		for (int k = 0; k < nheld; k++) {
-			size_t w = coltype_width(batch.cols[held[k]].type);
-
-			memcpy((char *)si->rows.cols[k].data + at * w, batch.cols[held[k]].data,
-			    batch.nrows * w);
-		}
+		append_kept(&si->rows, &batch, held);
 	}
 	table_free(&batch);
 	free(held);
